@@ -1,0 +1,30 @@
+"""Stage 1: synthetic platform users, an advertiser's customer file, and the ground truth.
+
+``population(params, out)`` is the library call behind ``matchsim generate``.
+"""
+
+from matchsim.generate.corrupt import Corruption
+from matchsim.generate.locale import Locale, available_countries, load_locale
+from matchsim.generate.population import (
+    CUSTOMERS_FILE,
+    MANIFEST_FILE,
+    PLATFORM_FILE,
+    TRUTH_FILE,
+    Population,
+    PopulationParams,
+    population,
+)
+
+__all__ = [
+    "CUSTOMERS_FILE",
+    "MANIFEST_FILE",
+    "PLATFORM_FILE",
+    "TRUTH_FILE",
+    "Corruption",
+    "Locale",
+    "Population",
+    "PopulationParams",
+    "available_countries",
+    "load_locale",
+    "population",
+]

@@ -1,0 +1,277 @@
+"""What an advertiser's CRM really holds: the corruption model of the customer file.
+
+Each rate is the share of customer rows that receive one kind of noise. Some noise is
+*cosmetic* (case, whitespace, national phone formats, gmail dots, ``+tags``): a correct
+normaliser undoes it, and whether a platform does is exactly what the profiles differ
+in. Some is *substantive* (a stale address, a typo, a missing value): no normaliser can
+undo it, and the match is lost. Every row's noise is recorded in the truth table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from matchsim.generate import emails
+from matchsim.generate.locale import Locale
+from matchsim.generate.people import Persons, new_addresses
+from matchsim.generate.phones import Numbers, render
+from matchsim.generate.unique import KeySet
+
+GMAIL_DOMAINS = ("gmail.com", "googlemail.com")
+_PLUS_TAGS = ("news", "shop", "promo", "verzekering", "zorg", "health", "insurance", "spam")
+
+
+@dataclass(frozen=True)
+class Corruption:
+    """Rates (0..1) of each kind of noise in the customer file, per customer row.
+
+    Defaults are modelling assumptions for a reasonably kept CRM, chosen so that every
+    kind of loss shows up in a 10 k-customer run; set them from your own data.
+
+    Attributes:
+        email_missing: no e-mail on file.
+        email_stale: an older address than the platform's current one (the platform may
+            still hold it as a secondary address).
+        email_typo: a letter dropped or doubled in the local part.
+        email_case: upper or Title case (``Jan.DeJong@Gmail.Com``).
+        email_whitespace: a stray leading or trailing space.
+        email_gmail_dots: among gmail/googlemail addresses, dots added or removed in the
+            local part (the same mailbox to Google).
+        email_plus_tag: a ``+tag`` sub-address (``jan+zorg@...``).
+        phone_missing: no phone on file.
+        phone_typo: one subscriber digit wrong.
+        name_typo: a letter dropped or doubled in the first name.
+        dob_missing: no date of birth on file.
+        postcode_format: postcode typed without its space and/or in lower case.
+        madid_present: the CRM holds the customer's mobile advertising id (app users).
+    """
+
+    email_missing: float = 0.05
+    email_stale: float = 0.08
+    email_typo: float = 0.01
+    email_case: float = 0.10
+    email_whitespace: float = 0.03
+    email_gmail_dots: float = 0.10
+    email_plus_tag: float = 0.03
+    phone_missing: float = 0.15
+    phone_typo: float = 0.01
+    name_typo: float = 0.01
+    dob_missing: float = 0.03
+    postcode_format: float = 0.20
+    madid_present: float = 0.10
+
+    def problems(self) -> list[str]:
+        out = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= 1:
+                out.append(
+                    f"corruption rate {f.name} must be a number between 0 and 1, got {value!r}"
+                )
+        return out
+
+
+def _split(addresses: pa.Array) -> tuple[pa.Array, pa.Array]:
+    parts = pc.extract_regex(addresses, r"^(?P<local>[^@]+)@(?P<domain>.+)$")
+    return parts.field("local"), parts.field("domain")
+
+
+def _edit(values: pa.Array, rng: np.random.Generator, start: int = 0) -> pa.Array:
+    """Drop or double one character at position ``start``..``start + 2`` (clamped)."""
+    n = len(values)
+    op = rng.integers(0, 2, n)
+    pos = rng.integers(start, start + 3, n)
+    out = values
+    for o in (0, 1):
+        for p in range(start, start + 3):
+            mask = (op == o) & (pos == p)
+            if not mask.any():
+                continue
+            pattern = f"^(.{{{p}}})(.)"
+            repl = r"\1" if o == 0 else r"\1\2\2"
+            edited = pc.replace_substring_regex(
+                out, pattern=pattern, replacement=repl, max_replacements=1
+            )
+            out = pc.if_else(pa.array(mask), edited, out)
+    # Values too short for the position are edited at their last character instead.
+    short = pc.equal(out, values)
+    if pc.any(short).as_py():
+        tail = pc.replace_substring_regex(values, pattern=r"(.)$", replacement=r"\1\1")
+        out = pc.if_else(short, tail, out)
+    return out
+
+
+def _apply(values: pa.Array, mask: np.ndarray, fn: Callable[[pa.Array], pa.Array]) -> pa.Array:
+    """``fn`` applied to the rows under ``mask`` only; other rows unchanged."""
+    if not mask.any():
+        return values
+    m = pa.array(mask)
+    return pc.replace_with_mask(values, m, fn(values.filter(m)))
+
+
+def _rows(
+    rng: np.random.Generator, n: int, rate: float, eligible: np.ndarray | None = None
+) -> np.ndarray:
+    mask = rng.random(n) < rate
+    return mask if eligible is None else mask & eligible
+
+
+def corrupt_customers(
+    rng: np.random.Generator,
+    locale: Locale,
+    people: Persons,
+    rates: Corruption,
+    email_keys: KeySet,
+) -> tuple[dict[str, pa.Array], dict[str, pa.Array]]:
+    """The CRM's columns for ``people`` and the truth flags of the noise applied.
+
+    Returns:
+        ``(columns, flags)``: customer-file columns by name, and one boolean (or, for the
+        phone format, string) column per kind of noise.
+    """
+    n = len(people)
+    flags: dict[str, pa.Array] = {}
+
+    # --- e-mail -------------------------------------------------------------------
+    email = people.email
+    stale = _rows(rng, n, rates.email_stale)
+    if stale.any():
+        rows = np.flatnonzero(stale)
+        has2 = ~np.asarray(people.email2.is_null().to_numpy(zero_copy_only=False))[rows]
+        fresh = new_addresses(rng, locale, people.first[rows], people.last[rows], people.dob[rows])
+        taken = email_keys.claim(_keys(fresh))
+        while taken.any():
+            redo = np.flatnonzero(taken)
+            local, domain = _split(fresh.take(pa.array(redo)))
+            again = emails.join_address(emails.suffix_digits(local, rng), domain)
+            mask = np.zeros(len(fresh), dtype=bool)
+            mask[redo] = True
+            fresh = pc.replace_with_mask(fresh, pa.array(mask), again)
+            taken[:] = False
+            taken[redo] = email_keys.claim(_keys(again))
+        old = pc.if_else(pa.array(has2), people.email2.take(pa.array(rows)), fresh)
+        email = pc.replace_with_mask(email, pa.array(stale), old)
+    flags["email_stale"] = pa.array(stale)
+
+    local, domain = _split(email)
+    typo = _rows(rng, n, rates.email_typo)
+    local = _apply(local, typo, lambda v: _edit(v, rng, 1))
+    flags["email_typo"] = pa.array(typo)
+
+    is_gmail = np.asarray(pc.is_in(domain, pa.array(GMAIL_DOMAINS)).to_numpy(zero_copy_only=False))
+    dots = _rows(rng, n, rates.email_gmail_dots, is_gmail)
+    local = _apply(local, dots, _toggle_dots)
+    flags["email_gmail_dots"] = pa.array(dots)
+
+    plus = _rows(rng, n, rates.email_plus_tag)
+    tags = pa.array(_PLUS_TAGS).take(pa.array(rng.integers(0, len(_PLUS_TAGS), int(plus.sum()))))
+    local = _apply(local, plus, lambda v: pc.binary_join_element_wise(v, pa.scalar("+"), tags, ""))
+    flags["email_plus_tag"] = pa.array(plus)
+
+    email = emails.join_address(local, domain)
+    case = _rows(rng, n, rates.email_case)
+    upper = pa.array(rng.random(int(case.sum())) < 0.5)
+    email = _apply(email, case, lambda v: pc.if_else(upper, pc.utf8_upper(v), pc.utf8_title(v)))
+    flags["email_case"] = pa.array(case)
+
+    space = _rows(rng, n, rates.email_whitespace)
+    lead = pa.array(rng.random(int(space.sum())) < 0.5)
+    email = _apply(
+        email,
+        space,
+        lambda v: pc.if_else(
+            lead,
+            pc.binary_join_element_wise(pa.scalar(" "), v, ""),
+            pc.binary_join_element_wise(v, pa.scalar(" "), ""),
+        ),
+    )
+    flags["email_whitespace"] = pa.array(space)
+
+    missing = _rows(rng, n, rates.email_missing)
+    email = pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), email)
+    flags["email_missing"] = pa.array(missing)
+
+    # --- phone --------------------------------------------------------------------
+    phone = people.phone
+    ptypo = _rows(rng, n, rates.phone_typo)
+    if ptypo.any():
+        rows = np.flatnonzero(ptypo)
+        digits = phone.digits.copy()
+        span = phone.lengths[rows] - phone.ndc[rows]
+        pos = phone.ndc[rows] + (rng.random(rows.size) * span).astype(np.int64)
+        old = digits[rows, pos].astype(np.int64) - 48
+        digits[rows, pos] = ((old + rng.integers(1, 10, rows.size)) % 10 + 48).astype(np.uint8)
+        phone = Numbers(digits, phone.lengths, phone.ndc, phone.country_code, phone.national_prefix)
+    flags["phone_typo"] = pa.array(ptypo)
+    templates = [f.template for f in locale.phone_formats]
+    shares = np.array([f.share for f in locale.phone_formats])
+    fmt = np.minimum(
+        np.searchsorted(np.cumsum(shares), rng.random(n), side="right"), len(templates) - 1
+    )
+    typed = render(phone, templates, fmt)
+    pmissing = _rows(rng, n, rates.phone_missing)
+    typed = pc.if_else(pa.array(pmissing), pa.scalar(None, pa.string()), typed)
+    flags["phone_format"] = pa.array(templates).take(pa.array(fmt))
+    flags["phone_missing"] = pa.array(pmissing)
+
+    # --- names, dob, postcode, madid -----------------------------------------------
+    first = locale.first_dict.take(pa.array(people.first))
+    ntypo = _rows(rng, n, rates.name_typo)
+    first = _apply(first, ntypo, lambda v: _edit(v, rng, 1))
+    flags["name_typo"] = pa.array(ntypo)
+
+    dob = pa.array(people.dob, pa.date32())
+    dmissing = _rows(rng, n, rates.dob_missing)
+    dob = pc.if_else(pa.array(dmissing), pa.scalar(None, pa.date32()), dob)
+    flags["dob_missing"] = pa.array(dmissing)
+
+    postcode = people.postcode
+    pfmt = _rows(rng, n, rates.postcode_format)
+    lower = pa.array(rng.random(int(pfmt.sum())) < 0.5)
+    postcode = _apply(
+        postcode,
+        pfmt,
+        lambda v: pc.if_else(
+            lower, pc.utf8_lower(pc.replace_substring(v, " ", "")), pc.replace_substring(v, " ", "")
+        ),
+    )
+    flags["postcode_format"] = pa.array(pfmt)
+
+    has_madid = rng.random(n) < rates.madid_present
+    madid = pc.if_else(pa.array(has_madid), people.madid, pa.scalar(None, pa.string()))
+
+    place = pa.array(people.place)
+    columns = {
+        "email": email,
+        "phone": typed,
+        "first_name": first,
+        "last_name": locale.last_names.values.take(pa.array(people.last)),
+        "dob": dob,
+        "gender": pc.if_else(pa.array(people.female), pa.scalar("F"), pa.scalar("M")),
+        "postcode": postcode,
+        "city": locale.cities.take(place),
+        "region": locale.regions.take(place),
+        "country": pa.array(np.full(n, locale.country)),
+        "madid": madid,
+    }
+    return columns, flags
+
+
+def _toggle_dots(local: pa.Array) -> pa.Array:
+    """Remove every dot, or add one after the first character where there is none."""
+    has_dot = pc.match_substring(local, ".")
+    removed = pc.replace_substring(local, ".", "")
+    added = pc.replace_substring_regex(local, pattern=r"^(.)(.)", replacement=r"\1.\2")
+    return pc.if_else(has_dot, removed, added)
+
+
+def _keys(addresses: pa.Array) -> np.ndarray:
+    from matchsim.generate.unique import arrow_string_keys
+
+    return arrow_string_keys(addresses)

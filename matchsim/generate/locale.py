@@ -1,0 +1,235 @@
+"""Locales: the frequency tables and number-plan settings of one country, read from data/.
+
+A locale is a folder ``data/locales/<cc>/`` (see data/README.md), so adding a country is
+adding data, not code. Tables are read once and held as Arrow arrays with cumulative
+weights for vectorised sampling (``searchsorted`` over a CDF).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from matchsim.errors import ConfigError
+from matchsim.numberplan import NumberPlan, number_plan
+
+
+def data_dir() -> Path:
+    """The folder holding matchsim's data tables (installed wheel or source checkout)."""
+    pkg = Path(__file__).resolve().parent.parent
+    for candidate in (pkg / "_data", pkg.parent / "data"):
+        if (candidate / "locales").is_dir():
+            return candidate
+    raise ConfigError("matchsim's data folder is missing; reinstall matchsim")
+
+
+def available_countries() -> list[str]:
+    """Country codes with a locale folder, upper case."""
+    return sorted(p.name.upper() for p in (data_dir() / "locales").iterdir() if p.is_dir())
+
+
+def ascii_token(name: str) -> str:
+    """A name as people put it in an e-mail address: ``'van der Berg'`` -> ``'vanderberg'``."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in folded.lower() if ch.isalnum())
+
+
+@dataclass(frozen=True)
+class Weighted:
+    """A categorical distribution over the rows of a table."""
+
+    values: pa.Array
+    cdf: np.ndarray  # float64, last element 1.0
+
+    @classmethod
+    def from_counts(cls, values: pa.Array, counts: np.ndarray) -> Weighted:
+        counts = np.asarray(counts, dtype=np.float64)
+        if len(values) == 0 or not np.all(counts > 0):
+            raise ConfigError("a frequency table is empty or has non-positive counts")
+        cdf = np.cumsum(counts)
+        cdf /= cdf[-1]
+        cdf[-1] = 1.0
+        return cls(values=values, cdf=cdf)
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Row indices drawn with the table's weights (int32)."""
+        idx = np.searchsorted(self.cdf, rng.random(n), side="right")
+        return np.minimum(idx, len(self.cdf) - 1).astype(np.int32)
+
+    def probabilities(self) -> np.ndarray:
+        return np.diff(self.cdf, prepend=0.0)
+
+
+@dataclass(frozen=True)
+class PhoneFormat:
+    template: str
+    share: float
+
+
+@dataclass(frozen=True)
+class Locale:
+    """Everything the generator needs to know about one country."""
+
+    country: str
+    name: str
+    folder: Path
+    first_names: dict[str, Weighted]  # by gender "F"/"M"; values index first_dict
+    first_dict: pa.Array  # every first name once (a name given to both sexes too)
+    first_tokens: pa.Array  # e-mail-ready forms, aligned with first_dict
+    last_names: Weighted
+    last_tokens: pa.Array
+    places: Weighted  # values: row index; columns below
+    postcodes: pa.Array
+    cities: pa.Array
+    regions: pa.Array
+    domains: Weighted
+    ages: np.ndarray  # ages, aligned with age_sex
+    age_sex: Weighted  # values: index into (age, sex) pairs: 2*i -> male, 2*i+1 -> female
+    postcode_suffix: str
+    postcode_letters: str
+    postcode_exclude: tuple[str, ...]
+    mobile_share: float
+    mobile_plan: NumberPlan
+    fixed_plan: NumberPlan
+    phone_formats: tuple[PhoneFormat, ...]
+    email_patterns: tuple[tuple[str, float], ...]
+    checksums: dict[str, str] = field(default_factory=dict)
+
+
+def _read_csv(path: Path, columns: dict[str, pa.DataType]) -> pa.Table:
+    if not path.is_file():
+        raise ConfigError(f"locale table {path} is missing")
+    try:
+        table = pacsv.read_csv(
+            path,
+            convert_options=pacsv.ConvertOptions(
+                column_types=columns, include_columns=list(columns), strings_can_be_null=False
+            ),
+        )
+    except (pa.ArrowInvalid, KeyError) as exc:
+        raise ConfigError(f"locale table {path} is unreadable: {exc}") from exc
+    return table
+
+
+def _tokens(names: pa.Array) -> pa.Array:
+    """E-mail-ready forms of a name table; a name with no ASCII letters keeps a placeholder."""
+    return pa.array([ascii_token(n) or "x" for n in names.to_pylist()], pa.string())
+
+
+def _shares(section: dict[str, object], where: str) -> list[tuple[str, float]]:
+    items = [(str(k), float(v)) for k, v in section.items()]  # type: ignore[arg-type]
+    total = sum(v for _, v in items)
+    if not items or total <= 0:
+        raise ConfigError(f"{where} must list at least one entry with a positive share")
+    return [(k, v / total) for k, v in items]
+
+
+@cache
+def load_locale(country: str) -> Locale:
+    """Read and validate the locale of ``country`` (ISO alpha-2, case-insensitive).
+
+    Raises:
+        ConfigError: unknown country, or a malformed locale folder.
+    """
+    code = country.strip().lower()
+    folder = data_dir() / "locales" / code
+    if not folder.is_dir():
+        raise ConfigError(
+            f"unknown country {country!r}; available: {', '.join(available_countries())}"
+        )
+    with (folder / "locale.toml").open("rb") as fh:
+        conf = tomllib.load(fh)
+
+    first = _read_csv(
+        folder / "first_names.csv",
+        {"name": pa.string(), "gender": pa.string(), "count": pa.float64()},
+    )
+    last = _read_csv(folder / "last_names.csv", {"name": pa.string(), "count": pa.float64()})
+    places = _read_csv(
+        folder / "places.csv",
+        {
+            "postcode": pa.string(),
+            "city": pa.string(),
+            "region": pa.string(),
+            "population": pa.float64(),
+        },
+    )
+    domains = _read_csv(
+        folder / "email_domains.csv", {"domain": pa.string(), "share": pa.float64()}
+    )
+    ages = _read_csv(
+        folder / "age.csv", {"age": pa.int64(), "male": pa.float64(), "female": pa.float64()}
+    )
+
+    first_names: dict[str, Weighted] = {}
+    genders = np.asarray(first.column("gender").to_numpy(zero_copy_only=False))
+    all_names = first.column("name").combine_chunks()
+    first_dict = pc.unique(all_names)
+    in_dict = pc.index_in(all_names, value_set=first_dict).to_numpy()
+    for g in ("F", "M"):
+        mask = genders == g
+        counts = first.column("count").to_numpy()[mask]
+        first_names[g] = Weighted.from_counts(pa.array(in_dict[mask], pa.int32()), counts)
+    last_names = last.column("name").combine_chunks()
+    age_counts = np.stack(
+        [ages.column("male").to_numpy(), ages.column("female").to_numpy()], axis=1
+    )
+
+    phone = conf.get("phone", {})
+    region = conf.get("country", code.upper())
+    mobile_lengths = tuple(phone.get("mobile_lengths", ())) or None
+    fixed_lengths = tuple(phone.get("fixed_line_lengths", ())) or None
+    checksums = {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.iterdir())
+        if p.suffix in (".csv", ".toml")
+    }
+    postcode = conf.get("postcode", {})
+    return Locale(
+        country=str(region).upper(),
+        name=str(conf.get("name", region)),
+        folder=folder,
+        first_names=first_names,
+        first_dict=first_dict,
+        first_tokens=_tokens(first_dict),
+        last_names=Weighted.from_counts(last_names, last.column("count").to_numpy()),
+        last_tokens=_tokens(last_names),
+        places=Weighted.from_counts(
+            pa.array(np.arange(places.num_rows)), places.column("population").to_numpy()
+        ),
+        postcodes=places.column("postcode").combine_chunks(),
+        cities=places.column("city").combine_chunks(),
+        regions=places.column("region").combine_chunks(),
+        domains=Weighted.from_counts(
+            domains.column("domain").combine_chunks(), domains.column("share").to_numpy()
+        ),
+        ages=ages.column("age").to_numpy(),
+        age_sex=Weighted.from_counts(pa.array(np.arange(age_counts.size)), age_counts.ravel()),
+        postcode_suffix=str(postcode.get("suffix", "none")),
+        postcode_letters=str(postcode.get("letters", "")),
+        postcode_exclude=tuple(postcode.get("exclude", ())),
+        mobile_share=float(phone.get("mobile_share", 0.85)),
+        mobile_plan=number_plan(region, "mobile", mobile_lengths),
+        fixed_plan=number_plan(region, "fixed_line", fixed_lengths),
+        phone_formats=tuple(
+            PhoneFormat(t, s)
+            for t, s in _shares(
+                phone.get("formats", {"+{cc}{nsn}": 1.0}), f"{folder}/locale.toml [phone.formats]"
+            )
+        ),
+        email_patterns=tuple(
+            _shares(
+                conf.get("email", {}).get("patterns", {}), f"{folder}/locale.toml [email.patterns]"
+            )
+        ),
+        checksums=checksums,
+    )

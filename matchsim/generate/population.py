@@ -1,0 +1,420 @@
+"""Generate a platform's users and an advertiser's customer file, with ground truth.
+
+The platform table is produced in chunks of ``chunk_size`` rows, each chunk from its own
+random stream (``SeedSequence(seed).spawn``), and written as one Parquet row group, so
+memory stays bounded at 10^8 users. The customers are drawn while the platform streams
+by: ``overlap`` of them are platform users (chosen uniformly), the rest are people the
+platform has never seen. The truth table (``cid -> uid`` and the noise applied to each
+customer row) is for evaluation code only; joins and attacks never read it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import platform as _platform
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from matchsim import __version__
+from matchsim.errors import ConfigError, OutputError
+from matchsim.generate.corrupt import Corruption, corrupt_customers
+from matchsim.generate.locale import Locale, available_countries, load_locale
+from matchsim.generate.people import Persons, e164, generate_persons, make_unique
+from matchsim.generate.unique import KeySet
+
+ProgressFn = Callable[[str, int, int], None]
+"""``progress(stage, done, total)``: called as work advances (rows)."""
+
+PLATFORM_FILE = "platform.parquet"
+CUSTOMERS_FILE = "customers.parquet"
+TRUTH_FILE = "truth.parquet"
+MANIFEST_FILE = "manifest.json"
+
+_PARQUET = {"compression": "zstd", "compression_level": 1, "use_dictionary": True}
+
+# Random-stream identifiers: (purpose, index) under the run's seed.
+_STREAM_PLATFORM, _STREAM_SELECT, _STREAM_OUTSIDERS, _STREAM_CRM, _STREAM_SHUFFLE = range(5)
+
+
+@dataclass(frozen=True)
+class PopulationParams:
+    """Everything that determines a population; the manifest records all of it.
+
+    Attributes:
+        platform_users: accounts on the platform.
+        customers: rows in the advertiser's customer file.
+        country: locale of both (ISO alpha-2; see ``data/locales``).
+        overlap: share of customers who have a platform account.
+        seed: the run's seed; same seed and parameters give byte-identical Parquet.
+        as_of: the simulated date (ages are relative to it), ``YYYY-MM-DD``.
+        platform_email_share: share of accounts that registered an e-mail address.
+        platform_phone_share: share of accounts that registered a phone number (an account
+            has at least one of the two).
+        second_email_share: share of people with an older, second address the platform
+            also holds.
+        chunk_size: rows per generated chunk / Parquet row group (part of the random
+            streams' layout, so it is recorded too).
+        corruption: the customer file's noise rates.
+    """
+
+    platform_users: int = 100_000
+    customers: int = 10_000
+    country: str = "NL"
+    overlap: float = 0.6
+    seed: int = 7
+    as_of: str = "2026-01-01"
+    platform_email_share: float = 0.95
+    platform_phone_share: float = 0.70
+    second_email_share: float = 0.15
+    chunk_size: int = 1_000_000
+    corruption: Corruption = field(default_factory=Corruption)
+
+    def problems(self) -> list[str]:
+        """Every problem with these parameters (empty when valid)."""
+        out: list[str] = []
+
+        def count(name: str, minimum: int) -> None:
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < minimum:
+                out.append(f"{name} must be an integer >= {minimum}, got {v!r}")
+
+        def share(name: str) -> None:
+            v = getattr(self, name)
+            if not isinstance(v, int | float) or isinstance(v, bool) or not 0 <= v <= 1:
+                out.append(f"{name} must be a number between 0 and 1, got {v!r}")
+
+        count("platform_users", 1)
+        count("customers", 0)
+        count("chunk_size", 1)
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            out.append(f"seed must be a non-negative integer, got {self.seed!r}")
+        for name in (
+            "overlap",
+            "platform_email_share",
+            "platform_phone_share",
+            "second_email_share",
+        ):
+            share(name)
+        if str(self.country).lower() not in [c.lower() for c in available_countries()]:
+            out.append(
+                f"unknown country {self.country!r}; available: {', '.join(available_countries())}"
+            )
+        try:
+            np.datetime64(self.as_of, "D")
+        except ValueError:
+            out.append(f"as_of must be a date YYYY-MM-DD, got {self.as_of!r}")
+        if not out and round(self.overlap * self.customers) > self.platform_users:
+            out.append(
+                f"overlap {self.overlap} of {self.customers} customers needs "
+                f"{round(self.overlap * self.customers)} platform users, "
+                f"but there are only {self.platform_users}"
+            )
+        out.extend(self.corruption.problems())
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class Population:
+    """What :func:`population` wrote."""
+
+    out: Path
+    manifest: dict[str, Any]
+
+    @property
+    def platform(self) -> Path:
+        return self.out / PLATFORM_FILE
+
+    @property
+    def customers(self) -> Path:
+        return self.out / CUSTOMERS_FILE
+
+    @property
+    def truth(self) -> Path:
+        return self.out / TRUTH_FILE
+
+
+PLATFORM_SCHEMA = pa.schema(
+    [
+        ("uid", pa.int64()),
+        ("email", pa.string()),
+        ("email2", pa.string()),
+        ("phone", pa.string()),
+        ("first_name", pa.dictionary(pa.int32(), pa.string())),
+        ("last_name", pa.dictionary(pa.int32(), pa.string())),
+        ("dob", pa.date32()),
+        ("gender", pa.dictionary(pa.int8(), pa.string())),
+        ("postcode", pa.string()),
+        ("city", pa.dictionary(pa.int32(), pa.string())),
+        ("region", pa.dictionary(pa.int32(), pa.string())),
+        ("country", pa.dictionary(pa.int8(), pa.string())),
+        ("madid", pa.string()),
+    ]
+)
+
+
+def _stream(seed: int, *key: int) -> np.random.Generator:
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
+
+
+def _dict(indices: np.ndarray, values: pa.Array, index_type: pa.DataType | None = None) -> pa.Array:
+    return pa.DictionaryArray.from_arrays(pa.array(indices, index_type or pa.int32()), values)
+
+
+_GENDERS = pa.array(["M", "F"])
+
+
+def _platform_table(
+    locale: Locale, persons: Persons, uid0: int, rng: np.random.Generator, params: PopulationParams
+) -> pa.Table:
+    n = len(persons)
+    has_email = rng.random(n) < params.platform_email_share
+    has_phone = rng.random(n) < params.platform_phone_share
+    has_email |= ~has_phone  # every account can be reached somehow
+    null_str = pa.scalar(None, pa.string())
+    email = pc.if_else(pa.array(has_email), persons.email, null_str)
+    email2 = pc.if_else(pa.array(has_email), persons.email2, null_str)
+    phone = pc.if_else(pa.array(has_phone), e164(persons.phone), null_str)
+    place = persons.place
+    return pa.Table.from_arrays(
+        [
+            pa.array(np.arange(uid0, uid0 + n, dtype=np.int64)),
+            email,
+            email2,
+            phone,
+            _dict(persons.first, locale.first_dict),
+            _dict(persons.last, locale.last_names.values),
+            pa.array(persons.dob, pa.date32()),
+            _dict(persons.female.astype(np.int8), _GENDERS, pa.int8()),
+            persons.postcode,
+            _dict(place, locale.cities),
+            _dict(place, locale.regions),
+            _dict(np.zeros(n, dtype=np.int8), pa.array([locale.country]), pa.int8()),
+            persons.madid,
+        ],
+        schema=PLATFORM_SCHEMA,
+    )
+
+
+def _chunks(total: int, size: int) -> Iterator[tuple[int, int, int]]:
+    for i, start in enumerate(range(0, total, size)):
+        yield i, start, min(size, total - start)
+
+
+def _prepare_out(out: Path, force: bool) -> Path:
+    """Check ``out`` and return a fresh temporary sibling folder to write into."""
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"--out {out} exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise OutputError(
+            f"--out {out} already exists and is not empty (use --force to replace it)"
+        )
+    parent = out.parent if str(out.parent) else Path(".")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create {parent}: {exc.strerror}") from exc
+    if not os.access(parent, os.W_OK):
+        raise OutputError(f"--out {out}: {parent} is not writable")
+    tmp = parent / f".{out.name}.partial-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    try:
+        tmp.mkdir()
+    except OSError as exc:
+        raise OutputError(f"cannot write into {parent}: {exc.strerror}") from exc
+    return tmp
+
+
+def _finish_out(tmp: Path, out: Path) -> None:
+    if out.exists():
+        shutil.rmtree(out)
+    tmp.rename(out)
+
+
+def population(
+    params: PopulationParams,
+    out: str | os.PathLike[str],
+    *,
+    force: bool = False,
+    progress: ProgressFn | None = None,
+) -> Population:
+    """Generate a population and write it to ``out`` (atomically: all files or none).
+
+    Writes ``platform.parquet``, ``customers.parquet``, ``truth.parquet`` and
+    ``manifest.json``.
+
+    Raises:
+        ConfigError: invalid parameters (all problems listed at once).
+        OutputError: ``out`` is a file, not writable, or not empty without ``force``.
+    """
+    ConfigError.collect(params.problems())
+    started = time.perf_counter()
+    out_path = Path(out)
+    tmp = _prepare_out(out_path, force)
+    try:
+        manifest = _generate(params, tmp, progress)
+        manifest["elapsed_seconds"] = round(time.perf_counter() - started, 3)
+        (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        _finish_out(tmp, out_path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return Population(out=out_path, manifest=manifest)
+
+
+def _generate(
+    params: PopulationParams, folder: Path, progress: ProgressFn | None
+) -> dict[str, Any]:
+    locale = load_locale(params.country)
+    seed = params.seed
+    as_of = np.datetime64(params.as_of, "D")
+    n_users = params.platform_users
+    n_members = round(params.overlap * params.customers)
+    n_outsiders = params.customers - n_members
+    expected_emails = int(
+        (n_users + n_outsiders) * (1 + params.second_email_share) + params.customers
+    )
+    email_keys = KeySet(expected_emails)
+    phone_keys = KeySet(n_users + n_outsiders)
+
+    members_uid = np.sort(
+        _stream(seed, _STREAM_SELECT).choice(n_users, size=n_members, replace=False)
+    )
+    member_parts: list[Persons] = []
+    total_rows = n_users + n_outsiders
+
+    def make(index: int, count: int, stream: int) -> tuple[Persons, np.random.Generator]:
+        rng = _stream(seed, stream, index)
+        return generate_persons(
+            rng, locale, count, as_of=as_of, second_email_share=params.second_email_share
+        ), rng
+
+    done = 0
+    writer = pq.ParquetWriter(folder / PLATFORM_FILE, PLATFORM_SCHEMA, **_PARQUET)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        try:
+            pending: list[tuple[int, int, Future[tuple[Persons, np.random.Generator]]]] = []
+            chunks = list(_chunks(n_users, params.chunk_size))
+            ahead = 2
+            for i, start, count in chunks[:ahead]:
+                pending.append((start, count, pool.submit(make, i, count, _STREAM_PLATFORM)))
+            next_chunk = ahead
+            while pending:
+                start, count, fut = pending.pop(0)
+                if next_chunk < len(chunks):
+                    i2, s2, c2 = chunks[next_chunk]
+                    pending.append((s2, c2, pool.submit(make, i2, c2, _STREAM_PLATFORM)))
+                    next_chunk += 1
+                persons, rng = fut.result()
+                persons = make_unique(rng, locale, persons, email_keys, phone_keys)
+                lo, hi = np.searchsorted(members_uid, [start, start + count])
+                if hi > lo:
+                    member_parts.append(persons.take(members_uid[lo:hi] - start))
+                writer.write_table(_platform_table(locale, persons, start, rng, params))
+                done += count
+                if progress:
+                    progress("platform users", done, total_rows)
+        finally:
+            writer.close()
+
+    outsider_parts: list[Persons] = []
+    for i, _start, count in _chunks(n_outsiders, params.chunk_size):
+        persons, rng = make(i, count, _STREAM_OUTSIDERS)
+        outsider_parts.append(make_unique(rng, locale, persons, email_keys, phone_keys))
+        done += count
+        if progress:
+            progress("non-users", done, total_rows)
+
+    customers_people = Persons.concat(member_parts + outsider_parts) if params.customers else None
+    uid_of_row = np.concatenate([members_uid, np.full(n_outsiders, -1, dtype=np.int64)])
+    order = _stream(seed, _STREAM_SHUFFLE).permutation(params.customers)
+    cid = np.arange(params.customers, dtype=np.int64)
+    if customers_people is not None:
+        shuffled = customers_people.take(order)
+        columns, flags = corrupt_customers(
+            _stream(seed, _STREAM_CRM), locale, shuffled, params.corruption, email_keys
+        )
+    else:
+        columns, flags = _empty_customer_columns()
+    uid = uid_of_row[order]
+    customers = pa.table({"cid": pa.array(cid), **columns})
+    pq.write_table(customers, folder / CUSTOMERS_FILE, **_PARQUET)
+    truth = pa.table(
+        {
+            "cid": pa.array(cid),
+            "uid": pa.array(uid, mask=uid < 0),
+            **flags,
+        }
+    )
+    pq.write_table(truth, folder / TRUTH_FILE, **_PARQUET)
+
+    return {
+        "kind": "population",
+        "matchsim_version": __version__,
+        "seed": seed,
+        "parameters": params.to_dict(),
+        "counts": {
+            "platform_users": n_users,
+            "customers": params.customers,
+            "customers_on_platform": n_members,
+            "customers_not_on_platform": n_outsiders,
+        },
+        "files": [PLATFORM_FILE, CUSTOMERS_FILE, TRUTH_FILE],
+        "locale": {"country": locale.country, "checksums": locale.checksums},
+        "environment": {
+            "python": _platform.python_version(),
+            "numpy": np.__version__,
+            "pyarrow": pa.__version__,
+            "machine": _platform.machine(),
+        },
+    }
+
+
+def _empty_customer_columns() -> tuple[dict[str, pa.Array], dict[str, pa.Array]]:
+    s = pa.array([], pa.string())
+    columns = {
+        "email": s,
+        "phone": s,
+        "first_name": s,
+        "last_name": s,
+        "dob": pa.array([], pa.date32()),
+        "gender": s,
+        "postcode": s,
+        "city": s,
+        "region": s,
+        "country": s,
+        "madid": s,
+    }
+    b = pa.array([], pa.bool_())
+    flags = {
+        k: b
+        for k in (
+            "email_stale",
+            "email_typo",
+            "email_gmail_dots",
+            "email_plus_tag",
+            "email_case",
+            "email_whitespace",
+            "email_missing",
+            "phone_typo",
+        )
+    }
+    flags["phone_format"] = s
+    for k in ("phone_missing", "name_typo", "dob_missing", "postcode_format"):
+        flags[k] = b
+    return columns, flags

@@ -1,0 +1,42 @@
+"""Shared fixtures: small seeded populations, generated once per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from matchsim.cli import main
+from matchsim.generate import Population, PopulationParams, population
+
+
+@pytest.fixture(scope="session")
+def nl_population(tmp_path_factory: pytest.TempPathFactory) -> Population:
+    """20 k Dutch platform users, 4 k customers (60 % on the platform), 4 chunks."""
+    params = PopulationParams(
+        platform_users=20_000, customers=4_000, country="NL", overlap=0.6, seed=11, chunk_size=5_000
+    )
+    return population(params, tmp_path_factory.mktemp("nl") / "pop")
+
+
+@pytest.fixture(scope="session")
+def us_population(tmp_path_factory: pytest.TempPathFactory) -> Population:
+    """20 k US platform users, 4 k customers (50 % on the platform)."""
+    params = PopulationParams(
+        platform_users=20_000, customers=4_000, country="US", overlap=0.5, seed=12, chunk_size=8_000
+    )
+    return population(params, tmp_path_factory.mktemp("us") / "pop")
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    """Run ``matchsim ARGS`` in-process; returns (exit code, stdout, stderr)."""
+
+    def run(*args: str | Path) -> tuple[int, str, str]:
+        with pytest.raises(SystemExit) as exc:
+            main([str(a) for a in args])
+        captured = capsys.readouterr()
+        code = exc.value.code
+        return (code if isinstance(code, int) else 1), captured.out, captured.err
+
+    return run
