@@ -148,8 +148,7 @@ def corrupt_customers(
         taken = email_keys.claim(_keys(fresh))
         while taken.any():
             redo = np.flatnonzero(taken)
-            local, domain = _split(fresh.take(pa.array(redo)))
-            again = emails.join_address(emails.suffix_digits(local, rng), domain)
+            again = emails.suffix_digits(fresh.take(pa.array(redo)), rng)
             mask = np.zeros(len(fresh), dtype=bool)
             mask[redo] = True
             fresh = pc.replace_with_mask(fresh, pa.array(mask), again)

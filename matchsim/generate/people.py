@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import numba
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -20,7 +21,6 @@ from matchsim.generate.phones import E164, Numbers, render, sample_numbers
 from matchsim.generate.unique import KeySet, arrow_string_keys
 
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
-_UUID_DASHES = (8, 13, 18, 23)
 
 
 @dataclass(frozen=True)
@@ -85,24 +85,34 @@ class Persons:
         )
 
 
+@numba.njit(cache=True, nogil=True)
+def _uuid4_text(words: np.ndarray) -> np.ndarray:
+    n = words.shape[0]
+    out = np.empty(n * 36, dtype=np.uint8)
+    for i in range(n):
+        hi = words[i, 0]
+        lo = words[i, 1]
+        # version 4 and the RFC 4122 variant
+        hi = (hi & np.uint64(0xFFFFFFFFFFFF0FFF)) | np.uint64(0x0000000000004000)
+        lo = (lo & np.uint64(0x3FFFFFFFFFFFFFFF)) | np.uint64(0x8000000000000000)
+        base = i * 36
+        k = 0
+        for j in range(32):
+            if j == 8 or j == 12 or j == 16 or j == 20:
+                out[base + k] = 45  # '-'
+                k += 1
+            word = hi if j < 16 else lo
+            shift = np.uint64(60 - 4 * (j % 16))
+            out[base + k] = _HEX[(word >> shift) & np.uint64(15)]
+            k += 1
+    return out
+
+
 def madids(rng: np.random.Generator, n: int) -> pa.Array:
     """Random UUID v4 strings, lowercase with hyphens, as mobile advertising ids are."""
-    raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
-    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40  # version 4
-    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
-    hexed = np.empty((n, 32), dtype=np.uint8)
-    hexed[:, 0::2] = _HEX[raw >> 4]
-    hexed[:, 1::2] = _HEX[raw & 0x0F]
-    out = np.full((n, 36), ord("-"), dtype=np.uint8)
-    src = 0
-    dst = 0
-    for stop in (*_UUID_DASHES, 36):
-        width = stop - dst
-        out[:, dst:stop] = hexed[:, src : src + width]
-        src += width
-        dst = stop + 1
+    words = rng.integers(0, 2**64 - 1, size=(n, 2), dtype=np.uint64, endpoint=True)
     offsets = np.arange(0, 36 * (n + 1), 36, dtype=np.int32)
-    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(out.tobytes()))
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(_uuid4_text(words)))
 
 
 def _fixed_strings(chars: np.ndarray) -> pa.Array:
@@ -145,15 +155,18 @@ def new_addresses(
     """An e-mail address per person from their own names, on the country's domain mix."""
     n = first.shape[0]
     year = dob.astype("datetime64[Y]").astype(np.int64) + 1970
-    local = emails.local_parts(
-        rng,
-        locale.email_patterns,
-        locale.first_tokens.take(pa.array(first)),
-        locale.last_tokens.take(pa.array(last)),
+    return emails.render_addresses(
+        locale.email_compiled,
+        locale.email_compiled.choose(rng, n),
+        first,
+        last,
         year,
+        np.asarray(rng.integers(0, 2**31, n, dtype=np.int64)),
+        locale.domains.sample(rng, n),
+        locale.first_token_table,
+        locale.last_token_table,
+        locale.domain_table,
     )
-    domain = locale.domains.values.take(pa.array(locale.domains.sample(rng, n)))
-    return emails.join_address(local, domain)
 
 
 def generate_persons(
@@ -168,7 +181,7 @@ def generate_persons(
     age_sex = locale.age_sex.sample(rng, n)
     female = (age_sex & 1).astype(bool)
     age = locale.ages[age_sex >> 1]
-    days = (age * 365.2425 + rng.random(n) * 365.2425).astype(np.int64)
+    days = np.ceil(age * 365.2425).astype(np.int64) + (rng.random(n) * 365).astype(np.int64)
     dob = as_of - days.astype("timedelta64[D]")
     first = np.empty(n, dtype=np.int32)
     for g, mask in (("F", female), ("M", ~female)):
@@ -181,8 +194,12 @@ def generate_persons(
     )
     email = new_addresses(rng, locale, first, last, dob)
     has2 = rng.random(n) < second_email_share
-    email2_all = new_addresses(rng, locale, first, last, dob)
-    email2 = pc.if_else(pa.array(has2), email2_all, pa.scalar(None, pa.string()))
+    rows2 = np.flatnonzero(has2)
+    email2 = pc.replace_with_mask(
+        pa.nulls(n, pa.string()),
+        pa.array(has2),
+        new_addresses(rng, locale, first[rows2], last[rows2], dob[rows2]),
+    )
     return Persons(
         female=female,
         dob=dob,
@@ -236,20 +253,20 @@ def make_unique(
 def _unique_addresses(rng: np.random.Generator, addresses: pa.Array, keys: KeySet) -> pa.Array:
     valid = ~np.asarray(addresses.is_null().to_numpy(zero_copy_only=False))
     taken = keys.claim(arrow_string_keys(addresses), valid)
-    while taken.any():
-        rows = np.flatnonzero(taken)
-        subset = addresses.take(pa.array(rows))
-        parts = pc.extract_regex(subset, r"^(?P<local>[^@]+)@(?P<domain>.+)$")
-        local = emails.suffix_digits(parts.field("local"), rng)
-        fresh = emails.join_address(local, parts.field("domain"))
-        again = keys.claim(arrow_string_keys(fresh))
-        mask = np.zeros(len(addresses), dtype=bool)
-        mask[rows] = True
-        # scatter: replace_with_mask takes the replacements in mask order (rows ascending)
-        addresses = pc.replace_with_mask(addresses, pa.array(mask), fresh)
-        taken = np.zeros_like(taken)
-        taken[rows] = again
-    return addresses
+    if not taken.any():
+        return addresses
+    rows = np.flatnonzero(taken)
+    fresh = addresses.take(pa.array(rows))
+    pending = np.ones(rows.size, dtype=bool)
+    while pending.any():
+        redo = np.flatnonzero(pending)
+        again = emails.suffix_digits(fresh.take(pa.array(redo)), rng)
+        pending[redo] = keys.claim(arrow_string_keys(again))
+        mask = np.zeros(rows.size, dtype=bool)
+        mask[redo] = True
+        fresh = pc.replace_with_mask(fresh, pa.array(mask), again)
+    # replace_with_mask takes the replacements in mask order (rows ascending)
+    return pc.replace_with_mask(addresses, pa.array(taken), fresh)
 
 
 def e164(numbers: Numbers) -> pa.Array:

@@ -181,6 +181,16 @@ def _emit(out: np.ndarray, pos: int, write: bool, src: np.ndarray, a: int, b: in
     return pos + (b - a)
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _emit_row(
+    out: np.ndarray, pos: int, write: bool, digits: np.ndarray, i: int, a: int, b: int
+) -> int:
+    if write:
+        for j in range(a, b):
+            out[pos + j - a] = digits[i, j]
+    return pos + (b - a)
+
+
 @numba.njit(cache=True, nogil=True)
 def _render(
     digits: np.ndarray,
@@ -197,7 +207,6 @@ def _render(
     for r in range(rows.shape[0]):
         i = rows[r]
         pos = offsets[i]
-        row = digits[i]
         n = lengths[i]
         d = ndc[i]
         for k in range(ops.shape[0]):
@@ -205,22 +214,22 @@ def _render(
             if op == _LIT:
                 pos = _emit(data, pos, write, lit, lit_off[k], lit_off[k + 1])
             elif op == _NDC:
-                pos = _emit(data, pos, write, row, 0, d)
+                pos = _emit_row(data, pos, write, digits, i, 0, d)
             elif op == _SUB:
-                pos = _emit(data, pos, write, row, d, n)
+                pos = _emit_row(data, pos, write, digits, i, d, n)
             elif op == _SUB_H:
                 half = d + (n - d) // 2
-                pos = _emit(data, pos, write, row, d, half)
+                pos = _emit_row(data, pos, write, digits, i, d, half)
                 if write:
                     data[pos] = 32
                 pos += 1
-                pos = _emit(data, pos, write, row, half, n)
+                pos = _emit_row(data, pos, write, digits, i, half, n)
             elif op == _SUB_3:
-                pos = _emit(data, pos, write, row, d, max(d, n - 4))
+                pos = _emit_row(data, pos, write, digits, i, d, max(d, n - 4))
             elif op == _SUB_4:
-                pos = _emit(data, pos, write, row, max(d, n - 4), n)
+                pos = _emit_row(data, pos, write, digits, i, max(d, n - 4), n)
             else:
-                pos = _emit(data, pos, write, row, 0, n)
+                pos = _emit_row(data, pos, write, digits, i, 0, n)
         if not write:
             offsets[i + 1] = pos - offsets[i]
 

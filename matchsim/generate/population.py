@@ -42,7 +42,10 @@ CUSTOMERS_FILE = "customers.parquet"
 TRUTH_FILE = "truth.parquet"
 MANIFEST_FILE = "manifest.json"
 
-_PARQUET = {"compression": "zstd", "compression_level": 1, "use_dictionary": True}
+# LZ4 writes ~2x faster than zstd here at 1.6x the size; statistics only where they help
+# a reader prune row groups (uid ranges, dates).
+_PARQUET: dict[str, Any] = {"compression": "lz4", "use_dictionary": True}
+_PLATFORM_PARQUET: dict[str, Any] = {**_PARQUET, "write_statistics": ["uid", "dob"]}
 
 # Random-stream identifiers: (purpose, index) under the run's seed.
 _STREAM_PLATFORM, _STREAM_SELECT, _STREAM_OUTSIDERS, _STREAM_CRM, _STREAM_SHUFFLE = range(5)
@@ -201,8 +204,8 @@ def _platform_table(
             pa.array(persons.dob, pa.date32()),
             _dict(persons.female.astype(np.int8), _GENDERS, pa.int8()),
             persons.postcode,
-            _dict(place, locale.cities),
-            _dict(place, locale.regions),
+            _dict(locale.city_of_place[place], locale.city_dict),
+            _dict(locale.region_of_place[place], locale.region_dict),
             _dict(np.zeros(n, dtype=np.int8), pa.array([locale.country]), pa.int8()),
             persons.madid,
         ],
@@ -305,32 +308,36 @@ def _generate(
         ), rng
 
     done = 0
-    writer = pq.ParquetWriter(folder / PLATFORM_FILE, PLATFORM_SCHEMA, **_PARQUET)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        try:
-            pending: list[tuple[int, int, Future[tuple[Persons, np.random.Generator]]]] = []
-            chunks = list(_chunks(n_users, params.chunk_size))
-            ahead = 2
-            for i, start, count in chunks[:ahead]:
-                pending.append((start, count, pool.submit(make, i, count, _STREAM_PLATFORM)))
-            next_chunk = ahead
-            while pending:
-                start, count, fut = pending.pop(0)
-                if next_chunk < len(chunks):
-                    i2, s2, c2 = chunks[next_chunk]
-                    pending.append((s2, c2, pool.submit(make, i2, c2, _STREAM_PLATFORM)))
-                    next_chunk += 1
-                persons, rng = fut.result()
-                persons = make_unique(rng, locale, persons, email_keys, phone_keys)
-                lo, hi = np.searchsorted(members_uid, [start, start + count])
-                if hi > lo:
-                    member_parts.append(persons.take(members_uid[lo:hi] - start))
-                writer.write_table(_platform_table(locale, persons, start, rng, params))
-                done += count
-                if progress:
-                    progress("platform users", done, total_rows)
-        finally:
-            writer.close()
+    chunks = list(_chunks(n_users, params.chunk_size))
+    # Three stages overlap: generating chunk i+1 (worker thread), claiming identifiers and
+    # building chunk i's table (this thread, in chunk order, so the result is
+    # deterministic), and writing chunk i-1 (writer thread). numba and Arrow release the
+    # GIL, so the two cores are both busy.
+    with (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="generate") as gen_pool,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="write") as write_pool,
+        pq.ParquetWriter(folder / PLATFORM_FILE, PLATFORM_SCHEMA, **_PLATFORM_PARQUET) as writer,
+    ):
+        futures: dict[int, Future[tuple[Persons, np.random.Generator]]] = {}
+        writes: list[Future[None]] = []
+        for k, (_, start, count) in enumerate(chunks):
+            for j in range(k, min(k + 2, len(chunks))):
+                if j not in futures:
+                    futures[j] = gen_pool.submit(make, chunks[j][0], chunks[j][2], _STREAM_PLATFORM)
+            persons, rng = futures.pop(k).result()
+            persons = make_unique(rng, locale, persons, email_keys, phone_keys)
+            lo, hi = np.searchsorted(members_uid, [start, start + count])
+            if hi > lo:
+                member_parts.append(persons.take(members_uid[lo:hi] - start))
+            table = _platform_table(locale, persons, start, rng, params)
+            if writes:
+                writes.pop().result()
+            writes.append(write_pool.submit(writer.write_table, table))
+            done += count
+            if progress:
+                progress("platform users", done, total_rows)
+        for w in writes:
+            w.result()
 
     outsider_parts: list[Persons] = []
     for i, _start, count in _chunks(n_outsiders, params.chunk_size):
