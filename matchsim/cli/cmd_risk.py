@@ -1,0 +1,94 @@
+"""``matchsim risk``: quasi-identifier risk of a customer file or a hashed upload."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from matchsim.cli._app import app, out_console, parse_int, parse_share, print_json
+from matchsim.errors import ConfigError
+
+
+@app.command()
+def risk(
+    file: Annotated[Path, typer.Argument(help="Parquet or CSV file (customers, an upload).")],
+    qi: Annotated[
+        str,
+        typer.Option(
+            "--qi",
+            help="Comma-separated fields; 'postcode:4' keeps 4 characters, 'dob:year' the year.",
+        ),
+    ] = "postcode,dob,gender",
+    population: Annotated[
+        Path | None,
+        typer.Option("--population", help="Table the attacker links with (e.g. platform.parquet)."),
+    ] = None,
+    population_size: Annotated[
+        str | None,
+        typer.Option("--population-size", help="N for the population-uniqueness estimators."),
+    ] = None,
+    threshold: Annotated[
+        str, typer.Option("--threshold", help="Record risk above which a record is at risk.")
+    ] = "0.2",
+    country: Annotated[
+        str | None, typer.Option("--country", help="Locale for the combination's keyspace.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print every measure as JSON.")] = False,
+) -> None:
+    """Equivalence classes, k-anonymity, uniques and ARX re-identification risk of a QI."""
+    from matchsim.risk import qi_risk
+
+    problems: list[str] = []
+    size = None
+    share = 0.2
+    try:
+        if population_size is not None:
+            size = parse_int("--population-size", population_size, 1)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+    try:
+        share = parse_share("--threshold", threshold)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+    ConfigError.collect(problems)
+    report = qi_risk(
+        file,
+        qi,
+        population=population,
+        population_size=size,
+        threshold=share,
+        country=country,
+    )
+    if as_json:
+        print_json(report.to_dict())
+        return
+    s = report.sample
+    out_console.print(f"{file}: {s.records:,} records on {', '.join(report.qi)}")
+    out_console.print(
+        f"  classes {s.classes:,}; k-anonymity {s.k}; unique {s.unique_records:,} "
+        f"({s.share_unique:.1%})"
+    )
+    out_console.print(
+        f"  prosecutor: highest {s.prosecutor.highest:.3f}, average {s.prosecutor.average:.3f}, "
+        f"at risk {s.prosecutor.records_at_risk:.1%} (threshold {s.threshold:g})"
+    )
+    out_console.print(
+        f"  journalist: highest {s.journalist.highest:.3f}, average {s.journalist.average:.3f}, "
+        f"at risk {s.journalist.records_at_risk:.1%}; marketer {s.marketer:.3f}"
+    )
+    if report.population is not None:
+        p = report.population
+        share_of = p.dankar / p.population
+        out_console.print(
+            f"  population uniques (N={p.population:,.0f}): {p.dankar:,.0f} ({share_of:.1%}) "
+            f"by {p.dankar_model} (Dankar's rule)"
+        )
+    if report.keyspace is not None:
+        total = 1
+        for v in report.keyspace.values():
+            total *= v
+        out_console.print(
+            f"  keyspace: {total:,} combinations - a hash of them reverses by enumeration"
+        )

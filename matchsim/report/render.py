@@ -1,0 +1,212 @@
+"""Render ``results.json`` into ``report.html`` (self-contained) and ``report.md``.
+
+Jinja2 templates, matplotlib figures embedded as base64 PNG, no network: the HTML opens
+from a USB stick in a classroom. Every number shown is read from ``results.json``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from matchsim.errors import InputError
+from matchsim.report.figures import FIGURES
+
+RESULTS_FILE = "results.json"
+REFERENCE_DEVICE = "RTX 4090"
+
+
+def pct(x: float | None) -> str:
+    if x is None:
+        return "—"
+    return f"{100 * x:.1f} %"
+
+
+def duration(seconds: float | None) -> str:
+    """Human duration: ``0.4 s``, ``3.2 min``, ``5.1 h``, ``12 days``, ``3.4e+05 years``."""
+    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
+        return "—"
+    if math.isinf(seconds):
+        return "never (not enumerable)"
+    for limit, unit, div in (
+        (120, "s", 1),
+        (7200, "min", 60),
+        (172_800, "h", 3600),
+        (3.15e7 * 2, "days", 86_400),
+    ):
+        if seconds < limit:
+            return f"{seconds / div:.3g} {unit}"
+    years = seconds / 3.15576e7
+    return f"{years:,.0f} years" if years < 1e6 else f"{years:.2g} years"
+
+
+def story(results: dict[str, Any]) -> str:
+    """One paragraph: what happened in this run, in plain words."""
+    exp = results["experiment"]
+    pop = results.get("population", {})
+    adv = results.get("advertisers", [{}])[0] if results.get("advertisers") else {}
+    parts = [
+        f"A {adv.get('label', 'advertiser')} ({adv.get('name', 'the advertiser')}) uploaded "
+        f"{pop.get('customers', 0):,} customers, normalised under the "
+        f"{adv.get('profile', '?')} rules, to a platform of {pop.get('platform_users', 0):,} users."
+    ]
+    plain = [
+        s
+        for s in results.get("schemes", [])
+        if s.get("phone_share") is not None and not s.get("needs_secret")
+    ]
+    if plain:
+        s = max(plain, key=lambda x: x["phone_share"] or 0)
+        parts.append(
+            f"Under {s['label']} the platform matched "
+            f"{pct(s['join']['match_rate']) if s.get('join') else '—'} of the list, and an "
+            f"attacker holding only the upload recovered {pct(s['phone_share'])} "
+            f"of the hashed phone numbers"
+            + (
+                f" in {duration(s['reverse_seconds'])}"
+                if s.get("reverse_seconds") is not None
+                else ""
+            )
+            + " — hashing did not make them anonymous."
+        )
+    keyed = [s for s in results.get("schemes", []) if s.get("needs_secret")]
+    if keyed:
+        parts.append(
+            "With a secret shared only by advertiser and platform, matching still works but an "
+            "outsider's enumeration finds nothing; the platform itself still learns who is a "
+            "customer."
+        )
+    if exp.get("seed") is not None:
+        parts.append(f"Seed {exp['seed']}: the same run gives the same numbers.")
+    return " ".join(parts)
+
+
+def _extra_sections(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Sections contributed by optional stages: rows of key/value and their own figures."""
+    out = []
+    for key, title in (
+        ("pixel", "Tracking pixel with advanced matching"),
+        ("oracle", "Audience-size oracle"),
+        ("psi", "Private set intersection (ECDH)"),
+        ("clk", "Bloom-filter linkage (CLK)"),
+    ):
+        section = results.get(key)
+        if not section:
+            continue
+        rows = [(k, _fmt(v)) for k, v in _flatten(section.get("summary", section)).items()]
+        figures = [(t, base64.b64encode(png).decode()) for t, png in _section_figures(key, section)]
+        out.append(
+            {"title": title, "text": section.get("text", ""), "rows": rows, "figures": figures}
+        )
+    return out
+
+
+def _section_figures(key: str, section: dict[str, Any]) -> list[tuple[str, bytes]]:
+    import importlib
+
+    try:
+        module = importlib.import_module(f"matchsim.{key}.figures")
+    except ImportError:
+        return []
+    figures: Callable[[dict[str, Any]], list[tuple[str, bytes]]] | None = getattr(
+        module, "report_figures", None
+    )
+    return figures(section) if figures else []
+
+
+def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if k in ("text", "curve", "time_curve") or isinstance(v, list):
+            continue
+        name = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flatten(v, name + " · "))
+        else:
+            out[name.replace("_", " ")] = v
+    return out
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return f"{v:,.4g}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return str(v)
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("matchsim.report", "templates"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(pct=pct, duration=duration)
+    return env
+
+
+def render_report(run_dir: str | os.PathLike[str]) -> tuple[Path, Path]:
+    """(Re-)render ``report.html`` and ``report.md`` from ``run_dir/results.json``.
+
+    Raises:
+        InputError: the folder has no readable results.json.
+    """
+    folder = Path(run_dir)
+    path = folder / RESULTS_FILE
+    try:
+        results = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(folder, "no results.json here; is this a matchsim run folder?") from None
+    except (OSError, ValueError) as exc:
+        raise InputError(path, f"cannot be read ({exc})") from None
+    return write_report(results, folder)
+
+
+def write_report(results: dict[str, Any], folder: Path) -> tuple[Path, Path]:
+    env = _environment()
+    for s in results.get("schemes", []):
+        s.setdefault("cost", None)
+    figures = []
+    for key, (title, draw) in FIGURES.items():
+        png = draw(results)
+        if png:
+            figures.append((key, title, base64.b64encode(png).decode()))
+    context = {
+        "r": _Attr(results),
+        "story": story(results),
+        "figures": figures,
+        "extra_sections": _extra_sections(results),
+        "reference_device": REFERENCE_DEVICE,
+    }
+    html = env.get_template("report.html.j2").render(**context)
+    md = env.get_template("report.md.j2").render(**context)
+    html_path, md_path = folder / "report.html", folder / "report.md"
+    tmp_html, tmp_md = folder / ".report.html.partial", folder / ".report.md.partial"
+    tmp_html.write_text(html, encoding="utf-8")
+    tmp_md.write_text(md, encoding="utf-8")
+    tmp_html.replace(html_path)
+    tmp_md.replace(md_path)
+    return html_path, md_path
+
+
+class _Attr(dict):
+    """Dict whose keys read as attributes in templates (missing optional keys are None)."""
+
+    def __getattr__(self, key: str) -> Any:
+        value = self.get(key)
+        if isinstance(value, dict):
+            return _Attr(value)
+        if isinstance(value, list):
+            return [_Attr(v) if isinstance(v, dict) else v for v in value]
+        return value

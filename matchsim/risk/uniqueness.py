@@ -1,0 +1,395 @@
+"""Population uniqueness estimated from a sample: Pitman, Zayatz, SNB and Dankar's rule.
+
+A customer file is a *sample* of ``n`` records from a population of ``N`` people. A record
+unique in the sample need not be unique in the population; these estimators guess the
+number of population uniques from the sample's class-size histogram alone (``f_i`` =
+number of classes of size ``i``, ``u`` = number of classes, sampling fraction
+``pi = n / N``), as ARX does (``RiskModelPopulationUniqueness``). Written from the papers
+and checked against ARX's Java source (arx-deidentifier/arx, ``org.deidentifier.arx.risk``):
+
+- **Pitman** (Pitman 1996, "Some developments of the Blackwell-MacQueen urn scheme";
+  applied to disclosure risk by Hoshino 2001, "Applying Pitman's sampling formula to
+  microdata disclosure risk assessment", J. Official Statistics 17(4)): the sample follows
+  the Pitman (two-parameter Ewens) sampling formula with concentration ``theta`` and
+  discount ``alpha``; maximum-likelihood estimates solve
+
+  ``sum_{i=1}^{u-1} 1/(theta + i*alpha) = sum_{i=1}^{n-1} 1/(theta + i)`` and
+  ``sum_{i=1}^{u-1} i/(theta + i*alpha) = sum_j f_j sum_{k=1}^{j-1} 1/(k - alpha)``,
+
+  and the expected number of population uniques is
+  ``Gamma(theta + 1) / Gamma(theta + alpha) * N**alpha``. The sums are evaluated in closed
+  form with digamma/trigamma (e.g. ``sum_{i=1}^{u-1} 1/(theta+i*alpha) =
+  (psi(theta/alpha + u) - psi(theta/alpha + 1)) / alpha``) and solved by Newton-Raphson
+  from ARX's starting point.
+- **Zayatz** (Zayatz 1991, "Estimation of the number of unique population elements using a
+  sample", US Census Bureau SRD report): with ``h(i) = P(X = 1)`` for ``X ~
+  Hypergeometric(N, i, n)``, the probability that a sample unique is a population unique
+  is ``P = (f_1/u) h(1) / sum_i (f_i/u) h(i)`` and the estimate is ``f_1 * P / pi``.
+- **SNB** (Chen & Keller-McNulty 1998, "Estimation of identification disclosure risk in
+  microdata", J. Official Statistics 14(1)): population class sizes are 1 + a negative
+  binomial (shape ``alpha``, probability ``beta``), the sample is a Bernoulli(``pi``)
+  thinning, and ``alpha, beta`` solve ``E[f_1] = f_1``, ``E[f_2] = f_2`` with ``d = (1 -
+  pi)(1 - beta)``:
+
+  ``E[f_1] = K pi (beta/(1-d))**alpha * (1 + alpha d/(1-d))``,
+  ``E[f_2] = K alpha pi**2 (1-beta) beta**alpha (2 - (1-alpha) d) / (2 (1-d)**(alpha+2))``;
+
+  the number of non-empty population classes ``K`` is Shlosser's estimator in the form of
+  Haas, Naughton, Seshadri & Stokes (VLDB 1995, ``D_Sh3``), and the estimate is
+  ``K beta**alpha``. (Derived here from the probability generating function; ARX's object
+  function multiplies by ``(1-d)**(alpha+2)`` where the derivation divides, and its
+  Shlosser denominator subtracts 1 per histogram bucket instead of ``(1-pi)**i f_i``; we
+  follow the papers. Tests check both equations against an exact convolution.)
+- **Dankar's decision rule** (Dankar, El Emam, Neisa & Roffey 2012, "Estimating the
+  re-identification risk of clinical data sets", BMC Med. Inform. Decis. Mak. 12:66), as
+  in ARX: no sample uniques -> 0; ``pi <= 0.1`` -> Pitman if it converges, else Zayatz;
+  ``pi > 0.1`` -> the smaller of Zayatz and SNB (Zayatz if SNB fails).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+_SHIFT_TO = 10.0
+
+
+def digamma(x: np.ndarray | float) -> np.ndarray:
+    """psi(x) for x > 0: recurrence up to 6, then the asymptotic series (error < 1e-12)."""
+    x = np.array(x, dtype=np.float64)
+    out = np.zeros_like(x)
+    while True:
+        small = x < _SHIFT_TO
+        if not small.any():
+            break
+        out[small] -= 1.0 / x[small]
+        x[small] += 1.0
+    inv2 = 1.0 / (x * x)
+    series = inv2 * (
+        1 / 12 - inv2 * (1 / 120 - inv2 * (1 / 252 - inv2 * (1 / 240 - inv2 * (5 / 660))))
+    )
+    return out + np.log(x) - 0.5 / x - series
+
+
+def trigamma(x: np.ndarray | float) -> np.ndarray:
+    """psi'(x) for x > 0: recurrence up to 6, then the asymptotic series."""
+    x = np.array(x, dtype=np.float64)
+    out = np.zeros_like(x)
+    while True:
+        small = x < _SHIFT_TO
+        if not small.any():
+            break
+        out[small] += 1.0 / (x[small] * x[small])
+        x[small] += 1.0
+    inv = 1.0 / x
+    inv2 = inv * inv
+    series = inv * (
+        1.0
+        + inv * 0.5
+        + inv2 * (1 / 6 - inv2 * (1 / 30 - inv2 * (1 / 42 - inv2 * (1 / 30 - inv2 * 5 / 66))))
+    )
+    return out + series
+
+
+def _histogram_pairs(histogram: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(class sizes i, number of classes f_i) for the non-empty buckets."""
+    h = np.asarray(histogram, dtype=np.int64)
+    sizes = np.nonzero(h)[0]
+    sizes = sizes[sizes > 0]
+    return sizes.astype(np.float64), h[sizes].astype(np.float64)
+
+
+# -- Pitman ---------------------------------------------------------------------------
+
+
+def pitman_scores(
+    theta: float, alpha: float, histogram: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Score vector and Hessian of Pitman's log-likelihood, in closed form."""
+    i, fi = _histogram_pairs(histogram)
+    u = float(fi.sum())
+    n = float((i * fi).sum())
+    r = theta / alpha
+    s1 = float(digamma(r + u) - digamma(r + 1.0)) / alpha  # sum 1/(t+ia)
+    q1 = float(trigamma(r + 1.0) - trigamma(r + u)) / alpha**2  # sum 1/(t+ia)^2
+    s2 = ((u - 1.0) - theta * s1) / alpha  # sum i/(t+ia)
+    q2 = (s1 - theta * q1) / alpha  # sum i/(t+ia)^2
+    q3 = (s2 - theta * q2) / alpha  # sum i^2/(t+ia)^2
+    big = i > 1
+    ib, fb = i[big], fi[big]
+    h1 = float((fb * (digamma(ib - alpha) - digamma(1.0 - alpha))).sum())
+    h2 = float((fb * (trigamma(1.0 - alpha) - trigamma(ib - alpha))).sum())
+    t1 = float(digamma(theta + n) - digamma(theta + 1.0))
+    t2 = float(trigamma(theta + 1.0) - trigamma(theta + n))
+    score = np.array([s1 - t1, s2 - h1])
+    hessian = np.array([[t2 - q1, -q2], [-q2, -q3 - h2]])
+    return score, hessian
+
+
+def _bisect(fn: Any, lo: float, hi: float, iters: int = 100) -> float | None:
+    """A root of ``fn`` in [lo, hi] by bisection (``fn(lo)`` and ``fn(hi)`` of opposite sign)."""
+    f_lo, f_hi = fn(lo), fn(hi)
+    if not (math.isfinite(f_lo) and math.isfinite(f_hi)) or f_lo * f_hi > 0:
+        return None
+    for _ in range(iters):
+        mid = 0.5 * (lo + hi)
+        f_mid = fn(mid)
+        if f_mid == 0 or hi - lo < 1e-13 * max(1.0, abs(mid)):
+            return mid
+        if (f_mid > 0) == (f_lo > 0):
+            lo, f_lo = mid, f_mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def pitman_fit(histogram: np.ndarray) -> tuple[float, float] | None:
+    """Maximum-likelihood ``(theta, alpha)`` of Pitman's model, or None if there is none.
+
+    Solved on the profile: for each ``alpha`` the theta-equation has one root in
+    ``log theta`` (found by bisection), and the alpha-equation is then solved along that
+    profile by bisection on ``alpha`` in (0, 1). Bisection, unlike the plain 2-D Newton
+    iteration ARX uses, cannot be thrown out of the domain by the score's scale, which
+    spans orders of magnitude of theta.
+    """
+    with np.errstate(all="ignore"):
+
+        def theta_of(alpha: float) -> float | None:
+            root = _bisect(
+                lambda lt: float(pitman_scores(math.exp(lt), alpha, histogram)[0][0]),
+                -30.0,
+                40.0,
+            )
+            return None if root is None else math.exp(root)
+
+        def alpha_score(alpha: float) -> float:
+            theta = theta_of(alpha)
+            if theta is None:
+                return math.nan
+            return float(pitman_scores(theta, alpha, histogram)[0][1])
+
+        lo, hi = 1e-6, 1.0 - 1e-6
+        grid = np.linspace(lo, hi, 11)
+        values = [alpha_score(float(a)) for a in grid]
+        for a, b, fa, fb in zip(grid[:-1], grid[1:], values[:-1], values[1:], strict=True):
+            if math.isfinite(fa) and math.isfinite(fb) and fa * fb <= 0:
+                alpha = _bisect(alpha_score, float(a), float(b), iters=60)
+                if alpha is None:
+                    return None
+                theta = theta_of(alpha)
+                return None if theta is None else (theta, alpha)
+    return None
+
+
+def pitman(histogram: np.ndarray, population: float) -> float:
+    """Estimated population uniques under Pitman's model (NaN if the fit fails)."""
+    fit = pitman_fit(histogram)
+    if fit is None:
+        return math.nan
+    theta, alpha = fit
+    value = math.exp(math.lgamma(theta + 1.0) - math.lgamma(theta + alpha)) * population**alpha
+    return value if 0.0 <= value <= population else math.nan
+
+
+# -- Zayatz ---------------------------------------------------------------------------
+
+
+def _log_comb(a: float, b: float) -> float:
+    return math.lgamma(a + 1.0) - math.lgamma(b + 1.0) - math.lgamma(a - b + 1.0)
+
+
+def hypergeom_one(population: float, successes: float, draws: float) -> float:
+    """P(X = 1) for X ~ Hypergeometric(population, successes, draws)."""
+    if population - successes < draws - 1:
+        return 0.0
+    return math.exp(
+        math.log(successes)
+        + _log_comb(population - successes, draws - 1.0)
+        - _log_comb(population, draws)
+    )
+
+
+def zayatz(histogram: np.ndarray, population: float) -> float:
+    """Estimated population uniques under Zayatz's model."""
+    i, fi = _histogram_pairs(histogram)
+    u = float(fi.sum())
+    n = float((i * fi).sum())
+    c1 = float(fi[i == 1].sum())
+    if c1 == 0:
+        return 0.0
+    weights = np.array([hypergeom_one(population, s, n) for s in i.tolist()])
+    denom = float((fi / u * weights).sum())
+    p_unique = (c1 / u) * hypergeom_one(population, 1.0, n) / denom
+    return c1 * p_unique / (n / population)
+
+
+# -- SNB ------------------------------------------------------------------------------
+
+
+def shlosser(histogram: np.ndarray, fraction: float) -> float:
+    """Shlosser's estimate of the number of non-empty population classes (Haas D_Sh3)."""
+    i, fi = _histogram_pairs(histogram)
+    q = fraction
+    u = float(fi.sum())
+    c1 = float(fi[i == 1].sum())
+    a = float((i * q * q * (1.0 - q * q) ** (i - 1.0) * fi).sum())
+    # ((1+q)^i - 1)(1-q)^i, written so that neither factor overflows
+    b = float((((1.0 - q * q) ** i - (1.0 - q) ** i) * fi).sum())
+    c = float(((1.0 - q) ** i * fi).sum())
+    d = float((i * q * (1.0 - q) ** (i - 1.0) * fi).sum())
+    if b == 0.0 or d == 0.0:
+        return u
+    return u + c1 * (a / b) * (c / d) ** 2
+
+
+def snb_expected(k: float, fraction: float, alpha: float, beta: float) -> tuple[float, float]:
+    """Expected numbers of sample classes of size 1 and 2 under the SNB model."""
+    f = fraction
+    d = (1.0 - f) * (1.0 - beta)
+    e1 = k * f * (beta / (1.0 - d)) ** alpha * (1.0 + alpha * d / (1.0 - d))
+    e2 = (
+        k
+        * alpha
+        * f
+        * f
+        * (1.0 - beta)
+        * beta**alpha
+        * (2.0 - (1.0 - alpha) * d)
+        / (2.0 * (1.0 - d) ** (alpha + 2.0))
+    )
+    return e1, e2
+
+
+def snb_fit(histogram: np.ndarray, fraction: float) -> tuple[float, float, float] | None:
+    """``(K, alpha, beta)`` of the SNB model, or None if the equations have no solution."""
+    i, fi = _histogram_pairs(histogram)
+    c1 = float(fi[i == 1].sum())
+    c2 = float(fi[i == 2].sum())
+    if c1 == 0 or c2 == 0:
+        return None
+    k = shlosser(histogram, fraction)
+    target = np.log([c1, c2])
+
+    def residual(z: np.ndarray) -> np.ndarray:
+        if np.max(np.abs(z)) > 600:
+            return np.array([np.inf, np.inf])
+        alpha = math.exp(z[0])
+        beta = 1.0 / (1.0 + math.exp(-z[1]))
+        with np.errstate(all="ignore"):
+            try:
+                e = snb_expected(k, fraction, alpha, beta)
+            except (OverflowError, ZeroDivisionError):
+                return np.array([np.inf, np.inf])
+        if min(e) <= 0 or not all(map(math.isfinite, e)):
+            return np.array([np.inf, np.inf])
+        return np.log(e) - target
+
+    for a0 in (1.0, 0.1, 5.0, 0.01, 50.0):
+        for b0 in (0.5, 0.1, 0.9, 0.01, 0.99):
+            z = np.array([math.log(a0), math.log(b0 / (1.0 - b0))])
+            r = residual(z)
+            for _ in range(100):
+                if not np.all(np.isfinite(r)):
+                    break
+                if np.max(np.abs(r)) < 1e-10:
+                    alpha = math.exp(z[0])
+                    beta = 1.0 / (1.0 + math.exp(-z[1]))
+                    return k, alpha, beta
+                jac = np.empty((2, 2))
+                for col in range(2):
+                    dz = np.zeros(2)
+                    dz[col] = 1e-6
+                    jac[:, col] = (residual(z + dz) - r) / 1e-6
+                try:
+                    step = np.linalg.solve(jac, r)
+                except np.linalg.LinAlgError:
+                    break
+                scale = 1.0
+                while scale > 1e-6:
+                    r_new = residual(z - scale * step)
+                    if np.all(np.isfinite(r_new)) and np.max(np.abs(r_new)) < np.max(np.abs(r)):
+                        break
+                    scale /= 2.0
+                else:
+                    break
+                z, r = z - scale * step, r_new
+    return None
+
+
+def snb(histogram: np.ndarray, population: float) -> float:
+    """Estimated population uniques under the SNB model (NaN if it fails)."""
+    n = float(np.dot(np.arange(len(histogram)), histogram))
+    fit = snb_fit(histogram, n / population)
+    if fit is None:
+        return math.nan
+    k, alpha, beta = fit
+    value = k * beta**alpha
+    return value if 0.0 <= value <= population else math.nan
+
+
+# -- Dankar ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PopulationUniqueness:
+    """Estimated population uniques (people, not shares) by each model; NaN = failed."""
+
+    population: float
+    sampling_fraction: float
+    pitman: float
+    zayatz: float
+    snb: float
+    dankar: float
+    dankar_model: str
+
+    def to_dict(self) -> dict[str, Any]:
+        def share(v: float) -> float | None:
+            return None if math.isnan(v) else v / self.population
+
+        return {
+            "population": self.population,
+            "sampling_fraction": self.sampling_fraction,
+            "uniques": {
+                m: (None if math.isnan(v) else v)
+                for m, v in (
+                    ("pitman", self.pitman),
+                    ("zayatz", self.zayatz),
+                    ("snb", self.snb),
+                    ("dankar", self.dankar),
+                )
+            },
+            "share_unique": {
+                "pitman": share(self.pitman),
+                "zayatz": share(self.zayatz),
+                "snb": share(self.snb),
+                "dankar": share(self.dankar),
+            },
+            "dankar_model": self.dankar_model,
+        }
+
+
+def population_uniqueness(histogram: np.ndarray, population: float) -> PopulationUniqueness:
+    """All three estimators and Dankar et al.'s choice among them.
+
+    Args:
+        histogram: ``h[i]`` = number of sample classes of size ``i``.
+        population: ``N``, the size of the population the sample was drawn from (>= n).
+    """
+    h = np.asarray(histogram, dtype=np.int64)
+    n = float(np.dot(np.arange(len(h)), h))
+    fraction = n / population
+    if len(h) < 2 or h[1] == 0:
+        return PopulationUniqueness(population, fraction, 0.0, 0.0, 0.0, 0.0, "none")
+    z = zayatz(h, population)
+    p = pitman(h, population)
+    s = snb(h, population)
+    if fraction <= 0.1:
+        d, model = (p, "pitman") if math.isfinite(p) and p > 0 else (z, "zayatz")
+    elif math.isfinite(s) and 0 < s <= z:
+        d, model = s, "snb"
+    else:
+        d, model = z, "zayatz"
+    return PopulationUniqueness(population, fraction, p, z, s, d, model)
