@@ -3,9 +3,7 @@
 ``population(params, out)`` is the library call behind ``matchsim generate``.
 """
 
-from matchsim.generate.corrupt import Corruption
-from matchsim.generate.locale import Locale, available_countries, load_locale
-from matchsim.generate.population import (
+from matchsim.generate.build import (
     CUSTOMERS_FILE,
     MANIFEST_FILE,
     PLATFORM_FILE,
@@ -14,6 +12,8 @@ from matchsim.generate.population import (
     PopulationParams,
     population,
 )
+from matchsim.generate.corrupt import Corruption
+from matchsim.generate.locale import Locale, available_countries, load_locale
 
 __all__ = [
     "CUSTOMERS_FILE",

@@ -320,10 +320,11 @@ def _generate(
     # building chunk i's table (this thread, in chunk order, so the result is
     # deterministic), and writing chunk i-1 (writer thread). numba and Arrow release the
     # GIL, so the two cores are both busy.
+    # The writer is opened first so that it closes last, after the pools have drained.
     with (
+        pq.ParquetWriter(folder / PLATFORM_FILE, PLATFORM_SCHEMA, **_PLATFORM_PARQUET) as writer,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="generate") as gen_pool,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="write") as write_pool,
-        pq.ParquetWriter(folder / PLATFORM_FILE, PLATFORM_SCHEMA, **_PLATFORM_PARQUET) as writer,
     ):
         futures: dict[int, Future[tuple[Persons, np.random.Generator]]] = {}
         writes: list[Future[None]] = []
