@@ -1,0 +1,400 @@
+"""Normalise and hash a customer file the way one platform takes it: the library behind
+``matchsim hash``.
+
+``hash_file(path, profile="meta", scheme="sha256", region="NL", out="upload.csv")``
+streams the input (CSV or Parquet) in batches, normalises each identifier field with
+the profile, encodes the hashed ones with the scheme, and writes
+
+* the upload in the platform's column layout, one row per input row (row ``i`` is input
+  row ``i``; empty where the field was missing or rejected);
+* a rejects file: ``row, field, column, input, action, reason`` for every value that was
+  rejected or accepted-but-unmatchable;
+* a summary (:class:`HashSummary`, also written as JSON): rows in, per field how many
+  were hashed, missing, rejected (per reason) and accepted-but-unmatchable.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from matchsim.errors import ConfigError, InputError, OutputError
+from matchsim.normalise import FIELDS, INPUT_COLUMNS, Profile, get_profile
+from matchsim.schemes import Scheme, get_scheme
+from matchsim.secrets import Secret
+
+BATCH_ROWS = 1_000_000
+
+# Header names recognised besides matchsim's own (case-insensitive).
+ALIASES: dict[str, tuple[str, ...]] = {
+    "email": ("email", "e-mail", "e_mail", "mail", "email_address", "emailadres"),
+    "phone": ("phone", "phone_number", "telephone", "telefoon", "mobile", "telefoonnummer"),
+    "first_name": ("first_name", "firstname", "given_name", "fn", "voornaam"),
+    "last_name": ("last_name", "lastname", "family_name", "surname", "ln", "achternaam"),
+    "dob": ("dob", "date_of_birth", "birthdate", "geboortedatum"),
+    "gender": ("gender", "sex", "geslacht"),
+    "city": ("city", "ct", "woonplaats", "plaats"),
+    "state": ("region", "state", "st", "province", "provincie"),
+    "postcode": ("postcode", "zip", "zipcode", "postal_code", "zp"),
+    "country": ("country", "land"),
+    "madid": ("madid", "maid", "mobile_ad_id", "idfa", "aaid"),
+}
+
+
+@dataclass
+class FieldSummary:
+    column: str
+    input_column: str
+    hashed: bool
+    present: int = 0
+    written: int = 0
+    missing: int = 0
+    rejected: int = 0
+    unmatchable: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class HashSummary:
+    """What ``hash_file`` did; ``as_dict()`` is the JSON summary."""
+
+    input: str
+    out: str
+    rejects: str
+    profile: str
+    region: str
+    scheme: dict[str, Any]
+    rows_in: int = 0
+    fields: dict[str, FieldSummary] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> int:
+        return sum(f.rejected for f in self.fields.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# --------------------------------------------------------------------------- input
+
+
+def _sniff_delimiter(head: str) -> str:
+    try:
+        return csv.Sniffer().sniff(head, delimiters=",;\t|").delimiter
+    except csv.Error:
+        first = head.splitlines()[0] if head else ""
+        return max(",;\t|", key=first.count)
+
+
+def _open_csv(path: Path) -> tuple[list[str], Iterator[pa.RecordBatch]]:
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(1 << 16)
+    except OSError as exc:
+        raise InputError(path, f"cannot be read ({exc.strerror})") from None
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        head = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(raw) - 4:  # not just a character cut by the 64 KiB window
+            raise InputError(
+                path, "is not UTF-8 text; save it as 'CSV UTF-8' and try again"
+            ) from None
+        head = raw[: exc.start].decode("utf-8")
+    if not head.strip():
+        raise InputError(path, "is empty")
+    delimiter = _sniff_delimiter("\n".join(head.splitlines()[:20]))
+    header = next(csv.reader(io.StringIO(head), delimiter=delimiter))
+    header = [h.strip() for h in header]
+    try:
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={h: pa.string() for h in header},
+                strings_can_be_null=True,
+            ),
+        )
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(path, f"is not a readable CSV file ({_first_line(exc)})") from None
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        try:
+            yield from reader
+        except pa.ArrowInvalid as exc:
+            reason = _first_line(exc)
+            if "UTF8" in reason or "utf8" in reason.lower():
+                reason = "is not UTF-8 text; save it as 'CSV UTF-8' and try again"
+            raise InputError(path, reason) from None
+
+    return header, batches()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def open_table(path: str | Path) -> tuple[list[str], Iterator[pa.RecordBatch]]:
+    """Column names and a batch iterator for a CSV or Parquet file."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "does not exist")
+    if path.is_dir():
+        raise InputError(path, "is a folder, not a file")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        try:
+            pf = pq.ParquetFile(path)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise InputError(path, f"is not a readable Parquet file ({_first_line(exc)})") from None
+        return list(pf.schema_arrow.names), iter(pf.iter_batches(batch_size=BATCH_ROWS))
+    return _open_csv(path)
+
+
+def map_columns(path: str | Path, header: list[str], profile: Profile) -> dict[str, str]:
+    """Field -> input column for every field the profile takes and the input has."""
+    lower = {h.lower(): h for h in header}
+    found: dict[str, str] = {}
+    for f in profile.fields:
+        for alias in (INPUT_COLUMNS[f], *ALIASES.get(f, ())):
+            if alias in lower:
+                found[f] = lower[alias]
+                break
+    if not found:
+        wanted = ", ".join(INPUT_COLUMNS[f] for f in profile.fields)
+        raise InputError(
+            path,
+            f"has no identifier column that profile {profile.name} takes "
+            f"(expected one of: {wanted}; found: {', '.join(header) or 'none'})",
+        )
+    return found
+
+
+# --------------------------------------------------------------------------- output
+
+
+class _Writer:
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.suffix.lower() in (".parquet", ".pq"):
+                self._w: Any = pq.ParquetWriter(path, schema, compression="zstd")
+            else:
+                self._w = pacsv.CSVWriter(path, schema)
+        except OSError as exc:
+            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+    def write(self, table: pa.Table) -> None:
+        self._w.write_table(table)
+
+    def close(self) -> None:
+        self._w.close()
+
+
+def _default_rejects(out: Path) -> Path:
+    return out.with_name(out.stem + ".rejects.csv")
+
+
+def _summary_path(out: Path) -> Path:
+    return out.with_name(out.stem + ".summary.json")
+
+
+# --------------------------------------------------------------------------- hashing
+
+
+def encode_column(scheme: Scheme, values: pa.Array, prehashed: np.ndarray) -> pa.Array:
+    """Digest text of normalised values; pre-hashed values pass through as they are."""
+    text = scheme.to_text(scheme.encode(values))
+    if prehashed.any():
+        text = pc.if_else(pa.array(prehashed), values, text)
+    return text
+
+
+def hash_value(
+    value: str,
+    *,
+    field: str,
+    profile: str | Profile = "meta",
+    scheme: str | Scheme = "sha256",
+    region: str = "NL",
+    secret: Secret | None = None,
+    encoding: str | None = None,
+) -> dict[str, Any]:
+    """Normalise and hash one value (teaching): the ``--json`` record of ``matchsim hash``.
+
+    Raises:
+        InputError: the value cannot be normalised (with the profile's reason).
+    """
+    prof = profile if isinstance(profile, Profile) else get_profile(profile)
+    if field not in FIELDS:
+        raise ConfigError(f"unknown field {field!r}; known fields: {', '.join(FIELDS)}")
+    rule = prof.rule(field)
+    sch = scheme if isinstance(scheme, Scheme) else _scheme(scheme, prof, secret, encoding)
+    norm = prof.normalise(field, pa.array([value], pa.string()), region)
+    if norm.rejected[0]:
+        raise InputError(None, f"{field} {value!r} rejected by {prof.name}: {norm.reasons[0]}")
+    normalised = norm.values[0].as_py()
+    digest = None
+    if normalised is not None and rule.hashed:
+        digest = encode_column(sch, norm.values, norm.prehashed)[0].as_py()
+    record: dict[str, Any] = {
+        "field": field,
+        "input": value,
+        "normalised": normalised,
+        "hash": digest,
+        "scheme": sch.name if rule.hashed else None,
+        "profile": prof.name,
+    }
+    if norm.reasons[0].is_valid:
+        record["note"] = norm.reasons[0].as_py()
+    return record
+
+
+def _scheme(name: str, profile: Profile, secret: Secret | None, encoding: str | None) -> Scheme:
+    from matchsim.schemes import SCHEMES
+
+    cls = SCHEMES.get(name)
+    params: dict[str, Any] = {}
+    if encoding is not None:
+        params["encoding"] = encoding
+    elif cls is not None and name != "uid2":
+        params["encoding"] = profile.encoding
+    return get_scheme(name, secret=secret, **params)
+
+
+def hash_file(
+    path: str | Path,
+    *,
+    profile: str | Profile,
+    scheme: str | Scheme = "sha256",
+    region: str | None = None,
+    out: str | Path,
+    rejects: str | Path | None = None,
+    secret: Secret | None = None,
+    encoding: str | None = None,
+) -> HashSummary:
+    """Normalise and hash ``path`` into the platform's upload layout.
+
+    Args:
+        path: CSV (``,``/``;``/tab, optional UTF-8 BOM) or Parquet.
+        profile: platform profile name or object.
+        scheme: scheme name or object (``sha256`` by default).
+        region: default phone region; if None, taken from the input's ``country`` column
+            when it holds a single country.
+        out: upload file (``.csv`` or ``.parquet``).
+        rejects: rejects file (default ``<out stem>.rejects.csv``).
+        secret: the scheme's secret, if it needs one.
+        encoding: digest text encoding; default: the profile's.
+
+    Raises:
+        InputError, ConfigError, SecretError, OutputError: one-line user errors.
+    """
+    prof = profile if isinstance(profile, Profile) else get_profile(profile)
+    sch = scheme if isinstance(scheme, Scheme) else _scheme(scheme, prof, secret, encoding)
+    path, out = Path(path), Path(out)
+    rejects_path = Path(rejects) if rejects is not None else _default_rejects(out)
+    if out.resolve() == path.resolve():
+        raise ConfigError("--out must not be the input file")
+    header, batches = open_table(path)
+    columns = map_columns(path, header, prof)
+    summary = HashSummary(str(path), str(out), str(rejects_path), prof.name, "", sch.describe())
+    if sch.name.split("-")[0] not in prof.accepted_hashes and sch.name not in prof.accepted_hashes:
+        summary.notes.append(
+            f"{prof.name} accepts {', '.join(prof.accepted_hashes)}; {sch.name} is a what-if"
+        )
+    for f, c in columns.items():
+        rule = prof.fields[f]
+        summary.fields[f] = FieldSummary(rule.column, c, rule.hashed)
+    out_schema = pa.schema([(prof.fields[f].column, pa.string()) for f in prof.fields])
+    rej_schema = pa.schema(
+        [("row", pa.int64()), ("field", pa.string()), ("column", pa.string()),
+         ("input", pa.string()), ("action", pa.string()), ("reason", pa.string())]
+    )  # fmt: skip
+    writer = _Writer(out, out_schema)
+    rej_writer = _Writer(rejects_path, rej_schema)
+    try:
+        for batch in batches:
+            if region is None:
+                region = _infer_region(path, batch, columns)
+            table = pa.Table.from_batches([batch])
+            n = table.num_rows
+            cols: list[pa.Array] = []
+            for f, rule in prof.fields.items():
+                if f not in columns:
+                    cols.append(pa.nulls(n, pa.string()))
+                    continue
+                raw = table[columns[f]].combine_chunks()
+                norm = prof.normalise(f, raw, region)
+                fs = summary.fields[f]
+                present = norm.values.is_valid().to_numpy(zero_copy_only=False)
+                fs.written += int(present.sum())
+                fs.rejected += int(norm.rejected.sum())
+                unmatchable = norm.unmatchable
+                fs.unmatchable += int(unmatchable.sum())
+                fs.present += int(present.sum() + norm.rejected.sum())
+                fs.missing += int(n - present.sum() - norm.rejected.sum())
+                flagged = norm.rejected | unmatchable
+                if flagged.any():
+                    rows = np.flatnonzero(flagged)
+                    reasons = norm.reasons.take(pa.array(rows))
+                    for reason, count in Counter(reasons.to_pylist()).items():
+                        fs.reasons[str(reason)] = fs.reasons.get(str(reason), 0) + count
+                    action = np.where(norm.rejected[rows], "rejected", "accepted")
+                    rej_writer.write(
+                        pa.table(
+                            [
+                                pa.array(rows + summary.rows_in, pa.int64()),
+                                pa.array([f] * len(rows), pa.string()),
+                                pa.array([columns[f]] * len(rows), pa.string()),
+                                raw.take(pa.array(rows)).cast(pa.string()),
+                                pa.array(action, pa.string()),
+                                reasons,
+                            ],
+                            schema=rej_schema,
+                        )
+                    )
+                if rule.hashed:
+                    cols.append(encode_column(sch, norm.values, norm.prehashed))
+                else:
+                    cols.append(norm.values)
+            writer.write(pa.Table.from_arrays(cols, schema=out_schema))
+            summary.rows_in += n
+        if summary.rows_in == 0:
+            writer.write(pa.Table.from_pylist([], schema=out_schema))
+    finally:
+        writer.close()
+        rej_writer.close()
+    summary.region = region or ""
+    try:
+        _summary_path(out).write_text(json.dumps(summary.as_dict(), indent=2) + "\n")
+    except OSError as exc:
+        raise OutputError(f"cannot write {_summary_path(out)}: {exc.strerror}") from None
+    return summary
+
+
+def _infer_region(path: Path, batch: pa.RecordBatch, columns: dict[str, str]) -> str:
+    names = batch.schema.names
+    col = columns.get("country") or next((c for c in names if c.lower() == "country"), None)
+    if col is not None:
+        values = pc.unique(pc.drop_null(batch.column(col).cast(pa.string())))
+        if len(values) == 1 and len(values[0].as_py()) == 2:
+            return str(values[0].as_py()).upper()
+    raise ConfigError(
+        f"{path}: cannot tell the phone region from the file; give --region (e.g. --region NL)"
+    )

@@ -1,0 +1,140 @@
+"""Batch hashing kernels over Arrow string buffers (numba, parallel, cached).
+
+``hash_strings(values, "sha256")`` hashes every value of a string or binary Arrow array
+straight from its offsets and data buffers: no Python object per row. Null rows hash as
+the empty string; callers that care (the schemes) mark them invalid.
+
+Why numba rather than a loop over :mod:`hashlib`: hashlib's per-call overhead (about
+1.4 µs) dominates short inputs such as e-mail addresses, and it releases the GIL only for
+inputs over 2 KiB, so threads do not help. The kernels run the compression functions
+directly and split the rows over cores (``benchmarks/bench_schemes.py`` measures both).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from matchsim.errors import ConfigError
+from matchsim.kernels import _md, _openssl
+
+DIGEST_SIZES: dict[str, int] = {"md5": 16, "sha1": 20, "sha256": 32, "sha512": 64}
+"""Digest size in bytes of each algorithm the kernels implement."""
+
+_KERNELS: dict[str, Callable[..., None]] = {
+    "md5": _md.md5_batch,
+    "sha1": _md.sha1_batch,
+    "sha256": _md.sha256_batch,
+    "sha512": _md.sha512_batch,
+}
+
+# Rows per parallel work item: large enough to amortise scratch buffers, small enough to
+# balance the cores.
+_CHUNK = 4096
+
+
+def string_buffers(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The packed bytes of ``values`` as ``(data uint8, starts int64, lengths int64)``.
+
+    Accepts string, large_string, binary, large_binary and dictionary-encoded strings;
+    null rows get length 0.
+    """
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if pa.types.is_dictionary(values.type):
+        values = values.cast(pa.string())
+    t = values.type
+    offset_type: type[np.integer[Any]]
+    if pa.types.is_string(t) or pa.types.is_binary(t):
+        offset_type = np.int32
+    elif pa.types.is_large_string(t) or pa.types.is_large_binary(t):
+        offset_type = np.int64
+    elif pa.types.is_null(t):
+        values = pa.array([None] * len(values), pa.string())
+        offset_type = np.int32
+    else:
+        raise TypeError(f"expected a string or binary array, got {t}")
+    n = len(values)
+    buffers = values.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=offset_type, count=values.offset + n + 1)
+    offsets = offsets[values.offset :].astype(np.int64)
+    data = (
+        np.frombuffer(buffers[2], dtype=np.uint8)
+        if buffers[2] is not None
+        else np.zeros(0, np.uint8)
+    )
+    starts = offsets[:-1]
+    lengths = np.diff(offsets)
+    if values.null_count:
+        lengths = np.where(values.is_null().to_numpy(zero_copy_only=False), 0, lengths)
+    return data, starts, lengths
+
+
+BACKENDS = ("auto", "openssl", "numba")
+"""``openssl``: numba loop calling libcrypto (fastest where available); ``numba``: the
+compression functions in numba; ``auto``: openssl if libcrypto loaded, else numba."""
+
+
+def hash_strings(
+    values: pa.Array | pa.ChunkedArray, algorithm: str, *, backend: str = "auto"
+) -> np.ndarray:
+    """Digest of every value's bytes (UTF-8 for strings) as an ``(n, digest_size)`` array.
+
+    Raises:
+        ConfigError: unknown ``algorithm`` or ``backend``, or ``openssl`` unavailable.
+    """
+    if algorithm not in _KERNELS:
+        known = ", ".join(sorted(_KERNELS))
+        raise ConfigError(f"unknown hash algorithm {algorithm!r}; known: {known}")
+    if backend not in BACKENDS:
+        raise ConfigError(f"unknown kernel backend {backend!r}; known: {', '.join(BACKENDS)}")
+    if backend == "openssl" and not _openssl.AVAILABLE:
+        raise ConfigError("the openssl kernel backend needs libcrypto, which was not found")
+    data, starts, lengths = string_buffers(values)
+    out = np.zeros((len(starts), DIGEST_SIZES[algorithm]), dtype=np.uint8)
+    if len(starts):
+        if len(data) == 0:
+            data = np.zeros(1, np.uint8)  # numba wants a non-empty buffer to index into
+        if backend == "numba" or not _openssl.AVAILABLE:
+            _KERNELS[algorithm](data, starts, lengths, out, _CHUNK)
+        else:
+            _openssl.digest_batch(
+                data, starts, lengths, out, _CHUNK, _openssl.ALGORITHM_IDS[algorithm]
+            )
+    return out
+
+
+def hash_bytes(rows: np.ndarray, algorithm: str) -> np.ndarray:
+    """Digest of each row of a fixed-width ``(n, k) uint8`` array (e.g. digests re-hashed)."""
+    rows = np.ascontiguousarray(rows, dtype=np.uint8)
+    n, k = rows.shape
+    offsets = pa.array(np.arange(n + 1, dtype=np.int32) * k, pa.int32())
+    array = pa.Array.from_buffers(pa.binary(), n, [None, offsets.buffers()[1], pa.py_buffer(rows)])
+    return hash_strings(array, algorithm)
+
+
+def concat(
+    prefix: bytes | pa.Array | None, values: pa.Array, suffix: bytes | pa.Array | None
+) -> pa.Array:
+    """``prefix || value || suffix`` per row as a binary array (nulls stay null).
+
+    ``prefix`` and ``suffix`` are constant bytes or per-row binary/string arrays.
+    """
+    parts: list[pa.Array | pa.Scalar] = []
+    for part in (prefix, values, suffix):
+        if part is None:
+            continue
+        if isinstance(part, bytes):
+            parts.append(pa.scalar(part, pa.binary()))
+        else:
+            if pa.types.is_dictionary(part.type):
+                part = part.cast(pa.string())
+            parts.append(part.cast(pa.binary()))
+    return pc.binary_join_element_wise(*parts, pa.scalar(b"", pa.binary()))
+
+
+__all__ = ["BACKENDS", "DIGEST_SIZES", "concat", "hash_bytes", "hash_strings", "string_buffers"]

@@ -1,0 +1,389 @@
+"""Numba implementations of MD5, SHA-1, SHA-256 and SHA-512 over packed byte strings.
+
+Each ``*_batch`` function hashes ``data[starts[i] : starts[i] + lengths[i]]`` for every
+row ``i`` into ``out[i]``. Rows are split into chunks processed in parallel (``prange``);
+each chunk allocates its scratch buffers once, so no allocation happens per row.
+
+Arithmetic: numba widens integer arithmetic to 64 bits, so the 32-bit algorithms run on
+int64 values and mask with ``& 0xFFFFFFFF`` after every addition and rotation (values stay
+below 2**63, so nothing overflows before the mask). SHA-512 runs on uint64, where every
+constant and shift count is a ``np.uint64`` so that numba never mixes signed and unsigned
+operands (which it would promote to float).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+_M32 = 0xFFFFFFFF
+
+# FIPS 180-4 §4.2.2: first 32 bits of the fractional parts of the cube roots of the first
+# 64 primes.
+_K256 = np.array(
+    [
+        0x428A2F98, 0x71374491, 0xB5C0FBCF, 0xE9B5DBA5, 0x3956C25B, 0x59F111F1, 0x923F82A4,
+        0xAB1C5ED5, 0xD807AA98, 0x12835B01, 0x243185BE, 0x550C7DC3, 0x72BE5D74, 0x80DEB1FE,
+        0x9BDC06A7, 0xC19BF174, 0xE49B69C1, 0xEFBE4786, 0x0FC19DC6, 0x240CA1CC, 0x2DE92C6F,
+        0x4A7484AA, 0x5CB0A9DC, 0x76F988DA, 0x983E5152, 0xA831C66D, 0xB00327C8, 0xBF597FC7,
+        0xC6E00BF3, 0xD5A79147, 0x06CA6351, 0x14292967, 0x27B70A85, 0x2E1B2138, 0x4D2C6DFC,
+        0x53380D13, 0x650A7354, 0x766A0ABB, 0x81C2C92E, 0x92722C85, 0xA2BFE8A1, 0xA81A664B,
+        0xC24B8B70, 0xC76C51A3, 0xD192E819, 0xD6990624, 0xF40E3585, 0x106AA070, 0x19A4C116,
+        0x1E376C08, 0x2748774C, 0x34B0BCB5, 0x391C0CB3, 0x4ED8AA4A, 0x5B9CCA4F, 0x682E6FF3,
+        0x748F82EE, 0x78A5636F, 0x84C87814, 0x8CC70208, 0x90BEFFFA, 0xA4506CEB, 0xBEF9A3F7,
+        0xC67178F2,
+    ],
+    dtype=np.int64,
+)  # fmt: skip
+_H256 = np.array(
+    [0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A, 0x510E527F, 0x9B05688C, 0x1F83D9AB,
+     0x5BE0CD19],
+    dtype=np.int64,
+)  # fmt: skip
+_H1 = np.array([0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0], dtype=np.int64)
+
+# RFC 1321: per-round shift amounts and the sines table T[i] = floor(2**32 * |sin(i + 1)|).
+_S_MD5 = np.array(
+    [7, 12, 17, 22] * 4 + [5, 9, 14, 20] * 4 + [4, 11, 16, 23] * 4 + [6, 10, 15, 21] * 4,
+    dtype=np.int64,
+)
+_T_MD5 = np.array([int(abs(np.sin(i + 1)) * 2**32) & _M32 for i in range(64)], dtype=np.int64)
+
+# FIPS 180-4 §4.2.3 / §5.3.5: SHA-512 constants (first 64 bits of the fractional parts of the
+# cube roots of the first 80 primes) and initial hash value.
+_K512 = np.array(
+    [
+        0x428A2F98D728AE22, 0x7137449123EF65CD, 0xB5C0FBCFEC4D3B2F, 0xE9B5DBA58189DBBC,
+        0x3956C25BF348B538, 0x59F111F1B605D019, 0x923F82A4AF194F9B, 0xAB1C5ED5DA6D8118,
+        0xD807AA98A3030242, 0x12835B0145706FBE, 0x243185BE4EE4B28C, 0x550C7DC3D5FFB4E2,
+        0x72BE5D74F27B896F, 0x80DEB1FE3B1696B1, 0x9BDC06A725C71235, 0xC19BF174CF692694,
+        0xE49B69C19EF14AD2, 0xEFBE4786384F25E3, 0x0FC19DC68B8CD5B5, 0x240CA1CC77AC9C65,
+        0x2DE92C6F592B0275, 0x4A7484AA6EA6E483, 0x5CB0A9DCBD41FBD4, 0x76F988DA831153B5,
+        0x983E5152EE66DFAB, 0xA831C66D2DB43210, 0xB00327C898FB213F, 0xBF597FC7BEEF0EE4,
+        0xC6E00BF33DA88FC2, 0xD5A79147930AA725, 0x06CA6351E003826F, 0x142929670A0E6E70,
+        0x27B70A8546D22FFC, 0x2E1B21385C26C926, 0x4D2C6DFC5AC42AED, 0x53380D139D95B3DF,
+        0x650A73548BAF63DE, 0x766A0ABB3C77B2A8, 0x81C2C92E47EDAEE6, 0x92722C851482353B,
+        0xA2BFE8A14CF10364, 0xA81A664BBC423001, 0xC24B8B70D0F89791, 0xC76C51A30654BE30,
+        0xD192E819D6EF5218, 0xD69906245565A910, 0xF40E35855771202A, 0x106AA07032BBD1B8,
+        0x19A4C116B8D2D0C8, 0x1E376C085141AB53, 0x2748774CDF8EEB99, 0x34B0BCB5E19B48A8,
+        0x391C0CB3C5C95A63, 0x4ED8AA4AE3418ACB, 0x5B9CCA4F7763E373, 0x682E6FF3D6B2B8A3,
+        0x748F82EE5DEFB2FC, 0x78A5636F43172F60, 0x84C87814A1F0AB72, 0x8CC702081A6439EC,
+        0x90BEFFFA23631E28, 0xA4506CEBDE82BDE9, 0xBEF9A3F7B2C67915, 0xC67178F2E372532B,
+        0xCA273ECEEA26619C, 0xD186B8C721C0C207, 0xEADA7DD6CDE0EB1E, 0xF57D4F7FEE6ED178,
+        0x06F067AA72176FBA, 0x0A637DC5A2C898A6, 0x113F9804BEF90DAE, 0x1B710B35131C471B,
+        0x28DB77F523047D84, 0x32CAAB7B40C72493, 0x3C9EBE0A15C9BEBC, 0x431D67C49C100D4C,
+        0x4CC5D4BECB3E42B6, 0x597F299CFC657E2A, 0x5FCB6FAB3AD6FAEC, 0x6C44198C4A475817,
+    ],
+    dtype=np.uint64,
+)  # fmt: skip
+_H512 = np.array(
+    [0x6A09E667F3BCC908, 0xBB67AE8584CAA73B, 0x3C6EF372FE94F82B, 0xA54FF53A5F1D36F1,
+     0x510E527FADE682D1, 0x9B05688C2B3E6C1F, 0x1F83D9ABFB41BD6B, 0x5BE0CD19137E2179],
+    dtype=np.uint64,
+)  # fmt: skip
+
+
+@njit(cache=True, inline="always")
+def _rotl32(x: int, n: int) -> int:
+    return ((x << n) | (x >> (32 - n))) & _M32
+
+
+@njit(cache=True, inline="always")
+def _rotr32(x: int, n: int) -> int:
+    return ((x >> n) | (x << (32 - n))) & _M32
+
+
+@njit(cache=True)
+def _pad_tail(
+    data: np.ndarray, start: int, length: int, buf: np.ndarray, block: int, big_endian: bool
+) -> int:
+    """Write the message's last partial block plus padding into ``buf``; return its blocks.
+
+    The length field is 8 bytes (MD5, SHA-1, SHA-256) or 16 (SHA-512, ``block == 128``),
+    big-endian except for MD5.
+    """
+    len_field = 16 if block == 128 else 8
+    full = length // block
+    rest = length - full * block
+    src = start + full * block
+    for j in range(rest):
+        buf[j] = data[src + j]
+    buf[rest] = 0x80
+    nblocks = 1 if rest + 1 + len_field <= block else 2
+    end = nblocks * block
+    for j in range(rest + 1, end):
+        buf[j] = 0
+    bits = length * 8
+    for j in range(8):  # messages here are far below 2**61 bytes: the high 8 bytes stay 0
+        byte = (bits >> (8 * j)) & 0xFF
+        if big_endian:
+            buf[end - 1 - j] = byte
+        else:
+            buf[end - 8 + j] = byte
+    return nblocks
+
+
+# --------------------------------------------------------------------------- SHA-256
+
+
+@njit(cache=True)
+def _sha256_block(h: np.ndarray, src: np.ndarray, pos: int, w: np.ndarray) -> None:
+    for t in range(16):
+        p = pos + 4 * t
+        w[t] = (
+            (np.int64(src[p]) << 24)
+            | (np.int64(src[p + 1]) << 16)
+            | (np.int64(src[p + 2]) << 8)
+            | np.int64(src[p + 3])
+        )
+    for t in range(16, 64):
+        x = w[t - 15]
+        y = w[t - 2]
+        s0 = _rotr32(x, 7) ^ _rotr32(x, 18) ^ (x >> 3)
+        s1 = _rotr32(y, 17) ^ _rotr32(y, 19) ^ (y >> 10)
+        w[t] = (w[t - 16] + s0 + w[t - 7] + s1) & _M32
+    a, b, c, d, e, f, g, hh = h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]
+    for t in range(64):
+        s1 = _rotr32(e, 6) ^ _rotr32(e, 11) ^ _rotr32(e, 25)
+        ch = (e & f) ^ ((~e & _M32) & g)
+        t1 = (hh + s1 + ch + _K256[t] + w[t]) & _M32
+        s0 = _rotr32(a, 2) ^ _rotr32(a, 13) ^ _rotr32(a, 22)
+        maj = (a & b) ^ (a & c) ^ (b & c)
+        t2 = (s0 + maj) & _M32
+        hh = g
+        g = f
+        f = e
+        e = (d + t1) & _M32
+        d = c
+        c = b
+        b = a
+        a = (t1 + t2) & _M32
+    h[0] = (h[0] + a) & _M32
+    h[1] = (h[1] + b) & _M32
+    h[2] = (h[2] + c) & _M32
+    h[3] = (h[3] + d) & _M32
+    h[4] = (h[4] + e) & _M32
+    h[5] = (h[5] + f) & _M32
+    h[6] = (h[6] + g) & _M32
+    h[7] = (h[7] + hh) & _M32
+
+
+@njit(cache=True, parallel=True)
+def sha256_batch(
+    data: np.ndarray, starts: np.ndarray, lengths: np.ndarray, out: np.ndarray, chunk: int
+) -> None:
+    n = starts.shape[0]
+    for c in prange((n + chunk - 1) // chunk):
+        h = np.empty(8, np.int64)
+        w = np.empty(64, np.int64)
+        buf = np.empty(128, np.uint8)
+        for i in range(c * chunk, min(n, (c + 1) * chunk)):
+            h[:] = _H256
+            start = starts[i]
+            length = lengths[i]
+            for b in range(length // 64):
+                _sha256_block(h, data, start + 64 * b, w)
+            for b in range(_pad_tail(data, start, length, buf, 64, True)):
+                _sha256_block(h, buf, 64 * b, w)
+            for j in range(8):
+                for k in range(4):
+                    out[i, 4 * j + k] = (h[j] >> (24 - 8 * k)) & 0xFF
+
+
+# --------------------------------------------------------------------------- SHA-1
+
+
+@njit(cache=True)
+def _sha1_block(h: np.ndarray, src: np.ndarray, pos: int, w: np.ndarray) -> None:
+    for t in range(16):
+        p = pos + 4 * t
+        w[t] = (
+            (np.int64(src[p]) << 24)
+            | (np.int64(src[p + 1]) << 16)
+            | (np.int64(src[p + 2]) << 8)
+            | np.int64(src[p + 3])
+        )
+    for t in range(16, 80):
+        w[t] = _rotl32(w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16], 1)
+    a, b, c, d, e = h[0], h[1], h[2], h[3], h[4]
+    for t in range(80):
+        if t < 20:
+            f = (b & c) | ((~b & _M32) & d)
+            k = 0x5A827999
+        elif t < 40:
+            f = b ^ c ^ d
+            k = 0x6ED9EBA1
+        elif t < 60:
+            f = (b & c) | (b & d) | (c & d)
+            k = 0x8F1BBCDC
+        else:
+            f = b ^ c ^ d
+            k = 0xCA62C1D6
+        tmp = (_rotl32(a, 5) + f + e + k + w[t]) & _M32
+        e = d
+        d = c
+        c = _rotl32(b, 30)
+        b = a
+        a = tmp
+    h[0] = (h[0] + a) & _M32
+    h[1] = (h[1] + b) & _M32
+    h[2] = (h[2] + c) & _M32
+    h[3] = (h[3] + d) & _M32
+    h[4] = (h[4] + e) & _M32
+
+
+@njit(cache=True, parallel=True)
+def sha1_batch(
+    data: np.ndarray, starts: np.ndarray, lengths: np.ndarray, out: np.ndarray, chunk: int
+) -> None:
+    n = starts.shape[0]
+    for c in prange((n + chunk - 1) // chunk):
+        h = np.empty(5, np.int64)
+        w = np.empty(80, np.int64)
+        buf = np.empty(128, np.uint8)
+        for i in range(c * chunk, min(n, (c + 1) * chunk)):
+            h[:] = _H1
+            start = starts[i]
+            length = lengths[i]
+            for b in range(length // 64):
+                _sha1_block(h, data, start + 64 * b, w)
+            for b in range(_pad_tail(data, start, length, buf, 64, True)):
+                _sha1_block(h, buf, 64 * b, w)
+            for j in range(5):
+                for k in range(4):
+                    out[i, 4 * j + k] = (h[j] >> (24 - 8 * k)) & 0xFF
+
+
+# --------------------------------------------------------------------------- MD5
+
+
+@njit(cache=True)
+def _md5_block(h: np.ndarray, src: np.ndarray, pos: int, w: np.ndarray) -> None:
+    for t in range(16):  # little-endian words
+        p = pos + 4 * t
+        w[t] = (
+            np.int64(src[p])
+            | (np.int64(src[p + 1]) << 8)
+            | (np.int64(src[p + 2]) << 16)
+            | (np.int64(src[p + 3]) << 24)
+        )
+    a, b, c, d = h[0], h[1], h[2], h[3]
+    for t in range(64):
+        if t < 16:
+            f = (b & c) | ((~b & _M32) & d)
+            g = t
+        elif t < 32:
+            f = (d & b) | ((~d & _M32) & c)
+            g = (5 * t + 1) % 16
+        elif t < 48:
+            f = b ^ c ^ d
+            g = (3 * t + 5) % 16
+        else:
+            f = c ^ (b | (~d & _M32))
+            g = (7 * t) % 16
+        f = (f + a + _T_MD5[t] + w[g]) & _M32
+        a = d
+        d = c
+        c = b
+        b = (b + _rotl32(f, _S_MD5[t])) & _M32
+    h[0] = (h[0] + a) & _M32
+    h[1] = (h[1] + b) & _M32
+    h[2] = (h[2] + c) & _M32
+    h[3] = (h[3] + d) & _M32
+
+
+@njit(cache=True, parallel=True)
+def md5_batch(
+    data: np.ndarray, starts: np.ndarray, lengths: np.ndarray, out: np.ndarray, chunk: int
+) -> None:
+    n = starts.shape[0]
+    for c in prange((n + chunk - 1) // chunk):
+        h = np.empty(4, np.int64)
+        w = np.empty(16, np.int64)
+        buf = np.empty(128, np.uint8)
+        for i in range(c * chunk, min(n, (c + 1) * chunk)):
+            h[0] = 0x67452301
+            h[1] = 0xEFCDAB89
+            h[2] = 0x98BADCFE
+            h[3] = 0x10325476
+            start = starts[i]
+            length = lengths[i]
+            for b in range(length // 64):
+                _md5_block(h, data, start + 64 * b, w)
+            for b in range(_pad_tail(data, start, length, buf, 64, False)):
+                _md5_block(h, buf, 64 * b, w)
+            for j in range(4):
+                for k in range(4):
+                    out[i, 4 * j + k] = (h[j] >> (8 * k)) & 0xFF
+
+
+# --------------------------------------------------------------------------- SHA-512
+
+_U = np.uint64
+
+
+@njit(cache=True, inline="always")
+def _rotr64(x: np.uint64, n: np.uint64) -> np.uint64:
+    return (x >> n) | (x << (_U(64) - n))
+
+
+@njit(cache=True)
+def _sha512_block(h: np.ndarray, src: np.ndarray, pos: int, w: np.ndarray) -> None:
+    for t in range(16):
+        p = pos + 8 * t
+        v = _U(0)
+        for k in range(8):
+            v = (v << _U(8)) | _U(src[p + k])
+        w[t] = v
+    for t in range(16, 80):
+        x = w[t - 15]
+        y = w[t - 2]
+        s0 = _rotr64(x, _U(1)) ^ _rotr64(x, _U(8)) ^ (x >> _U(7))
+        s1 = _rotr64(y, _U(19)) ^ _rotr64(y, _U(61)) ^ (y >> _U(6))
+        w[t] = w[t - 16] + s0 + w[t - 7] + s1
+    a, b, c, d, e, f, g, hh = h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]
+    for t in range(80):
+        s1 = _rotr64(e, _U(14)) ^ _rotr64(e, _U(18)) ^ _rotr64(e, _U(41))
+        ch = (e & f) ^ (~e & g)
+        t1 = hh + s1 + ch + _K512[t] + w[t]
+        s0 = _rotr64(a, _U(28)) ^ _rotr64(a, _U(34)) ^ _rotr64(a, _U(39))
+        maj = (a & b) ^ (a & c) ^ (b & c)
+        t2 = s0 + maj
+        hh = g
+        g = f
+        f = e
+        e = d + t1
+        d = c
+        c = b
+        b = a
+        a = t1 + t2
+    h[0] += a
+    h[1] += b
+    h[2] += c
+    h[3] += d
+    h[4] += e
+    h[5] += f
+    h[6] += g
+    h[7] += hh
+
+
+@njit(cache=True, parallel=True)
+def sha512_batch(
+    data: np.ndarray, starts: np.ndarray, lengths: np.ndarray, out: np.ndarray, chunk: int
+) -> None:
+    n = starts.shape[0]
+    for c in prange((n + chunk - 1) // chunk):
+        h = np.empty(8, np.uint64)
+        w = np.empty(80, np.uint64)
+        buf = np.empty(256, np.uint8)
+        for i in range(c * chunk, min(n, (c + 1) * chunk)):
+            h[:] = _H512
+            start = starts[i]
+            length = lengths[i]
+            for b in range(length // 128):
+                _sha512_block(h, data, start + 128 * b, w)
+            for b in range(_pad_tail(data, start, length, buf, 128, True)):
+                _sha512_block(h, buf, 128 * b, w)
+            for j in range(8):
+                for k in range(8):
+                    out[i, 8 * j + k] = (h[j] >> _U(56 - 8 * k)) & _U(0xFF)

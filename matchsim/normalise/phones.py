@@ -1,0 +1,102 @@
+"""Phone numbers: real-world input -> E.164, vectorised where the input allows.
+
+Three paths:
+
+* values already in E.164 (``+`` then 8-15 digits with a known calling code) take a
+  vectorised fast path: no per-value parsing (the platform table is all E.164);
+* everything else (national formats, ``+31 (0)6…``, ``0031…``) is deduplicated and parsed
+  once per distinct value with ``phonenumbers`` given the default region, through an LRU
+  cache shared by all calls;
+* ``raw_digits`` is the naive normaliser some SDKs ship (Meta's Python SDK, X's docs):
+  strip separators and leading ``+``/zeros with regular expressions, add no country code.
+
+The fast path checks structure (calling code, length), not the national number plan;
+numbers that are E.164-shaped but unassigned pass, as they would through a platform's
+own upload pipeline. Reasons are short phrases; the caller prefixes the field.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import phonenumbers
+import pyarrow as pa
+import pyarrow.compute as pc
+
+_E164 = r"^\+[1-9][0-9]{7,14}$"
+_CALLING_CODES = pa.array(sorted(str(c) for c in phonenumbers.COUNTRY_CODE_TO_REGION_CODE))
+
+NOT_A_NUMBER = "not a phone number"
+NOT_VALID = "not a valid number for region {region}"
+
+
+@lru_cache(maxsize=1_000_000)
+def parse_one(text: str, region: str) -> tuple[str | None, str | None]:
+    """``(E.164, None)`` or ``(None, reason)`` for one value; cached."""
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None, NOT_A_NUMBER
+    if not phonenumbers.is_valid_number(number):
+        where = phonenumbers.region_code_for_number(number) or region
+        return None, NOT_VALID.format(region=where)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
+
+
+def _known_calling_code(values: pa.Array) -> np.ndarray:
+    """Whether each ``+digits`` value starts with an assigned calling code (1-3 digits)."""
+    ok = np.zeros(len(values), dtype=bool)
+    for width in (1, 2, 3):  # calling codes are prefix-free
+        head = pc.utf8_slice_codeunits(values, 1, 1 + width)
+        ok |= pc.is_in(head, value_set=_CALLING_CODES).to_numpy(zero_copy_only=False)
+    return ok
+
+
+def to_e164(values: pa.Array, region: str) -> tuple[pa.Array, pa.Array]:
+    """Parse phone numbers to E.164; returns ``(e164 or null, reason or null)``.
+
+    Null or blank input gives null in both (missing, not rejected).
+    """
+    n = len(values)
+    text = pc.utf8_trim_whitespace(values)
+    present = pc.fill_null(pc.greater(pc.utf8_length(text), 0), False)
+    present_np = present.to_numpy(zero_copy_only=False)
+    fast = pc.fill_null(pc.match_substring_regex(text, _E164), False).to_numpy(zero_copy_only=False)
+    if fast.any():
+        fast &= _known_calling_code(pc.fill_null(text, ""))
+    slow = present_np & ~fast
+    out = pc.if_else(pa.array(fast), text, pa.nulls(n, pa.string()))
+    reasons = pa.nulls(n, pa.string())
+    if slow.any():
+        slow_rows = pa.array(slow)
+        todo = text.filter(slow_rows)
+        distinct = pc.unique(todo)
+        parsed = [parse_one(v, region) for v in distinct.to_pylist()]
+        index = pc.index_in(todo, value_set=distinct)
+        e164 = pa.array([p[0] for p in parsed], pa.string()).take(index)
+        why = pa.array([p[1] for p in parsed], pa.string()).take(index)
+        out = pc.replace_with_mask(out, slow_rows, e164)
+        reasons = pc.replace_with_mask(reasons, slow_rows, why)
+    return out, reasons
+
+
+def raw_digits(values: pa.Array, max_zeros: int | None = 2) -> tuple[pa.Array, pa.Array]:
+    """The naive SDK normaliser: drop separators, a leading ``+`` and up to ``max_zeros``
+    leading zeros (all of them if None); no country code is added. Values that are not
+    then 7-15 digits are rejected.
+    """
+    text = pc.utf8_lower(pc.utf8_trim_whitespace(values))
+    text = pc.replace_substring_regex(text, r"[\s\-()./]", "")
+    zeros = "0*" if max_zeros is None else f"0{{0,{max_zeros}}}"
+    text = pc.replace_substring_regex(text, rf"^\+?{zeros}", "")
+    ok = pc.match_substring_regex(text, r"^[0-9]{7,15}$")
+    blank = pc.equal(text, "")
+    bad = pc.and_(pc.invert(ok), pc.invert(blank))
+    reasons = pc.if_else(bad, pa.scalar(NOT_A_NUMBER), pa.scalar(None, pa.string()))
+    return pc.if_else(ok, text, pa.scalar(None, pa.string())), reasons
+
+
+def digits_only(values: pa.Array) -> pa.Array:
+    """What a client sends when it cannot parse: every non-digit dropped."""
+    return pc.replace_substring_regex(values, r"[^0-9]", "")

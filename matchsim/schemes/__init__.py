@@ -1,0 +1,45 @@
+"""Stage 3: hash/encoding schemes, one module per family, looked up by name.
+
+``get_scheme("hmac-sha256", secret=load_secret(env="MATCHSIM_KEY"))`` returns a
+:class:`Scheme`; ``scheme.encode(values)`` gives :class:`Digests`, ``scheme.to_text``
+renders them as the upload carries them. ``SCHEMES`` maps every name to its class; each
+class carries its threat model in one line (``threat``) and its module docstring states
+it in full. Deliberately weak schemes live in :mod:`matchsim.schemes.weak`.
+
+=================  ===========================================================
+name               family
+=================  ===========================================================
+md5, sha1,         ``weak.plain``: plain digests (WEAK)
+sha256, sha512
+truncated-sha256   ``weak.truncated``: first k bits (WEAK)
+pepper-sha256      ``keyed``: shared pepper appended/prepended
+hmac-sha256        ``keyed``: HMAC with a shared key
+salted-sha256      ``salted``: random salt per record (never matches)
+pbkdf2-sha256,     ``kdf``: slow KDFs with a shared salt
+scrypt, argon2id
+uid2               ``uid2``: UID2 raw IDs with rotating bucket salts
+=================  ===========================================================
+"""
+
+from matchsim.schemes import kdf, keyed, salted, uid2
+from matchsim.schemes._base import ENCODINGS, Digests, Scheme, decode_text, encode_text
+from matchsim.schemes._registry import SCHEMES, get_scheme, register, scheme_from_config
+from matchsim.schemes.weak import plain, truncated
+
+__all__ = [
+    "ENCODINGS",
+    "SCHEMES",
+    "Digests",
+    "Scheme",
+    "decode_text",
+    "encode_text",
+    "get_scheme",
+    "kdf",
+    "keyed",
+    "plain",
+    "register",
+    "salted",
+    "scheme_from_config",
+    "truncated",
+    "uid2",
+]

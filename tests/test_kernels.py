@@ -1,0 +1,74 @@
+"""Batch hash kernels: FIPS 180 / RFC 1321 known answers and hashlib equivalence."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matchsim.errors import ConfigError
+from matchsim.kernels import BACKENDS, _openssl, hash_bytes, hash_strings
+
+VECTORS = json.loads((Path(__file__).parent / "vectors" / "digests.json").read_text())
+ALGORITHMS = ("md5", "sha1", "sha256", "sha512")
+BACKEND_IDS = [b for b in BACKENDS if b != "openssl" or _openssl.AVAILABLE]
+
+
+@pytest.mark.parametrize("backend", BACKEND_IDS)
+@pytest.mark.parametrize("vector", VECTORS["vectors"], ids=lambda v: v["algorithm"])
+def test_known_answers(vector: dict[str, str], backend: str) -> None:
+    out = hash_strings(pa.array([vector["message"]]), vector["algorithm"], backend=backend)
+    assert out[0].tobytes().hex() == vector["digest"]
+
+
+@pytest.mark.parametrize("backend", BACKEND_IDS)
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_padding_boundaries_match_hashlib(algorithm: str, backend: str) -> None:
+    # Lengths around the one/two-block padding boundaries of 64- and 128-byte blocks.
+    lengths = [0, 1, 54, 55, 56, 57, 63, 64, 65, 111, 112, 113, 127, 128, 129, 300]
+    values = ["é" * (n // 2) + "x" * (n % 2) for n in lengths]
+    out = hash_strings(pa.array(values), algorithm, backend=backend)
+    for row, value in zip(out, values, strict=True):
+        assert row.tobytes() == hashlib.new(algorithm, value.encode()).digest()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.text(max_size=150)), max_size=30), st.sampled_from(ALGORITHMS)
+)
+def test_numba_kernels_equal_hashlib(values: list[str | None], algorithm: str) -> None:
+    array = pa.array(values, pa.string())
+    for backend in BACKEND_IDS:
+        out = hash_strings(array, algorithm, backend=backend)
+        for row, value in zip(out, values, strict=True):
+            expected = hashlib.new(algorithm, (value or "").encode()).digest()
+            assert row.tobytes() == expected
+
+
+def test_sliced_large_and_dictionary_arrays() -> None:
+    values = pa.array(["a", "bb", "ccc", "dddd"])
+    sliced = hash_strings(values.slice(1, 2), "sha256")
+    assert sliced[0].tobytes() == hashlib.sha256(b"bb").digest()
+    large = hash_strings(values.cast(pa.large_string()), "md5")
+    assert large[3].tobytes() == hashlib.md5(b"dddd").digest()
+    dictionary = hash_strings(values.dictionary_encode(), "sha1")
+    assert dictionary[2].tobytes() == hashlib.sha1(b"ccc").digest()
+
+
+def test_hash_bytes_rehashes_fixed_width_rows() -> None:
+    rows = np.arange(64, dtype=np.uint8).reshape(2, 32)
+    out = hash_bytes(rows, "sha256")
+    assert out[1].tobytes() == hashlib.sha256(rows[1].tobytes()).digest()
+
+
+def test_unknown_algorithm_and_backend() -> None:
+    with pytest.raises(ConfigError, match="unknown hash algorithm 'sha3'; known: md5, sha1"):
+        hash_strings(pa.array(["a"]), "sha3")
+    with pytest.raises(ConfigError, match="unknown kernel backend 'gpu'"):
+        hash_strings(pa.array(["a"]), "sha256", backend="gpu")
