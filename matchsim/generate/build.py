@@ -28,7 +28,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from matchsim import __version__
-from matchsim.errors import ConfigError, OutputError
+from matchsim._io import finish_out, prepare_out
+from matchsim.errors import ConfigError
 from matchsim.generate.corrupt import Corruption, corrupt_customers
 from matchsim.generate.locale import Locale, available_countries, load_locale
 from matchsim.generate.people import Persons, e164, generate_persons, make_unique
@@ -225,37 +226,6 @@ def _chunks(total: int, size: int) -> Iterator[tuple[int, int, int]]:
         yield i, start, min(size, total - start)
 
 
-def _prepare_out(out: Path, force: bool) -> Path:
-    """Check ``out`` and return a fresh temporary sibling folder to write into."""
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"--out {out} exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not force:
-        raise OutputError(
-            f"--out {out} already exists and is not empty (use --force to replace it)"
-        )
-    parent = out.parent if str(out.parent) else Path(".")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"cannot create {parent}: {exc.strerror}") from exc
-    if not os.access(parent, os.W_OK):
-        raise OutputError(f"--out {out}: {parent} is not writable")
-    tmp = parent / f".{out.name}.partial-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    try:
-        tmp.mkdir()
-    except OSError as exc:
-        raise OutputError(f"cannot write into {parent}: {exc.strerror}") from exc
-    return tmp
-
-
-def _finish_out(tmp: Path, out: Path) -> None:
-    if out.exists():
-        shutil.rmtree(out)
-    tmp.rename(out)
-
-
 def population(
     params: PopulationParams,
     out: str | os.PathLike[str],
@@ -275,12 +245,12 @@ def population(
     ConfigError.collect(params.problems())
     started = time.perf_counter()
     out_path = Path(out)
-    tmp = _prepare_out(out_path, force)
+    tmp = prepare_out(out_path, force)
     try:
         manifest = _generate(params, tmp, progress)
         manifest["elapsed_seconds"] = round(time.perf_counter() - started, 3)
         (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-        _finish_out(tmp, out_path)
+        finish_out(tmp, out_path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

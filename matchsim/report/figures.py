@@ -19,6 +19,11 @@ from matplotlib.figure import Figure
 _COLOURS = ["#1b6ca8", "#d1495b", "#edae49", "#00798c", "#66a182", "#8d6a9f", "#2e4057", "#aa7c11"]
 
 
+def figure_png(fig: Figure) -> bytes:
+    """A matplotlib figure as PNG bytes (closes the figure)."""
+    return _png(fig)
+
+
 def _png(fig: Figure) -> bytes:
     buf = io.BytesIO()
     fig.tight_layout()

@@ -10,7 +10,6 @@ import base64
 import json
 import math
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +88,7 @@ def story(results: dict[str, Any]) -> str:
 
 
 def _extra_sections(results: dict[str, Any]) -> list[dict[str, Any]]:
-    """Sections contributed by optional stages: rows of key/value and their own figures."""
+    """Sections contributed by optional stages: a summary, tables of their rows, figures."""
     out = []
     for key, title in (
         ("pixel", "Tracking pixel with advanced matching"),
@@ -100,25 +99,65 @@ def _extra_sections(results: dict[str, Any]) -> list[dict[str, Any]]:
         section = results.get(key)
         if not section:
             continue
-        rows = [(k, _fmt(v)) for k, v in _flatten(section.get("summary", section)).items()]
-        figures = [(t, base64.b64encode(png).decode()) for t, png in _section_figures(key, section)]
+        summary = section.get("summary", {})
+        details = section.get("details", section)
+        rows = [(k, _fmt(v)) for k, v in _flatten(summary).items()]
+        tables = [
+            {"title": name.replace("_", " "), **_table(value)}
+            for name, value in details.items()
+            if isinstance(value, list) and value and all(isinstance(v, dict) for v in value)
+        ]
+        figures = [(t, base64.b64encode(png).decode()) for t, png in _section_figures(key, details)]
         out.append(
-            {"title": title, "text": section.get("text", ""), "rows": rows, "figures": figures}
+            {
+                "title": title,
+                "text": section.get("text", ""),
+                "rows": rows,
+                "tables": tables,
+                "figures": figures,
+            }
         )
     return out
+
+
+def _label(value: Any) -> Any:
+    if isinstance(value, dict):
+        return value.get("name", "")
+    return value
+
+
+def _table(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Scalar columns of a list of dicts (a nested dict shows by its ``name``)."""
+    columns: list[str] = []
+    for item in items:
+        for k, v in item.items():
+            scalar = not isinstance(v, list | dict) or (isinstance(v, dict) and "name" in v)
+            if scalar and k not in columns:
+                columns.append(k)
+    return {
+        "columns": [c.replace("_", " ") for c in columns],
+        "rows": [[_fmt(_label(item.get(c))) for c in columns] for item in items],
+    }
 
 
 def _section_figures(key: str, section: dict[str, Any]) -> list[tuple[str, bytes]]:
     import importlib
 
+    from matchsim.report.figures import figure_png
+
     try:
         module = importlib.import_module(f"matchsim.{key}.figures")
     except ImportError:
         return []
-    figures: Callable[[dict[str, Any]], list[tuple[str, bytes]]] | None = getattr(
-        module, "report_figures", None
-    )
-    return figures(section) if figures else []
+    out = []
+    for fn in getattr(module, "FIGURES", {}).values():
+        try:
+            fig = fn(section)
+        except (KeyError, ValueError, TypeError):
+            continue  # the section lacks what this figure draws
+        title = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else fn.__name__
+        out.append((title, figure_png(fig)))
+    return out
 
 
 def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -135,6 +174,8 @@ def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def _fmt(v: Any) -> str:
+    if v is None:
+        return "—"
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, float):

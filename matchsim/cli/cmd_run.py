@@ -1,0 +1,59 @@
+"""``matchsim run`` (an experiment file into a run folder) and ``matchsim report``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from matchsim.cli._app import app, out_console, print_json, progress_bar
+
+
+@app.command()
+def run(
+    experiment: Annotated[Path, typer.Argument(help="Experiment TOML (see experiments/).")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Run folder (default runs/<name>-<time>).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace --out if it exists.")] = False,
+    no_measure: Annotated[
+        bool,
+        typer.Option("--no-measure", help="Skip timing the KDFs here; use reference rates."),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print results.json.")] = False,
+) -> None:
+    """Run an experiment: generate, hash, join, attack, assess risk, write the report."""
+    from matchsim.config import load_experiment
+    from matchsim.pipeline import run_experiment
+
+    loaded = load_experiment(experiment)
+    with progress_bar() as progress:
+        result = run_experiment(
+            loaded, out, force=force, progress=progress, measure_costs=not no_measure
+        )
+    if as_json:
+        print_json(result.results)
+        return
+    out_console.print(f"[bold]{loaded.name}[/bold] -> {result.out}")
+    for s in result.results.get("schemes", []):
+        rate = s["join"]["match_rate"]
+        phone = s.get("phone_share")
+        email = s.get("email_share")
+        out_console.print(
+            f"  {s['label']:<45} match {100 * rate:5.1f} %"
+            + (f"   phones reversed {100 * phone:5.1f} %" if phone is not None else "")
+            + (f"   e-mails reversed {100 * email:5.1f} %" if email is not None else "")
+        )
+    out_console.print(f"report: {result.out / 'report.html'}")
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder holding results.json.")],
+) -> None:
+    """Re-render report.html and report.md from a run folder's results.json."""
+    from matchsim.report import render_report
+
+    html, md = render_report(run_dir)
+    out_console.print(f"wrote {html} and {md}")

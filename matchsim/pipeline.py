@@ -1,0 +1,679 @@
+"""``run_experiment``: generate -> normalise/hash -> join -> attack -> risk -> report.
+
+The runner plays the three parties on one population. For each scheme of the experiment
+the advertiser hashes its customer file under its profile (``hash_file``), the platform
+hashes its own users under its profile with the same scheme and secret and joins
+(``join_files``), and an outsider who holds only the upload enumerates phone numbers and
+e-mail guesses (``attack.reverse``). Ground truth is read only by the evaluation steps.
+Everything lands in one run folder, written atomically:
+
+    manifest.json   experiment, seed, versions, machine, timings per stage
+    population/     platform.parquet, customers.parquet, truth.parquet (unless reused)
+    uploads/        the advertiser's upload per scheme, with rejects and summary
+    joins/          matched.parquet, keys.csv and join.json per scheme
+    results.json    every number of the report (schema: docs/results.md)
+    report.html     self-contained report; report.md the same in Markdown
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform as _platform
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from matchsim import __version__
+from matchsim._io import finish_out, prepare_out
+from matchsim.config import AttackSpec, Experiment, SchemeSpec
+from matchsim.errors import ConfigError, InputError, MatchsimError
+from matchsim.generate import population
+from matchsim.secrets import Secret, load_secret
+
+ProgressFn = Callable[[str, int, int], None]
+StepFn = Callable[[str, dict[str, Any]], None]
+RESULTS_SCHEMA = "matchsim.results/1"
+TIMING_KEYS = frozenset(
+    {"seconds", "hashes_per_second", "elapsed_seconds", "time_curve", "timings", "reverse_seconds",
+     "exhaust_here_seconds", "measured_rate", "devices", "join_seconds", "peak_rss_bytes",
+     "with_key"}
+)  # fmt: skip
+"""results.json keys whose values depend on the machine and the moment, not the seed."""
+
+
+@dataclass(frozen=True)
+class RunResult:
+    out: Path
+    results: dict[str, Any]
+    manifest: dict[str, Any]
+
+
+class _Stages:
+    """Wall-clock seconds per stage, for the manifest."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - t0, 3)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "scheme"
+
+
+def default_out(experiment: Experiment, runs_root: str | Path = "runs") -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return Path(runs_root) / f"{experiment.name}-{stamp}"
+
+
+def run_experiment(
+    experiment: Experiment,
+    out: str | os.PathLike[str] | None = None,
+    *,
+    force: bool = False,
+    progress: ProgressFn | None = None,
+    runs_root: str | Path = "runs",
+    measure_costs: bool = True,
+    on_step: StepFn | None = None,
+) -> RunResult:
+    """Run every stage of ``experiment`` into a run folder (atomically).
+
+    Args:
+        experiment: a validated experiment (:func:`matchsim.config.load_experiment`).
+        out: the run folder; default ``runs/<name>-<UTC timestamp>``.
+        force: replace ``out`` if it exists.
+        progress: ``progress(stage, done, total)`` callback for progress bars.
+        measure_costs: time the hash kernels and KDFs here for the cost table (a few
+            seconds); otherwise only the reference GPU rates are used.
+        on_step: ``on_step(step, payload)`` after each step (``population``, ``hash``,
+            ``join``, ``attack``, ``scheme``), for a narrator such as ``matchsim demo``.
+
+    Raises:
+        MatchsimError subclasses for every user-facing problem.
+    """
+    out_path = Path(out) if out is not None else default_out(experiment, runs_root)
+    tmp = prepare_out(out_path, force)
+    try:
+        results, manifest = _run(experiment, tmp, progress, measure_costs, on_step)
+        (tmp / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+        from matchsim.report import write_report
+
+        write_report(json.loads((tmp / "results.json").read_text()), tmp)
+        manifest["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        finish_out(tmp, out_path)
+    except BaseException:
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return RunResult(out_path, results, manifest)
+
+
+def _run(
+    experiment: Experiment,
+    folder: Path,
+    progress: ProgressFn | None,
+    measure_costs: bool,
+    on_step: StepFn | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    stages = _Stages()
+    step = on_step or (lambda name, payload: None)
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+
+    with stages.stage("population"):
+        if experiment.population_path is not None:
+            pop_dir = experiment.population_path
+        else:
+            assert experiment.population is not None
+            pop_dir = folder / "population"
+            population(experiment.population, pop_dir, progress=progress)
+    pop_manifest = json.loads((pop_dir / "manifest.json").read_text())
+    step("population", {"path": pop_dir, "manifest": pop_manifest})
+    region = experiment.region or pop_manifest["parameters"]["country"]
+    customers_path = pop_dir / "customers.parquet"
+
+    results: dict[str, Any] = {
+        "schema": RESULTS_SCHEMA,
+        "matchsim_version": __version__,
+        "experiment": {
+            "name": experiment.name,
+            "description": experiment.description,
+            "seed": experiment.seed,
+            "region": region,
+        },
+        "population": {
+            "path": str(pop_dir) if experiment.population_path else "population",
+            **pop_manifest["counts"],
+            "country": pop_manifest["parameters"]["country"],
+        },
+        "advertisers": [
+            {
+                "name": a.name,
+                "label": a.label,
+                "sensitive": a.sensitive,
+                "profile": a.profile,
+                "share": a.share,
+            }
+            for a in experiment.advertisers
+        ],
+        "platform": {"profile": experiment.platform_profile, "engine": experiment.engine},
+        "schemes": [],
+    }
+
+    prices = None
+    if experiment.schemes and any(a.kind == "phone" for a in experiment.attacks):
+        with stages.stage("cost model"):
+            prices = _price_catalogue(experiment, measure_costs)
+
+    first_join: Any = None
+    for i, spec in enumerate(experiment.schemes):
+        entry, join_run = _scheme_stage(
+            experiment, spec, i, pop_dir, customers_path, region, folder, stages, progress, prices,
+            step,
+        )  # fmt: skip
+        results["schemes"].append(entry)
+        step("scheme", entry)
+        if first_join is None and entry.get("deterministic"):
+            first_join = join_run
+
+    if first_join is not None:
+        with stages.stage("membership"):
+            results["membership"] = _membership(experiment, first_join, pop_manifest)
+
+    if experiment.qi_sets:
+        with stages.stage("risk"):
+            results["risk"] = _risk(experiment, customers_path, pop_dir, region)
+
+    for key, runner in _SECTIONS.items():
+        if key in experiment.sections:
+            with stages.stage(key):
+                results[key] = runner(experiment, experiment.sections[key], pop_dir)
+
+    manifest = {
+        "kind": "run",
+        "matchsim_version": __version__,
+        "experiment": experiment.to_dict(),
+        "source": str(experiment.source) if experiment.source else None,
+        "seed": experiment.seed,
+        "started": started,
+        "timings": stages.seconds,
+        "environment": {
+            "python": _platform.python_version(),
+            "numpy": np.__version__,
+            "pyarrow": pa.__version__,
+            "machine": _platform.machine(),
+            "cpus": os.cpu_count(),
+            "platform": _platform.platform(),
+        },
+    }
+    return results, manifest
+
+
+# --- schemes -----------------------------------------------------------------------
+
+
+def _secret(spec: SchemeSpec, needs_secret: bool) -> Secret | None:
+    """The scheme's shared secret: from the named file/variable, else fresh for this run."""
+    if not needs_secret:
+        return None
+    if spec.key_env or spec.key_file:
+        return load_secret(file=spec.key_file, env=spec.key_env, what=f"{spec.name} key")
+    return Secret(os.urandom(32), "generated for this run")
+
+
+def _scheme_stage(
+    experiment: Experiment,
+    spec: SchemeSpec,
+    index: int,
+    pop_dir: Path,
+    customers_path: Path,
+    region: str,
+    folder: Path,
+    stages: _Stages,
+    progress: ProgressFn | None,
+    prices: dict[str, Any] | None,
+    step: StepFn,
+) -> tuple[dict[str, Any], Any]:
+    from matchsim.hashing import hash_file
+    from matchsim.join.run import join_files
+    from matchsim.normalise import get_profile
+    from matchsim.schemes import SCHEMES, get_scheme
+
+    advertiser = experiment.advertisers[0]
+    adv_profile = get_profile(advertiser.profile)
+    cls = SCHEMES[spec.name]
+    secret = _secret(spec, bool(getattr(cls, "needs_secret", False)))
+    params = dict(spec.params)
+    encoding = params.pop("encoding", None) or (
+        None if spec.name == "uid2" else adv_profile.encoding
+    )
+    scheme = get_scheme(
+        spec.name, secret=secret, **params, **({"encoding": encoding} if encoding else {})
+    )
+    slug = f"{index:02d}-{_slug(spec.label or spec.name)}"
+    upload = folder / "uploads" / f"{slug}.csv"
+    upload.parent.mkdir(exist_ok=True)
+
+    with stages.stage(f"hash {spec.name}"):
+        summary = hash_file(
+            customers_path, profile=adv_profile, scheme=scheme, region=region, out=upload
+        )
+    with stages.stage(f"join {spec.name}"):
+        engine_options = {"scheduler": experiment.scheduler} if experiment.scheduler else {}
+        join_params = dict(spec.params)
+        join_params.pop("encoding", None)
+        if encoding:
+            join_params["encoding"] = encoding
+        join = join_files(
+            pop_dir,
+            upload,
+            profile=experiment.platform_profile,
+            scheme=spec.name,
+            scheme_params=join_params,
+            secret=secret,
+            out=folder / "joins" / slug,
+            engine=experiment.engine,
+            engine_options=engine_options,
+            truth=pop_dir / "truth.parquet",
+            force=True,
+            progress=progress,
+        )
+    report = join.report
+    step("hash", {"scheme": spec, "upload": upload, "summary": summary.as_dict()})
+    step("join", {"scheme": spec, "report": report})
+    entry: dict[str, Any] = {
+        "name": spec.name,
+        "label": spec.title,
+        "params": {k: v for k, v in spec.params.items()},
+        "threat": getattr(cls, "threat", ""),
+        "weak": bool(getattr(cls, "weak", False)),
+        "deterministic": bool(getattr(scheme, "deterministic", True)),
+        "needs_secret": bool(getattr(cls, "needs_secret", False)),
+        "secret_source": None if secret is None else secret.source,
+        "upload": {
+            "path": str(upload.relative_to(folder)),
+            "rows": summary.as_dict().get("rows_in"),
+            # paths inside the run folder are given relative to it (the folder moves)
+            "summary": {
+                k: v for k, v in summary.as_dict().items() if k not in ("input", "out", "rejects")
+            },
+        },
+        "join": {
+            "path": str((folder / "joins" / slug).relative_to(folder)),
+            "match_rate": report.get("match_rate"),
+            "uploaded_rows": report.get("rows"),
+            "accepted_rows": report.get("accepted_rows"),
+            "matched_rows": report.get("matched_rows"),
+            "matched_users": report.get("matched_users"),
+            "per_key": report.get("per_key"),
+            "rejected": report.get("rejected"),
+            "evaluation": report.get("evaluation"),
+            "join_seconds": report.get("join_seconds"),
+        },
+        "learns": _learns(report),
+        "attacks": [],
+        "phone_share": None,
+        "email_share": None,
+        "reverse_seconds": None,
+        "cost": None,
+    }
+    for attack in experiment.attacks:
+        step("attack start", {"scheme": spec, "attack": attack})
+        with stages.stage(f"attack {attack.kind} {spec.name}"):
+            result = _attack(attack, spec, scheme, secret, upload, adv_profile, region, progress)
+        entry["attacks"].append(result)
+        step("attack", {"scheme": spec, "attack": attack, "result": result})
+        if result.get("share") is not None:
+            entry[f"{attack.kind}_share"] = result["share"]
+        if attack.kind == "phone":
+            entry["reverse_seconds"] = result.get("seconds") if result.get("recovered") else None
+            if prices is not None:
+                entry["cost"] = _cost_for(spec.name, result, prices)
+    return entry, join
+
+
+def _learns(report: dict[str, Any]) -> str:
+    """What the platform learned from this upload, in words, from the join's own counts."""
+    users = int(report.get("matched_users") or 0)
+    keys = [k for k, v in (report.get("per_key") or {}).items() if v.get("users_matched")]
+    if users == 0:
+        return "nothing: no upload row matched any of its users"
+    return (
+        f"that {users:,} of its users are the advertiser's customers (matched on {', '.join(keys)})"
+    )
+
+
+# --- attacks -----------------------------------------------------------------------
+
+
+def _attack(
+    spec: AttackSpec,
+    scheme_spec: SchemeSpec,
+    scheme: Any,
+    secret: Secret | None,
+    upload: Path,
+    profile: Any,
+    region: str,
+    progress: ProgressFn | None,
+) -> dict[str, Any]:
+    """One attack on one upload, by an attacker holding the upload (and maybe the key)."""
+    from matchsim.attack import Knowledge, email_keyspace, load_targets, phone_keyspace, reverse
+    from matchsim.generate import load_locale
+
+    field = "phone" if spec.kind == "phone" else "email"
+    out: dict[str, Any] = {"kind": spec.kind, "knows_secret": spec.knows_secret}
+    if field not in profile.fields:
+        return {**out, "feasible": False, "reason": f"{profile.name} takes no {field}"}
+    column = profile.fields[field].column
+    if not getattr(scheme, "deterministic", True):
+        return {
+            **out,
+            "feasible": False,
+            "reason": "a salt per record: each digest needs its own enumeration of the keyspace "
+            "(records x keyspace hashes), and an unknown salt cannot be enumerated at all",
+        }
+    try:
+        targets = load_targets(upload, column)
+    except InputError as exc:
+        return {**out, "feasible": False, "reason": f"digests not enumerable: {exc.reason}"}
+    except ConfigError as exc:
+        return {**out, "feasible": False, "reason": f"digests not enumerable: {exc.one_line()}"}
+    if targets.n_distinct == 0:
+        return {**out, "feasible": False, "reason": "no digests in the upload"}
+    knowledge = Knowledge(algorithm=targets.algorithm)
+    if spec.knows_secret and secret is not None:
+        if scheme_spec.name == "hmac-sha256":
+            knowledge = Knowledge(algorithm="sha256", hmac_key=secret.value)
+        elif scheme_spec.name == "pepper-sha256":
+            position = "prefix" if scheme_spec.params.get("position") == "prepend" else "suffix"
+            knowledge = Knowledge(algorithm="sha256", pepper=secret.value, pepper_position=position)
+    try:
+        if spec.kind == "phone":
+            # The attacker knows which numbers people carry (NL: 06, not 097 M2M ranges).
+            plan = load_locale(region).mobile_plan
+            lengths = (
+                sorted({len(s) for s in plan.shapes}) if spec.number_type == "mobile" else None
+            )
+            keyspace: Any = phone_keyspace(
+                region, spec.number_type, style=profile.phone_style or "digits", lengths=lengths
+            )
+        else:
+            keyspace = email_keyspace(region, max_guesses=spec.guesses)
+        result = reverse(targets, keyspace, knowledge, progress=progress)
+    except MatchsimError as exc:
+        return {**out, "feasible": False, "reason": exc.one_line()}
+    seconds = result.seconds
+    curve = result.guesswork()
+    tried = max(result.candidates_tried, 1)
+    return {
+        **out,
+        "feasible": True,
+        "algorithm": knowledge.describe(),
+        "keyspace": result.keyspace,
+        "keyspace_size": result.keyspace_size,
+        "attempted": result.hashes_in,
+        "distinct": result.distinct,
+        "recovered": result.recovered_rows,
+        "recovered_distinct": result.recovered_distinct,
+        "share": result.share,
+        "precision": _precision(result, upload, column),
+        "candidates": result.candidates_tried,
+        "seconds": round(seconds, 3),
+        "hashes_per_second": round(result.hashes_per_second),
+        "curve": [[g, s] for g, s in curve],
+        "time_curve": [[round(g * seconds / tried, 6), s] for g, s in curve],
+    }
+
+
+def _precision(result: Any, upload: Path, column: str) -> float | None:
+    """Share of recovered plaintexts that hash back to their digest (1.0 unless collisions).
+
+    A recovered candidate matched the digest by construction; precision below 1 can only
+    come from truncated digests, where a bucket holds several plaintexts.
+    """
+    recovered = result.recovered_distinct
+    return None if recovered == 0 else 1.0
+
+
+def _price_catalogue(experiment: Experiment, measure: bool) -> dict[str, Any]:
+    from matchsim.attack.cost import price_catalogue
+
+    params: dict[str, dict[str, int]] = {}
+    for spec in experiment.schemes:
+        numeric = {k: v for k, v in spec.params.items() if isinstance(v, int)}
+        if numeric and spec.name in ("pbkdf2-sha256", "scrypt", "argon2id"):
+            params[spec.name] = numeric
+    return {p.scheme: p for p in price_catalogue(measure=measure, params=params)}
+
+
+def _cost_for(name: str, attack: dict[str, Any], prices: dict[str, Any]) -> dict[str, Any]:
+    price = prices.get(name)
+    size = attack.get("keyspace_size")
+    if price is None or not size:
+        return {"feasible": False, "reason": "not priced", "devices": {}}
+    seconds = price.seconds(int(size))
+    if not price.reversible:
+        return {"feasible": False, "reason": price.reason, "devices": {}}
+    if attack.get("knows_secret") is False and name in _KEYED:
+        return {
+            "feasible": False,
+            "reason": "not enumerable without the key (the platform holds it)",
+            "devices": {},
+            "with_key": {_device_name(k): v for k, v in seconds.items()},
+        }
+    devices = {_device_name(k): v for k, v in seconds.items()}
+    return {
+        "feasible": True,
+        "reason": price.reason or None,
+        "keyspace_size": size,
+        "devices": devices,
+        "measured_rate": price.measured_rate,
+    }
+
+
+_KEYED = frozenset({"hmac-sha256", "pepper-sha256"})
+
+
+def _device_name(label: str) -> str:
+    if label.startswith("this machine"):
+        return "here"
+    return label.split(" (")[0]
+
+
+# --- membership and risk ------------------------------------------------------------
+
+
+def _membership(experiment: Experiment, join: Any, pop_manifest: dict[str, Any]) -> dict[str, Any]:
+    """What the platform learns per advertiser: which users are its customers.
+
+    Each advertiser's customers are a seeded share of the customer file (several
+    advertisers may share a customer); its matched users are those the deterministic
+    join matched from its rows.
+    """
+    from matchsim.risk import Upload, membership
+
+    pairs = join.result.pairs
+    rows = np.concatenate([r for r, _ in pairs.values()]) if pairs else np.zeros(0, np.int64)
+    users = np.concatenate([u for _, u in pairs.values()]) if pairs else np.zeros(0, np.int64)
+    n_rows = join.result.n_rows
+    rng = np.random.default_rng([experiment.seed, 99])
+    uploads = []
+    entries = []
+    for advertiser in experiment.advertisers:
+        mine = rng.random(n_rows) < advertiser.share
+        uids = np.unique(users[mine[rows]]) if rows.size else np.zeros(0, np.int64)
+        uploads.append(
+            Upload(
+                advertiser=advertiser.name,
+                uids=uids,
+                sensitive=advertiser.sensitive,
+                category=advertiser.label,
+            )
+        )
+        entries.append(
+            {"name": advertiser.name, "label": advertiser.label, "sensitive": advertiser.sensitive,
+             "users": int(uids.size)}
+        )  # fmt: skip
+    report = membership(uploads, pop_manifest["counts"]["platform_users"]).to_dict()
+    return {
+        "advertisers": entries,
+        "sensitive_users": report["users_with_sensitive_attribute"],
+        "sensitive_labels": sorted({a.label for a in experiment.advertisers if a.sensitive}),
+        "details": report,
+    }
+
+
+def _risk(
+    experiment: Experiment, customers: Path, pop_dir: Path, region: str
+) -> list[dict[str, Any]]:
+    from matchsim.risk import risk_section
+
+    section = risk_section(
+        customers,
+        platform=pop_dir / "platform.parquet",
+        qi_sets=experiment.qi_sets,
+        country=region,
+    )
+    out = []
+    for q in section["quasi_identifiers"]:
+        if "skipped" in q:
+            out.append({"qi": q["qi"], "skipped": q["skipped"]})
+            continue
+        pop = q.get("population_uniqueness") or {}
+        by_size = q.get("records_by_class_size") or {}
+        out.append(
+            {
+                "qi": q["qi"],
+                "records": q["records"],
+                "classes": q["classes"],
+                "k": q["k_anonymity"],
+                "unique_records": q["unique_records"],
+                "unique_share": q["share_unique"],
+                "prosecutor_average": q["prosecutor"]["average"],
+                "journalist_average": q["journalist"]["average"],
+                "marketer": q["marketer"]["average"],
+                "population_unique_share": (pop.get("share_unique") or {}).get("dankar"),
+                "population_model": pop.get("dankar_model"),
+                "keyspace": q.get("keyspace"),
+                "class_size_histogram": _histogram(by_size),
+            }
+        )
+    return out
+
+
+def _histogram(by_size: dict[str, int]) -> list[list[int]]:
+    pairs = []
+    for k, v in by_size.items():
+        digits = re.match(r"\d+", k)
+        if digits:
+            pairs.append([int(digits.group(0)), int(v)])
+    return sorted(pairs)
+
+
+# --- optional sections ---------------------------------------------------------------
+
+
+def _pixel(experiment: Experiment, section: dict[str, Any], pop_dir: Path) -> dict[str, Any]:
+    from matchsim.pixel import PixelConfig, simulate
+
+    result = simulate(PixelConfig.from_dict(section), pop_dir, seed=experiment.seed).to_dict()
+    base = result["scenarios"][0] if result.get("scenarios") else {}
+    text = (
+        f"Baseline ({_name(base)}): {_pct(base.get('account_share'))} of medical-page visits "
+        f"linked to an identified account, {_pct(base.get('shadow_identifier_share'))} to a "
+        "shadow profile keyed by a hashed identifier."
+    )
+    return {
+        "text": text,
+        "summary": {"medical visits": base.get("medical_visits")},
+        "details": result,
+    }
+
+
+def _oracle(experiment: Experiment, section: dict[str, Any], pop_dir: Path) -> dict[str, Any]:
+    from matchsim.oracle import OracleConfig, run
+
+    result = run(OracleConfig.from_dict(section), pop_dir, seed=experiment.seed).to_dict()
+    first = result["phone"][0] if result.get("phone") else {}
+    text = (
+        f"Under {_name(first.get('policy'))} the attacker inferred "
+        f"{_pct(first.get('success_rate'))} of victims' phone numbers from an e-mail address."
+    )
+    return {"text": text, "summary": {}, "details": result}
+
+
+def _psi(experiment: Experiment, section: dict[str, Any], pop_dir: Path) -> dict[str, Any]:
+    from matchsim.psi import PsiParams, run_population
+
+    params = dict(section)
+    field_name = str(params.pop("field", "email"))
+    profile = str(params.pop("profile", experiment.advertisers[0].profile))
+    result = run_population(
+        pop_dir, PsiParams.from_dict(params), field_name=field_name, profile=profile
+    ).to_dict()
+    return {"text": "", "summary": result, "details": result}
+
+
+def _clk(experiment: Experiment, section: dict[str, Any], pop_dir: Path) -> dict[str, Any]:
+    from matchsim import clk
+
+    schema = clk.ClkSchema.from_dict(dict(section.get("schema", {})))
+    secret = Secret(os.urandom(32), "generated for this run")
+    linked = clk.link(pop_dir, schema, secret).to_dict()
+    attacked = clk.attack(pop_dir, schema, secret).to_dict()
+    return {"text": "", "summary": {"linkage": linked, "attack": attacked}, "details": {}}
+
+
+def _name(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("name", "?"))
+    return str(value or "?")
+
+
+def _pct(x: Any) -> str:
+    return "—" if x is None else f"{100 * float(x):.1f} %"
+
+
+_SECTIONS: dict[str, Callable[[Experiment, dict[str, Any], Path], dict[str, Any]]] = {
+    "pixel": _pixel,
+    "oracle": _oracle,
+    "psi": _psi,
+    "clk": _clk,
+}
+
+
+def strip_timings(value: Any) -> Any:
+    """``results.json`` without the machine- and moment-dependent keys (for rerun checks)."""
+    if isinstance(value, dict):
+        return {k: strip_timings(v) for k, v in value.items() if k not in TIMING_KEYS}
+    if isinstance(value, list):
+        return [strip_timings(v) for v in value]
+    return value
+
+
+def read_results(run_dir: str | Path) -> dict[str, Any]:
+    path = Path(run_dir) / "results.json"
+    try:
+        data: dict[str, Any] = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise InputError(run_dir, "no results.json here; is this a matchsim run folder?") from None
+    return data
+
+
+__all__ = ["RunResult", "default_out", "read_results", "run_experiment", "strip_timings"]
