@@ -1,0 +1,545 @@
+"""``reverse``: recover the identifiers behind a hashed upload by enumeration.
+
+Threat model: the attacker holds the hashed file and public knowledge (number plans,
+name statistics, e-mail habits). Against a plain hash (MD5, SHA-1, SHA-256, SHA-512) or
+a pepper/HMAC whose secret leaked to them, every identifier in a small keyspace falls:
+hash each candidate once and look it up. Against a per-record salt or an HMAC with a key
+they do not hold, enumeration recovers nothing (the ground-truth tests show both).
+
+The attack never reads plaintext or ground truth: it gets digests and a keyspace, and
+its result holds what it recovered. :meth:`AttackResult.score` is evaluation code that
+compares that with the truth supplied by the caller.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from matchsim.attack.kernels import mask as K
+from matchsim.attack.keyspace import Mask, MaskKeyspace, WordKeyspace
+from matchsim.attack.targets import TargetSet
+from matchsim.errors import ConfigError
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """What the attacker knows about how the values were hashed.
+
+    Attributes:
+        algorithm: ``md5``, ``sha1``, ``sha256`` or ``sha512`` (usually detected).
+        pepper: a constant secret mixed into every value (``pepper-sha256``), if known.
+        pepper_position: ``suffix`` (value || pepper) or ``prefix`` (pepper || value).
+        hmac_key: the HMAC-SHA256 key, if the attacker holds it.
+    """
+
+    algorithm: str = "sha256"
+    pepper: bytes | None = field(default=None, repr=False)
+    pepper_position: str = "suffix"
+    hmac_key: bytes | None = field(default=None, repr=False)
+
+    def describe(self) -> str:
+        if self.hmac_key is not None:
+            return "hmac-sha256 (key known to the attacker)"
+        if self.pepper is not None:
+            return f"pepper-{self.algorithm} (pepper known to the attacker)"
+        return self.algorithm
+
+
+@dataclass
+class AttackResult:
+    """What an enumeration attack recovered, and how fast.
+
+    ``plaintext`` is aligned with ``targets.digests`` (null where not recovered); it is
+    personal data, written out only on explicit request.
+    """
+
+    keyspace: str
+    keyspace_size: int
+    knowledge: Knowledge
+    targets: TargetSet
+    plaintext: pa.Array
+    candidates_tried: int
+    seconds: float
+    guesses_at: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    engine: str = "cpu"
+
+    @property
+    def hashes_in(self) -> int:
+        return self.targets.n_rows
+
+    @property
+    def distinct(self) -> int:
+        return self.targets.n_distinct
+
+    @property
+    def recovered_distinct(self) -> int:
+        return int(len(self.plaintext) - self.plaintext.null_count)
+
+    @property
+    def recovered_rows(self) -> int:
+        ok = pc.is_valid(self.plaintext).to_numpy(zero_copy_only=False)
+        return int(ok[self.targets.row_digest].sum())
+
+    @property
+    def share(self) -> float:
+        valid = self.targets.row_digest.shape[0]
+        return self.recovered_rows / valid if valid else 0.0
+
+    @property
+    def hashes_per_second(self) -> float:
+        return self.candidates_tried / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def exhaust_seconds(self) -> float:
+        """Time to try the whole keyspace at the measured rate."""
+        rate = self.hashes_per_second
+        return self.keyspace_size / rate if rate > 0 else math.inf
+
+    def row_plaintext(self) -> pa.Array:
+        """Recovered value per accepted upload row (null where not recovered)."""
+        return self.plaintext.take(pa.array(self.targets.row_digest))
+
+    def guesswork(self, points: int = 20) -> list[tuple[int, float]]:
+        """``(guesses, share of distinct digests recovered)`` on a log-spaced grid."""
+        if self.distinct == 0 or self.candidates_tried == 0:
+            return []
+        grid = np.unique(np.geomspace(1, self.candidates_tried, points).astype(np.int64))
+        found = np.sort(self.guesses_at)
+        counts = np.searchsorted(found, grid, side="right")
+        return [(int(g), float(c) / self.distinct) for g, c in zip(grid, counts, strict=True)]
+
+    def recall_at(self, guesses: int) -> float:
+        """Share of distinct digests recovered within the first ``guesses`` candidates."""
+        if self.distinct == 0:
+            return 0.0
+        return float(np.sum(self.guesses_at < guesses)) / self.distinct
+
+    def score(self, truth: pa.Array) -> dict[str, float]:
+        """Evaluation only: precision and recall against the true value of every row.
+
+        ``truth`` is aligned with the upload's accepted rows (``targets.rows``).
+        """
+        got = self.row_plaintext()
+        recovered = pc.is_valid(got).to_numpy(zero_copy_only=False)
+        correct = pc.fill_null(pc.equal(got, truth.cast(pa.string())), False).to_numpy(
+            zero_copy_only=False
+        )
+        n = max(1, len(truth))
+        return {
+            "precision": float(correct.sum() / recovered.sum()) if recovered.any() else 1.0,
+            "recall": float(correct.sum() / n),
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """The report a data-protection officer reads (no plaintext in it)."""
+        return {
+            "keyspace": self.keyspace,
+            "keyspace_size": self.keyspace_size,
+            "scheme": self.knowledge.describe(),
+            "detected": {"algorithm": self.targets.algorithm, "encoding": self.targets.encoding},
+            "hashes_in": self.hashes_in,
+            "rejected": dict(self.targets.rejected),
+            "distinct": self.distinct,
+            "recovered": self.recovered_distinct,
+            "recovered_rows": self.recovered_rows,
+            "share": round(self.share, 6),
+            "candidates_tried": self.candidates_tried,
+            "seconds": round(self.seconds, 4),
+            "hashes_per_second": round(self.hashes_per_second, 1),
+            "exhaust_seconds": round(self.exhaust_seconds, 4),
+            "engine": self.engine,
+        }
+
+
+# --------------------------------------------------------------------------- helpers
+
+_IV = {K.ALGO_MD5: K.MD5_IV, K.ALGO_SHA1: K.SHA1_IV, K.ALGO_SHA256: K.SHA256_IV}
+
+
+def _sha256_block(state: np.ndarray, block: bytes) -> np.ndarray:
+    """One SHA-256 compression in pure Python (HMAC pad states: once per attack)."""
+    m = 0xFFFFFFFF
+    w = list(np.frombuffer(block, dtype=">u4").astype(np.int64).tolist())
+
+    def rotr(x: int, n: int) -> int:
+        return ((x >> n) | (x << (32 - n))) & m
+
+    for t in range(16, 64):
+        s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3)
+        s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10)
+        w.append((w[t - 16] + s0 + w[t - 7] + s1) & m)
+    a, b, c, d, e, f, g, h = (int(x) for x in state)
+    for t in range(64):
+        t1 = (
+            h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + int(K.SHA256_K[t])
+        )
+        t1 = (t1 + w[t]) & m
+        t2 = ((rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) & m
+        a, b, c, d, e, f, g, h = (t1 + t2) & m, a, b, c, (d + t1) & m, e, f, g
+    return np.array(
+        [(int(s) + v) & m for s, v in zip(state, (a, b, c, d, e, f, g, h), strict=True)],
+        dtype=np.uint32,
+    )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How candidates become messages for one algorithm and secret."""
+
+    algo: int | None  # kernel id, None for the hashlib-only path (SHA-512)
+    name: str
+    head: bytes
+    tail: bytes
+    extra: int  # bytes hashed before the message (the HMAC ipad block)
+    init: np.ndarray
+    outer: np.ndarray
+
+    @classmethod
+    def make(cls, knowledge: Knowledge) -> _Plan:
+        name = knowledge.algorithm
+        head = tail = b""
+        if knowledge.pepper is not None:
+            if knowledge.pepper_position == "prefix":
+                head = knowledge.pepper
+            elif knowledge.pepper_position == "suffix":
+                tail = knowledge.pepper
+            else:
+                raise ConfigError("pepper position must be prefix or suffix")
+        algo = K.ALGORITHMS.get(name)
+        if name not in ("md5", "sha1", "sha256", "sha512"):
+            raise ConfigError(f"unknown hash algorithm {name!r}")
+        empty = np.zeros(0, dtype=np.uint32)
+        if knowledge.hmac_key is not None:
+            if name != "sha256":
+                raise ConfigError("HMAC is supported with SHA-256 only")
+            key = knowledge.hmac_key
+            if len(key) > 64:
+                key = hashlib.sha256(key).digest()
+            key = key.ljust(64, b"\0")
+            ipad = _sha256_block(K.SHA256_IV, bytes(b ^ 0x36 for b in key))
+            opad = _sha256_block(K.SHA256_IV, bytes(b ^ 0x5C for b in key))
+            return cls(algo, name, head, tail, 64, ipad, opad)
+        init = _IV[algo] if algo is not None else empty
+        return cls(algo, name, head, tail, 0, init, empty)
+
+    def digest_rows(self, rows: np.ndarray) -> np.ndarray:
+        """Full digests (n, k) uint8 of equal-length candidate rows (without head/tail)."""
+        n = rows.shape[0]
+        if self.head or self.tail:
+            head = np.broadcast_to(np.frombuffer(self.head, np.uint8), (n, len(self.head)))
+            tail = np.broadcast_to(np.frombuffer(self.tail, np.uint8), (n, len(self.tail)))
+            rows = np.concatenate([head, rows, tail], axis=1)
+        rows = np.ascontiguousarray(rows, dtype=np.uint8)
+        if self.algo is None:
+            # SHA-512 has no fused kernel yet: hashlib per candidate (slow path).
+            return np.frombuffer(
+                b"".join(hashlib.new(self.name, r.tobytes()).digest() for r in rows), np.uint8
+            ).reshape(n, -1)
+        words = np.zeros((n, 8), dtype=np.uint32)
+        K.ROW_HASHERS[self.algo](rows, self.extra, self.init, self.outer, words)
+        n_state = K.STATE_WORDS[self.algo]
+        order = "<u4" if self.algo == K.ALGO_MD5 else ">u4"
+        return np.ascontiguousarray(words[:, :n_state]).astype(order).view(np.uint8)
+
+
+def _check_words(targets: TargetSet, algo: int) -> tuple[np.ndarray, np.ndarray]:
+    order = "<u4" if algo == K.ALGO_MD5 else ">u4"
+    words = targets.digests.copy().view(order).astype(np.uint32)
+    i, j = K.CHECK_WORDS[algo]
+    return words[:, i], words[:, j]
+
+
+@dataclass
+class _Filter:
+    bm1: np.ndarray
+    bm2: np.ndarray
+    bits: int
+
+    @classmethod
+    def make(cls, targets: TargetSet, algo: int) -> _Filter:
+        bits = min(27, max(16, math.ceil(math.log2(max(1, targets.n_distinct) * 32))))
+        w1, w2 = _check_words(targets, algo)
+        return cls(K.make_bitmap(w1, bits), K.make_bitmap(w2, bits), bits)
+
+
+def _mask_layout(mask: Mask, plan: _Plan) -> dict[str, Any]:
+    """Template words, varying positions and inner split of one mask."""
+    assert plan.algo is not None
+    big = plan.algo != K.ALGO_MD5
+    length = len(plan.head) + mask.length + len(plan.tail)
+    total = length + plan.extra
+    n_blocks = (length + 8) // 64 + 1
+    buf = bytearray(n_blocks * 64)
+    buf[: len(plan.head)] = plan.head
+    var_offset, var_sets = [], []
+    for i, allowed in enumerate(mask.positions):
+        off = len(plan.head) + i
+        if len(allowed) == 1:
+            buf[off] = allowed[0]
+        else:
+            var_offset.append(off)
+            var_sets.append(allowed)
+    buf[len(plan.head) + mask.length : length] = plan.tail
+    buf[length] = 0x80
+    buf[-8:] = (total * 8).to_bytes(8, "big" if big else "little")
+    words = np.frombuffer(bytes(buf), dtype=">u4" if big else "<u4").astype(np.uint32)
+    var_words = {o >> 2 for o in var_offset}
+    zero = np.array([w == 0 and i not in var_words for i, w in enumerate(words)], dtype=np.bool_)
+    choices = np.zeros((max(1, len(var_sets)), 256), dtype=np.uint8)
+    counts = np.ones(max(1, len(var_sets)), dtype=np.int64)
+    for v, allowed in enumerate(var_sets):
+        choices[v, : len(allowed)] = np.frombuffer(allowed, np.uint8)
+        counts[v] = len(allowed)
+    inner = 1
+    n_inner = 0
+    while n_inner < len(var_sets) and inner < 256:
+        inner *= len(var_sets[len(var_sets) - 1 - n_inner])
+        n_inner += 1
+    if not var_sets:
+        # A single candidate: make one "varying" position that allows only its byte.
+        var_offset = [len(plan.head)]
+        choices[0, 0] = mask.positions[0][0]
+        n_inner = 1
+    return {
+        "template": words,
+        "zero": zero,
+        "var_offset": np.array(var_offset, dtype=np.int64),
+        "var_choices": choices,
+        "var_counts": counts,
+        "n_inner": n_inner,
+        "inner": inner,
+    }
+
+
+def scan_mask_range(
+    mask: Mask,
+    start: int,
+    stop: int,
+    plan: _Plan,
+    targets: TargetSet,
+    filt: _Filter | None = None,
+    layout: dict[str, Any] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Candidates ``[start, stop)`` of ``mask`` whose digest is in ``targets``.
+
+    Returns ``(candidate index, target digest index)``, verified exactly.
+    """
+    if plan.algo is None:
+        index = np.arange(start, stop, dtype=np.int64)
+    else:
+        filt = filt or _Filter.make(targets, plan.algo)
+        layout = layout or _mask_layout(mask, plan)
+        n_tasks = 4 * _threads()
+        span = stop - start
+        cap = min(span // n_tasks + 1, targets.n_distinct + (span >> 8) + 4096)
+        while True:
+            hits = np.zeros((n_tasks, cap), dtype=np.int64)
+            counts = np.zeros(n_tasks, dtype=np.int64)
+            K.SCANNERS[plan.algo](
+                layout["template"],
+                layout["zero"],
+                layout["var_offset"],
+                layout["var_choices"],
+                layout["var_counts"],
+                layout["n_inner"],
+                plan.init,
+                plan.outer,
+                np.int64(start),
+                np.int64(stop),
+                n_tasks,
+                filt.bm1,
+                filt.bm2,
+                np.uint64((1 << filt.bits) - 1),
+                hits,
+                counts,
+            )
+            if counts.max(initial=0) <= cap:
+                break
+            cap = int(counts.max())
+        index = np.concatenate([hits[t, : counts[t]] for t in range(n_tasks)])
+    if index.shape[0] == 0:
+        return index, index
+    where = targets.lookup(plan.digest_rows(mask.decode(index)))
+    ok = where >= 0
+    return index[ok], where[ok]
+
+
+def _threads() -> int:
+    import numba
+
+    return int(numba.get_num_threads())
+
+
+def _chunk_ranges(ks: MaskKeyspace, chunk_size: int, plan: _Plan) -> Iterator[tuple[int, int, int]]:
+    for k, mask in enumerate(ks.masks):
+        inner = 1 if plan.algo is None else _mask_layout(mask, plan)["inner"]
+        step = max(inner, chunk_size // inner * inner)
+        for start in range(0, mask.size, step):
+            yield k, start, min(start + step, mask.size)
+
+
+def _scan_chunk(
+    ks: MaskKeyspace, plan: _Plan, targets: TargetSet, k: int, start: int, stop: int
+) -> tuple[int, np.ndarray, np.ndarray]:
+    """One chunk on a Dask worker: returns the mask number, hits and their targets."""
+    idx, where = scan_mask_range(ks.masks[k], start, stop, plan, targets)
+    return k, idx, where
+
+
+def reverse(
+    targets: TargetSet,
+    keyspace: MaskKeyspace | WordKeyspace,
+    knowledge: Knowledge | None = None,
+    *,
+    chunk_size: int = 1 << 24,
+    progress: Progress | None = None,
+    client: Any = None,
+    stop_when_done: bool = True,
+) -> AttackResult:
+    """Enumerate ``keyspace`` under ``knowledge`` and recover what ``targets`` hides.
+
+    Args:
+        targets: the parsed upload (:func:`matchsim.attack.targets.load_targets`).
+        keyspace: a :class:`MaskKeyspace` (phones, dates, postcodes) or a
+            :class:`WordKeyspace` (e-mail guesses, names, a wordlist).
+        knowledge: algorithm and any secret the attacker holds; default: the detected
+            algorithm, no secret.
+        chunk_size: candidates per chunk (a unit of progress and of Dask work).
+        progress: ``progress(stage, done, total)`` callback.
+        client: a ``dask.distributed.Client``; chunks are then mapped over its workers.
+        stop_when_done: stop once every distinct digest is recovered.
+
+    Raises:
+        ConfigError: an algorithm without a kernel, or a bad secret setting.
+    """
+    knowledge = knowledge or Knowledge(algorithm=targets.algorithm)
+    if knowledge.algorithm != targets.algorithm:
+        raise ConfigError(
+            f"the upload holds {targets.algorithm.upper()} digests, "
+            f"not {knowledge.algorithm.upper()}"
+        )
+    plan = _Plan.make(knowledge)
+    found = np.full(targets.n_distinct, -1, dtype=np.int64)  # guess number per digest
+    values: list[pa.Array] = []
+    where_all: list[np.ndarray] = []
+    tried = 0
+    t0 = time.perf_counter()
+    if isinstance(keyspace, MaskKeyspace):
+        ranges = list(_chunk_ranges(keyspace, chunk_size, plan))
+        offsets = np.cumsum([0] + [m.size for m in keyspace.masks])
+        engine = "cpu"
+        if client is not None:
+            engine = "dask"
+            futures = client.map(
+                lambda r: _scan_chunk(keyspace, plan, targets, *r), ranges, pure=False
+            )
+            results = client.gather(futures)
+            tried = keyspace.size
+        else:
+            results = []
+            layouts: dict[int, Any] = {}
+            filt = _Filter.make(targets, plan.algo) if plan.algo is not None else None
+            for k, start, stop in ranges:
+                if k not in layouts and plan.algo is not None:
+                    layouts[k] = _mask_layout(keyspace.masks[k], plan)
+                idx, where = scan_mask_range(
+                    keyspace.masks[k], start, stop, plan, targets, filt, layouts.get(k)
+                )
+                results.append((k, idx, where))
+                tried += stop - start
+                found[where] = offsets[k] + idx
+                if progress is not None:
+                    progress("candidates", tried, keyspace.size)
+                if stop_when_done and targets.n_distinct and bool(np.all(found >= 0)):
+                    break
+        for k, idx, where in results:
+            found[where] = offsets[k] + idx
+            rows = keyspace.masks[k].decode(idx)
+            values.append(_rows_to_strings(rows))
+            where_all.append(where)
+    else:
+        engine = "cpu"
+        for batch in keyspace.batches():
+            idx, where = _scan_words(batch, plan, targets)
+            fresh = found[where] < 0
+            found[where[fresh]] = tried + idx[fresh]
+            values.append(batch.take(pa.array(idx[fresh])).cast(pa.string()))
+            where_all.append(where[fresh])
+            tried += len(batch)
+            if progress is not None:
+                progress("guesses", tried, keyspace.size)
+            if stop_when_done and targets.n_distinct and bool(np.all(found >= 0)):
+                break
+    seconds = time.perf_counter() - t0
+    plaintext = _align(targets.n_distinct, values, where_all)
+    return AttackResult(
+        keyspace=keyspace.name,
+        keyspace_size=keyspace.size,
+        knowledge=knowledge,
+        targets=targets,
+        plaintext=plaintext,
+        candidates_tried=tried,
+        seconds=seconds,
+        guesses_at=found[found >= 0],
+        engine=engine,
+    )
+
+
+def _rows_to_strings(rows: np.ndarray) -> pa.Array:
+    n, width = rows.shape
+    offsets = (np.arange(n + 1, dtype=np.int32) * width).astype(np.int32)
+    return pa.StringArray.from_buffers(
+        n, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(rows).tobytes())
+    )
+
+
+def _align(n: int, values: list[pa.Array], where: list[np.ndarray]) -> pa.Array:
+    """Recovered strings placed at their digest index; null elsewhere."""
+    if not values:
+        return pa.nulls(n, pa.string())
+    vals = pa.concat_arrays([v.cast(pa.string()) for v in values])
+    pos = np.concatenate(where) if where else np.zeros(0, dtype=np.int64)
+    take = np.full(n, -1, dtype=np.int64)
+    take[pos] = np.arange(pos.shape[0])
+    mask = take < 0
+    take[mask] = 0
+    if len(vals) == 0:
+        return pa.nulls(n, pa.string())
+    out = vals.take(pa.array(take))
+    return pc.if_else(pa.array(mask), pa.scalar(None, pa.string()), out)
+
+
+def _scan_words(batch: pa.Array, plan: _Plan, targets: TargetSet) -> tuple[np.ndarray, np.ndarray]:
+    """Hash a batch of candidate strings (grouped by byte length); (position, target)."""
+    arr = batch.cast(pa.binary())
+    arr = pa.concat_arrays([arr])
+    n = len(arr)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    buffers = arr.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int32)[arr.offset : arr.offset + n + 1]
+    data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] else np.zeros(1, np.uint8)
+    lengths = np.diff(offsets)
+    order = np.argsort(lengths, kind="stable")
+    bounds = np.flatnonzero(np.diff(lengths[order])) + 1
+    out_idx, out_where = [], []
+    for group in np.split(order, bounds):
+        width = int(lengths[group[0]])
+        rows = data[offsets[group][:, None] + np.arange(width)[None, :]]
+        where = targets.lookup(plan.digest_rows(rows))
+        ok = where >= 0
+        out_idx.append(group[ok])
+        out_where.append(where[ok])
+    idx = np.concatenate(out_idx)
+    return idx.astype(np.int64), np.concatenate(out_where)

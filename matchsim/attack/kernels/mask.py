@@ -1,0 +1,751 @@
+"""Fused enumerate-hash-filter kernels: the attacker's inner loop, on the CPU.
+
+A *mask* is a fixed-width candidate whose positions each allow a small set of bytes
+(a phone number shape with its ``+31``/``31`` prefix, a postcode, a date). The kernels
+take a range of mask indices, generate every candidate inside the kernel with an
+odometer (no Python per candidate), hash ``LANES`` candidates at a time in lane arrays
+so LLVM turns each round into SIMD instructions, and test two digest words against two
+bitmaps of the target set. Only candidates that pass both bitmaps leave the kernel; the
+caller verifies them exactly (:mod:`matchsim.attack.kernels.digest`).
+
+Tricks borrowed from hashcat's optimised kernels:
+
+- **early rejection**: the bitmap words are final several rounds before the end
+  (SHA-256 digest words 3 and 7 after round 61 of 64, SHA-1 words 4 and 3 after round
+  77 of 80, MD5 words 0 and 3 after step 62 of 64), so the last rounds are never run;
+- **constant message words folded in**: message words that are zero for every
+  candidate (most of a one-block phone number) skip their schedule terms;
+- **no widening**: all arithmetic is uint64 masked back to 32 bits and every value is
+  stored in uint32 lane arrays, so LLVM's demanded-bits analysis narrows it to 32-bit
+  vector code (numba would otherwise promote uint32 arithmetic to 64 bits).
+
+HMAC-SHA256 with a *known* key (the attacker holds the advertiser's secret) is two
+compressions per candidate: the key's ipad/opad states are computed once.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba import prange
+
+LANES = 16
+"""Candidates hashed together; 16 x uint32 fills one AVX-512 register (two AVX2)."""
+
+ALGO_MD5, ALGO_SHA1, ALGO_SHA256 = 0, 1, 2
+ALGORITHMS = {"md5": ALGO_MD5, "sha1": ALGO_SHA1, "sha256": ALGO_SHA256}
+M32 = np.uint64(0xFFFFFFFF)
+
+SHA256_K = np.array(
+    [
+        0x428A2F98, 0x71374491, 0xB5C0FBCF, 0xE9B5DBA5, 0x3956C25B, 0x59F111F1, 0x923F82A4,
+        0xAB1C5ED5, 0xD807AA98, 0x12835B01, 0x243185BE, 0x550C7DC3, 0x72BE5D74, 0x80DEB1FE,
+        0x9BDC06A7, 0xC19BF174, 0xE49B69C1, 0xEFBE4786, 0x0FC19DC6, 0x240CA1CC, 0x2DE92C6F,
+        0x4A7484AA, 0x5CB0A9DC, 0x76F988DA, 0x983E5152, 0xA831C66D, 0xB00327C8, 0xBF597FC7,
+        0xC6E00BF3, 0xD5A79147, 0x06CA6351, 0x14292967, 0x27B70A85, 0x2E1B2138, 0x4D2C6DFC,
+        0x53380D13, 0x650A7354, 0x766A0ABB, 0x81C2C92E, 0x92722C85, 0xA2BFE8A1, 0xA81A664B,
+        0xC24B8B70, 0xC76C51A3, 0xD192E819, 0xD6990624, 0xF40E3585, 0x106AA070, 0x19A4C116,
+        0x1E376C08, 0x2748774C, 0x34B0BCB5, 0x391C0CB3, 0x4ED8AA4A, 0x5B9CCA4F, 0x682E6FF3,
+        0x748F82EE, 0x78A5636F, 0x84C87814, 0x8CC70208, 0x90BEFFFA, 0xA4506CEB, 0xBEF9A3F7,
+        0xC67178F2,
+    ],
+    dtype=np.uint64,
+)  # fmt: skip
+SHA256_IV = np.array(
+    [0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A, 0x510E527F, 0x9B05688C, 0x1F83D9AB,
+     0x5BE0CD19],
+    dtype=np.uint32,
+)  # fmt: skip
+SHA1_IV = np.array([0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0], dtype=np.uint32)
+MD5_IV = np.array([0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476], dtype=np.uint32)
+MD5_K = np.array([int(abs(np.sin(i + 1)) * 2**32) & 0xFFFFFFFF for i in range(64)], dtype=np.uint64)
+MD5_S = np.array(
+    [7, 12, 17, 22] * 4 + [5, 9, 14, 20] * 4 + [4, 11, 16, 23] * 4 + [6, 10, 15, 21] * 4,
+    dtype=np.uint64,
+)
+MD5_G = np.array(
+    [i for i in range(16)]
+    + [(5 * i + 1) % 16 for i in range(16)]
+    + [(3 * i + 5) % 16 for i in range(16)]
+    + [(7 * i) % 16 for i in range(16)],
+    dtype=np.int64,
+)
+
+# Rounds after which both bitmap words are final (early rejection).
+EARLY_ROUNDS = {ALGO_MD5: 62, ALGO_SHA1: 77, ALGO_SHA256: 61}
+BIG_ENDIAN = {ALGO_MD5: False, ALGO_SHA1: True, ALGO_SHA256: True}
+# Which digest words (32-bit, in digest byte order) the two bitmaps index.
+CHECK_WORDS = {ALGO_MD5: (0, 3), ALGO_SHA1: (4, 3), ALGO_SHA256: (3, 7)}
+STATE_WORDS = {ALGO_MD5: 4, ALGO_SHA1: 5, ALGO_SHA256: 8}
+
+
+@numba.njit(cache=True, inline="always")
+def _rotr(x: np.uint64, n: int) -> np.uint64:
+    return ((x >> np.uint64(n)) | (x << np.uint64(32 - n))) & M32
+
+
+@numba.njit(cache=True, inline="always")
+def _rotl(x: np.uint64, n: int) -> np.uint64:
+    return ((x << np.uint64(n)) | (x >> np.uint64(32 - n))) & M32
+
+
+# --------------------------------------------------------------------------- SHA-256
+
+
+@numba.njit(cache=True, inline="always")
+def _sha256_lanes(
+    W: np.ndarray, zero: np.ndarray, S: np.ndarray, A: np.ndarray, E: np.ndarray, rounds: int
+) -> None:
+    """Compress one block per lane from state ``S`` (8, LANES); rounds 0..rounds-1.
+
+    ``A[i + 3]`` holds working variable a after round i (b, c, d are earlier rows), ``E``
+    likewise for e, so no variable is copied between rounds. ``zero[t]`` marks message
+    words that are zero in every lane.
+    """
+    for t in range(16, rounds):
+        skip0 = t - 15 < 16 and zero[t - 15]
+        skip7 = t - 7 < 16 and zero[t - 7]
+        if skip0 and skip7:
+            for ln in range(LANES):
+                x = np.uint64(W[(t - 2) * LANES + ln])
+                s1 = _rotr(x, 17) ^ _rotr(x, 19) ^ (x >> np.uint64(10))
+                W[(t) * LANES + ln] = np.uint32((s1 + np.uint64(W[(t - 16) * LANES + ln])) & M32)
+        elif skip0:
+            for ln in range(LANES):
+                x = np.uint64(W[(t - 2) * LANES + ln])
+                s1 = _rotr(x, 17) ^ _rotr(x, 19) ^ (x >> np.uint64(10))
+                W[(t) * LANES + ln] = np.uint32(
+                    (s1 + np.uint64(W[(t - 7) * LANES + ln]) + np.uint64(W[(t - 16) * LANES + ln]))
+                    & M32
+                )
+        else:
+            for ln in range(LANES):
+                x = np.uint64(W[(t - 2) * LANES + ln])
+                y = np.uint64(W[(t - 15) * LANES + ln])
+                s1 = _rotr(x, 17) ^ _rotr(x, 19) ^ (x >> np.uint64(10))
+                s0 = _rotr(y, 7) ^ _rotr(y, 18) ^ (y >> np.uint64(3))
+                W[(t) * LANES + ln] = np.uint32(
+                    (
+                        s1
+                        + np.uint64(W[(t - 7) * LANES + ln])
+                        + s0
+                        + np.uint64(W[(t - 16) * LANES + ln])
+                    )
+                    & M32
+                )
+    for ln in range(LANES):
+        A[(3) * LANES + ln] = S[(0) * LANES + ln]
+        A[(2) * LANES + ln] = S[(1) * LANES + ln]
+        A[(1) * LANES + ln] = S[(2) * LANES + ln]
+        A[(0) * LANES + ln] = S[(3) * LANES + ln]
+        E[(3) * LANES + ln] = S[(4) * LANES + ln]
+        E[(2) * LANES + ln] = S[(5) * LANES + ln]
+        E[(1) * LANES + ln] = S[(6) * LANES + ln]
+        E[(0) * LANES + ln] = S[(7) * LANES + ln]
+    for t in range(rounds):
+        k = SHA256_K[t]
+        for ln in range(LANES):
+            a = np.uint64(A[(t + 3) * LANES + ln])
+            b = np.uint64(A[(t + 2) * LANES + ln])
+            c = np.uint64(A[(t + 1) * LANES + ln])
+            d = np.uint64(A[(t) * LANES + ln])
+            e = np.uint64(E[(t + 3) * LANES + ln])
+            f = np.uint64(E[(t + 2) * LANES + ln])
+            g = np.uint64(E[(t + 1) * LANES + ln])
+            h = np.uint64(E[(t) * LANES + ln])
+            t1 = (
+                h
+                + (_rotr(e, 6) ^ _rotr(e, 11) ^ _rotr(e, 25))
+                + (g ^ (e & (f ^ g)))
+                + k
+                + np.uint64(W[(t) * LANES + ln])
+            )
+            t2 = (_rotr(a, 2) ^ _rotr(a, 13) ^ _rotr(a, 22)) + ((a & b) | (c & (a | b)))
+            A[(t + 4) * LANES + ln] = np.uint32((t1 + t2) & M32)
+            E[(t + 4) * LANES + ln] = np.uint32((d + t1) & M32)
+
+
+@numba.njit(cache=True, inline="always")
+def _sha256_final(S: np.ndarray, A: np.ndarray, E: np.ndarray, out: np.ndarray) -> None:
+    """State after all 64 rounds: out = S + (a..h)."""
+    for ln in range(LANES):
+        out[(0) * LANES + ln] = np.uint32(
+            (np.uint64(S[(0) * LANES + ln]) + np.uint64(A[(67) * LANES + ln])) & M32
+        )
+        out[(1) * LANES + ln] = np.uint32(
+            (np.uint64(S[(1) * LANES + ln]) + np.uint64(A[(66) * LANES + ln])) & M32
+        )
+        out[(2) * LANES + ln] = np.uint32(
+            (np.uint64(S[(2) * LANES + ln]) + np.uint64(A[(65) * LANES + ln])) & M32
+        )
+        out[(3) * LANES + ln] = np.uint32(
+            (np.uint64(S[(3) * LANES + ln]) + np.uint64(A[(64) * LANES + ln])) & M32
+        )
+        out[(4) * LANES + ln] = np.uint32(
+            (np.uint64(S[(4) * LANES + ln]) + np.uint64(E[(67) * LANES + ln])) & M32
+        )
+        out[(5) * LANES + ln] = np.uint32(
+            (np.uint64(S[(5) * LANES + ln]) + np.uint64(E[(66) * LANES + ln])) & M32
+        )
+        out[(6) * LANES + ln] = np.uint32(
+            (np.uint64(S[(6) * LANES + ln]) + np.uint64(E[(65) * LANES + ln])) & M32
+        )
+        out[(7) * LANES + ln] = np.uint32(
+            (np.uint64(S[(7) * LANES + ln]) + np.uint64(E[(64) * LANES + ln])) & M32
+        )
+
+
+# --------------------------------------------------------------------------- SHA-1
+
+
+@numba.njit(cache=True, inline="always")
+def _sha1_lanes(W: np.ndarray, S: np.ndarray, A: np.ndarray, R: np.ndarray, rounds: int) -> None:
+    """Compress one block per lane; ``A[i + 4]`` is a after round i, ``R = rotl30(A)``."""
+    for t in range(16, rounds):
+        for ln in range(LANES):
+            x = (
+                np.uint64(W[(t - 3) * LANES + ln])
+                ^ np.uint64(W[(t - 8) * LANES + ln])
+                ^ np.uint64(W[(t - 14) * LANES + ln])
+                ^ np.uint64(W[(t - 16) * LANES + ln])
+            )
+            W[(t) * LANES + ln] = np.uint32(_rotl(x, 1))
+    for ln in range(LANES):
+        # a_{-1} = b0, rotl30(a_{-2}) = c0 ... so the history holds rotl2 of c, d, e.
+        A[(4) * LANES + ln] = S[(0) * LANES + ln]
+        A[(3) * LANES + ln] = S[(1) * LANES + ln]
+        R[(4) * LANES + ln] = np.uint32(_rotl(np.uint64(S[(0) * LANES + ln]), 30))
+        R[(3) * LANES + ln] = np.uint32(_rotl(np.uint64(S[(1) * LANES + ln]), 30))
+        R[(2) * LANES + ln] = S[(2) * LANES + ln]
+        R[(1) * LANES + ln] = S[(3) * LANES + ln]
+        R[(0) * LANES + ln] = S[(4) * LANES + ln]
+    for t in range(rounds):
+        for ln in range(LANES):
+            a = np.uint64(A[(t + 4) * LANES + ln])
+            b = np.uint64(A[(t + 3) * LANES + ln])
+            c = np.uint64(R[(t + 2) * LANES + ln])
+            d = np.uint64(R[(t + 1) * LANES + ln])
+            e = np.uint64(R[(t) * LANES + ln])
+            if t < 20:
+                f = d ^ (b & (c ^ d))
+                k = np.uint64(0x5A827999)
+            elif t < 40:
+                f = b ^ c ^ d
+                k = np.uint64(0x6ED9EBA1)
+            elif t < 60:
+                f = (b & c) | (d & (b | c))
+                k = np.uint64(0x8F1BBCDC)
+            else:
+                f = b ^ c ^ d
+                k = np.uint64(0xCA62C1D6)
+            x = (_rotl(a, 5) + f + e + k + np.uint64(W[(t) * LANES + ln])) & M32
+            A[(t + 5) * LANES + ln] = np.uint32(x)
+            R[(t + 5) * LANES + ln] = np.uint32(_rotl(x, 30))
+
+
+@numba.njit(cache=True, inline="always")
+def _sha1_final(S: np.ndarray, A: np.ndarray, R: np.ndarray, out: np.ndarray) -> None:
+    for ln in range(LANES):
+        out[(0) * LANES + ln] = np.uint32(
+            (np.uint64(S[(0) * LANES + ln]) + np.uint64(A[(84) * LANES + ln])) & M32
+        )
+        out[(1) * LANES + ln] = np.uint32(
+            (np.uint64(S[(1) * LANES + ln]) + np.uint64(A[(83) * LANES + ln])) & M32
+        )
+        out[(2) * LANES + ln] = np.uint32(
+            (np.uint64(S[(2) * LANES + ln]) + np.uint64(R[(82) * LANES + ln])) & M32
+        )
+        out[(3) * LANES + ln] = np.uint32(
+            (np.uint64(S[(3) * LANES + ln]) + np.uint64(R[(81) * LANES + ln])) & M32
+        )
+        out[(4) * LANES + ln] = np.uint32(
+            (np.uint64(S[(4) * LANES + ln]) + np.uint64(R[(80) * LANES + ln])) & M32
+        )
+
+
+# --------------------------------------------------------------------------- MD5
+
+
+@numba.njit(cache=True, inline="always")
+def _md5_lanes(W: np.ndarray, S: np.ndarray, X: np.ndarray, steps: int) -> None:
+    """``X[i + 4]`` is the new b after step i; a, d, c, b of step i are X[i..i+3]."""
+    for ln in range(LANES):
+        X[(0) * LANES + ln] = S[(0) * LANES + ln]
+        X[(1) * LANES + ln] = S[(3) * LANES + ln]
+        X[(2) * LANES + ln] = S[(2) * LANES + ln]
+        X[(3) * LANES + ln] = S[(1) * LANES + ln]
+    for i in range(steps):
+        k = MD5_K[i]
+        s = MD5_S[i]
+        g = MD5_G[i]
+        for ln in range(LANES):
+            a = np.uint64(X[(i) * LANES + ln])
+            d = np.uint64(X[(i + 1) * LANES + ln])
+            c = np.uint64(X[(i + 2) * LANES + ln])
+            b = np.uint64(X[(i + 3) * LANES + ln])
+            if i < 16:
+                f = d ^ (b & (c ^ d))
+            elif i < 32:
+                f = c ^ (d & (b ^ c))
+            elif i < 48:
+                f = b ^ c ^ d
+            else:
+                f = c ^ ((b | (~d & M32)) & M32)
+            x = (a + f + k + np.uint64(W[(g) * LANES + ln])) & M32
+            X[(i + 4) * LANES + ln] = np.uint32(
+                (b + (((x << s) | (x >> (np.uint64(32) - s))) & M32)) & M32
+            )
+
+
+@numba.njit(cache=True, inline="always")
+def _md5_final(S: np.ndarray, X: np.ndarray, out: np.ndarray) -> None:
+    for ln in range(LANES):
+        out[(0) * LANES + ln] = np.uint32(
+            (np.uint64(S[(0) * LANES + ln]) + np.uint64(X[(64) * LANES + ln])) & M32
+        )
+        out[(1) * LANES + ln] = np.uint32(
+            (np.uint64(S[(1) * LANES + ln]) + np.uint64(X[(67) * LANES + ln])) & M32
+        )
+        out[(2) * LANES + ln] = np.uint32(
+            (np.uint64(S[(2) * LANES + ln]) + np.uint64(X[(66) * LANES + ln])) & M32
+        )
+        out[(3) * LANES + ln] = np.uint32(
+            (np.uint64(S[(3) * LANES + ln]) + np.uint64(X[(65) * LANES + ln])) & M32
+        )
+
+
+# --------------------------------------------------------------------------- driver
+
+
+@numba.njit(cache=True, inline="always")
+def _compress(
+    algo: int,
+    W: np.ndarray,
+    zero: np.ndarray,
+    S: np.ndarray,
+    A: np.ndarray,
+    E: np.ndarray,
+    out: np.ndarray,
+    early: bool,
+) -> None:
+    """One block for every lane. ``early``: stop once the check words are final and
+    write only those into ``out[0]``/``out[1]``; otherwise write the full new state."""
+    if algo == ALGO_SHA256:
+        _sha256_lanes(W, zero, S, A, E, 61 if early else 64)
+        if early:
+            for ln in range(LANES):
+                out[(0) * LANES + ln] = np.uint32(
+                    (np.uint64(S[(3) * LANES + ln]) + np.uint64(A[(64) * LANES + ln])) & M32
+                )
+                out[(1) * LANES + ln] = np.uint32(
+                    (np.uint64(S[(7) * LANES + ln]) + np.uint64(E[(64) * LANES + ln])) & M32
+                )
+        else:
+            _sha256_final(S, A, E, out)
+    elif algo == ALGO_SHA1:
+        _sha1_lanes(W, S, A, E, 77 if early else 80)
+        if early:
+            for ln in range(LANES):
+                out[(0) * LANES + ln] = np.uint32(
+                    (np.uint64(S[(4) * LANES + ln]) + np.uint64(E[(80) * LANES + ln])) & M32
+                )
+                out[(1) * LANES + ln] = np.uint32(
+                    (np.uint64(S[(3) * LANES + ln]) + np.uint64(E[(81) * LANES + ln])) & M32
+                )
+        else:
+            _sha1_final(S, A, E, out)
+    else:
+        _md5_lanes(W, S, A, 62 if early else 64)
+        if early:
+            for ln in range(LANES):
+                out[(0) * LANES + ln] = np.uint32(
+                    (np.uint64(S[(0) * LANES + ln]) + np.uint64(A[(64) * LANES + ln])) & M32
+                )
+                out[(1) * LANES + ln] = np.uint32(
+                    (np.uint64(S[(3) * LANES + ln]) + np.uint64(A[(65) * LANES + ln])) & M32
+                )
+        else:
+            _md5_final(S, A, out)
+
+
+@numba.njit(cache=True, inline="always")
+def _put_byte(words: np.ndarray, offset: int, value: np.uint8, big_endian: bool) -> None:
+    """OR byte ``value`` into message byte ``offset`` of a word array (slot must be 0)."""
+    w = offset >> 2
+    sh = np.uint64(8 * (3 - (offset & 3))) if big_endian else np.uint64(8 * (offset & 3))
+    words[w] = np.uint32((np.uint64(words[w]) | (np.uint64(value) << sh)) & M32)
+
+
+@numba.njit(cache=True, inline="always")
+def _scan(
+    algo: int,
+    template: np.ndarray,
+    zero: np.ndarray,
+    var_offset: np.ndarray,
+    var_choices: np.ndarray,
+    var_counts: np.ndarray,
+    n_inner: int,
+    init_state: np.ndarray,
+    outer_state: np.ndarray,
+    start: np.int64,
+    stop: np.int64,
+    n_tasks: int,
+    bm1: np.ndarray,
+    bm2: np.ndarray,
+    bits_mask: np.uint64,
+    hits: np.ndarray,
+    hit_counts: np.ndarray,
+) -> None:
+    """Enumerate mask indices ``[start, stop)``, hash each, keep those passing both bitmaps.
+
+    The last ``n_inner`` varying positions form the *inner* space (size P): their bytes
+    are precomputed as word contributions, so filling 16 lanes is a vector OR of a base
+    word with a table row. The other positions advance with a scalar odometer once per
+    P candidates. ``start`` and ``stop`` must be multiples of P (or ``stop`` the end).
+
+    Args:
+        algo: ``ALGO_MD5``, ``ALGO_SHA1`` or ``ALGO_SHA256``.
+        template: (nb * 16,) uint32 message words of every candidate (constant bytes,
+            padding and length filled in; varying byte slots are zero).
+        zero: (nb * 16,) bool, words that are zero for every candidate.
+        var_offset: (V,) message byte offset of each varying position.
+        var_choices: (V, 256) uint8 allowed bytes per varying position.
+        var_counts: (V,) how many bytes each varying position allows.
+        n_inner: how many trailing varying positions form the inner space.
+        init_state: (words,) uint32 chaining value before the first block (the IV, or the
+            state after a known prefix such as an HMAC key's ipad block).
+        outer_state: (8,) uint32 HMAC opad state, or empty for a plain hash.
+        start, stop: index range; index = mixed radix over varying positions, last fastest.
+        n_tasks: independent sub-ranges (threads pick them up).
+        bm1, bm2: uint64 bitmaps over the two check words (``bits_mask + 1`` bits each).
+        hits: (n_tasks, cap) int64 output, the indices of surviving candidates.
+        hit_counts: (n_tasks,) int64 output; a count above ``cap`` means overflow.
+    """
+    n_words = template.shape[0]
+    n_blocks = n_words // 16
+    n_var = var_offset.shape[0]
+    n_outer = n_var - n_inner
+    big = algo != ALGO_MD5
+    n_state = 4 if algo == ALGO_MD5 else (5 if algo == ALGO_SHA1 else 8)
+    hmac = outer_state.shape[0] > 0
+    cap = hits.shape[1]
+    # Inner table: word contributions of every inner index, stored word-major.
+    P = 1
+    for v in range(n_outer, n_var):
+        P *= var_counts[v]
+    P_pad = (P + LANES - 1) // LANES * LANES
+    inner = np.zeros(n_words * P_pad, dtype=np.uint32)
+    tmp = np.zeros(n_words, dtype=np.uint32)
+    for j in range(P):
+        tmp[:] = 0
+        rem = j
+        for v in range(n_var - 1, n_outer - 1, -1):
+            _put_byte(tmp, var_offset[v], var_choices[v, rem % var_counts[v]], big)
+            rem //= var_counts[v]
+        for w in range(n_words):
+            inner[w * P_pad + j] = tmp[w]
+    varword = np.zeros(n_words, dtype=np.bool_)
+    for v in range(n_var):
+        varword[var_offset[v] >> 2] = True
+    o_start = start // P
+    o_stop = (stop + P - 1) // P
+    o_total = o_stop - o_start
+    for task in prange(n_tasks):
+        o_lo = o_start + o_total * task // n_tasks
+        o_hi = o_start + o_total * (task + 1) // n_tasks
+        found = 0
+        W = np.zeros(n_blocks * 80 * LANES, dtype=np.uint32)
+        A = np.zeros(88 * LANES, dtype=np.uint32)
+        E = np.zeros(88 * LANES, dtype=np.uint32)
+        S = np.zeros(8 * LANES, dtype=np.uint32)
+        S0 = np.zeros(8 * LANES, dtype=np.uint32)
+        SO = np.zeros(8 * LANES, dtype=np.uint32)
+        out = np.zeros(8 * LANES, dtype=np.uint32)
+        Wo = np.zeros(80 * LANES, dtype=np.uint32)
+        outer_zero = np.zeros(16, dtype=np.bool_)
+        for j in range(9, 15):
+            outer_zero[j] = True
+        for w in range(n_state):
+            for ln in range(LANES):
+                S0[w * LANES + ln] = init_state[w]
+                if hmac:
+                    SO[w * LANES + ln] = outer_state[w]
+        for w in range(n_words):
+            for ln in range(LANES):
+                W[((w // 16) * 80 + w % 16) * LANES + ln] = template[w]
+        base = template.copy()
+        for o in range(o_lo, o_hi):
+            # Base words of this outer index (decoded afresh: once per P candidates).
+            for w in range(n_words):
+                base[w] = template[w]
+            rem = o
+            for v in range(n_outer - 1, -1, -1):
+                _put_byte(base, var_offset[v], var_choices[v, rem % var_counts[v]], big)
+                rem //= var_counts[v]
+            j_lo = max(start - o * P, np.int64(0))
+            j_hi = min(stop - o * P, np.int64(P))
+            for j0 in range(j_lo, j_hi, LANES):
+                n_lane = min(LANES, int(j_hi - j0))
+                for w in range(n_words):
+                    if varword[w]:
+                        row = ((w // 16) * 80 + w % 16) * LANES
+                        b = base[w]
+                        for ln in range(LANES):
+                            W[row + ln] = b | inner[w * P_pad + j0 + ln]
+                state = S0
+                for blk in range(n_blocks):
+                    Wblk = W[blk * 80 * LANES : (blk + 1) * 80 * LANES]
+                    zblk = zero[blk * 16 : blk * 16 + 16]
+                    if blk == n_blocks - 1 and not hmac:
+                        _compress(algo, Wblk, zblk, state, A, E, out, True)
+                    else:
+                        _compress(algo, Wblk, zblk, state, A, E, out, False)
+                        for k in range(n_state * LANES):
+                            S[k] = out[k]
+                        state = S
+                if hmac:
+                    # Outer hash: opad state, then the inner digest + padding (96 bytes).
+                    for w in range(8):
+                        for ln in range(LANES):
+                            Wo[w * LANES + ln] = S[w * LANES + ln]
+                    for ln in range(LANES):
+                        Wo[8 * LANES + ln] = np.uint32(0x80000000)
+                        Wo[15 * LANES + ln] = np.uint32(768)
+                    for w in range(9, 15):
+                        for ln in range(LANES):
+                            Wo[w * LANES + ln] = 0
+                    _compress(algo, Wo, outer_zero, SO, A, E, out, True)
+                for ln in range(n_lane):
+                    w1 = np.uint64(out[ln]) & bits_mask
+                    if (bm1[w1 >> np.uint64(6)] >> (w1 & np.uint64(63))) & np.uint64(1):
+                        w2 = np.uint64(out[LANES + ln]) & bits_mask
+                        if (bm2[w2 >> np.uint64(6)] >> (w2 & np.uint64(63))) & np.uint64(1):
+                            if found < cap:
+                                hits[task, found] = o * P + j0 + ln
+                            found += 1
+        hit_counts[task] = found
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def scan_md5(  # type: ignore[no-untyped-def]
+    template,
+    zero,
+    var_offset,
+    var_choices,
+    var_counts,
+    n_inner,
+    init_state,
+    outer_state,
+    start,
+    stop,
+    n_tasks,
+    bm1,
+    bm2,
+    bits_mask,
+    hits,
+    hit_counts,
+):
+    """:func:`_scan` compiled for MD5 only (the constant prunes the other algorithms)."""
+    _scan(
+        ALGO_MD5,
+        template,
+        zero,
+        var_offset,
+        var_choices,
+        var_counts,
+        n_inner,
+        init_state,
+        outer_state,
+        start,
+        stop,
+        n_tasks,
+        bm1,
+        bm2,
+        bits_mask,
+        hits,
+        hit_counts,
+    )
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def scan_sha1(  # type: ignore[no-untyped-def]
+    template,
+    zero,
+    var_offset,
+    var_choices,
+    var_counts,
+    n_inner,
+    init_state,
+    outer_state,
+    start,
+    stop,
+    n_tasks,
+    bm1,
+    bm2,
+    bits_mask,
+    hits,
+    hit_counts,
+):
+    """:func:`_scan` compiled for SHA1 only (the constant prunes the other algorithms)."""
+    _scan(
+        ALGO_SHA1,
+        template,
+        zero,
+        var_offset,
+        var_choices,
+        var_counts,
+        n_inner,
+        init_state,
+        outer_state,
+        start,
+        stop,
+        n_tasks,
+        bm1,
+        bm2,
+        bits_mask,
+        hits,
+        hit_counts,
+    )
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def scan_sha256(  # type: ignore[no-untyped-def]
+    template,
+    zero,
+    var_offset,
+    var_choices,
+    var_counts,
+    n_inner,
+    init_state,
+    outer_state,
+    start,
+    stop,
+    n_tasks,
+    bm1,
+    bm2,
+    bits_mask,
+    hits,
+    hit_counts,
+):
+    """:func:`_scan` compiled for SHA256 only (the constant prunes the other algorithms)."""
+    _scan(
+        ALGO_SHA256,
+        template,
+        zero,
+        var_offset,
+        var_choices,
+        var_counts,
+        n_inner,
+        init_state,
+        outer_state,
+        start,
+        stop,
+        n_tasks,
+        bm1,
+        bm2,
+        bits_mask,
+        hits,
+        hit_counts,
+    )
+
+
+SCANNERS = {ALGO_MD5: scan_md5, ALGO_SHA1: scan_sha1, ALGO_SHA256: scan_sha256}
+
+
+def make_bitmap(words: np.ndarray, bits: int) -> np.ndarray:
+    """A ``2**bits``-bit bitmap (uint64 array) with the bit of every ``words`` value set."""
+    bm = np.zeros(max(1, (1 << bits) // 64), dtype=np.uint64)
+    w = words.astype(np.uint64) & np.uint64((1 << bits) - 1)
+    np.bitwise_or.at(bm, (w >> np.uint64(6)).astype(np.int64), np.uint64(1) << (w & np.uint64(63)))
+    return bm
+
+
+@numba.njit(cache=True, inline="always")
+def _hash_rows(
+    algo: int,
+    msgs: np.ndarray,
+    extra_bytes: int,
+    init_state: np.ndarray,
+    outer_state: np.ndarray,
+    out_words: np.ndarray,
+) -> None:
+    """Full digests (state words) of equal-length byte rows, ``LANES`` rows at a time."""
+    n, length = msgs.shape
+    total = length + extra_bytes
+    n_blocks = (length + 8) // 64 + 1
+    big = algo != ALGO_MD5
+    n_state = 4 if algo == ALGO_MD5 else (5 if algo == ALGO_SHA1 else 8)
+    hmac = outer_state.shape[0] > 0
+    n_groups = (n + LANES - 1) // LANES
+    for grp in prange(n_groups):
+        W = np.zeros(80 * LANES, dtype=np.uint32)
+        A = np.zeros(88 * LANES, dtype=np.uint32)
+        E = np.zeros(88 * LANES, dtype=np.uint32)
+        S = np.zeros(8 * LANES, dtype=np.uint32)
+        out = np.zeros(8 * LANES, dtype=np.uint32)
+        nz = np.zeros(16, dtype=np.bool_)
+        words = np.zeros(n_blocks * 16, dtype=np.uint32)
+        for w in range(n_state):
+            for ln in range(LANES):
+                S[w * LANES + ln] = init_state[w]
+        r0 = grp * LANES
+        for blk in range(n_blocks):
+            for ln in range(LANES):
+                r = min(r0 + ln, n - 1)
+                words[:] = 0
+                for i in range(length):
+                    _put_byte(words, i, msgs[r, i], big)
+                _put_byte(words, length, np.uint8(0x80), big)
+                bits = np.uint64(total) * np.uint64(8)
+                last = n_blocks * 16
+                if big:
+                    words[last - 2] = np.uint32(bits >> np.uint64(32))
+                    words[last - 1] = np.uint32(bits & M32)
+                else:
+                    words[last - 2] = np.uint32(bits & M32)
+                    words[last - 1] = np.uint32(bits >> np.uint64(32))
+                for w in range(16):
+                    W[w * LANES + ln] = words[blk * 16 + w]
+            _compress(algo, W, nz, S, A, E, out, False)
+            for k in range(n_state * LANES):
+                S[k] = out[k]
+        if hmac:
+            for ln in range(LANES):
+                for w in range(8):
+                    W[w * LANES + ln] = S[w * LANES + ln]
+                    S[w * LANES + ln] = outer_state[w]
+                W[8 * LANES + ln] = np.uint32(0x80000000)
+                for w in range(9, 15):
+                    W[w * LANES + ln] = 0
+                W[15 * LANES + ln] = np.uint32(768)
+            _compress(algo, W, nz, S, A, E, out, False)
+        for ln in range(min(LANES, n - r0)):
+            for w in range(n_state):
+                out_words[r0 + ln, w] = out[w * LANES + ln]
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def hash_rows_md5(  # type: ignore[no-untyped-def]
+    msgs, extra_bytes, init_state, outer_state, out_words
+):
+    """MD5 of equal-length rows (verification and dictionary path)."""
+    _hash_rows(ALGO_MD5, msgs, extra_bytes, init_state, outer_state, out_words)
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def hash_rows_sha1(  # type: ignore[no-untyped-def]
+    msgs, extra_bytes, init_state, outer_state, out_words
+):
+    """SHA-1 of equal-length rows."""
+    _hash_rows(ALGO_SHA1, msgs, extra_bytes, init_state, outer_state, out_words)
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def hash_rows_sha256(  # type: ignore[no-untyped-def]
+    msgs, extra_bytes, init_state, outer_state, out_words
+):
+    """SHA-256 (or HMAC-SHA256 given the key's pad states) of equal-length rows."""
+    _hash_rows(ALGO_SHA256, msgs, extra_bytes, init_state, outer_state, out_words)
+
+
+ROW_HASHERS = {ALGO_MD5: hash_rows_md5, ALGO_SHA1: hash_rows_sha1, ALGO_SHA256: hash_rows_sha256}

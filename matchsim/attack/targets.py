@@ -1,0 +1,254 @@
+"""The hashed upload under attack: read it, detect how it was hashed, index its digests.
+
+An attacker (or the data-protection officer auditing a file before it leaves) gets a
+column of digests and nothing else. The algorithm is read off the digest length (MD5 16
+bytes, SHA-1 20, SHA-256 32, SHA-512 64) and the text encoding off the characters (hex,
+or Base64 as UID2 uses). Rows that do not fit the file's dominant format are rejected
+and counted per reason, never dropped silently; a file with no dominant format is an
+error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from matchsim.errors import InputError
+
+DIGEST_BYTES = {"md5": 16, "sha1": 20, "sha256": 32, "sha512": 64}
+_BY_BYTES = {v: k for k, v in DIGEST_BYTES.items()}
+LABELS = {"md5": "MD5", "sha1": "SHA-1", "sha256": "SHA-256", "sha512": "SHA-512"}
+_HEX_RE = "^[0-9a-fA-F]+$"
+_B64_RE = "^[A-Za-z0-9+/]+={0,2}$"
+_B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+MIXED_SHARE = 0.1
+"""A second format above this share of the rows makes the file 'mixed' (an error)."""
+
+
+@dataclass(frozen=True)
+class TargetSet:
+    """The distinct digests of an upload, sorted, with the row -> digest mapping.
+
+    Attributes:
+        algorithm: ``md5``, ``sha1``, ``sha256`` or ``sha512`` (from the digest length).
+        encoding: ``hex`` or ``base64``.
+        digests: (m, k) uint8, distinct digests sorted by their bytes.
+        row_digest: (n_valid,) int64 index into ``digests`` for every accepted row.
+        rows: (n_valid,) int64 row number (0-based, data rows) of every accepted row.
+        n_rows: rows read (including empty and rejected ones).
+        rejected: rejected row count per reason.
+    """
+
+    algorithm: str
+    encoding: str
+    digests: np.ndarray
+    row_digest: np.ndarray
+    rows: np.ndarray
+    n_rows: int
+    rejected: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def n_distinct(self) -> int:
+        return int(self.digests.shape[0])
+
+    def keys(self) -> np.ndarray:
+        """First 8 digest bytes as big-endian uint64 (sorted, since digests are sorted)."""
+        return self.digests[:, :8].copy().view(">u8").ravel().astype(np.uint64)
+
+    def lookup(self, candidates: np.ndarray) -> np.ndarray:
+        """Index into ``digests`` of each (c, k) candidate digest, or -1 (exact match)."""
+        if candidates.shape[0] == 0 or self.n_distinct == 0:
+            return np.full(candidates.shape[0], -1, dtype=np.int64)
+        keys = self.keys()
+        ck = candidates[:, :8].copy().view(">u8").ravel().astype(np.uint64)
+        pos = np.searchsorted(keys, ck)
+        pos = np.minimum(pos, keys.shape[0] - 1)
+        ok = np.all(self.digests[pos] == candidates, axis=1)
+        return np.where(ok, pos, -1).astype(np.int64)
+
+
+def _fixed_bytes(values: pa.Array, width: int) -> np.ndarray:
+    """(n, width) uint8 of ASCII strings that all have exactly ``width`` bytes."""
+    arr = values.cast(pa.string())
+    if len(arr) == 0:
+        return np.zeros((0, width), dtype=np.uint8)
+    arr = pa.concat_arrays([arr]) if arr.offset else arr
+    buffers = arr.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int32)[arr.offset : arr.offset + len(arr) + 1]
+    data = np.frombuffer(buffers[2], dtype=np.uint8)
+    idx = offsets[:-1, None] + np.arange(width)[None, :]
+    return data[idx]
+
+
+_HEX_TABLE = np.full(256, 0, dtype=np.uint8)
+for _i, _c in enumerate(b"0123456789abcdef"):
+    _HEX_TABLE[_c] = _i
+for _i, _c in enumerate(b"ABCDEF"):
+    _HEX_TABLE[_c] = 10 + _i
+_B64_TABLE = np.zeros(256, dtype=np.uint32)
+for _i, _c in enumerate(_B64_ALPHABET):
+    _B64_TABLE[_c] = _i
+
+
+def decode_hex(values: pa.Array, n_bytes: int) -> np.ndarray:
+    """Hex strings of ``2 * n_bytes`` characters -> (n, n_bytes) uint8."""
+    raw = _HEX_TABLE[_fixed_bytes(values, 2 * n_bytes)]
+    return (raw[:, 0::2] << 4) | raw[:, 1::2]
+
+
+def decode_base64(values: pa.Array, n_bytes: int) -> np.ndarray:
+    """Padded Base64 strings of ``n_bytes`` bytes -> (n, n_bytes) uint8."""
+    width = (n_bytes + 2) // 3 * 4
+    six = _B64_TABLE[_fixed_bytes(values, width)].reshape(-1, width // 4, 4)
+    triple = (six[:, :, 0] << 18) | (six[:, :, 1] << 12) | (six[:, :, 2] << 6) | six[:, :, 3]
+    out = np.stack([(triple >> 16) & 0xFF, (triple >> 8) & 0xFF, triple & 0xFF], axis=2)
+    return out.reshape(len(values), -1)[:, :n_bytes].astype(np.uint8)
+
+
+def encode_hex(digests: np.ndarray) -> list[str]:
+    return [bytes(row).hex() for row in digests]
+
+
+def _classify(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: format code (0 none, 1 hex, 2 base64) and digest byte length (0 if none)."""
+    length = pc.utf8_length(values).to_numpy(zero_copy_only=False)
+    is_hex = pc.fill_null(pc.match_substring_regex(values, _HEX_RE), False).to_numpy(
+        zero_copy_only=False
+    )
+    is_b64 = pc.fill_null(pc.match_substring_regex(values, _B64_RE), False).to_numpy(
+        zero_copy_only=False
+    )
+    fmt = np.zeros(len(values), dtype=np.int8)
+    nbytes = np.zeros(len(values), dtype=np.int64)
+    for k in DIGEST_BYTES.values():
+        hex_ok = is_hex & (length == 2 * k)
+        b64_ok = is_b64 & ~hex_ok & (length == (k + 2) // 3 * 4)
+        fmt[hex_ok] = 1
+        nbytes[hex_ok] = k
+        fmt[b64_ok] = 2
+        nbytes[b64_ok] = k
+    return fmt, nbytes
+
+
+def parse_digests(values: pa.Array, path: str | Path | None = None) -> TargetSet:
+    """Detect the algorithm and encoding of a column of digests and index it.
+
+    Raises:
+        InputError: no values, no recognisable digests, or mixed formats.
+    """
+    values = pc.utf8_trim_whitespace(values.cast(pa.string()))
+    n_rows = len(values)
+    empty = pc.fill_null(pc.equal(pc.utf8_length(values), 0), True).to_numpy(zero_copy_only=False)
+    if n_rows == 0 or bool(np.all(empty)):
+        raise InputError(path, "no hashed values to attack (the file or column is empty)")
+    values = pc.fill_null(values, "")
+    fmt, nbytes = _classify(values)
+    combos: dict[tuple[int, int], int] = {}
+    codes, counts = np.unique((fmt.astype(np.int64) * 1000 + nbytes)[fmt > 0], return_counts=True)
+    for code, count in zip(codes.tolist(), counts.tolist(), strict=True):
+        combos[(code // 1000, code % 1000)] = count
+    if not combos:
+        raise InputError(
+            path,
+            "no recognisable hash digests (expected hex or Base64 of MD5, SHA-1, SHA-256 "
+            "or SHA-512)",
+        )
+    ranked = sorted(combos.items(), key=lambda kv: -kv[1])
+    best_fmt, best_k = ranked[0][0]
+    n_filled = int(np.sum(~empty))
+    for _combo, count in ranked[1:]:
+        if count > MIXED_SHARE * n_filled:
+            parts = ", ".join(
+                f"{c:,} {LABELS[_BY_BYTES[kk]]} {'hex' if ff == 1 else 'Base64'}"
+                for (ff, kk), c in ranked[:3]
+            )
+            raise InputError(path, f"mixed hash formats ({parts}); attack one format at a time")
+    ok = (fmt == best_fmt) & (nbytes == best_k)
+    rejected: dict[str, int] = {}
+
+    def reject(reason: str, mask: np.ndarray) -> None:
+        count = int(np.sum(mask))
+        if count:
+            rejected[reason] = count
+
+    reject("empty", empty)
+    other = ~ok & ~empty
+    is_hexchars = pc.match_substring_regex(values, _HEX_RE).to_numpy(zero_copy_only=False)
+    if best_fmt == 1:
+        reject("non-hex characters", other & ~is_hexchars)
+        reject("wrong length", other & is_hexchars)
+    else:
+        reject("not Base64 of the detected length", other)
+    rows = np.flatnonzero(ok)
+    chosen = values.take(pa.array(rows))
+    raw = decode_hex(chosen, best_k) if best_fmt == 1 else decode_base64(chosen, best_k)
+    digests, inverse = np.unique(raw, axis=0, return_inverse=True)
+    return TargetSet(
+        algorithm=_BY_BYTES[best_k],
+        encoding="hex" if best_fmt == 1 else "base64",
+        digests=np.ascontiguousarray(digests),
+        row_digest=inverse.ravel().astype(np.int64),
+        rows=rows.astype(np.int64),
+        n_rows=n_rows,
+        rejected=rejected,
+    )
+
+
+def read_upload(path: str | Path, column: str | None = None) -> tuple[pa.Table, str]:
+    """Read a CSV (with or without a header) or a one-digest-per-line text file.
+
+    Returns the table (all columns as strings) and the column holding the digests: the
+    one named, else the column where most values look like digests.
+
+    Raises:
+        InputError: unreadable or empty file, or an unknown column.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(p, "file not found")
+    if p.stat().st_size == 0:
+        raise InputError(p, "the file is empty")
+    first = p.open("rb").readline().decode("utf-8", "replace").strip()
+    header_fields = [f.strip().strip('"') for f in first.split(",")]
+    has_header = column is not None and column in header_fields
+    if not has_header:
+        looks = _classify(pa.array(header_fields, pa.string()))[0]
+        has_header = not bool(np.any(looks > 0))
+    read = pacsv.ReadOptions(autogenerate_column_names=not has_header)
+    try:
+        table = pacsv.read_csv(
+            p,
+            read_options=read,
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in header_fields}
+                if has_header
+                else {f"f{i}": pa.string() for i in range(len(header_fields))},
+                strings_can_be_null=True,
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        raise InputError(p, f"cannot read as CSV: {' '.join(str(exc).split())}") from None
+    if table.num_rows == 0:
+        raise InputError(p, "no hashed values to attack (the file or column is empty)")
+    if column is not None:
+        if column not in table.column_names:
+            raise InputError(p, f"no column {column!r}; columns: {', '.join(table.column_names)}")
+        return table, column
+    best, best_n = table.column_names[0], -1
+    for name in table.column_names:
+        col = pc.fill_null(pc.utf8_trim_whitespace(table.column(name).combine_chunks()), "")
+        n = int(np.sum(_classify(col)[0] > 0))
+        if n > best_n:
+            best, best_n = name, n
+    return table, best
+
+
+def load_targets(path: str | Path, column: str | None = None) -> TargetSet:
+    """:func:`read_upload` then :func:`parse_digests` on the digest column."""
+    table, col = read_upload(path, column)
+    return parse_digests(table.column(col).combine_chunks(), path)
