@@ -451,39 +451,59 @@ def _precision(result: Any, upload: Path, column: str) -> float | None:
     return None if recovered == 0 else 1.0
 
 
+_KDFS = ("pbkdf2-sha256", "scrypt", "argon2id")
+
+
 def _price_catalogue(experiment: Experiment, measure: bool) -> dict[str, Any]:
-    from matchsim.attack.cost import price_catalogue
+    """Prices of the experiment's schemes: reference GPU rates, and KDF rates timed here.
+
+    Fast hashes are not timed separately: each phone attack's own rate is the figure
+    for "here" (see :func:`_cost_for`). A KDF is timed over a few evaluations with the
+    experiment's parameters, never brute-forced.
+    """
+    from matchsim.attack.cost import measure_kdf, price_catalogue
 
     params: dict[str, dict[str, int]] = {}
+    measured: dict[str, float] = {}
     for spec in experiment.schemes:
+        if spec.name not in _KDFS:
+            continue
         numeric = {k: v for k, v in spec.params.items() if isinstance(v, int)}
-        if numeric and spec.name in ("pbkdf2-sha256", "scrypt", "argon2id"):
-            params[spec.name] = numeric
-    return {p.scheme: p for p in price_catalogue(measure=measure, params=params)}
+        if "memory" in numeric:  # the scheme's name for Argon2id's memory cost in KiB
+            numeric["memory_kib"] = numeric.pop("memory")
+        params[spec.name] = numeric
+        if measure:
+            measured[spec.name] = measure_kdf(spec.name, numeric)
+    return {p.scheme: p for p in price_catalogue(measure=False, params=params, measured=measured)}
 
 
 def _cost_for(name: str, attack: dict[str, Any], prices: dict[str, Any]) -> dict[str, Any]:
+    """Seconds to exhaust the attack's keyspace under scheme ``name``, here and on GPUs."""
     price = prices.get(name)
     size = attack.get("keyspace_size")
     if price is None or not size:
         return {"feasible": False, "reason": "not priced", "devices": {}}
-    seconds = price.seconds(int(size))
     if not price.reversible:
         return {"feasible": False, "reason": price.reason, "devices": {}}
+    devices = {"here": size / price.measured_rate} if price.measured_rate else {}
+    if not devices and attack.get("recovered") and attack.get("hashes_per_second"):
+        devices["here"] = size / attack["hashes_per_second"]  # this attack's own rate
+    devices.update(
+        {_device_name(k): v for k, v in price.seconds(int(size)).items() if "reference" in k}
+    )
     if attack.get("knows_secret") is False and name in _KEYED:
         return {
             "feasible": False,
             "reason": "not enumerable without the key (the platform holds it)",
             "devices": {},
-            "with_key": {_device_name(k): v for k, v in seconds.items()},
+            "with_key": devices,
         }
-    devices = {_device_name(k): v for k, v in seconds.items()}
     return {
         "feasible": True,
         "reason": price.reason or None,
         "keyspace_size": size,
         "devices": devices,
-        "measured_rate": price.measured_rate,
+        "measured_rate": price.measured_rate or attack.get("hashes_per_second"),
     }
 
 

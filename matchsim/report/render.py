@@ -19,7 +19,7 @@ from matchsim.errors import InputError
 from matchsim.report.figures import FIGURES
 
 RESULTS_FILE = "results.json"
-REFERENCE_DEVICE = "RTX 4090"
+REFERENCE_DEVICE = "RTX 4090"  # prefix of the reference device label
 
 
 def pct(x: float | None) -> str:
