@@ -481,10 +481,10 @@ def _cost_for(name: str, attack: dict[str, Any], prices: dict[str, Any]) -> dict
     """Seconds to exhaust the attack's keyspace under scheme ``name``, here and on GPUs."""
     price = prices.get(name)
     size = attack.get("keyspace_size")
+    if price is not None and not price.reversible:
+        return {"feasible": False, "reason": price.reason, "devices": {}}
     if price is None or not size:
         return {"feasible": False, "reason": "not priced", "devices": {}}
-    if not price.reversible:
-        return {"feasible": False, "reason": price.reason, "devices": {}}
     devices = {"here": size / price.measured_rate} if price.measured_rate else {}
     if not devices and attack.get("recovered") and attack.get("hashes_per_second"):
         devices["here"] = size / attack["hashes_per_second"]  # this attack's own rate
