@@ -1,0 +1,216 @@
+"""Evaluation of a finished join against the ground truth — the simulator's view, not the
+platform's.
+
+Reads ``truth.parquet`` (``cid -> uid`` and the noise applied to each customer row)
+*after* the join; nothing in the join reads it. Counts true and false matches, the
+customers the join missed, and why each was missed:
+
+* ``salt``: the scheme is not deterministic (a per-record salt): nothing can match;
+* ``normalisation mismatch``: the customer and the platform hold the same identifier but
+  their digests differ — the advertiser's rules differ from the platform's, or the
+  platform's rules do not undo cosmetic noise (case, gmail dots, ``+tags``, formats);
+* ``stale e-mail``, ``typo``: the identifier itself differs;
+* ``missing identifier``: the customer file or the platform lacks every shared key.
+
+False matches of a truncated scheme are labelled ``truncation collision``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from matchsim.errors import InputError
+from matchsim.join.keys import EMAIL, MADID, PHONE
+from matchsim.join.result import MatchResult
+
+SALT = "salt"
+MISMATCH = "normalisation mismatch"
+STALE = "stale e-mail"
+TYPO = "typo"
+MISSING = "missing identifier"
+TRUNCATION = "truncation collision"
+OTHER_USER = "another user's identifier"
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Precision and recall of a join against the truth, and the reasons for misses."""
+
+    customers: int
+    on_platform: int
+    true_matches: int
+    false_matches: int
+    missed: int
+    missed_by_reason: dict[str, int] = field(default_factory=dict)
+    false_by_reason: dict[str, int] = field(default_factory=dict)
+    users_true: int = 0
+    users_false: int = 0
+
+    @property
+    def precision(self) -> float:
+        total = self.true_matches + self.false_matches
+        return self.true_matches / total if total else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.true_matches / self.on_platform if self.on_platform else 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "customers": self.customers,
+            "on_platform": self.on_platform,
+            "true_matches": self.true_matches,
+            "false_matches": self.false_matches,
+            "missed": self.missed,
+            "precision": round(self.precision, 6),
+            "recall": round(self.recall, 6),
+            "missed_by_reason": dict(sorted(self.missed_by_reason.items())),
+            "false_by_reason": dict(sorted(self.false_by_reason.items())),
+            "users_true": self.users_true,
+            "users_false": self.users_false,
+        }
+
+
+def _flag(truth: pa.Table, name: str, rows: np.ndarray) -> np.ndarray:
+    if name not in truth.column_names:
+        return np.zeros(len(rows), dtype=bool)
+    return np.asarray(truth[name].to_numpy(zero_copy_only=False), dtype=bool)[rows]
+
+
+def evaluate(
+    result: MatchResult,
+    truth_path: str | Path,
+    *,
+    row_cid: np.ndarray | None = None,
+    platform_path: str | Path | None = None,
+    deterministic: bool = True,
+    truncated: bool = False,
+) -> Evaluation:
+    """Score ``result`` against ``truth_path``.
+
+    Args:
+        row_cid: the customer id of each upload row (default: row ``i`` is cid ``i``,
+            which is how ``matchsim hash`` writes a generated customer file).
+        platform_path: the platform table, to tell "the platform lacks the identifier"
+            from a normalisation mismatch for missed customers.
+        deterministic: False for a per-record-salted scheme.
+        truncated: the scheme truncates digests (false matches are collisions).
+    """
+    truth_path = Path(truth_path)
+    try:
+        truth = pq.read_table(truth_path)
+    except (OSError, pa.ArrowInvalid):
+        raise InputError(truth_path, "is not a readable truth table") from None
+    cids = truth["cid"].to_numpy()
+    true_uid = truth["uid"].fill_null(-1).to_numpy()
+    order = np.argsort(cids)
+    if row_cid is None:
+        row_cid = np.arange(result.n_rows, dtype=np.int64)
+    if len(row_cid) != result.n_rows:
+        raise InputError(truth_path, "does not describe this upload (row counts differ)")
+    pos = order[np.clip(np.searchsorted(cids, row_cid, sorter=order), 0, len(cids) - 1)]
+    if not np.array_equal(cids[pos], row_cid):
+        raise InputError(truth_path, "does not describe this upload (unknown customer ids)")
+    row_truth = true_uid[pos]
+
+    rows, users = result.row_user_pairs()
+    correct = users == row_truth[rows]
+    true_rows = np.unique(rows[correct])
+    false_pairs = int((~correct).sum())
+
+    on_platform = row_truth >= 0
+    matched_true = np.zeros(result.n_rows, dtype=bool)
+    matched_true[true_rows] = True
+    missed_rows = np.flatnonzero(on_platform & ~matched_true)
+
+    members = np.unique(true_uid[true_uid >= 0])
+    users_true = int(np.isin(result.matched_users, members).sum())
+
+    missed_by_reason = _miss_reasons(
+        truth, pos[missed_rows], row_truth[missed_rows], platform_path, deterministic
+    )
+    false_by_reason = {TRUNCATION if truncated else OTHER_USER: false_pairs} if false_pairs else {}
+    return Evaluation(
+        customers=result.n_rows,
+        on_platform=int(on_platform.sum()),
+        true_matches=len(true_rows),
+        false_matches=false_pairs,
+        missed=len(missed_rows),
+        missed_by_reason=missed_by_reason,
+        false_by_reason=false_by_reason,
+        users_true=users_true,
+        users_false=len(result.matched_users) - users_true,
+    )
+
+
+def _platform_holds(platform_path: str | Path | None, uids: np.ndarray) -> dict[str, np.ndarray]:
+    """Per key, whether the platform holds a value for each of ``uids``."""
+    if platform_path is None or len(uids) == 0:
+        return {}
+    table = pq.read_table(
+        platform_path,
+        columns=["uid", "email", "phone", "madid"],
+        filters=[("uid", "in", pa.array(np.unique(uids)))],
+    )
+    got = table["uid"].to_numpy()
+    order = np.argsort(got)
+    where = order[np.searchsorted(got, uids, sorter=order)]
+    return {
+        key: table[key].is_valid().to_numpy(zero_copy_only=False)[where]
+        for key in (EMAIL, PHONE, MADID)
+    }
+
+
+def _miss_reasons(
+    truth: pa.Table,
+    truth_rows: np.ndarray,
+    uids: np.ndarray,
+    platform_path: str | Path | None,
+    deterministic: bool,
+) -> dict[str, int]:
+    n = len(truth_rows)
+    if n == 0:
+        return {}
+    if not deterministic:
+        return {SALT: n}
+    holds = _platform_holds(platform_path, uids)
+    everywhere = np.ones(n, dtype=bool)
+    email_here = ~_flag(truth, "email_missing", truth_rows) & holds.get(EMAIL, everywhere)
+    phone_here = ~_flag(truth, "phone_missing", truth_rows) & holds.get(PHONE, everywhere)
+    email_typo = _flag(truth, "email_typo", truth_rows)
+    stale = _flag(truth, "email_stale", truth_rows)
+    phone_typo = _flag(truth, "phone_typo", truth_rows)
+    # The same identifier on both sides, yet no match: the digests differ by normalisation.
+    same = (email_here & ~email_typo & ~stale) | (phone_here & ~phone_typo)
+    reason = np.where(
+        same,
+        MISMATCH,
+        np.where(
+            email_here & stale,
+            STALE,
+            np.where((email_here & email_typo) | (phone_here & phone_typo), TYPO, MISSING),
+        ),
+    )
+    return {str(k): int(v) for k, v in Counter(reason.tolist()).items()}
+
+
+def row_cids(customers_path: str | Path, n_rows: int) -> np.ndarray | None:
+    """The cid column of the customer file the upload was hashed from, if it fits."""
+    path = Path(customers_path)
+    if not path.exists():
+        return None
+    cid = pq.read_table(path, columns=["cid"])["cid"]
+    if len(cid) != n_rows:
+        return None
+    return np.asarray(pc.cast(cid, pa.int64()).to_numpy())
+
+
+__all__ = ["Evaluation", "evaluate", "row_cids"]

@@ -1,0 +1,197 @@
+"""The platform's index: its own users' identifiers, normalised and hashed by the platform.
+
+Real platforms hold their users' e-mail addresses and phone numbers in clear and hash
+them themselves, with their own normalisation rules; the advertiser's rules may differ,
+and that difference is what a mismatch experiment measures. :class:`ParquetPlatform`
+reads ``platform.parquet`` one row group at a time and yields per key the digests and the
+user ids they belong to. Both ``email`` and ``email2`` index to the e-mail key. Fields a
+profile takes in clear (Meta's MADID, Google's postcode) are keyed by an internal SHA-256
+of the normalised text, on both sides alike.
+
+The source pickles as paths and names only: a Dask worker re-opens the file and, for a
+keyed scheme, re-loads the secret from the file or environment variable it came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from matchsim.errors import ConfigError, InputError, SecretError
+from matchsim.join.keys import (
+    COMBINATION_FIELDS,
+    EMAIL,
+    MADID,
+    NAME_POSTCODE_DOB,
+    PHONE,
+    KeyDigests,
+)
+from matchsim.normalise import Profile, get_profile
+from matchsim.schemes import Digests, Scheme, get_scheme
+from matchsim.secrets import Secret, load_secret
+
+PLATFORM_COLUMNS: Mapping[str, tuple[str, ...]] = {
+    EMAIL: ("email", "email2"),
+    PHONE: ("phone",),
+    MADID: ("madid",),
+}
+"""Match key -> the platform table's columns that index to it."""
+
+_FIELD_COLUMN = {"state": "region"}
+
+
+def clear_scheme() -> Scheme:
+    """The platform-internal key of a field sent in clear: SHA-256 of its text."""
+    return get_scheme("sha256")
+
+
+def key_fields(profile: Profile) -> dict[str, tuple[str, ...]]:
+    """Match key -> the profile's fields that make it up, for the keys this profile takes."""
+    out: dict[str, tuple[str, ...]] = {}
+    for key in (EMAIL, PHONE, MADID):
+        if key in profile.fields:
+            out[key] = (key,)
+    if all(f in profile.fields for f in COMBINATION_FIELDS):
+        out[NAME_POSTCODE_DOB] = COMBINATION_FIELDS
+    return out
+
+
+def field_digests(
+    profile: Profile, scheme: Scheme, name: str, values: pa.Array, region: str
+) -> Digests:
+    """Normalise ``values`` as field ``name`` and digest them the way the profile keys it."""
+    norm = profile.normalise(name, values, region)
+    valid_values = norm.values
+    if norm.unmatchable.any():  # accepted but never matches (Google's rule)
+        valid_values = pc.if_else(
+            pa.array(norm.unmatchable), pa.scalar(None, pa.string()), valid_values
+        )
+    return (scheme if profile.fields[name].hashed else clear_scheme()).encode(valid_values)
+
+
+def digest_width(profile: Profile, scheme: Scheme, key: str, fields: tuple[str, ...]) -> int:
+    return sum(
+        scheme.digest_size if profile.fields[f].hashed else clear_scheme().digest_size
+        for f in fields
+    )
+
+
+@dataclass
+class ParquetPlatform:
+    """``platform.parquet`` as the platform indexes it under ``profile`` and ``scheme``.
+
+    Attributes:
+        path: the platform table (``uid`` and identifier columns).
+        profile: the platform's normalisation profile name.
+        scheme: scheme name; ``scheme_params`` its parameters.
+        key_file / key_env: where the scheme's shared secret comes from, if it needs one.
+        secret: an in-memory secret (used by this process only; never pickled).
+    """
+
+    path: Path
+    profile: str
+    scheme: str
+    scheme_params: Mapping[str, Any] = field(default_factory=dict)
+    key_file: str | None = None
+    key_env: str | None = None
+    secret: Secret | None = None
+    _meta: pq.FileMetaData = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.path = Path(self.path)
+        if not self.path.exists():
+            raise InputError(self.path, "does not exist")
+        try:
+            self._meta = pq.ParquetFile(self.path).metadata
+        except (pa.ArrowInvalid, OSError):
+            raise InputError(self.path, "is not a readable Parquet file") from None
+        names = set(self._meta.schema.to_arrow_schema().names)
+        if "uid" not in names:
+            raise InputError(self.path, "has no uid column; is it a platform table?")
+        self._profile()
+        self._scheme()  # fail early on a bad scheme or missing secret
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = {k: v for k, v in self.__dict__.items() if k not in ("secret", "_meta")}
+        if self.secret is not None and self.key_file is None and self.key_env is None:
+            raise SecretError(
+                "a distributed join needs the key as --key-file or --key-env, "
+                "so that workers can load it"
+            )
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.secret = None
+        self._meta = pq.ParquetFile(self.path).metadata
+
+    def _profile(self) -> Profile:
+        return get_profile(self.profile)
+
+    def _scheme(self) -> Scheme:
+        secret = self.secret
+        if secret is None and (self.key_file or self.key_env):
+            secret = load_secret(file=self.key_file, env=self.key_env)
+            self.secret = secret
+        return get_scheme(self.scheme, secret=secret, **dict(self.scheme_params))
+
+    @property
+    def keys(self) -> Mapping[str, int]:
+        prof, sch = self._profile(), self._scheme()
+        return {k: digest_width(prof, sch, k, f) for k, f in key_fields(prof).items()}
+
+    @property
+    def n_chunks(self) -> int:
+        return max(1, self._meta.num_row_groups)
+
+    @property
+    def n_users(self) -> int:
+        return int(self._meta.num_rows)
+
+    def chunk(self, index: int) -> Mapping[str, KeyDigests]:
+        prof, sch = self._profile(), self._scheme()
+        wanted = key_fields(prof)
+        if self._meta.num_row_groups == 0:
+            return {k: KeyDigests.empty(digest_width(prof, sch, k, f)) for k, f in wanted.items()}
+        table = pq.ParquetFile(self.path).read_row_group(index)
+        uid = table["uid"].to_numpy()
+        region = _region(table, self.path)
+        out: dict[str, KeyDigests] = {}
+        for key, fields in wanted.items():
+            if key == NAME_POSTCODE_DOB:
+                parts = []
+                for f in fields:
+                    d = field_digests(prof, sch, f, _column(table, f, self.path), region)
+                    parts.append((d.data, d.valid))
+                out[key] = KeyDigests.combine(parts, uid)
+                continue
+            pieces = []
+            for column in PLATFORM_COLUMNS[key]:
+                if column not in table.column_names:
+                    continue
+                d = field_digests(prof, sch, key, table[column], region)
+                pieces.append(KeyDigests.from_bytes(d.data, uid, d.valid))
+            out[key] = KeyDigests.concat(pieces, digest_width(prof, sch, key, fields))
+        return out
+
+
+def _column(table: pa.Table, field_name: str, path: Path) -> pa.ChunkedArray:
+    column = _FIELD_COLUMN.get(field_name, field_name)
+    if column not in table.column_names:
+        raise InputError(path, f"has no {column} column")
+    return table[column]
+
+
+def _region(table: pa.Table, path: Path) -> str:
+    if "country" not in table.column_names or table.num_rows == 0:
+        return "NL"
+    first = table["country"][0].as_py()
+    if not isinstance(first, str) or len(first) != 2:
+        raise ConfigError(f"{path}: cannot tell the platform's phone region from its country")
+    return first.upper()

@@ -1,0 +1,176 @@
+"""``join_files``: the library call behind ``matchsim join``.
+
+Reads the upload, indexes the platform under its profile and scheme, runs an engine,
+writes ``matched.parquet`` (``uid``: the distinct matched users — what the platform now
+knows about the advertiser's customers), ``keys.csv`` (per-key contributions) and
+``join.json`` (counts, match rate, rejected rows per reason, elapsed, peak memory, and
+precision/recall against the truth when a truth table sits beside the platform table).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from matchsim import __version__
+from matchsim.errors import OutputError
+from matchsim.join.engine import ProgressFn, get_engine
+from matchsim.join.evaluate import Evaluation, evaluate, row_cids
+from matchsim.join.platform import ParquetPlatform
+from matchsim.join.result import MatchResult
+from matchsim.join.upload import read_upload
+from matchsim.normalise import get_profile
+from matchsim.secrets import Secret
+
+MATCHED_FILE = "matched.parquet"
+KEYS_FILE = "keys.csv"
+JOIN_FILE = "join.json"
+
+
+@dataclass(frozen=True)
+class JoinRun:
+    """What :func:`join_files` wrote and found."""
+
+    out: Path
+    result: MatchResult
+    report: dict[str, Any]
+    evaluation: Evaluation | None
+
+
+def _platform_file(platform: Path) -> Path:
+    return platform / "platform.parquet" if platform.is_dir() else platform
+
+
+def peak_rss_bytes() -> int:
+    """Peak resident memory of this process so far (Linux reports KiB)."""
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
+
+
+def join_files(
+    platform: str | os.PathLike[str],
+    upload: str | os.PathLike[str],
+    *,
+    profile: str = "meta",
+    scheme: str = "sha256",
+    out: str | os.PathLike[str],
+    engine: str = "local",
+    engine_options: dict[str, Any] | None = None,
+    secret: Secret | None = None,
+    key_file: str | None = None,
+    key_env: str | None = None,
+    scheme_params: dict[str, Any] | None = None,
+    truth: str | os.PathLike[str] | None = None,
+    force: bool = False,
+    progress: ProgressFn | None = None,
+) -> JoinRun:
+    """Join ``upload`` to the platform at ``platform`` (a population folder or its
+    ``platform.parquet``) and write the results to ``out``.
+
+    Raises:
+        InputError, ConfigError, SecretError, OutputError, MissingExtraError.
+    """
+    started = time.perf_counter()
+    out_path = Path(out)
+    if out_path.exists() and (not out_path.is_dir() or (any(out_path.iterdir()) and not force)):
+        raise OutputError(f"--out {out_path} already exists and is not empty (use --force)")
+    prof = get_profile(profile)
+    params = dict(scheme_params or {})
+    params.setdefault("encoding", prof.encoding) if scheme != "uid2" else None
+    platform_file = _platform_file(Path(platform))
+    source = ParquetPlatform(
+        platform_file, profile, scheme, params, key_file=key_file, key_env=key_env, secret=secret
+    )
+    sch = source._scheme()
+    region = _region_of(platform_file)
+    upload_keys, upload_report = read_upload(upload, prof, sch, region)
+    joined = time.perf_counter()
+    with get_engine(engine, **(engine_options or {})) as eng:
+        result = eng.match(upload_keys, source, progress)
+    join_seconds = time.perf_counter() - joined
+
+    evaluation = None
+    truth_path = Path(truth) if truth is not None else platform_file.parent / "truth.parquet"
+    if truth is not None or truth_path.exists():
+        cids = row_cids(platform_file.parent / "customers.parquet", result.n_rows)
+        evaluation = evaluate(
+            result,
+            truth_path,
+            row_cid=cids,
+            platform_path=platform_file,
+            deterministic=sch.deterministic,
+            truncated=sch.name.startswith("truncated"),
+        )
+    report: dict[str, Any] = {
+        "kind": "join",
+        "matchsim_version": __version__,
+        "platform": str(platform_file),
+        "upload": asdict(upload_report),
+        "profile": profile,
+        "scheme": sch.describe(),
+        "engine": engine,
+        "platform_users": source.n_users,
+        **result.summary(),
+        "rejected": dict(upload_report.rejected),
+        "elapsed_seconds": round(time.perf_counter() - started, 3),
+        "join_seconds": round(join_seconds, 3),
+        "peak_rss_bytes": peak_rss_bytes(),
+    }
+    if evaluation is not None:
+        report["evaluation"] = evaluation.to_dict()
+    write_outputs(out_path, result, report)
+    return JoinRun(out_path, result, report, evaluation)
+
+
+def _region_of(platform_file: Path) -> str:
+    try:
+        first = pq.ParquetFile(platform_file).read_row_group(0, columns=["country"])
+        value = first["country"][0].as_py() if first.num_rows else None
+    except (KeyError, IndexError, OSError, pa.ArrowInvalid):
+        value = None
+    return str(value).upper() if isinstance(value, str) and len(value) == 2 else "NL"
+
+
+def write_outputs(out: Path, result: MatchResult, report: dict[str, Any]) -> None:
+    """Write matched.parquet, keys.csv and join.json into ``out`` (atomically)."""
+    tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
+    try:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir(parents=True)
+        pq.write_table(
+            pa.table({"uid": pa.array(result.matched_users, pa.int64())}), tmp / MATCHED_FILE
+        )
+        lines = ["key,upload_digests,rows_matched,users_matched,users_only_this_key"]
+        for key, r in result.per_key.items():
+            lines.append(
+                f"{key},{r.upload_digests},{r.rows_matched},{r.users_matched},"
+                f"{r.users_only_this_key}"
+            )
+        (tmp / KEYS_FILE).write_text("\n".join(lines) + "\n")
+        (tmp / JOIN_FILE).write_text(
+            json.dumps(report, indent=2, sort_keys=True, default=_json) + "\n"
+        )
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise OutputError(f"cannot write {out}: {exc.strerror or exc}") from None
+
+
+def _json(value: object) -> object:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return str(value)

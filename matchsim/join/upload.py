@@ -1,0 +1,203 @@
+"""Read an advertiser's upload the way the platform receives it, and refuse what is bad.
+
+The upload is CSV or Parquet in a platform's column layout (what ``matchsim hash``
+writes): one column per field, digests as text in the scheme's encoding for hashed
+fields, normalised text for fields sent in clear. Columns are recognised by the
+platform profile's names first, then by any known profile's name for the same field (an
+advertiser who followed another platform's rules — the mismatch experiment).
+
+Every value that cannot be used is counted under a reason (wrong length, wrong alphabet,
+Base64 in a hex upload, upper-case hex…), rows that repeat an earlier row are counted as
+duplicates, and rows left with no usable key are counted too: nothing is dropped
+silently. Row ``i`` of the upload keeps id ``i``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from matchsim.errors import InputError
+from matchsim.join.keys import NAME_POSTCODE_DOB, KeyDigests, UploadKeys
+from matchsim.join.platform import clear_scheme, key_fields
+from matchsim.join.table import DigestTable
+from matchsim.normalise import PROFILES, Profile
+from matchsim.schemes import Digests, Scheme, decode_text
+from matchsim.schemes._base import text_width
+
+DUPLICATE_ROW = "duplicate row"
+NO_USABLE_KEY = "no usable key"
+
+_PATTERNS = {
+    "hex": r"^[0-9a-f]+$",
+    "HEX": r"^[0-9A-F]+$",
+    "base64": r"^[A-Za-z0-9+/]+={0,2}$",
+}
+
+
+@dataclass
+class UploadReport:
+    """What reading the upload found; goes into ``join.json``."""
+
+    path: str
+    rows: int = 0
+    columns: dict[str, str] = field(default_factory=dict)
+    ignored_columns: list[str] = field(default_factory=list)
+    rejected: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def map_upload_columns(path: Path, header: list[str], profile: Profile) -> dict[str, str]:
+    """Field -> upload column, by the profile's names, then any known profile's names."""
+    lower = {h.strip().lower(): h for h in header}
+    found: dict[str, str] = {}
+    for f, rule in profile.fields.items():
+        names = [rule.column] + [p.fields[f].column for p in PROFILES.values() if f in p.fields]
+        for name in names:
+            if name.lower() in lower:
+                found[f] = lower[name.lower()]
+                break
+    if not any(f in found for fields in key_fields(profile).values() for f in fields):
+        wanted = ", ".join(
+            profile.fields[f].column for fs in key_fields(profile).values() for f in fs
+        )
+        raise InputError(
+            path,
+            f"has no column that profile {profile.name} matches on "
+            f"(expected some of: {wanted}; found: {', '.join(header) or 'none'})",
+        )
+    return found
+
+
+def classify_text(texts: pa.Array, digest_size: int, encoding: str) -> tuple[Digests, pa.Array]:
+    """Decode digest text; for each present but undecodable value, the reason why."""
+    texts = texts.cast(pa.string())
+    digests = decode_text(texts, digest_size, encoding)
+    present = texts.is_valid().to_numpy(zero_copy_only=False)
+    bad = present & ~digests.valid
+    reasons = np.full(len(texts), None, dtype=object)
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        sub = texts.take(pa.array(rows))
+        length = pc.utf8_length(sub).to_numpy(zero_copy_only=False)
+        width = text_width(digest_size, encoding)
+        match = {
+            e: pc.match_substring_regex(sub, p).to_numpy(zero_copy_only=False)
+            for e, p in _PATTERNS.items()
+        }
+        other = "base64" if encoding != "base64" else "hex"
+        looks_other = match[other] | (match["HEX"] if other == "hex" else False)
+        reason = np.where(
+            match[encoding] & (length != width),
+            "wrong length",
+            np.where(
+                (length == text_width(digest_size, other)) & looks_other,
+                f"{'Base64' if other == 'base64' else 'hex'} in a {encoding} upload",
+                np.where(
+                    (encoding == "hex") & match["HEX"] & (length == width),
+                    "upper-case hex",
+                    np.where(length != width, "wrong length", "wrong alphabet"),
+                ),
+            ),
+        )
+        reasons[rows] = reason
+    return digests, pa.array(reasons, pa.string())
+
+
+def read_upload(
+    path: str | os.PathLike[str], profile: Profile, scheme: Scheme, region: str
+) -> tuple[UploadKeys, UploadReport]:
+    """Decode ``path`` into per-key digests; count every refused value and row.
+
+    Raises:
+        InputError: unreadable file, no rows, or no column the profile matches on.
+    """
+    from matchsim.hashing import open_table
+
+    path = Path(path)
+    header, batches = open_table(path)
+    columns = map_upload_columns(path, header, profile)
+    report = UploadReport(str(path), columns={f: c for f, c in columns.items()})
+    report.ignored_columns = [h for h in header if h not in columns.values()]
+    batches_list = list(batches)
+    table = pa.Table.from_batches(batches_list) if batches_list else None
+    if table is None or table.num_rows == 0:
+        raise InputError(path, "has no rows")
+    n = table.num_rows
+    report.rows = n
+    rejected: Counter[str] = Counter()
+    per_field: dict[str, Digests] = {}
+    for f, column in columns.items():
+        raw = table[column].combine_chunks()
+        if profile.fields[f].hashed:
+            digests, reasons = classify_text(raw, scheme.digest_size, scheme.encoding)
+        else:  # sent in clear: the platform normalises it itself, then keys it
+            norm = profile.normalise(f, raw, region)
+            digests = clear_scheme().encode(norm.values)
+            reasons = pc.if_else(
+                pa.array(norm.rejected), norm.reasons, pa.scalar(None, pa.string())
+            )
+        for reason, count in Counter(reasons.drop_null().to_pylist()).items():
+            rejected[f"{f}: {reason}"] += count
+        per_field[f] = digests
+    if any(r.startswith(tuple(f"{f}: Base64" for f in columns)) for r in rejected) or any(
+        "hex in a" in r for r in rejected
+    ):
+        report.notes.append("the upload mixes hex and Base64 digests")
+
+    ids = np.arange(n, dtype=np.int64)
+    usable = np.zeros(n, dtype=bool)
+    key_valid: dict[str, np.ndarray] = {}
+    for key, fields in key_fields(profile).items():
+        if not all(f in per_field for f in fields):
+            continue
+        valid = np.logical_and.reduce([per_field[f].valid for f in fields])
+        key_valid[key] = valid
+        usable |= valid
+    duplicate = _duplicate_rows(per_field) & usable
+    if duplicate.any():
+        rejected[DUPLICATE_ROW] = int(duplicate.sum())
+    keep = usable & ~duplicate
+    no_key = ~usable
+    if no_key.any():
+        rejected[NO_USABLE_KEY] = int(no_key.sum())
+    keys: dict[str, KeyDigests] = {}
+    for key, valid in key_valid.items():
+        fields = key_fields(profile)[key]
+        if key == NAME_POSTCODE_DOB:
+            parts = [(per_field[f].data, per_field[f].valid & keep) for f in fields]
+            keys[key] = KeyDigests.combine(parts, ids)
+        else:
+            keys[key] = KeyDigests.from_bytes(per_field[key].data, ids, valid & keep)
+    report.rejected = dict(rejected)
+    upload = UploadKeys(
+        n_rows=n,
+        keys=keys,
+        rejected=dict(rejected),
+        rejected_rows=np.flatnonzero(~keep).astype(np.int64),
+    )
+    return upload, report
+
+
+def _duplicate_rows(per_field: Mapping[str, Digests]) -> np.ndarray:
+    """True for each row whose every field equals an earlier row's (digest and presence)."""
+    if not per_field:
+        return np.zeros(0, dtype=bool)
+    fields = sorted(per_field)
+    n = len(per_field[fields[0]])
+    row = np.concatenate(
+        [per_field[f].data for f in fields]
+        + [np.stack([per_field[f].valid for f in fields], axis=1).astype(np.uint8)],
+        axis=1,
+    )
+    whole = KeyDigests.combine([(row, np.ones(n, dtype=bool))], np.arange(n, dtype=np.int64))
+    table = DigestTable(whole)
+    first = table.first_rows()
+    return first != np.arange(n)
