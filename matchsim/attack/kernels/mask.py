@@ -15,15 +15,18 @@ Tricks borrowed from hashcat's optimised kernels:
   77 of 80, MD5 words 0 and 3 after step 62 of 64), so the last rounds are never run;
 - **constant message words folded in**: message words that are zero for every
   candidate (most of a one-block phone number) skip their schedule terms;
-- **no widening**: all arithmetic is uint64 masked back to 32 bits and every value is
-  stored in uint32 lane arrays, so LLVM's demanded-bits analysis narrows it to 32-bit
-  vector code (numba would otherwise promote uint32 arithmetic to 64 bits).
+- **32-bit storage**: arithmetic is uint64 masked back to 32 bits (numba promotes
+  uint32 arithmetic to 64 bits anyway) and every value is stored in uint32 lane arrays.
+  LLVM narrows the scalar code to 32-bit rotates; the vectorised round loops still
+  compute in 64-bit lanes (the rotations' right shifts keep it from narrowing them).
 
 HMAC-SHA256 with a *known* key (the attacker holds the advertiser's secret) is two
 compressions per candidate: the key's ipad/opad states are computed once.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numba
 import numpy as np
@@ -57,6 +60,7 @@ SHA256_IV = np.array(
     dtype=np.uint32,
 )  # fmt: skip
 SHA1_IV = np.array([0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0], dtype=np.uint32)
+SHA1_K = np.array([0x5A827999, 0x6ED9EBA1, 0x8F1BBCDC, 0xCA62C1D6], dtype=np.uint64)
 MD5_IV = np.array([0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476], dtype=np.uint32)
 MD5_K = np.array([int(abs(np.sin(i + 1)) * 2**32) & 0xFFFFFFFF for i in range(64)], dtype=np.uint64)
 MD5_S = np.array(
@@ -72,11 +76,23 @@ MD5_G = np.array(
 )
 
 # Rounds after which both bitmap words are final (early rejection).
-EARLY_ROUNDS = {ALGO_MD5: 62, ALGO_SHA1: 77, ALGO_SHA256: 61}
+EARLY_ROUNDS_MD5, EARLY_ROUNDS_SHA1, EARLY_ROUNDS_SHA256 = 62, 77, 61
+EARLY_ROUNDS = {
+    ALGO_MD5: EARLY_ROUNDS_MD5,
+    ALGO_SHA1: EARLY_ROUNDS_SHA1,
+    ALGO_SHA256: EARLY_ROUNDS_SHA256,
+}
 BIG_ENDIAN = {ALGO_MD5: False, ALGO_SHA1: True, ALGO_SHA256: True}
 # Which digest words (32-bit, in digest byte order) the two bitmaps index.
 CHECK_WORDS = {ALGO_MD5: (0, 3), ALGO_SHA1: (4, 3), ALGO_SHA256: (3, 7)}
 STATE_WORDS = {ALGO_MD5: 4, ALGO_SHA1: 5, ALGO_SHA256: 8}
+
+
+@numba.njit(cache=True, inline="always")
+def _ix(row: int, ln: int) -> np.uint64:
+    """Index of lane ``ln`` in ``row``, unsigned so numba emits no negative-index fix-up
+    (which would stop LLVM from vectorising the lane loop)."""
+    return np.uint64(row * LANES + ln)
 
 
 @numba.njit(cache=True, inline="always")
@@ -89,10 +105,18 @@ def _rotl(x: np.uint64, n: int) -> np.uint64:
     return ((x << np.uint64(n)) | (x >> np.uint64(32 - n))) & M32
 
 
+# Each algorithm has one compression function, ``_<algo>_compress(W, zero, S, A, E, out,
+# early)``, compiled once (not inlined) and shared by that algorithm's scan and row
+# hasher. (Inlining a generic compression into every call site, three per scan and two
+# per row hasher, each holding all three algorithms, made a cold compile take about a
+# minute per algorithm.) The round count is a runtime value, so the round loop stays a
+# loop; the lane loop inside it is what LLVM vectorises, which needs unsigned indices
+# (:func:`_ix`).
+
 # --------------------------------------------------------------------------- SHA-256
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, nogil=True)
 def _sha256_lanes(
     W: np.ndarray, zero: np.ndarray, S: np.ndarray, A: np.ndarray, E: np.ndarray, rounds: int
 ) -> None:
@@ -107,219 +131,59 @@ def _sha256_lanes(
         skip7 = t - 7 < 16 and zero[t - 7]
         if skip0 and skip7:
             for ln in range(LANES):
-                x = np.uint64(W[(t - 2) * LANES + ln])
+                x = np.uint64(W[_ix(t - 2, ln)])
                 s1 = _rotr(x, 17) ^ _rotr(x, 19) ^ (x >> np.uint64(10))
-                W[(t) * LANES + ln] = np.uint32((s1 + np.uint64(W[(t - 16) * LANES + ln])) & M32)
+                W[_ix(t, ln)] = np.uint32((s1 + np.uint64(W[_ix(t - 16, ln)])) & M32)
         elif skip0:
             for ln in range(LANES):
-                x = np.uint64(W[(t - 2) * LANES + ln])
+                x = np.uint64(W[_ix(t - 2, ln)])
                 s1 = _rotr(x, 17) ^ _rotr(x, 19) ^ (x >> np.uint64(10))
-                W[(t) * LANES + ln] = np.uint32(
-                    (s1 + np.uint64(W[(t - 7) * LANES + ln]) + np.uint64(W[(t - 16) * LANES + ln]))
-                    & M32
+                W[_ix(t, ln)] = np.uint32(
+                    (s1 + np.uint64(W[_ix(t - 7, ln)]) + np.uint64(W[_ix(t - 16, ln)])) & M32
                 )
         else:
             for ln in range(LANES):
-                x = np.uint64(W[(t - 2) * LANES + ln])
-                y = np.uint64(W[(t - 15) * LANES + ln])
+                x = np.uint64(W[_ix(t - 2, ln)])
+                y = np.uint64(W[_ix(t - 15, ln)])
                 s1 = _rotr(x, 17) ^ _rotr(x, 19) ^ (x >> np.uint64(10))
                 s0 = _rotr(y, 7) ^ _rotr(y, 18) ^ (y >> np.uint64(3))
-                W[(t) * LANES + ln] = np.uint32(
-                    (
-                        s1
-                        + np.uint64(W[(t - 7) * LANES + ln])
-                        + s0
-                        + np.uint64(W[(t - 16) * LANES + ln])
-                    )
-                    & M32
+                W[_ix(t, ln)] = np.uint32(
+                    (s1 + np.uint64(W[_ix(t - 7, ln)]) + s0 + np.uint64(W[_ix(t - 16, ln)])) & M32
                 )
     for ln in range(LANES):
-        A[(3) * LANES + ln] = S[(0) * LANES + ln]
-        A[(2) * LANES + ln] = S[(1) * LANES + ln]
-        A[(1) * LANES + ln] = S[(2) * LANES + ln]
-        A[(0) * LANES + ln] = S[(3) * LANES + ln]
-        E[(3) * LANES + ln] = S[(4) * LANES + ln]
-        E[(2) * LANES + ln] = S[(5) * LANES + ln]
-        E[(1) * LANES + ln] = S[(6) * LANES + ln]
-        E[(0) * LANES + ln] = S[(7) * LANES + ln]
+        A[_ix(3, ln)] = S[_ix(0, ln)]
+        A[_ix(2, ln)] = S[_ix(1, ln)]
+        A[_ix(1, ln)] = S[_ix(2, ln)]
+        A[_ix(0, ln)] = S[_ix(3, ln)]
+        E[_ix(3, ln)] = S[_ix(4, ln)]
+        E[_ix(2, ln)] = S[_ix(5, ln)]
+        E[_ix(1, ln)] = S[_ix(6, ln)]
+        E[_ix(0, ln)] = S[_ix(7, ln)]
     for t in range(rounds):
         k = SHA256_K[t]
         for ln in range(LANES):
-            a = np.uint64(A[(t + 3) * LANES + ln])
-            b = np.uint64(A[(t + 2) * LANES + ln])
-            c = np.uint64(A[(t + 1) * LANES + ln])
-            d = np.uint64(A[(t) * LANES + ln])
-            e = np.uint64(E[(t + 3) * LANES + ln])
-            f = np.uint64(E[(t + 2) * LANES + ln])
-            g = np.uint64(E[(t + 1) * LANES + ln])
-            h = np.uint64(E[(t) * LANES + ln])
+            a = np.uint64(A[_ix(t + 3, ln)])
+            b = np.uint64(A[_ix(t + 2, ln)])
+            c = np.uint64(A[_ix(t + 1, ln)])
+            d = np.uint64(A[_ix(t, ln)])
+            e = np.uint64(E[_ix(t + 3, ln)])
+            f = np.uint64(E[_ix(t + 2, ln)])
+            g = np.uint64(E[_ix(t + 1, ln)])
+            h = np.uint64(E[_ix(t, ln)])
             t1 = (
                 h
                 + (_rotr(e, 6) ^ _rotr(e, 11) ^ _rotr(e, 25))
                 + (g ^ (e & (f ^ g)))
                 + k
-                + np.uint64(W[(t) * LANES + ln])
+                + np.uint64(W[_ix(t, ln)])
             )
             t2 = (_rotr(a, 2) ^ _rotr(a, 13) ^ _rotr(a, 22)) + ((a & b) | (c & (a | b)))
-            A[(t + 4) * LANES + ln] = np.uint32((t1 + t2) & M32)
-            E[(t + 4) * LANES + ln] = np.uint32((d + t1) & M32)
+            A[_ix(t + 4, ln)] = np.uint32((t1 + t2) & M32)
+            E[_ix(t + 4, ln)] = np.uint32((d + t1) & M32)
 
 
-@numba.njit(cache=True, inline="always")
-def _sha256_final(S: np.ndarray, A: np.ndarray, E: np.ndarray, out: np.ndarray) -> None:
-    """State after all 64 rounds: out = S + (a..h)."""
-    for ln in range(LANES):
-        out[(0) * LANES + ln] = np.uint32(
-            (np.uint64(S[(0) * LANES + ln]) + np.uint64(A[(67) * LANES + ln])) & M32
-        )
-        out[(1) * LANES + ln] = np.uint32(
-            (np.uint64(S[(1) * LANES + ln]) + np.uint64(A[(66) * LANES + ln])) & M32
-        )
-        out[(2) * LANES + ln] = np.uint32(
-            (np.uint64(S[(2) * LANES + ln]) + np.uint64(A[(65) * LANES + ln])) & M32
-        )
-        out[(3) * LANES + ln] = np.uint32(
-            (np.uint64(S[(3) * LANES + ln]) + np.uint64(A[(64) * LANES + ln])) & M32
-        )
-        out[(4) * LANES + ln] = np.uint32(
-            (np.uint64(S[(4) * LANES + ln]) + np.uint64(E[(67) * LANES + ln])) & M32
-        )
-        out[(5) * LANES + ln] = np.uint32(
-            (np.uint64(S[(5) * LANES + ln]) + np.uint64(E[(66) * LANES + ln])) & M32
-        )
-        out[(6) * LANES + ln] = np.uint32(
-            (np.uint64(S[(6) * LANES + ln]) + np.uint64(E[(65) * LANES + ln])) & M32
-        )
-        out[(7) * LANES + ln] = np.uint32(
-            (np.uint64(S[(7) * LANES + ln]) + np.uint64(E[(64) * LANES + ln])) & M32
-        )
-
-
-# --------------------------------------------------------------------------- SHA-1
-
-
-@numba.njit(cache=True, inline="always")
-def _sha1_lanes(W: np.ndarray, S: np.ndarray, A: np.ndarray, R: np.ndarray, rounds: int) -> None:
-    """Compress one block per lane; ``A[i + 4]`` is a after round i, ``R = rotl30(A)``."""
-    for t in range(16, rounds):
-        for ln in range(LANES):
-            x = (
-                np.uint64(W[(t - 3) * LANES + ln])
-                ^ np.uint64(W[(t - 8) * LANES + ln])
-                ^ np.uint64(W[(t - 14) * LANES + ln])
-                ^ np.uint64(W[(t - 16) * LANES + ln])
-            )
-            W[(t) * LANES + ln] = np.uint32(_rotl(x, 1))
-    for ln in range(LANES):
-        # a_{-1} = b0, rotl30(a_{-2}) = c0 ... so the history holds rotl2 of c, d, e.
-        A[(4) * LANES + ln] = S[(0) * LANES + ln]
-        A[(3) * LANES + ln] = S[(1) * LANES + ln]
-        R[(4) * LANES + ln] = np.uint32(_rotl(np.uint64(S[(0) * LANES + ln]), 30))
-        R[(3) * LANES + ln] = np.uint32(_rotl(np.uint64(S[(1) * LANES + ln]), 30))
-        R[(2) * LANES + ln] = S[(2) * LANES + ln]
-        R[(1) * LANES + ln] = S[(3) * LANES + ln]
-        R[(0) * LANES + ln] = S[(4) * LANES + ln]
-    for t in range(rounds):
-        for ln in range(LANES):
-            a = np.uint64(A[(t + 4) * LANES + ln])
-            b = np.uint64(A[(t + 3) * LANES + ln])
-            c = np.uint64(R[(t + 2) * LANES + ln])
-            d = np.uint64(R[(t + 1) * LANES + ln])
-            e = np.uint64(R[(t) * LANES + ln])
-            if t < 20:
-                f = d ^ (b & (c ^ d))
-                k = np.uint64(0x5A827999)
-            elif t < 40:
-                f = b ^ c ^ d
-                k = np.uint64(0x6ED9EBA1)
-            elif t < 60:
-                f = (b & c) | (d & (b | c))
-                k = np.uint64(0x8F1BBCDC)
-            else:
-                f = b ^ c ^ d
-                k = np.uint64(0xCA62C1D6)
-            x = (_rotl(a, 5) + f + e + k + np.uint64(W[(t) * LANES + ln])) & M32
-            A[(t + 5) * LANES + ln] = np.uint32(x)
-            R[(t + 5) * LANES + ln] = np.uint32(_rotl(x, 30))
-
-
-@numba.njit(cache=True, inline="always")
-def _sha1_final(S: np.ndarray, A: np.ndarray, R: np.ndarray, out: np.ndarray) -> None:
-    for ln in range(LANES):
-        out[(0) * LANES + ln] = np.uint32(
-            (np.uint64(S[(0) * LANES + ln]) + np.uint64(A[(84) * LANES + ln])) & M32
-        )
-        out[(1) * LANES + ln] = np.uint32(
-            (np.uint64(S[(1) * LANES + ln]) + np.uint64(A[(83) * LANES + ln])) & M32
-        )
-        out[(2) * LANES + ln] = np.uint32(
-            (np.uint64(S[(2) * LANES + ln]) + np.uint64(R[(82) * LANES + ln])) & M32
-        )
-        out[(3) * LANES + ln] = np.uint32(
-            (np.uint64(S[(3) * LANES + ln]) + np.uint64(R[(81) * LANES + ln])) & M32
-        )
-        out[(4) * LANES + ln] = np.uint32(
-            (np.uint64(S[(4) * LANES + ln]) + np.uint64(R[(80) * LANES + ln])) & M32
-        )
-
-
-# --------------------------------------------------------------------------- MD5
-
-
-@numba.njit(cache=True, inline="always")
-def _md5_lanes(W: np.ndarray, S: np.ndarray, X: np.ndarray, steps: int) -> None:
-    """``X[i + 4]`` is the new b after step i; a, d, c, b of step i are X[i..i+3]."""
-    for ln in range(LANES):
-        X[(0) * LANES + ln] = S[(0) * LANES + ln]
-        X[(1) * LANES + ln] = S[(3) * LANES + ln]
-        X[(2) * LANES + ln] = S[(2) * LANES + ln]
-        X[(3) * LANES + ln] = S[(1) * LANES + ln]
-    for i in range(steps):
-        k = MD5_K[i]
-        s = MD5_S[i]
-        g = MD5_G[i]
-        for ln in range(LANES):
-            a = np.uint64(X[(i) * LANES + ln])
-            d = np.uint64(X[(i + 1) * LANES + ln])
-            c = np.uint64(X[(i + 2) * LANES + ln])
-            b = np.uint64(X[(i + 3) * LANES + ln])
-            if i < 16:
-                f = d ^ (b & (c ^ d))
-            elif i < 32:
-                f = c ^ (d & (b ^ c))
-            elif i < 48:
-                f = b ^ c ^ d
-            else:
-                f = c ^ ((b | (~d & M32)) & M32)
-            x = (a + f + k + np.uint64(W[(g) * LANES + ln])) & M32
-            X[(i + 4) * LANES + ln] = np.uint32(
-                (b + (((x << s) | (x >> (np.uint64(32) - s))) & M32)) & M32
-            )
-
-
-@numba.njit(cache=True, inline="always")
-def _md5_final(S: np.ndarray, X: np.ndarray, out: np.ndarray) -> None:
-    for ln in range(LANES):
-        out[(0) * LANES + ln] = np.uint32(
-            (np.uint64(S[(0) * LANES + ln]) + np.uint64(X[(64) * LANES + ln])) & M32
-        )
-        out[(1) * LANES + ln] = np.uint32(
-            (np.uint64(S[(1) * LANES + ln]) + np.uint64(X[(67) * LANES + ln])) & M32
-        )
-        out[(2) * LANES + ln] = np.uint32(
-            (np.uint64(S[(2) * LANES + ln]) + np.uint64(X[(66) * LANES + ln])) & M32
-        )
-        out[(3) * LANES + ln] = np.uint32(
-            (np.uint64(S[(3) * LANES + ln]) + np.uint64(X[(65) * LANES + ln])) & M32
-        )
-
-
-# --------------------------------------------------------------------------- driver
-
-
-@numba.njit(cache=True, inline="always")
-def _compress(
-    algo: int,
+@numba.njit(cache=True, nogil=True)
+def _sha256_compress(
     W: np.ndarray,
     zero: np.ndarray,
     S: np.ndarray,
@@ -328,44 +192,181 @@ def _compress(
     out: np.ndarray,
     early: bool,
 ) -> None:
-    """One block for every lane. ``early``: stop once the check words are final and
-    write only those into ``out[0]``/``out[1]``; otherwise write the full new state."""
-    if algo == ALGO_SHA256:
-        _sha256_lanes(W, zero, S, A, E, 61 if early else 64)
-        if early:
-            for ln in range(LANES):
-                out[(0) * LANES + ln] = np.uint32(
-                    (np.uint64(S[(3) * LANES + ln]) + np.uint64(A[(64) * LANES + ln])) & M32
-                )
-                out[(1) * LANES + ln] = np.uint32(
-                    (np.uint64(S[(7) * LANES + ln]) + np.uint64(E[(64) * LANES + ln])) & M32
-                )
-        else:
-            _sha256_final(S, A, E, out)
-    elif algo == ALGO_SHA1:
-        _sha1_lanes(W, S, A, E, 77 if early else 80)
-        if early:
-            for ln in range(LANES):
-                out[(0) * LANES + ln] = np.uint32(
-                    (np.uint64(S[(4) * LANES + ln]) + np.uint64(E[(80) * LANES + ln])) & M32
-                )
-                out[(1) * LANES + ln] = np.uint32(
-                    (np.uint64(S[(3) * LANES + ln]) + np.uint64(E[(81) * LANES + ln])) & M32
-                )
-        else:
-            _sha1_final(S, A, E, out)
-    else:
-        _md5_lanes(W, S, A, 62 if early else 64)
-        if early:
-            for ln in range(LANES):
-                out[(0) * LANES + ln] = np.uint32(
-                    (np.uint64(S[(0) * LANES + ln]) + np.uint64(A[(64) * LANES + ln])) & M32
-                )
-                out[(1) * LANES + ln] = np.uint32(
-                    (np.uint64(S[(3) * LANES + ln]) + np.uint64(A[(65) * LANES + ln])) & M32
-                )
-        else:
-            _md5_final(S, A, out)
+    """One block for every lane. ``early``: stop once the check words (digest words 3 and
+    7) are final and write only those into ``out[0]``/``out[1]``; otherwise write the full
+    new state ``S + (a..h)``."""
+    _sha256_lanes(W, zero, S, A, E, EARLY_ROUNDS_SHA256 if early else 64)
+    if early:
+        for ln in range(LANES):
+            out[_ix(0, ln)] = np.uint32(
+                (np.uint64(S[_ix(3, ln)]) + np.uint64(A[_ix(64, ln)])) & M32
+            )
+            out[_ix(1, ln)] = np.uint32(
+                (np.uint64(S[_ix(7, ln)]) + np.uint64(E[_ix(64, ln)])) & M32
+            )
+        return
+    for w in range(4):
+        for ln in range(LANES):
+            out[_ix(w, ln)] = np.uint32(
+                (np.uint64(S[_ix(w, ln)]) + np.uint64(A[_ix(67 - w, ln)])) & M32
+            )
+            out[_ix(w + 4, ln)] = np.uint32(
+                (np.uint64(S[_ix(w + 4, ln)]) + np.uint64(E[_ix(67 - w, ln)])) & M32
+            )
+
+
+# --------------------------------------------------------------------------- SHA-1
+
+
+@numba.njit(cache=True, inline="always")
+def _sha1_rounds(W: np.ndarray, A: np.ndarray, R: np.ndarray, lo: int, hi: int, phase: int) -> None:
+    """Rounds ``lo..hi-1``, all of one phase (its boolean function and constant).
+
+    Inlined with a constant ``phase`` so the function choice folds away and the lane loop
+    has no branch in it (it vectorises); small, so the four copies cost little.
+    """
+    k = np.uint64(SHA1_K[phase])
+    for t in range(lo, hi):
+        for ln in range(LANES):
+            a = np.uint64(A[_ix(t + 4, ln)])
+            b = np.uint64(A[_ix(t + 3, ln)])
+            c = np.uint64(R[_ix(t + 2, ln)])
+            d = np.uint64(R[_ix(t + 1, ln)])
+            e = np.uint64(R[_ix(t, ln)])
+            if phase == 0:
+                f = d ^ (b & (c ^ d))
+            elif phase == 2:
+                f = (b & c) | (d & (b | c))
+            else:
+                f = b ^ c ^ d
+            x = (_rotl(a, 5) + f + e + k + np.uint64(W[_ix(t, ln)])) & M32
+            A[_ix(t + 5, ln)] = np.uint32(x)
+            R[_ix(t + 5, ln)] = np.uint32(_rotl(x, 30))
+
+
+@numba.njit(cache=True, nogil=True)
+def _sha1_compress(
+    W: np.ndarray,
+    zero: np.ndarray,
+    S: np.ndarray,
+    A: np.ndarray,
+    R: np.ndarray,
+    out: np.ndarray,
+    early: bool,
+) -> None:
+    """Like :func:`_sha256_compress` (check words 4 and 3); ``A[i + 4]`` is a after round
+    i and ``R = rotl30(A)``. ``zero`` is unused (SHA-1's schedule is cheap)."""
+    rounds = EARLY_ROUNDS_SHA1 if early else 80
+    for t in range(16, rounds):
+        for ln in range(LANES):
+            x = (
+                np.uint64(W[_ix(t - 3, ln)])
+                ^ np.uint64(W[_ix(t - 8, ln)])
+                ^ np.uint64(W[_ix(t - 14, ln)])
+                ^ np.uint64(W[_ix(t - 16, ln)])
+            )
+            W[_ix(t, ln)] = np.uint32(_rotl(x, 1))
+    for ln in range(LANES):
+        # a_{-1} = b0, rotl30(a_{-2}) = c0 ... so the history holds rotl2 of c, d, e.
+        A[_ix(4, ln)] = S[_ix(0, ln)]
+        A[_ix(3, ln)] = S[_ix(1, ln)]
+        R[_ix(4, ln)] = np.uint32(_rotl(np.uint64(S[_ix(0, ln)]), 30))
+        R[_ix(3, ln)] = np.uint32(_rotl(np.uint64(S[_ix(1, ln)]), 30))
+        R[_ix(2, ln)] = S[_ix(2, ln)]
+        R[_ix(1, ln)] = S[_ix(3, ln)]
+        R[_ix(0, ln)] = S[_ix(4, ln)]
+    _sha1_rounds(W, A, R, 0, 20, 0)
+    _sha1_rounds(W, A, R, 20, 40, 1)
+    _sha1_rounds(W, A, R, 40, 60, 2)
+    _sha1_rounds(W, A, R, 60, rounds, 3)
+    if early:
+        for ln in range(LANES):
+            out[_ix(0, ln)] = np.uint32(
+                (np.uint64(S[_ix(4, ln)]) + np.uint64(R[_ix(80, ln)])) & M32
+            )
+            out[_ix(1, ln)] = np.uint32(
+                (np.uint64(S[_ix(3, ln)]) + np.uint64(R[_ix(81, ln)])) & M32
+            )
+        return
+    for ln in range(LANES):
+        out[_ix(0, ln)] = np.uint32((np.uint64(S[_ix(0, ln)]) + np.uint64(A[_ix(84, ln)])) & M32)
+        out[_ix(1, ln)] = np.uint32((np.uint64(S[_ix(1, ln)]) + np.uint64(A[_ix(83, ln)])) & M32)
+    for w in range(2, 5):
+        for ln in range(LANES):
+            out[_ix(w, ln)] = np.uint32(
+                (np.uint64(S[_ix(w, ln)]) + np.uint64(R[_ix(84 - w, ln)])) & M32
+            )
+
+
+# --------------------------------------------------------------------------- MD5
+
+
+@numba.njit(cache=True, inline="always")
+def _md5_steps(W: np.ndarray, X: np.ndarray, lo: int, hi: int, phase: int) -> None:
+    """Steps ``lo..hi-1``, all of one phase (see :func:`_sha1_rounds`)."""
+    for i in range(lo, hi):
+        k = MD5_K[i]
+        s = MD5_S[i]
+        g = MD5_G[i]
+        for ln in range(LANES):
+            a = np.uint64(X[_ix(i, ln)])
+            d = np.uint64(X[_ix(i + 1, ln)])
+            c = np.uint64(X[_ix(i + 2, ln)])
+            b = np.uint64(X[_ix(i + 3, ln)])
+            if phase == 0:
+                f = d ^ (b & (c ^ d))
+            elif phase == 1:
+                f = c ^ (d & (b ^ c))
+            elif phase == 2:
+                f = b ^ c ^ d
+            else:
+                f = c ^ ((b | (~d & M32)) & M32)
+            x = (a + f + k + np.uint64(W[_ix(g, ln)])) & M32
+            X[_ix(i + 4, ln)] = np.uint32(
+                (b + (((x << s) | (x >> (np.uint64(32) - s))) & M32)) & M32
+            )
+
+
+@numba.njit(cache=True, nogil=True)
+def _md5_compress(
+    W: np.ndarray,
+    zero: np.ndarray,
+    S: np.ndarray,
+    X: np.ndarray,
+    E: np.ndarray,
+    out: np.ndarray,
+    early: bool,
+) -> None:
+    """Like :func:`_sha256_compress` (check words 0 and 3); ``X[i + 4]`` is the new b
+    after step i, and a, d, c, b of step i are X[i..i+3]. ``zero`` and ``E`` are unused."""
+    for ln in range(LANES):
+        X[_ix(0, ln)] = S[_ix(0, ln)]
+        X[_ix(1, ln)] = S[_ix(3, ln)]
+        X[_ix(2, ln)] = S[_ix(2, ln)]
+        X[_ix(3, ln)] = S[_ix(1, ln)]
+    _md5_steps(W, X, 0, 16, 0)
+    _md5_steps(W, X, 16, 32, 1)
+    _md5_steps(W, X, 32, 48, 2)
+    _md5_steps(W, X, 48, EARLY_ROUNDS_MD5 if early else 64, 3)
+    if early:
+        for ln in range(LANES):
+            out[_ix(0, ln)] = np.uint32(
+                (np.uint64(S[_ix(0, ln)]) + np.uint64(X[_ix(64, ln)])) & M32
+            )
+            out[_ix(1, ln)] = np.uint32(
+                (np.uint64(S[_ix(3, ln)]) + np.uint64(X[_ix(65, ln)])) & M32
+            )
+        return
+    for ln in range(LANES):
+        out[_ix(0, ln)] = np.uint32((np.uint64(S[_ix(0, ln)]) + np.uint64(X[_ix(64, ln)])) & M32)
+    for w in range(1, 4):
+        for ln in range(LANES):
+            out[_ix(w, ln)] = np.uint32(
+                (np.uint64(S[_ix(w, ln)]) + np.uint64(X[_ix(68 - w, ln)])) & M32
+            )
+
+
+# --------------------------------------------------------------------------- driver
 
 
 @numba.njit(cache=True, inline="always")
@@ -376,280 +377,250 @@ def _put_byte(words: np.ndarray, offset: int, value: np.uint8, big_endian: bool)
     words[w] = np.uint32((np.uint64(words[w]) | (np.uint64(value) << sh)) & M32)
 
 
-@numba.njit(cache=True, inline="always")
-def _scan(
-    algo: int,
-    template: np.ndarray,
-    zero: np.ndarray,
-    var_offset: np.ndarray,
-    var_choices: np.ndarray,
-    var_counts: np.ndarray,
-    n_inner: int,
-    init_state: np.ndarray,
-    outer_state: np.ndarray,
-    start: np.int64,
-    stop: np.int64,
-    n_tasks: int,
-    bm1: np.ndarray,
-    bm2: np.ndarray,
-    bits_mask: np.uint64,
-    hits: np.ndarray,
-    hit_counts: np.ndarray,
-) -> None:
-    """Enumerate mask indices ``[start, stop)``, hash each, keep those passing both bitmaps.
+# Only ``prange`` loops become parallel; no other parfor conversions are wanted (the
+# kernels write their loops out), so the parfor passes have less to do at compile time.
+_PARALLEL: Any = {"prange": True, "numpy": False, "reduction": False, "setitem": False,
+             "stencil": False, "fusion": False, "comprehension": False,
+             "inplace_binop": False}  # fmt: skip
 
-    The last ``n_inner`` varying positions form the *inner* space (size P): their bytes
-    are precomputed as word contributions, so filling 16 lanes is a vector OR of a base
-    word with a table row. The other positions advance with a scalar odometer once per
-    P candidates. ``start`` and ``stop`` must be multiples of P (or ``stop`` the end).
 
-    Args:
-        algo: ``ALGO_MD5``, ``ALGO_SHA1`` or ``ALGO_SHA256``.
-        template: (nb * 16,) uint32 message words of every candidate (constant bytes,
-            padding and length filled in; varying byte slots are zero).
-        zero: (nb * 16,) bool, words that are zero for every candidate.
-        var_offset: (V,) message byte offset of each varying position.
-        var_choices: (V, 256) uint8 allowed bytes per varying position.
-        var_counts: (V,) how many bytes each varying position allows.
-        n_inner: how many trailing varying positions form the inner space.
-        init_state: (words,) uint32 chaining value before the first block (the IV, or the
-            state after a known prefix such as an HMAC key's ipad block).
-        outer_state: (8,) uint32 HMAC opad state, or empty for a plain hash.
-        start, stop: index range; index = mixed radix over varying positions, last fastest.
-        n_tasks: independent sub-ranges (threads pick them up).
-        bm1, bm2: uint64 bitmaps over the two check words (``bits_mask + 1`` bits each).
-        hits: (n_tasks, cap) int64 output, the indices of surviving candidates.
-        hit_counts: (n_tasks,) int64 output; a count above ``cap`` means overflow.
+def _make_kernels(algo: int) -> tuple[Any, Any]:
+    """The scan and row-hash kernels of one algorithm.
+
+    Each is compiled for ``algo`` alone: the closure holds only the algorithm number (an
+    int, so numba's on-disk cache key stays stable across processes), and the branches
+    that pick the compression function compare it with constants, which numba prunes
+    before typing. The kernels of other algorithms are never compiled.
     """
-    n_words = template.shape[0]
-    n_blocks = n_words // 16
-    n_var = var_offset.shape[0]
-    n_outer = n_var - n_inner
     big = algo != ALGO_MD5
-    n_state = 4 if algo == ALGO_MD5 else (5 if algo == ALGO_SHA1 else 8)
-    hmac = outer_state.shape[0] > 0
-    cap = hits.shape[1]
-    # Inner table: word contributions of every inner index, stored word-major.
-    P = 1
-    for v in range(n_outer, n_var):
-        P *= var_counts[v]
-    P_pad = (P + LANES - 1) // LANES * LANES
-    inner = np.zeros(n_words * P_pad, dtype=np.uint32)
-    tmp = np.zeros(n_words, dtype=np.uint32)
-    for j in range(P):
-        tmp[:] = 0
-        rem = j
-        for v in range(n_var - 1, n_outer - 1, -1):
-            _put_byte(tmp, var_offset[v], var_choices[v, rem % var_counts[v]], big)
-            rem //= var_counts[v]
-        for w in range(n_words):
-            inner[w * P_pad + j] = tmp[w]
-    varword = np.zeros(n_words, dtype=np.bool_)
-    for v in range(n_var):
-        varword[var_offset[v] >> 2] = True
-    o_start = start // P
-    o_stop = (stop + P - 1) // P
-    o_total = o_stop - o_start
-    for task in prange(n_tasks):
-        o_lo = o_start + o_total * task // n_tasks
-        o_hi = o_start + o_total * (task + 1) // n_tasks
-        found = 0
-        W = np.zeros(n_blocks * 80 * LANES, dtype=np.uint32)
-        A = np.zeros(88 * LANES, dtype=np.uint32)
-        E = np.zeros(88 * LANES, dtype=np.uint32)
-        S = np.zeros(8 * LANES, dtype=np.uint32)
-        S0 = np.zeros(8 * LANES, dtype=np.uint32)
-        SO = np.zeros(8 * LANES, dtype=np.uint32)
-        out = np.zeros(8 * LANES, dtype=np.uint32)
-        Wo = np.zeros(80 * LANES, dtype=np.uint32)
-        outer_zero = np.zeros(16, dtype=np.bool_)
-        for j in range(9, 15):
-            outer_zero[j] = True
-        for w in range(n_state):
-            for ln in range(LANES):
-                S0[w * LANES + ln] = init_state[w]
-                if hmac:
-                    SO[w * LANES + ln] = outer_state[w]
-        for w in range(n_words):
-            for ln in range(LANES):
-                W[((w // 16) * 80 + w % 16) * LANES + ln] = template[w]
-        base = template.copy()
-        for o in range(o_lo, o_hi):
-            # Base words of this outer index (decoded afresh: once per P candidates).
+    n_state = STATE_WORDS[algo]
+
+    @numba.njit(cache=True, nogil=True, parallel=_PARALLEL)
+    def scan(  # type: ignore[no-untyped-def]
+        template,
+        zero,
+        var_offset,
+        var_choices,
+        var_counts,
+        n_inner,
+        init_state,
+        outer_state,
+        start,
+        stop,
+        n_tasks,
+        bm1,
+        bm2,
+        bits_mask,
+        hits,
+        hit_counts,
+    ):
+        """Enumerate mask indices ``[start, stop)``, hash each, keep those passing both
+        bitmaps.
+
+        The last ``n_inner`` varying positions form the *inner* space (size P): their
+        bytes are precomputed as word contributions, so filling 16 lanes is a vector OR of
+        a base word with a table row. The other positions advance with a scalar odometer
+        once per P candidates. ``start`` and ``stop`` must be multiples of P (or ``stop``
+        the end).
+
+        Args:
+            template: (nb * 16,) uint32 message words of every candidate (constant bytes,
+                padding and length filled in; varying byte slots are zero).
+            zero: (nb * 16,) bool, words that are zero for every candidate.
+            var_offset: (V,) message byte offset of each varying position.
+            var_choices: (V, 256) uint8 allowed bytes per varying position.
+            var_counts: (V,) how many bytes each varying position allows.
+            n_inner: how many trailing varying positions form the inner space.
+            init_state: (words,) uint32 chaining value before the first block (the IV, or
+                the state after a known prefix such as an HMAC key's ipad block).
+            outer_state: (8,) uint32 HMAC opad state, or empty for a plain hash.
+            start, stop: index range; index = mixed radix over varying positions, last
+                fastest.
+            n_tasks: independent sub-ranges (threads pick them up).
+            bm1, bm2: uint64 bitmaps over the two check words (``bits_mask + 1`` bits).
+            hits: (n_tasks, cap) int64 output, the indices of surviving candidates.
+            hit_counts: (n_tasks,) int64 output; a count above ``cap`` means overflow.
+        """
+        compress: Any  # the branches below are pruned to one before typing
+        if algo == ALGO_SHA256:
+            compress = _sha256_compress
+        elif algo == ALGO_SHA1:
+            compress = _sha1_compress
+        else:
+            compress = _md5_compress
+        n_words = template.shape[0]
+        n_blocks = n_words // 16
+        n_var = var_offset.shape[0]
+        n_outer = n_var - n_inner
+        hmac = outer_state.shape[0] > 0
+        cap = hits.shape[1]
+        # Inner table: word contributions of every inner index, stored word-major.
+        P = 1
+        for v in range(n_outer, n_var):
+            P *= var_counts[v]
+        P_pad = (P + LANES - 1) // LANES * LANES
+        inner = np.zeros(n_words * P_pad, dtype=np.uint32)
+        tmp = np.zeros(n_words, dtype=np.uint32)
+        for j in range(P):
             for w in range(n_words):
-                base[w] = template[w]
-            rem = o
-            for v in range(n_outer - 1, -1, -1):
-                _put_byte(base, var_offset[v], var_choices[v, rem % var_counts[v]], big)
+                tmp[w] = 0
+            rem = j
+            for v in range(n_var - 1, n_outer - 1, -1):
+                _put_byte(tmp, var_offset[v], var_choices[v, rem % var_counts[v]], big)
                 rem //= var_counts[v]
-            j_lo = max(start - o * P, np.int64(0))
-            j_hi = min(stop - o * P, np.int64(P))
-            for j0 in range(j_lo, j_hi, LANES):
-                n_lane = min(LANES, int(j_hi - j0))
+            for w in range(n_words):
+                inner[w * P_pad + j] = tmp[w]
+        varword = np.zeros(n_words, dtype=np.bool_)
+        for v in range(n_var):
+            varword[var_offset[v] >> 2] = True
+        o_start = start // P
+        o_stop = (stop + P - 1) // P
+        o_total = o_stop - o_start
+        for task in prange(n_tasks):
+            o_lo = o_start + o_total * task // n_tasks
+            o_hi = o_start + o_total * (task + 1) // n_tasks
+            found = 0
+            W = np.zeros(n_blocks * 80 * LANES, dtype=np.uint32)
+            A = np.zeros(88 * LANES, dtype=np.uint32)
+            E = np.zeros(88 * LANES, dtype=np.uint32)
+            S = np.zeros(8 * LANES, dtype=np.uint32)
+            S0 = np.zeros(8 * LANES, dtype=np.uint32)
+            SO = np.zeros(8 * LANES, dtype=np.uint32)
+            out = np.zeros(8 * LANES, dtype=np.uint32)
+            Wo = np.zeros(80 * LANES, dtype=np.uint32)
+            outer_zero = np.zeros(16, dtype=np.bool_)
+            for j in range(9, 15):
+                outer_zero[j] = True
+            for w in range(n_state):
+                for ln in range(LANES):
+                    S0[_ix(w, ln)] = init_state[w]
+                    if hmac:
+                        SO[_ix(w, ln)] = outer_state[w]
+            for w in range(n_words):
+                for ln in range(LANES):
+                    W[_ix((w // 16) * 80 + w % 16, ln)] = template[w]
+            base = np.zeros(n_words, dtype=np.uint32)
+            for o in range(o_lo, o_hi):
+                # Base words of this outer index (decoded afresh: once per P candidates).
                 for w in range(n_words):
-                    if varword[w]:
-                        row = ((w // 16) * 80 + w % 16) * LANES
-                        b = base[w]
+                    base[w] = template[w]
+                rem = o
+                for v in range(n_outer - 1, -1, -1):
+                    _put_byte(base, var_offset[v], var_choices[v, rem % var_counts[v]], big)
+                    rem //= var_counts[v]
+                j_lo = max(start - o * P, np.int64(0))
+                j_hi = min(stop - o * P, np.int64(P))
+                for j0 in range(j_lo, j_hi, LANES):
+                    n_lane = min(LANES, int(j_hi - j0))
+                    for w in range(n_words):
+                        if varword[w]:
+                            row = ((w // 16) * 80 + w % 16) * LANES
+                            b = base[w]
+                            for ln in range(LANES):
+                                W[row + ln] = b | inner[w * P_pad + j0 + ln]
+                    state = S0
+                    for blk in range(n_blocks):
+                        Wblk = W[blk * 80 * LANES : (blk + 1) * 80 * LANES]
+                        zblk = zero[blk * 16 : blk * 16 + 16]
+                        last = blk == n_blocks - 1 and not hmac
+                        compress(Wblk, zblk, state, A, E, out, last)
+                        if not last:
+                            for k in range(n_state * LANES):
+                                S[k] = out[k]
+                            state = S
+                    if hmac:
+                        # Outer hash: opad state, then the inner digest + padding (96 bytes).
+                        for w in range(8):
+                            for ln in range(LANES):
+                                Wo[_ix(w, ln)] = S[_ix(w, ln)]
                         for ln in range(LANES):
-                            W[row + ln] = b | inner[w * P_pad + j0 + ln]
-                state = S0
-                for blk in range(n_blocks):
-                    Wblk = W[blk * 80 * LANES : (blk + 1) * 80 * LANES]
-                    zblk = zero[blk * 16 : blk * 16 + 16]
-                    if blk == n_blocks - 1 and not hmac:
-                        _compress(algo, Wblk, zblk, state, A, E, out, True)
+                            Wo[_ix(8, ln)] = np.uint32(0x80000000)
+                            Wo[_ix(15, ln)] = np.uint32(768)
+                        for w in range(9, 15):
+                            for ln in range(LANES):
+                                Wo[_ix(w, ln)] = 0
+                        compress(Wo, outer_zero, SO, A, E, out, True)
+                    for ln in range(n_lane):
+                        w1 = np.uint64(out[ln]) & bits_mask
+                        if (bm1[w1 >> np.uint64(6)] >> (w1 & np.uint64(63))) & np.uint64(1):
+                            w2 = np.uint64(out[LANES + ln]) & bits_mask
+                            if (bm2[w2 >> np.uint64(6)] >> (w2 & np.uint64(63))) & np.uint64(1):
+                                if found < cap:
+                                    hits[task, found] = o * P + j0 + ln
+                                found += 1
+            hit_counts[task] = found
+
+    @numba.njit(cache=True, nogil=True, parallel=_PARALLEL)
+    def hash_rows(msgs, extra_bytes, init_state, outer_state, out_words):  # type: ignore[no-untyped-def]
+        """Full digests (state words) of equal-length byte rows, ``LANES`` rows at a time
+        (verification and dictionary path; HMAC given the key's pad states)."""
+        compress: Any  # the branches below are pruned to one before typing
+        if algo == ALGO_SHA256:
+            compress = _sha256_compress
+        elif algo == ALGO_SHA1:
+            compress = _sha1_compress
+        else:
+            compress = _md5_compress
+        n, length = msgs.shape
+        total = length + extra_bytes
+        n_blocks = (length + 8) // 64 + 1
+        hmac = outer_state.shape[0] > 0
+        n_groups = (n + LANES - 1) // LANES
+        for grp in prange(n_groups):
+            W = np.zeros(80 * LANES, dtype=np.uint32)
+            A = np.zeros(88 * LANES, dtype=np.uint32)
+            E = np.zeros(88 * LANES, dtype=np.uint32)
+            S = np.zeros(8 * LANES, dtype=np.uint32)
+            out = np.zeros(8 * LANES, dtype=np.uint32)
+            nz = np.zeros(16, dtype=np.bool_)
+            words = np.zeros(n_blocks * 16, dtype=np.uint32)
+            for w in range(n_state):
+                for ln in range(LANES):
+                    S[_ix(w, ln)] = init_state[w]
+            r0 = grp * LANES
+            for blk in range(n_blocks):
+                for ln in range(LANES):
+                    r = min(r0 + ln, n - 1)
+                    for w in range(n_blocks * 16):
+                        words[w] = 0
+                    for i in range(length):
+                        _put_byte(words, i, msgs[r, i], big)
+                    _put_byte(words, length, np.uint8(0x80), big)
+                    bits = np.uint64(total) * np.uint64(8)
+                    last = n_blocks * 16
+                    if big:
+                        words[last - 2] = np.uint32(bits >> np.uint64(32))
+                        words[last - 1] = np.uint32(bits & M32)
                     else:
-                        _compress(algo, Wblk, zblk, state, A, E, out, False)
-                        for k in range(n_state * LANES):
-                            S[k] = out[k]
-                        state = S
-                if hmac:
-                    # Outer hash: opad state, then the inner digest + padding (96 bytes).
+                        words[last - 2] = np.uint32(bits & M32)
+                        words[last - 1] = np.uint32(bits >> np.uint64(32))
+                    for w in range(16):
+                        W[_ix(w, ln)] = words[blk * 16 + w]
+                compress(W, nz, S, A, E, out, False)
+                for k in range(n_state * LANES):
+                    S[k] = out[k]
+            if hmac:
+                for ln in range(LANES):
                     for w in range(8):
-                        for ln in range(LANES):
-                            Wo[w * LANES + ln] = S[w * LANES + ln]
-                    for ln in range(LANES):
-                        Wo[8 * LANES + ln] = np.uint32(0x80000000)
-                        Wo[15 * LANES + ln] = np.uint32(768)
+                        W[_ix(w, ln)] = S[_ix(w, ln)]
+                        S[_ix(w, ln)] = outer_state[w]
+                    W[_ix(8, ln)] = np.uint32(0x80000000)
                     for w in range(9, 15):
-                        for ln in range(LANES):
-                            Wo[w * LANES + ln] = 0
-                    _compress(algo, Wo, outer_zero, SO, A, E, out, True)
-                for ln in range(n_lane):
-                    w1 = np.uint64(out[ln]) & bits_mask
-                    if (bm1[w1 >> np.uint64(6)] >> (w1 & np.uint64(63))) & np.uint64(1):
-                        w2 = np.uint64(out[LANES + ln]) & bits_mask
-                        if (bm2[w2 >> np.uint64(6)] >> (w2 & np.uint64(63))) & np.uint64(1):
-                            if found < cap:
-                                hits[task, found] = o * P + j0 + ln
-                            found += 1
-        hit_counts[task] = found
+                        W[_ix(w, ln)] = 0
+                    W[_ix(15, ln)] = np.uint32(768)
+                compress(W, nz, S, A, E, out, False)
+            for ln in range(min(LANES, n - r0)):
+                for w in range(n_state):
+                    out_words[r0 + ln, w] = out[_ix(w, ln)]
+
+    return scan, hash_rows
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
-def scan_md5(  # type: ignore[no-untyped-def]
-    template,
-    zero,
-    var_offset,
-    var_choices,
-    var_counts,
-    n_inner,
-    init_state,
-    outer_state,
-    start,
-    stop,
-    n_tasks,
-    bm1,
-    bm2,
-    bits_mask,
-    hits,
-    hit_counts,
-):
-    """:func:`_scan` compiled for MD5 only (the constant prunes the other algorithms)."""
-    _scan(
-        ALGO_MD5,
-        template,
-        zero,
-        var_offset,
-        var_choices,
-        var_counts,
-        n_inner,
-        init_state,
-        outer_state,
-        start,
-        stop,
-        n_tasks,
-        bm1,
-        bm2,
-        bits_mask,
-        hits,
-        hit_counts,
-    )
-
-
-@numba.njit(cache=True, nogil=True, parallel=True)
-def scan_sha1(  # type: ignore[no-untyped-def]
-    template,
-    zero,
-    var_offset,
-    var_choices,
-    var_counts,
-    n_inner,
-    init_state,
-    outer_state,
-    start,
-    stop,
-    n_tasks,
-    bm1,
-    bm2,
-    bits_mask,
-    hits,
-    hit_counts,
-):
-    """:func:`_scan` compiled for SHA1 only (the constant prunes the other algorithms)."""
-    _scan(
-        ALGO_SHA1,
-        template,
-        zero,
-        var_offset,
-        var_choices,
-        var_counts,
-        n_inner,
-        init_state,
-        outer_state,
-        start,
-        stop,
-        n_tasks,
-        bm1,
-        bm2,
-        bits_mask,
-        hits,
-        hit_counts,
-    )
-
-
-@numba.njit(cache=True, nogil=True, parallel=True)
-def scan_sha256(  # type: ignore[no-untyped-def]
-    template,
-    zero,
-    var_offset,
-    var_choices,
-    var_counts,
-    n_inner,
-    init_state,
-    outer_state,
-    start,
-    stop,
-    n_tasks,
-    bm1,
-    bm2,
-    bits_mask,
-    hits,
-    hit_counts,
-):
-    """:func:`_scan` compiled for SHA256 only (the constant prunes the other algorithms)."""
-    _scan(
-        ALGO_SHA256,
-        template,
-        zero,
-        var_offset,
-        var_choices,
-        var_counts,
-        n_inner,
-        init_state,
-        outer_state,
-        start,
-        stop,
-        n_tasks,
-        bm1,
-        bm2,
-        bits_mask,
-        hits,
-        hit_counts,
-    )
-
-
+scan_md5, hash_rows_md5 = _make_kernels(ALGO_MD5)
+scan_sha1, hash_rows_sha1 = _make_kernels(ALGO_SHA1)
+scan_sha256, hash_rows_sha256 = _make_kernels(ALGO_SHA256)
 SCANNERS = {ALGO_MD5: scan_md5, ALGO_SHA1: scan_sha1, ALGO_SHA256: scan_sha256}
+ROW_HASHERS = {ALGO_MD5: hash_rows_md5, ALGO_SHA1: hash_rows_sha1, ALGO_SHA256: hash_rows_sha256}
 
 
 def make_bitmap(words: np.ndarray, bits: int) -> np.ndarray:
@@ -658,94 +629,3 @@ def make_bitmap(words: np.ndarray, bits: int) -> np.ndarray:
     w = words.astype(np.uint64) & np.uint64((1 << bits) - 1)
     np.bitwise_or.at(bm, (w >> np.uint64(6)).astype(np.int64), np.uint64(1) << (w & np.uint64(63)))
     return bm
-
-
-@numba.njit(cache=True, inline="always")
-def _hash_rows(
-    algo: int,
-    msgs: np.ndarray,
-    extra_bytes: int,
-    init_state: np.ndarray,
-    outer_state: np.ndarray,
-    out_words: np.ndarray,
-) -> None:
-    """Full digests (state words) of equal-length byte rows, ``LANES`` rows at a time."""
-    n, length = msgs.shape
-    total = length + extra_bytes
-    n_blocks = (length + 8) // 64 + 1
-    big = algo != ALGO_MD5
-    n_state = 4 if algo == ALGO_MD5 else (5 if algo == ALGO_SHA1 else 8)
-    hmac = outer_state.shape[0] > 0
-    n_groups = (n + LANES - 1) // LANES
-    for grp in prange(n_groups):
-        W = np.zeros(80 * LANES, dtype=np.uint32)
-        A = np.zeros(88 * LANES, dtype=np.uint32)
-        E = np.zeros(88 * LANES, dtype=np.uint32)
-        S = np.zeros(8 * LANES, dtype=np.uint32)
-        out = np.zeros(8 * LANES, dtype=np.uint32)
-        nz = np.zeros(16, dtype=np.bool_)
-        words = np.zeros(n_blocks * 16, dtype=np.uint32)
-        for w in range(n_state):
-            for ln in range(LANES):
-                S[w * LANES + ln] = init_state[w]
-        r0 = grp * LANES
-        for blk in range(n_blocks):
-            for ln in range(LANES):
-                r = min(r0 + ln, n - 1)
-                words[:] = 0
-                for i in range(length):
-                    _put_byte(words, i, msgs[r, i], big)
-                _put_byte(words, length, np.uint8(0x80), big)
-                bits = np.uint64(total) * np.uint64(8)
-                last = n_blocks * 16
-                if big:
-                    words[last - 2] = np.uint32(bits >> np.uint64(32))
-                    words[last - 1] = np.uint32(bits & M32)
-                else:
-                    words[last - 2] = np.uint32(bits & M32)
-                    words[last - 1] = np.uint32(bits >> np.uint64(32))
-                for w in range(16):
-                    W[w * LANES + ln] = words[blk * 16 + w]
-            _compress(algo, W, nz, S, A, E, out, False)
-            for k in range(n_state * LANES):
-                S[k] = out[k]
-        if hmac:
-            for ln in range(LANES):
-                for w in range(8):
-                    W[w * LANES + ln] = S[w * LANES + ln]
-                    S[w * LANES + ln] = outer_state[w]
-                W[8 * LANES + ln] = np.uint32(0x80000000)
-                for w in range(9, 15):
-                    W[w * LANES + ln] = 0
-                W[15 * LANES + ln] = np.uint32(768)
-            _compress(algo, W, nz, S, A, E, out, False)
-        for ln in range(min(LANES, n - r0)):
-            for w in range(n_state):
-                out_words[r0 + ln, w] = out[w * LANES + ln]
-
-
-@numba.njit(cache=True, nogil=True, parallel=True)
-def hash_rows_md5(  # type: ignore[no-untyped-def]
-    msgs, extra_bytes, init_state, outer_state, out_words
-):
-    """MD5 of equal-length rows (verification and dictionary path)."""
-    _hash_rows(ALGO_MD5, msgs, extra_bytes, init_state, outer_state, out_words)
-
-
-@numba.njit(cache=True, nogil=True, parallel=True)
-def hash_rows_sha1(  # type: ignore[no-untyped-def]
-    msgs, extra_bytes, init_state, outer_state, out_words
-):
-    """SHA-1 of equal-length rows."""
-    _hash_rows(ALGO_SHA1, msgs, extra_bytes, init_state, outer_state, out_words)
-
-
-@numba.njit(cache=True, nogil=True, parallel=True)
-def hash_rows_sha256(  # type: ignore[no-untyped-def]
-    msgs, extra_bytes, init_state, outer_state, out_words
-):
-    """SHA-256 (or HMAC-SHA256 given the key's pad states) of equal-length rows."""
-    _hash_rows(ALGO_SHA256, msgs, extra_bytes, init_state, outer_state, out_words)
-
-
-ROW_HASHERS = {ALGO_MD5: hash_rows_md5, ALGO_SHA1: hash_rows_sha1, ALGO_SHA256: hash_rows_sha256}
