@@ -281,7 +281,8 @@ def parse_experiment(tree: Mapping[str, Any], *, source: Path | None = None) -> 
     # schemes
     scheme_names = _known_schemes()
     schemes: list[SchemeSpec] = []
-    raw_schemes = tree.get("schemes", [{"name": "sha256"}])
+    stage_sections = any(k in tree for k in ("pixel", "oracle", "psi", "clk"))
+    raw_schemes = tree.get("schemes", [] if stage_sections else [{"name": "sha256"}])
     if not isinstance(raw_schemes, list):
         c.add("[[schemes]]", "must be an array of tables ([[schemes]])")
         raw_schemes = []
