@@ -384,6 +384,13 @@ def _attack(
     if field not in profile.fields:
         return {**out, "feasible": False, "reason": f"{profile.name} takes no {field}"}
     column = profile.fields[field].column
+    if scheme_spec.name in _KDFS and not spec.knows_secret:
+        return {
+            **out,
+            "feasible": False,
+            "reason": "not run: every guess costs one KDF evaluation; the cost column gives "
+            "the time to exhaust the keyspace at that cost",
+        }
     if not getattr(scheme, "deterministic", True):
         return {
             **out,

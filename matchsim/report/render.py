@@ -46,6 +46,18 @@ def duration(seconds: float | None) -> str:
     return f"{years:,.0f} years" if years < 1e6 else f"{years:.2g} years"
 
 
+def exhaust(cost: dict[str, Any] | None, device: str = REFERENCE_DEVICE) -> str:
+    """The cost cell: time on the reference GPU, else measured here, else the reason."""
+    if not cost:
+        return "—"
+    devices = cost.get("devices") or {}
+    if cost.get("feasible") and device in devices:
+        return duration(devices[device])
+    if cost.get("feasible") and "here" in devices:
+        return f"{duration(devices['here'])} here (no {device} figure)"
+    return str(cost.get("reason") or "—")
+
+
 def story(results: dict[str, Any]) -> str:
     """One paragraph: what happened in this run, in plain words."""
     exp = results["experiment"]
@@ -62,7 +74,8 @@ def story(results: dict[str, Any]) -> str:
         if s.get("phone_share") is not None and not s.get("needs_secret")
     ]
     if plain:
-        s = max(plain, key=lambda x: x["phone_share"] or 0)
+        named = [x for x in plain if x["name"] == "sha256"]
+        s = named[0] if named else max(plain, key=lambda x: x["phone_share"] or 0)
         parts.append(
             f"Under {s['label']} the platform matched "
             f"{pct(s['join']['match_rate']) if s.get('join') else '—'} of the list, and an "
@@ -193,7 +206,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(pct=pct, duration=duration)
+    env.globals.update(pct=pct, duration=duration, exhaust=exhaust)
     return env
 
 
