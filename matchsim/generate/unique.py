@@ -12,15 +12,9 @@ import numba
 import numpy as np
 import pyarrow as pa
 
+from matchsim.kernels.mix import splitmix64
+
 _EMPTY = np.uint64(0)
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _mix(x: np.uint64) -> np.uint64:
-    # splitmix64 finaliser: spreads similar keys over the whole table
-    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
 
 
 @numba.njit(cache=True, nogil=True)
@@ -33,7 +27,7 @@ def _claim(table: np.ndarray, keys: np.ndarray, active: np.ndarray, taken: np.nd
         k = keys[i]
         if k == _EMPTY:
             k = np.uint64(1)
-        slot = _mix(k) & mask
+        slot = splitmix64(k) & mask
         while True:
             cur = table[slot]
             if cur == _EMPTY:

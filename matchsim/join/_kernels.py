@@ -30,6 +30,8 @@ from numba import prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from matchsim.kernels.mix import splitmix64
+
 _ONE = np.uint64(1)
 _ZERO = np.uint64(0)
 _AHEAD = 32  # rows between a slot's prefetch and its probe
@@ -266,14 +268,6 @@ def probe_table(
     return hits
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
-def _mix(x: np.uint64) -> np.uint64:
-    # splitmix64 finaliser
-    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
-
-
 @numba.njit(cache=True, nogil=True)
 def mix_rows(words: np.ndarray) -> np.ndarray:
     """A uniform 64-bit key per row from all its words (for short or composite digests)."""
@@ -282,7 +276,7 @@ def mix_rows(words: np.ndarray) -> np.ndarray:
     for i in range(n):
         h = np.uint64(0x9E3779B97F4A7C15)
         for j in range(w):
-            h = _mix(h ^ words[i, j])
+            h = splitmix64(h ^ words[i, j])
         out[i] = h
     return out
 
