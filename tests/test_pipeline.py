@@ -123,3 +123,24 @@ def test_demo_runs_and_writes_a_report(run_cli, tmp_path: Path) -> None:  # type
     assert keyed["phone_share"] == 0.0
     assert salted["phone_share"] is None and salted["join"]["match_rate"] < 0.15
     assert (tmp_path / "demo" / "report.html").exists()
+
+
+def test_alternatives_enter_the_comparison(tmp_path: Path) -> None:
+    tree = small("alternatives", schemes=[{"name": "sha256"}], attacks=[], psi={}, clk={})
+    tree["population"] = {
+        "platform_users": 3_000,
+        "customers": 600,
+        "country": "NL",
+        "overlap": 0.6,
+    }
+    result = run_experiment(parse_experiment(tree), tmp_path / "alt", measure_costs=False)
+    rows = {s["name"]: s for s in result.results["schemes"]}
+    assert set(rows) == {"sha256", "psi-ecdh", "clk"}
+    # PSI matches what plain hashing of the same normalised e-mails matches...
+    psi = result.results["psi"]["details"]
+    assert psi["match_rate"] == psi["plain_hash_match_rate"] > 0.4
+    # ...and no outsider can test a guess offline.
+    assert rows["psi-ecdh"]["cost"]["feasible"] is False
+    assert "re-identified" in rows["clk"]["cost"]["reason"]
+    html = (tmp_path / "alt" / "report.html").read_text()
+    assert "ECDH private set intersection" in html and "Bloom-filter encodings" in html
