@@ -598,7 +598,10 @@ def _risk(
                 "prosecutor_average": q["prosecutor"]["average"],
                 "journalist_average": q["journalist"]["average"],
                 "marketer": q["marketer"]["average"],
-                "population_unique_share": (pop.get("share_unique") or {}).get("dankar"),
+                # with every sample record unique the estimators have nothing to fit
+                "population_unique_share": None
+                if q["unique_records"] == q["records"]
+                else (pop.get("share_unique") or {}).get("dankar"),
                 "population_model": pop.get("dankar_model"),
                 "keyspace": q.get("keyspace"),
                 "class_size_histogram": _histogram(by_size),

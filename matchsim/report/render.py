@@ -63,10 +63,22 @@ def story(results: dict[str, Any]) -> str:
     exp = results["experiment"]
     pop = results.get("population", {})
     adv = results.get("advertisers", [{}])[0] if results.get("advertisers") else {}
-    parts = [
-        f"A {adv.get('label', 'advertiser')} ({adv.get('name', 'the advertiser')}) uploaded "
-        f"{pop.get('customers', 0):,} customers, normalised under the "
-        f"{adv.get('profile', '?')} rules, to a platform of {pop.get('platform_users', 0):,} users."
+    label = str(adv.get("label", "advertiser"))
+    article = "An" if label[:1].lower() in "aeiou" else "A"
+    if results.get("schemes"):
+        parts = [
+            f"{article} {label} ({adv.get('name', 'the advertiser')}) uploaded "
+            f"{pop.get('customers', 0):,} customers, normalised under the "
+            f"{adv.get('profile', '?')} rules, to a platform of {pop.get('platform_users', 0):,} "
+            "users."
+        ]
+    else:
+        parts = [
+            f"A platform of {pop.get('platform_users', 0):,} synthetic users and "
+            f"{pop.get('customers', 0):,} customers of {article.lower()} {label}."
+        ]
+    parts += [
+        str(results[k]["text"]) for k in ("pixel", "oracle") if results.get(k, {}).get("text")
     ]
     plain = [
         s
