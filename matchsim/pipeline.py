@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from matchsim import __version__
 from matchsim._io import finish_out, prepare_out
@@ -339,7 +340,9 @@ def _scheme_stage(
     for attack in experiment.attacks:
         step("attack start", {"scheme": spec, "attack": attack})
         with stages.stage(f"attack {attack.kind} {spec.name}"):
-            result = _attack(attack, spec, scheme, secret, upload, adv_profile, region, progress)
+            result = _attack(
+                attack, spec, scheme, secret, upload, adv_profile, region, progress, customers_path
+            )
         entry["attacks"].append(result)
         step("attack", {"scheme": spec, "attack": attack, "result": result})
         if result.get("share") is not None:
@@ -374,6 +377,7 @@ def _attack(
     profile: Any,
     region: str,
     progress: ProgressFn | None,
+    customers: Path,
 ) -> dict[str, Any]:
     """One attack on one upload, by an attacker holding the upload (and maybe the key)."""
     from matchsim.attack import Knowledge, email_keyspace, load_targets, phone_keyspace, reverse
@@ -442,7 +446,7 @@ def _attack(
         "recovered": result.recovered_rows,
         "recovered_distinct": result.recovered_distinct,
         "share": result.share,
-        "precision": _precision(result, upload, column),
+        **_score(result, customers, field, profile, region),
         "candidates": result.candidates_tried,
         "seconds": round(seconds, 3),
         "hashes_per_second": round(result.hashes_per_second),
@@ -451,14 +455,19 @@ def _attack(
     }
 
 
-def _precision(result: Any, upload: Path, column: str) -> float | None:
-    """Share of recovered plaintexts that hash back to their digest (1.0 unless collisions).
+def _score(result: Any, customers: Path, field: str, profile: Any, region: str) -> dict[str, float]:
+    """Evaluation only: the attack's precision and recall against the values it hid.
 
-    A recovered candidate matched the digest by construction; precision below 1 can only
-    come from truncated digests, where a bucket holds several plaintexts.
+    The truth of upload row ``i`` is customer row ``i``'s value as the advertiser's profile
+    normalised it (what was hashed). This runs after the attack, which never saw it.
     """
-    recovered = result.recovered_distinct
-    return None if recovered == 0 else 1.0
+    from matchsim.normalise import INPUT_COLUMNS
+
+    column = pq.read_table(customers, columns=[INPUT_COLUMNS[field]]).column(0)
+    normalised = profile.normalise(field, column, region).values
+    truth = normalised.take(pa.array(result.targets.rows))
+    scored: dict[str, float] = result.score(truth)
+    return scored
 
 
 _KDFS = ("pbkdf2-sha256", "scrypt", "argon2id")

@@ -74,6 +74,10 @@ def test_schemes_tell_the_story(run_dir: Path) -> None:
     assert salted["join"]["match_rate"] < 0.15
     # ...and the outsider's e-mail guesses recover plain digests but nothing under HMAC.
     assert plain["email_share"] > 0.02
+    # Scored afterwards against what was hashed: every recovered address is the right one.
+    guessed = plain["attacks"][0]
+    assert guessed["precision"] == 1.0
+    assert guessed["recall"] == pytest.approx(guessed["share"])
     assert keyed["email_share"] == 0.0
     assert salted["attacks"][0]["feasible"] is False
     # Evaluation against ground truth: the plain join is precise and finds nearly everyone.
