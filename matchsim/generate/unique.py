@@ -57,9 +57,11 @@ def string_keys(offsets: np.ndarray, data: np.ndarray) -> np.ndarray:
 
 def arrow_string_keys(array: pa.Array) -> np.ndarray:
     """:func:`string_keys` of an Arrow string array (nulls hash as the empty string)."""
-    array = array.cast(pa.large_string()) if array.type != pa.large_string() else array
+    if array.type not in (pa.string(), pa.large_string()):
+        array = array.cast(pa.string())
+    width = np.int64 if array.type == pa.large_string() else np.int32  # no copy either way
     _, off_buf, data_buf = array.buffers()
-    offsets = np.frombuffer(off_buf, dtype=np.int64)[array.offset : array.offset + len(array) + 1]
+    offsets = np.frombuffer(off_buf, dtype=width)[array.offset : array.offset + len(array) + 1]
     data = (
         np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
     )
