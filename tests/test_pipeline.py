@@ -148,3 +148,20 @@ def test_alternatives_enter_the_comparison(tmp_path: Path) -> None:
     assert "re-identified" in rows["clk"]["cost"]["reason"]
     html = (tmp_path / "alt" / "report.html").read_text()
     assert "ECDH private set intersection" in html and "Bloom-filter encodings" in html
+
+
+def test_interrupted_run_leaves_nothing(tmp_path: Path) -> None:
+    def interrupt(step: str, payload: dict[str, Any]) -> None:
+        if step == "join":
+            raise KeyboardInterrupt
+
+    tree = small("interrupted")
+    tree["population"] = {
+        "platform_users": 2_000,
+        "customers": 200,
+        "country": "NL",
+        "overlap": 0.5,
+    }
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(parse_experiment(tree), tmp_path / "run", on_step=interrupt)
+    assert list(tmp_path.iterdir()) == []
