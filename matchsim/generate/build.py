@@ -46,8 +46,13 @@ MANIFEST_FILE = "manifest.json"
 # LZ4 writes ~2x faster than zstd here at 1.6x the size; statistics only where they help
 # a reader prune row groups (uid ranges, dates).
 _PARQUET: dict[str, Any] = {"compression": "lz4", "use_dictionary": True}
+_PLATFORM_COLUMNS = (
+    "uid", "email", "email2", "phone", "first_name", "last_name", "dob", "gender",
+    "postcode", "city", "region", "country", "madid",
+)  # fmt: skip
 _PLATFORM_PARQUET: dict[str, Any] = {
-    "compression": "lz4",
+    # MADIDs are random hex: LZ4 saves 3 % of their bytes for a fifth of the write time.
+    "compression": {c: "none" if c == "madid" else "lz4" for c in _PLATFORM_COLUMNS},
     # Only the low-cardinality columns are worth a dictionary; trying one on e-mails and
     # MADIDs costs time and falls back anyway.
     "use_dictionary": ["first_name", "last_name", "gender", "city", "region", "country"],
