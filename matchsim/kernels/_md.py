@@ -13,6 +13,8 @@ operands (which it would promote to float).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numba import njit, prange
 
@@ -145,28 +147,6 @@ def _sha256_block(h: np.ndarray, src: np.ndarray, pos: int, w: np.ndarray) -> No
     h[7] = (h[7] + hh) & _M32
 
 
-@njit(cache=True, parallel=True)
-def sha256_batch(
-    data: np.ndarray, starts: np.ndarray, lengths: np.ndarray, out: np.ndarray, chunk: int
-) -> None:
-    n = starts.shape[0]
-    for c in prange((n + chunk - 1) // chunk):
-        h = np.empty(8, np.int64)
-        w = np.empty(64, np.int64)
-        buf = np.empty(128, np.uint8)
-        for i in range(c * chunk, min(n, (c + 1) * chunk)):
-            h[:] = _H256
-            start = starts[i]
-            length = lengths[i]
-            for b in range(length // 64):
-                _sha256_block(h, data, start + 64 * b, w)
-            for b in range(_pad_tail(data, start, length, buf, 64, True)):
-                _sha256_block(h, buf, 64 * b, w)
-            for j in range(8):
-                for k in range(4):
-                    out[i, 4 * j + k] = (h[j] >> (24 - 8 * k)) & 0xFF
-
-
 # --------------------------------------------------------------------------- SHA-1
 
 
@@ -209,28 +189,6 @@ def _sha1_block(h: np.ndarray, src: np.ndarray, pos: int, w: np.ndarray) -> None
     h[4] = (h[4] + e) & _M32
 
 
-@njit(cache=True, parallel=True)
-def sha1_batch(
-    data: np.ndarray, starts: np.ndarray, lengths: np.ndarray, out: np.ndarray, chunk: int
-) -> None:
-    n = starts.shape[0]
-    for c in prange((n + chunk - 1) // chunk):
-        h = np.empty(5, np.int64)
-        w = np.empty(80, np.int64)
-        buf = np.empty(128, np.uint8)
-        for i in range(c * chunk, min(n, (c + 1) * chunk)):
-            h[:] = _H1
-            start = starts[i]
-            length = lengths[i]
-            for b in range(length // 64):
-                _sha1_block(h, data, start + 64 * b, w)
-            for b in range(_pad_tail(data, start, length, buf, 64, True)):
-                _sha1_block(h, buf, 64 * b, w)
-            for j in range(5):
-                for k in range(4):
-                    out[i, 4 * j + k] = (h[j] >> (24 - 8 * k)) & 0xFF
-
-
 # --------------------------------------------------------------------------- MD5
 
 
@@ -269,29 +227,66 @@ def _md5_block(h: np.ndarray, src: np.ndarray, pos: int, w: np.ndarray) -> None:
     h[3] = (h[3] + d) & _M32
 
 
-@njit(cache=True, parallel=True)
-def md5_batch(
-    data: np.ndarray, starts: np.ndarray, lengths: np.ndarray, out: np.ndarray, chunk: int
-) -> None:
-    n = starts.shape[0]
-    for c in prange((n + chunk - 1) // chunk):
-        h = np.empty(4, np.int64)
-        w = np.empty(16, np.int64)
-        buf = np.empty(128, np.uint8)
-        for i in range(c * chunk, min(n, (c + 1) * chunk)):
-            h[0] = 0x67452301
-            h[1] = 0xEFCDAB89
-            h[2] = 0x98BADCFE
-            h[3] = 0x10325476
-            start = starts[i]
-            length = lengths[i]
-            for b in range(length // 64):
-                _md5_block(h, data, start + 64 * b, w)
-            for b in range(_pad_tail(data, start, length, buf, 64, False)):
-                _md5_block(h, buf, 64 * b, w)
-            for j in range(4):
-                for k in range(4):
-                    out[i, 4 * j + k] = (h[j] >> (8 * k)) & 0xFF
+# ---------------------------------------------------------- batch driver, 32-bit words
+
+_MD5, _SHA1, _SHA256 = range(3)
+_H_MD5 = np.array(C.MD5_IV, dtype=np.int64)
+
+
+@njit(cache=True, inline="always")
+def _block(algo: int, h: np.ndarray, src: np.ndarray, pos: int, w: np.ndarray) -> None:
+    if algo == _MD5:
+        _md5_block(h, src, pos, w)
+    elif algo == _SHA1:
+        _sha1_block(h, src, pos, w)
+    else:
+        _sha256_block(h, src, pos, w)
+
+
+def _make_batch32(algo: int) -> Any:
+    """The batch driver of one 32-bit-word hash (MD5, SHA-1, SHA-256).
+
+    The closure holds only the algorithm number (an int, so numba's on-disk cache key is
+    stable across processes); the branches on it compare constants and are pruned before
+    typing, so each driver compiles its own block function only.
+    """
+    words = (4, 5, 8)[algo]
+    schedule = (16, 80, 64)[algo]
+    big_endian = algo != _MD5
+
+    @njit(cache=True, parallel=True)
+    def batch(  # type: ignore[no-untyped-def]
+        data, starts, lengths, out, chunk
+    ):
+        n = starts.shape[0]
+        for c in prange((n + chunk - 1) // chunk):
+            h = np.empty(words, np.int64)
+            w = np.empty(schedule, np.int64)
+            buf = np.empty(128, np.uint8)
+            for i in range(c * chunk, min(n, (c + 1) * chunk)):
+                if algo == _MD5:
+                    h[:] = _H_MD5
+                elif algo == _SHA1:
+                    h[:] = _H1
+                else:
+                    h[:] = _H256
+                start = starts[i]
+                length = lengths[i]
+                for b in range(length // 64):
+                    _block(algo, h, data, start + 64 * b, w)
+                for b in range(_pad_tail(data, start, length, buf, 64, big_endian)):
+                    _block(algo, h, buf, 64 * b, w)
+                for j in range(words):
+                    for k in range(4):
+                        shift = 24 - 8 * k if big_endian else 8 * k
+                        out[i, 4 * j + k] = (h[j] >> shift) & 0xFF
+
+    return batch
+
+
+md5_batch = _make_batch32(_MD5)
+sha1_batch = _make_batch32(_SHA1)
+sha256_batch = _make_batch32(_SHA256)
 
 
 # --------------------------------------------------------------------------- SHA-512
