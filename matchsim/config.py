@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,6 +102,17 @@ class _Checker:
             self.add(where, "must be a table")
             return {}
         return value
+
+    def tables(self, value: Any, where: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """``(location, table)`` for each table of an array of tables (``[[where]]``)."""
+        if not isinstance(value, list):
+            self.add(f"[[{where}]]", f"must be an array of tables ([[{where}]])")
+            return
+        for i, item in enumerate(value):
+            if isinstance(item, dict):
+                yield f"[[{where}]][{i}]", item
+            else:
+                self.add(f"[[{where}]][{i}]", "must be a table")
 
     def unknown(self, tree: Mapping[str, Any], allowed: set[str], where: str) -> None:
         for key in tree:
@@ -245,18 +256,15 @@ def parse_experiment(tree: Mapping[str, Any], *, source: Path | None = None) -> 
 
     # advertisers
     profiles = _known_profiles()
-    advertiser_trees: list[tuple[str, Any]] = []
+    advertiser_trees: list[tuple[str, dict[str, Any]]] = []
     if "advertiser" in tree:
-        advertiser_trees.append(("[advertiser]", tree["advertiser"]))
-    for i, a in enumerate(
-        tree.get("advertisers", []) if isinstance(tree.get("advertisers", []), list) else []
-    ):
-        advertiser_trees.append((f"[[advertisers]][{i}]", a))
+        if isinstance(tree["advertiser"], dict):
+            advertiser_trees.append(("[advertiser]", tree["advertiser"]))
+        else:
+            c.add("[advertiser]", "must be a table")
+    advertiser_trees.extend(c.tables(tree.get("advertisers", []), "advertisers"))
     advertisers: list[Advertiser] = []
     for loc, a in advertiser_trees:
-        if not isinstance(a, dict):
-            c.add(loc, "must be a table")
-            continue
         c.unknown(a, {f.name for f in dataclasses.fields(Advertiser)}, loc)
         advertisers.append(
             Advertiser(
@@ -283,14 +291,7 @@ def parse_experiment(tree: Mapping[str, Any], *, source: Path | None = None) -> 
     schemes: list[SchemeSpec] = []
     stage_sections = any(k in tree for k in ("pixel", "oracle", "psi", "clk"))
     raw_schemes = tree.get("schemes", [] if stage_sections else [{"name": "sha256"}])
-    if not isinstance(raw_schemes, list):
-        c.add("[[schemes]]", "must be an array of tables ([[schemes]])")
-        raw_schemes = []
-    for i, s in enumerate(raw_schemes):
-        loc = f"[[schemes]][{i}]"
-        if not isinstance(s, dict):
-            c.add(loc, "must be a table")
-            continue
+    for loc, s in c.tables(raw_schemes, "schemes"):
         if "key" in s or "secret" in s or "salt" in s:
             c.add(loc, "secrets never go in an experiment file; use key_env or key_file")
         params = {
@@ -311,15 +312,7 @@ def parse_experiment(tree: Mapping[str, Any], *, source: Path | None = None) -> 
             c.add(loc, "needs a name")
 
     attacks: list[AttackSpec] = []
-    raw_attacks = tree.get("attacks", [])
-    if not isinstance(raw_attacks, list):
-        c.add("[[attacks]]", "must be an array of tables ([[attacks]])")
-        raw_attacks = []
-    for i, a in enumerate(raw_attacks):
-        loc = f"[[attacks]][{i}]"
-        if not isinstance(a, dict):
-            c.add(loc, "must be a table")
-            continue
+    for loc, a in c.tables(tree.get("attacks", []), "attacks"):
         c.unknown(a, {f.name for f in dataclasses.fields(AttackSpec)}, loc)
         attacks.append(
             AttackSpec(
