@@ -50,53 +50,66 @@ def match_rates(results: dict[str, Any]) -> bytes | None:
     return _png(fig)
 
 
-def reversal_curves(results: dict[str, Any]) -> bytes | None:
-    """Share of identifiers recovered against seconds of attack, per scheme and kind."""
-    series = []
-    for s in results.get("schemes", []):
-        for a in s.get("attacks", []):
-            curve = a.get("time_curve") or []
-            if curve:
-                series.append((f"{s['label']} · {a['kind']}", curve))
+def _percent_curves(
+    series: list[tuple[str, list[float], list[float]]],
+    xlabel: str,
+    ylabel: str,
+    title: str,
+    marker: str | None = None,
+    full_scale: bool = True,
+) -> bytes | None:
+    """Lines of percentages against a log x axis, one per ``(label, xs, shares)``."""
     if not series:
         return None
     fig, ax = plt.subplots(figsize=(7, 4))
-    for i, (label, curve) in enumerate(series):
-        xs = [max(p[0], 1e-3) for p in curve]
-        ax.plot(xs, [100 * p[1] for p in curve], label=label, color=_COLOURS[i % len(_COLOURS)])
-    ax.set_xscale("log")
-    ax.set_ylim(0, 100)
-    ax.set_xlabel("seconds of attack on this machine (log)")
-    ax.set_ylabel("identifiers recovered (%)")
-    ax.set_title("How fast do the hashes fall?")
-    ax.legend(fontsize=8)
-    return _png(fig)
-
-
-def guesswork(results: dict[str, Any]) -> bytes | None:
-    """E-mail guesswork curve: share recovered against candidates tried."""
-    series = []
-    for s in results.get("schemes", []):
-        for a in s.get("attacks", []):
-            if a.get("kind") == "email" and a.get("curve"):
-                series.append((s["label"], a["curve"]))
-    if not series:
-        return None
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for i, (label, curve) in enumerate(series):
+    for i, (label, xs, shares) in enumerate(series):
         ax.plot(
-            [max(p[0], 1) for p in curve],
-            [100 * p[1] for p in curve],
+            xs,
+            [100 * y for y in shares],
+            marker=marker,
             label=label,
             color=_COLOURS[i % len(_COLOURS)],
         )
     ax.set_xscale("log")
-    ax.set_ylim(0, 100)
-    ax.set_xlabel("e-mail candidates tried, most likely first (log)")
-    ax.set_ylabel("hashed e-mails recovered (%)")
-    ax.set_title("Guesswork: e-mail addresses from name tables")
+    if full_scale:
+        ax.set_ylim(0, 100)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.legend(fontsize=8)
     return _png(fig)
+
+
+def reversal_curves(results: dict[str, Any]) -> bytes | None:
+    """Share of identifiers recovered against seconds of attack, per scheme and kind."""
+    series = [
+        (f"{s['label']} · {a['kind']}", [max(p[0], 1e-3) for p in curve], [p[1] for p in curve])
+        for s in results.get("schemes", [])
+        for a in s.get("attacks", [])
+        if (curve := a.get("time_curve") or [])
+    ]
+    return _percent_curves(
+        series,
+        "seconds of attack on this machine (log)",
+        "identifiers recovered (%)",
+        "How fast do the hashes fall?",
+    )
+
+
+def guesswork(results: dict[str, Any]) -> bytes | None:
+    """E-mail guesswork curve: share recovered against candidates tried."""
+    series = [
+        (s["label"], [max(p[0], 1) for p in a["curve"]], [p[1] for p in a["curve"]])
+        for s in results.get("schemes", [])
+        for a in s.get("attacks", [])
+        if a.get("kind") == "email" and a.get("curve")
+    ]
+    return _percent_curves(
+        series,
+        "e-mail candidates tried, most likely first (log)",
+        "hashed e-mails recovered (%)",
+        "Guesswork: e-mail addresses from name tables",
+    )
 
 
 def exhaust_costs(results: dict[str, Any]) -> bytes | None:
@@ -131,28 +144,20 @@ def exhaust_costs(results: dict[str, Any]) -> bytes | None:
 
 def class_sizes(results: dict[str, Any]) -> bytes | None:
     """Equivalence-class size histogram for each quasi-identifier set."""
-    sets = [r for r in results.get("risk", []) if r.get("class_size_histogram")]
-    if not sets:
-        return None
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for i, r in enumerate(sets):
-        hist = r["class_size_histogram"]
-        sizes = [h[0] for h in hist]
-        records = [h[1] for h in hist]
-        total = sum(records) or 1
-        ax.plot(
-            sizes,
-            [100 * x / total for x in records],
-            marker="o",
-            label=" + ".join(r["qi"]),
-            color=_COLOURS[i % len(_COLOURS)],
-        )
-    ax.set_xscale("log")
-    ax.set_xlabel("equivalence-class size (records sharing the same values)")
-    ax.set_ylabel("records (%)")
-    ax.set_title("Quasi-identifiers: how many people share your values?")
-    ax.legend(fontsize=8)
-    return _png(fig)
+    series = []
+    for r in results.get("risk", []):
+        hist = r.get("class_size_histogram")
+        if hist:
+            total = sum(h[1] for h in hist) or 1
+            series.append((" + ".join(r["qi"]), [h[0] for h in hist], [h[1] / total for h in hist]))
+    return _percent_curves(
+        series,
+        "equivalence-class size (records sharing the same values)",
+        "records (%)",
+        "Quasi-identifiers: how many people share your values?",
+        marker="o",
+        full_scale=False,
+    )
 
 
 FIGURES: dict[str, tuple[str, Callable[[dict[str, Any]], bytes | None]]] = {
