@@ -183,10 +183,11 @@ def _run(
             prices = _price_catalogue(experiment, measure_costs)
 
     first_join: Any = None
+    hashed = _HashedValues(customers_path, region)
     for i, spec in enumerate(experiment.schemes):
         entry, join_run = _scheme_stage(
             experiment, spec, i, pop_dir, customers_path, region, folder, stages, progress, prices,
-            step,
+            step, hashed,
         )  # fmt: skip
         results["schemes"].append(entry)
         step("scheme", entry)
@@ -253,6 +254,7 @@ def _scheme_stage(
     progress: ProgressFn | None,
     prices: dict[str, Any] | None,
     step: StepFn,
+    hashed: _HashedValues,
 ) -> tuple[dict[str, Any], Any]:
     from matchsim.hashing import hash_file
     from matchsim.join.run import join_files
@@ -263,13 +265,12 @@ def _scheme_stage(
     adv_profile = get_profile(advertiser.profile)
     cls = SCHEMES[spec.name]
     secret = _secret(spec, bool(getattr(cls, "needs_secret", False)))
-    params = dict(spec.params)
-    encoding = params.pop("encoding", None) or (
-        None if spec.name == "uid2" else adv_profile.encoding
-    )
-    scheme = get_scheme(
-        spec.name, secret=secret, **params, **({"encoding": encoding} if encoding else {})
-    )
+    # The upload is written in the advertiser's profile's encoding unless the experiment
+    # says otherwise (UID2 has its own); the platform parses it with the same parameters.
+    scheme_params = dict(spec.params)
+    if "encoding" not in scheme_params and spec.name != "uid2":
+        scheme_params["encoding"] = adv_profile.encoding
+    scheme = get_scheme(spec.name, secret=secret, **scheme_params)
     slug = f"{index:02d}-{_slug(spec.label or spec.name)}"
     upload = folder / "uploads" / f"{slug}.csv"
     upload.parent.mkdir(exist_ok=True)
@@ -280,16 +281,12 @@ def _scheme_stage(
         )
     with stages.stage(f"join {spec.name}"):
         engine_options = {"scheduler": experiment.scheduler} if experiment.scheduler else {}
-        join_params = dict(spec.params)
-        join_params.pop("encoding", None)
-        if encoding:
-            join_params["encoding"] = encoding
         join = join_files(
             pop_dir,
             upload,
             profile=experiment.platform_profile,
             scheme=spec.name,
-            scheme_params=join_params,
+            scheme_params=scheme_params,
             secret=secret,
             out=folder / "joins" / slug,
             engine=experiment.engine,
@@ -341,7 +338,7 @@ def _scheme_stage(
         step("attack start", {"scheme": spec, "attack": attack})
         with stages.stage(f"attack {attack.kind} {spec.name}"):
             result = _attack(
-                attack, spec, scheme, secret, upload, adv_profile, region, progress, customers_path
+                attack, spec, scheme, secret, upload, adv_profile, region, progress, hashed
             )
         entry["attacks"].append(result)
         step("attack", {"scheme": spec, "attack": attack, "result": result})
@@ -377,7 +374,7 @@ def _attack(
     profile: Any,
     region: str,
     progress: ProgressFn | None,
-    customers: Path,
+    hashed: _HashedValues,
 ) -> dict[str, Any]:
     """One attack on one upload, by an attacker holding the upload (and maybe the key)."""
     from matchsim.attack import Knowledge, email_keyspace, load_targets, phone_keyspace, reverse
@@ -446,7 +443,7 @@ def _attack(
         "recovered": result.recovered_rows,
         "recovered_distinct": result.recovered_distinct,
         "share": result.share,
-        **_score(result, customers, field, profile, region),
+        **_score(result, hashed, field, profile),
         "candidates": result.candidates_tried,
         "seconds": round(seconds, 3),
         "hashes_per_second": round(result.hashes_per_second),
@@ -455,17 +452,35 @@ def _attack(
     }
 
 
-def _score(result: Any, customers: Path, field: str, profile: Any, region: str) -> dict[str, float]:
+class _HashedValues:
+    """The customers' fields as a profile normalised them for hashing, read once per run.
+
+    Every scheme of an experiment hashes the same normalised values, so scoring the
+    attacks on each scheme reads and normalises each field only once.
+    """
+
+    def __init__(self, customers: Path, region: str) -> None:
+        self.customers = customers
+        self.region = region
+        self._values: dict[tuple[str, str], pa.Array] = {}
+
+    def get(self, field: str, profile: Any) -> pa.Array:
+        from matchsim.normalise import INPUT_COLUMNS
+
+        key = (field, profile.name)
+        if key not in self._values:
+            column = pq.read_table(self.customers, columns=[INPUT_COLUMNS[field]]).column(0)
+            self._values[key] = profile.normalise(field, column, self.region).values
+        return self._values[key]
+
+
+def _score(result: Any, hashed: _HashedValues, field: str, profile: Any) -> dict[str, float]:
     """Evaluation only: the attack's precision and recall against the values it hid.
 
     The truth of upload row ``i`` is customer row ``i``'s value as the advertiser's profile
     normalised it (what was hashed). This runs after the attack, which never saw it.
     """
-    from matchsim.normalise import INPUT_COLUMNS
-
-    column = pq.read_table(customers, columns=[INPUT_COLUMNS[field]]).column(0)
-    normalised = profile.normalise(field, column, region).values
-    truth = normalised.take(pa.array(result.targets.rows))
+    truth = hashed.get(field, profile).take(pa.array(result.targets.rows))
     scored: dict[str, float] = result.score(truth)
     return scored
 
