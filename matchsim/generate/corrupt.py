@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from matchsim.generate import emails
 from matchsim.generate.locale import Locale
-from matchsim.generate.people import Persons, new_addresses
+from matchsim.generate.people import Persons, new_addresses, unique_addresses
 from matchsim.generate.phones import Numbers, render
 from matchsim.generate.unique import KeySet
 
@@ -144,16 +144,11 @@ def corrupt_customers(
     if stale.any():
         rows = np.flatnonzero(stale)
         has2 = ~np.asarray(people.email2.is_null().to_numpy(zero_copy_only=False))[rows]
-        fresh = new_addresses(rng, locale, people.first[rows], people.last[rows], people.dob[rows])
-        taken = email_keys.claim(_keys(fresh))
-        while taken.any():
-            redo = np.flatnonzero(taken)
-            again = emails.suffix_digits(fresh.take(pa.array(redo)), rng)
-            mask = np.zeros(len(fresh), dtype=bool)
-            mask[redo] = True
-            fresh = pc.replace_with_mask(fresh, pa.array(mask), again)
-            taken[:] = False
-            taken[redo] = email_keys.claim(_keys(again))
+        fresh = unique_addresses(
+            rng,
+            new_addresses(rng, locale, people.first[rows], people.last[rows], people.dob[rows]),
+            email_keys,
+        )
         old = pc.if_else(pa.array(has2), people.email2.take(pa.array(rows)), fresh)
         email = pc.replace_with_mask(email, pa.array(stale), old)
     flags["email_stale"] = pa.array(stale)
@@ -268,9 +263,3 @@ def _toggle_dots(local: pa.Array) -> pa.Array:
     removed = pc.replace_substring(local, ".", "")
     added = pc.replace_substring_regex(local, pattern=r"^(.)(.)", replacement=r"\1.\2")
     return pc.if_else(has_dot, removed, added)
-
-
-def _keys(addresses: pa.Array) -> np.ndarray:
-    from matchsim.generate.unique import arrow_string_keys
-
-    return arrow_string_keys(addresses)

@@ -245,12 +245,13 @@ def make_unique(
         taken = np.zeros_like(taken)
         taken[rows] = again
     # E-mails: primary first, then secondary, in row order.
-    email = _unique_addresses(rng, persons.email, email_keys)
-    email2 = _unique_addresses(rng, persons.email2, email_keys)
+    email = unique_addresses(rng, persons.email, email_keys)
+    email2 = unique_addresses(rng, persons.email2, email_keys)
     return replace(persons, phone=phone, email=email, email2=email2)
 
 
-def _unique_addresses(rng: np.random.Generator, addresses: pa.Array, keys: KeySet) -> pa.Array:
+def unique_addresses(rng: np.random.Generator, addresses: pa.Array, keys: KeySet) -> pa.Array:
+    """Claim every address; a taken one gets digits before the ``@`` until it is free."""
     valid = ~np.asarray(addresses.is_null().to_numpy(zero_copy_only=False))
     taken = keys.claim(arrow_string_keys(addresses), valid)
     if not taken.any():
