@@ -36,11 +36,11 @@ def _nl_numbers(n: int, seed: int = 1) -> list[str]:
     return [bytes(r).decode() for r in rows]
 
 
-@pytest.mark.parametrize("algo", ["md5", "sha1", "sha256", "hmac-sha256"])
+@pytest.mark.parametrize("algo", ["md5", "sha1", "sha256", "sha512", "hmac-sha256"])
 def test_raw_rate(benchmark, algo: str) -> None:  # type: ignore[no-untyped-def]
     mask = phone_keyspace("NL", lengths=(9,)).masks[0]
     name = "sha256" if algo == "hmac-sha256" else algo
-    width = {"md5": 32, "sha1": 40, "sha256": 64}[name]
+    width = {"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128}[name]
     targets = parse_digests(pa.array(["0" * width]))
     plan = _Plan.make(Knowledge(name, hmac_key=b"k" if algo == "hmac-sha256" else None))
     n = 1 << 23

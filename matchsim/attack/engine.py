@@ -164,7 +164,18 @@ class AttackResult:
 
 # --------------------------------------------------------------------------- helpers
 
-_IV = {K.ALGO_MD5: K.MD5_IV, K.ALGO_SHA1: K.SHA1_IV, K.ALGO_SHA256: K.SHA256_IV}
+_IV: dict[int, np.ndarray] = {
+    K.ALGO_MD5: K.MD5_IV,
+    K.ALGO_SHA1: K.SHA1_IV,
+    K.ALGO_SHA256: K.SHA256_IV,
+    K.ALGO_SHA512: K.SHA512_IV,
+}
+
+
+def _word_order(algo: int) -> str:
+    """NumPy dtype of one state/message word of ``algo`` in digest byte order."""
+    size = K.WORD_BYTES[algo]
+    return f"<u{size}" if algo == K.ALGO_MD5 else f">u{size}"
 
 
 def _sha256_block(state: np.ndarray, block: bytes) -> np.ndarray:
@@ -197,7 +208,7 @@ def _sha256_block(state: np.ndarray, block: bytes) -> np.ndarray:
 class _Plan:
     """How candidates become messages for one algorithm and secret."""
 
-    algo: int | None  # kernel id, None for the hashlib-only path (SHA-512)
+    algo: int  # kernel id (mask.ALGO_*)
     name: str
     head: bytes
     tail: bytes
@@ -216,9 +227,9 @@ class _Plan:
                 tail = knowledge.pepper
             else:
                 raise ConfigError("pepper position must be prefix or suffix")
-        algo = K.ALGORITHMS.get(name)
-        if name not in ("md5", "sha1", "sha256", "sha512"):
+        if name not in K.ALGORITHMS:
             raise ConfigError(f"unknown hash algorithm {name!r}")
+        algo = K.ALGORITHMS[name]
         empty = np.zeros(0, dtype=np.uint32)
         if knowledge.hmac_key is not None:
             if name != "sha256":
@@ -230,8 +241,7 @@ class _Plan:
             ipad = _sha256_block(K.SHA256_IV, bytes(b ^ 0x36 for b in key))
             opad = _sha256_block(K.SHA256_IV, bytes(b ^ 0x5C for b in key))
             return cls(algo, name, head, tail, 64, ipad, opad)
-        init = _IV[algo] if algo is not None else empty
-        return cls(algo, name, head, tail, 0, init, empty)
+        return cls(algo, name, head, tail, 0, _IV[algo], empty)
 
     def digest_rows(self, rows: np.ndarray) -> np.ndarray:
         """Full digests (n, k) uint8 of equal-length candidate rows (without head/tail)."""
@@ -241,21 +251,16 @@ class _Plan:
             tail = np.broadcast_to(np.frombuffer(self.tail, np.uint8), (n, len(self.tail)))
             rows = np.concatenate([head, rows, tail], axis=1)
         rows = np.ascontiguousarray(rows, dtype=np.uint8)
-        if self.algo is None:
-            # SHA-512 has no fused kernel yet: hashlib per candidate (slow path).
-            return np.frombuffer(
-                b"".join(hashlib.new(self.name, r.tobytes()).digest() for r in rows), np.uint8
-            ).reshape(n, -1)
-        words = np.zeros((n, 8), dtype=np.uint32)
+        words = np.zeros((n, 8), dtype=self.init.dtype)
         K.ROW_HASHERS[self.algo](rows, self.extra, self.init, self.outer, words)
         n_state = K.STATE_WORDS[self.algo]
-        order = "<u4" if self.algo == K.ALGO_MD5 else ">u4"
+        order = _word_order(self.algo)
         return np.ascontiguousarray(words[:, :n_state]).astype(order).view(np.uint8)
 
 
 def _check_words(targets: TargetSet, algo: int) -> tuple[np.ndarray, np.ndarray]:
-    order = "<u4" if algo == K.ALGO_MD5 else ">u4"
-    words = targets.digests.copy().view(order).astype(np.uint32)
+    order = _word_order(algo)
+    words = targets.digests.copy().view(order).astype(order[1:])
     i, j = K.CHECK_WORDS[algo]
     return words[:, i], words[:, j]
 
@@ -275,12 +280,13 @@ class _Filter:
 
 def _mask_layout(mask: Mask, plan: _Plan) -> dict[str, Any]:
     """Template words, varying positions and inner split of one mask."""
-    assert plan.algo is not None
     big = plan.algo != K.ALGO_MD5
+    word = K.WORD_BYTES[plan.algo]
+    block = 16 * word  # bytes; the length field takes the last 2 words
     length = len(plan.head) + mask.length + len(plan.tail)
     total = length + plan.extra
-    n_blocks = (length + 8) // 64 + 1
-    buf = bytearray(n_blocks * 64)
+    n_blocks = (length + 2 * word) // block + 1
+    buf = bytearray(n_blocks * block)
     buf[: len(plan.head)] = plan.head
     var_offset, var_sets = [], []
     for i, allowed in enumerate(mask.positions):
@@ -293,8 +299,9 @@ def _mask_layout(mask: Mask, plan: _Plan) -> dict[str, Any]:
     buf[len(plan.head) + mask.length : length] = plan.tail
     buf[length] = 0x80
     buf[-8:] = (total * 8).to_bytes(8, "big" if big else "little")
-    words = np.frombuffer(bytes(buf), dtype=">u4" if big else "<u4").astype(np.uint32)
-    var_words = {o >> 2 for o in var_offset}
+    order = _word_order(plan.algo)
+    words = np.frombuffer(bytes(buf), dtype=order).astype(order[1:])
+    var_words = {o // word for o in var_offset}
     zero = np.array([w == 0 and i not in var_words for i, w in enumerate(words)], dtype=np.bool_)
     choices = np.zeros((max(1, len(var_sets)), 256), dtype=np.uint8)
     counts = np.ones(max(1, len(var_sets)), dtype=np.int64)
@@ -335,44 +342,48 @@ def scan_mask_range(
 
     Returns ``(candidate index, target digest index)``, verified exactly.
     """
-    if plan.algo is None:
-        index = np.arange(start, stop, dtype=np.int64)
-    else:
-        filt = filt or _Filter.make(targets, plan.algo)
-        layout = layout or _mask_layout(mask, plan)
-        n_tasks = 4 * _threads()
-        span = stop - start
-        cap = min(span // n_tasks + 1, targets.n_distinct + (span >> 8) + 4096)
-        while True:
-            hits = np.zeros((n_tasks, cap), dtype=np.int64)
-            counts = np.zeros(n_tasks, dtype=np.int64)
-            K.SCANNERS[plan.algo](
-                layout["template"],
-                layout["zero"],
-                layout["var_offset"],
-                layout["var_choices"],
-                layout["var_counts"],
-                layout["n_inner"],
-                plan.init,
-                plan.outer,
-                np.int64(start),
-                np.int64(stop),
-                n_tasks,
-                filt.bm1,
-                filt.bm2,
-                np.uint64((1 << filt.bits) - 1),
-                hits,
-                counts,
-            )
-            if counts.max(initial=0) <= cap:
-                break
-            cap = int(counts.max())
-        index = np.concatenate([hits[t, : counts[t]] for t in range(n_tasks)])
+    filt = filt or _Filter.make(targets, plan.algo)
+    layout = layout or _mask_layout(mask, plan)
+    index = _scan_cpu(layout, plan, filt, targets.n_distinct, start, stop)
     if index.shape[0] == 0:
         return index, index
     where = targets.lookup(plan.digest_rows(mask.decode(index)))
     ok = where >= 0
     return index[ok], where[ok]
+
+
+def _scan_cpu(
+    layout: dict[str, Any], plan: _Plan, filt: _Filter, n_distinct: int, start: int, stop: int
+) -> np.ndarray:
+    """Indices in ``[start, stop)`` whose check words pass both bitmaps (unverified)."""
+    n_tasks = 4 * _threads()
+    span = stop - start
+    cap = min(span // n_tasks + 1, n_distinct + (span >> 8) + 4096)
+    while True:
+        hits = np.zeros((n_tasks, cap), dtype=np.int64)
+        counts = np.zeros(n_tasks, dtype=np.int64)
+        K.SCANNERS[plan.algo](
+            layout["template"],
+            layout["zero"],
+            layout["var_offset"],
+            layout["var_choices"],
+            layout["var_counts"],
+            layout["n_inner"],
+            plan.init,
+            plan.outer,
+            np.int64(start),
+            np.int64(stop),
+            n_tasks,
+            filt.bm1,
+            filt.bm2,
+            np.uint64((1 << filt.bits) - 1),
+            hits,
+            counts,
+        )
+        if counts.max(initial=0) <= cap:
+            break
+        cap = int(counts.max())
+    return np.concatenate([hits[t, : counts[t]] for t in range(n_tasks)])
 
 
 def _threads() -> int:
@@ -383,7 +394,7 @@ def _threads() -> int:
 
 def _chunk_ranges(ks: MaskKeyspace, chunk_size: int, plan: _Plan) -> Iterator[tuple[int, int, int]]:
     for k, mask in enumerate(ks.masks):
-        inner = 1 if plan.algo is None else _mask_layout(mask, plan)["inner"]
+        inner = _mask_layout(mask, plan)["inner"]
         step = max(inner, chunk_size // inner * inner)
         for start in range(0, mask.size, step):
             yield k, start, min(start + step, mask.size)
@@ -449,9 +460,9 @@ def reverse(
         else:
             results = []
             layouts: dict[int, Any] = {}
-            filt = _Filter.make(targets, plan.algo) if plan.algo is not None else None
+            filt = _Filter.make(targets, plan.algo)
             for k, start, stop in ranges:
-                if k not in layouts and plan.algo is not None:
+                if k not in layouts:
                     layouts[k] = _mask_layout(keyspace.masks[k], plan)
                 idx, where = scan_mask_range(
                     keyspace.masks[k], start, stop, plan, targets, filt, layouts.get(k)

@@ -11,14 +11,17 @@ caller verifies them exactly (:mod:`matchsim.attack.kernels.digest`).
 Tricks borrowed from hashcat's optimised kernels:
 
 - **early rejection**: the bitmap words are final several rounds before the end
-  (SHA-256 digest words 3 and 7 after round 61 of 64, SHA-1 words 4 and 3 after round
-  77 of 80, MD5 words 0 and 3 after step 62 of 64), so the last rounds are never run;
+  (SHA-256 digest words 3 and 7 after round 61 of 64, SHA-512 the same words after
+  round 77 of 80, SHA-1 words 4 and 3 after round 77 of 80, MD5 words 0 and 3 after
+  step 62 of 64), so the last rounds are never run;
 - **constant message words folded in**: message words that are zero for every
   candidate (most of a one-block phone number) skip their schedule terms;
 - **32-bit storage**: arithmetic is uint64 masked back to 32 bits (numba promotes
   uint32 arithmetic to 64 bits anyway) and every value is stored in uint32 lane arrays.
   LLVM narrows the scalar code to 32-bit rotates; the vectorised round loops still
   compute in 64-bit lanes (the rotations' right shifts keep it from narrowing them).
+  SHA-512 computes in native uint64 words, 16 per 128-byte block; the driver is the
+  same, compiled with 64-bit word arrays.
 
 HMAC-SHA256 with a *known* key (the attacker holds the advertiser's secret) is two
 compressions per candidate: the key's ipad/opad states are computed once.
@@ -37,12 +40,14 @@ from matchsim.kernels import constants as C
 LANES = 16
 """Candidates hashed together; 16 x uint32 fills one AVX-512 register (two AVX2)."""
 
-ALGO_MD5, ALGO_SHA1, ALGO_SHA256 = 0, 1, 2
-ALGORITHMS = {"md5": ALGO_MD5, "sha1": ALGO_SHA1, "sha256": ALGO_SHA256}
+ALGO_MD5, ALGO_SHA1, ALGO_SHA256, ALGO_SHA512 = 0, 1, 2, 3
+ALGORITHMS = {"md5": ALGO_MD5, "sha1": ALGO_SHA1, "sha256": ALGO_SHA256, "sha512": ALGO_SHA512}
 M32 = np.uint64(0xFFFFFFFF)
 
 SHA256_K = np.array(C.SHA256_K, dtype=np.uint64)
 SHA256_IV = np.array(C.SHA256_IV, dtype=np.uint32)
+SHA512_K = np.array(C.SHA512_K, dtype=np.uint64)
+SHA512_IV = np.array(C.SHA512_IV, dtype=np.uint64)
 SHA1_IV = np.array(C.SHA1_IV, dtype=np.uint32)
 SHA1_K = np.array(C.SHA1_K, dtype=np.uint64)
 MD5_IV = np.array(C.MD5_IV, dtype=np.uint32)
@@ -57,16 +62,20 @@ MD5_G = np.array(
 )
 
 # Rounds after which both bitmap words are final (early rejection).
-EARLY_ROUNDS_MD5, EARLY_ROUNDS_SHA1, EARLY_ROUNDS_SHA256 = 62, 77, 61
+EARLY_ROUNDS_MD5, EARLY_ROUNDS_SHA1, EARLY_ROUNDS_SHA256, EARLY_ROUNDS_SHA512 = 62, 77, 61, 77
 EARLY_ROUNDS = {
     ALGO_MD5: EARLY_ROUNDS_MD5,
     ALGO_SHA1: EARLY_ROUNDS_SHA1,
     ALGO_SHA256: EARLY_ROUNDS_SHA256,
+    ALGO_SHA512: EARLY_ROUNDS_SHA512,
 }
-BIG_ENDIAN = {ALGO_MD5: False, ALGO_SHA1: True, ALGO_SHA256: True}
-# Which digest words (32-bit, in digest byte order) the two bitmaps index.
-CHECK_WORDS = {ALGO_MD5: (0, 3), ALGO_SHA1: (4, 3), ALGO_SHA256: (3, 7)}
-STATE_WORDS = {ALGO_MD5: 4, ALGO_SHA1: 5, ALGO_SHA256: 8}
+BIG_ENDIAN = {ALGO_MD5: False, ALGO_SHA1: True, ALGO_SHA256: True, ALGO_SHA512: True}
+# Which digest words (32-bit, or 64-bit for SHA-512, in digest byte order) the two
+# bitmaps index (by their low bits).
+CHECK_WORDS = {ALGO_MD5: (0, 3), ALGO_SHA1: (4, 3), ALGO_SHA256: (3, 7), ALGO_SHA512: (3, 7)}
+STATE_WORDS = {ALGO_MD5: 4, ALGO_SHA1: 5, ALGO_SHA256: 8, ALGO_SHA512: 8}
+WORD_BYTES = {ALGO_MD5: 4, ALGO_SHA1: 4, ALGO_SHA256: 4, ALGO_SHA512: 8}
+"""Bytes per message/state word; a block is 16 words (64 bytes, or 128 for SHA-512)."""
 
 
 @numba.njit(cache=True, inline="always")
@@ -194,6 +203,81 @@ def _sha256_compress(
             out[_ix(w + 4, ln)] = np.uint32(
                 (np.uint64(S[_ix(w + 4, ln)]) + np.uint64(E[_ix(67 - w, ln)])) & M32
             )
+
+
+# --------------------------------------------------------------------------- SHA-512
+
+
+@numba.njit(cache=True, inline="always")
+def _rotr64(x: np.uint64, n: int) -> np.uint64:
+    return (x >> np.uint64(n)) | (x << np.uint64(64 - n))
+
+
+@numba.njit(cache=True, nogil=True)
+def _sha512_compress(
+    W: np.ndarray,
+    zero: np.ndarray,
+    S: np.ndarray,
+    A: np.ndarray,
+    E: np.ndarray,
+    out: np.ndarray,
+    early: bool,
+) -> None:
+    """SHA-512's compression over uint64 lane arrays, laid out as for SHA-256: 80 rounds,
+    ``A[i + 3]``/``E[i + 3]`` hold a and e after round i, and the check words (digest
+    words 3 and 7, 64-bit) are final after round 77. Native 64-bit arithmetic wraps, so
+    nothing is masked."""
+    rounds = EARLY_ROUNDS_SHA512 if early else 80
+    for t in range(16, rounds):
+        if t - 15 < 16 and zero[t - 15]:
+            for ln in range(LANES):
+                x = W[_ix(t - 2, ln)]
+                s1 = _rotr64(x, 19) ^ _rotr64(x, 61) ^ (x >> np.uint64(6))
+                W[_ix(t, ln)] = s1 + W[_ix(t - 7, ln)] + W[_ix(t - 16, ln)]
+        else:
+            for ln in range(LANES):
+                x = W[_ix(t - 2, ln)]
+                y = W[_ix(t - 15, ln)]
+                s1 = _rotr64(x, 19) ^ _rotr64(x, 61) ^ (x >> np.uint64(6))
+                s0 = _rotr64(y, 1) ^ _rotr64(y, 8) ^ (y >> np.uint64(7))
+                W[_ix(t, ln)] = s1 + W[_ix(t - 7, ln)] + s0 + W[_ix(t - 16, ln)]
+    for ln in range(LANES):
+        A[_ix(3, ln)] = S[_ix(0, ln)]
+        A[_ix(2, ln)] = S[_ix(1, ln)]
+        A[_ix(1, ln)] = S[_ix(2, ln)]
+        A[_ix(0, ln)] = S[_ix(3, ln)]
+        E[_ix(3, ln)] = S[_ix(4, ln)]
+        E[_ix(2, ln)] = S[_ix(5, ln)]
+        E[_ix(1, ln)] = S[_ix(6, ln)]
+        E[_ix(0, ln)] = S[_ix(7, ln)]
+    for t in range(rounds):
+        k = SHA512_K[t]
+        for ln in range(LANES):
+            a = A[_ix(t + 3, ln)]
+            b = A[_ix(t + 2, ln)]
+            c = A[_ix(t + 1, ln)]
+            e = E[_ix(t + 3, ln)]
+            f = E[_ix(t + 2, ln)]
+            g = E[_ix(t + 1, ln)]
+            t1 = (
+                E[_ix(t, ln)]
+                + (_rotr64(e, 14) ^ _rotr64(e, 18) ^ _rotr64(e, 41))
+                + (g ^ (e & (f ^ g)))
+                + k
+                + W[_ix(t, ln)]
+            )
+            t2 = (_rotr64(a, 28) ^ _rotr64(a, 34) ^ _rotr64(a, 39)) + ((a & b) | (c & (a | b)))
+            A[_ix(t + 4, ln)] = t1 + t2
+            E[_ix(t + 4, ln)] = A[_ix(t, ln)] + t1
+    if early:
+        for ln in range(LANES):
+            out[_ix(0, ln)] = S[_ix(3, ln)] + A[_ix(80, ln)]
+            out[_ix(1, ln)] = S[_ix(7, ln)] + E[_ix(80, ln)]
+        return
+    for w in range(4):
+        for ln in range(LANES):
+            out[_ix(w, ln)] = S[_ix(w, ln)] + A[_ix(83 - w, ln)]
+            out[_ix(w + 4, ln)] = S[_ix(w + 4, ln)] + E[_ix(83 - w, ln)]
 
 
 # --------------------------------------------------------------------------- SHA-1
@@ -358,6 +442,13 @@ def _put_byte(words: np.ndarray, offset: int, value: np.uint8, big_endian: bool)
     words[w] = np.uint32((np.uint64(words[w]) | (np.uint64(value) << sh)) & M32)
 
 
+@numba.njit(cache=True, inline="always")
+def _put_byte_wide(words: np.ndarray, offset: int, value: np.uint8, big_endian: bool) -> None:
+    """:func:`_put_byte` for 64-bit big-endian words (SHA-512)."""
+    w = offset >> 3
+    words[w] = words[w] | (np.uint64(value) << np.uint64(8 * (7 - (offset & 7))))
+
+
 # Only ``prange`` loops become parallel; no other parfor conversions are wanted (the
 # kernels write their loops out), so the parfor passes have less to do at compile time.
 _PARALLEL: Any = {"prange": True, "numpy": False, "reduction": False, "setitem": False,
@@ -375,6 +466,11 @@ def _make_kernels(algo: int) -> tuple[Any, Any]:
     """
     big = algo != ALGO_MD5
     n_state = STATE_WORDS[algo]
+    # SHA-512 computes in 64-bit words; the others in 32-bit words (closure constants).
+    wide = algo == ALGO_SHA512
+    word = np.uint64 if wide else np.uint32
+    word_shift = 3 if wide else 2
+    put_byte = _put_byte_wide if wide else _put_byte
 
     @numba.njit(cache=True, nogil=True, parallel=_PARALLEL)
     def scan(  # type: ignore[no-untyped-def]
@@ -425,6 +521,8 @@ def _make_kernels(algo: int) -> tuple[Any, Any]:
         compress: Any  # the branches below are pruned to one before typing
         if algo == ALGO_SHA256:
             compress = _sha256_compress
+        elif algo == ALGO_SHA512:
+            compress = _sha512_compress
         elif algo == ALGO_SHA1:
             compress = _sha1_compress
         else:
@@ -440,20 +538,20 @@ def _make_kernels(algo: int) -> tuple[Any, Any]:
         for v in range(n_outer, n_var):
             P *= var_counts[v]
         P_pad = (P + LANES - 1) // LANES * LANES
-        inner = np.zeros(n_words * P_pad, dtype=np.uint32)
-        tmp = np.zeros(n_words, dtype=np.uint32)
+        inner = np.zeros(n_words * P_pad, dtype=word)
+        tmp = np.zeros(n_words, dtype=word)
         for j in range(P):
             for w in range(n_words):
                 tmp[w] = 0
             rem = j
             for v in range(n_var - 1, n_outer - 1, -1):
-                _put_byte(tmp, var_offset[v], var_choices[v, rem % var_counts[v]], big)
+                put_byte(tmp, var_offset[v], var_choices[v, rem % var_counts[v]], big)
                 rem //= var_counts[v]
             for w in range(n_words):
                 inner[w * P_pad + j] = tmp[w]
         varword = np.zeros(n_words, dtype=np.bool_)
         for v in range(n_var):
-            varword[var_offset[v] >> 2] = True
+            varword[var_offset[v] >> word_shift] = True
         o_start = start // P
         o_stop = (stop + P - 1) // P
         o_total = o_stop - o_start
@@ -461,14 +559,14 @@ def _make_kernels(algo: int) -> tuple[Any, Any]:
             o_lo = o_start + o_total * task // n_tasks
             o_hi = o_start + o_total * (task + 1) // n_tasks
             found = 0
-            W = np.zeros(n_blocks * 80 * LANES, dtype=np.uint32)
-            A = np.zeros(88 * LANES, dtype=np.uint32)
-            E = np.zeros(88 * LANES, dtype=np.uint32)
-            S = np.zeros(8 * LANES, dtype=np.uint32)
-            S0 = np.zeros(8 * LANES, dtype=np.uint32)
-            SO = np.zeros(8 * LANES, dtype=np.uint32)
-            out = np.zeros(8 * LANES, dtype=np.uint32)
-            Wo = np.zeros(80 * LANES, dtype=np.uint32)
+            W = np.zeros(n_blocks * 80 * LANES, dtype=word)
+            A = np.zeros(88 * LANES, dtype=word)
+            E = np.zeros(88 * LANES, dtype=word)
+            S = np.zeros(8 * LANES, dtype=word)
+            S0 = np.zeros(8 * LANES, dtype=word)
+            SO = np.zeros(8 * LANES, dtype=word)
+            out = np.zeros(8 * LANES, dtype=word)
+            Wo = np.zeros(80 * LANES, dtype=word)
             outer_zero = np.zeros(16, dtype=np.bool_)
             for j in range(9, 15):
                 outer_zero[j] = True
@@ -480,14 +578,14 @@ def _make_kernels(algo: int) -> tuple[Any, Any]:
             for w in range(n_words):
                 for ln in range(LANES):
                     W[_ix((w // 16) * 80 + w % 16, ln)] = template[w]
-            base = np.zeros(n_words, dtype=np.uint32)
+            base = np.zeros(n_words, dtype=word)
             for o in range(o_lo, o_hi):
                 # Base words of this outer index (decoded afresh: once per P candidates).
                 for w in range(n_words):
                     base[w] = template[w]
                 rem = o
                 for v in range(n_outer - 1, -1, -1):
-                    _put_byte(base, var_offset[v], var_choices[v, rem % var_counts[v]], big)
+                    put_byte(base, var_offset[v], var_choices[v, rem % var_counts[v]], big)
                     rem //= var_counts[v]
                 j_lo = max(start - o * P, np.int64(0))
                 j_hi = min(stop - o * P, np.int64(P))
@@ -538,23 +636,26 @@ def _make_kernels(algo: int) -> tuple[Any, Any]:
         compress: Any  # the branches below are pruned to one before typing
         if algo == ALGO_SHA256:
             compress = _sha256_compress
+        elif algo == ALGO_SHA512:
+            compress = _sha512_compress
         elif algo == ALGO_SHA1:
             compress = _sha1_compress
         else:
             compress = _md5_compress
         n, length = msgs.shape
         total = length + extra_bytes
-        n_blocks = (length + 8) // 64 + 1
+        block = 16 << word_shift  # bytes
+        n_blocks = (length + 2 * (1 << word_shift)) // block + 1
         hmac = outer_state.shape[0] > 0
         n_groups = (n + LANES - 1) // LANES
         for grp in prange(n_groups):
-            W = np.zeros(80 * LANES, dtype=np.uint32)
-            A = np.zeros(88 * LANES, dtype=np.uint32)
-            E = np.zeros(88 * LANES, dtype=np.uint32)
-            S = np.zeros(8 * LANES, dtype=np.uint32)
-            out = np.zeros(8 * LANES, dtype=np.uint32)
+            W = np.zeros(80 * LANES, dtype=word)
+            A = np.zeros(88 * LANES, dtype=word)
+            E = np.zeros(88 * LANES, dtype=word)
+            S = np.zeros(8 * LANES, dtype=word)
+            out = np.zeros(8 * LANES, dtype=word)
             nz = np.zeros(16, dtype=np.bool_)
-            words = np.zeros(n_blocks * 16, dtype=np.uint32)
+            words = np.zeros(n_blocks * 16, dtype=word)
             for w in range(n_state):
                 for ln in range(LANES):
                     S[_ix(w, ln)] = init_state[w]
@@ -565,11 +666,13 @@ def _make_kernels(algo: int) -> tuple[Any, Any]:
                     for w in range(n_blocks * 16):
                         words[w] = 0
                     for i in range(length):
-                        _put_byte(words, i, msgs[r, i], big)
-                    _put_byte(words, length, np.uint8(0x80), big)
+                        put_byte(words, i, msgs[r, i], big)
+                    put_byte(words, length, np.uint8(0x80), big)
                     bits = np.uint64(total) * np.uint64(8)
                     last = n_blocks * 16
-                    if big:
+                    if wide:  # a 128-bit length; its top half is zero
+                        words[last - 1] = bits
+                    elif big:
                         words[last - 2] = np.uint32(bits >> np.uint64(32))
                         words[last - 1] = np.uint32(bits & M32)
                     else:
@@ -600,8 +703,19 @@ def _make_kernels(algo: int) -> tuple[Any, Any]:
 scan_md5, hash_rows_md5 = _make_kernels(ALGO_MD5)
 scan_sha1, hash_rows_sha1 = _make_kernels(ALGO_SHA1)
 scan_sha256, hash_rows_sha256 = _make_kernels(ALGO_SHA256)
-SCANNERS = {ALGO_MD5: scan_md5, ALGO_SHA1: scan_sha1, ALGO_SHA256: scan_sha256}
-ROW_HASHERS = {ALGO_MD5: hash_rows_md5, ALGO_SHA1: hash_rows_sha1, ALGO_SHA256: hash_rows_sha256}
+scan_sha512, hash_rows_sha512 = _make_kernels(ALGO_SHA512)
+SCANNERS = {
+    ALGO_MD5: scan_md5,
+    ALGO_SHA1: scan_sha1,
+    ALGO_SHA256: scan_sha256,
+    ALGO_SHA512: scan_sha512,
+}
+ROW_HASHERS = {
+    ALGO_MD5: hash_rows_md5,
+    ALGO_SHA1: hash_rows_sha1,
+    ALGO_SHA256: hash_rows_sha256,
+    ALGO_SHA512: hash_rows_sha512,
+}
 
 
 def make_bitmap(words: np.ndarray, bits: int) -> np.ndarray:
