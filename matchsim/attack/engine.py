@@ -278,8 +278,12 @@ class _Filter:
         return cls(K.make_bitmap(w1, bits), K.make_bitmap(w2, bits), bits)
 
 
-def _mask_layout(mask: Mask, plan: _Plan) -> dict[str, Any]:
-    """Template words, varying positions and inner split of one mask."""
+def _mask_layout(mask: Mask, plan: _Plan, min_inner: int = 256) -> dict[str, Any]:
+    """Template words, varying positions and inner split of one mask.
+
+    The inner space is the smallest run of trailing varying positions with at least
+    ``min_inner`` candidates (the CPU kernel's lane tables; a GPU thread's run).
+    """
     big = plan.algo != K.ALGO_MD5
     word = K.WORD_BYTES[plan.algo]
     block = 16 * word  # bytes; the length field takes the last 2 words
@@ -310,7 +314,7 @@ def _mask_layout(mask: Mask, plan: _Plan) -> dict[str, Any]:
         counts[v] = len(allowed)
     inner = 1
     n_inner = 0
-    while n_inner < len(var_sets) and inner < 256:
+    while n_inner < len(var_sets) and inner < min_inner:
         inner *= len(var_sets[len(var_sets) - 1 - n_inner])
         n_inner += 1
     if not var_sets:
@@ -337,14 +341,23 @@ def scan_mask_range(
     targets: TargetSet,
     filt: _Filter | None = None,
     layout: dict[str, Any] | None = None,
+    gpu: Any = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Candidates ``[start, stop)`` of ``mask`` whose digest is in ``targets``.
 
-    Returns ``(candidate index, target digest index)``, verified exactly.
+    With ``gpu`` (a :class:`~matchsim.attack.kernels.gpu.GpuScanner` and a layout built
+    with its ``MIN_INNER``) the scan runs on the GPU; either way the bitmap survivors are
+    verified exactly on the CPU. Returns ``(candidate index, target digest index)``.
     """
     filt = filt or _Filter.make(targets, plan.algo)
-    layout = layout or _mask_layout(mask, plan)
-    index = _scan_cpu(layout, plan, filt, targets.n_distinct, start, stop)
+    if gpu is not None:
+        from matchsim.attack.kernels.gpu import MIN_INNER
+
+        layout = layout or _mask_layout(mask, plan, MIN_INNER)
+        index = gpu.scan(layout, start, stop, _hit_cap(stop - start, 1, targets.n_distinct))
+    else:
+        layout = layout or _mask_layout(mask, plan)
+        index = _scan_cpu(layout, plan, filt, targets.n_distinct, start, stop)
     if index.shape[0] == 0:
         return index, index
     where = targets.lookup(plan.digest_rows(mask.decode(index)))
@@ -357,8 +370,7 @@ def _scan_cpu(
 ) -> np.ndarray:
     """Indices in ``[start, stop)`` whose check words pass both bitmaps (unverified)."""
     n_tasks = 4 * _threads()
-    span = stop - start
-    cap = min(span // n_tasks + 1, n_distinct + (span >> 8) + 4096)
+    cap = _hit_cap(stop - start, n_tasks, n_distinct)
     while True:
         hits = np.zeros((n_tasks, cap), dtype=np.int64)
         counts = np.zeros(n_tasks, dtype=np.int64)
@@ -384,6 +396,12 @@ def _scan_cpu(
             break
         cap = int(counts.max())
     return np.concatenate([hits[t, : counts[t]] for t in range(n_tasks)])
+
+
+def _hit_cap(span: int, n_tasks: int, n_distinct: int) -> int:
+    """Room for bitmap survivors per task: every target plus false positives (a 1/256
+    rate, far above the bitmaps' design rate); a scan that overflows it is rerun."""
+    return min(span // n_tasks + 1, n_distinct + (span >> 8) + 4096)
 
 
 def _threads() -> int:
@@ -413,10 +431,11 @@ def reverse(
     keyspace: MaskKeyspace | WordKeyspace,
     knowledge: Knowledge | None = None,
     *,
-    chunk_size: int = 1 << 24,
+    chunk_size: int | None = None,
     progress: Progress | None = None,
     client: Any = None,
     stop_when_done: bool = True,
+    device: str = "cpu",
 ) -> AttackResult:
     """Enumerate ``keyspace`` under ``knowledge`` and recover what ``targets`` hides.
 
@@ -426,14 +445,24 @@ def reverse(
             :class:`WordKeyspace` (e-mail guesses, names, a wordlist).
         knowledge: algorithm and any secret the attacker holds; default: the detected
             algorithm, no secret.
-        chunk_size: candidates per chunk (a unit of progress and of Dask work).
+        chunk_size: candidates per chunk (a unit of progress, of Dask work and of a GPU
+            launch); default 2^24 on the CPU, 2^30 on the GPU.
         progress: ``progress(stage, done, total)`` callback.
         client: a ``dask.distributed.Client``; chunks are then mapped over its workers.
         stop_when_done: stop once every distinct digest is recovered.
+        device: ``cpu`` or ``gpu`` (mask keyspaces on a CUDA GPU through numba; word
+            keyspaces are hashed on the CPU either way).
 
     Raises:
-        ConfigError: an algorithm without a kernel, or a bad secret setting.
+        ConfigError: an algorithm without a kernel, a bad secret setting, or ``gpu``
+            without a usable CUDA device.
     """
+    if device not in ("cpu", "gpu"):
+        raise ConfigError(f"unknown device {device!r}; choose cpu or gpu")
+    if device == "gpu" and client is not None:
+        raise ConfigError("a Dask cluster and the GPU cannot be combined in one attack")
+    if chunk_size is None:
+        chunk_size = 1 << 30 if device == "gpu" else 1 << 24
     knowledge = knowledge or Knowledge(algorithm=targets.algorithm)
     if knowledge.algorithm != targets.algorithm:
         raise ConfigError(
@@ -461,11 +490,15 @@ def reverse(
             results = []
             layouts: dict[int, Any] = {}
             filt = _Filter.make(targets, plan.algo)
+            gpu, min_inner = None, 256
+            if device == "gpu":
+                gpu, min_inner = _gpu_scanner(plan, filt)
+                engine = "gpu"
             for k, start, stop in ranges:
                 if k not in layouts:
-                    layouts[k] = _mask_layout(keyspace.masks[k], plan)
+                    layouts[k] = _mask_layout(keyspace.masks[k], plan, min_inner)
                 idx, where = scan_mask_range(
-                    keyspace.masks[k], start, stop, plan, targets, filt, layouts.get(k)
+                    keyspace.masks[k], start, stop, plan, targets, filt, layouts[k], gpu
                 )
                 results.append((k, idx, where))
                 tried += stop - start
@@ -505,6 +538,19 @@ def reverse(
         guesses_at=found[found >= 0],
         engine=engine,
     )
+
+
+def _gpu_scanner(plan: _Plan, filt: _Filter) -> tuple[Any, int]:
+    """A GPU scanner for this plan and filter, and the inner-space size its layouts use."""
+    from matchsim.attack.kernels import gpu
+
+    if not gpu.available():
+        raise ConfigError(
+            "no CUDA GPU is available to numba (numba.cuda.is_available() is false); "
+            "install matchsim[gpu] on a machine with an NVIDIA driver, or use the CPU"
+        )
+    scanner = gpu.GpuScanner(plan.algo, plan.init, plan.outer, filt.bm1, filt.bm2, filt.bits)
+    return scanner, gpu.MIN_INNER
 
 
 def _rows_to_strings(rows: np.ndarray) -> pa.Array:

@@ -435,18 +435,18 @@ def _md5_compress(
 
 
 @numba.njit(cache=True, inline="always")
-def _put_byte(words: np.ndarray, offset: int, value: np.uint8, big_endian: bool) -> None:
-    """OR byte ``value`` into message byte ``offset`` of a word array (slot must be 0)."""
+def _put_byte(
+    words: np.ndarray, offset: int, value: np.uint8, big_endian: bool, wide: bool
+) -> None:
+    """OR byte ``value`` into message byte ``offset`` of a word array (slot must be 0):
+    32-bit words, or 64-bit big-endian words when ``wide`` (SHA-512)."""
+    if wide:
+        w = offset >> 3
+        words[w] = words[w] | (np.uint64(value) << np.uint64(8 * (7 - (offset & 7))))
+        return
     w = offset >> 2
     sh = np.uint64(8 * (3 - (offset & 3))) if big_endian else np.uint64(8 * (offset & 3))
     words[w] = np.uint32((np.uint64(words[w]) | (np.uint64(value) << sh)) & M32)
-
-
-@numba.njit(cache=True, inline="always")
-def _put_byte_wide(words: np.ndarray, offset: int, value: np.uint8, big_endian: bool) -> None:
-    """:func:`_put_byte` for 64-bit big-endian words (SHA-512)."""
-    w = offset >> 3
-    words[w] = words[w] | (np.uint64(value) << np.uint64(8 * (7 - (offset & 7))))
 
 
 # Only ``prange`` loops become parallel; no other parfor conversions are wanted (the
@@ -459,8 +459,10 @@ _PARALLEL: Any = {"prange": True, "numpy": False, "reduction": False, "setitem":
 def _make_kernels(algo: int) -> tuple[Any, Any]:
     """The scan and row-hash kernels of one algorithm.
 
-    Each is compiled for ``algo`` alone: the closure holds only the algorithm number (an
-    int, so numba's on-disk cache key stays stable across processes), and the branches
+    Each is compiled for ``algo`` alone: the closure holds only plain constants (ints,
+    bools and a NumPy scalar type, which pickle the same in every process, so numba's
+    on-disk cache key is stable; a dispatcher in the closure would pickle with a
+    per-process id and force a recompile every run), and the branches
     that pick the compression function compare it with constants, which numba prunes
     before typing. The kernels of other algorithms are never compiled.
     """
@@ -470,7 +472,6 @@ def _make_kernels(algo: int) -> tuple[Any, Any]:
     wide = algo == ALGO_SHA512
     word = np.uint64 if wide else np.uint32
     word_shift = 3 if wide else 2
-    put_byte = _put_byte_wide if wide else _put_byte
 
     @numba.njit(cache=True, nogil=True, parallel=_PARALLEL)
     def scan(  # type: ignore[no-untyped-def]
@@ -545,7 +546,7 @@ def _make_kernels(algo: int) -> tuple[Any, Any]:
                 tmp[w] = 0
             rem = j
             for v in range(n_var - 1, n_outer - 1, -1):
-                put_byte(tmp, var_offset[v], var_choices[v, rem % var_counts[v]], big)
+                _put_byte(tmp, var_offset[v], var_choices[v, rem % var_counts[v]], big, wide)
                 rem //= var_counts[v]
             for w in range(n_words):
                 inner[w * P_pad + j] = tmp[w]
@@ -585,7 +586,7 @@ def _make_kernels(algo: int) -> tuple[Any, Any]:
                     base[w] = template[w]
                 rem = o
                 for v in range(n_outer - 1, -1, -1):
-                    put_byte(base, var_offset[v], var_choices[v, rem % var_counts[v]], big)
+                    _put_byte(base, var_offset[v], var_choices[v, rem % var_counts[v]], big, wide)
                     rem //= var_counts[v]
                 j_lo = max(start - o * P, np.int64(0))
                 j_hi = min(stop - o * P, np.int64(P))
@@ -666,8 +667,8 @@ def _make_kernels(algo: int) -> tuple[Any, Any]:
                     for w in range(n_blocks * 16):
                         words[w] = 0
                     for i in range(length):
-                        put_byte(words, i, msgs[r, i], big)
-                    put_byte(words, length, np.uint8(0x80), big)
+                        _put_byte(words, i, msgs[r, i], big, wide)
+                    _put_byte(words, length, np.uint8(0x80), big, wide)
                     bits = np.uint64(total) * np.uint64(8)
                     last = n_blocks * 16
                     if wide:  # a 128-bit length; its top half is zero
