@@ -80,3 +80,20 @@ def test_scan_recovers_exactly_the_hashed_numbers(algo: str, pepper: bytes | Non
     assert result.candidates_tried == 10**5
     assert result.recovered_distinct == len(want)
     assert sorted(v for v in result.plaintext.to_pylist() if v is not None) == want
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(st.binary(min_size=12, max_size=12), min_size=0, max_size=40),
+    dup=st.integers(0, 5),
+)
+def test_unique_rows_equals_numpy_unique(rows: list[bytes], dup: int) -> None:
+    """Including rows that share their first 8 bytes and differ after (the slow path)."""
+    from matchsim.attack.targets import unique_rows
+
+    rows = rows + rows[:dup] + [b"\x01" * 8 + r[8:] for r in rows[:dup]]
+    raw = np.frombuffer(b"".join(rows), np.uint8).reshape(len(rows), 12)
+    got, inverse = unique_rows(raw)
+    want, want_inverse = np.unique(raw, axis=0, return_inverse=True)
+    assert np.array_equal(got, want.reshape(-1, 12))
+    assert np.array_equal(inverse, want_inverse.ravel())
