@@ -16,12 +16,12 @@ Tricks borrowed from hashcat's optimised kernels:
   step 62 of 64), so the last rounds are never run;
 - **constant message words folded in**: message words that are zero for every
   candidate (most of a one-block phone number) skip their schedule terms;
-- **32-bit storage**: arithmetic is uint64 masked back to 32 bits (numba promotes
-  uint32 arithmetic to 64 bits anyway) and every value is stored in uint32 lane arrays.
-  LLVM narrows the scalar code to 32-bit rotates; the vectorised round loops still
-  compute in 64-bit lanes (the rotations' right shifts keep it from narrowing them).
-  SHA-512 computes in native uint64 words, 16 per 128-byte block; the driver is the
-  same, compiled with 64-bit word arrays.
+- **32-bit lanes**: MD5, SHA-1 and SHA-256 compute with :mod:`matchsim.kernels.u32`,
+  intrinsics that emit LLVM ``i32`` instructions (numba would widen every uint32
+  operation to 64 bits, and vectorised loops then keep 64-bit lanes: half the
+  candidates per SIMD instruction; this doubled the SHA-256 rate). SHA-512 computes in
+  native uint64 words, 16 per 128-byte block; the driver is the same, compiled with
+  64-bit word arrays.
 
 HMAC-SHA256 with a *known* key (the attacker holds the advertiser's secret) is two
 compressions per candidate: the key's ipad/opad states are computed once.
@@ -36,6 +36,7 @@ import numpy as np
 from numba import prange
 
 from matchsim.kernels import constants as C
+from matchsim.kernels import u32
 
 LANES = 16
 """Candidates hashed together; 16 x uint32 fills one AVX-512 register (two AVX2)."""
@@ -44,15 +45,15 @@ ALGO_MD5, ALGO_SHA1, ALGO_SHA256, ALGO_SHA512 = 0, 1, 2, 3
 ALGORITHMS = {"md5": ALGO_MD5, "sha1": ALGO_SHA1, "sha256": ALGO_SHA256, "sha512": ALGO_SHA512}
 M32 = np.uint64(0xFFFFFFFF)
 
-SHA256_K = np.array(C.SHA256_K, dtype=np.uint64)
+SHA256_K = np.array(C.SHA256_K, dtype=np.uint32)
 SHA256_IV = np.array(C.SHA256_IV, dtype=np.uint32)
 SHA512_K = np.array(C.SHA512_K, dtype=np.uint64)
 SHA512_IV = np.array(C.SHA512_IV, dtype=np.uint64)
 SHA1_IV = np.array(C.SHA1_IV, dtype=np.uint32)
-SHA1_K = np.array(C.SHA1_K, dtype=np.uint64)
+SHA1_K = np.array(C.SHA1_K, dtype=np.uint32)
 MD5_IV = np.array(C.MD5_IV, dtype=np.uint32)
-MD5_K = np.array(C.MD5_T, dtype=np.uint64)
-MD5_S = np.array(C.MD5_S, dtype=np.uint64)
+MD5_K = np.array(C.MD5_T, dtype=np.uint32)
+MD5_S = np.array(C.MD5_S, dtype=np.uint32)
 MD5_G = np.array(
     [i for i in range(16)]
     + [(5 * i + 1) % 16 for i in range(16)]
@@ -85,16 +86,6 @@ def _ix(row: int, ln: int) -> np.uint64:
     return np.uint64(row * LANES + ln)
 
 
-@numba.njit(cache=True, inline="always")
-def _rotr(x: np.uint64, n: int) -> np.uint64:
-    return ((x >> np.uint64(n)) | (x << np.uint64(32 - n))) & M32
-
-
-@numba.njit(cache=True, inline="always")
-def _rotl(x: np.uint64, n: int) -> np.uint64:
-    return ((x << np.uint64(n)) | (x >> np.uint64(32 - n))) & M32
-
-
 # Each algorithm has one compression function, ``_<algo>_compress(W, zero, S, A, E, out,
 # early)``, compiled once (not inlined) and shared by that algorithm's scan and row
 # hasher. (Inlining a generic compression into every call site, three per scan and two
@@ -121,24 +112,22 @@ def _sha256_lanes(
         skip7 = t - 7 < 16 and zero[t - 7]
         if skip0 and skip7:
             for ln in range(LANES):
-                x = np.uint64(W[_ix(t - 2, ln)])
-                s1 = _rotr(x, 17) ^ _rotr(x, 19) ^ (x >> np.uint64(10))
-                W[_ix(t, ln)] = np.uint32((s1 + np.uint64(W[_ix(t - 16, ln)])) & M32)
+                x = W[_ix(t - 2, ln)]
+                s1 = u32.xor(u32.xor(u32.rotr(x, 17), u32.rotr(x, 19)), u32.shr(x, 10))
+                W[_ix(t, ln)] = u32.add(s1, W[_ix(t - 16, ln)])
         elif skip0:
             for ln in range(LANES):
-                x = np.uint64(W[_ix(t - 2, ln)])
-                s1 = _rotr(x, 17) ^ _rotr(x, 19) ^ (x >> np.uint64(10))
-                W[_ix(t, ln)] = np.uint32(
-                    (s1 + np.uint64(W[_ix(t - 7, ln)]) + np.uint64(W[_ix(t - 16, ln)])) & M32
-                )
+                x = W[_ix(t - 2, ln)]
+                s1 = u32.xor(u32.xor(u32.rotr(x, 17), u32.rotr(x, 19)), u32.shr(x, 10))
+                W[_ix(t, ln)] = u32.add(u32.add(s1, W[_ix(t - 7, ln)]), W[_ix(t - 16, ln)])
         else:
             for ln in range(LANES):
-                x = np.uint64(W[_ix(t - 2, ln)])
-                y = np.uint64(W[_ix(t - 15, ln)])
-                s1 = _rotr(x, 17) ^ _rotr(x, 19) ^ (x >> np.uint64(10))
-                s0 = _rotr(y, 7) ^ _rotr(y, 18) ^ (y >> np.uint64(3))
-                W[_ix(t, ln)] = np.uint32(
-                    (s1 + np.uint64(W[_ix(t - 7, ln)]) + s0 + np.uint64(W[_ix(t - 16, ln)])) & M32
+                x = W[_ix(t - 2, ln)]
+                y = W[_ix(t - 15, ln)]
+                s1 = u32.xor(u32.xor(u32.rotr(x, 17), u32.rotr(x, 19)), u32.shr(x, 10))
+                s0 = u32.xor(u32.xor(u32.rotr(y, 7), u32.rotr(y, 18)), u32.shr(y, 3))
+                W[_ix(t, ln)] = u32.add(
+                    u32.add(s1, W[_ix(t - 7, ln)]), u32.add(s0, W[_ix(t - 16, ln)])
                 )
     for ln in range(LANES):
         A[_ix(3, ln)] = S[_ix(0, ln)]
@@ -152,24 +141,19 @@ def _sha256_lanes(
     for t in range(rounds):
         k = SHA256_K[t]
         for ln in range(LANES):
-            a = np.uint64(A[_ix(t + 3, ln)])
-            b = np.uint64(A[_ix(t + 2, ln)])
-            c = np.uint64(A[_ix(t + 1, ln)])
-            d = np.uint64(A[_ix(t, ln)])
-            e = np.uint64(E[_ix(t + 3, ln)])
-            f = np.uint64(E[_ix(t + 2, ln)])
-            g = np.uint64(E[_ix(t + 1, ln)])
-            h = np.uint64(E[_ix(t, ln)])
-            t1 = (
-                h
-                + (_rotr(e, 6) ^ _rotr(e, 11) ^ _rotr(e, 25))
-                + (g ^ (e & (f ^ g)))
-                + k
-                + np.uint64(W[_ix(t, ln)])
-            )
-            t2 = (_rotr(a, 2) ^ _rotr(a, 13) ^ _rotr(a, 22)) + ((a & b) | (c & (a | b)))
-            A[_ix(t + 4, ln)] = np.uint32((t1 + t2) & M32)
-            E[_ix(t + 4, ln)] = np.uint32((d + t1) & M32)
+            a = A[_ix(t + 3, ln)]
+            b = A[_ix(t + 2, ln)]
+            c = A[_ix(t + 1, ln)]
+            e = E[_ix(t + 3, ln)]
+            f = E[_ix(t + 2, ln)]
+            g = E[_ix(t + 1, ln)]
+            s1 = u32.xor(u32.xor(u32.rotr(e, 6), u32.rotr(e, 11)), u32.rotr(e, 25))
+            ch = u32.xor(g, u32.and_(e, u32.xor(f, g)))
+            t1 = u32.add(u32.add(u32.add(E[_ix(t, ln)], s1), u32.add(ch, k)), W[_ix(t, ln)])
+            s0 = u32.xor(u32.xor(u32.rotr(a, 2), u32.rotr(a, 13)), u32.rotr(a, 22))
+            maj = u32.or_(u32.and_(a, b), u32.and_(c, u32.or_(a, b)))
+            A[_ix(t + 4, ln)] = u32.add(t1, u32.add(s0, maj))
+            E[_ix(t + 4, ln)] = u32.add(A[_ix(t, ln)], t1)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -188,21 +172,13 @@ def _sha256_compress(
     _sha256_lanes(W, zero, S, A, E, EARLY_ROUNDS_SHA256 if early else 64)
     if early:
         for ln in range(LANES):
-            out[_ix(0, ln)] = np.uint32(
-                (np.uint64(S[_ix(3, ln)]) + np.uint64(A[_ix(64, ln)])) & M32
-            )
-            out[_ix(1, ln)] = np.uint32(
-                (np.uint64(S[_ix(7, ln)]) + np.uint64(E[_ix(64, ln)])) & M32
-            )
+            out[_ix(0, ln)] = u32.add(S[_ix(3, ln)], A[_ix(64, ln)])
+            out[_ix(1, ln)] = u32.add(S[_ix(7, ln)], E[_ix(64, ln)])
         return
     for w in range(4):
         for ln in range(LANES):
-            out[_ix(w, ln)] = np.uint32(
-                (np.uint64(S[_ix(w, ln)]) + np.uint64(A[_ix(67 - w, ln)])) & M32
-            )
-            out[_ix(w + 4, ln)] = np.uint32(
-                (np.uint64(S[_ix(w + 4, ln)]) + np.uint64(E[_ix(67 - w, ln)])) & M32
-            )
+            out[_ix(w, ln)] = u32.add(S[_ix(w, ln)], A[_ix(67 - w, ln)])
+            out[_ix(w + 4, ln)] = u32.add(S[_ix(w + 4, ln)], E[_ix(67 - w, ln)])
 
 
 # --------------------------------------------------------------------------- SHA-512
@@ -290,23 +266,23 @@ def _sha1_rounds(W: np.ndarray, A: np.ndarray, R: np.ndarray, lo: int, hi: int, 
     Inlined with a constant ``phase`` so the function choice folds away and the lane loop
     has no branch in it (it vectorises); small, so the four copies cost little.
     """
-    k = np.uint64(SHA1_K[phase])
+    k = SHA1_K[phase]
     for t in range(lo, hi):
         for ln in range(LANES):
-            a = np.uint64(A[_ix(t + 4, ln)])
-            b = np.uint64(A[_ix(t + 3, ln)])
-            c = np.uint64(R[_ix(t + 2, ln)])
-            d = np.uint64(R[_ix(t + 1, ln)])
-            e = np.uint64(R[_ix(t, ln)])
+            a = A[_ix(t + 4, ln)]
+            b = A[_ix(t + 3, ln)]
+            c = R[_ix(t + 2, ln)]
+            d = R[_ix(t + 1, ln)]
+            e = R[_ix(t, ln)]
             if phase == 0:
-                f = d ^ (b & (c ^ d))
+                f = u32.xor(d, u32.and_(b, u32.xor(c, d)))
             elif phase == 2:
-                f = (b & c) | (d & (b | c))
+                f = u32.or_(u32.and_(b, c), u32.and_(d, u32.or_(b, c)))
             else:
-                f = b ^ c ^ d
-            x = (_rotl(a, 5) + f + e + k + np.uint64(W[_ix(t, ln)])) & M32
-            A[_ix(t + 5, ln)] = np.uint32(x)
-            R[_ix(t + 5, ln)] = np.uint32(_rotl(x, 30))
+                f = u32.xor(u32.xor(b, c), d)
+            x = u32.add(u32.add(u32.rotl(a, 5), f), u32.add(u32.add(e, k), W[_ix(t, ln)]))
+            A[_ix(t + 5, ln)] = x
+            R[_ix(t + 5, ln)] = u32.rotl(x, 30)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -324,19 +300,17 @@ def _sha1_compress(
     rounds = EARLY_ROUNDS_SHA1 if early else 80
     for t in range(16, rounds):
         for ln in range(LANES):
-            x = (
-                np.uint64(W[_ix(t - 3, ln)])
-                ^ np.uint64(W[_ix(t - 8, ln)])
-                ^ np.uint64(W[_ix(t - 14, ln)])
-                ^ np.uint64(W[_ix(t - 16, ln)])
+            x = u32.xor(
+                u32.xor(W[_ix(t - 3, ln)], W[_ix(t - 8, ln)]),
+                u32.xor(W[_ix(t - 14, ln)], W[_ix(t - 16, ln)]),
             )
-            W[_ix(t, ln)] = np.uint32(_rotl(x, 1))
+            W[_ix(t, ln)] = u32.rotl(x, 1)
     for ln in range(LANES):
         # a_{-1} = b0, rotl30(a_{-2}) = c0 ... so the history holds rotl2 of c, d, e.
         A[_ix(4, ln)] = S[_ix(0, ln)]
         A[_ix(3, ln)] = S[_ix(1, ln)]
-        R[_ix(4, ln)] = np.uint32(_rotl(np.uint64(S[_ix(0, ln)]), 30))
-        R[_ix(3, ln)] = np.uint32(_rotl(np.uint64(S[_ix(1, ln)]), 30))
+        R[_ix(4, ln)] = u32.rotl(S[_ix(0, ln)], 30)
+        R[_ix(3, ln)] = u32.rotl(S[_ix(1, ln)], 30)
         R[_ix(2, ln)] = S[_ix(2, ln)]
         R[_ix(1, ln)] = S[_ix(3, ln)]
         R[_ix(0, ln)] = S[_ix(4, ln)]
@@ -346,21 +320,15 @@ def _sha1_compress(
     _sha1_rounds(W, A, R, 60, rounds, 3)
     if early:
         for ln in range(LANES):
-            out[_ix(0, ln)] = np.uint32(
-                (np.uint64(S[_ix(4, ln)]) + np.uint64(R[_ix(80, ln)])) & M32
-            )
-            out[_ix(1, ln)] = np.uint32(
-                (np.uint64(S[_ix(3, ln)]) + np.uint64(R[_ix(81, ln)])) & M32
-            )
+            out[_ix(0, ln)] = u32.add(S[_ix(4, ln)], R[_ix(80, ln)])
+            out[_ix(1, ln)] = u32.add(S[_ix(3, ln)], R[_ix(81, ln)])
         return
     for ln in range(LANES):
-        out[_ix(0, ln)] = np.uint32((np.uint64(S[_ix(0, ln)]) + np.uint64(A[_ix(84, ln)])) & M32)
-        out[_ix(1, ln)] = np.uint32((np.uint64(S[_ix(1, ln)]) + np.uint64(A[_ix(83, ln)])) & M32)
+        out[_ix(0, ln)] = u32.add(S[_ix(0, ln)], A[_ix(84, ln)])
+        out[_ix(1, ln)] = u32.add(S[_ix(1, ln)], A[_ix(83, ln)])
     for w in range(2, 5):
         for ln in range(LANES):
-            out[_ix(w, ln)] = np.uint32(
-                (np.uint64(S[_ix(w, ln)]) + np.uint64(R[_ix(84 - w, ln)])) & M32
-            )
+            out[_ix(w, ln)] = u32.add(S[_ix(w, ln)], R[_ix(84 - w, ln)])
 
 
 # --------------------------------------------------------------------------- MD5
@@ -374,22 +342,20 @@ def _md5_steps(W: np.ndarray, X: np.ndarray, lo: int, hi: int, phase: int) -> No
         s = MD5_S[i]
         g = MD5_G[i]
         for ln in range(LANES):
-            a = np.uint64(X[_ix(i, ln)])
-            d = np.uint64(X[_ix(i + 1, ln)])
-            c = np.uint64(X[_ix(i + 2, ln)])
-            b = np.uint64(X[_ix(i + 3, ln)])
+            a = X[_ix(i, ln)]
+            d = X[_ix(i + 1, ln)]
+            c = X[_ix(i + 2, ln)]
+            b = X[_ix(i + 3, ln)]
             if phase == 0:
-                f = d ^ (b & (c ^ d))
+                f = u32.xor(d, u32.and_(b, u32.xor(c, d)))
             elif phase == 1:
-                f = c ^ (d & (b ^ c))
+                f = u32.xor(c, u32.and_(d, u32.xor(b, c)))
             elif phase == 2:
-                f = b ^ c ^ d
+                f = u32.xor(u32.xor(b, c), d)
             else:
-                f = c ^ ((b | (~d & M32)) & M32)
-            x = (a + f + k + np.uint64(W[_ix(g, ln)])) & M32
-            X[_ix(i + 4, ln)] = np.uint32(
-                (b + (((x << s) | (x >> (np.uint64(32) - s))) & M32)) & M32
-            )
+                f = u32.xor(c, u32.or_(b, u32.not_(d)))
+            x = u32.add(u32.add(a, f), u32.add(k, W[_ix(g, ln)]))
+            X[_ix(i + 4, ln)] = u32.add(b, u32.rotl_by(x, s))
 
 
 @numba.njit(cache=True, nogil=True)
@@ -415,20 +381,14 @@ def _md5_compress(
     _md5_steps(W, X, 48, EARLY_ROUNDS_MD5 if early else 64, 3)
     if early:
         for ln in range(LANES):
-            out[_ix(0, ln)] = np.uint32(
-                (np.uint64(S[_ix(0, ln)]) + np.uint64(X[_ix(64, ln)])) & M32
-            )
-            out[_ix(1, ln)] = np.uint32(
-                (np.uint64(S[_ix(3, ln)]) + np.uint64(X[_ix(65, ln)])) & M32
-            )
+            out[_ix(0, ln)] = u32.add(S[_ix(0, ln)], X[_ix(64, ln)])
+            out[_ix(1, ln)] = u32.add(S[_ix(3, ln)], X[_ix(65, ln)])
         return
     for ln in range(LANES):
-        out[_ix(0, ln)] = np.uint32((np.uint64(S[_ix(0, ln)]) + np.uint64(X[_ix(64, ln)])) & M32)
+        out[_ix(0, ln)] = u32.add(S[_ix(0, ln)], X[_ix(64, ln)])
     for w in range(1, 4):
         for ln in range(LANES):
-            out[_ix(w, ln)] = np.uint32(
-                (np.uint64(S[_ix(w, ln)]) + np.uint64(X[_ix(68 - w, ln)])) & M32
-            )
+            out[_ix(w, ln)] = u32.add(S[_ix(w, ln)], X[_ix(68 - w, ln)])
 
 
 # --------------------------------------------------------------------------- driver
