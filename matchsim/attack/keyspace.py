@@ -17,6 +17,7 @@ Neither looks at an upload: a keyspace is what the attacker knows about the worl
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,6 +109,23 @@ def phone_keyspace(
     """
     plan = number_plan(region, number_type, tuple(lengths) if lengths else None)
     return plan_keyspace(plan, style)
+
+
+def phone_lengths(
+    region: str, number_type: str = "mobile", lengths: Sequence[int] | None = None
+) -> dict[int, int]:
+    """National-number length -> how many valid numbers of that length
+    :func:`phone_keyspace` enumerates for the same arguments.
+
+    Without ``lengths`` these are phonenumbers' possible lengths for ``number_type``
+    (from its metadata), e.g. NL mobile: 9 (``06``) and 11 (the ``097`` machine-to-machine
+    range).
+    """
+    plan = number_plan(region, number_type, tuple(lengths) if lengths else None)
+    out: dict[int, int] = {}
+    for shape in plan.shapes:
+        out[len(shape)] = out.get(len(shape), 0) + math.prod(len(p) for p in shape)
+    return dict(sorted(out.items()))
 
 
 def plan_keyspace(plan: NumberPlan, style: str) -> MaskKeyspace:
@@ -305,11 +323,53 @@ def _factor(values: pa.Array, weights: np.ndarray) -> Factor:
     return Factor(pa.array(agg.index.to_numpy(), pa.string()), probs / probs.sum())
 
 
+EMAIL_SUFFIX_SHARE = 0.2
+"""Share of addresses that carry a number appended to their pattern (a modelling
+assumption; see :func:`email_keyspace`)."""
+
+EMAIL_SUFFIX_FAMILIES: tuple[tuple[str, float], ...] = (
+    ("yyyy", 0.25),
+    ("yy", 0.20),
+    ("d", 0.10),
+    ("dd", 0.20),
+    ("ddd", 0.15),
+    ("dddd", 0.10),
+)
+"""How an appended number is built, and the share of each kind: birth year in four or
+two digits (weighted by the age table), or a number of one to four digits (uniform,
+zero-padded). Modelling assumptions, not measurements; see :func:`email_keyspace`."""
+
+
+def _digit_strings(width: int) -> pa.Array:
+    """Every ``width``-digit string, zero-padded, in numeric order."""
+    numbers = pa.array(np.arange(10**width, dtype=np.int64)).cast(pa.string())
+    return pc.utf8_lpad(numbers, width, "0")
+
+
+def email_suffix_factor(yy: Factor, yyyy: Factor) -> Factor:
+    """The number appended to a local part, as one factor: the mixture of
+    :data:`EMAIL_SUFFIX_FAMILIES` (a string reachable two ways, e.g. ``85`` as a birth
+    year and as a two-digit number, gets both probabilities)."""
+    values: list[pa.Array] = []
+    weights: list[np.ndarray] = []
+    for family, share in EMAIL_SUFFIX_FAMILIES:
+        if family in ("yy", "yyyy"):
+            f = yy if family == "yy" else yyyy
+            values.append(f.values)
+            weights.append(share * f.probs)
+        else:
+            digits = _digit_strings(len(family))
+            values.append(digits)
+            weights.append(np.full(len(digits), share / len(digits)))
+    return _factor(pa.concat_arrays(values), np.concatenate(weights))
+
+
 def email_keyspace(
     country: str,
     max_guesses: int = 10_000_000,
     wordlist: str | Path | None = None,
     as_of_year: int = 2025,
+    suffixes: bool = True,
 ) -> WordKeyspace:
     """E-mail guesses from the country's name tables x address patterns x domain mix.
 
@@ -318,8 +378,32 @@ def email_keyspace(
     random digits uniform; an optional wordlist (one address per line) is tried first.
     This is the attacker's model of how people build addresses, the same public
     statistics the generator uses; it never sees an upload's plaintext.
+
+    With ``suffixes`` (the default) every pattern also comes with a number appended to
+    its local part (``jan.jansen`` -> ``jan.jansen85``, ``jan.jansen1985``,
+    ``jan.jansen7``, ``jan.jansen042``): what people do when the address they want is
+    taken (mail providers suggest such variants) and what many do anyway to make an
+    address their own. Such a variant has p = p(pattern's address) x
+    :data:`EMAIL_SUFFIX_SHARE` x p(number), and the plain address keeps 1 - that share;
+    scaling every plain guess by one constant keeps their order, so the variants are
+    only interleaved, each at its own, lower, likelihood. The weights are modelling
+    assumptions, not measurements, chosen from public habits: a fifth of addresses carry
+    an extra number; a birth year is the commonest (45 %: four digits 25 %, two digits
+    20 %, both weighted by the age table, so only the years it spans), then short
+    numbers (one digit 10 %, two 20 %, three 15 %) and, least likely per string, four
+    arbitrary digits (10 %: a PIN, a house number, a provider's suggestion). Numbers are
+    uniform within their width, so a string's probability falls with its length. The
+    model does not know which addresses were taken: collisions make popular names carry
+    numbers more often than this flat share says.
+
+    A string reachable by several patterns is guessed once, at its most likely
+    derivation (64-bit FNV-1a keys of the strings emitted so far; a key collision, odds
+    ~n^2 / 2^65, would drop one guess). ``size`` is what :meth:`WordKeyspace.batches`
+    yields: ``max_guesses``, or for a model with fewer derivations than that (none of
+    the shipped locales) their count plus the wordlist's, an upper bound.
     """
     from matchsim.generate.locale import load_locale
+    from matchsim.generate.unique import KeySet, arrow_string_keys
 
     loc = load_locale(country)
     w_first = np.zeros(len(loc.first_dict))
@@ -355,6 +439,7 @@ def email_keyspace(
     }
     import re
 
+    suffix = email_suffix_factor(yy, yyyy) if suffixes else None
     compiled: list[tuple[list[str], list[Factor], float]] = []
     for pattern, share in loc.email_patterns:
         pieces = re.split(r"\{(\w+)\}", pattern)
@@ -363,49 +448,111 @@ def email_keyspace(
         unknown = [n for n in names if n not in tokens]
         if unknown:
             raise ConfigError(f"unknown e-mail pattern token {{{unknown[0]}}} in {pattern!r}")
-        compiled.append((literals, [tokens[n] for n in names] + [domain], share))
+        factors = [tokens[n] for n in names]
+        if suffix is None:
+            compiled.append((literals, [*factors, domain], share))
+        else:
+            compiled.append((literals, [*factors, domain], share * (1 - EMAIL_SUFFIX_SHARE)))
+            compiled.append(
+                ([*literals, ""], [*factors, suffix, domain], share * EMAIL_SUFFIX_SHARE)
+            )
+    # Derivations the model holds (a string reachable two ways counts twice).
+    derivations = sum(math.prod(len(f.values) for f in c[1]) for c in compiled)
     extra = None
     if wordlist is not None:
         extra = wordlist_keyspace(wordlist)
+    size = min(max_guesses, derivations + (extra.size if extra is not None else 0))
 
     def batches() -> Iterator[pa.Array]:
+        # Each round takes the guesses of probability in [threshold, ceiling) from every
+        # pattern, sorts them, and renders and deduplicates them a slice at a time, so a
+        # last round far larger than the guesses still wanted is never built in full.
+        seen = KeySet(min(size, 1 << 24))
         emitted = 0
+
+        def fresh(cand: pa.Array) -> pa.Array:
+            """``cand`` less the strings already guessed (and its own repeats), capped."""
+            taken = seen.claim(arrow_string_keys(cand))
+            return cand.filter(pa.array(~taken)).slice(0, size - emitted)
+
         if extra is not None:
             for b in extra.batches():
-                emitted += len(b)
-                yield b
+                cand = fresh(b)
+                emitted += len(cand)
+                if len(cand):
+                    yield cand
+                if emitted >= size:
+                    return
         ceiling = np.inf
         threshold = max(float(np.prod([f.probs[0] for f in c[1]])) * c[2] for c in compiled)
         threshold /= 4.0
+        produced = 0
         for _ in itertools.count():
-            parts: list[pa.Array] = []
-            probs: list[np.ndarray] = []
-            for literals, factors, share in compiled:
-                idx, p = best_first(factors, share, threshold, ceiling)
-                if p.shape[0] == 0:
-                    continue
-                cols: list[pa.Array | pa.Scalar] = []
-                for k, lit in enumerate(literals):
-                    if lit:
-                        cols.append(pa.scalar(lit))
-                    if k < len(factors) - 1:
-                        cols.append(factors[k].values.take(pa.array(idx[k])))
-                cols.append(pa.scalar("@"))
-                cols.append(factors[-1].values.take(pa.array(idx[-1])))
-                parts.append(pc.binary_join_element_wise(*cols, ""))
-                probs.append(p)
-            if parts:
-                cand = pa.concat_arrays(parts)
-                pr = np.concatenate(probs)
-                order = np.argsort(-pr, kind="stable")
-                cand = cand.take(pa.array(order))
-                if emitted + len(cand) > max_guesses:
-                    cand = cand.slice(0, max_guesses - emitted)
-                emitted += len(cand)
-                yield cand
-            if emitted >= max_guesses or threshold < 1e-300:
+            found = [(c, *best_first(c[1], c[2], threshold, ceiling)) for c in compiled]
+            found = [f for f in found if f[2].shape[0]]
+            if found:
+                offsets = np.cumsum([0] + [f[2].shape[0] for f in found])
+                produced += int(offsets[-1])
+                prob = np.concatenate([f[2] for f in found])
+                for order in _descending(prob, size - emitted + (1 << 16)):
+                    start = 0
+                    while start < order.shape[0] and emitted < size:
+                        picks = order[start : start + max(size - emitted, 1 << 16)]
+                        start += picks.shape[0]
+                        cand = fresh(_render_guesses(found, offsets, picks))
+                        emitted += len(cand)
+                        if len(cand):
+                            yield cand
+                    if emitted >= size:
+                        break
+            if emitted >= size or produced >= derivations or threshold < 1e-300:
                 return
             ceiling = threshold
             threshold /= 4.0
 
-    return WordKeyspace(name=f"{loc.country} e-mail guesses", size=max_guesses, batches=batches)
+    return WordKeyspace(name=f"{loc.country} e-mail guesses", size=size, batches=batches)
+
+
+def _render_guesses(
+    found: Sequence[tuple[tuple[list[str], list[Factor], float], np.ndarray, np.ndarray]],
+    offsets: np.ndarray,
+    picks: np.ndarray,
+) -> pa.Array:
+    """The addresses at positions ``picks`` of the concatenated ``found`` rows, in order.
+
+    ``found`` holds per pattern ``((literals, factors, share), indices, probability)``;
+    ``offsets`` are the start of each pattern's rows in the concatenation.
+    """
+    which = np.searchsorted(offsets, picks, side="right") - 1
+    parts: list[pa.Array] = []
+    placed: list[np.ndarray] = []
+    for k in np.unique(which):
+        (literals, factors, _), idx, _ = found[k]
+        at = np.flatnonzero(which == k)
+        rows = picks[at] - offsets[k]
+        cols: list[pa.Array | pa.Scalar] = []
+        for j, lit in enumerate(literals):
+            if lit:
+                cols.append(pa.scalar(lit))
+            if j < len(factors) - 1:
+                cols.append(factors[j].values.take(pa.array(idx[j][rows])))
+        cols.append(pa.scalar("@"))
+        cols.append(factors[-1].values.take(pa.array(idx[-1][rows])))
+        parts.append(pc.binary_join_element_wise(*cols, ""))
+        placed.append(at)
+    take = np.empty(picks.shape[0], dtype=np.int64)
+    take[np.concatenate(placed)] = np.arange(picks.shape[0])
+    return pa.concat_arrays(parts).take(pa.array(take))
+
+
+def _descending(prob: np.ndarray, first: int) -> Iterator[np.ndarray]:
+    """Positions of ``prob`` in descending order, ties in position order (a stable sort),
+    in two pieces when only about the ``first`` largest are likely to be needed: those
+    at or above the ``first``-th largest value, then the rest, each sorted on demand."""
+    n = prob.shape[0]
+    if first >= n:
+        yield np.argsort(-prob, kind="stable")
+        return
+    cut = np.partition(prob, n - first)[n - first]
+    for part in (np.flatnonzero(prob >= cut), np.flatnonzero(prob < cut)):
+        yield part[np.argsort(-prob[part], kind="stable")]
