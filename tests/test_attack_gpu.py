@@ -56,3 +56,15 @@ def test_asking_for_a_missing_gpu_is_a_clear_error() -> None:
         reverse(targets, space, device="gpu")
     with pytest.raises(ConfigError, match=r"unknown device 'tpu'"):
         reverse(targets, space, device="tpu")
+
+
+@pytest.mark.skipif(ON_DEVICE, reason="a GPU is present")
+def test_cli_device_errors_are_one_line(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    upload = tmp_path / "upload.csv"
+    upload.write_text(hashlib.sha256(b"31612345678").hexdigest() + "\n")
+    code, _, err = run_cli("attack", upload, "--kind", "date", "--device", "gpu")
+    assert code == 1
+    assert err.startswith("Error: no CUDA GPU is available to numba")
+    assert err.count("\n") == 1
+    code, _, err = run_cli("attack", upload, "--device", "tpu")
+    assert (code, err) == (1, "Error: unknown --device 'tpu'; choose cpu or gpu\n")

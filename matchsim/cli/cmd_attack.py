@@ -1,15 +1,21 @@
-"""``matchsim attack``: reverse a hashed upload by enumeration and price every scheme."""
+"""``matchsim attack``: reverse a hashed upload by enumeration and price every scheme;
+``matchsim attack-table``: hash a keyspace once into a lookup table that ``attack
+--table`` reverses later uploads with."""
 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from matchsim.cli._app import app, out_console, parse_int, print_json, progress_bar
 from matchsim.errors import ConfigError, OutputError, SecretError
+
+if TYPE_CHECKING:
+    from matchsim.attack.keyspace import MaskKeyspace, WordKeyspace
 
 _PROFILE_STYLES = {
     "meta": "digits",
@@ -22,6 +28,9 @@ _PROFILE_STYLES = {
     "uid2": "e164",
 }
 KINDS = ("phone", "email", "date", "postcode", "wordlist")
+TABLE_KINDS = ("phone", "date", "postcode")
+ALGORITHMS = ("md5", "sha1", "sha256", "sha512")
+_SHOWN_MASKS = 8
 
 
 def _say(text: str) -> None:
@@ -58,24 +67,103 @@ def _secret(file: Path | None, env: str | None, what: str) -> bytes | None:
     return value.encode()
 
 
+def _lengths(text: str | None) -> tuple[int, ...] | None:
+    if not text:
+        return None
+    return tuple(parse_int("--lengths", x, 1) for x in text.split(","))
+
+
+def _keyspace(
+    kind: str,
+    region: str,
+    number_type: str,
+    lengths: str | None,
+    profile: str | None,
+    style: str | None,
+    max_guesses: str = "10_000_000",
+    wordlist: Path | None = None,
+) -> MaskKeyspace | WordKeyspace:
+    """The keyspace the options describe (phone, e-mail, date, postcode or wordlist)."""
+    from matchsim.attack import keyspace as ks
+
+    if kind not in KINDS:
+        raise ConfigError(f"unknown --kind {kind!r}; choose from {', '.join(KINDS)}")
+    if kind == "phone":
+        return ks.phone_keyspace(
+            region, number_type, _phone_style(profile, style), _lengths(lengths)
+        )
+    if kind == "email":
+        return ks.email_keyspace(region, parse_int("--max-guesses", max_guesses, 1), wordlist)
+    if kind == "date":
+        return ks.date_keyspace()
+    if kind == "postcode":
+        return ks.nl_postcode_keyspace()
+    if wordlist is None:
+        raise ConfigError("--kind wordlist needs --wordlist FILE")
+    return ks.wordlist_keyspace(wordlist)
+
+
+def _mask_report(space: MaskKeyspace) -> list[dict[str, Any]]:
+    return [{"mask": m.text(), "candidates": m.size} for m in space.masks]
+
+
+def _say_masks(space: MaskKeyspace) -> None:
+    """The masks of a keyspace, one per line (the first few), with their sizes."""
+    width = max(len(m.text()) for m in space.masks[:_SHOWN_MASKS])
+    for m in space.masks[:_SHOWN_MASKS]:
+        _say(f"  {m.text():<{width}}  {m.size:>15,}")
+    if len(space.masks) > _SHOWN_MASKS:
+        _say(f"  ... and {len(space.masks) - _SHOWN_MASKS:,} more masks")
+
+
+def _phone_lengths(
+    region: str, number_type: str, lengths: str | None
+) -> tuple[dict[int, int], str]:
+    """National-number lengths enumerated (with counts) and where they come from."""
+    from matchsim.attack.keyspace import phone_lengths
+
+    counts = phone_lengths(region, number_type, _lengths(lengths))
+    source = (
+        "as given by --lengths"
+        if lengths
+        else f"phonenumbers' possible lengths for {region.upper()} {number_type}; "
+        "narrow with --lengths"
+    )
+    return counts, source
+
+
+def _say_lengths(counts: dict[int, int], source: str) -> None:
+    listed = ", ".join(f"{n} digits ({c:,})" for n, c in counts.items())
+    _say(f"  national numbers of {listed}: {source}")
+
+
 @app.command()
 def attack(
     upload: Annotated[Path, typer.Argument(help="Hashed upload: CSV or one digest per line.")],
     kind: Annotated[
-        str, typer.Option("--kind", help=f"What was hashed: {', '.join(KINDS)}.")
-    ] = "phone",
-    region: Annotated[str, typer.Option("--region", help="Country of the numbers/names.")] = "NL",
+        str | None,
+        typer.Option("--kind", help=f"What was hashed: {', '.join(KINDS)} (default phone)."),
+    ] = None,
+    region: Annotated[
+        str | None, typer.Option("--region", help="Country of the numbers/names (default NL).")
+    ] = None,
     profile: Annotated[
         str | None, typer.Option("--profile", help="Platform profile (sets the phone format).")
     ] = None,
     style: Annotated[
         str | None, typer.Option("--style", help="Phone format: digits, e164 or national.")
     ] = None,
-    number_type: Annotated[str, typer.Option("--number-type", help="mobile, fixed_line, ...")] = (
-        "mobile"
-    ),
+    number_type: Annotated[
+        str | None,
+        typer.Option("--number-type", help="mobile, fixed_line, ... (default mobile)."),
+    ] = None,
     lengths: Annotated[
-        str | None, typer.Option("--lengths", help="National number lengths, e.g. 9 or 9,10.")
+        str | None,
+        typer.Option(
+            "--lengths",
+            help="National number lengths, e.g. 9 or 9,10 (default: every length "
+            "phonenumbers allows for the number type).",
+        ),
     ] = None,
     column: Annotated[str | None, typer.Option("--column", help="Column holding digests.")] = None,
     wordlist: Annotated[
@@ -84,6 +172,22 @@ def attack(
     max_guesses: Annotated[
         str, typer.Option("--max-guesses", help="E-mail guesses to try.")
     ] = "10_000_000",
+    device: Annotated[
+        str,
+        typer.Option(
+            "--device",
+            help="Where to enumerate mask keyspaces: cpu, or gpu (a CUDA GPU through "
+            "numba; install matchsim[gpu]).",
+        ),
+    ] = "cpu",
+    table: Annotated[
+        Path | None,
+        typer.Option(
+            "--table",
+            help="Reverse by looking digests up in this precomputed table (built by "
+            "matchsim attack-table) instead of enumerating.",
+        ),
+    ] = None,
     pepper_file: Annotated[
         Path | None, typer.Option("--pepper-file", help="File holding a known pepper.")
     ] = None,
@@ -102,41 +206,63 @@ def attack(
     ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Reverse hashed identifiers by enumeration; report the share recovered and the cost."""
-    from matchsim.attack import Knowledge, load_targets, reverse
-    from matchsim.attack import keyspace as ks
+    """Reverse hashed identifiers by enumeration (or a lookup table); report the share
+    recovered and the cost."""
+    from matchsim.attack import Knowledge, MaskKeyspace, load_targets, reverse
     from matchsim.attack.cost import humanize_seconds, price_catalogue
+    from matchsim.attack.table import load_table, reverse_with_table
     from matchsim.attack.targets import LABELS
 
+    chosen = {"--kind": kind, "--region": region, "--number-type": number_type}
+    chosen |= {"--lengths": lengths, "--profile": profile, "--style": style}
+    kind, region, number_type = kind or "phone", region or "NL", number_type or "mobile"
     if kind not in KINDS:
         raise ConfigError(f"unknown --kind {kind!r}; choose from {', '.join(KINDS)}")
+    if table is not None and kind not in TABLE_KINDS:
+        raise ConfigError(
+            f"--table holds a mask keyspace ({', '.join(TABLE_KINDS)}); "
+            f"--kind {kind} is enumerated, not looked up"
+        )
+    if device not in ("cpu", "gpu"):
+        raise ConfigError(f"unknown --device {device!r}; choose cpu or gpu")
+    if table is not None and wordlist is not None:
+        raise ConfigError("--wordlist cannot be used with --table")
     targets = load_targets(upload, column)
     hmac_key = _secret(hmac_key_file, hmac_key_env, "HMAC key")
     pepper = _secret(pepper_file, None, "pepper")
     knowledge = Knowledge(targets.algorithm, pepper=pepper, hmac_key=hmac_key)
-    space: ks.MaskKeyspace | ks.WordKeyspace
-    if kind == "phone":
-        lens = None
-        if lengths:
-            lens = tuple(parse_int("--lengths", x, 1) for x in lengths.split(","))
-        space = ks.phone_keyspace(region, number_type, _phone_style(profile, style), lens)
-    elif kind == "email":
-        space = ks.email_keyspace(region, parse_int("--max-guesses", max_guesses, 1), wordlist)
-    elif kind == "date":
-        space = ks.date_keyspace()
-    elif kind == "postcode":
-        space = ks.nl_postcode_keyspace()
+    report: dict[str, Any]
+    loaded = 0.0
+    phone_info: tuple[dict[int, int], str] | None = None
+    if table is not None:
+        # The table names its own keyspace; options that describe one must agree with it.
+        wanted = None
+        if any(v is not None for v in chosen.values()):
+            requested = _keyspace(kind, region, number_type, lengths, profile, style)
+            assert isinstance(requested, MaskKeyspace)
+            wanted = requested
+        t0 = time.perf_counter()
+        lookup = load_table(table, wanted)
+        loaded = time.perf_counter() - t0
+        result = reverse_with_table(targets, lookup, knowledge)
+        space: MaskKeyspace | WordKeyspace = lookup.keyspace
+        report = result.summary()
+        report |= {"table": str(table), "table_seconds_to_load": round(loaded, 4)}
     else:
-        if wordlist is None:
-            raise ConfigError("--kind wordlist needs --wordlist FILE")
-        space = ks.wordlist_keyspace(wordlist)
-    with progress_bar(not as_json) as progress:
-        result = reverse(targets, space, knowledge, progress=progress)
-    report: dict[str, Any] = result.summary()
-    if kind == "email":
-        report["guesswork"] = result.guesswork()
+        space = _keyspace(kind, region, number_type, lengths, profile, style, max_guesses, wordlist)
+        if kind == "phone":
+            phone_info = _phone_lengths(region, number_type, lengths)
+        with progress_bar(not as_json) as progress:
+            result = reverse(targets, space, knowledge, progress=progress, device=device)
+        report = result.summary()
+        if kind == "email":
+            report["guesswork"] = result.guesswork()
+        if phone_info is not None:
+            report["lengths"] = {str(n): c for n, c in phone_info[0].items()}
+    if isinstance(space, MaskKeyspace):
+        report["masks"] = _mask_report(space)
     prices = []
-    if cost:
+    if cost and table is None:
         prices = price_catalogue(measured={knowledge.describe(): result.hashes_per_second})
         report["cost"] = [p.to_dict(result.keyspace_size) for p in prices]
     if out is not None:
@@ -164,11 +290,27 @@ def attack(
             else ""
         )
     )
-    _say(
-        f"{result.keyspace}: {result.keyspace_size:,} candidates; "
-        f"tried {result.candidates_tried:,} in {result.seconds:.2f} s "
-        f"({result.hashes_per_second / 1e6:,.1f} MH/s)"
-    )
+    if table is not None:
+        assert isinstance(space, MaskKeyspace)
+        _say(
+            f"lookup table {table}: {space.name}, {LABELS[lookup.algorithm]}, "
+            f"{space.size:,} candidates; loaded in {loaded:.2f} s"
+        )
+        _say_masks(space)
+        _say(
+            f"looked up {t.n_distinct:,} distinct digests in {result.seconds:.2f} s "
+            f"({result.candidates_tried:,} prefix matches verified by hashing)"
+        )
+    else:
+        _say(
+            f"{result.keyspace}: {result.keyspace_size:,} candidates; "
+            f"tried {result.candidates_tried:,} in {result.seconds:.2f} s "
+            f"({result.hashes_per_second / 1e6:,.1f} MH/s)"
+        )
+        if isinstance(space, MaskKeyspace):
+            _say_masks(space)
+        if phone_info is not None:
+            _say_lengths(*phone_info)
     _say(
         f"recovered {result.recovered_distinct:,} of {result.distinct:,} distinct "
         f"({result.share:.1%} of rows)"
@@ -186,3 +328,84 @@ def attack(
         _say(f"  {p.scheme:<17} {times}")
     if out is None and result.recovered_distinct:
         _say("recovered plaintexts not written (personal data); use --out FILE")
+
+
+@app.command("attack-table")
+def attack_table(
+    out: Annotated[Path, typer.Option("--out", help="The table file to write (Parquet).")],
+    kind: Annotated[
+        str, typer.Option("--kind", help=f"What to tabulate: {', '.join(TABLE_KINDS)}.")
+    ] = "phone",
+    region: Annotated[str, typer.Option("--region", help="Country of the numbers.")] = "NL",
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="Platform profile (sets the phone format).")
+    ] = None,
+    style: Annotated[
+        str | None, typer.Option("--style", help="Phone format: digits, e164 or national.")
+    ] = None,
+    number_type: Annotated[str, typer.Option("--number-type", help="mobile, fixed_line, ...")] = (
+        "mobile"
+    ),
+    lengths: Annotated[
+        str | None,
+        typer.Option(
+            "--lengths",
+            help="National number lengths, e.g. 9 or 9,10 (default: every length "
+            "phonenumbers allows for the number type).",
+        ),
+    ] = None,
+    algorithm: Annotated[
+        str, typer.Option("--algorithm", help=f"Hash: {', '.join(ALGORITHMS)}.")
+    ] = "sha256",
+    force: Annotated[bool, typer.Option("--force", help="Replace --out if it exists.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Hash a keyspace once into a lookup table; `attack UPLOAD --table FILE` then reverses
+    uploads by lookup (the data broker's time-memory trade-off)."""
+    from matchsim.attack import Knowledge, MaskKeyspace
+    from matchsim.attack.table import build_table
+    from matchsim.attack.targets import LABELS
+
+    if kind not in TABLE_KINDS:
+        raise ConfigError(
+            f"--kind {kind!r} cannot be tabulated; choose from {', '.join(TABLE_KINDS)}"
+        )
+    if algorithm not in ALGORITHMS:
+        raise ConfigError(f"unknown --algorithm {algorithm!r}; choose from {', '.join(ALGORITHMS)}")
+    if out.exists() and not force:
+        raise OutputError(f"--out {out} already exists (use --force to replace it)")
+    if out.exists() and not out.is_file():
+        raise OutputError(f"--out {out} exists and is not a file")
+    space = _keyspace(kind, region, number_type, lengths, profile, style)
+    assert isinstance(space, MaskKeyspace)
+    phone_info = _phone_lengths(region, number_type, lengths) if kind == "phone" else None
+    t0 = time.perf_counter()
+    with progress_bar(not as_json) as progress:
+        lookup = build_table(space, Knowledge(algorithm), progress=progress)
+    seconds = time.perf_counter() - t0
+    size = lookup.save(out)
+    report: dict[str, Any] = {
+        "table": str(out),
+        "keyspace": space.name,
+        "keyspace_size": space.size,
+        "masks": _mask_report(space),
+        "algorithm": algorithm,
+        "seconds": round(seconds, 4),
+        "bytes": size,
+    }
+    if phone_info is not None:
+        report["lengths"] = {str(n): c for n, c in phone_info[0].items()}
+    if as_json:
+        print_json(report)
+        return
+    rate = space.size / seconds if seconds > 0 else 0.0
+    _say(
+        f"hashed {space.name} with {LABELS[algorithm]}: {space.size:,} candidates "
+        f"in {seconds:.2f} s ({rate:,.0f} per second, sorting included)"
+    )
+    _say_masks(space)
+    if phone_info is not None:
+        _say_lengths(*phone_info)
+    per = size / space.size if space.size else 0.0
+    _say(f"wrote {out}: {size:,} bytes ({per:.1f} bytes per candidate)")
+    _say(f"reverse an upload with: matchsim attack UPLOAD --table {out}")
