@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -48,7 +49,32 @@ def test_raw_rate(benchmark, algo: str) -> None:  # type: ignore[no-untyped-def]
     benchmark.pedantic(scan_mask_range, args=(mask, 0, n, plan, targets), rounds=3)
     rate = n / benchmark.stats.stats.min
     benchmark.extra_info["MH/s"] = round(rate / 1e6, 2)
-    print(f"\n{algo}: {rate / 1e6:.1f} MH/s (fused numba kernel, all cores)")
+    line = f"\n{algo}: {rate / 1e6:.1f} MH/s (fused numba kernel, all cores)"
+    mode = HASHCAT_MODES.get(algo)
+    peer = hashcat_rate(mode) if mode else None
+    if peer:
+        benchmark.extra_info["hashcat MH/s"] = round(peer / 1e6, 2)
+        line += f"; hashcat -b -m {mode}: {peer / 1e6:.1f} MH/s (ratio {rate / peer:.2f})"
+    print(line)
+
+
+HASHCAT_MODES = {"md5": "0", "sha1": "100", "sha256": "1400", "sha512": "1700"}
+
+
+def hashcat_rate(mode: str) -> float | None:
+    """hashcat's own benchmark (``-b -m MODE``) in hashes/s, or None if not installed."""
+    exe = shutil.which("hashcat")
+    if exe is None:
+        return None
+    done = subprocess.run(
+        [exe, "-b", "-m", mode, "--machine-readable", "--quiet"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    # --machine-readable lines: device:mode:...:milliseconds:hashes per second
+    rates = [float(m) for m in re.findall(r"^\d+:\d+:.*:(\d+)\s*$", done.stdout, flags=re.M)]
+    return sum(rates) if rates else None
 
 
 def _hashcat(hashes: list[str]) -> tuple[float, set[str]] | None:

@@ -15,14 +15,12 @@ kernel's rate on a slice of the same keyspace and the GPU/CPU ratio; and hashcat
 from __future__ import annotations
 
 import hashlib
-import re
-import shutil
-import subprocess
 import time
 
 import numpy as np
 import pyarrow as pa
 import pytest
+from bench_attack import HASHCAT_MODES, hashcat_rate
 
 from matchsim.attack import Knowledge, parse_digests, phone_keyspace, reverse
 from matchsim.attack.engine import _Filter, _mask_layout, _Plan, scan_mask_range
@@ -42,21 +40,6 @@ def _planted(space: MaskKeyspace, n: int, seed: int = 1) -> list[str]:
     mask = space.masks[0]
     idx = np.unique(np.random.default_rng(seed).integers(0, mask.size, n))
     return [bytes(r).decode() for r in mask.decode(idx)]
-
-
-def _hashcat_rate(mode: str) -> float | None:
-    exe = shutil.which("hashcat")
-    if exe is None:
-        return None
-    done = subprocess.run(
-        [exe, "-b", "-m", mode, "--machine-readable", "--quiet"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    # --machine-readable lines: device:mode:...:milliseconds:hashes per second
-    rates = [float(m) for m in re.findall(r"^\d+:\d+:.*:(\d+)\s*$", done.stdout, flags=re.M)]
-    return sum(rates) if rates else None
 
 
 @pytest.mark.parametrize("algo", ["md5", "sha1", "sha256", "sha512", "hmac-sha256"])
@@ -79,8 +62,8 @@ def test_gpu_raw_rate(benchmark, algo: str) -> None:  # type: ignore[no-untyped-
     benchmark.extra_info.update(gpu_GHs=round(rate / 1e9, 3), cpu_MHs=round(cpu_rate / 1e6, 1))
     line = f"\n{algo}: GPU {rate / 1e9:.2f} GH/s; CPU (same run) {cpu_rate / 1e6:.1f} MH/s"
     line += f"; ratio {rate / cpu_rate:.0f}x"
-    mode = {"md5": "0", "sha1": "100", "sha256": "1400", "sha512": "1700"}.get(algo)
-    peer = _hashcat_rate(mode) if mode else None
+    mode = HASHCAT_MODES.get(algo)
+    peer = hashcat_rate(mode) if mode else None
     line += f"; hashcat -b -m {mode}: {peer / 1e9:.2f} GH/s" if peer else "; hashcat: n/a"
     print(line)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 
 from matchsim.cli import main
@@ -26,6 +28,15 @@ def us_population(tmp_path_factory: pytest.TempPathFactory) -> Population:
         platform_users=20_000, customers=4_000, country="US", overlap=0.5, seed=12, chunk_size=8_000
     )
     return population(params, tmp_path_factory.mktemp("us") / "pop")
+
+
+@pytest.fixture(scope="session")
+def nl_phones(nl_population: Population) -> list[str]:
+    """Platform phones (E.164) of the NL population in Meta's digits style, 31612*: the
+    truth the attack tests plant and recover."""
+    phones = pq.read_table(nl_population.platform, columns=["phone"]).column("phone")
+    digits = pc.utf8_replace_slice(pc.drop_null(phones.combine_chunks()), 0, 1, "")
+    return sorted(set(digits.filter(pc.starts_with(digits, "31612")).to_pylist()))
 
 
 @pytest.fixture

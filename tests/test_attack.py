@@ -36,15 +36,6 @@ def _hex(values: list[str], algo: str = "sha256") -> pa.Array:
     return pa.array([hashlib.new(algo, v.encode()).hexdigest() for v in values])
 
 
-@pytest.fixture(scope="module")
-def nl_phones(nl_population: Population) -> list[str]:
-    """Platform phones (E.164) of the NL population in Meta's digits style, 31612*."""
-    phones = pq.read_table(nl_population.platform, columns=["phone"]).column("phone")
-    digits = pc.utf8_replace_slice(pc.drop_null(phones.combine_chunks()), 0, 1, "")
-    sub = digits.filter(pc.starts_with(digits, "31612"))
-    return sorted(set(sub.to_pylist()))
-
-
 def _sub_keyspace() -> MaskKeyspace:
     """NL mobiles starting 31612: 10^6 candidates of the real plan (fast in tests)."""
     (mask,) = [m for m in phone_keyspace("NL", lengths=(9,)).masks if b"1" in m.positions[3]]

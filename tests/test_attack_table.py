@@ -35,14 +35,6 @@ def _hex(values: list[str], algo: str = "sha256") -> pa.Array:
 
 
 @pytest.fixture(scope="module")
-def nl_phones(nl_population: Population) -> list[str]:
-    """Platform phones of the NL population in Meta's digits style, 31612* (truth)."""
-    phones = pq.read_table(nl_population.platform, columns=["phone"]).column("phone")
-    digits = pc.utf8_replace_slice(pc.drop_null(phones.combine_chunks()), 0, 1, "")
-    return sorted(set(digits.filter(pc.starts_with(digits, "31612")).to_pylist()))
-
-
-@pytest.fixture(scope="module")
 def nl_dobs(nl_population: Population) -> list[str]:
     """Dates of birth of the NL platform users as Meta hashes them (YYYYMMDD)."""
     dob = pq.read_table(nl_population.platform, columns=["dob"]).column("dob")

@@ -137,6 +137,23 @@ def _say_lengths(counts: dict[int, int], source: str) -> None:
     _say(f"  national numbers of {listed}: {source}")
 
 
+# Options that attack and attack-table share.
+_Profile = Annotated[
+    str | None, typer.Option("--profile", help="Platform profile (sets the phone format).")
+]
+_Style = Annotated[
+    str | None, typer.Option("--style", help="Phone format: digits, e164 or national.")
+]
+_Lengths = Annotated[
+    str | None,
+    typer.Option(
+        "--lengths",
+        help="National number lengths, e.g. 9 or 9,10 (default: every length "
+        "phonenumbers allows for the number type).",
+    ),
+]
+
+
 @app.command()
 def attack(
     upload: Annotated[Path, typer.Argument(help="Hashed upload: CSV or one digest per line.")],
@@ -147,24 +164,13 @@ def attack(
     region: Annotated[
         str | None, typer.Option("--region", help="Country of the numbers/names (default NL).")
     ] = None,
-    profile: Annotated[
-        str | None, typer.Option("--profile", help="Platform profile (sets the phone format).")
-    ] = None,
-    style: Annotated[
-        str | None, typer.Option("--style", help="Phone format: digits, e164 or national.")
-    ] = None,
+    profile: _Profile = None,
+    style: _Style = None,
     number_type: Annotated[
         str | None,
         typer.Option("--number-type", help="mobile, fixed_line, ... (default mobile)."),
     ] = None,
-    lengths: Annotated[
-        str | None,
-        typer.Option(
-            "--lengths",
-            help="National number lengths, e.g. 9 or 9,10 (default: every length "
-            "phonenumbers allows for the number type).",
-        ),
-    ] = None,
+    lengths: _Lengths = None,
     column: Annotated[str | None, typer.Option("--column", help="Column holding digests.")] = None,
     wordlist: Annotated[
         Path | None, typer.Option("--wordlist", help="Extra candidates, one per line.")
@@ -337,23 +343,12 @@ def attack_table(
         str, typer.Option("--kind", help=f"What to tabulate: {', '.join(TABLE_KINDS)}.")
     ] = "phone",
     region: Annotated[str, typer.Option("--region", help="Country of the numbers.")] = "NL",
-    profile: Annotated[
-        str | None, typer.Option("--profile", help="Platform profile (sets the phone format).")
-    ] = None,
-    style: Annotated[
-        str | None, typer.Option("--style", help="Phone format: digits, e164 or national.")
-    ] = None,
+    profile: _Profile = None,
+    style: _Style = None,
     number_type: Annotated[str, typer.Option("--number-type", help="mobile, fixed_line, ...")] = (
         "mobile"
     ),
-    lengths: Annotated[
-        str | None,
-        typer.Option(
-            "--lengths",
-            help="National number lengths, e.g. 9 or 9,10 (default: every length "
-            "phonenumbers allows for the number type).",
-        ),
-    ] = None,
+    lengths: _Lengths = None,
     algorithm: Annotated[
         str, typer.Option("--algorithm", help=f"Hash: {', '.join(ALGORITHMS)}.")
     ] = "sha256",

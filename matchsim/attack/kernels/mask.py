@@ -97,6 +97,21 @@ def _ix(row: int, ln: int) -> np.uint64:
 # --------------------------------------------------------------------------- SHA-256
 
 
+@numba.njit(cache=True, inline="always")
+def _load_history(S: np.ndarray, A: np.ndarray, E: np.ndarray) -> None:
+    """SHA-2's working variables before round 0: a, b, c, d as ``A[3], A[2], A[1],
+    A[0]`` and e..h likewise in ``E`` (32- or 64-bit lanes)."""
+    for ln in range(LANES):
+        A[_ix(3, ln)] = S[_ix(0, ln)]
+        A[_ix(2, ln)] = S[_ix(1, ln)]
+        A[_ix(1, ln)] = S[_ix(2, ln)]
+        A[_ix(0, ln)] = S[_ix(3, ln)]
+        E[_ix(3, ln)] = S[_ix(4, ln)]
+        E[_ix(2, ln)] = S[_ix(5, ln)]
+        E[_ix(1, ln)] = S[_ix(6, ln)]
+        E[_ix(0, ln)] = S[_ix(7, ln)]
+
+
 @numba.njit(cache=True, nogil=True)
 def _sha256_lanes(
     W: np.ndarray, zero: np.ndarray, S: np.ndarray, A: np.ndarray, E: np.ndarray, rounds: int
@@ -129,15 +144,7 @@ def _sha256_lanes(
                 W[_ix(t, ln)] = u32.add(
                     u32.add(s1, W[_ix(t - 7, ln)]), u32.add(s0, W[_ix(t - 16, ln)])
                 )
-    for ln in range(LANES):
-        A[_ix(3, ln)] = S[_ix(0, ln)]
-        A[_ix(2, ln)] = S[_ix(1, ln)]
-        A[_ix(1, ln)] = S[_ix(2, ln)]
-        A[_ix(0, ln)] = S[_ix(3, ln)]
-        E[_ix(3, ln)] = S[_ix(4, ln)]
-        E[_ix(2, ln)] = S[_ix(5, ln)]
-        E[_ix(1, ln)] = S[_ix(6, ln)]
-        E[_ix(0, ln)] = S[_ix(7, ln)]
+    _load_history(S, A, E)
     for t in range(rounds):
         k = SHA256_K[t]
         for ln in range(LANES):
@@ -217,15 +224,7 @@ def _sha512_compress(
                 s1 = _rotr64(x, 19) ^ _rotr64(x, 61) ^ (x >> np.uint64(6))
                 s0 = _rotr64(y, 1) ^ _rotr64(y, 8) ^ (y >> np.uint64(7))
                 W[_ix(t, ln)] = s1 + W[_ix(t - 7, ln)] + s0 + W[_ix(t - 16, ln)]
-    for ln in range(LANES):
-        A[_ix(3, ln)] = S[_ix(0, ln)]
-        A[_ix(2, ln)] = S[_ix(1, ln)]
-        A[_ix(1, ln)] = S[_ix(2, ln)]
-        A[_ix(0, ln)] = S[_ix(3, ln)]
-        E[_ix(3, ln)] = S[_ix(4, ln)]
-        E[_ix(2, ln)] = S[_ix(5, ln)]
-        E[_ix(1, ln)] = S[_ix(6, ln)]
-        E[_ix(0, ln)] = S[_ix(7, ln)]
+    _load_history(S, A, E)
     for t in range(rounds):
         k = SHA512_K[t]
         for ln in range(LANES):
