@@ -16,7 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from matchsim.attack import parse_digests, reverse
+from matchsim.attack import Knowledge, parse_digests, reverse
 from matchsim.attack.kernels import gpu
 from matchsim.errors import ConfigError
 
@@ -68,3 +68,15 @@ def test_cli_device_errors_are_one_line(run_cli, tmp_path: Path) -> None:  # typ
     assert err.count("\n") == 1
     code, _, err = run_cli("attack", upload, "--device", "tpu")
     assert (code, err) == (1, "Error: unknown --device 'tpu'; choose cpu or gpu\n")
+
+
+def test_candidates_too_long_for_the_gpu_kernels_are_a_config_error() -> None:
+    from matchsim.attack.engine import _mask_layout, _Plan
+    from matchsim.attack.keyspace import Mask
+
+    space = Mask((b"3", b"0123456789"))
+    short = _mask_layout(space, _Plan.make(Knowledge("sha256", pepper=b"p" * 200)))
+    gpu.check_layout(short)  # 4 blocks: fits
+    long = _mask_layout(space, _Plan.make(Knowledge("sha256", pepper=b"p" * 300)))
+    with pytest.raises(ConfigError, match=r"candidates of 5 hash blocks .* exceed the GPU"):
+        gpu.check_layout(long)

@@ -29,6 +29,7 @@ import numpy as np
 from numba import cuda
 
 from matchsim.attack.kernels import mask as K
+from matchsim.errors import ConfigError
 from matchsim.kernels import constants as C
 
 MAX_WORDS = 64
@@ -361,6 +362,20 @@ def inner_table(layout: dict[str, Any], algo: int) -> np.ndarray:
     return np.ascontiguousarray(buf.view(order).astype(np.uint64).T)
 
 
+def check_layout(layout: dict[str, Any]) -> None:
+    """Refuse a mask layout whose messages exceed the kernels' local arrays.
+
+    Raises:
+        ConfigError: more than ``MAX_WORDS`` message words (a long pepper, say).
+    """
+    n_words = layout["template"].shape[0]
+    if n_words > MAX_WORDS:
+        raise ConfigError(
+            f"candidates of {n_words // 16} hash blocks (a long pepper?) exceed the GPU "
+            f"kernels' {MAX_WORDS // 16}; use --device cpu"
+        )
+
+
 class GpuScanner:
     """Launches one algorithm's scan for one target set (bitmaps kept on the device).
 
@@ -392,9 +407,8 @@ class GpuScanner:
     def _device_layout(self, layout: dict[str, Any]) -> tuple[Any, ...]:
         key = id(layout)
         if key not in self._layouts:
+            check_layout(layout)
             template = layout["template"]
-            if template.shape[0] > MAX_WORDS:
-                raise ValueError(f"candidates longer than {MAX_WORDS} message words")
             n_var = layout["var_offset"].shape[0]
             inner = inner_table(layout, self.algo)
             self._layouts[key] = (
