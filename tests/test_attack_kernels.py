@@ -97,3 +97,10 @@ def test_unique_rows_equals_numpy_unique(rows: list[bytes], dup: int) -> None:
     want, want_inverse = np.unique(raw, axis=0, return_inverse=True)
     assert np.array_equal(got, want.reshape(-1, 12))
     assert np.array_equal(inverse, want_inverse.ravel())
+
+
+def test_unrolled_kernels_are_what_the_generator_writes() -> None:
+    """The committed, generated module may not drift from its generator."""
+    from matchsim.attack.kernels import _gen_unrolled
+
+    assert _gen_unrolled.TARGET.read_text() == _gen_unrolled.render()
