@@ -6,7 +6,7 @@ take a range of mask indices, generate every candidate inside the kernel with an
 odometer (no Python per candidate), hash ``LANES`` candidates at a time in lane arrays
 so LLVM turns each round into SIMD instructions, and test two digest words against two
 bitmaps of the target set. Only candidates that pass both bitmaps leave the kernel; the
-caller verifies them exactly (:mod:`matchsim.attack.kernels.digest`).
+caller verifies them exactly (:func:`matchsim.attack.engine.scan_mask_range`).
 
 Tricks borrowed from hashcat's optimised kernels:
 
@@ -19,8 +19,8 @@ Tricks borrowed from hashcat's optimised kernels:
   variables and the schedule are locals and LLVM keeps them in SIMD registers, 32-bit
   lanes for MD5, SHA-1 and SHA-256 through :mod:`matchsim.kernels.u32` (numba would
   widen each uint32 operation to 64 bits). Against round loops over lane arrays in L1
-  this took MD5 from 34 to 168 M candidates/s on 2 cores, SHA-1 from 42 to 170,
-  SHA-256 from 56 to 88.
+  this took MD5 from 34 to 171 M candidates/s on 2 cores, SHA-1 from 42 to 169,
+  SHA-256 from 56 to 89 (``pytest benchmarks/bench_attack.py -s -k raw_rate``).
 
 HMAC-SHA256 with a *known* key (the attacker holds the advertiser's secret) is two
 compressions per candidate: the key's ipad/opad states are computed once.
