@@ -4,8 +4,8 @@ round spelled out.
 With a round loop whose count is a run-time value, the working variables and schedule
 live in lane arrays and go through L1 on every round. Spelled out, each round's a..h
 and each schedule word is a local, the lane loop's body is straight-line code, and LLVM
-vectorises the lane loop with the whole state in SIMD registers (measured: 49.7 vs
-34.5 M SHA-256 compressions/s per core). numba cannot unroll a loop itself, hence this
+vectorises the lane loop with the whole state in SIMD registers (the rates are in
+:mod:`.mask`'s docstring). numba cannot unroll a loop itself, hence this
 generator; the generated module is committed, and a test checks it is what this
 generator writes (run ``python -m matchsim.attack.kernels._gen_unrolled`` after a
 change here).
