@@ -305,8 +305,6 @@ def _mask_layout(mask: Mask, plan: _Plan, min_inner: int = 256) -> dict[str, Any
     buf[-8:] = (total * 8).to_bytes(8, "big" if big else "little")
     order = _word_order(plan.algo)
     words = np.frombuffer(bytes(buf), dtype=order).astype(order[1:])
-    var_words = {o // word for o in var_offset}
-    zero = np.array([w == 0 and i not in var_words for i, w in enumerate(words)], dtype=np.bool_)
     choices = np.zeros((max(1, len(var_sets)), 256), dtype=np.uint8)
     counts = np.ones(max(1, len(var_sets)), dtype=np.int64)
     for v, allowed in enumerate(var_sets):
@@ -324,7 +322,6 @@ def _mask_layout(mask: Mask, plan: _Plan, min_inner: int = 256) -> dict[str, Any
         n_inner = 1
     return {
         "template": words,
-        "zero": zero,
         "var_offset": np.array(var_offset, dtype=np.int64),
         "var_choices": choices,
         "var_counts": counts,
@@ -376,7 +373,6 @@ def _scan_cpu(
         counts = np.zeros(n_tasks, dtype=np.int64)
         K.SCANNERS[plan.algo](
             layout["template"],
-            layout["zero"],
             layout["var_offset"],
             layout["var_choices"],
             layout["var_counts"],

@@ -65,94 +65,9 @@ WORD_BYTES = {ALGO_MD5: 4, ALGO_SHA1: 4, ALGO_SHA256: 4, ALGO_SHA512: 8}
 """Bytes per message/state word; a block is 16 words (64 bytes, or 128 for SHA-512)."""
 
 
-# Each algorithm has one compression function, ``_<algo>_compress(W, zero, S, A, E, out,
-# early)``, compiled once (not inlined) and shared by that algorithm's scan and row
-# hasher; it calls the spelled-out block function for the round count. ``zero``, ``A``
-# and ``E`` are scratch the driver passes for every algorithm; the spelled-out rounds
-# need none.
-
-# --------------------------------------------------------------------------- SHA-256
-
-
-@numba.njit(cache=True, nogil=True)
-def _sha256_compress(
-    W: np.ndarray,
-    zero: np.ndarray,
-    S: np.ndarray,
-    A: np.ndarray,
-    E: np.ndarray,
-    out: np.ndarray,
-    early: bool,
-) -> None:
-    """One block for every lane. ``early``: stop once the check words (digest words 3 and
-    7) are final and write only those into ``out[0]``/``out[1]``; otherwise write the full
-    new state ``S + (a..h)``. Every round spelled out (:mod:`._gen_unrolled` says why), so
-    ``zero``, ``A`` and ``E`` are unused."""
-    if early:
-        unrolled.sha256_block_61(W, S, out)
-    else:
-        unrolled.sha256_block_64(W, S, out)
-
-
-# --------------------------------------------------------------------------- SHA-512
-
-
-@numba.njit(cache=True, nogil=True)
-def _sha512_compress(
-    W: np.ndarray,
-    zero: np.ndarray,
-    S: np.ndarray,
-    A: np.ndarray,
-    E: np.ndarray,
-    out: np.ndarray,
-    early: bool,
-) -> None:
-    """Like :func:`_sha256_compress` in 64-bit words (check words 3 and 7, final after
-    round 77 of 80)."""
-    if early:
-        unrolled.sha512_block_77(W, S, out)
-    else:
-        unrolled.sha512_block_80(W, S, out)
-
-
-# --------------------------------------------------------------------------- SHA-1
-
-
-@numba.njit(cache=True, nogil=True)
-def _sha1_compress(
-    W: np.ndarray,
-    zero: np.ndarray,
-    S: np.ndarray,
-    A: np.ndarray,
-    R: np.ndarray,
-    out: np.ndarray,
-    early: bool,
-) -> None:
-    """Like :func:`_sha256_compress` (check words 4 and 3, final after round 77)."""
-    if early:
-        unrolled.sha1_block_77(W, S, out)
-    else:
-        unrolled.sha1_block_80(W, S, out)
-
-
-# --------------------------------------------------------------------------- MD5
-
-
-@numba.njit(cache=True, nogil=True)
-def _md5_compress(
-    W: np.ndarray,
-    zero: np.ndarray,
-    S: np.ndarray,
-    X: np.ndarray,
-    E: np.ndarray,
-    out: np.ndarray,
-    early: bool,
-) -> None:
-    """Like :func:`_sha256_compress` (check words 0 and 3, final after step 62)."""
-    if early:
-        unrolled.md5_block_62(W, S, out)
-    else:
-        unrolled.md5_block_64(W, S, out)
+# Each algorithm's compression is a pair of spelled-out block functions in
+# :mod:`._unrolled`: ``<algo>_block_<early rounds>`` (check words only) and
+# ``<algo>_block_<all rounds>`` (the new state), each ``(W, S, out)`` over lane arrays.
 
 
 # --------------------------------------------------------------------------- driver
@@ -200,7 +115,6 @@ def _make_kernels(algo: int) -> tuple[Any, Any]:
     @numba.njit(cache=True, nogil=True, parallel=_PARALLEL)
     def scan(  # type: ignore[no-untyped-def]
         template,
-        zero,
         var_offset,
         var_choices,
         var_counts,
@@ -228,7 +142,6 @@ def _make_kernels(algo: int) -> tuple[Any, Any]:
         Args:
             template: (nb * 16,) uint32 message words of every candidate (constant bytes,
                 padding and length filled in; varying byte slots are zero).
-            zero: (nb * 16,) bool, words that are zero for every candidate.
             var_offset: (V,) message byte offset of each varying position.
             var_choices: (V, 256) uint8 allowed bytes per varying position.
             var_counts: (V,) how many bytes each varying position allows.
@@ -243,15 +156,20 @@ def _make_kernels(algo: int) -> tuple[Any, Any]:
             hits: (n_tasks, cap) int64 output, the indices of surviving candidates.
             hit_counts: (n_tasks,) int64 output; a count above ``cap`` means overflow.
         """
-        compress: Any  # the branches below are pruned to one before typing
+        block_early: Any  # the branches below are pruned to one before typing
+        block_full: Any
         if algo == ALGO_SHA256:
-            compress = _sha256_compress
+            block_early = unrolled.sha256_block_61
+            block_full = unrolled.sha256_block_64
         elif algo == ALGO_SHA512:
-            compress = _sha512_compress
+            block_early = unrolled.sha512_block_77
+            block_full = unrolled.sha512_block_80
         elif algo == ALGO_SHA1:
-            compress = _sha1_compress
+            block_early = unrolled.sha1_block_77
+            block_full = unrolled.sha1_block_80
         else:
-            compress = _md5_compress
+            block_early = unrolled.md5_block_62
+            block_full = unrolled.md5_block_64
         n_words = template.shape[0]
         n_blocks = n_words // 16
         n_var = var_offset.shape[0]
@@ -284,17 +202,12 @@ def _make_kernels(algo: int) -> tuple[Any, Any]:
             o_lo = o_start + o_total * task // n_tasks
             o_hi = o_start + o_total * (task + 1) // n_tasks
             found = 0
-            W = np.zeros(n_blocks * 80 * LANES, dtype=word)
-            A = np.zeros(88 * LANES, dtype=word)
-            E = np.zeros(88 * LANES, dtype=word)
+            W = np.zeros(n_blocks * 16 * LANES, dtype=word)
             S = np.zeros(8 * LANES, dtype=word)
             S0 = np.zeros(8 * LANES, dtype=word)
             SO = np.zeros(8 * LANES, dtype=word)
             out = np.zeros(8 * LANES, dtype=word)
-            Wo = np.zeros(80 * LANES, dtype=word)
-            outer_zero = np.zeros(16, dtype=np.bool_)
-            for j in range(9, 15):
-                outer_zero[j] = True
+            Wo = np.zeros(16 * LANES, dtype=word)
             for w in range(n_state):
                 for ln in range(LANES):
                     S0[_ix(w, ln)] = init_state[w]
@@ -302,7 +215,7 @@ def _make_kernels(algo: int) -> tuple[Any, Any]:
                         SO[_ix(w, ln)] = outer_state[w]
             for w in range(n_words):
                 for ln in range(LANES):
-                    W[_ix((w // 16) * 80 + w % 16, ln)] = template[w]
+                    W[_ix(w, ln)] = template[w]
             base = np.zeros(n_words, dtype=word)
             for o in range(o_lo, o_hi):
                 # Base words of this outer index (decoded afresh: once per P candidates).
@@ -318,17 +231,18 @@ def _make_kernels(algo: int) -> tuple[Any, Any]:
                     n_lane = min(LANES, int(j_hi - j0))
                     for w in range(n_words):
                         if varword[w]:
-                            row = ((w // 16) * 80 + w % 16) * LANES
+                            row = w * LANES
                             b = base[w]
                             for ln in range(LANES):
                                 W[row + ln] = b | inner[w * P_pad + j0 + ln]
                     state = S0
                     for blk in range(n_blocks):
-                        Wblk = W[blk * 80 * LANES : (blk + 1) * 80 * LANES]
-                        zblk = zero[blk * 16 : blk * 16 + 16]
+                        Wblk = W[blk * 16 * LANES : (blk + 1) * 16 * LANES]
                         last = blk == n_blocks - 1 and not hmac
-                        compress(Wblk, zblk, state, A, E, out, last)
-                        if not last:
+                        if last:
+                            block_early(Wblk, state, out)
+                        else:
+                            block_full(Wblk, state, out)
                             for k in range(n_state * LANES):
                                 S[k] = out[k]
                             state = S
@@ -343,7 +257,7 @@ def _make_kernels(algo: int) -> tuple[Any, Any]:
                         for w in range(9, 15):
                             for ln in range(LANES):
                                 Wo[_ix(w, ln)] = 0
-                        compress(Wo, outer_zero, SO, A, E, out, True)
+                        block_early(Wo, SO, out)
                     for ln in range(n_lane):
                         w1 = np.uint64(out[ln]) & bits_mask
                         if (bm1[w1 >> np.uint64(6)] >> (w1 & np.uint64(63))) & np.uint64(1):
@@ -358,15 +272,15 @@ def _make_kernels(algo: int) -> tuple[Any, Any]:
     def hash_rows(msgs, extra_bytes, init_state, outer_state, out_words):  # type: ignore[no-untyped-def]
         """Full digests (state words) of equal-length byte rows, ``LANES`` rows at a time
         (verification and dictionary path; HMAC given the key's pad states)."""
-        compress: Any  # the branches below are pruned to one before typing
+        block_full: Any  # the branches below are pruned to one before typing
         if algo == ALGO_SHA256:
-            compress = _sha256_compress
+            block_full = unrolled.sha256_block_64
         elif algo == ALGO_SHA512:
-            compress = _sha512_compress
+            block_full = unrolled.sha512_block_80
         elif algo == ALGO_SHA1:
-            compress = _sha1_compress
+            block_full = unrolled.sha1_block_80
         else:
-            compress = _md5_compress
+            block_full = unrolled.md5_block_64
         n, length = msgs.shape
         total = length + extra_bytes
         block = 16 << word_shift  # bytes
@@ -374,12 +288,9 @@ def _make_kernels(algo: int) -> tuple[Any, Any]:
         hmac = outer_state.shape[0] > 0
         n_groups = (n + LANES - 1) // LANES
         for grp in prange(n_groups):
-            W = np.zeros(80 * LANES, dtype=word)
-            A = np.zeros(88 * LANES, dtype=word)
-            E = np.zeros(88 * LANES, dtype=word)
+            W = np.zeros(16 * LANES, dtype=word)
             S = np.zeros(8 * LANES, dtype=word)
             out = np.zeros(8 * LANES, dtype=word)
-            nz = np.zeros(16, dtype=np.bool_)
             words = np.zeros(n_blocks * 16, dtype=word)
             for w in range(n_state):
                 for ln in range(LANES):
@@ -405,7 +316,7 @@ def _make_kernels(algo: int) -> tuple[Any, Any]:
                         words[last - 1] = np.uint32(bits >> np.uint64(32))
                     for w in range(16):
                         W[_ix(w, ln)] = words[blk * 16 + w]
-                compress(W, nz, S, A, E, out, False)
+                block_full(W, S, out)
                 for k in range(n_state * LANES):
                     S[k] = out[k]
             if hmac:
@@ -417,7 +328,7 @@ def _make_kernels(algo: int) -> tuple[Any, Any]:
                     for w in range(9, 15):
                         W[_ix(w, ln)] = 0
                     W[_ix(15, ln)] = np.uint32(768)
-                compress(W, nz, S, A, E, out, False)
+                block_full(W, S, out)
             for ln in range(min(LANES, n - r0)):
                 for w in range(n_state):
                     out_words[r0 + ln, w] = out[_ix(w, ln)]
