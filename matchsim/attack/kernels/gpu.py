@@ -72,17 +72,17 @@ def simulated() -> bool:
 # --------------------------------------------------------------------------- devices
 
 
-@cuda.jit(device=True, inline=True)
+@cuda.jit(device=True)
 def _rotr32(x: Any, n: Any) -> Any:
     return ((x >> np.uint64(n)) | (x << np.uint64(32 - n))) & M32
 
 
-@cuda.jit(device=True, inline=True)
+@cuda.jit(device=True)
 def _rotl32(x: Any, n: Any) -> Any:
     return ((x << np.uint64(n)) | (x >> np.uint64(32 - n))) & M32
 
 
-@cuda.jit(device=True, inline=True)
+@cuda.jit(device=True)
 def _rotr64(x: Any, n: Any) -> Any:
     return (x >> np.uint64(n)) | (x << np.uint64(64 - n))
 
