@@ -27,6 +27,7 @@ _H256 = np.array(C.SHA256_IV, dtype=np.int64)
 _H1 = np.array(C.SHA1_IV, dtype=np.int64)
 _S_MD5 = np.array(C.MD5_S, dtype=np.int64)
 _T_MD5 = np.array(C.MD5_T, dtype=np.int64)
+_G_MD5 = np.array(C.MD5_G, dtype=np.int64)
 
 _K512 = np.array(C.SHA512_K, dtype=np.uint64)
 _H512 = np.array(C.SHA512_IV, dtype=np.uint64)
@@ -176,17 +177,13 @@ def _md5_block(h: np.ndarray, src: np.ndarray, pos: int, w: np.ndarray) -> None:
     for t in range(64):
         if t < 16:
             f = (b & c) | ((~b & _M32) & d)
-            g = t
         elif t < 32:
             f = (d & b) | ((~d & _M32) & c)
-            g = (5 * t + 1) % 16
         elif t < 48:
             f = b ^ c ^ d
-            g = (3 * t + 5) % 16
         else:
             f = c ^ (b | (~d & _M32))
-            g = (7 * t) % 16
-        f = (f + a + _T_MD5[t] + w[g]) & _M32
+        f = (f + a + _T_MD5[t] + w[_G_MD5[t]]) & _M32
         a = d
         d = c
         c = b

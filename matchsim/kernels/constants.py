@@ -64,3 +64,10 @@ SHA1_IV = (0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0)
 MD5_IV = (0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476)
 MD5_S = (7, 12, 17, 22) * 4 + (5, 9, 14, 20) * 4 + (4, 11, 16, 23) * 4 + (6, 10, 15, 21) * 4
 MD5_T = tuple(int(abs(math.sin(i + 1)) * 2**32) & 0xFFFFFFFF for i in range(64))
+# RFC 1321 §3.4: the message word each step reads (rounds 1-4: i, 5i+1, 3i+5, 7i mod 16).
+MD5_G = tuple(
+    [i for i in range(16)]
+    + [(5 * i + 1) % 16 for i in range(16)]
+    + [(3 * i + 5) % 16 for i in range(16)]
+    + [(7 * i) % 16 for i in range(16)]
+)

@@ -20,8 +20,6 @@ from matchsim.kernels import constants as C
 TARGET = Path(__file__).with_name("_unrolled.py")
 # Rounds (steps) after which the two check words are final (see mask.py).
 EARLY_SHA256, EARLY_SHA512, EARLY_SHA1, EARLY_MD5 = 61, 77, 77, 62
-MD5_G = [i for i in range(16)] + [(5 * i + 1) % 16 for i in range(16)]
-MD5_G += [(3 * i + 5) % 16 for i in range(16)] + [(7 * i) % 16 for i in range(16)]
 
 
 def _header(name: str, rounds: int, doc: str) -> list[str]:
@@ -196,7 +194,7 @@ def _md5(steps: int) -> list[str]:
             f = f"u32.xor({c}, u32.or_({b}, u32.not_({d})))"
         body += [
             f"y{i} = u32.add(u32.add({a}, {f}), u32.add(np.uint32({C.MD5_T[i]:#010x}), "
-            f"w{MD5_G[i]}))",
+            f"w{C.MD5_G[i]}))",
             f"x{i + 4} = u32.add({b}, u32.rotl(y{i}, {C.MD5_S[i]}))",
         ]
     n = steps

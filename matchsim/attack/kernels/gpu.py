@@ -45,13 +45,7 @@ _K512 = np.array(C.SHA512_K, dtype=np.uint64)
 _K1 = np.array(C.SHA1_K, dtype=np.uint64)
 _T_MD5 = np.array(C.MD5_T, dtype=np.uint64)
 _S_MD5 = np.array(C.MD5_S, dtype=np.uint64)
-_G_MD5 = np.array(
-    [i for i in range(16)]
-    + [(5 * i + 1) % 16 for i in range(16)]
-    + [(3 * i + 5) % 16 for i in range(16)]
-    + [(7 * i) % 16 for i in range(16)],
-    dtype=np.int64,
-)
+_G_MD5 = np.array(C.MD5_G, dtype=np.int64)
 
 
 def available() -> bool:
