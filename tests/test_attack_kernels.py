@@ -99,8 +99,9 @@ def test_unique_rows_equals_numpy_unique(rows: list[bytes], dup: int) -> None:
     assert np.array_equal(inverse, want_inverse.ravel())
 
 
-def test_unrolled_kernels_are_what_the_generator_writes() -> None:
-    """The committed, generated module may not drift from its generator."""
+@pytest.mark.parametrize("target", ["cpu", "gpu"])
+def test_unrolled_kernels_are_what_the_generator_writes(target: str) -> None:
+    """The committed, generated modules may not drift from their generator."""
     from matchsim.attack.kernels import _gen_unrolled
 
-    assert _gen_unrolled.TARGET.read_text() == _gen_unrolled.render()
+    assert _gen_unrolled.TARGETS[target].read_text() == _gen_unrolled.render(target)

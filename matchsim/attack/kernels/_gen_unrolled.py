@@ -1,218 +1,319 @@
-"""Writes ``_unrolled.py``: MD5, SHA-1, SHA-256 and SHA-512 over lane arrays, every
-round spelled out.
+"""Writes the attack's hash block functions, every round spelled out, for two targets:
 
-With a round loop whose count is a run-time value, the working variables and schedule
-live in lane arrays and go through L1 on every round. Spelled out, each round's a..h
-and each schedule word is a local, the lane loop's body is straight-line code, and LLVM
-vectorises the lane loop with the whole state in SIMD registers (the rates are in
-:mod:`.mask`'s docstring). numba cannot unroll a loop itself, hence this
-generator; the generated module is committed, and a test checks it is what this
+- ``_unrolled.py`` (CPU): MD5, SHA-1, SHA-256 and SHA-512 over lane arrays. With a round
+  loop whose count is a run-time value, the working variables and schedule live in lane
+  arrays and go through L1 on every round. Spelled out, each round's a..h and each
+  schedule word is a local, the lane loop's body is straight-line code, and LLVM
+  vectorises the lane loop with the whole state in SIMD registers (the rates are in
+  :mod:`.mask`'s docstring); 32-bit words use :mod:`matchsim.kernels.u32`.
+- ``_unrolled_gpu.py`` (CUDA device functions for :mod:`.gpu`): the same rounds for one
+  candidate per thread, 32-bit words as uint64 masked to 32 bits (the intrinsics are
+  CPU-only, and numba's CUDA simulator runs this code as Python).
+
+Each algorithm is written once below, against an arithmetic spelling (:class:`_Ops`)
+and a memory layout (:class:`_Target`). numba cannot unroll a loop itself, hence this
+generator; the generated modules are committed, and a test checks they are what this
 generator writes (run ``python -m matchsim.attack.kernels._gen_unrolled`` after a
 change here).
+
+Every value has its own name, assigned once, so numba's SSA pass has nothing to rename
+(reassigning eight names per round made it quadratic: a minute per function).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from matchsim.kernels import constants as C
 
-TARGET = Path(__file__).with_name("_unrolled.py")
+HERE = Path(__file__).parent
+TARGETS = {"cpu": HERE / "_unrolled.py", "gpu": HERE / "_unrolled_gpu.py"}
 # Rounds (steps) after which the two check words are final (see mask.py).
 EARLY_SHA256, EARLY_SHA512, EARLY_SHA1, EARLY_MD5 = 61, 77, 77, 62
 
 
-def _header(name: str, rounds: int, doc: str) -> list[str]:
-    return [
-        "",
-        "",
-        "@numba.njit(cache=True, nogil=True)",
-        f"def {name}_{rounds}(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:",
-        f'    """{rounds} rounds of one block per lane (message rows 0..15 of ``W``). {doc}"""',
-        "    for ln in range(LANES):",
-    ]
+class _Ops:
+    """How arithmetic on one word size is spelled (expressions as strings)."""
+
+    bits = 32
+
+    def add(self, *xs: str) -> str:
+        out = xs[0]
+        for x in xs[1:]:
+            out = self._add2(out, x)
+        return out
+
+    def _add2(self, x: str, y: str) -> str:
+        raise NotImplementedError
+
+    def xor(self, *xs: str) -> str:
+        return "(" + " ^ ".join(xs) + ")"
+
+    def and_(self, x: str, y: str) -> str:
+        return f"({x} & {y})"
+
+    def or_(self, x: str, y: str) -> str:
+        return f"({x} | {y})"
+
+    def not_(self, x: str) -> str:
+        raise NotImplementedError
+
+    def rotr(self, x: str, n: int) -> str:
+        return self.rotl(x, self.bits - n)
+
+    def rotl(self, x: str, n: int) -> str:
+        raise NotImplementedError
+
+    def shr(self, x: str, n: int) -> str:
+        return f"({x} >> np.uint64({n}))"
+
+    def const(self, v: int) -> str:
+        raise NotImplementedError
 
 
-def _sha2(rounds: int, wide: bool) -> list[str]:
-    """SHA-256 (``wide`` False, u32 intrinsics) or SHA-512 (native uint64) for ``rounds``.
+class _U32(_Ops):
+    """32-bit words through :mod:`matchsim.kernels.u32` (LLVM ``i32``; CPU)."""
 
-    Every value has its own name, assigned once: ``a{k}``/``e{k}`` are a and e after
-    round k - 4 (b, c, d are older a's, f, g, h older e's), so numba's SSA pass has
-    nothing to rename (reassigning eight names per round made it quadratic: a minute
-    per function).
-    """
+    def _add2(self, x: str, y: str) -> str:
+        return f"u32.add({x}, {y})"
+
+    def xor(self, *xs: str) -> str:
+        out = xs[0]
+        for x in xs[1:]:
+            out = f"u32.xor({out}, {x})"
+        return out
+
+    def and_(self, x: str, y: str) -> str:
+        return f"u32.and_({x}, {y})"
+
+    def or_(self, x: str, y: str) -> str:
+        return f"u32.or_({x}, {y})"
+
+    def not_(self, x: str) -> str:
+        return f"u32.not_({x})"
+
+    def rotr(self, x: str, n: int) -> str:
+        return f"u32.rotr({x}, {n})"
+
+    def rotl(self, x: str, n: int) -> str:
+        return f"u32.rotl({x}, {n})"
+
+    def shr(self, x: str, n: int) -> str:
+        return f"u32.shr({x}, {n})"
+
+    def const(self, v: int) -> str:
+        return f"np.uint32({v:#010x})"
+
+
+class _Masked32(_Ops):
+    """32-bit words held in uint64 and masked back to 32 bits (GPU)."""
+
+    def _add2(self, x: str, y: str) -> str:
+        return f"(({x} + {y}) & M32)"
+
+    def not_(self, x: str) -> str:
+        return f"(~{x} & M32)"
+
+    def rotl(self, x: str, n: int) -> str:
+        return f"((({x} << np.uint64({n})) | ({x} >> np.uint64({32 - n}))) & M32)"
+
+    def const(self, v: int) -> str:
+        return f"np.uint64({v:#010x})"
+
+
+class _Native64(_Ops):
+    """64-bit words in native uint64, whose additions wrap (SHA-512; both targets)."""
+
+    bits = 64
+
+    def add(self, *xs: str) -> str:
+        return "(" + " + ".join(xs) + ")"
+
+    def rotl(self, x: str, n: int) -> str:
+        return f"(({x} << np.uint64({n})) | ({x} >> np.uint64({64 - n})))"
+
+    def const(self, v: int) -> str:
+        return f"np.uint64({v:#018x})"
+
+
+@dataclass(frozen=True)
+class _Target:
+    """Where a block function reads its message and state and writes its result."""
+
+    cpu: bool
+
+    def w(self, t: int) -> str:
+        return f"W[_ix({t}, ln)]" if self.cpu else f"M[moff + {t}]"
+
+    def s(self, i: int) -> str:
+        return f"S[_ix({i}, ln)]" if self.cpu else f"S[{i}]"
+
+    def out(self, i: int) -> str:
+        return f"out[_ix({i}, ln)]" if self.cpu else f"out[{i}]"
+
+    def function(self, name: str, rounds: int, doc: str, body: list[str]) -> list[str]:
+        if self.cpu:
+            return [
+                "",
+                "",
+                "@numba.njit(cache=True, nogil=True)",
+                f"def {name}_{rounds}(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:",
+                f'    """{rounds} rounds of one block per lane (message rows 0..15 of ``W``). '
+                f'{doc}"""',
+                "    for ln in range(LANES):",
+                *(f"        {line}" for line in body),
+            ]
+        return [
+            "",
+            "",
+            "@cuda.jit(device=True)",
+            f"def {name}_{rounds}(M: Any, moff: Any, S: Any, out: Any) -> None:",
+            f'    """{rounds} rounds of one block (message words ``M[moff:moff + 16]``). {doc}"""',
+            *(f"    {line}" for line in body),
+        ]
+
+
+def _result(early: bool, check: str, n_state: int) -> str:
+    if early:
+        return f"Digest words {check} only, into out 0 and 1 (early rejection)."
+    return f"The new state S + (working variables), into out 0..{n_state - 1}."
+
+
+def _sha2(tg: _Target, op: _Ops, rounds: int) -> list[str]:
+    """SHA-256 (32-bit ``op``) or SHA-512 (64-bit). ``a{k}``/``e{k}`` are a and e after
+    round k - 4; b, c, d are older a's, f, g, h older e's."""
+    wide = op.bits == 64
     full = 80 if wide else 64
-    name = "sha512_block" if wide else "sha256_block"
-    doc = (
-        "Digest words 3 and 7 only, into out rows 0 and 1 (early rejection)."
-        if rounds < full
-        else "The new state S + (a..h), into out rows 0..7."
-    )
     if wide:
-        add = lambda *xs: " + ".join(xs)  # noqa: E731
-        xor = lambda *xs: "(" + " ^ ".join(xs) + ")"  # noqa: E731
-        and_ = lambda x, y: f"({x} & {y})"  # noqa: E731
-        or_ = lambda x, y: f"({x} | {y})"  # noqa: E731
-
-        def rot(x: str, n: int) -> str:
-            return f"(({x} >> np.uint64({n})) | ({x} << np.uint64({64 - n})))"
-
-        def shr(x: str, n: int) -> str:
-            return f"({x} >> np.uint64({n}))"
-
         sig = ((19, 61, 6), (1, 8, 7), (14, 18, 41), (28, 34, 39))
-        k = [f"np.uint64({v:#018x})" for v in C.SHA512_K]
+        k = [op.const(v) for v in C.SHA512_K]
     else:
-
-        def add(*xs: str) -> str:
-            out = xs[0]
-            for x in xs[1:]:
-                out = f"u32.add({out}, {x})"
-            return out
-
-        def xor(*xs: str) -> str:
-            out = xs[0]
-            for x in xs[1:]:
-                out = f"u32.xor({out}, {x})"
-            return out
-
-        and_ = lambda x, y: f"u32.and_({x}, {y})"  # noqa: E731
-        or_ = lambda x, y: f"u32.or_({x}, {y})"  # noqa: E731
-
-        def rot(x: str, n: int) -> str:
-            return f"u32.rotr({x}, {n})"
-
-        def shr(x: str, n: int) -> str:
-            return f"u32.shr({x}, {n})"
-
         sig = ((17, 19, 10), (7, 18, 3), (6, 11, 25), (2, 13, 22))
-        k = [f"np.uint32({v:#010x})" for v in C.SHA256_K]
+        k = [op.const(v) for v in C.SHA256_K]
     (s1a, s1b, s1c), (s0a, s0b, s0c), (e1, e2, e3), (a1, a2, a3) = sig
-    body = [f"w{t} = W[_ix({t}, ln)]" for t in range(16)]
+    rot = op.rotr
+    body = [f"w{t} = {tg.w(t)}" for t in range(16)]
     for t in range(16, rounds):
         x, y = f"w{t - 2}", f"w{t - 15}"
-        small1 = xor(rot(x, s1a), rot(x, s1b), shr(x, s1c))
-        small0 = xor(rot(y, s0a), rot(y, s0b), shr(y, s0c))
-        body.append(f"w{t} = {add(small1, f'w{t - 7}', small0, f'w{t - 16}')}")
-    body += [f"a{3 - i} = S[_ix({i}, ln)]" for i in range(4)]
-    body += [f"e{3 - i} = S[_ix({i + 4}, ln)]" for i in range(4)]
+        small1 = op.xor(rot(x, s1a), rot(x, s1b), op.shr(x, s1c))
+        small0 = op.xor(rot(y, s0a), rot(y, s0b), op.shr(y, s0c))
+        body.append(f"w{t} = {op.add(small1, f'w{t - 7}', small0, f'w{t - 16}')}")
+    body += [f"a{3 - i} = {tg.s(i)}" for i in range(4)]
+    body += [f"e{3 - i} = {tg.s(i + 4)}" for i in range(4)]
     for t in range(rounds):
         a, b, c, d = (f"a{t + 3 - j}" for j in range(4))
         e, f, g, h = (f"e{t + 3 - j}" for j in range(4))
-        big1 = xor(rot(e, e1), rot(e, e2), rot(e, e3))
-        big0 = xor(rot(a, a1), rot(a, a2), rot(a, a3))
-        ch = xor(g, and_(e, xor(f, g)))
-        maj = or_(and_(a, b), and_(c, or_(a, b)))
+        big1 = op.xor(rot(e, e1), rot(e, e2), rot(e, e3))
+        big0 = op.xor(rot(a, a1), rot(a, a2), rot(a, a3))
+        ch = op.xor(g, op.and_(e, op.xor(f, g)))
+        maj = op.or_(op.and_(a, b), op.and_(c, op.or_(a, b)))
         body += [
-            f"p{t} = {add(h, big1, ch, k[t], f'w{t}')}",
-            f"a{t + 4} = {add(f'p{t}', big0, maj)}",
-            f"e{t + 4} = {add(d, f'p{t}')}",
+            f"p{t} = {op.add(h, big1, ch, k[t], f'w{t}')}",
+            f"a{t + 4} = {op.add(f'p{t}', big0, maj)}",
+            f"e{t + 4} = {op.add(d, f'p{t}')}",
         ]
     r = rounds
-    if rounds < full:
+    early = rounds < full
+    if early:
         body += [
-            f"out[_ix(0, ln)] = {add('S[_ix(3, ln)]', f'a{r + 3}')}",
-            f"out[_ix(1, ln)] = {add('S[_ix(7, ln)]', f'e{r + 3}')}",
+            f"{tg.out(0)} = {op.add(tg.s(3), f'a{r + 3}')}",
+            f"{tg.out(1)} = {op.add(tg.s(7), f'e{r + 3}')}",
         ]
     else:
         for i in range(4):
-            body.append(f"out[_ix({i}, ln)] = {add(f'S[_ix({i}, ln)]', f'a{r + 3 - i}')}")
-            body.append(f"out[_ix({i + 4}, ln)] = {add(f'S[_ix({i + 4}, ln)]', f'e{r + 3 - i}')}")
-    return _header(name, rounds, doc) + [f"        {line}" for line in body]
+            body.append(f"{tg.out(i)} = {op.add(tg.s(i), f'a{r + 3 - i}')}")
+            body.append(f"{tg.out(i + 4)} = {op.add(tg.s(i + 4), f'e{r + 3 - i}')}")
+    name = "sha512_block" if wide else "sha256_block"
+    return tg.function(name, rounds, _result(early, "3 and 7", 8), body)
 
 
-def _sha1(rounds: int) -> list[str]:
+def _sha1(tg: _Target, op: _Ops, rounds: int) -> list[str]:
     """SHA-1; ``a{k}`` is a after round k - 5 and ``r{k}`` its rotl-30 (c, d, e are
-    older r's), each assigned once."""
+    older r's)."""
     early = rounds < 80
-    doc = (
-        "Digest words 4 and 3 only, into out rows 0 and 1 (early rejection)."
-        if early
-        else "The new state S + (a..e), into out rows 0..4."
-    )
-    body = [f"w{t} = W[_ix({t}, ln)]" for t in range(16)]
+    body = [f"w{t} = {tg.w(t)}" for t in range(16)]
     for t in range(16, rounds):
-        body.append(
-            f"w{t} = u32.rotl(u32.xor(u32.xor(w{t - 3}, w{t - 8}), u32.xor(w{t - 14}, "
-            f"w{t - 16})), 1)"
-        )
+        x = op.xor(op.xor(f"w{t - 3}", f"w{t - 8}"), op.xor(f"w{t - 14}", f"w{t - 16}"))
+        body.append(f"w{t} = {op.rotl(x, 1)}")
     body += [
-        "a4 = S[_ix(0, ln)]",
-        "a3 = S[_ix(1, ln)]",
-        "r4 = u32.rotl(a4, 30)",
-        "r3 = u32.rotl(a3, 30)",
-        "r2 = S[_ix(2, ln)]",
-        "r1 = S[_ix(3, ln)]",
-        "r0 = S[_ix(4, ln)]",
+        f"a4 = {tg.s(0)}",
+        f"a3 = {tg.s(1)}",
+        f"r4 = {op.rotl('a4', 30)}",
+        f"r3 = {op.rotl('a3', 30)}",
+        f"r2 = {tg.s(2)}",
+        f"r1 = {tg.s(3)}",
+        f"r0 = {tg.s(4)}",
     ]
     for t in range(rounds):
         a, b, c, d, e = f"a{t + 4}", f"a{t + 3}", f"r{t + 2}", f"r{t + 1}", f"r{t}"
         if t < 20:
-            f = f"u32.xor({d}, u32.and_({b}, u32.xor({c}, {d})))"
+            f = op.xor(d, op.and_(b, op.xor(c, d)))
         elif 40 <= t < 60:
-            f = f"u32.or_(u32.and_({b}, {c}), u32.and_({d}, u32.or_({b}, {c})))"
+            f = op.or_(op.and_(b, c), op.and_(d, op.or_(b, c)))
         else:
-            f = f"u32.xor(u32.xor({b}, {c}), {d})"
-        k = C.SHA1_K[t // 20]
+            f = op.xor(op.xor(b, c), d)
+        k = op.const(C.SHA1_K[t // 20])
         body += [
-            f"a{t + 5} = u32.add(u32.add(u32.rotl({a}, 5), {f}), u32.add(u32.add({e}, "
-            f"np.uint32({k:#010x})), w{t}))",
-            f"r{t + 5} = u32.rotl(a{t + 5}, 30)",
+            f"a{t + 5} = {op.add(op.add(op.rotl(a, 5), f), op.add(op.add(e, k), f'w{t}'))}",
+            f"r{t + 5} = {op.rotl(f'a{t + 5}', 30)}",
         ]
     r = rounds
     if early:
         body += [
-            f"out[_ix(0, ln)] = u32.add(S[_ix(4, ln)], r{r + 3})",
-            f"out[_ix(1, ln)] = u32.add(S[_ix(3, ln)], r{r + 4})",
+            f"{tg.out(0)} = {op.add(tg.s(4), f'r{r + 3}')}",
+            f"{tg.out(1)} = {op.add(tg.s(3), f'r{r + 4}')}",
         ]
     else:
         final = [f"a{r + 4}", f"a{r + 3}", f"r{r + 2}", f"r{r + 1}", f"r{r}"]
-        body += [f"out[_ix({i}, ln)] = u32.add(S[_ix({i}, ln)], {v})" for i, v in enumerate(final)]
-    return _header("sha1_block", rounds, doc) + [f"        {line}" for line in body]
+        body += [f"{tg.out(i)} = {op.add(tg.s(i), v)}" for i, v in enumerate(final)]
+    return tg.function("sha1_block", rounds, _result(early, "4 and 3", 5), body)
 
 
-def _md5(steps: int) -> list[str]:
+def _md5(tg: _Target, op: _Ops, steps: int) -> list[str]:
     """MD5; ``x{k}`` is the b that step k - 4 writes (a, d, c, b of step i are
-    ``x{i}..x{i+3}``), each assigned once."""
+    ``x{i}..x{i+3}``)."""
     early = steps < 64
-    doc = (
-        "Digest words 0 and 3 only, into out rows 0 and 1 (early rejection)."
-        if early
-        else "The new state S + (a..d), into out rows 0..3."
-    )
-    body = [f"w{t} = W[_ix({t}, ln)]" for t in range(16)]
-    body += ["x0 = S[_ix(0, ln)]", "x1 = S[_ix(3, ln)]", "x2 = S[_ix(2, ln)]", "x3 = S[_ix(1, ln)]"]
+    body = [f"w{t} = {tg.w(t)}" for t in range(16)]
+    body += [f"x0 = {tg.s(0)}", f"x1 = {tg.s(3)}", f"x2 = {tg.s(2)}", f"x3 = {tg.s(1)}"]
     for i in range(steps):
         a, d, c, b = f"x{i}", f"x{i + 1}", f"x{i + 2}", f"x{i + 3}"
         if i < 16:
-            f = f"u32.xor({d}, u32.and_({b}, u32.xor({c}, {d})))"
+            f = op.xor(d, op.and_(b, op.xor(c, d)))
         elif i < 32:
-            f = f"u32.xor({c}, u32.and_({d}, u32.xor({b}, {c})))"
+            f = op.xor(c, op.and_(d, op.xor(b, c)))
         elif i < 48:
-            f = f"u32.xor(u32.xor({b}, {c}), {d})"
+            f = op.xor(op.xor(b, c), d)
         else:
-            f = f"u32.xor({c}, u32.or_({b}, u32.not_({d})))"
-        body += [
-            f"y{i} = u32.add(u32.add({a}, {f}), u32.add(np.uint32({C.MD5_T[i]:#010x}), "
-            f"w{C.MD5_G[i]}))",
-            f"x{i + 4} = u32.add({b}, u32.rotl(y{i}, {C.MD5_S[i]}))",
-        ]
+            f = op.xor(c, op.or_(b, op.not_(d)))
+        y = op.add(op.add(a, f), op.add(op.const(C.MD5_T[i]), f"w{C.MD5_G[i]}"))
+        body += [f"y{i} = {y}", f"x{i + 4} = {op.add(b, op.rotl(f'y{i}', C.MD5_S[i]))}"]
     n = steps
     if early:
         # After 62 steps the final a is step 60's b and the final d step 61's.
         body += [
-            f"out[_ix(0, ln)] = u32.add(S[_ix(0, ln)], x{n + 2})",
-            f"out[_ix(1, ln)] = u32.add(S[_ix(3, ln)], x{n + 3})",
+            f"{tg.out(0)} = {op.add(tg.s(0), f'x{n + 2}')}",
+            f"{tg.out(1)} = {op.add(tg.s(3), f'x{n + 3}')}",
         ]
     else:
         final = [f"x{n}", f"x{n + 3}", f"x{n + 2}", f"x{n + 1}"]
-        body += [f"out[_ix({i}, ln)] = u32.add(S[_ix({i}, ln)], {v})" for i, v in enumerate(final)]
-    return _header("md5_block", steps, doc) + [f"        {line}" for line in body]
+        body += [f"{tg.out(i)} = {op.add(tg.s(i), v)}" for i, v in enumerate(final)]
+    return tg.function("md5_block", steps, _result(early, "0 and 3", 4), body)
 
 
-def render() -> str:
+def _functions(tg: _Target, op32: _Ops) -> list[str]:
+    wide = _Native64()
+    lines = _md5(tg, op32, EARLY_MD5) + _md5(tg, op32, 64)
+    lines += _sha1(tg, op32, EARLY_SHA1) + _sha1(tg, op32, 80)
+    lines += _sha2(tg, op32, EARLY_SHA256) + _sha2(tg, op32, 64)
+    return lines + _sha2(tg, wide, EARLY_SHA512) + _sha2(tg, wide, 80)
+
+
+def render(target: str = "cpu") -> str:
+    """The source of the ``cpu`` or ``gpu`` module."""
+    what = "over lane arrays" if target == "cpu" else "as CUDA device functions"
     head = [
-        '"""MD5, SHA-1, SHA-256 and SHA-512 over lane arrays, every round spelled out.',
+        f'"""MD5, SHA-1, SHA-256 and SHA-512 {what}, every round spelled out.',
         "",
         "GENERATED: do not edit.",
         "",
@@ -223,18 +324,28 @@ def render() -> str:
         "",
         "from __future__ import annotations",
         "",
-        "import numba",
-        "import numpy as np",
-        "",
-        "from matchsim.attack.kernels._lanes import LANES, _ix",
-        "from matchsim.kernels import u32",
     ]
-    lines = head + _md5(EARLY_MD5) + _md5(64) + _sha1(EARLY_SHA1) + _sha1(80)
-    lines += _sha2(EARLY_SHA256, False) + _sha2(64, False)
-    lines += _sha2(EARLY_SHA512, True) + _sha2(80, True)
-    return "\n".join(lines) + "\n"
+    if target == "cpu":
+        head += [
+            "import numba",
+            "import numpy as np",
+            "",
+            "from matchsim.attack.kernels._lanes import LANES, _ix",
+            "from matchsim.kernels import u32",
+        ]
+        return "\n".join(head + _functions(_Target(cpu=True), _U32())) + "\n"
+    head += [
+        "from typing import Any",
+        "",
+        "import numpy as np",
+        "from numba import cuda",
+        "",
+        "M32 = np.uint64(0xFFFFFFFF)",
+    ]
+    return "\n".join(head + _functions(_Target(cpu=False), _Masked32())) + "\n"
 
 
 if __name__ == "__main__":
-    TARGET.write_text(render())
-    print(f"wrote {TARGET}")
+    for name, path in TARGETS.items():
+        path.write_text(render(name))
+        print(f"wrote {path}")

@@ -11,8 +11,10 @@ both bitmaps is appended to a hit list with an atomic counter. The host verifies
 exactly with the CPU row hasher, so a GPU run and a CPU run return the same recovered
 set — the tests compare them candidate for candidate.
 
-Arithmetic is written in uint64 masked back to 32 bits (as in the CPU kernels), which
-NVVM narrows to 32-bit instructions; SHA-512 uses native 64-bit words.
+The block functions are generated with the CPU's from one description of each
+algorithm (:mod:`._gen_unrolled`), every round spelled out so the state can live in
+registers; 32-bit words are uint64 masked back to 32 bits, which NVVM narrows to 32-bit
+instructions, and SHA-512 uses native 64-bit words.
 
 Without a GPU the same code runs in numba's CUDA simulator
 (``NUMBA_ENABLE_CUDASIM=1``), which is how the test suite checks it on CPU-only
@@ -28,9 +30,9 @@ from typing import Any
 import numpy as np
 from numba import cuda
 
+from matchsim.attack.kernels import _unrolled_gpu as G
 from matchsim.attack.kernels import mask as K
 from matchsim.errors import ConfigError
-from matchsim.kernels import constants as C
 
 MAX_WORDS = 64
 """Message words per candidate the kernels hold (4 blocks: 256 bytes, 512 for SHA-512)."""
@@ -38,14 +40,6 @@ THREADS_PER_BLOCK = 256
 MIN_INNER = 64
 """Smallest inner space a thread hashes after one decode (more threads than the CPU's
 256: a GPU wants ~10^5-10^6 threads in flight)."""
-
-M32 = np.uint64(0xFFFFFFFF)
-_K256 = np.array(C.SHA256_K, dtype=np.uint64)
-_K512 = np.array(C.SHA512_K, dtype=np.uint64)
-_K1 = np.array(C.SHA1_K, dtype=np.uint64)
-_T_MD5 = np.array(C.MD5_T, dtype=np.uint64)
-_S_MD5 = np.array(C.MD5_S, dtype=np.uint64)
-_G_MD5 = np.array(C.MD5_G, dtype=np.int64)
 
 
 def available() -> bool:
@@ -63,191 +57,20 @@ def simulated() -> bool:
     return bool(getattr(config, "ENABLE_CUDASIM", 0))
 
 
-# --------------------------------------------------------------------------- devices
-
-
-@cuda.jit(device=True)
-def _rotr32(x: Any, n: Any) -> Any:
-    return ((x >> np.uint64(n)) | (x << np.uint64(32 - n))) & M32
-
-
-@cuda.jit(device=True)
-def _rotl32(x: Any, n: Any) -> Any:
-    return ((x << np.uint64(n)) | (x >> np.uint64(32 - n))) & M32
-
-
-@cuda.jit(device=True)
-def _rotr64(x: Any, n: Any) -> Any:
-    return (x >> np.uint64(n)) | (x << np.uint64(64 - n))
-
-
-@cuda.jit(device=True)
-def _sha256_dev(M: Any, moff: Any, S: Any, W: Any, out: Any, early: Any) -> None:
-    """One SHA-256 block ``M[moff:moff+16]`` from state ``S``. ``early``: stop after
-    round 61 and write digest words 3 and 7 to ``out[0]``/``out[1]``; otherwise write the
-    new state to ``out[0:8]``."""
-    rounds = K.EARLY_ROUNDS_SHA256 if early else 64
-    for t in range(16):
-        W[t] = M[moff + t]
-    for t in range(16, rounds):
-        x = W[t - 2]
-        y = W[t - 15]
-        s1 = _rotr32(x, 17) ^ _rotr32(x, 19) ^ (x >> np.uint64(10))
-        s0 = _rotr32(y, 7) ^ _rotr32(y, 18) ^ (y >> np.uint64(3))
-        W[t] = (s1 + W[t - 7] + s0 + W[t - 16]) & M32
-    a, b, c, d = S[0], S[1], S[2], S[3]
-    e, f, g, h = S[4], S[5], S[6], S[7]
-    for t in range(rounds):
-        t1 = (
-            h
-            + (_rotr32(e, 6) ^ _rotr32(e, 11) ^ _rotr32(e, 25))
-            + (g ^ (e & (f ^ g)))
-            + _K256[t]
-            + W[t]
-        )
-        t2 = (_rotr32(a, 2) ^ _rotr32(a, 13) ^ _rotr32(a, 22)) + ((a & b) | (c & (a | b)))
-        h = g
-        g = f
-        f = e
-        e = (d + t1) & M32
-        d = c
-        c = b
-        b = a
-        a = (t1 + t2) & M32
-    if early:
-        out[0] = (S[3] + a) & M32
-        out[1] = (S[7] + e) & M32
-        return
-    out[0] = (S[0] + a) & M32
-    out[1] = (S[1] + b) & M32
-    out[2] = (S[2] + c) & M32
-    out[3] = (S[3] + d) & M32
-    out[4] = (S[4] + e) & M32
-    out[5] = (S[5] + f) & M32
-    out[6] = (S[6] + g) & M32
-    out[7] = (S[7] + h) & M32
-
-
-@cuda.jit(device=True)
-def _sha512_dev(M: Any, moff: Any, S: Any, W: Any, out: Any, early: Any) -> None:
-    """:func:`_sha256_dev` for SHA-512 (64-bit words; check words final after round 77)."""
-    rounds = K.EARLY_ROUNDS_SHA512 if early else 80
-    for t in range(16):
-        W[t] = M[moff + t]
-    for t in range(16, rounds):
-        x = W[t - 2]
-        y = W[t - 15]
-        s1 = _rotr64(x, 19) ^ _rotr64(x, 61) ^ (x >> np.uint64(6))
-        s0 = _rotr64(y, 1) ^ _rotr64(y, 8) ^ (y >> np.uint64(7))
-        W[t] = s1 + W[t - 7] + s0 + W[t - 16]
-    a, b, c, d = S[0], S[1], S[2], S[3]
-    e, f, g, h = S[4], S[5], S[6], S[7]
-    for t in range(rounds):
-        t1 = (
-            h
-            + (_rotr64(e, 14) ^ _rotr64(e, 18) ^ _rotr64(e, 41))
-            + (g ^ (e & (f ^ g)))
-            + _K512[t]
-            + W[t]
-        )
-        t2 = (_rotr64(a, 28) ^ _rotr64(a, 34) ^ _rotr64(a, 39)) + ((a & b) | (c & (a | b)))
-        h = g
-        g = f
-        f = e
-        e = d + t1
-        d = c
-        c = b
-        b = a
-        a = t1 + t2
-    if early:
-        out[0] = S[3] + a
-        out[1] = S[7] + e
-        return
-    out[0] = S[0] + a
-    out[1] = S[1] + b
-    out[2] = S[2] + c
-    out[3] = S[3] + d
-    out[4] = S[4] + e
-    out[5] = S[5] + f
-    out[6] = S[6] + g
-    out[7] = S[7] + h
-
-
-@cuda.jit(device=True)
-def _sha1_dev(M: Any, moff: Any, S: Any, W: Any, out: Any, early: Any) -> None:
-    """:func:`_sha256_dev` for SHA-1 (check words 4 and 3, final after round 77)."""
-    rounds = K.EARLY_ROUNDS_SHA1 if early else 80
-    for t in range(16):
-        W[t] = M[moff + t]
-    for t in range(16, rounds):
-        W[t] = _rotl32(W[t - 3] ^ W[t - 8] ^ W[t - 14] ^ W[t - 16], 1)
-    a, b, c, d, e = S[0], S[1], S[2], S[3], S[4]
-    for t in range(rounds):
-        if t < 20:
-            f = d ^ (b & (c ^ d))
-        elif t < 40 or t >= 60:
-            f = b ^ c ^ d
-        else:
-            f = (b & c) | (d & (b | c))
-        x = (_rotl32(a, 5) + f + e + _K1[t // 20] + W[t]) & M32
-        e = d
-        d = c
-        c = _rotl32(b, 30)
-        b = a
-        a = x
-    if early:
-        out[0] = (S[4] + _rotl32(b, 30)) & M32
-        out[1] = (S[3] + _rotl32(a, 30)) & M32
-        return
-    out[0] = (S[0] + a) & M32
-    out[1] = (S[1] + b) & M32
-    out[2] = (S[2] + c) & M32
-    out[3] = (S[3] + d) & M32
-    out[4] = (S[4] + e) & M32
-
-
-@cuda.jit(device=True)
-def _md5_dev(M: Any, moff: Any, S: Any, W: Any, out: Any, early: Any) -> None:
-    """:func:`_sha256_dev` for MD5 (check words 0 and 3, final after step 62). ``W`` is
-    unused: MD5 reads the message words directly."""
-    steps = K.EARLY_ROUNDS_MD5 if early else 64
-    a, b, c, d = S[0], S[1], S[2], S[3]
-    for i in range(steps):
-        if i < 16:
-            f = d ^ (b & (c ^ d))
-        elif i < 32:
-            f = c ^ (d & (b ^ c))
-        elif i < 48:
-            f = b ^ c ^ d
-        else:
-            f = c ^ ((b | (~d & M32)) & M32)
-        x = (a + f + _T_MD5[i] + M[moff + _G_MD5[i]]) & M32
-        s = _S_MD5[i]
-        a = d
-        d = c
-        c = b
-        b = (b + (((x << s) | (x >> (np.uint64(32) - s))) & M32)) & M32
-    if early:
-        out[0] = (S[0] + c) & M32
-        out[1] = (S[3] + b) & M32
-        return
-    out[0] = (S[0] + a) & M32
-    out[1] = (S[1] + b) & M32
-    out[2] = (S[2] + c) & M32
-    out[3] = (S[3] + d) & M32
-
-
-_COMPRESS = {
-    K.ALGO_MD5: _md5_dev,
-    K.ALGO_SHA1: _sha1_dev,
-    K.ALGO_SHA256: _sha256_dev,
-    K.ALGO_SHA512: _sha512_dev,
+# The block functions, ``<algo>_block_<rounds>(M, moff, S, out)``, are generated with the
+# CPU's from one description of each algorithm (:mod:`._gen_unrolled`).
+_BLOCKS = {
+    K.ALGO_MD5: (G.md5_block_62, G.md5_block_64),
+    K.ALGO_SHA1: (G.sha1_block_77, G.sha1_block_80),
+    K.ALGO_SHA256: (G.sha256_block_61, G.sha256_block_64),
+    K.ALGO_SHA512: (G.sha512_block_77, G.sha512_block_80),
 }
+"""Per algorithm: (check words only, after the early rounds; the full new state)."""
 
 
 def _make_scan(algo: int) -> Any:
     """The scan kernel of one algorithm (compiled on first launch)."""
-    compress = _COMPRESS[algo]
+    block_early, block_full = _BLOCKS[algo]
     n_state = K.STATE_WORDS[algo]
     wide = algo == K.ALGO_SHA512
     big = algo != K.ALGO_MD5
@@ -285,7 +108,6 @@ def _make_scan(algo: int) -> Any:
         n_blocks = n_words // 16
         base = cuda.local.array(MAX_WORDS, np.uint64)
         msg = cuda.local.array(MAX_WORDS, np.uint64)
-        W = cuda.local.array(80, np.uint64)
         S = cuda.local.array(8, np.uint64)
         out = cuda.local.array(8, np.uint64)
         for w in range(n_words):
@@ -307,8 +129,10 @@ def _make_scan(algo: int) -> Any:
                 S[w] = init_state[w]
             for blk in range(n_blocks):
                 last = blk == n_blocks - 1 and not hmac
-                compress(msg, blk * 16, S, W, out, last)
-                if not last:
+                if last:
+                    block_early(msg, blk * 16, S, out)
+                else:
+                    block_full(msg, blk * 16, S, out)
                     for w in range(n_state):
                         S[w] = out[w]
             if hmac:
@@ -320,7 +144,7 @@ def _make_scan(algo: int) -> Any:
                 for w in range(9, 15):
                     msg[w] = np.uint64(0)
                 msg[15] = np.uint64(768)
-                compress(msg, 0, S, W, out, True)
+                block_early(msg, 0, S, out)
             c1 = out[0] & bits_mask
             if (bm1[c1 >> np.uint64(6)] >> (c1 & np.uint64(63))) & np.uint64(1):
                 c2 = out[1] & bits_mask
