@@ -25,6 +25,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from matchsim.attack.kernels import mask as K
+from matchsim.attack.kernels._lanes import LANES
+from matchsim.attack.kernels._unrolled import sha256_block_64
 from matchsim.attack.keyspace import Mask, MaskKeyspace, WordKeyspace
 from matchsim.attack.targets import TargetSet
 from matchsim.errors import ConfigError
@@ -179,29 +181,15 @@ def _word_order(algo: int) -> str:
 
 
 def _sha256_block(state: np.ndarray, block: bytes) -> np.ndarray:
-    """One SHA-256 compression in pure Python (HMAC pad states: once per attack)."""
-    m = 0xFFFFFFFF
-    w = list(np.frombuffer(block, dtype=">u4").astype(np.int64).tolist())
-
-    def rotr(x: int, n: int) -> int:
-        return ((x >> n) | (x << (32 - n))) & m
-
-    for t in range(16, 64):
-        s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3)
-        s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10)
-        w.append((w[t - 16] + s0 + w[t - 7] + s1) & m)
-    a, b, c, d, e, f, g, h = (int(x) for x in state)
-    for t in range(64):
-        t1 = (
-            h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + int(K.SHA256_K[t])
-        )
-        t1 = (t1 + w[t]) & m
-        t2 = ((rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) & m
-        a, b, c, d, e, f, g, h = (t1 + t2) & m, a, b, c, (d + t1) & m, e, f, g
-    return np.array(
-        [(int(s) + v) & m for s, v in zip(state, (a, b, c, d, e, f, g, h), strict=True)],
-        dtype=np.uint32,
-    )
+    """One SHA-256 compression of a 64-byte block from ``state`` (the HMAC key's pad
+    states, once per attack), by the kernels' own block function on lane 0."""
+    words = np.zeros(16 * LANES, dtype=np.uint32)
+    words[::LANES] = np.frombuffer(block, dtype=">u4")
+    lanes = np.zeros(8 * LANES, dtype=np.uint32)
+    lanes[::LANES] = state
+    out = np.zeros(8 * LANES, dtype=np.uint32)
+    sha256_block_64(words, lanes, out)
+    return np.ascontiguousarray(out[::LANES])
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,6 @@ ALGO_MD5, ALGO_SHA1, ALGO_SHA256, ALGO_SHA512 = 0, 1, 2, 3
 ALGORITHMS = {"md5": ALGO_MD5, "sha1": ALGO_SHA1, "sha256": ALGO_SHA256, "sha512": ALGO_SHA512}
 M32 = np.uint64(0xFFFFFFFF)
 
-SHA256_K = np.array(C.SHA256_K, dtype=np.uint32)
 SHA256_IV = np.array(C.SHA256_IV, dtype=np.uint32)
 SHA512_IV = np.array(C.SHA512_IV, dtype=np.uint64)
 SHA1_IV = np.array(C.SHA1_IV, dtype=np.uint32)
