@@ -293,6 +293,8 @@ def read_upload(path: str | Path, column: str | None = None) -> tuple[pa.Table, 
         if column not in table.column_names:
             raise InputError(p, f"no column {column!r}; columns: {', '.join(table.column_names)}")
         return table, column
+    if table.num_columns == 1:
+        return table, table.column_names[0]  # nothing to choose: parse_digests classifies it
     best, best_n = table.column_names[0], -1
     for name in table.column_names:
         col = pc.fill_null(pc.utf8_trim_whitespace(table.column(name).combine_chunks()), "")
