@@ -49,6 +49,7 @@ and checked against ARX's Java source (arx-deidentifier/arx, ``org.deidentifier.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,16 +58,24 @@ import numpy as np
 _SHIFT_TO = 10.0
 
 
-def digamma(x: np.ndarray | float) -> np.ndarray:
-    """psi(x) for x > 0: recurrence up to 6, then the asymptotic series (error < 1e-12)."""
+def _shift_up(
+    x: np.ndarray | float, term: Callable[[np.ndarray], np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Raise every x below ``_SHIFT_TO`` by steps of 1, summing ``term(x)`` over the steps
+    (the recurrences psi(x) = psi(x + 1) - 1/x and psi'(x) = psi'(x + 1) + 1/x^2)."""
     x = np.array(x, dtype=np.float64)
     out = np.zeros_like(x)
     while True:
         small = x < _SHIFT_TO
         if not small.any():
-            break
-        out[small] -= 1.0 / x[small]
+            return x, out
+        out[small] += term(x[small])
         x[small] += 1.0
+
+
+def digamma(x: np.ndarray | float) -> np.ndarray:
+    """psi(x) for x > 0: recurrence up to 6, then the asymptotic series (error < 1e-12)."""
+    x, out = _shift_up(x, lambda v: -1.0 / v)
     inv2 = 1.0 / (x * x)
     series = inv2 * (
         1 / 12 - inv2 * (1 / 120 - inv2 * (1 / 252 - inv2 * (1 / 240 - inv2 * (5 / 660))))
@@ -76,14 +85,7 @@ def digamma(x: np.ndarray | float) -> np.ndarray:
 
 def trigamma(x: np.ndarray | float) -> np.ndarray:
     """psi'(x) for x > 0: recurrence up to 6, then the asymptotic series."""
-    x = np.array(x, dtype=np.float64)
-    out = np.zeros_like(x)
-    while True:
-        small = x < _SHIFT_TO
-        if not small.any():
-            break
-        out[small] += 1.0 / (x[small] * x[small])
-        x[small] += 1.0
+    x, out = _shift_up(x, lambda v: 1.0 / (v * v))
     inv = 1.0 / x
     inv2 = inv * inv
     series = inv * (
