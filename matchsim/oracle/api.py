@@ -130,12 +130,31 @@ class AudienceSizeAPI:
                 return Estimate("budget_exhausted")
             self.usage.spent += policy.epsilon
         self.usage.queries += 1
+        return policy.report(self._count(key), self._rng)
+
+    def estimate_many(self, audiences: Sequence[int], n: int) -> np.ndarray:
+        """Up to ``n`` answers for the same union, as many as the budget still pays for
+        (the rest are refused); returns their ordinals (:meth:`Policy.keys`), vectorised.
+        """
+        key = tuple(sorted(set(audiences)))
+        policy = self.policy
+        k = n
+        if policy.noise != "none" and not math.isinf(policy.budget):
+            k = min(
+                n, max(0, math.floor((policy.budget - self.usage.spent) / policy.epsilon + 1e-9))
+            )
+            self.usage.spent += k * policy.epsilon
+        self.usage.refused += n - k
+        self.usage.queries += k
+        return policy.keys(np.full(k, self._count(key)), self._rng)
+
+    def _count(self, key: tuple[int, ...]) -> int:
         count = self._counts.get(key)
         if count is None:
             parts = [self._audiences[a] for a in key]
             count = int(np.unique(np.concatenate(parts)).size) if parts else 0
             self._counts[key] = count
-        return policy.report(count, self._rng)
+        return count
 
     def wait_for_refresh(self) -> int:
         """Advance the simulated clock to the next budget refresh; returns the day."""

@@ -141,6 +141,32 @@ class Policy:
         rounded = float(self.granularity * math.floor(value / self.granularity + 0.5))
         return Estimate("ok", rounded, rounded)
 
+    def keys(
+        self, counts: np.ndarray, rng: np.random.Generator, *, noise_scale: float = 1.0
+    ) -> np.ndarray:
+        """:meth:`report`'s ordinal (:attr:`Estimate.key`) for many counts at once.
+
+        ``counts`` may have any shape; each element gets its own noise draw. Below the
+        floor is ``-1``; without customer-list estimates every key is NaN. ``noise_scale``
+        multiplies the published noise scale: 1 is the policy as documented, anything
+        else is a deliberately *mis*-implemented mechanism (fidelity tests only).
+        """
+        values = np.asarray(counts, dtype=np.float64)
+        if not self.customer_lists:
+            return np.full(values.shape, np.nan)
+        if self.noise == "laplace":
+            values = values + rng.laplace(0.0, noise_scale / self.epsilon, values.shape)
+        elif self.noise == "gaussian":
+            values = values + rng.normal(0.0, noise_scale * self.noise_sd, values.shape)
+        below = values < self.floor
+        if self.ranges:
+            safe = np.where(below, float(max(self.floor, 1)), values)
+            j = np.floor(np.log(safe / self.floor) / math.log(self.ranges) + 1e-12)
+            out = np.round(self.floor * self.ranges**j)
+        else:
+            out = self.granularity * np.floor(values / self.granularity + 0.5)
+        return np.where(below, -1.0, out)
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["budget"] = None if math.isinf(self.budget) else self.budget
