@@ -186,10 +186,11 @@ def membership_check(
     )
 
 
-def answers_for_accuracy(policy: Policy, accuracy: float = 0.95) -> float:
-    """Answers an averaging attacker needs (knowing the base size) for ``accuracy``:
-    the mean of m answers errs when its noise exceeds 1/2, so
-    m = (z · sd / 0.5)² with z the normal quantile (inf without an answer)."""
+def answers_for_accuracy(policy: Policy, accuracy: float = 0.95, *, sides: int = 1) -> float:
+    """Answers an averaging attacker needs per side for ``accuracy``: a mean of m answers
+    errs when its noise exceeds 1/2, so m = sides · (z · sd / 0.5)², z the normal
+    quantile; ``sides=2`` when the base size is itself an average (differencing), 1 when
+    the attacker knows it (inf without an answer at all)."""
     from statistics import NormalDist
 
     if not policy.customer_lists:
@@ -198,4 +199,4 @@ def answers_for_accuracy(policy: Policy, accuracy: float = 0.95) -> float:
     if sd == 0:
         return 1.0
     z = NormalDist().inv_cdf(accuracy)
-    return float(max(1, math.ceil((z * sd / 0.5) ** 2)))
+    return float(max(1, math.ceil(sides * (z * sd / 0.5) ** 2)))

@@ -21,7 +21,7 @@ from matchsim.oracle._validate import Fields
 
 Status = Literal["ok", "below_floor", "unavailable", "budget_exhausted"]
 NOISES = ("none", "laplace", "gaussian")
-PERIODS = {"day": 1, "month": 30}
+PERIODS = {"day": 1, "week": 7, "month": 30}
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,10 @@ class Policy:
         epsilon: privacy cost of one query (sets the noise scale).
         delta: the Gaussian mechanism's delta.
         budget: epsilon available per period (``inf``: unlimited queries).
-        period: ``day`` or ``month``: how often the budget is refreshed.
+        period: ``day``, ``week`` or ``month``: how often the budget is refreshed.
+        difference_check: refuse (report as below the floor) an answer whose set of
+            accounts differs from an earlier answered one by 1 to ``floor - 1`` accounts
+            (Ads Data Hub's "difference checks", as matchsim models them).
     """
 
     name: str = "2017"
@@ -82,6 +85,7 @@ class Policy:
     delta: float = 1e-6
     budget: float = math.inf
     period: str = "day"
+    difference_check: bool = False
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "policy") -> tuple[Policy, list[str]]:
@@ -98,6 +102,7 @@ class Policy:
             delta=f.number("delta", 1e-6, 0.0, 1.0),
             budget=f.number("budget", math.inf, positive=True),
             period=f.string("period", "day", tuple(PERIODS)),
+            difference_check=f.boolean("difference_check", False),
         )
         if p.ranges and p.ranges <= 1:
             f.problem("ranges", f"the ratio between range edges must be > 1, got {p.ranges}")

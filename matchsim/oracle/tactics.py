@@ -48,6 +48,9 @@ class TacticResult:
     answers_per_test: int = 1
     decoys: list[int] = field(default_factory=list)
     reason: str = ""
+    waves: int = 2
+    """Rounds of uploads that must be processed one after another (time = waves x
+    the platform's processing time)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -59,6 +62,7 @@ class TacticResult:
             "days": self.days,
             "answers_per_test": self.answers_per_test,
             "decided": sum(g is not None for g in self.guesses),
+            "waves": self.waves,
             "reason": self.reason,
         }
 
@@ -109,6 +113,7 @@ def padding(
         except GaveUp as stop:
             out.guesses.append(None)
             out.reason = stop.reason
+    out.waves = len(prober._pads) + 1  # the binary search uploads pads one at a time
     return _finish(out, api)
 
 
@@ -117,12 +122,12 @@ def differencing(
     pool: Sequence[str],
     targets: Sequence[str],
     *,
-    accuracy: float = 0.95,
+    accuracy: float = 0.99,
     max_days: int = 365,
 ) -> TacticResult:
-    """``est(B ∪ {x}) − est(B)`` with ``B`` the attacker's whole list, averaged as the
-    published noise requires."""
-    m = int(min(answers_for_accuracy(api.policy, accuracy), 10**7))
+    """``est(B ∪ {x}) − est(B)`` with ``B`` the attacker's whole list, each side averaged
+    over as many answers as the published noise requires for ``accuracy``."""
+    m = int(min(answers_for_accuracy(api.policy, accuracy, sides=2), 10**7))
     out = TacticResult("differencing" if m == 1 else "averaging", [], answers_per_test=m)
     data, valid = _hash(api, pool)
     base = api.upload("email", data, valid)
@@ -149,31 +154,50 @@ def differencing(
 def split_differencing(
     api: AudienceSizeAPI, pool: Sequence[str], targets: Sequence[str], *, max_days: int = 365
 ) -> TacticResult:
-    """``est(B ∪ D ∪ {x}) − est(B) − est(D)``: every two queries differ by ``|D|`` or
-    ``|B|`` people, so a difference check passes them; exact counts do the rest."""
+    """``est(B ∪ D_i ∪ {x_i}) − est(B) − est(D_i)`` against a difference check.
+
+    ``B`` is half the attacker's list; the other half is cut into blocks of about
+    ``floor`` matched accounts each (sized from the match rate ``est(B)`` revealed), and
+    target ``i`` gets its own pair of blocks ``D_i``. Any two answers then differ by at
+    least a block or the base, so the check lets them through; exact counts do the rest.
+    """
     out = TacticResult("split differencing", [])
     half = len(pool) // 2
     db, vb = _hash(api, pool[:half])
-    dd, vd = _hash(api, pool[half:])
-    b, d = api.upload("email", db, vb), api.upload("email", dd, vd)
+    b = api.upload("email", db, vb)
     try:
-        sb, sd = _answers(api, [b], 1, max_days), _answers(api, [d], 1, max_days)
+        sb = _answers(api, [b], 1, max_days)
     except GaveUp as stop:
         out.guesses, out.reason = [None] * len(targets), stop.reason
         return _finish(out, api)
-    if sb < 0 or sd < 0:
-        out.guesses, out.reason = [None] * len(targets), "a half of the list is below the floor"
+    if sb < 0:
+        out.guesses, out.reason = [None] * len(targets), "half of the list is below the floor"
         return _finish(out, api)
-    tdata, tvalid = _hash(api, targets)
-    for i in range(len(targets)):
-        t = api.upload("email", tdata[i : i + 1], tvalid[i : i + 1])
+    rate = max(sb / max(half, 1), 1e-3)
+    size = max(1, math.ceil(max(api.policy.floor, 1) / rate))
+    rest = list(pool[half:])
+    blocks = []
+    for j in range(len(rest) // size):
+        dd, vd = _hash(api, rest[j * size : (j + 1) * size])
+        blocks.append(api.upload("email", dd, vd))
+    pairs = [(i, j) for i in range(len(blocks)) for j in range(i + 1, len(blocks))]
+    dx_all, vx_all = _hash(api, targets)
+    for n in range(len(targets)):
+        if n >= len(pairs):
+            out.guesses.append(None)
+            out.reason = "decoy list exhausted: one pair of blocks per target"
+            continue
+        d = [blocks[k] for k in pairs[n]]
+        t = api.upload("email", dx_all[n : n + 1], vx_all[n : n + 1])
         try:
-            s = _answers(api, [b, d, t], 1, max_days)
+            sd = _answers(api, d, 1, max_days)
+            total = _answers(api, [b, *d, t], 1, max_days)
         except GaveUp as stop:
             out.guesses.append(None)
             out.reason = stop.reason
             continue
-        out.guesses.append(None if s < 0 else s - sb - sd > 0.5)
+        out.guesses.append(None if total < 0 or sd < 0 else total - sb - sd > 0.5)
+    out.waves = 2
     return _finish(out, api)
 
 
