@@ -185,6 +185,7 @@ def _one_of(options: list[str] | tuple[str, ...], what: str) -> Callable[[Any], 
 _TOP = {
     "version", "name", "description", "seed", "region", "population", "advertiser",
     "advertisers", "platform", "schemes", "attacks", "risk", "pixel", "oracle", "psi", "clk",
+    "promises",
 }  # fmt: skip
 _POPULATION = {f.name for f in dataclasses.fields(PopulationParams)} | {"path"}
 _CORRUPTION = {f.name for f in dataclasses.fields(Corruption)}
@@ -289,7 +290,7 @@ def parse_experiment(tree: Mapping[str, Any], *, source: Path | None = None) -> 
     # schemes
     scheme_names = _known_schemes()
     schemes: list[SchemeSpec] = []
-    stage_sections = any(k in tree for k in ("pixel", "oracle", "psi", "clk"))
+    stage_sections = any(k in tree for k in ("pixel", "oracle", "psi", "clk", "promises"))
     raw_schemes = tree.get("schemes", [] if stage_sections else [{"name": "sha256"}])
     for loc, s in c.tables(raw_schemes, "schemes"):
         if "key" in s or "secret" in s or "salt" in s:
@@ -334,10 +335,14 @@ def parse_experiment(tree: Mapping[str, Any], *, source: Path | None = None) -> 
     else:
         qi_sets = [tuple(q) for q in raw_qi]
 
-    sections = {k: tree[k] for k in ("pixel", "oracle", "psi", "clk") if k in tree}
+    sections = {k: tree[k] for k in ("pixel", "oracle", "psi", "clk", "promises") if k in tree}
     for key, section in sections.items():
         if not isinstance(section, dict):
             c.add(f"[{key}]", "must be a table")
+    if isinstance(sections.get("promises"), dict):
+        from matchsim.oracle.promises import PromisesConfig
+
+        c.problems.extend(PromisesConfig.problems(sections["promises"], source=source)[1])
 
     ConfigError.collect(c.problems)
     return Experiment(

@@ -697,6 +697,16 @@ def _clk(experiment: Experiment, section: dict[str, Any], pop_dir: Path) -> dict
     return {"text": "", "summary": {"linkage": linked, "attack": attacked}, "details": {}}
 
 
+def _promises(experiment: Experiment, section: dict[str, Any], pop_dir: Path) -> dict[str, Any]:
+    from matchsim.oracle.promises import PromisesConfig, run, summary
+
+    config = PromisesConfig.from_dict(section, source=experiment.source)
+    result = run(config, pop_dir, seed=experiment.seed)
+    text, table = summary(result)
+    verdicts = {r["product"]["name"]: r["verdict"] for r in result["products"]}
+    return {"text": text, "summary": {"table": table, "verdicts": verdicts}, "details": result}
+
+
 def _comparison_row(key: str, section: dict[str, Any]) -> dict[str, Any] | None:
     """The PSI and CLK alternatives as rows of the scheme comparison table."""
     if key == "psi":
@@ -758,6 +768,7 @@ _SECTIONS: dict[str, Callable[[Experiment, dict[str, Any], Path], dict[str, Any]
     "oracle": _oracle,
     "psi": _psi,
     "clk": _clk,
+    "promises": _promises,
 }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -160,8 +160,11 @@ class PromisesConfig:
     catalogue: str = ""
 
     @classmethod
-    def problems(cls, d: Any, where: str = "[promises]") -> tuple[PromisesConfig, list[str]]:
-        """The config and every problem as ``location: message`` (no file is read)."""
+    def problems(
+        cls, d: Any, where: str = "[promises]", *, source: Path | None = None
+    ) -> tuple[PromisesConfig, list[str]]:
+        """The config and every problem as ``location: message``; product ids are
+        checked against the catalogue (resolved next to ``source``, the experiment)."""
         f = Fields(d, where)
         config = cls(
             products=f.strings("products", ()),
@@ -173,11 +176,28 @@ class PromisesConfig:
             pair_rounds=f.integer("pair_rounds", cls.pair_rounds, 2, 100),
             catalogue=f.string("catalogue", ""),
         )
+        if config.catalogue and source is not None and not Path(config.catalogue).is_absolute():
+            config = replace(config, catalogue=str((source.parent / config.catalogue).resolve()))
+        from matchsim.oracle.catalogue import load_catalogue
+
+        try:
+            known = {p.id for p in load_catalogue(config.catalogue or None)}
+        except (InputError, ConfigError) as exc:
+            f.problem("catalogue", exc.one_line())
+            known = None
+        unknown = [p for p in config.products if known is not None and p not in known]
+        if unknown:
+            f.problem(
+                "products",
+                f"unknown product(s) {', '.join(unknown)}; known: {', '.join(sorted(known or ()))}",
+            )
         return config, f.finish()
 
     @classmethod
-    def from_dict(cls, d: Any, where: str = "[promises]") -> PromisesConfig:
-        config, problems = cls.problems(d, where)
+    def from_dict(
+        cls, d: Any, where: str = "[promises]", *, source: Path | None = None
+    ) -> PromisesConfig:
+        config, problems = cls.problems(d, where, source=source)
         ConfigError.collect(problems)
         return config
 
@@ -246,6 +266,9 @@ def attack_product(
             "one_target_one_period": check.to_dict(),
         }
     row["verdict"] = _verdict(product, row)
+    per_target = row.get("dp", {}).get("days_per_target")
+    if per_target is not None:
+        row["verdict"] += f"; each target costs {_days(per_target)} of budget"
     return row
 
 
@@ -383,3 +406,41 @@ def _uid2_row(product: Product, r: dict[str, Any]) -> dict[str, Any]:
         f"old and new raw UID2 stay linkable for {r['link_window_days']} days after a rotation"
     )
     return row
+
+
+def _days(days: float) -> str:
+    if days < 1:
+        return f"{24 * days:.0f} h"
+    if days < 60:
+        return f"{days:.0f} days"
+    return f"{days / 365:.1f} years"
+
+
+def summary(result: dict[str, Any]) -> tuple[str, list[dict[str, str]]]:
+    """One sentence and a compact table (human labels) for the report."""
+    rows = result["products"]
+    broken = [r for r in rows if r["succeeds"]]
+    held = [r["product"]["name"] for r in rows if not r["succeeds"]]
+    text = (
+        f"An ordinary advertiser account broke {len(broken)} of {len(rows)} product promises "
+        "in simulation, learning whether named people are on the platform"
+        + (f"; only {', '.join(held)} held within the attacker's patience." if held else ".")
+    )
+    table = []
+    for r in rows:
+        p = r["product"]
+        table.append(
+            {
+                "Product": p["name"],
+                "Promise": p["claim"],
+                "Attack": r["best"],
+                "Uploads": f"{r['uploads']:,}",
+                "Queries": f"{r['queries']:,}",
+                "Time": _days(float(r["days"])),
+                "Money": f"${r['money_usd']:,.0f}" if r["money_usd"] else "none documented",
+                "Members learned": f"{100 * r['members_learned']:.0f} %",
+                "Verdict": "broken" if r["succeeds"] else "holds",
+                "Unverified figures": str(sum(f["status"] != "verified" for f in p["figures"])),
+            }
+        )
+    return text, table

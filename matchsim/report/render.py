@@ -120,6 +120,7 @@ def _extra_sections(results: dict[str, Any]) -> list[dict[str, Any]]:
         ("oracle", "Audience-size oracle"),
         ("psi", "Private set intersection (ECDH)"),
         ("clk", "Bloom-filter linkage (CLK)"),
+        ("promises", "What today's platforms promise, tested"),
     ):
         section = results.get(key)
         if not section:
@@ -132,6 +133,9 @@ def _extra_sections(results: dict[str, Any]) -> list[dict[str, Any]]:
             for name, value in details.items()
             if isinstance(value, list) and value and all(isinstance(v, dict) for v in value)
         ]
+        if isinstance(summary.get("table"), list):  # the section's own compact table
+            rows = [(str(k), str(v)) for k, v in summary.get("verdicts", {}).items()]
+            tables = [{"title": "per product", **_table(summary["table"])}]
         figures = [(t, base64.b64encode(png).decode()) for t, png in _section_figures(key, details)]
         out.append(
             {
