@@ -147,6 +147,8 @@ class PromisesConfig:
         max_days: the attacker's patience on the platform's clock.
         dp_trials: seeded trials per differential-privacy check.
         pair_list: records per PAIR upload; pair_rounds: uploads over time (30-day steps).
+        phone_victims: victims of the phone-number inference per noise-free product
+            (Venkatadri et al.: the victim's e-mail in, the phone number out).
         catalogue: a catalogue file other than the shipped one.
     """
 
@@ -157,6 +159,7 @@ class PromisesConfig:
     dp_trials: int = 20_000
     pair_list: int = 300
     pair_rounds: int = 7
+    phone_victims: int = 0
     catalogue: str = ""
 
     @classmethod
@@ -174,6 +177,7 @@ class PromisesConfig:
             dp_trials=f.integer("dp_trials", cls.dp_trials, 100, 10_000_000),
             pair_list=f.integer("pair_list", cls.pair_list, 2, 100_000),
             pair_rounds=f.integer("pair_rounds", cls.pair_rounds, 2, 100),
+            phone_victims=f.integer("phone_victims", cls.phone_victims, 0, 1000),
             catalogue=f.string("catalogue", ""),
         )
         if config.catalogue and source is not None and not Path(config.catalogue).is_absolute():
@@ -210,6 +214,7 @@ class PromisesConfig:
             "dp_trials": self.dp_trials,
             "pair_list": self.pair_list,
             "pair_rounds": self.pair_rounds,
+            "phone_victims": self.phone_victims,
             "catalogue": self.catalogue or None,
         }
 
@@ -226,7 +231,13 @@ def _tactics(product: Product) -> list[Callable[..., TacticResult]]:
 
 
 def attack_product(
-    product: Product, s: Setting, *, seed: int, max_days: int, dp_trials: int
+    product: Product,
+    s: Setting,
+    *,
+    seed: int,
+    max_days: int,
+    dp_trials: int,
+    victims: list[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
     """Every tactic that fits the product's observable, scored; the best one wins."""
     policy = product.policy()
@@ -253,6 +264,8 @@ def attack_product(
         if product.minimum_spend_usd
         else "assumed 0: size estimates and counts are free to read",
     }
+    if victims and product.noise == "none":
+        row["phone"] = _phones(product, s, victims, seed, max_days)
     if product.noise != "none":
         qpp = policy.queries_per_period
         per_period = int(qpp) if not math.isinf(qpp) else 1
@@ -270,6 +283,57 @@ def attack_product(
     if per_target is not None:
         row["verdict"] += f"; each target costs {_days(per_target)} of budget"
     return row
+
+
+def _phones(
+    product: Product, s: Setting, victims: list[tuple[str, str]], seed: int, max_days: int
+) -> dict[str, Any]:
+    """Venkatadri's phone inference under the product's policy; scored afterwards."""
+    from matchsim.generate import load_locale
+    from matchsim.oracle.attack import infer_phone
+
+    plan = load_locale(s.index.region).mobile_plan
+    found, queries, statuses = 0, [], []
+    for v_i, (email, national) in enumerate(victims):
+        api = AudienceSizeAPI(s.index, product.policy(), seed=seed * 7 + v_i)
+        out = infer_phone(api, email, s.pool, plan, max_days=max_days)
+        found += out.guess == national  # evaluation
+        queries.append(out.queries)
+        statuses.append(out.status)
+    return {
+        "victims": len(victims),
+        "phones_learned": found / len(victims),
+        "queries_mean": float(np.mean(queries)),
+        "statuses": sorted(set(statuses)),
+    }
+
+
+def victims_with_phones(
+    population_dir: str | Path, s: Setting, n: int, seed: int
+) -> list[tuple[str, str]]:
+    """Harness: ``n`` accounts with an e-mail and a mobile number of the country's plan
+    (not in the attacker's list), with their true national number."""
+    from matchsim.generate import PLATFORM_FILE, load_locale
+    from matchsim.oracle.run import in_plan
+
+    if n == 0:
+        return []
+    plan = load_locale(s.index.region).mobile_plan
+    table = pq.read_table(Path(population_dir) / PLATFORM_FILE, columns=["email", "phone"])
+    prefix = f"+{plan.country_code}"
+    taken = set(s.pool) | set(s.targets)
+    out: list[tuple[str, str]] = []
+    rows = table.to_pylist()
+    for i in _stream(seed, 5).permutation(len(rows)):
+        r = rows[int(i)]
+        e, ph = r["email"], r["phone"]
+        if e and ph and ph.startswith(prefix) and e not in taken:
+            national = ph[len(prefix) :]
+            if in_plan(plan, national):
+                out.append((e, national))
+                if len(out) == n:
+                    break
+    return out
 
 
 def _days_per_target(policy: Policy) -> float | None:
@@ -316,6 +380,7 @@ def run(
         )
     chosen = [p for p in products if not config.products or p.id in config.products]
     s = setting(population_dir, pool=config.pool, targets=config.targets, seed=seed)
+    victims = victims_with_phones(population_dir, s, config.phone_victims, seed)
     rows = []
     pair_result: dict[str, Any] | None = None
     uid2_result: dict[str, Any] | None = None
@@ -336,6 +401,7 @@ def run(
                     seed=seed * 1000 + i,
                     max_days=config.max_days,
                     dp_trials=config.dp_trials,
+                    victims=victims,
                 )
             )
     broken = [
@@ -439,6 +505,9 @@ def summary(result: dict[str, Any]) -> tuple[str, list[dict[str, str]]]:
                 "Time": _days(float(r["days"])),
                 "Money": f"${r['money_usd']:,.0f}" if r["money_usd"] else "none documented",
                 "Members learned": f"{100 * r['members_learned']:.0f} %",
+                "Phones learned": f"{100 * r['phone']['phones_learned']:.0f} %"
+                if r.get("phone")
+                else "—",
                 "Verdict": "broken" if r["succeeds"] else "holds",
                 "Unverified figures": str(sum(f["status"] != "verified" for f in p["figures"])),
             }

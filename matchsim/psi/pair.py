@@ -256,6 +256,7 @@ def pair_experiment(
         "set_size": {
             "advertiser_learns": "the exact intersection size (match count) per upload",
             "publisher_learns": "the advertiser's list size (message length)",
+            "advertiser_learns_publisher_size": first.publisher_items,
             "matched": first.matched,
             "match_rate": first.match_rate,
             "bytes": first.bytes_advertiser_to_publisher + first.bytes_publisher_to_advertiser,
