@@ -702,9 +702,9 @@ def _promises(experiment: Experiment, section: dict[str, Any], pop_dir: Path) ->
 
     config = PromisesConfig.from_dict(section, source=experiment.source)
     result = run(config, pop_dir, seed=experiment.seed)
-    text, table = summary(result)
+    text, tables = summary(result)
     verdicts = {r["product"]["name"]: r["verdict"] for r in result["products"]}
-    return {"text": text, "summary": {"table": table, "verdicts": verdicts}, "details": result}
+    return {"text": text, "summary": {"tables": tables, "verdicts": verdicts}, "details": result}
 
 
 def _comparison_row(key: str, section: dict[str, Any]) -> dict[str, Any] | None:

@@ -125,9 +125,33 @@ def test_promises_run_end_to_end(nl_population: Population) -> None:
     assert rows["uid2"]["success"] == 1.0
     assert all(c["passed"] is False for c in result["broken_mechanism_checks"])
     assert {f["status"] for f in result["unverified_figures"]} <= {"secondary", "unverified"}
-    text, table = summary(result)
+    text, tables = summary(result)
     assert text.startswith("An ordinary advertiser account broke")
-    assert {row["Verdict"] for row in table} <= {"broken", "holds"}
+    assert {row["Verdict"] for row in tables[0]["rows"]} <= {"broken", "holds"}
+    assert [row["Scheme"][:5] for row in tables[1]["rows"]][:2] == ["plain", "clean"]
     import json
 
     json.dumps(result)
+
+
+def test_promises_experiment_reports_its_table(tmp_path: Path) -> None:
+    from matchsim.pipeline import run_experiment
+
+    experiment = parse_experiment(
+        {
+            "version": 1,
+            "name": "promises-small",
+            "seed": 4,
+            "population": {"platform_users": 3000, "customers": 1500, "overlap": 0.6},
+            "promises": {"products": ["linkedin", "pair"], "pool": 900, "targets": 6,
+                         "pair_list": 20, "pair_rounds": 2, "phone_victims": 1},
+        }
+    )  # fmt: skip
+    result = run_experiment(experiment, tmp_path / "run", measure_costs=False)
+    section = result.results["promises"]
+    assert section["text"].startswith("An ordinary advertiser account broke")
+    html = (tmp_path / "run" / "report.html").read_text()
+    assert "What today&#39;s platforms promise, tested" in html or "platforms promise" in html
+    assert "LinkedIn Matched Audiences" in html and "who can re-identify" in html
+    md = (tmp_path / "run" / "report.md").read_text()
+    assert "- LinkedIn Matched Audiences (contact list): " in md

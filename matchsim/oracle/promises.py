@@ -478,12 +478,20 @@ def _days(days: float) -> str:
     if days < 1:
         return f"{24 * days:.0f} h"
     if days < 60:
-        return f"{days:.0f} days"
+        return f"{days:.0f} day{'s' if round(days) != 1 else ''}"
     return f"{days / 365:.1f} years"
 
 
-def summary(result: dict[str, Any]) -> tuple[str, list[dict[str, str]]]:
-    """One sentence and a compact table (human labels) for the report."""
+def _money(product: dict[str, Any], usd: float) -> str:
+    if not usd:
+        return "none documented"
+    status = next((f["status"] for f in product["figures"] if "spend" in f["name"]), "unverified")
+    return f"${usd:,.0f} lifetime spend ({status})"
+
+
+def summary(result: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+    """One sentence and compact tables (human labels) for the report: per product, and
+    who can re-identify."""
     rows = result["products"]
     broken = [r for r in rows if r["succeeds"]]
     held = [r["product"]["name"] for r in rows if not r["succeeds"]]
@@ -503,7 +511,7 @@ def summary(result: dict[str, Any]) -> tuple[str, list[dict[str, str]]]:
                 "Uploads": f"{r['uploads']:,}",
                 "Queries": f"{r['queries']:,}",
                 "Time": _days(float(r["days"])),
-                "Money": f"${r['money_usd']:,.0f}" if r["money_usd"] else "none documented",
+                "Money": _money(p, r["money_usd"]),
                 "Members learned": f"{100 * r['members_learned']:.0f} %",
                 "Phones learned": f"{100 * r['phone']['phones_learned']:.0f} %"
                 if r.get("phone")
@@ -512,4 +520,12 @@ def summary(result: dict[str, Any]) -> tuple[str, list[dict[str, str]]]:
                 "Unverified figures": str(sum(f["status"] != "verified" for f in p["figures"])),
             }
         )
-    return text, table
+    who = result["who_can_reidentify"]
+    matrix = [
+        {"Scheme": w["scheme"], **{party: w["cells"][party]["can"] for party in who["parties"]}}
+        for w in who["schemes"]
+    ]
+    return text, [
+        {"title": "per product", "rows": table},
+        {"title": "who can re-identify (" + who["domain_note"] + ")", "rows": matrix},
+    ]

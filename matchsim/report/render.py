@@ -133,9 +133,9 @@ def _extra_sections(results: dict[str, Any]) -> list[dict[str, Any]]:
             for name, value in details.items()
             if isinstance(value, list) and value and all(isinstance(v, dict) for v in value)
         ]
-        if isinstance(summary.get("table"), list):  # the section's own compact table
+        if isinstance(summary.get("tables"), list):  # the section's own compact tables
             rows = [(str(k), str(v)) for k, v in summary.get("verdicts", {}).items()]
-            tables = [{"title": "per product", **_table(summary["table"])}]
+            tables = [{"title": t["title"], **_table(t["rows"])} for t in summary["tables"]]
         figures = [(t, base64.b64encode(png).decode()) for t, png in _section_figures(key, details)]
         out.append(
             {
