@@ -48,3 +48,12 @@ def test_pair_experiment_and_matrix(nl_population: Population) -> None:
     assert m["parties"] == list(PARTIES)
     assert all(set(row["cells"]) == set(PARTIES) for row in m["schemes"])
     assert "EDPB Guidelines 01/2025" in m["domain_note"]
+
+
+def test_secrets_stay_out_of_reprs() -> None:
+    session = PairSession(PUBLISHER)
+    session.match(CUSTOMERS, day=0)
+    salt = session.salt(0)
+    key = session.publisher.key(0).private_bytes_raw()
+    text = repr(session.publisher) + repr(session.advertiser) + repr(session._salts)
+    assert salt.hex() not in text and key.hex() not in text and "user1@" not in text

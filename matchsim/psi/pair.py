@@ -59,6 +59,9 @@ def _hmac(key: bytes, value: str) -> bytes:
 class _Secrets:
     """One party's secrets per epoch, from the OS RNG (never shown, never seeded)."""
 
+    def __repr__(self) -> str:
+        return f"_Secrets(rotated every {self.days} days)"
+
     def __init__(self, days: int) -> None:
         self.days = days
         self._by_epoch: dict[int, Any] = {}
@@ -75,9 +78,9 @@ class PairParty:
     """A DCR holding one party's list, its scalar (per key epoch) and caches per epoch."""
 
     name: str
-    items: list[str]
-    _keys: _Secrets = field(default_factory=lambda: _Secrets(KEY_DAYS))
-    _cache: dict[tuple[int, int, str], bytes] = field(default_factory=dict)
+    items: list[str] = field(repr=False)
+    _keys: _Secrets = field(default_factory=lambda: _Secrets(KEY_DAYS), repr=False)
+    _cache: dict[tuple[int, int, str], bytes] = field(default_factory=dict, repr=False)
     operations: int = 0
 
     def key(self, day: int) -> X25519PrivateKey:
