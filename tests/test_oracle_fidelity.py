@@ -13,6 +13,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matchsim.generate import Population
 from matchsim.oracle import AudienceSizeAPI, Policy
@@ -108,3 +110,20 @@ def test_padding_fails_when_the_floor_is_beyond_the_decoys(nl_setting: Setting) 
     result = padding(api, s.pool, s.targets[:3])
     assert result.guesses == [None, None, None]
     assert result.reason == "padding pool too small to reach a reporting boundary"
+
+
+@given(
+    floor=st.integers(0, 2000),
+    granularity=st.integers(1, 50),
+    ranges=st.sampled_from([0.0, 1.2, 2.0]),
+    counts=st.lists(st.integers(0, 100_000), min_size=1, max_size=50),
+)
+@settings(max_examples=60, deadline=None)
+def test_vectorised_keys_equal_scalar_reports(
+    floor: int, granularity: int, ranges: float, counts: list[int]
+) -> None:
+    p = Policy("p", granularity=granularity, floor=max(floor, 1) if ranges else floor,
+               ranges=ranges)  # fmt: skip
+    rng = np.random.default_rng(0)
+    keys = p.keys(np.array(counts), rng)
+    assert keys.tolist() == [p.report(c, rng).key for c in counts]

@@ -428,7 +428,9 @@ def run(
         "broken_mechanism_checks": broken,
         "pair": pair_result,
         "uid2": uid2_result,
-        "who_can_reidentify": reidentify_matrix(rows),
+        "who_can_reidentify": reidentify_matrix(
+            rows, upload=len(s.pool), in_register=s.matched(s.pool)
+        ),
         "unverified_figures": unverified,
     }
 

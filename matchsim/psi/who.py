@@ -45,8 +45,21 @@ def _measured(rows: list[dict[str, Any]], family: str) -> str:
     )
 
 
-def reidentify_matrix(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """The matrix for the products attacked in ``rows`` (one row per scheme family)."""
+def reidentify_matrix(
+    rows: list[dict[str, Any]], *, upload: int = 0, in_register: int = 0
+) -> dict[str, Any]:
+    """The matrix for the products attacked in ``rows`` (one row per scheme family).
+
+    ``upload`` and ``in_register``: rows of the advertiser's hashed list and how many
+    distinct people in it a register like the platform's user table attributes
+    (measured by the caller).
+    """
+    register = (
+        f"measured: {in_register:,} people of a {upload:,}-row upload, with a register "
+        "the size of the platform's user table"
+        if upload
+        else "every row in the register"
+    )
     floors = _measured(rows, "audience floor") or _measured(rows, "audience ranges")
     thresholds = _measured(rows, "clean-room threshold")
     noise = _measured(rows, "clean-room noise")
@@ -82,7 +95,7 @@ def reidentify_matrix(rows: list[dict[str, Any]]) -> dict[str, Any]:
                 "outsider with a register": _cell(
                     "yes",
                     "a register of e-mails or phones",
-                    "every row in the register",
+                    register,
                     "one hash per register entry",
                 ),
             },
