@@ -260,7 +260,7 @@ def attack_product(
         "queries": best["queries"],
         "days": best["days_total"],
         "money_usd": product.minimum_spend_usd,
-        "money_basis": "documented minimum spend"
+        "money_basis": "minimum spend from the catalogue (see that figure's status)"
         if product.minimum_spend_usd
         else "assumed 0: size estimates and counts are free to read",
     }
