@@ -704,6 +704,7 @@ def _promises(experiment: Experiment, section: dict[str, Any], pop_dir: Path) ->
     result = run(config, pop_dir, seed=experiment.seed)
     text, tables = summary(result)
     verdicts = {r["product"]["name"]: r["verdict"] for r in result["products"]}
+    verdicts["Who can re-identify"] = result["who_can_reidentify"]["domain_note"]
     return {"text": text, "summary": {"tables": tables, "verdicts": verdicts}, "details": result}
 
 

@@ -529,5 +529,5 @@ def summary(result: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     ]
     return text, [
         {"title": "per product", "rows": table},
-        {"title": "who can re-identify (" + who["domain_note"] + ")", "rows": matrix},
+        {"title": "who can re-identify, per scheme and party", "rows": matrix},
     ]
