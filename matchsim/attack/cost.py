@@ -66,7 +66,7 @@ CATALOGUE = (
 DEFAULT_PARAMS: dict[str, dict[str, int]] = {
     "pbkdf2-sha256": {"iterations": 600_000},
     "scrypt": {"n": 16384, "r": 8, "p": 1},
-    "argon2id": {"iterations": 3, "memory_kib": 65536, "lanes": 4},
+    "argon2id": {"iterations": 3, "memory": 65536, "lanes": 4},  # memory in KiB
 }
 
 
@@ -136,28 +136,19 @@ def measure_fast(algorithm: str, candidates: int = 1 << 22, hmac: bool = False) 
 
 
 def measure_kdf(scheme: str, params: dict[str, int] | None = None) -> float:
-    """Evaluations/s of a KDF with ``cryptography`` (a few calls, never a brute force)."""
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
-    from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
-    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+    """Evaluations/s of the KDF scheme ``scheme`` with ``params`` (its own parameter
+    names), timed over a few derivations by the scheme itself, never a brute force."""
+    from matchsim.schemes import get_scheme
+    from matchsim.schemes.kdf import SlowKDF
 
-    p = {**DEFAULT_PARAMS[scheme], **(params or {})}
-    salt = b"s" * 16
+    given: dict[str, Any] = {**DEFAULT_PARAMS.get(scheme, {}), **(params or {})}
+    kdf = get_scheme(scheme, **given)
+    if not isinstance(kdf, SlowKDF):
+        raise ValueError(f"{scheme} is not a KDF scheme")
+    derive = kdf.derive_one
 
     def run() -> int:
-        if scheme == "pbkdf2-sha256":
-            PBKDF2HMAC(hashes.SHA256(), 32, salt, p["iterations"]).derive(b"31612345678")
-        elif scheme == "scrypt":
-            Scrypt(salt, 32, p["n"], p["r"], p["p"]).derive(b"31612345678")
-        else:
-            Argon2id(
-                salt=salt,
-                length=32,
-                iterations=p["iterations"],
-                lanes=p["lanes"],
-                memory_cost=p["memory_kib"],
-            ).derive(b"31612345678")
+        derive(b"31612345678")
         return 1
 
     return _timed(run, 0.3)
@@ -260,8 +251,7 @@ def price_catalogue(
         SchemePrice(
             "argon2id",
             True,
-            f"t={ar['iterations']}, m={ar['memory_kib']} KiB, p={ar['lanes']}; no reference "
-            "GPU rate",
+            f"t={ar['iterations']}, m={ar['memory']} KiB, p={ar['lanes']}; no reference GPU rate",
             rate("argon2id", lambda: measure_kdf("argon2id", ar)),
             "cryptography, one core",
             {},

@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from matchsim.errors import ConfigError
-from matchsim.schemes._base import Scheme
+from matchsim.schemes._base import NotEnumerable, Scheme
 from matchsim.schemes._registry import register
 from matchsim.secrets import Secret
 
@@ -92,6 +92,8 @@ def argon2_available() -> bool:
 class SlowKDF(Scheme):
     """Base of the KDF schemes: dedupe, derive each distinct value once, scatter back."""
 
+    kind = "kdf"
+
     threads: ClassVar[int] = max(1, min(8, os.cpu_count() or 1))
 
     def __init__(self, *, secret: Secret | None = None, encoding: str = "hex", **params: object):
@@ -106,8 +108,18 @@ class SlowKDF(Scheme):
     def _check(self) -> None:
         raise NotImplementedError
 
+    def attacker_view(self, knows_secret: bool) -> NotEnumerable:
+        return NotEnumerable(
+            "not run: every guess costs one KDF evaluation; the cost column gives the time "
+            "to exhaust the keyspace at that cost"
+        )
+
     def _derive_fn(self) -> Callable[[bytes], bytes]:
         raise NotImplementedError
+
+    def derive_one(self, value: bytes) -> bytes:
+        """One derivation (the cost of one guess)."""
+        return self._derive_fn()(value)
 
     @property
     def digest_size(self) -> int:

@@ -18,16 +18,19 @@ Threat model:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
 
 from matchsim.errors import ConfigError
 from matchsim.kernels import concat, hash_strings
-from matchsim.schemes._base import Scheme, fixed_width_binary
+from matchsim.schemes._base import NotEnumerable, Scheme, fixed_width_binary
 from matchsim.schemes._registry import register
 from matchsim.secrets import Secret
+
+if TYPE_CHECKING:
+    from matchsim.attack.engine import Knowledge
 
 _BLOCK = 64
 
@@ -48,6 +51,7 @@ def hmac_sha256(key: bytes, values: pa.Array) -> np.ndarray:
 @register
 class PepperSHA256(Scheme):
     name = "pepper-sha256"
+    kind = "keyed"
     needs_secret = True
     defaults: ClassVar[Mapping[str, Any]] = {"position": "append"}
     threat = (
@@ -74,10 +78,19 @@ class PepperSHA256(Scheme):
             return hash_strings(concat(None, values, pepper), "sha256")
         return hash_strings(concat(pepper, values, None), "sha256")
 
+    def attacker_view(self, knows_secret: bool) -> Knowledge | NotEnumerable:
+        from matchsim.attack.engine import Knowledge
+
+        if not knows_secret or self.secret is None:
+            return Knowledge(algorithm="sha256")
+        position = "prefix" if self.params["position"] == "prepend" else "suffix"
+        return Knowledge(algorithm="sha256", pepper=self.secret.value, pepper_position=position)
+
 
 @register
 class HMACSHA256(Scheme):
     name = "hmac-sha256"
+    kind = "keyed"
     needs_secret = True
     threat = (
         "keyed HMAC: outsiders learn nothing without the key; the platform holds the key "
@@ -91,3 +104,10 @@ class HMACSHA256(Scheme):
     def _digest(self, values: pa.Array) -> np.ndarray:
         assert self.secret is not None
         return hmac_sha256(self.secret.value, values)
+
+    def attacker_view(self, knows_secret: bool) -> Knowledge | NotEnumerable:
+        from matchsim.attack.engine import Knowledge
+
+        if not knows_secret or self.secret is None:
+            return Knowledge(algorithm="sha256")
+        return Knowledge(algorithm="sha256", hmac_key=self.secret.value)

@@ -14,14 +14,17 @@ Threat model:
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import pyarrow as pa
 
 from matchsim.kernels import DIGEST_SIZES, hash_strings
-from matchsim.schemes._base import Scheme
+from matchsim.schemes._base import NotEnumerable, Scheme
 from matchsim.schemes._registry import register
+
+if TYPE_CHECKING:
+    from matchsim.attack.engine import Knowledge
 
 
 class PlainHash(Scheme):
@@ -38,6 +41,11 @@ class PlainHash(Scheme):
 
     def _digest(self, values: pa.Array) -> np.ndarray:
         return hash_strings(values, self.algorithm)
+
+    def attacker_view(self, knows_secret: bool) -> Knowledge | NotEnumerable:
+        from matchsim.attack.engine import Knowledge
+
+        return Knowledge(algorithm=self.algorithm)
 
 
 @register
