@@ -19,6 +19,7 @@ from typing import Any
 
 from matchsim.errors import ConfigError, InputError
 from matchsim.generate import Corruption, PopulationParams
+from matchsim.numberplan import NUMBER_TYPES
 
 SCHEMA_VERSION = 1
 ATTACK_KINDS = ("phone", "email")
@@ -173,6 +174,14 @@ def _known_schemes() -> list[str]:
     return sorted(SCHEMES)
 
 
+def _scheme_problems(name: str, params: dict[str, Any]) -> list[str]:
+    try:
+        from matchsim.schemes import param_problems
+    except ImportError:  # pragma: no cover
+        return []
+    return param_problems(name, params)
+
+
 def _one_of(options: list[str] | tuple[str, ...], what: str) -> Callable[[Any], str | None]:
     def check(v: Any) -> str | None:
         if options and v not in options:
@@ -310,6 +319,9 @@ def parse_experiment(tree: Mapping[str, Any], *, source: Path | None = None) -> 
         )
         if "name" not in s:
             c.add(loc, "needs a name")
+        else:
+            for problem in _scheme_problems(str(s["name"]), params):
+                c.add(loc, problem)
 
     attacks: list[AttackSpec] = []
     for loc, a in c.tables(tree.get("attacks", []), "attacks"):
@@ -319,7 +331,9 @@ def parse_experiment(tree: Mapping[str, Any], *, source: Path | None = None) -> 
                 kind=c.get(a, "kind", loc, str, "phone", _one_of(ATTACK_KINDS, "attack kind")),
                 knows_secret=c.get(a, "knows_secret", loc, bool, False),
                 guesses=c.get(a, "guesses", loc, int, 1_000_000, _positive),
-                number_type=c.get(a, "number_type", loc, str, "mobile"),
+                number_type=c.get(
+                    a, "number_type", loc, str, "mobile", _one_of(NUMBER_TYPES, "number type")
+                ),
             )
         )
 
