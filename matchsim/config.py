@@ -174,6 +174,31 @@ def _known_schemes() -> list[str]:
     return sorted(SCHEMES)
 
 
+def _section_problems(key: str, section: dict[str, Any]) -> list[str]:
+    """The problems the stage's own parser finds in ``[key]``, before any work (the
+    pipeline parses the section again when it runs it)."""
+    try:
+        if key == "pixel":
+            from matchsim.pixel import PixelConfig
+
+            PixelConfig.from_dict(section)
+        elif key == "oracle":
+            from matchsim.oracle import OracleConfig
+
+            OracleConfig.from_dict(section)
+        elif key == "psi":
+            from matchsim.psi import PsiParams
+
+            PsiParams.from_dict({k: v for k, v in section.items() if k not in ("field", "profile")})
+        elif key == "clk":
+            from matchsim.clk import ClkSchema
+
+            ClkSchema.from_dict(dict(section.get("schema", {})))
+    except ConfigError as exc:
+        return list(exc.problems)
+    return []
+
+
 def _scheme_problems(name: str, params: dict[str, Any]) -> list[str]:
     try:
         from matchsim.schemes import param_problems
@@ -352,6 +377,8 @@ def parse_experiment(tree: Mapping[str, Any], *, source: Path | None = None) -> 
     for key, section in sections.items():
         if not isinstance(section, dict):
             c.add(f"[{key}]", "must be a table")
+        else:
+            c.problems.extend(_section_problems(key, section))
 
     ConfigError.collect(c.problems)
     return Experiment(

@@ -46,3 +46,21 @@ def test_a_scheme_that_needs_a_key_is_checked_without_one() -> None:
 
         parse_experiment({"version": 1, "name": "x", "seed": 1,
                           "attacks": [{"kind": "phone", "number_type": "pager"}]})  # fmt: skip
+
+
+def test_stage_sections_are_checked_before_any_work(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        'version = 1\nname = "bad"\nseed = 1\n'
+        '[population]\nplatform_users = 1000\ncustomers = 100\ncountry = "NL"\n'
+        "[oracle]\nvictims = -1\n[pixel]\nvisitors = 0\n"
+        '[clk.schema]\nlength = "long"\n'
+    )
+    out = tmp_path / "run"
+    code, _, err = run_cli("run", bad, "--out", out)
+    assert code == 1 and not out.exists()
+    # One line naming every problem: the population was never built.
+    assert err.count("\n") == 1
+    for problem in ("pixel.visitors: must be >= 1, got 0", "oracle.victims: must be >= 0, got -1",
+                    "clk"):  # fmt: skip
+        assert f"{bad}: {problem}" in err
