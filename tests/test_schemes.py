@@ -396,3 +396,18 @@ def test_no_stage_outside_schemes_tests_a_scheme_name() -> None:
                 for side in (node.left, *node.comparators):
                     found += [(rel, s, node.lineno) for s in strings(side) if s in SCHEMES]
     assert [f for f in found if f[:2] not in NOT_SCHEME_TESTS] == []
+
+
+def test_every_scheme_prices_itself_and_the_catalogue_covers_the_registry() -> None:
+    from matchsim.attack.cost import CATALOGUE, Rates
+
+    assert sorted(CATALOGUE) == sorted(SCHEMES)
+    rates = Rates(measure=False, measured={"sha256": 2e7, "pbkdf2-sha256": 10.0})
+    for name, cls in SCHEMES.items():
+        price = cls.price(rates, {**cls.defaults, "iterations": 1000, "n": 16384})
+        assert price.scheme == name
+        assert price.reversible == (cls.kind not in ("salted", "operator")), name
+        assert price.reversible or price.reason
+    pb = SCHEMES["pbkdf2-sha256"].price(rates, {"iterations": 999})
+    assert pb.measured_rate == 10.0
+    assert pb.reference["RTX 4090 (hashcat 6.2.6)"] == pytest.approx(8.87e6)

@@ -20,6 +20,7 @@ from matchsim.kernels import string_buffers
 from matchsim.secrets import Secret
 
 if TYPE_CHECKING:
+    from matchsim.attack.cost import Rates, SchemePrice
     from matchsim.attack.engine import Knowledge
 
 ENCODINGS = ("hex", "HEX", "base64")
@@ -101,6 +102,13 @@ class Scheme:
         Without the secret, an attacker of a keyed scheme tries the plain hash the
         digests look like, and recovers nothing: that is the scheme's point.
         """
+        raise NotImplementedError
+
+    @classmethod
+    def price(cls, rates: Rates, params: Mapping[str, Any]) -> SchemePrice:
+        """What one guess costs an attacker under this scheme with ``params``: the rate
+        here (from ``rates``, measured on demand) and on reference GPUs, or why
+        enumeration cannot reverse it."""
         raise NotImplementedError
 
     # -- contract ---------------------------------------------------------------------

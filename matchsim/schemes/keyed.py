@@ -30,6 +30,7 @@ from matchsim.schemes._registry import register
 from matchsim.secrets import Secret
 
 if TYPE_CHECKING:
+    from matchsim.attack.cost import Rates, SchemePrice
     from matchsim.attack.engine import Knowledge
 
 _BLOCK = 64
@@ -86,6 +87,20 @@ class PepperSHA256(Scheme):
         position = "prefix" if self.params["position"] == "prepend" else "suffix"
         return Knowledge(algorithm="sha256", pepper=self.secret.value, pepper_position=position)
 
+    @classmethod
+    def price(cls, rates: Rates, params: Mapping[str, Any]) -> SchemePrice:
+        from matchsim.attack.cost import KERNEL, SchemePrice
+
+        return SchemePrice(
+            cls.name,
+            True,
+            "reversible once the pepper leaks (one constant for every record); without it, "
+            "as hard as guessing the pepper",
+            rates.known("sha256"),
+            KERNEL,
+            rates.reference("sha256"),
+        )
+
 
 @register
 class HMACSHA256(Scheme):
@@ -111,3 +126,17 @@ class HMACSHA256(Scheme):
         if not knows_secret or self.secret is None:
             return Knowledge(algorithm="sha256")
         return Knowledge(algorithm="sha256", hmac_key=self.secret.value)
+
+    @classmethod
+    def price(cls, rates: Rates, params: Mapping[str, Any]) -> SchemePrice:
+        from matchsim.attack.cost import KERNEL, SchemePrice, measure_fast
+
+        return SchemePrice(
+            cls.name,
+            True,
+            "priced for an attacker who holds the key; with an unknown key it is not "
+            "reversible by enumeration (each guess needs the key)",
+            rates.rate(cls.name, lambda: measure_fast("sha256", hmac=True)),
+            KERNEL + " (ipad/opad states precomputed)",
+            rates.reference("hmac-sha256"),
+        )

@@ -18,7 +18,7 @@ Threat model:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -32,6 +32,9 @@ from matchsim.schemes._base import (
     fixed_width_binary,
 )
 from matchsim.schemes._registry import register
+
+if TYPE_CHECKING:
+    from matchsim.attack.cost import Rates, SchemePrice
 
 SALT_BYTES = 16
 
@@ -67,4 +70,15 @@ class SaltedSHA256(Scheme):
         return NotEnumerable(
             "a salt per record: each digest needs its own enumeration of the keyspace "
             "(records x keyspace hashes), and an unknown salt cannot be enumerated at all"
+        )
+
+    @classmethod
+    def price(cls, rates: Rates, params: Mapping[str, Any]) -> SchemePrice:
+        from matchsim.attack.cost import SchemePrice
+
+        return SchemePrice(
+            cls.name,
+            False,
+            "per-record salt: an unknown salt cannot be enumerated; a known salt means one "
+            "full enumeration per record (keyspace x records), and no precomputed table",
         )

@@ -44,6 +44,7 @@ from matchsim.schemes.keyed import hmac_sha256
 from matchsim.secrets import Secret
 
 if TYPE_CHECKING:
+    from matchsim.attack.cost import Rates, SchemePrice
     from matchsim.attack.engine import Knowledge
 
 BUCKET_BITS = 20
@@ -130,6 +131,17 @@ class UID2(Scheme):
         from matchsim.attack.engine import Knowledge
 
         return Knowledge(algorithm="sha256")
+
+    @classmethod
+    def price(cls, rates: Rates, params: Mapping[str, Any]) -> SchemePrice:
+        from matchsim.attack.cost import SchemePrice
+
+        return SchemePrice(
+            cls.name,
+            False,
+            "raw UID2 needs the operator's secret salts (not reversible by enumeration); the "
+            "client-side identity hash is plain SHA-256 and prices as sha256",
+        )
 
     @property
     def digest_size(self) -> int:

@@ -14,7 +14,8 @@ Threat model:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -24,6 +25,7 @@ from matchsim.schemes._base import NotEnumerable, Scheme
 from matchsim.schemes._registry import register
 
 if TYPE_CHECKING:
+    from matchsim.attack.cost import Rates, SchemePrice
     from matchsim.attack.engine import Knowledge
 
 
@@ -46,6 +48,13 @@ class PlainHash(Scheme):
         from matchsim.attack.engine import Knowledge
 
         return Knowledge(algorithm=self.algorithm)
+
+    @classmethod
+    def price(cls, rates: Rates, params: Mapping[str, Any]) -> SchemePrice:
+        from matchsim.attack.cost import KERNEL, SchemePrice, measure_fast
+
+        measured = rates.rate(cls.name, lambda: measure_fast(cls.algorithm))
+        return SchemePrice(cls.name, True, "", measured, KERNEL, rates.reference(cls.algorithm))
 
 
 @register
@@ -70,3 +79,16 @@ class SHA256(PlainHash):
 class SHA512(PlainHash):
     name = "sha512"
     algorithm = "sha512"
+
+    @classmethod
+    def price(cls, rates: Rates, params: Mapping[str, Any]) -> SchemePrice:
+        from matchsim.attack.cost import SchemePrice, measure_fast
+
+        return SchemePrice(
+            cls.name,
+            True,
+            "no fused kernel yet: measured on the hashlib path",
+            rates.rate(cls.name, lambda: measure_fast("sha512")),
+            "hashlib, one core",
+            {},
+        )

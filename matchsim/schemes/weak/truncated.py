@@ -27,6 +27,7 @@ from matchsim.schemes._registry import register
 from matchsim.secrets import Secret
 
 if TYPE_CHECKING:
+    from matchsim.attack.cost import Rates, SchemePrice
     from matchsim.attack.engine import Knowledge
 
 
@@ -51,6 +52,19 @@ class TruncatedSHA256(Scheme):
         from matchsim.attack.engine import Knowledge
 
         return Knowledge(algorithm="sha256")
+
+    @classmethod
+    def price(cls, rates: Rates, params: Mapping[str, Any]) -> SchemePrice:
+        from matchsim.attack.cost import KERNEL, SchemePrice
+
+        return SchemePrice(
+            cls.name,
+            True,
+            "truncation costs the attacker nothing: same rate, a few more false positives",
+            rates.known("sha256"),
+            KERNEL,
+            rates.reference("sha256"),
+        )
 
     @property
     def digest_size(self) -> int:
