@@ -195,3 +195,12 @@ def test_an_attack_that_cannot_work_says_why(customers: Path, tmp_path: Path) ->
     result = _pipeline("phone", "meta", upload, customers, "NU")
     assert result["feasible"] is False
     assert result["reason"].startswith("digests not enumerable: no recognisable hash digests")
+
+
+def test_the_cli_offers_the_kinds_the_library_enumerates() -> None:
+    # The CLI keeps its own copy for --help (importing the attack package at start-up
+    # would load numba); it must not drift from the library's.
+    from matchsim.attack.request import KINDS
+    from matchsim.cli import cmd_attack
+
+    assert cmd_attack.KINDS == KINDS
