@@ -19,6 +19,7 @@ from typing import Any
 
 from matchsim.errors import ConfigError, InputError
 from matchsim.generate import Corruption, PopulationParams
+from matchsim.numberplan import NUMBER_TYPES
 
 SCHEMA_VERSION = 1
 ATTACK_KINDS = ("phone", "email")
@@ -173,6 +174,39 @@ def _known_schemes() -> list[str]:
     return sorted(SCHEMES)
 
 
+def _section_problems(key: str, section: dict[str, Any]) -> list[str]:
+    """The problems the stage's own parser finds in ``[key]``, before any work (the
+    pipeline parses the section again when it runs it)."""
+    try:
+        if key == "pixel":
+            from matchsim.pixel import PixelConfig
+
+            PixelConfig.from_dict(section)
+        elif key == "oracle":
+            from matchsim.oracle import OracleConfig
+
+            OracleConfig.from_dict(section)
+        elif key == "psi":
+            from matchsim.psi import PsiParams
+
+            PsiParams.from_dict({k: v for k, v in section.items() if k not in ("field", "profile")})
+        elif key == "clk":
+            from matchsim.clk import ClkSchema
+
+            ClkSchema.from_dict(dict(section.get("schema", {})))
+    except ConfigError as exc:
+        return list(exc.problems)
+    return []
+
+
+def _scheme_problems(name: str, params: dict[str, Any]) -> list[str]:
+    try:
+        from matchsim.schemes import param_problems
+    except ImportError:  # pragma: no cover
+        return []
+    return param_problems(name, params)
+
+
 def _one_of(options: list[str] | tuple[str, ...], what: str) -> Callable[[Any], str | None]:
     def check(v: Any) -> str | None:
         if options and v not in options:
@@ -311,6 +345,9 @@ def parse_experiment(tree: Mapping[str, Any], *, source: Path | None = None) -> 
         )
         if "name" not in s:
             c.add(loc, "needs a name")
+        else:
+            for problem in _scheme_problems(str(s["name"]), params):
+                c.add(loc, problem)
 
     attacks: list[AttackSpec] = []
     for loc, a in c.tables(tree.get("attacks", []), "attacks"):
@@ -320,7 +357,9 @@ def parse_experiment(tree: Mapping[str, Any], *, source: Path | None = None) -> 
                 kind=c.get(a, "kind", loc, str, "phone", _one_of(ATTACK_KINDS, "attack kind")),
                 knows_secret=c.get(a, "knows_secret", loc, bool, False),
                 guesses=c.get(a, "guesses", loc, int, 1_000_000, _positive),
-                number_type=c.get(a, "number_type", loc, str, "mobile"),
+                number_type=c.get(
+                    a, "number_type", loc, str, "mobile", _one_of(NUMBER_TYPES, "number type")
+                ),
             )
         )
 
@@ -339,10 +378,12 @@ def parse_experiment(tree: Mapping[str, Any], *, source: Path | None = None) -> 
     for key, section in sections.items():
         if not isinstance(section, dict):
             c.add(f"[{key}]", "must be a table")
-    if isinstance(sections.get("promises"), dict):
-        from matchsim.oracle.promises import PromisesConfig
+        elif key == "promises":
+            from matchsim.oracle.promises import PromisesConfig
 
-        c.problems.extend(PromisesConfig.problems(sections["promises"], source=source)[1])
+            c.problems.extend(PromisesConfig.problems(section, source=source)[1])
+        else:
+            c.problems.extend(_section_problems(key, section))
 
     ConfigError.collect(c.problems)
     return Experiment(
