@@ -581,11 +581,11 @@ def estimate_uniques(histogram: np.ndarray, population: float, *, seed: int = 0)
         return result(
             0.0, (0.0, MODEL_MARGIN), None if fraction >= MIN_FRACTION else _small(fraction)
         )
+    if fraction < MIN_FRACTION:
+        return result(point, None, _small(fraction))
     if point is None or f2 == 0:
         return result(point, None, "the sample has no pairs, so class sizes cannot be fitted")
     interval = _bootstrap(h, population, seed)
-    if fraction < MIN_FRACTION:
-        return result(point, interval, _small(fraction))
     if f2 < MIN_PAIRS:
         return result(point, interval, f"only {f2} sample pairs (needs {MIN_PAIRS})")
     if interval is None or 100 * (interval[1] - interval[0]) > MAX_INTERVAL_PP:

@@ -6,11 +6,10 @@ population is a table (``matchsim generate``'s platform.parquet: every person th
 generator drew), so its uniques are counted exactly, not estimated. Samples are then drawn
 from it and every estimator is scored against that count:
 
-- **sampling**: Bernoulli sampling of people at fraction ``pi`` - each population class of
-  ``F`` people keeps ``Binomial(F, pi)`` of them, which is exactly the class-size histogram
-  of a Bernoulli sample of the rows (drawn per class, so 14 M people cost 14 M class
-  sizes, not a shuffled copy of the table); the estimators see the realised ``n`` and the
-  true ``N``.
+- **sampling**: a simple random sample of exactly ``n = round(pi N)`` people without
+  replacement (``numpy``'s ``choice``), grouped by the class of each person drawn; the
+  estimators see ``n`` and the true ``N``. (:func:`sample_histogram` is the Bernoulli
+  variant, per class, for populations given only as class sizes.)
 - **error**: estimated share unique minus true share unique, in percentage points; a
   failed fit (NaN) or a declined estimate is counted as such, not as an error.
 
@@ -30,7 +29,12 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from matchsim.risk.classes import equivalence_classes, parse_qi, read_columns
+from matchsim.risk.classes import (
+    EquivalenceClasses,
+    equivalence_classes,
+    parse_qi,
+    read_columns,
+)
 from matchsim.risk.uniqueness import (
     estimate_uniques,
     pitman,
@@ -77,14 +81,28 @@ QI_SETS: tuple[str, ...] = (
 """Default QIs: from mostly unique to mostly not, on NL and US populations alike."""
 
 
-def class_sizes(population: str | Path | pa.Table, qi: str) -> np.ndarray:
-    """Sizes of the population's equivalence classes on ``qi`` (exact; int64)."""
+def population_classes(population: str | Path | pa.Table, qi: str) -> EquivalenceClasses:
+    """The population's equivalence classes on ``qi`` (exact)."""
     fields = parse_qi(qi)
     if isinstance(population, pa.Table):
         table = population
     else:
         table = read_columns(population, [f.column for f in fields])
-    return equivalence_classes(table, qi).sizes
+    return equivalence_classes(table, qi)
+
+
+def class_sizes(population: str | Path | pa.Table, qi: str) -> np.ndarray:
+    """Sizes of the population's equivalence classes on ``qi`` (exact; int64)."""
+    return population_classes(population, qi).sizes
+
+
+def simple_random_sample(
+    classes: EquivalenceClasses, n: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Class-size histogram of ``n`` people drawn without replacement."""
+    people = rng.choice(classes.records, size=n, replace=False)
+    counts = np.bincount(classes.row_class[people])
+    return np.bincount(counts[counts > 0])
 
 
 def sample_histogram(sizes: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
@@ -137,13 +155,13 @@ def validate(
     chosen = dict(ESTIMATORS if estimators is None else estimators)
     trials: list[Trial] = []
     for qi in qi_sets:
-        sizes = class_sizes(population, qi)
-        n_pop = float(sizes.sum())
-        true_share = float((sizes == 1).sum()) / n_pop
+        classes = population_classes(population, qi)
+        n_pop = float(classes.records)
+        true_share = float((classes.sizes == 1).sum()) / n_pop
         for fraction in fractions:
             for seed in seeds:
                 rng = np.random.default_rng([seed, round(fraction * 1e6)])
-                h = sample_histogram(sizes, fraction, rng)
+                h = simple_random_sample(classes, round(fraction * n_pop), rng)
                 n = int(np.dot(np.arange(h.size), h))
                 if n == 0:
                     continue
@@ -256,4 +274,15 @@ def plot(trials: Sequence[Trial], out: str | Path, title: str = "") -> Path:
     out = Path(out)
     fig.savefig(out, dpi=110)
     plt.close(fig)
+    return out
+
+
+def failures(trials: Sequence[Trial], tolerance_pp: float) -> dict[str, int]:
+    """Per estimator: how many of its estimates missed the exact count by more than
+    ``tolerance_pp`` points (declined or failed fits are not estimates, not failures)."""
+    out: dict[str, int] = {}
+    for t in trials:
+        out.setdefault(t.estimator, 0)
+        if t.error_pp is not None and abs(t.error_pp) > tolerance_pp:
+            out[t.estimator] += 1
     return out
