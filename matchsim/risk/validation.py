@@ -261,7 +261,11 @@ def plot(trials: Sequence[Trial], out: str | Path, title: str = "") -> Path:
             )
         ax.axhline(0.0, color="black", lw=0.8)
         ax.set_xscale("log")
-        ax.set_yscale("symlog", linthresh=5.0)
+        ax.set_yscale("symlog", linthresh=3.0, linscale=1.5)
+        ticks = [-100, -30, -10, -3, 0, 3, 10, 30, 100]
+        ax.set_yticks(ticks, [f"{t:+d}" if t else "0" for t in ticks])
+        ax.set_ylim(-100, 100)
+        ax.axhspan(-3, 3, color="grey", alpha=0.08, lw=0)
         ax.set_title(f"{qi} (true {100 * true_share:.1f} % unique)", fontsize=9)
         ax.set_xlabel("sampling fraction")
         ax.set_ylabel("error (percentage points)")
