@@ -70,7 +70,8 @@ def run(
     (out / "validation.md").write_text(
         f"# Population-uniqueness estimators: error in percentage points\n\n{title}.\n"
         "Cell: mean error (largest |error| over the seeds); [k/m none]: k of m samples "
-        "gave no estimate (fit failed, or the rule declined).\n\n" + table + "\n"
+        "gave no estimate (fit failed, or the rule declined); {c/m covered}: the exact share "
+        "lay inside the reported interval in c of m samples.\n\n" + table + "\n"
     )
     (out / "validation.json").write_text(
         json.dumps(
@@ -97,6 +98,7 @@ def test_validation_reduced(tmp_path_factory) -> None:  # type: ignore[no-untype
     for row in result["summary"]:  # type: ignore[attr-defined]
         if row["estimator"] == "matchsim" and row["max_abs_error_pp"] is not None:
             assert row["max_abs_error_pp"] <= 5.0, row
+            assert row["covered"] == row["with_interval"], row
 
 
 def main() -> None:

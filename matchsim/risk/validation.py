@@ -70,6 +70,17 @@ Poisson-gamma model, and the rule
 ``matchsim risk`` uses (:func:`~matchsim.risk.uniqueness.estimate_uniques`), which may
 decline (NaN here)."""
 
+
+def _rule_interval(h: np.ndarray, n_pop: float) -> tuple[float, float] | None:
+    decision = estimate_uniques(h, n_pop)
+    return decision.interval if decision.supported else None
+
+
+INTERVALS: dict[str, Callable[[np.ndarray, float], tuple[float, float] | None]] = {
+    "matchsim": _rule_interval,
+}
+"""Estimators that also give an interval (shares): its coverage of the exact count is scored."""
+
 FRACTIONS: tuple[float, ...] = (0.001, 0.01, 0.05, 0.1, 0.5)
 QI_SETS: tuple[str, ...] = (
     "postcode:4,dob,gender",
@@ -123,6 +134,7 @@ class Trial:
     sample_unique_share: float
     true_share: float
     estimated_share: float | None  # None: failed or declined
+    covered: bool | None = None  # the exact share inside the estimator's interval
 
     @property
     def error_pp(self) -> float | None:
@@ -141,6 +153,7 @@ class Trial:
             "true_share": self.true_share,
             "estimated_share": self.estimated_share,
             "error_pp": self.error_pp,
+            "covered": self.covered,
         }
 
 
@@ -170,7 +183,14 @@ def validate(
                     with np.errstate(all="ignore"):
                         value = float(fn(h, n_pop))
                     est = value / n_pop if math.isfinite(value) else None
-                    trials.append(Trial(qi, fraction, seed, name, n, share1, true_share, est))
+                    covered = None
+                    if name in INTERVALS and est is not None:
+                        interval = INTERVALS[name](h, n_pop)
+                        if interval is not None:
+                            covered = interval[0] <= true_share <= interval[1]
+                    trials.append(
+                        Trial(qi, fraction, seed, name, n, share1, true_share, est, covered)
+                    )
     return trials
 
 
@@ -193,6 +213,8 @@ def summarise(trials: Sequence[Trial]) -> list[dict[str, Any]]:
                 "no_estimate": len(group) - len(errors),
                 "mean_error_pp": float(np.mean(errors)) if errors else None,
                 "max_abs_error_pp": float(np.max(np.abs(errors))) if errors else None,
+                "covered": sum(1 for t in group if t.covered),
+                "with_interval": sum(1 for t in group if t.covered is not None),
             }
         )
     return rows
@@ -216,6 +238,8 @@ def markdown_table(rows: Sequence[Mapping[str, Any]]) -> str:
             text = f"{r['mean_error_pp']:+.1f} (≤{r['max_abs_error_pp']:.1f})"
             if r["no_estimate"]:
                 text += f" [{r['no_estimate']}/{r['samples']} none]"
+            if r["with_interval"]:
+                text += f" {{{r['covered']}/{r['with_interval']} covered}}"
             cells.append(text)
         lines.append(
             f"| {qi} | {fraction:g} | {100 * first['true_share']:.1f} % "
