@@ -205,3 +205,19 @@ def test_issue_us_2m_case(run_cli, tmp_path) -> None:  # type: ignore[no-untyped
     assert head["source"] in ("estimate", "census")
     assert head["share"] == pytest.approx(analytic, abs=0.05)
     assert not math.isclose(head["share"], 0.992, abs_tol=0.05)
+
+
+def test_issue_nl_case_at_its_sampling_fraction(nl_whole: pa.Table) -> None:
+    # The issue: 2 M NL users as a sample of 17.9 M (11 %), postcode:4,dob,gender; the tool
+    # said 95.6 % (SNB). Same fraction here with 400 k generated users as the sample of a
+    # 3.58 M population drawn from the same model: the estimate must match the census model.
+    n_pop = round(nl_whole.num_rows / (2_000_000 / 17_900_000))
+    for qi in ("postcode:4,dob,gender", "postcode:3,dob,gender"):  # 96 % and 85 % unique here
+        report = qi_risk(nl_whole, qi, population_size=n_pop, country="NL")
+        head = report.headline
+        assert head is not None and head["source"] == "estimate"
+        assert report.expected is not None
+        census = report.expected["share_unique"]
+        assert head["share"] == pytest.approx(census, abs=0.05), qi
+        lo, hi = head["interval"]
+        assert lo <= census <= hi
