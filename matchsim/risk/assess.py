@@ -188,7 +188,7 @@ def population_lines(report: QIRisk) -> list[str]:
     if est is None or head is None:
         return []
     where = (
-        f"N={est.population:,.0f}, sampling fraction {est.sampling_fraction:.2%}, "
+        f"N={est.population:,.0f}, sampling fraction {est.sampling_fraction:.3%}, "
         f"{est.sample_pairs:,} sample pairs"
     )
     lines = []
