@@ -583,7 +583,7 @@ def _risk(
         if "skipped" in q:
             out.append({"qi": q["qi"], "skipped": q["skipped"]})
             continue
-        pop = q.get("population_uniqueness") or {}
+        est = q.get("population_estimate") or {}
         by_size = q.get("records_by_class_size") or {}
         out.append(
             {
@@ -596,11 +596,12 @@ def _risk(
                 "prosecutor_average": q["prosecutor"]["average"],
                 "journalist_average": q["journalist"]["average"],
                 "marketer": q["marketer"]["average"],
-                # with every sample record unique the estimators have nothing to fit
-                "population_unique_share": None
-                if q["unique_records"] == q["records"]
-                else (pop.get("share_unique") or {}).get("dankar"),
-                "population_model": pop.get("dankar_model"),
+                # the validated estimate, or None where the sample cannot support one
+                "population_unique_share": est.get("share_unique"),
+                "population_model": est.get("model") if est.get("supported") else None,
+                "population_interval": est.get("interval"),
+                "population_declined": (q.get("population_unique") or {}).get("declined"),
+                "expected_unique_share": (q.get("expected") or {}).get("share_unique"),
                 "keyspace": q.get("keyspace"),
                 "class_size_histogram": _histogram(by_size),
             }
