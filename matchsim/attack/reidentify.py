@@ -926,6 +926,7 @@ def reidentify(
     wordlist: str | Path | None = None,
     email_guesses: int = 1_000_000,
     what_ifs: bool = True,
+    fields: Sequence[str] | None = None,
     progress: Progress | None = None,
 ) -> ReidentifyResult:
     """Reverse every low-entropy field of a hashed upload and link its rows to people.
@@ -942,6 +943,7 @@ def reidentify(
         knowledge: a secret the attacker holds (HMAC key, pepper).
         wordlist: extra name candidates; ``email_guesses``: e-mail guess budget.
         what_ifs: also link under HMAC and each profile's choice of clear fields.
+        fields: reverse only these fields (default: every field of the layout).
 
     Raises:
         InputError, ConfigError: one-line user errors (layout, register, options).
@@ -953,40 +955,29 @@ def reidentify(
         table, source = upload, None
     else:
         table, source = read_table(upload), str(upload)
-    if isinstance(register, (str, Path)):
-        reg_table = read_table(register)
-        seconds["read"] = time.perf_counter() - t0
-    else:
-        reg_table = None
-        seconds["read"] = time.perf_counter() - t0
-    upload_layout(table, prof, source)
-    t1 = time.perf_counter()
-    rev = reverse_upload(
-        table, prof, region, path=source, knowledge=knowledge, wordlist=wordlist,
-        email_guesses=email_guesses, progress=progress,
-    )  # fmt: skip
-    seconds["reverse"] = time.perf_counter() - t1
-    t2 = time.perf_counter()
+    layout = upload_layout(table, prof, source)
+    needed = [f for f in LINK_FIELDS if f in layout]
     reg: Register | None
     kind = None
     if isinstance(register, Register):
         reg, kind = register, "register"
-    elif reg_table is not None:
-        reg = register_from_table(reg_table, prof, region, id_column=register_id, source=register)
+    elif register is not None:
+        reg = register_from_table(
+            read_table(register), prof, region, id_column=register_id, needed=needed,
+            source=register,
+        )  # fmt: skip
         kind = "register"
     elif population is not None:
-        reg, kind = population_register(population, prof, region), "population"
+        reg, kind = population_register(population, prof, region, needed), "population"
     else:
         reg = None
-    linkable = [f for f in rev.values if rev.known(f).any()]
-    if reg is not None and not any(f in reg.codes for f in linkable):
-        raise InputError(
-            reg.source,
-            f"has none of the fields the upload's rows can be linked on "
-            f"(upload: {', '.join(linkable) or 'nothing reversed'}; "
-            f"register: {', '.join(reg.fields)})",
-        )
-    seconds["register"] = time.perf_counter() - t2
+    seconds["read"] = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    rev = reverse_upload(
+        table, prof, region, path=source, knowledge=knowledge, wordlist=wordlist,
+        email_guesses=email_guesses, fields=fields, progress=progress,
+    )  # fmt: skip
+    seconds["reverse"] = time.perf_counter() - t1
     t3 = time.perf_counter()
     linkage = link(rev, reg) if reg is not None else None
     what = scenarios(rev, reg) if reg is not None and what_ifs else []
@@ -994,6 +985,21 @@ def reidentify(
     seconds["link"] = time.perf_counter() - t3
     seconds["total"] = time.perf_counter() - t0
     return ReidentifyResult(source, rev, linkage, reg, kind, within, what, seconds)
+
+
+def check_out(out: str | Path, force: bool = False) -> None:
+    """Refuse an ``--out`` that would be replaced without ``force``, before any work.
+
+    Raises:
+        OutputError: ``out`` is a file, or a folder that is not empty (without ``force``).
+    """
+    from matchsim.errors import OutputError
+
+    p = Path(out)
+    if p.exists() and not p.is_dir():
+        raise OutputError(f"--out {p} exists and is not a folder")
+    if p.is_dir() and any(p.iterdir()) and not force:
+        raise OutputError(f"--out {p} already exists and is not empty (use --force to replace it)")
 
 
 def write_out(result: ReidentifyResult, out: str | Path, *, force: bool = False) -> Path:
@@ -1066,6 +1072,7 @@ __all__ = [
     "ReidentifyResult",
     "Reversed",
     "Scenario",
+    "check_out",
     "draw_register",
     "field_keyspace",
     "link",

@@ -70,12 +70,14 @@ def reidentify(
     """Reverse names, dates of birth, postcodes, cities... of a hashed upload and name its
     rows: re-identified (one register match), ambiguous (k) or not found."""
     from matchsim.attack import Knowledge
+    from matchsim.attack.reidentify import check_out, write_out
     from matchsim.attack.reidentify import reidentify as run
-    from matchsim.attack.reidentify import write_out
 
     if register is not None and population is not None:
         raise ConfigError("give --register or --population, not both")
     guesses = parse_int("--email-guesses", email_guesses, 0)
+    if out is not None:
+        check_out(out, force)
     knowledge = None
     if hmac_key_env is not None or hmac_key_file is not None:
         from matchsim.secrets import load_secret
