@@ -21,7 +21,7 @@ from matchsim.errors import ConfigError, InputError
 from matchsim.generate import Corruption, PopulationParams
 
 SCHEMA_VERSION = 1
-ATTACK_KINDS = ("phone", "email")
+ATTACK_KINDS = ("phone", "email", "reidentify")
 ENGINES = ("local", "dask")
 
 
@@ -57,10 +57,11 @@ class Advertiser:
 class AttackSpec:
     """An attack on each scheme's upload, and what the attacker holds."""
 
-    kind: str  # phone | email
+    kind: str  # phone | email | reidentify
     knows_secret: bool = False
     guesses: int = 1_000_000  # e-mail candidates to try, in likelihood order
     number_type: str = "mobile"
+    coverage: float = 1.0  # reidentify: share of residents in the register drawn to link to
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,10 @@ class _Checker:
 
 def _share(v: Any) -> str | None:
     return None if 0 <= v <= 1 else f"must be between 0 and 1, got {v}"
+
+
+def _coverage(v: Any) -> str | None:
+    return None if 0 < v <= 1 else f"must be above 0 and at most 1, got {v}"
 
 
 def _non_negative(v: Any) -> str | None:
@@ -320,6 +325,7 @@ def parse_experiment(tree: Mapping[str, Any], *, source: Path | None = None) -> 
                 knows_secret=c.get(a, "knows_secret", loc, bool, False),
                 guesses=c.get(a, "guesses", loc, int, 1_000_000, _positive),
                 number_type=c.get(a, "number_type", loc, str, "mobile"),
+                coverage=c.get(a, "coverage", loc, (int, float), 1.0, _coverage),
             )
         )
 

@@ -264,3 +264,51 @@ def test_cli_hostile_inputs(
     code, _, err = run_cli("reidentify", meta_upload, "--register", bad_reg, "--no-what-ifs",
                            "--email-guesses", "10")  # fmt: skip
     assert err.startswith(f"Error: {bad_reg}: has none of the fields the upload's rows can be")
+
+
+# --------------------------------------------------------------------------- experiments
+
+
+def test_experiment_attack_and_report(tmp_path: Path) -> None:
+    from matchsim.config import parse_experiment
+    from matchsim.pipeline import run_experiment
+
+    tree = {
+        "version": 1,
+        "name": "reid",
+        "seed": 4,
+        "population": {"platform_users": 4_000, "customers": 800, "country": "NL"},
+        "advertiser": {"name": "insurer", "profile": "meta"},
+        "schemes": [{"name": "sha256"}, {"name": "hmac-sha256"}],
+        "attacks": [{"kind": "reidentify", "coverage": 0.9, "guesses": 5_000}],
+        "risk": {"qi": [["postcode", "dob", "gender"]]},
+    }
+    run = run_experiment(parse_experiment(tree), tmp_path / "run", measure_costs=False)
+    plain, keyed = (s["attacks"][0] for s in run.results["schemes"])
+    assert plain["kind"] == keyed["kind"] == "reidentify"
+    assert plain["precision"] == 1.0 and plain["share"] > 0.7
+    assert plain["reidentified"] + plain["ambiguous"] + plain["not_found"] == 800
+    assert keyed["share"] == 0.0 and keyed["fields"]["dob"]["reversed"] == 0
+    assert run.results["schemes"][0]["reidentify_share"] == plain["share"]
+    html = (tmp_path / "run" / "report.html").read_text()
+    assert "Re-identification of the whole upload" in html and "named without e-mail" in html
+    md = (tmp_path / "run" / "report.md").read_text()
+    assert "nobody was named" in md
+
+
+def test_register_draw_is_seeded(nl_population: Population) -> None:
+    a, pa_ = draw_register(nl_population.out, coverage=0.5, seed=9)
+    b, pb = draw_register(nl_population.out, coverage=0.5, seed=9)
+    c, _ = draw_register(nl_population.out, coverage=0.5, seed=10)
+    assert a.equals(b) and np.array_equal(pa_, pb)
+    assert not a.equals(c)
+    assert 0.45 < a.num_rows / (20_000 + 1_600) < 0.55  # every resident, half of them
+
+
+def test_experiment_coverage_validated() -> None:
+    from matchsim.config import parse_experiment
+    from matchsim.errors import ConfigError
+
+    tree = {"version": 1, "attacks": [{"kind": "reidentify", "coverage": 0}]}
+    with pytest.raises(ConfigError, match=r"\[\[attacks\]\]\[0\]\.coverage: must be above 0"):
+        parse_experiment(tree)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -1030,6 +1031,100 @@ def write_out(result: ReidentifyResult, out: str | Path, *, force: bool = False)
     return out
 
 
+# --------------------------------------------------------------------------- experiments
+
+
+@lru_cache(maxsize=1)
+def _drawn_register(
+    pop_dir: str, coverage: float, seed: int, profile: str, region: str
+) -> tuple[Register, np.ndarray]:
+    """The experiment's register, drawn and normalised once per run (every scheme of an
+    experiment links to the same register)."""
+    table, person = draw_register(pop_dir, coverage, seed)
+    register = register_from_table(table, profile, region, source="drawn register")
+    return register, person
+
+
+def experiment_attack(
+    spec: Any,
+    scheme: str,
+    secret: Any,
+    upload: Path,
+    profile: Profile,
+    region: str,
+    pop_dir: Path,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """An experiment's ``[[attacks]] kind = "reidentify"`` on one scheme's upload.
+
+    The register is drawn from the simulated population (:func:`draw_register`, coverage
+    ``spec.coverage``, seeded by the population's seed); the attacker holds the upload and
+    the register, and the key only where ``spec.knows_secret``. Precision is scored
+    afterwards against the truth file (evaluation).
+    """
+    import json
+
+    out: dict[str, Any] = {"kind": "reidentify", "knows_secret": spec.knows_secret}
+    seed = int(json.loads((pop_dir / "manifest.json").read_text()).get("seed", 0))
+    register, person = _drawn_register(
+        str(pop_dir), float(spec.coverage), seed, profile.name, region
+    )
+    knowledge = None
+    if spec.knows_secret and secret is not None and scheme == "hmac-sha256":
+        knowledge = Knowledge("sha256", hmac_key=secret.value)
+    try:
+        result = reidentify(
+            upload, profile, region, register=register, knowledge=knowledge,
+            email_guesses=spec.guesses, progress=progress,
+        )  # fmt: skip
+    except MatchsimError as exc:
+        return {**out, "feasible": False, "reason": exc.one_line()}
+    summary = result.summary()
+    link = summary["link"]
+    truth = _row_person_of(pop_dir)
+    scored = score(result, truth, person)
+    fields = {
+        f: {k: r[k] for k in ("hashed", "present", "reversed", "share", "seconds", "keyspace_size")}
+        for f, r in summary["fields"].items()
+    }
+    return {
+        **out,
+        "feasible": True,
+        "register": {
+            "source": "drawn from the simulated population",
+            "coverage": spec.coverage,
+            "rows": register.rows,
+        },
+        "rows": summary["rows"],
+        "fields": fields,
+        "link_fields": link["fields"],
+        "reidentified": link["reidentified"],
+        "ambiguous": link["ambiguous"],
+        "not_found": link["not_found"],
+        "ambiguous_k": link["ambiguous_k"],
+        "share": link["reidentified_share"],
+        "reidentified_without_email_or_phone": link["reidentified_without_email_or_phone"],
+        "rows_with_contact_reversed": summary["rows_with_contact_reversed"],
+        "within_upload_unique_share": summary["within_upload"]["unique_share"],
+        "precision": scored["precision"],
+        "covered_rows": scored["covered_rows"],
+        "reidentified_of_covered": scored["reidentified_of_covered"],
+        "scenarios": summary["scenarios"],
+        "seconds": round(result.seconds["total"], 3),
+    }
+
+
+def _row_person_of(pop_dir: Path) -> np.ndarray:
+    """Evaluation only: the true person of every customer row (``uid``, or ``-(cid + 1)``
+    for a customer who is no platform user), as :func:`draw_register` keys people."""
+    import pyarrow.parquet as pq
+
+    uid = pq.read_table(pop_dir / "truth.parquet", columns=["uid"]).column("uid").combine_chunks()
+    cid = np.arange(len(uid), dtype=np.int64)
+    missing = np.asarray(uid.is_null().to_numpy(zero_copy_only=False))
+    return np.where(missing, -(cid + 1), uid.fill_null(0).to_numpy()).astype(np.int64)
+
+
 # --------------------------------------------------------------------------- evaluation
 
 
@@ -1074,6 +1169,7 @@ __all__ = [
     "Scenario",
     "check_out",
     "draw_register",
+    "experiment_attack",
     "field_keyspace",
     "link",
     "load_register",
