@@ -342,8 +342,7 @@ def upload_layout(
             f"is not in {profile.name}'s upload layout: none of its columns ({wanted}) is here "
             f"(found: {', '.join(table.column_names)})",
         )
-    filled = [c for c in layout.values() if _nonempty(table.column(c)).any()]
-    if not filled:
+    if not any(_nonempty(table.column(c)).any() for c in layout.values()):
         raise InputError(path, f"every column is empty ({', '.join(layout.values())})")
     return layout
 
@@ -431,10 +430,11 @@ def reverse_upload(
         if space is None:
             rec.note = "not a low-entropy field (random identifier): not enumerated"
             continue
+        # Each distinct digest text once (a gender column holds two): parse and reverse
+        # the dictionary, then read every row's value through its index.
+        filled = pc.dictionary_encode(raw if present == n else raw.take(pa.array(rows)))
         try:
-            # Only the filled cells: equal-length digests take parse_digests' fast path.
-            filled = raw if present == n else raw.take(pa.array(rows))
-            targets = parse_digests(filled, path)
+            targets = parse_digests(filled.dictionary, path)
         except InputError as exc:
             rec.note = f"not enumerable: {exc.reason}"
             continue
@@ -446,8 +446,9 @@ def reverse_upload(
         except MatchsimError as exc:
             rec.note = f"not enumerable: {exc.one_line()}"
             continue
-        values[f] = _scatter(n, rows[targets.rows], result.row_plaintext())
-        rec.reversed = result.recovered_rows
+        distinct = _scatter(len(filled.dictionary), targets.rows, result.row_plaintext())
+        values[f] = _scatter(n, rows, distinct.take(filled.indices))
+        rec.reversed = len(values[f]) - values[f].null_count
         rec.seconds = result.seconds
         rec.keyspace = result.keyspace
         rec.keyspace_size = result.keyspace_size
@@ -786,12 +787,13 @@ def within_upload(reversed_: Reversed, fields: Iterable[str] | None = None) -> n
         return size
     have = np.stack([reversed_.known(f) for f in usable], axis=1)
     pattern = have.astype(np.int64) @ (1 << np.arange(len(usable), dtype=np.int64))
+    codes = {f: dense_codes(reversed_.values[f]) for f in usable}
     for p in np.unique(pattern):
         if p == 0:
             continue
         rows = np.flatnonzero(pattern == p)
         cols = [f for j, f in enumerate(usable) if p >> j & 1]
-        key = combine_codes([dense_codes(reversed_.values[f].take(pa.array(rows))) for f in cols])
+        key = combine_codes([(codes[f][0][rows], codes[f][1]) for f in cols])
         ids, uniques = pd.factorize(key, sort=False)
         size[rows] = np.bincount(ids, minlength=len(uniques))[ids]
     return size
