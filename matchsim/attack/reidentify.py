@@ -378,6 +378,29 @@ def _scatter(n: int, rows: np.ndarray, values: pa.Array) -> pa.Array:
     return values.take(pa.array(take, mask=missing)).cast(pa.string())
 
 
+@lru_cache(maxsize=32)
+def _shared_keyspace(
+    field_name: str, profile: str, region: str, email_guesses: int
+) -> MaskKeyspace | WordKeyspace | None:
+    return field_keyspace(field_name, get_profile(profile), region, email_guesses=email_guesses)
+
+
+def _keyspace(
+    field_name: str,
+    profile: Profile,
+    region: str,
+    wordlist: str | Path | None,
+    email_guesses: int,
+) -> MaskKeyspace | WordKeyspace | None:
+    """:func:`field_keyspace`, built once per process for a registered profile (every
+    scheme of an experiment attacks the same fields with the same keyspaces)."""
+    if wordlist is None and PROFILES.get(profile.name) is profile:
+        return _shared_keyspace(field_name, profile.name, region.upper(), email_guesses)
+    return field_keyspace(
+        field_name, profile, region, wordlist=wordlist, email_guesses=email_guesses
+    )
+
+
 def reverse_upload(
     table: pa.Table,
     profile: str | Profile,
@@ -426,10 +449,6 @@ def reverse_upload(
         if present == 0:
             rec.note = "empty column"
             continue
-        space = field_keyspace(f, prof, region, wordlist=wordlist, email_guesses=email_guesses)
-        if space is None:
-            rec.note = "not a low-entropy field (random identifier): not enumerated"
-            continue
         # Each distinct digest text once (a gender column holds two): parse and reverse
         # the dictionary, then read every row's value through its index.
         filled = pc.dictionary_encode(raw if present == n else raw.take(pa.array(rows)))
@@ -437,6 +456,10 @@ def reverse_upload(
             targets = parse_digests(filled.dictionary, path)
         except InputError as exc:
             rec.note = f"not enumerable: {exc.reason}"
+            continue
+        space = _keyspace(f, prof, region, wordlist, email_guesses)
+        if space is None:
+            rec.note = "not a low-entropy field (random identifier): not enumerated"
             continue
         know = knowledge or Knowledge(algorithm=targets.algorithm)
         if know.algorithm != targets.algorithm:
