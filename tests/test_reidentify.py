@@ -312,3 +312,23 @@ def test_experiment_coverage_validated() -> None:
     tree = {"version": 1, "attacks": [{"kind": "reidentify", "coverage": 0}]}
     with pytest.raises(ConfigError, match=r"\[\[attacks\]\]\[0\]\.coverage: must be above 0"):
         parse_experiment(tree)
+
+
+def test_customer_number_and_wordlist(tmp_path: Path) -> None:
+    """A sequential customer number falls to the numeric masks; ``--wordlist`` names are
+    tried first and found although no locale table holds them."""
+
+    def sha(text: str) -> str:
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    ids = [str(1_000 + 7 * i) for i in range(50)]
+    table = pa.table({
+        "EXTERN_ID": [sha(i) for i in ids],
+        "FN": [sha("zyxwortel")] * 25 + [sha("anna")] * 25,
+    })  # fmt: skip
+    words = tmp_path / "names.txt"
+    words.write_text("Zyxwortel\n")
+    got = reverse_upload(table, "meta", "NL", wordlist=words)
+    assert got.values["external_id"].to_pylist() == ids
+    assert got.fields["external_id"].share == 1.0
+    assert got.values["first_name"].to_pylist() == ["zyxwortel"] * 25 + ["anna"] * 25
