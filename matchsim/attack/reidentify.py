@@ -1074,10 +1074,11 @@ def write_out(result: ReidentifyResult, out: str | Path, *, force: bool = False)
 
 @lru_cache(maxsize=1)
 def _drawn_register(
-    pop_dir: str, coverage: float, seed: int, profile: str, region: str
+    pop_dir: str, coverage: float, seed: int, profile: str, region: str, stamp: tuple[int, int]
 ) -> tuple[Register, np.ndarray]:
     """The experiment's register, drawn and normalised once per run (every scheme of an
-    experiment links to the same register)."""
+    experiment links to the same register); ``stamp`` (the platform file's size and
+    modification time) keeps a population rewritten at the same path from reusing it."""
     table, person = draw_register(pop_dir, coverage, seed)
     register = register_from_table(table, profile, region, source="drawn register")
     return register, person
@@ -1104,9 +1105,11 @@ def experiment_attack(
 
     out: dict[str, Any] = {"kind": "reidentify", "knows_secret": spec.knows_secret}
     seed = int(json.loads((pop_dir / "manifest.json").read_text()).get("seed", 0))
+    stat = (pop_dir / "platform.parquet").stat()
     register, person = _drawn_register(
-        str(pop_dir), float(spec.coverage), seed, profile.name, region
-    )
+        str(pop_dir), float(spec.coverage), seed, profile.name, region,
+        (stat.st_size, stat.st_mtime_ns),
+    )  # fmt: skip
     knowledge = None
     if spec.knows_secret and secret is not None and scheme == "hmac-sha256":
         knowledge = Knowledge("sha256", hmac_key=secret.value)
