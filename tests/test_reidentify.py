@@ -293,7 +293,7 @@ def test_experiment_attack_and_report(tmp_path: Path) -> None:
     html = (tmp_path / "run" / "report.html").read_text()
     assert "Re-identification of the whole upload" in html and "named without e-mail" in html
     md = (tmp_path / "run" / "report.md").read_text()
-    assert "nobody was named" in md
+    assert "Nobody was named under" in md
 
 
 def test_register_draw_is_seeded(nl_population: Population) -> None:

@@ -223,7 +223,7 @@ def _reidentify_section(results: dict[str, Any]) -> list[dict[str, Any]]:
         )
         zero = [s.get("label", s.get("name")) for s, a in found if not a.get("reidentified")]
         if zero:
-            text = text[:-1] + f"; under {', '.join(zero)} nobody was named."
+            text += f" Nobody was named under {'; '.join(zero)}."
     return [{"title": "Re-identification of the whole upload", "text": text, "rows": [],
              "tables": tables, "figures": []}]  # fmt: skip
 
