@@ -253,6 +253,15 @@ def test_cli_hostile_inputs(
             "bsn; found: first_name, dob); give --register-id COLUMN\n",
         ),
         ((meta_upload, "--profile", "nope"), None),
+        (
+            (meta_upload, "--register", no_id, "--population", tmp_path),
+            "Error: give --register or --population, not both\n",
+        ),
+        (
+            (meta_upload, "--out", tmp_path),
+            f"Error: --out {tmp_path} already exists and is not empty (use --force to "
+            "replace it)\n",
+        ),
     ]
     for args, expected in cases:
         code, _, err = run_cli("reidentify", *args)
