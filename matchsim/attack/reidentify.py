@@ -517,14 +517,13 @@ def _normalised_codes(
     if not pa.types.is_dictionary(arr.type):
         arr = pc.dictionary_encode(arr)
     dictionary = arr.dictionary
-    if pa.types.is_string(dictionary.type) or pa.types.is_large_string(dictionary.type):
-        pass
-    elif not (pa.types.is_date(dictionary.type) or pa.types.is_timestamp(dictionary.type)):
-        dictionary = dictionary.cast(pa.string())
+    kind = dictionary.type
+    if not (pa.types.is_date(kind) or pa.types.is_timestamp(kind) or pa.types.is_string(kind)):
+        dictionary = dictionary.cast(pa.string())  # the normalisers read text or dates
     norm = profile.normalise(field_name, dictionary, region).values
     distinct = pc.unique(pc.drop_null(norm))
-    remap = pc.index_in(norm, value_set=distinct).to_numpy(zero_copy_only=False)
-    remap = np.where(np.isnan(remap.astype(np.float64)), -1, remap).astype(np.int64)
+    found = pc.fill_null(pc.index_in(norm, value_set=distinct), -1)
+    remap = np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64)
     indices = arr.indices.to_numpy(zero_copy_only=False)
     if arr.null_count:
         valid = arr.is_valid().to_numpy(zero_copy_only=False)
