@@ -22,7 +22,7 @@ from matchsim.generate import Corruption, PopulationParams
 from matchsim.numberplan import NUMBER_TYPES
 
 SCHEMA_VERSION = 1
-ATTACK_KINDS = ("phone", "email")
+ATTACK_KINDS = ("phone", "email", "reidentify")
 ENGINES = ("local", "dask")
 
 
@@ -58,10 +58,11 @@ class Advertiser:
 class AttackSpec:
     """An attack on each scheme's upload, and what the attacker holds."""
 
-    kind: str  # phone | email
+    kind: str  # phone | email | reidentify
     knows_secret: bool = False
     guesses: int = 1_000_000  # e-mail candidates to try, in likelihood order
     number_type: str = "mobile"
+    coverage: float = 1.0  # reidentify: share of residents in the register drawn to link to
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,10 @@ class _Checker:
 
 def _share(v: Any) -> str | None:
     return None if 0 <= v <= 1 else f"must be between 0 and 1, got {v}"
+
+
+def _coverage(v: Any) -> str | None:
+    return None if 0 < v <= 1 else f"must be above 0 and at most 1, got {v}"
 
 
 def _non_negative(v: Any) -> str | None:
@@ -360,6 +365,7 @@ def parse_experiment(tree: Mapping[str, Any], *, source: Path | None = None) -> 
                 number_type=c.get(
                     a, "number_type", loc, str, "mobile", _one_of(NUMBER_TYPES, "number type")
                 ),
+                coverage=c.get(a, "coverage", loc, (int, float), 1.0, _coverage),
             )
         )
 

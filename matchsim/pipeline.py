@@ -380,6 +380,11 @@ def _attack(
     from matchsim.attack.targets import NothingToAttack
     from matchsim.schemes import NotEnumerable
 
+    if spec.kind == "reidentify":
+        from matchsim.attack.reidentify import experiment_attack
+
+        return experiment_attack(spec, scheme_spec.name, secret, upload, profile, region,
+                                 hashed.customers.parent, progress)  # fmt: skip
     field = "phone" if spec.kind == "phone" else "email"
     out: dict[str, Any] = {"kind": spec.kind, "knows_secret": spec.knows_secret}
     if field not in profile.fields:

@@ -146,7 +146,90 @@ def _extra_sections(results: dict[str, Any]) -> list[dict[str, Any]]:
                 "figures": figures,
             }
         )
+    out.extend(_reidentify_section(results))
     return out
+
+
+_FIELD_LABELS = {
+    "first_name": "first name", "last_name": "last name", "dob": "date of birth",
+    "gender": "gender", "postcode": "postcode", "city": "city", "state": "state/province",
+    "country": "country", "email": "e-mail", "phone": "phone", "external_id": "customer number",
+}  # fmt: skip
+
+
+def _reidentify_section(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """The re-identification attack per scheme: one sentence and a compact table."""
+    found = [
+        (s, a)
+        for s in results.get("schemes", [])
+        for a in s.get("attacks", [])
+        if a.get("kind") == "reidentify"
+    ]
+    if not found:
+        return []
+    rows = []
+    for s, a in found:
+        if not a.get("feasible"):
+            rows.append([s.get("label", s.get("name")), "—", "—", "—", "—", "—"])
+            continue
+        n = a["rows"] or 1
+        rows.append(
+            [
+                s.get("label", s.get("name")),
+                f"{a['reidentified']:,} ({pct(a['reidentified'] / n)})",
+                f"{a['ambiguous']:,}",
+                f"{a['not_found']:,}",
+                f"{a['reidentified_without_email_or_phone']:,}",
+                pct(a.get("precision")) if a.get("precision") is not None else "—",
+            ]
+        )
+    tables = [
+        {
+            "title": "rows named per scheme",
+            "columns": [
+                "scheme", "re-identified (one match)", "ambiguous (several)", "not found",
+                "named without e-mail or phone reversed", "precision",
+            ],
+            "rows": rows,
+        }
+    ]  # fmt: skip
+    best_s, best = max(
+        ((s, a) for s, a in found if a.get("feasible")),
+        key=lambda sa: sa[1].get("share") or 0.0,
+        default=(None, None),
+    )
+    text = "No upload could be linked to the register."
+    if best_s is not None and best is not None:
+        ordered = sorted(best["fields"].items(), key=lambda fv: list(_FIELD_LABELS).index(fv[0])
+                         if fv[0] in _FIELD_LABELS else len(_FIELD_LABELS))  # fmt: skip
+        reversed_fields = [
+            _FIELD_LABELS.get(f, f)
+            for f, v in ordered
+            if v.get("hashed") and (v.get("share") or 0) > 0.5
+        ]
+        tables.append(
+            {
+                "title": f"fields reversed under {best_s.get('label', best_s.get('name'))}",
+                "columns": ["field", "share of rows reversed", "candidates in its keyspace"],
+                "rows": [
+                    [_FIELD_LABELS.get(f, f), pct(v.get("share")), _fmt(v.get("keyspace_size"))]
+                    for f, v in ordered
+                    if v.get("hashed")
+                ],
+            }
+        )
+        text = (
+            f"Under {best_s.get('label', best_s.get('name'))} an outsider reversed "
+            f"{', '.join(reversed_fields) or 'no field'} and named {pct(best.get('share'))} of "
+            f"the upload's rows in a register of {pct(best['register']['coverage'])} of residents "
+            f"({best['reidentified_without_email_or_phone']:,} of them although neither their "
+            "e-mail nor their phone was reversed)."
+        )
+        zero = [s.get("label", s.get("name")) for s, a in found if not a.get("reidentified")]
+        if zero:
+            text += f" Nobody was named under {'; '.join(zero)}."
+    return [{"title": "Re-identification of the whole upload", "text": text, "rows": [],
+             "tables": tables, "figures": []}]  # fmt: skip
 
 
 def _label(value: Any) -> Any:
