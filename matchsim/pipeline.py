@@ -38,6 +38,7 @@ from matchsim._io import finish_out, prepare_out
 from matchsim.config import AttackSpec, Experiment, SchemeSpec
 from matchsim.errors import InputError
 from matchsim.generate import population
+from matchsim.rng import Stream, stream
 from matchsim.secrets import Secret, load_secret
 
 ProgressFn = Callable[[str, int, int], None]
@@ -545,7 +546,7 @@ def _membership(experiment: Experiment, join: Any, pop_manifest: dict[str, Any])
     rows = np.concatenate([r for r, _ in pairs.values()]) if pairs else np.zeros(0, np.int64)
     users = np.concatenate([u for _, u in pairs.values()]) if pairs else np.zeros(0, np.int64)
     n_rows = join.result.n_rows
-    rng = np.random.default_rng([experiment.seed, 99])
+    rng = stream(experiment.seed, Stream.ADVERTISERS)
     uploads = []
     entries = []
     for advertiser in experiment.advertisers:

@@ -51,6 +51,28 @@ class Stream(IntEnum):
     PIXEL_WORLD = 200
     """Who visits the insurer's site, and what they do there."""
 
+    # oracle/promises.py and psi/pair.py
+    PROMISES_POOL = 300
+    """The order in which the attacker's padding list is drawn."""
+    PROMISES_MEMBERS = 301
+    """Which platform accounts become member targets."""
+    PROMISES_OUTSIDERS = 302
+    """Which non-members become targets."""
+    PROMISES_MIX = 303
+    """The order of the targets."""
+    PROMISES_PHONE_VICTIMS = 305
+    """Whose phone number the noise-free products are asked for."""
+    PAIR_WORLD = 310
+    """PAIR: the publisher's users, salts and keys, the advertiser's rounds."""
+
+    # attack/reidentify.py
+    REGISTER = 400
+    """Who is in the register an experiment's re-identification links to."""
+
+    # pipeline.py (membership)
+    ADVERTISERS = 500
+    """Which matched upload rows each simulated advertiser holds."""
+
 
 def stream(seed: int, name: Stream, *index: int) -> np.random.Generator:
     """The generator of stream ``name`` (and sub-stream ``index``) of a run's ``seed``."""

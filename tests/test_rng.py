@@ -38,8 +38,33 @@ def test_generator_keys_are_the_ones_populations_were_made_with(name: Stream, ke
     assert np.array_equal(stream(21, name, 3).random(16), old.random(16))
 
 
-def test_oracle_and_pixel_streams_are_not_the_generators() -> None:
+def test_later_stages_streams_are_not_the_generators() -> None:
     generator = {Stream.PLATFORM, Stream.SELECT, Stream.OUTSIDERS, Stream.CRM, Stream.SHUFFLE}
     others = set(Stream) - generator
-    assert {s.name.split("_")[0] for s in others} == {"ORACLE", "PIXEL"}
+    assert {s.name.split("_")[0] for s in others} == {
+        "ORACLE",
+        "PIXEL",
+        "PROMISES",
+        "PAIR",
+        "REGISTER",
+        "ADVERTISERS",
+    }
     assert not {int(s) for s in others} & {int(s) for s in generator}
+
+
+def test_no_stage_seeds_a_stream_by_bare_integers() -> None:
+    """A stream keyed by a bare integer on the run's seed collides with another stage's
+    (the promises stage once drew its targets from the generator's selection stream)."""
+    import re
+    from pathlib import Path
+
+    import matchsim
+
+    root = Path(matchsim.__file__).parent
+    pattern = re.compile(r"spawn_key\s*=|default_rng\(\s*\[[^\]]*seed\s*,\s*\d+\s*\]")
+    offenders = [
+        str(p.relative_to(root))
+        for p in root.rglob("*.py")
+        if p.name != "rng.py" and pattern.search(p.read_text())
+    ]
+    assert offenders == []

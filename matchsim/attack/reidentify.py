@@ -50,6 +50,7 @@ from matchsim.attack.targets import parse_digests
 from matchsim.errors import ConfigError, InputError, MatchsimError
 from matchsim.normalise import INPUT_COLUMNS, PROFILES, Profile, get_profile
 from matchsim.risk.classes import combine_codes
+from matchsim.rng import Stream, stream
 
 Progress = Callable[[str, int, int], None]
 
@@ -79,10 +80,6 @@ ID_DIGITS = 8
 """An ``external_id`` is enumerated as every decimal number of 1 to this many digits."""
 
 CLASSES = ("reidentified", "ambiguous", "not_found")
-
-_REGISTER_STREAM = 1017
-"""Random-stream id of :func:`draw_register` (with the experiment seed)."""
-
 
 # --------------------------------------------------------------------------- reading
 
@@ -649,7 +646,7 @@ def draw_register(pop_dir: str | Path, coverage: float, seed: int) -> tuple[pa.T
         raise ConfigError(f"register coverage must be in (0, 1], got {coverage}")
     pop = Path(pop_dir)
     fields = ["first_name", "last_name", "dob", "gender", "postcode", "city", "region", "country"]
-    rng = np.random.default_rng([seed, _REGISTER_STREAM])
+    rng = stream(seed, Stream.REGISTER)
     platform = pq.read_table(pop / "platform.parquet", columns=["uid", *fields])
     customers = pq.read_table(pop / "customers.parquet", columns=["cid", *fields])
     truth_uid = pq.read_table(pop / "truth.parquet", columns=["uid"]).column("uid")

@@ -32,10 +32,7 @@ from matchsim.oracle.tactics import (
     score,
     split_differencing,
 )
-
-
-def _stream(seed: int, *key: int) -> np.random.Generator:
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
+from matchsim.rng import Stream, stream
 
 
 @dataclass(frozen=True)
@@ -96,7 +93,7 @@ def setting(
     truth = pq.read_table(d / TRUTH_FILE, columns=["cid", "uid"])
     cust_email = customers["email"].combine_chunks()
     have = np.flatnonzero(cust_email.is_valid().to_numpy(zero_copy_only=False))
-    order = _stream(seed, 0).permutation(have)
+    order = stream(seed, Stream.PROMISES_POOL).permutation(have)
     pool_list = [str(e) for e in cust_email.take(pa.array(order[:pool])).to_pylist()]
     data, valid = hash_identifiers(
         pa.array(pool_list, pa.string()), "email", index.region, index.profile, index.scheme
@@ -111,18 +108,18 @@ def setting(
     members = [
         str(e)
         for e in p_email.take(
-            pa.array(_stream(seed, 1).permutation(np.flatnonzero(ok)))
+            pa.array(stream(seed, Stream.PROMISES_MEMBERS).permutation(np.flatnonzero(ok)))
         ).to_pylist()[: targets * 2]
         if e not in taken
     ]
     outside = pc.filter(truth["cid"], pc.is_null(truth["uid"]))
     c_out = pc.filter(customers["email"], pc.is_in(customers["cid"], outside)).combine_chunks()
     c_out = c_out.filter(c_out.is_valid())
-    non = [str(e) for e in c_out.take(pa.array(_stream(seed, 2).permutation(len(c_out))))
-           .to_pylist() if e not in taken]  # fmt: skip
+    order = stream(seed, Stream.PROMISES_OUTSIDERS).permutation(len(c_out))
+    non = [str(e) for e in c_out.take(pa.array(order)).to_pylist() if e not in taken]
     n_in = targets // 2
     chosen = [(e, True) for e in members[:n_in]] + [(e, False) for e in non[: targets - n_in]]
-    mix = _stream(seed, 3).permutation(len(chosen))
+    mix = stream(seed, Stream.PROMISES_MIX).permutation(len(chosen))
     return Setting(
         index=index,
         pool=pool_list,
@@ -324,7 +321,7 @@ def victims_with_phones(
     taken = set(s.pool) | set(s.targets)
     out: list[tuple[str, str]] = []
     rows = table.to_pylist()
-    for i in _stream(seed, 5).permutation(len(rows)):
+    for i in stream(seed, Stream.PROMISES_PHONE_VICTIMS).permutation(len(rows)):
         r = rows[int(i)]
         e, ph = r["email"], r["phone"]
         if e and ph and ph.startswith(prefix) and e not in taken:

@@ -40,6 +40,7 @@ from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
 from matchsim.psi.curve import encode_to_u
+from matchsim.rng import Stream, stream
 
 if TYPE_CHECKING:
     from matchsim.oracle.promises import Setting
@@ -188,7 +189,7 @@ def pair_experiment(
     targets (with truth, read only when scoring)."""
     from matchsim.oracle.tactics import score
 
-    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 18, 7])))
+    rng = stream(seed, Stream.PAIR_WORLD)
     # The publisher: logged-in users of one site, a sample of the platform's accounts
     # with an e-mail, always including the member targets (they are "on the platform").
     members = [t for t, m in zip(s.targets, s.truth, strict=True) if m]
