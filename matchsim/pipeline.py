@@ -34,10 +34,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from matchsim import __version__
-from matchsim._io import finish_out, prepare_out
 from matchsim.config import AttackSpec, Experiment, SchemeSpec
 from matchsim.errors import ConfigError, InputError, MatchsimError
 from matchsim.generate import population
+from matchsim.io import finish_folder, prepare_folder
 from matchsim.secrets import Secret, load_secret
 
 ProgressFn = Callable[[str, int, int], None]
@@ -108,7 +108,7 @@ def run_experiment(
         MatchsimError subclasses for every user-facing problem.
     """
     out_path = Path(out) if out is not None else default_out(experiment, runs_root)
-    tmp = prepare_out(out_path, force)
+    tmp = prepare_folder(out_path, force)
     try:
         results, manifest = _run(experiment, tmp, progress, measure_costs, on_step)
         (tmp / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
@@ -117,7 +117,7 @@ def run_experiment(
         write_report(json.loads((tmp / "results.json").read_text()), tmp)
         manifest["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-        finish_out(tmp, out_path)
+        finish_folder(tmp, out_path)
     except BaseException:
         import shutil
 

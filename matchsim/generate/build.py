@@ -28,12 +28,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from matchsim import __version__
-from matchsim._io import finish_out, prepare_out
 from matchsim.errors import ConfigError
 from matchsim.generate.corrupt import Corruption, corrupt_customers
 from matchsim.generate.locale import Locale, available_countries, load_locale
 from matchsim.generate.people import Persons, e164, generate_persons, make_unique
 from matchsim.generate.unique import KeySet
+from matchsim.io import finish_folder, prepare_folder
 
 ProgressFn = Callable[[str, int, int], None]
 """``progress(stage, done, total)``: called as work advances (rows)."""
@@ -250,12 +250,12 @@ def population(
     ConfigError.collect(params.problems())
     started = time.perf_counter()
     out_path = Path(out)
-    tmp = prepare_out(out_path, force)
+    tmp = prepare_folder(out_path, force)
     try:
         manifest = _generate(params, tmp, progress)
         manifest["elapsed_seconds"] = round(time.perf_counter() - started, 3)
         (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-        finish_out(tmp, out_path)
+        finish_folder(tmp, out_path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
