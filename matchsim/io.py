@@ -597,17 +597,18 @@ def output_files(*finals: str | os.PathLike[str]) -> Iterator[list[Path]]:
                 t.unlink()
 
 
-def prepare_folder(
-    out: str | os.PathLike[str], force: bool, inputs: Sequence[str | os.PathLike[str]] = ()
-) -> Path:
-    """Check ``out`` and return a fresh ``.NAME.partial-PID`` sibling folder to write into.
+def check_folder(
+    out: str | os.PathLike[str], force: bool, inputs: Sequence[str | os.PathLike[str] | None] = ()
+) -> None:
+    """May a command write the folder ``out``? (Checked before any work is done.)
 
     Raises:
-        OutputError: ``out`` is a file, is not empty (without ``force``), may not be
-            replaced (see :func:`check_force`), or its parent is not writable.
+        OutputError: ``out`` is (in) an input or holds one, is a file, is not empty
+            (without ``force``), or may not be replaced (see :func:`check_force`).
     """
     out = Path(out)
-    check_paths({"--out": out}, {f"input {i}": i for i in inputs})
+    given = [i for i in inputs if i is not None]
+    check_paths({"--out": out}, {f"input {shown(i)}": i for i in given})
     if out.exists() and not out.is_dir():
         raise OutputError(f"--out {shown(out)} exists and is not a folder")
     if out.is_dir():
@@ -621,7 +622,25 @@ def prepare_folder(
                     f"--out {shown(out)} already exists and is not empty "
                     "(use --force to replace it)"
                 )
-            check_force(out, inputs)
+            check_force(out, given)
+
+
+def prepare_folder(
+    out: str | os.PathLike[str],
+    force: bool,
+    inputs: Sequence[str | os.PathLike[str] | None] = (),
+    *,
+    checked: bool = False,
+) -> Path:
+    """Check ``out`` (unless ``checked``: :func:`check_folder` ran already) and return a
+    fresh ``.NAME.partial-PID`` sibling folder to write into.
+
+    Raises:
+        OutputError: see :func:`check_folder`; or the parent is not writable.
+    """
+    out = Path(out)
+    if not checked:
+        check_folder(out, force, inputs)
     parent = _writable_parent(out)
     remove_stale(parent, out.name)
     tmp = partial_path(out)
@@ -646,10 +665,14 @@ def finish_folder(tmp: Path, out: str | os.PathLike[str]) -> None:
 
 @contextlib.contextmanager
 def output_folder(
-    out: str | os.PathLike[str], force: bool, inputs: Sequence[str | os.PathLike[str]] = ()
+    out: str | os.PathLike[str],
+    force: bool,
+    inputs: Sequence[str | os.PathLike[str] | None] = (),
+    *,
+    checked: bool = False,
 ) -> Iterator[Path]:
     """``prepare_folder`` ... ``finish_folder``; the temporary folder is removed on error."""
-    tmp = prepare_folder(out, force, inputs)
+    tmp = prepare_folder(out, force, inputs, checked=checked)
     try:
         yield tmp
         finish_folder(tmp, out)
@@ -702,6 +725,7 @@ def signals_raise() -> Iterator[None]:
 __all__ = [
     "Interrupted",
     "TableSource",
+    "check_folder",
     "check_force",
     "check_paths",
     "finish_folder",

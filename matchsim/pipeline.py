@@ -79,7 +79,7 @@ def _slug(text: str) -> str:
 
 def default_out(experiment: Experiment, runs_root: str | Path = "runs") -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return Path(runs_root) / f"{experiment.name}-{stamp}"
+    return Path(runs_root) / f"{experiment.slug}-{stamp}"
 
 
 def run_experiment(
@@ -108,7 +108,8 @@ def run_experiment(
         MatchsimError subclasses for every user-facing problem.
     """
     out_path = Path(out) if out is not None else default_out(experiment, runs_root)
-    tmp = prepare_folder(out_path, force)
+    inputs = [p for p in (experiment.source, experiment.population_path) if p is not None]
+    tmp = prepare_folder(out_path, force, inputs)
     try:
         results, manifest = _run(experiment, tmp, progress, measure_costs, on_step)
         (tmp / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")

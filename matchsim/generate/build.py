@@ -42,6 +42,8 @@ PLATFORM_FILE = "platform.parquet"
 CUSTOMERS_FILE = "customers.parquet"
 TRUTH_FILE = "truth.parquet"
 MANIFEST_FILE = "manifest.json"
+MAX_ROWS = 1_000_000_000
+"""Most platform users / customers one population may have (identifier sets are in memory)."""
 
 # LZ4 writes ~2x faster than zstd here at 1.6x the size; statistics only where they help
 # a reader prune row groups (uid ranges, dates).
@@ -113,6 +115,10 @@ class PopulationParams:
 
         count("platform_users", 1)
         count("customers", 0)
+        for name in ("platform_users", "customers"):
+            v = getattr(self, name)
+            if isinstance(v, int) and v > MAX_ROWS:
+                out.append(f"{name} must be at most {MAX_ROWS:,}, got {v:,}")
         count("chunk_size", 1)
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
             out.append(f"seed must be a non-negative integer, got {self.seed!r}")
