@@ -246,13 +246,13 @@ def hash_file(
     path, out = Path(path), Path(out)
     rejects_path = Path(rejects) if rejects is not None else _default_rejects(out)
     summary_path = _summary_path(out)
+    if region is not None:
+        region = check_region(region)
+    src = read_source(path)
     check_paths(
         {"--out": out, "--rejects": rejects_path, "the summary": summary_path},
         {"the input": path},
     )
-    if region is not None:
-        region = check_region(region)
-    src = read_source(path)
     header, batches = src.header, src.batches
     columns = map_columns(path, header, prof)
     summary = HashSummary(str(path), str(out), str(rejects_path), prof.name, "", sch.describe())

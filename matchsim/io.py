@@ -385,14 +385,14 @@ def check_paths(
         for i_label, i in ins.items():
             if _inside(o, i):
                 raise OutputError(
-                    f"{o_label} {shown(outputs[o_label])} is the input {i_label}"
-                    + ("" if o == i else " or inside it")
-                    + "; matchsim never writes over an input"
+                    f"{o_label} {shown(outputs[o_label])} "
+                    f"{'is' if o == i else 'is inside'} {i_label}; "
+                    "matchsim never writes over an input"
                 )
             if _inside(i, o):
                 raise OutputError(
-                    f"{o_label} {shown(outputs[o_label])} contains the input {i_label} "
-                    f"{shown(inputs[i_label])}; matchsim never writes over an input"
+                    f"{o_label} {shown(outputs[o_label])} holds {i_label}; "
+                    "matchsim never writes over an input"
                 )
     labels = list(outs)
     for a in range(len(labels)):
@@ -416,6 +416,23 @@ def is_matchsim_folder(folder: Path) -> bool:
     return False
 
 
+def check_not_precious(out: str | os.PathLike[str], what: str = "--out cannot be") -> None:
+    """Refuse ``/``, the home folder, the working folder and its ancestors as an output
+    folder: replacing them would destroy everything in them.
+
+    Raises:
+        OutputError
+    """
+    real = _real(out)
+    cwd = _real(Path.cwd())
+    home = _real(Path.home())
+    if real == Path(real.anchor) or real == home or _inside(cwd, real):
+        raise OutputError(
+            f"{what} {shown(out)}: it is the root, the home folder, or the working folder "
+            "(or holds it); give --out a folder of its own"
+        )
+
+
 def check_force(out: Path, inputs: Sequence[str | os.PathLike[str]] = ()) -> None:
     """May ``--force`` replace the existing folder ``out``?
 
@@ -424,14 +441,8 @@ def check_force(out: Path, inputs: Sequence[str | os.PathLike[str]] = ()) -> Non
             ancestors, an input or an ancestor of one, a folder matchsim did not write, or
             a folder that cannot be deleted.
     """
+    check_not_precious(out, "--force will not replace")
     real = _real(out)
-    cwd = _real(Path.cwd())
-    home = _real(Path.home())
-    if real == Path(real.anchor) or real == home or _inside(cwd, real):
-        raise OutputError(
-            f"--force will not replace {shown(out)}: it is the root, the home folder, or the "
-            "working folder (or holds it); give --out a folder of its own"
-        )
     for i in inputs:
         if _inside(_real(i), real):
             raise OutputError(
@@ -608,7 +619,8 @@ def check_folder(
     """
     out = Path(out)
     given = [i for i in inputs if i is not None]
-    check_paths({"--out": out}, {f"input {shown(i)}": i for i in given})
+    check_not_precious(out, "--force will not replace" if force else "--out cannot be")
+    check_paths({"--out": out}, {f"the input {shown(i)}": i for i in given})
     if out.exists() and not out.is_dir():
         raise OutputError(f"--out {shown(out)} exists and is not a folder")
     if out.is_dir():

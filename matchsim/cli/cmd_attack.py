@@ -245,11 +245,11 @@ def attack(
     check_paths(
         {"--out": out},
         {
-            "UPLOAD": upload,
-            "--table": table,
-            "--wordlist": wordlist,
-            "--pepper-file": pepper_file,
-            "--hmac-key-file": hmac_key_file,
+            "the upload": upload,
+            "the --table": table,
+            "the --wordlist": wordlist,
+            "the --pepper-file": pepper_file,
+            "the --hmac-key-file": hmac_key_file,
         },
     )
     targets = load_targets(upload, column)
