@@ -282,7 +282,9 @@ _REFUSED_TYPES = (
 )
 
 
-def _parquet(path: Path, columns: Sequence[str] | None = None) -> TableSource:
+def _parquet(
+    path: Path, columns: Sequence[str] | None = None, allow_binary: bool = False
+) -> TableSource:
     try:
         pf = pq.ParquetFile(path)
         schema = pf.schema_arrow
@@ -297,7 +299,7 @@ def _parquet(path: Path, columns: Sequence[str] | None = None) -> TableSource:
             continue
         t = f.type.value_type if pa.types.is_dictionary(f.type) else f.type
         for test, label in _REFUSED_TYPES:
-            if test(t):
+            if test(t) and not (allow_binary and label == "binary"):
                 raise InputError(
                     shown(path),
                     f"holds {label} values ({t}); matchsim reads text and number columns",
@@ -320,6 +322,7 @@ def open_table(
     columns: Sequence[str] | None = None,
     *,
     header: bool | Callable[[list[str]], bool] = True,
+    allow_binary: bool = False,
 ) -> TableSource:
     """Open a CSV or Parquet table by the rules above; batches stream on demand.
 
@@ -327,6 +330,8 @@ def open_table(
         columns: Parquet only: read (and type-check) only these columns.
         header: CSV only: whether the first row names the columns (else they are named
             ``f0``, ``f1``…), or a function of the first row's fields that decides.
+        allow_binary: Parquet only: accept binary columns (digests as bytes, for a
+            reader that only compares values, such as ``risk``).
 
     Raises:
         InputError: missing, unreadable, empty, binary, badly encoded, duplicate column
@@ -335,7 +340,7 @@ def open_table(
     p = Path(path)
     _check_file(p)
     if is_parquet(p):
-        return _parquet(p, columns)
+        return _parquet(p, columns, allow_binary)
     return _csv(p, header)
 
 
@@ -345,9 +350,10 @@ def read_table(
     require_rows: bool = True,
     columns: Sequence[str] | None = None,
     header: bool | Callable[[list[str]], bool] = True,
+    allow_binary: bool = False,
 ) -> pa.Table:
     """The whole table (CSV columns as text). ``require_rows``: a header alone is an error."""
-    src = open_table(path, columns, header=header)
+    src = open_table(path, columns, header=header, allow_binary=allow_binary)
     batches = list(src.batches)
     if batches:
         table = pa.Table.from_batches(batches)

@@ -58,4 +58,4 @@ def report(
     from matchsim.report import render_report
 
     html, md = render_report(run_dir)
-    out_console.print(f"wrote {html} and {md}")
+    out_console.print(f"wrote {shown(html)} and {shown(md)}", markup=False, highlight=False)

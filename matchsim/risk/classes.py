@@ -88,7 +88,7 @@ def read_columns(path: str | Path, columns: Sequence[str]) -> pa.Table:
     if not path.exists():
         raise InputError(shown(path), "no such file")
     wanted = list(dict.fromkeys(columns))
-    have = open_table(path).header  # one reader for every verb (matchsim.io)
+    have = open_table(path, wanted, allow_binary=True).header  # one reader (matchsim.io)
     missing = [c for c in wanted if c not in have]
     if missing:
         raise InputError(
@@ -96,7 +96,8 @@ def read_columns(path: str | Path, columns: Sequence[str]) -> pa.Table:
             f"no such column (the file has: {shown(', '.join(have), 200)})",
             column=shown(missing[0]),
         )
-    table = read_table(path, columns=wanted, require_rows=False).select(wanted)
+    table = read_table(path, columns=wanted, require_rows=False, allow_binary=True)
+    table = table.select(wanted)
     if table.num_rows == 0:
         raise InputError(shown(path), "the file has no rows")
     return table
