@@ -136,10 +136,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         exc.show()
         code = exc.exit_code
     except Interrupted as exc:
-        err_console.file.write(f"Error: interrupted ({exc.name}); no output was written\n")
+        err_console.file.write(f"Error: interrupted ({exc.name}); nothing half-written is left\n")
         code = exc.exit_code
     except (typer.Abort, KeyboardInterrupt):
-        err_console.file.write("Error: interrupted (Ctrl-C); no output was written\n")
+        err_console.file.write("Error: interrupted (Ctrl-C); nothing half-written is left\n")
         code = 130
     except OSError as exc:
         where = f"{shown(exc.filename)}: " if exc.filename else ""
