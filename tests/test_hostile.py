@@ -671,6 +671,40 @@ CASES: list[Case] = [
         lambda w: ["attack-table", "--kind", "date", "--out", w.crm()],
         "already exists",
     ),
+    Case(
+        "attack-out-is-wordlist",
+        lambda w: [
+            "attack",
+            w.upload(),
+            "--kind",
+            "wordlist",
+            "--wordlist",
+            w.file("words.txt", "a\n"),
+            "--out",
+            w.root / "words.txt",
+        ],
+        "is the --wordlist",
+    ),
+    Case(
+        "attack-wordlist-missing",
+        lambda w: ["attack", w.upload(), "--kind", "wordlist", "--wordlist", w.root / "no.txt"],
+        "wordlist not found",
+    ),
+    Case(
+        "attack-table-garbage",
+        lambda w: ["attack", w.upload(), "--table", w.file("t.parquet", b"PAR1garbage")],
+        "not a readable Parquet file",
+    ),
+    Case(
+        "attack-garbage-parquet-upload",
+        lambda w: ["attack", w.file("up.parquet", b"PAR1garbage")],
+        "not a readable Parquet file",
+    ),
+    Case(
+        "attack-unknown-column",
+        lambda w: ["attack", w.upload(), "--column", "\x1b]0;owned\x07"],
+        "no column",
+    ),
     # ---- risk
     Case(
         "risk-duplicate-header",
@@ -736,6 +770,13 @@ CASES: list[Case] = [
         ],
         "input",
     ),
+    Case("run-folder", lambda w: ["run", w.foreign()], "cannot be read"),
+    Case("run-binary", lambda w: ["run", w.file("b.toml", bytes(range(256)))], "cannot be read"),
+    Case(
+        "run-name-is-markup",
+        lambda w: ["run", w.experiment('name = "[red]x"\n[[schemes]]\nname = "nope"\n')],
+        "unknown",
+    ),
     Case("run-missing", lambda w: ["run", w.root / "none.toml"], "no such file"),
     # ---- report: results.json edited by hand
     Case("report-list", lambda w: ["report", w.results([])], "must hold a JSON object"),
@@ -775,7 +816,18 @@ CASES: list[Case] = [
         "schemes[0].join.match_rate must be a number",
     ),
     Case("report-no-results", lambda w: ["report", w.foreign()], "no results.json here"),
+    Case("report-on-a-file", lambda w: ["report", w.crm()], "cannot be read"),
+    Case(
+        "report-results-is-folder",
+        lambda w: ["report", _results_folder(w)],
+        "is a folder",
+    ),
 ]
+
+
+def _results_folder(w: W) -> Path:
+    (w.root / "run" / "results.json").mkdir(parents=True)
+    return w.root / "run"
 
 
 def _dangling(w: W) -> Path:
