@@ -265,6 +265,10 @@ def read_upload(path: str | Path, column: str | None = None) -> tuple[pa.Table, 
     from matchsim.io import read_table
 
     p = Path(path)
+    if not p.is_file():
+        raise InputError(shown(p), "file not found")
+    if p.stat().st_size == 0:
+        raise InputError(shown(p), "the file is empty")
 
     def has_header(fields: list[str]) -> bool:
         if column is not None and column in fields:
