@@ -100,7 +100,15 @@ def open_table(path: str | Path) -> tuple[list[str], Iterator[pa.RecordBatch]]:
 
 def map_columns(path: str | Path, header: list[str], profile: Profile) -> dict[str, str]:
     """Field -> input column for every field the profile takes and the input has."""
-    lower = {h.lower(): h for h in header}
+    lower: dict[str, str] = {}
+    for h in header:
+        if h.lower() in lower:
+            raise InputError(
+                shown(path),
+                f"columns {shown(lower[h.lower()])!r} and {shown(h)!r} differ only in case; "
+                "which one holds the data? rename one",
+            )
+        lower[h.lower()] = h
     found: dict[str, str] = {}
     for f in profile.fields:
         for alias in (INPUT_COLUMNS[f], *ALIASES.get(f, ())):

@@ -193,6 +193,11 @@ CASES: list[Case] = [
         "appears twice",
     ),
     Case(
+        "hash-header-differs-in-case",
+        lambda w: [*HASH, w.file("d.csv", "Email,phone,EMAIL\na@b.nl,1,c@d.nl\n"), *OUT],
+        "differ only in case",
+    ),
+    Case(
         "hash-parquet-list",
         lambda w: [
             *HASH,
