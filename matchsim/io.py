@@ -371,8 +371,17 @@ def _real(path: str | os.PathLike[str]) -> Path:
     return Path(os.path.realpath(os.path.abspath(os.fspath(path))))
 
 
+def _same(a: Path, b: Path) -> bool:
+    if a == b:
+        return True
+    try:  # a hard link: another name for the same file
+        return a.is_file() and b.is_file() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def _inside(child: Path, parent: Path) -> bool:
-    return child == parent or parent in child.parents
+    return _same(child, parent) or parent in child.parents
 
 
 def check_paths(
@@ -392,7 +401,7 @@ def check_paths(
             if _inside(o, i):
                 raise OutputError(
                     f"{o_label} {shown(outputs[o_label])} "
-                    f"{'is' if o == i else 'is inside'} {i_label}; "
+                    f"{'is' if _same(o, i) else 'is inside'} {i_label}; "
                     "matchsim never writes over an input"
                 )
             if _inside(i, o):

@@ -259,6 +259,11 @@ CASES: list[Case] = [
         "--rejects",
     ),
     Case(
+        "hash-out-hard-link-to-input",
+        lambda w: [*HASH, w.crm(), "--region", "NL", "--out", _hard_link(w)],
+        "is the input",
+    ),
+    Case(
         "hash-rejects-is-out",
         lambda w: [*HASH, w.crm(), "--region", "NL", "--out", "up.csv", "--rejects", "up.csv"],
         "name the same file",
@@ -828,6 +833,12 @@ CASES: list[Case] = [
         "is a folder",
     ),
 ]
+
+
+def _hard_link(w: W) -> Path:
+    link = w.root / "also-crm.csv"
+    os.link(w.crm(), link)
+    return link
 
 
 def _results_folder(w: W) -> Path:
