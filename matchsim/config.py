@@ -11,6 +11,7 @@ so a user fixes a broken file in one go. The schema is versioned (``version = 1`
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -87,6 +88,23 @@ class Experiment:
     def to_dict(self) -> dict[str, Any]:
         """The experiment as recorded in the manifest (secrets are never part of it)."""
         return self.raw
+
+    @property
+    def slug(self) -> str:
+        """The name as a safe folder name (``runs/<slug>-<time>``): never a path."""
+        return slugify(self.name)
+
+
+def slugify(text: str, limit: int = 60) -> str:
+    """Lower-case ASCII letters, digits and single dashes; ``experiment`` if none are left.
+
+    ``"../../x"`` -> ``"x"``, ``"/etc/passwd"`` -> ``"etc-passwd"``: no separator, no dot.
+    """
+    import unicodedata
+
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:limit].strip("-")
+    return slug or "experiment"
 
 
 class _Checker:
@@ -351,6 +369,12 @@ def parse_experiment(tree: Mapping[str, Any], *, source: Path | None = None) -> 
         if "name" not in s:
             c.add(loc, "needs a name")
         else:
+            if ("key_file" in s or "key_env" in s) and _takes_no_key(str(s["name"])):
+                c.add(
+                    loc,
+                    f"scheme {s['name']} takes no key (run would ignore it); "
+                    "remove key_file / key_env",
+                )
             for problem in _scheme_problems(str(s["name"]), params):
                 c.add(loc, problem)
 
@@ -410,6 +434,15 @@ def parse_experiment(tree: Mapping[str, Any], *, source: Path | None = None) -> 
         source=source,
         raw=dict(tree),
     )
+
+
+def _takes_no_key(name: str) -> bool:
+    try:
+        from matchsim.schemes import SCHEMES
+    except ImportError:  # pragma: no cover
+        return False
+    cls = SCHEMES.get(name)
+    return cls is not None and not cls.needs_secret
 
 
 def load_experiment(path: str | Path) -> Experiment:

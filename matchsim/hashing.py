@@ -15,8 +15,6 @@ the profile, encodes the hashed ones with the scheme, and writes
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -25,12 +23,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from matchsim.errors import ConfigError, InputError, OutputError
+from matchsim.io import check_paths, output_files, shown
+from matchsim.io import open_table as read_source
 from matchsim.normalise import FIELDS, INPUT_COLUMNS, Profile, get_profile
 from matchsim.schemes import Scheme, get_scheme
 from matchsim.secrets import Secret
@@ -91,84 +92,23 @@ class HashSummary:
 # --------------------------------------------------------------------------- input
 
 
-def _sniff_delimiter(head: str) -> str:
-    try:
-        return csv.Sniffer().sniff(head, delimiters=",;\t|").delimiter
-    except csv.Error:
-        first = head.splitlines()[0] if head else ""
-        return max(",;\t|", key=first.count)
-
-
-def _open_csv(path: Path) -> tuple[list[str], Iterator[pa.RecordBatch]]:
-    try:
-        with path.open("rb") as fh:
-            raw = fh.read(1 << 16)
-    except OSError as exc:
-        raise InputError(path, f"cannot be read ({exc.strerror})") from None
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    try:
-        head = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(raw) - 4:  # not just a character cut by the 64 KiB window
-            raise InputError(
-                path, "is not UTF-8 text; save it as 'CSV UTF-8' and try again"
-            ) from None
-        head = raw[: exc.start].decode("utf-8")
-    if not head.strip():
-        raise InputError(path, "is empty")
-    delimiter = _sniff_delimiter("\n".join(head.splitlines()[:20]))
-    header = next(csv.reader(io.StringIO(head), delimiter=delimiter))
-    header = [h.strip() for h in header]
-    try:
-        reader = pacsv.open_csv(
-            path,
-            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types={h: pa.string() for h in header},
-                strings_can_be_null=True,
-            ),
-        )
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError(path, f"is not a readable CSV file ({_first_line(exc)})") from None
-
-    def batches() -> Iterator[pa.RecordBatch]:
-        try:
-            yield from reader
-        except pa.ArrowInvalid as exc:
-            reason = _first_line(exc)
-            if "UTF8" in reason or "utf8" in reason.lower():
-                reason = "is not UTF-8 text; save it as 'CSV UTF-8' and try again"
-            raise InputError(path, reason) from None
-
-    return header, batches()
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
 def open_table(path: str | Path) -> tuple[list[str], Iterator[pa.RecordBatch]]:
-    """Column names and a batch iterator for a CSV or Parquet file."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(path, "does not exist")
-    if path.is_dir():
-        raise InputError(path, "is a folder, not a file")
-    if path.suffix.lower() in (".parquet", ".pq"):
-        try:
-            pf = pq.ParquetFile(path)
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise InputError(path, f"is not a readable Parquet file ({_first_line(exc)})") from None
-        return list(pf.schema_arrow.names), iter(pf.iter_batches(batch_size=BATCH_ROWS))
-    return _open_csv(path)
+    """Column names and a batch iterator for a CSV or Parquet file (:mod:`matchsim.io`)."""
+    src = read_source(path)
+    return src.header, src.batches
 
 
 def map_columns(path: str | Path, header: list[str], profile: Profile) -> dict[str, str]:
     """Field -> input column for every field the profile takes and the input has."""
-    lower = {h.lower(): h for h in header}
+    lower: dict[str, str] = {}
+    for h in header:
+        if h.lower() in lower:
+            raise InputError(
+                shown(path),
+                f"columns {shown(lower[h.lower()])!r} and {shown(h)!r} differ only in case; "
+                "which one holds the data? rename one",
+            )
+        lower[h.lower()] = h
     found: dict[str, str] = {}
     for f in profile.fields:
         for alias in (INPUT_COLUMNS[f], *ALIASES.get(f, ())):
@@ -180,7 +120,7 @@ def map_columns(path: str | Path, header: list[str], profile: Profile) -> dict[s
         raise InputError(
             path,
             f"has no identifier column that profile {profile.name} takes "
-            f"(expected one of: {wanted}; found: {', '.join(header) or 'none'})",
+            f"(expected one of: {wanted}; found: {shown(', '.join(header) or 'none', 200)})",
         )
     return found
 
@@ -189,16 +129,20 @@ def map_columns(path: str | Path, header: list[str], profile: Profile) -> dict[s
 
 
 class _Writer:
-    def __init__(self, path: Path, schema: pa.Schema) -> None:
+    """A CSV or Parquet writer onto ``path`` (a temporary name); the format follows
+    ``final``'s suffix."""
+
+    def __init__(self, path: Path, schema: pa.Schema, final: Path | None = None) -> None:
         self.path = path
+        self.schema = schema
+        final = final or path
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if path.suffix.lower() in (".parquet", ".pq"):
+            if final.suffix.lower() in (".parquet", ".pq"):
                 self._w: Any = pq.ParquetWriter(path, schema, compression="zstd")
             else:
                 self._w = pacsv.CSVWriter(path, schema)
         except OSError as exc:
-            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+            raise OutputError(f"cannot write {shown(final)}: {exc.strerror or exc}") from None
 
     def write(self, table: pa.Table) -> None:
         self._w.write_table(table)
@@ -304,11 +248,18 @@ def hash_file(
     sch = scheme if isinstance(scheme, Scheme) else _scheme(scheme, prof, secret, encoding)
     path, out = Path(path), Path(out)
     rejects_path = Path(rejects) if rejects is not None else _default_rejects(out)
-    if out.resolve() == path.resolve():
-        raise ConfigError("--out must not be the input file")
-    header, batches = open_table(path)
+    summary_path = _summary_path(out)
+    if region is not None:
+        region = check_region(region)
+    src = read_source(path)
+    check_paths(
+        {"--out": out, "--rejects": rejects_path, "the summary": summary_path},
+        {"the input": path},
+    )
+    header, batches = src.header, src.batches
     columns = map_columns(path, header, prof)
     summary = HashSummary(str(path), str(out), str(rejects_path), prof.name, "", sch.describe())
+    summary.notes.extend(src.notes)
     if sch.name.split("-")[0] not in prof.accepted_hashes and sch.name not in prof.accepted_hashes:
         summary.notes.append(
             f"{prof.name} accepts {', '.join(prof.accepted_hashes)}; {sch.name} is a what-if"
@@ -321,66 +272,93 @@ def hash_file(
         [("row", pa.int64()), ("field", pa.string()), ("column", pa.string()),
          ("input", pa.string()), ("action", pa.string()), ("reason", pa.string())]
     )  # fmt: skip
-    writer = _Writer(out, out_schema)
-    rej_writer = _Writer(rejects_path, rej_schema)
-    try:
-        for batch in batches:
-            if region is None:
-                region = _infer_region(path, batch, columns)
-            table = pa.Table.from_batches([batch])
-            n = table.num_rows
-            cols: list[pa.Array] = []
-            for f, rule in prof.fields.items():
-                if f not in columns:
-                    cols.append(pa.nulls(n, pa.string()))
-                    continue
-                raw = table[columns[f]].combine_chunks()
-                norm = prof.normalise(f, raw, region)
-                fs = summary.fields[f]
-                present = norm.values.is_valid().to_numpy(zero_copy_only=False)
-                fs.written += int(present.sum())
-                fs.rejected += int(norm.rejected.sum())
-                unmatchable = norm.unmatchable
-                fs.unmatchable += int(unmatchable.sum())
-                fs.present += int(present.sum() + norm.rejected.sum())
-                fs.missing += int(n - present.sum() - norm.rejected.sum())
-                flagged = norm.rejected | unmatchable
-                if flagged.any():
-                    rows = np.flatnonzero(flagged)
-                    reasons = norm.reasons.take(pa.array(rows))
-                    for reason, count in Counter(reasons.to_pylist()).items():
-                        fs.reasons[str(reason)] = fs.reasons.get(str(reason), 0) + count
-                    action = np.where(norm.rejected[rows], "rejected", "accepted")
-                    rej_writer.write(
-                        pa.table(
-                            [
-                                pa.array(rows + summary.rows_in, pa.int64()),
-                                pa.array([f] * len(rows), pa.string()),
-                                pa.array([columns[f]] * len(rows), pa.string()),
-                                raw.take(pa.array(rows)).cast(pa.string()),
-                                pa.array(action, pa.string()),
-                                reasons,
-                            ],
-                            schema=rej_schema,
-                        )
-                    )
-                if rule.hashed:
-                    cols.append(encode_column(sch, norm.values, norm.prehashed))
-                else:
-                    cols.append(norm.values)
-            writer.write(pa.Table.from_arrays(cols, schema=out_schema))
-            summary.rows_in += n
+    with output_files(out, rejects_path, summary_path) as (tmp_out, tmp_rej, tmp_summary):
+        writer = _Writer(tmp_out, out_schema, out)
+        rej_writer = _Writer(tmp_rej, rej_schema, rejects_path)
+        try:
+            for batch in batches:
+                if region is None:
+                    region = _infer_region(path, batch, columns)
+                _hash_batch(batch, prof, sch, region, columns, summary, writer, rej_writer)
+        finally:
+            writer.close()
+            rej_writer.close()
         if summary.rows_in == 0:
-            writer.write(pa.Table.from_pylist([], schema=out_schema))
-    finally:
-        writer.close()
-        rej_writer.close()
-    summary.region = region or ""
-    try:
-        _summary_path(out).write_text(json.dumps(summary.as_dict(), indent=2) + "\n")
-    except OSError as exc:
-        raise OutputError(f"cannot write {_summary_path(out)}: {exc.strerror}") from None
+            raise InputError(shown(path), "has a header but no rows")
+        summary.region = region or ""
+        tmp_summary.write_text(json.dumps(summary.as_dict(), indent=2) + "\n")
     return summary
+
+
+def check_region(region: str) -> str:
+    """The upper-case region code, if ``phonenumbers`` knows it.
+
+    Raises:
+        ConfigError: an unknown region (every phone would be rejected otherwise).
+    """
+    code = region.strip().upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise ConfigError(
+            f"unknown --region {shown(region)!r}; give a two-letter country code such as NL, "
+            "DE or US"
+        )
+    return code
+
+
+def _hash_batch(
+    batch: pa.RecordBatch,
+    prof: Profile,
+    sch: Scheme,
+    region: str,
+    columns: dict[str, str],
+    summary: HashSummary,
+    writer: _Writer,
+    rej_writer: _Writer,
+) -> None:
+    table = pa.Table.from_batches([batch])
+    n = table.num_rows
+    rej_schema = rej_writer.schema
+    cols: list[pa.Array] = []
+    for f, rule in prof.fields.items():
+        if f not in columns:
+            cols.append(pa.nulls(n, pa.string()))
+            continue
+        raw = table[columns[f]].combine_chunks()
+        norm = prof.normalise(f, raw, region)
+        fs = summary.fields[f]
+        present = norm.values.is_valid().to_numpy(zero_copy_only=False)
+        fs.written += int(present.sum())
+        fs.rejected += int(norm.rejected.sum())
+        unmatchable = norm.unmatchable
+        fs.unmatchable += int(unmatchable.sum())
+        fs.present += int(present.sum() + norm.rejected.sum())
+        fs.missing += int(n - present.sum() - norm.rejected.sum())
+        flagged = norm.rejected | unmatchable
+        if flagged.any():
+            rows = np.flatnonzero(flagged)
+            reasons = norm.reasons.take(pa.array(rows))
+            for reason, count in Counter(reasons.to_pylist()).items():
+                fs.reasons[str(reason)] = fs.reasons.get(str(reason), 0) + count
+            action = np.where(norm.rejected[rows], "rejected", "accepted")
+            rej_writer.write(
+                pa.table(
+                    [
+                        pa.array(rows + summary.rows_in, pa.int64()),
+                        pa.array([f] * len(rows), pa.string()),
+                        pa.array([columns[f]] * len(rows), pa.string()),
+                        raw.take(pa.array(rows)).cast(pa.string()),
+                        pa.array(action, pa.string()),
+                        reasons,
+                    ],
+                    schema=rej_schema,
+                )
+            )
+        if rule.hashed:
+            cols.append(encode_column(sch, norm.values, norm.prehashed))
+        else:
+            cols.append(norm.values)
+    writer.write(pa.Table.from_arrays(cols, schema=writer.schema))
+    summary.rows_in += n
 
 
 def _infer_region(path: Path, batch: pa.RecordBatch, columns: dict[str, str]) -> str:

@@ -34,10 +34,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from matchsim import __version__
-from matchsim._io import finish_out, prepare_out
 from matchsim.config import AttackSpec, Experiment, SchemeSpec
 from matchsim.errors import InputError
 from matchsim.generate import population
+from matchsim.io import finish_folder, prepare_folder
 from matchsim.rng import Stream, stream
 from matchsim.secrets import Secret, load_secret
 
@@ -80,7 +80,7 @@ def _slug(text: str) -> str:
 
 def default_out(experiment: Experiment, runs_root: str | Path = "runs") -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return Path(runs_root) / f"{experiment.name}-{stamp}"
+    return Path(runs_root) / f"{experiment.slug}-{stamp}"
 
 
 def run_experiment(
@@ -109,7 +109,8 @@ def run_experiment(
         MatchsimError subclasses for every user-facing problem.
     """
     out_path = Path(out) if out is not None else default_out(experiment, runs_root)
-    tmp = prepare_out(out_path, force)
+    inputs = [p for p in (experiment.source, experiment.population_path) if p is not None]
+    tmp = prepare_folder(out_path, force, inputs)
     try:
         results, manifest = _run(experiment, tmp, progress, measure_costs, on_step)
         (tmp / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
@@ -118,7 +119,7 @@ def run_experiment(
         write_report(json.loads((tmp / "results.json").read_text()), tmp)
         manifest["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-        finish_out(tmp, out_path)
+        finish_folder(tmp, out_path)
     except BaseException:
         import shutil
 

@@ -88,6 +88,13 @@ def test_out_not_empty_needs_force(run_cli, tmp_path: Path) -> None:  # type: ig
         f"Error: --out {out} already exists and is not empty (use --force to replace it)\n",
     )
     assert (out / "old.txt").exists()
+    # --force replaces only a folder matchsim wrote (issue 13): this one is not.
+    code, _, err = run_cli(
+        "generate", "--platform-users", "500", "--customers", "10", "--out", out, "--force"
+    )
+    assert code == 1 and "not a folder matchsim wrote" in err and err.count("\n") == 1
+    assert (out / "old.txt").read_text() == "keep me"
+    (out / "manifest.json").write_text('{"matchsim_version": "0"}')
     code, _, err = run_cli(
         "generate", "--platform-users", "500", "--customers", "10", "--out", out, "--force"
     )

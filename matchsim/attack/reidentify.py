@@ -85,24 +85,14 @@ CLASSES = ("reidentified", "ambiguous", "not_found")
 
 
 def read_table(path: str | Path) -> pa.Table:
-    """Read a CSV (all columns as text) or Parquet file whole.
-
-    The one place this module reads a user's table, so the project's table reader can
-    replace it.
+    """Read a CSV (all columns as text) or Parquet file whole, by :mod:`matchsim.io`'s rules.
 
     Raises:
-        InputError: missing, unreadable or empty file.
+        InputError: missing, unreadable, empty or header-only file.
     """
-    from matchsim.hashing import open_table
+    from matchsim.io import read_table as read
 
-    _header, batches = open_table(path)
-    parts = list(batches)
-    if not parts:
-        raise InputError(path, "has no rows")
-    table = pa.Table.from_batches(parts)
-    if table.num_rows == 0:
-        raise InputError(path, "has no rows")
-    return table
+    return read(path)
 
 
 # --------------------------------------------------------------------------- keyspaces
@@ -1022,46 +1012,50 @@ def reidentify(
     return ReidentifyResult(source, rev, linkage, reg, kind, within, what, seconds)
 
 
-def check_out(out: str | Path, force: bool = False) -> None:
-    """Refuse an ``--out`` that would be replaced without ``force``, before any work.
+def check_out(
+    out: str | Path, force: bool = False, inputs: tuple[str | Path | None, ...] = ()
+) -> None:
+    """Refuse an ``--out`` that may not be written (:func:`matchsim.io.check_folder`),
+    before any work.
 
     Raises:
-        OutputError: ``out`` is a file, or a folder that is not empty (without ``force``).
+        OutputError: ``out`` is (in) an input, a file, a folder that is not empty (without
+            ``force``), or not a matchsim folder that ``force`` may replace.
     """
-    from matchsim.errors import OutputError
+    from matchsim.io import check_folder
 
-    p = Path(out)
-    if p.exists() and not p.is_dir():
-        raise OutputError(f"--out {p} exists and is not a folder")
-    if p.is_dir() and any(p.iterdir()) and not force:
-        raise OutputError(f"--out {p} already exists and is not empty (use --force to replace it)")
+    check_folder(out, force, inputs)
 
 
-def write_out(result: ReidentifyResult, out: str | Path, *, force: bool = False) -> Path:
+def write_out(
+    result: ReidentifyResult,
+    out: str | Path,
+    *,
+    force: bool = False,
+    inputs: tuple[str | Path | None, ...] = (),
+) -> Path:
     """Write the recovered plaintexts and the summary into folder ``out``, atomically.
 
     ``reidentified.parquet`` holds personal data (the reversed fields per row and the
-    register id matched); ``summary.json`` holds none.
+    register id matched); ``summary.json`` holds none. The folder carries a
+    ``manifest.json`` so that ``--force`` may later replace it.
     """
     import json
 
     import pyarrow.parquet as pq
 
-    from matchsim._io import finish_out, prepare_out
+    from matchsim import __version__
+    from matchsim.io import output_folder
 
     out = Path(out)
-    tmp = prepare_out(out, force)
-    try:
+    with output_folder(out, force, inputs) as tmp:
         pq.write_table(result.plaintext_table(), tmp / "reidentified.parquet")
         (tmp / "summary.json").write_text(
             json.dumps(result.summary(), indent=2, sort_keys=True) + "\n"
         )
-        finish_out(tmp, out)
-    except BaseException:
-        import shutil
-
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        (tmp / "manifest.json").write_text(
+            json.dumps({"matchsim_version": __version__, "command": "reidentify"}, indent=2) + "\n"
+        )
     return out
 
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
 from matchsim.errors import InputError
+from matchsim.io import shown
 
 DIGEST_BYTES = {"md5": 16, "sha1": 20, "sha256": 32, "sha512": 64}
 _BY_BYTES = {v: k for k, v in DIGEST_BYTES.items()}
@@ -268,36 +268,29 @@ def read_upload(path: str | Path, column: str | None = None) -> tuple[pa.Table, 
     Raises:
         InputError: unreadable or empty file, or an unknown column.
     """
+    from matchsim.io import read_table
+
     p = Path(path)
     if not p.is_file():
-        raise InputError(p, "file not found")
+        raise InputError(shown(p), "file not found")
     if p.stat().st_size == 0:
-        raise InputError(p, "the file is empty")
-    first = p.open("rb").readline().decode("utf-8", "replace").strip()
-    header_fields = [f.strip().strip('"') for f in first.split(",")]
-    has_header = column is not None and column in header_fields
-    if not has_header:
-        looks = _classify(pa.array(header_fields, pa.string()))[0]
-        has_header = not bool(np.any(looks > 0))
-    read = pacsv.ReadOptions(autogenerate_column_names=not has_header)
-    try:
-        table = pacsv.read_csv(
-            p,
-            read_options=read,
-            convert_options=pacsv.ConvertOptions(
-                column_types={name: pa.string() for name in header_fields}
-                if has_header
-                else {f"f{i}": pa.string() for i in range(len(header_fields))},
-                strings_can_be_null=True,
-            ),
-        )
-    except pa.ArrowInvalid as exc:
-        raise InputError(p, f"cannot read as CSV: {' '.join(str(exc).split())}") from None
+        raise InputError(shown(p), "the file is empty")
+
+    def has_header(fields: list[str]) -> bool:
+        if column is not None and column in fields:
+            return True
+        looks = _classify(pa.array([f.strip('"') for f in fields], pa.string()))[0]
+        return not bool(np.any(looks > 0))
+
+    table = read_table(p, header=has_header, require_rows=False)
     if table.num_rows == 0:
         raise NothingToAttack(p, "no hashed values to attack (the file or column is empty)")
+    table = pa.table({n: table.column(n).cast(pa.string()) for n in table.column_names})
     if column is not None:
         if column not in table.column_names:
-            raise InputError(p, f"no column {column!r}; columns: {', '.join(table.column_names)}")
+            raise InputError(
+                p, f"no column {shown(column)!r}; columns: {shown(', '.join(table.column_names))}"
+            )
         return table, column
     if table.num_columns == 1:
         return table, table.column_names[0]  # nothing to choose: parse_digests classifies it

@@ -107,24 +107,53 @@ def load_commands() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point: run the app inside the error boundary and exit with its code."""
+    """Entry point: run the app inside the error boundary and exit with its code.
+
+    Ctrl-C and SIGTERM unwind the command (every partial output is removed on the way)
+    and exit 130 / 143 with one line. Nothing prints a traceback; an unexpected exception
+    is one ``Error:`` line too (set ``MATCHSIM_DEBUG=1`` to see the traceback).
+    """
+    import os
+
+    from matchsim.io import Interrupted, shown, signals_raise
+
+    code = 0
     try:
-        load_commands()
-        command = typer.main.get_command(app)
-        command.main(
-            args=list(argv) if argv is not None else None,
-            prog_name="matchsim",
-            standalone_mode=False,
-        )
+        with signals_raise():
+            load_commands()
+            command = typer.main.get_command(app)
+            command.main(
+                args=list(argv) if argv is not None else None,
+                prog_name="matchsim",
+                standalone_mode=False,
+            )
     except MatchsimError as exc:
-        err_console.file.write(f"Error: {exc.one_line()}\n")
-        sys.exit(exc.exit_code)
+        err_console.file.write(f"Error: {shown(exc.one_line(), limit=2000)}\n")
+        code = exc.exit_code
     except typer.Exit as exc:
-        sys.exit(exc.exit_code)
+        code = exc.exit_code
     except _UsageProblem as exc:
         exc.show()
-        sys.exit(exc.exit_code)
+        code = exc.exit_code
+    except Interrupted as exc:
+        err_console.file.write(f"Error: interrupted ({exc.name}); nothing half-written is left\n")
+        code = exc.exit_code
     except (typer.Abort, KeyboardInterrupt):
-        err_console.file.write("Error: interrupted\n")
-        sys.exit(130)
-    sys.exit(0)
+        err_console.file.write("Error: interrupted (Ctrl-C); nothing half-written is left\n")
+        code = 130
+    except OSError as exc:
+        where = f"{shown(exc.filename)}: " if exc.filename else ""
+        err_console.file.write(f"Error: {where}{exc.strerror or shown(exc)}\n")
+        code = 1
+    except MemoryError:
+        err_console.file.write("Error: out of memory; try a smaller input or --chunk-size\n")
+        code = 1
+    except Exception as exc:
+        if os.environ.get("MATCHSIM_DEBUG"):
+            raise
+        err_console.file.write(
+            f"Error: unexpected {type(exc).__name__}: {shown(' '.join(str(exc).split()))} "
+            "(a matchsim bug: please report it; MATCHSIM_DEBUG=1 shows where)\n"
+        )
+        code = 70
+    sys.exit(code)

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -12,7 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from matchsim.cli._app import app, out_console, parse_int, print_json, progress_bar
-from matchsim.errors import ConfigError, OutputError, SecretError
+from matchsim.errors import ConfigError, OutputError
+from matchsim.io import check_paths, output_files, shown
 
 if TYPE_CHECKING:
     from matchsim.attack.keyspace import MaskKeyspace, WordKeyspace
@@ -27,18 +27,22 @@ def _say(text: str) -> None:
     out_console.print(text, soft_wrap=True, highlight=False, markup=False)
 
 
-def _secret(file: Path | None, env: str | None, what: str) -> bytes | None:
+def _secret(
+    file: Path | None,
+    env: str | None,
+    what: str,
+    file_option: str = "--hmac-key-file",
+    env_option: str = "--hmac-key-env",
+) -> bytes | None:
+    """The known key/pepper through the one secret loader (:func:`load_secret`): the same
+    key file gives the same bytes here as in ``hash``, ``join`` and ``run``."""
     if file is None and env is None:
         return None
-    if file is not None:
-        if not file.is_file():
-            raise SecretError(f"{what} file {file} not found")
-        return file.read_bytes().strip()
-    assert env is not None
-    value = os.environ.get(env)
-    if not value:
-        raise SecretError(f"{what} environment variable {env} is not set")
-    return value.encode()
+    from matchsim.secrets import load_secret
+
+    return load_secret(
+        file=file, env=env, what=what, file_option=file_option, env_option=env_option
+    ).value
 
 
 def _lengths(text: str | None) -> tuple[int, ...] | None:
@@ -213,9 +217,24 @@ def attack(
         raise ConfigError(f"unknown --device {device!r}; choose cpu or gpu")
     if table is not None and wordlist is not None:
         raise ConfigError("--wordlist cannot be used with --table")
+    if table is not None and device != "cpu":
+        raise ConfigError(
+            f"--device {device} does not apply to --table (a lookup runs on the CPU); "
+            "drop --device or --table"
+        )
+    check_paths(
+        {"--out": out},
+        {
+            "the upload": upload,
+            "the --table": table,
+            "the --wordlist": wordlist,
+            "the --pepper-file": pepper_file,
+            "the --hmac-key-file": hmac_key_file,
+        },
+    )
     targets = load_targets(upload, column)
     hmac_key = _secret(hmac_key_file, hmac_key_env, "HMAC key")
-    pepper = _secret(pepper_file, None, "pepper")
+    pepper = _secret(pepper_file, None, "pepper", "--pepper-file", "--pepper-env")
     knowledge = Knowledge(targets.algorithm, pepper=pepper, hmac_key=hmac_key)
     report: dict[str, Any]
     loaded = 0.0
@@ -255,13 +274,11 @@ def attack(
         import pyarrow as pa
         import pyarrow.csv as pacsv
 
-        try:
-            rows = pa.table(
-                {"row": pa.array(targets.rows), "plaintext": result.row_plaintext()}
-            ).filter(pa.compute.is_valid(result.row_plaintext()))
-            pacsv.write_csv(rows, out)
-        except OSError as exc:
-            raise OutputError(f"cannot write {out}: {exc.strerror}") from None
+        rows = pa.table(
+            {"row": pa.array(targets.rows), "plaintext": result.row_plaintext()}
+        ).filter(pa.compute.is_valid(result.row_plaintext()))
+        with output_files(out) as (tmp,):
+            pacsv.write_csv(rows, tmp)
         report["out"] = str(out)
     if as_json:
         print_json(report)
@@ -347,10 +364,10 @@ def attack_table(
         )
     if algorithm not in ALGORITHMS:
         raise ConfigError(f"unknown --algorithm {algorithm!r}; choose from {', '.join(ALGORITHMS)}")
-    if out.exists() and not force:
-        raise OutputError(f"--out {out} already exists (use --force to replace it)")
     if out.exists() and not out.is_file():
-        raise OutputError(f"--out {out} exists and is not a file")
+        raise OutputError(f"--out {shown(out)} exists and is not a file")
+    if out.exists() and not force:
+        raise OutputError(f"--out {shown(out)} already exists (use --force to replace it)")
     space = _keyspace(kind, region, number_type, lengths, profile, style)
     assert isinstance(space, MaskKeyspace)
     phone_info = _phone_lengths(region, number_type, lengths) if kind == "phone" else None
@@ -358,7 +375,8 @@ def attack_table(
     with progress_bar(not as_json) as progress:
         lookup = build_table(space, Knowledge(algorithm), progress=progress)
     seconds = time.perf_counter() - t0
-    size = lookup.save(out)
+    with output_files(out) as (tmp,):
+        size = lookup.save(tmp)
     report: dict[str, Any] = {
         "table": str(out),
         "keyspace": space.name,

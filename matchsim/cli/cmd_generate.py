@@ -9,6 +9,7 @@ import typer
 
 from matchsim.cli._app import app, out_console, parse_int, parse_share, print_json, progress_bar
 from matchsim.errors import ConfigError
+from matchsim.io import shown
 
 
 @app.command()
@@ -63,6 +64,7 @@ def generate(
     counts = result.manifest["counts"]
     out_console.print(
         f"wrote {counts['platform_users']:,} platform users and {counts['customers']:,} customers "
-        f"({counts['customers_on_platform']:,} on the platform) to {result.out} "
-        f"in {result.manifest['elapsed_seconds']:.1f} s"
+        f"({counts['customers_on_platform']:,} on the platform) to {shown(result.out)} "
+        f"in {result.manifest['elapsed_seconds']:.1f} s",
+        markup=False,
     )

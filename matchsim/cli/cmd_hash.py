@@ -10,6 +10,7 @@ import typer
 
 from matchsim.cli._app import app, out_console, print_json
 from matchsim.errors import ConfigError
+from matchsim.io import shown
 
 
 def _params(items: list[str]) -> dict[str, Any]:
@@ -21,8 +22,14 @@ def _params(items: list[str]) -> dict[str, Any]:
             problems.append(f"--param must look like name=value, got {item!r}")
             continue
         key = key.strip().replace("-", "_")
-        if key in ("key", "secret", "pepper", "salt_secret"):
+        if key in ("key", "secret", "pepper", "salt_secret", "hmac_key"):
             problems.append(f"--param {key}: secrets come only from --key-file or --key-env")
+            continue
+        if key == "salt":
+            problems.append(
+                "--param salt: a shared salt is a secret; give it with --key-file or --key-env "
+                "(without one the KDF schemes use their documented public salt)"
+            )
             continue
         value: Any = text
         with contextlib.suppress(ValueError):
@@ -71,18 +78,21 @@ def hash_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Normalise and hash a value, or a customer file into a platform's upload layout."""
-    from matchsim.hashing import hash_file, hash_value
+    from matchsim.hashing import check_region, hash_file, hash_value
     from matchsim.normalise import get_profile
     from matchsim.schemes import get_scheme, upload_params
-    from matchsim.secrets import load_secret
+    from matchsim.secrets import check_takes_secret, load_secret
 
     prof = get_profile(profile)
     params = _params(param or [])
     if encoding is not None:
         params["encoding"] = encoding
     params = upload_params(scheme, params, prof.encoding)
+    if region is not None:
+        region = check_region(region)
     secret = None
     if key_file is not None or key_env is not None:
+        check_takes_secret(scheme, "--key-file/--key-env")
         secret = load_secret(file=key_file, env=key_env, what=f"key for scheme {scheme}")
     sch = get_scheme(scheme, secret=secret, **params)
 
@@ -97,20 +107,23 @@ def hash_command(
             print_json(summary.as_dict())
             return
         out_console.print(
-            f"hashed {summary.rows_in:,} rows for {prof.name} with {sch.name} -> {summary.out}"
+            f"hashed {summary.rows_in:,} rows for {prof.name} with {sch.name} -> "
+            f"{shown(summary.out)}",
+            markup=False,
+            highlight=False,
         )
         for name, fs in summary.fields.items():
             extra = "".join(f"; {count:,} {reason}" for reason, count in sorted(fs.reasons.items()))
             kind = "hashed" if fs.hashed else "clear"
             out_console.print(
-                f"  {name:<11} {fs.column:<16} {kind:<6} {fs.written:>9,} written, "
+                f"  {name:<11} {shown(fs.column):<16} {kind:<6} {fs.written:>9,} written, "
                 f"{fs.rejected:,} rejected, {fs.missing:,} missing{extra}",
                 markup=False,
                 highlight=False,
             )
         for note in summary.notes:
             out_console.print(f"  note: {note}", markup=False, highlight=False)
-        out_console.print(f"rejects: {summary.rejects}", markup=False, highlight=False)
+        out_console.print(f"rejects: {shown(summary.rejects)}", markup=False, highlight=False)
         return
     if field is None:
         raise ConfigError("give --field (email, phone, …) to hash a single value")

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from matchsim.cli._app import app, out_console, parse_int, print_json, progress_bar
+from matchsim.io import shown
 
 
 @app.command()
@@ -62,8 +63,9 @@ def join(
         options["n_workers"] = parse_int("--workers", workers, 1)
     secret = None
     if key_file is not None or key_env is not None:
-        from matchsim.secrets import load_secret
+        from matchsim.secrets import check_takes_secret, load_secret
 
+        check_takes_secret(scheme, "--key-file/--key-env")
         secret = load_secret(file=key_file, env=key_env)
     with progress_bar() as progress:
         run = join_files(
@@ -89,8 +91,8 @@ def join(
     line = (
         f"matched {r['matched_rows']:,} of {r['rows']:,} rows "
         f"({100 * r['match_rate']:.1f} %), {r['matched_users']:,} distinct users; "
-        f"wrote {run.out}"
+        f"wrote {shown(run.out)}"
     )
     if run.evaluation is not None:
         line += f"; precision {run.evaluation.precision:.3f}, recall {run.evaluation.recall:.3f}"
-    out_console.print(line, soft_wrap=True, highlight=False)
+    out_console.print(line, soft_wrap=True, highlight=False, markup=False)

@@ -77,7 +77,7 @@ def reidentify(
         raise ConfigError("give --register or --population, not both")
     guesses = parse_int("--email-guesses", email_guesses, 0)
     if out is not None:
-        check_out(out, force)
+        check_out(out, force, (upload, register, population, wordlist))
     knowledge = None
     if hmac_key_env is not None or hmac_key_file is not None:
         from matchsim.secrets import load_secret
@@ -92,7 +92,7 @@ def reidentify(
         )  # fmt: skip
     report = result.summary()
     if out is not None:
-        write_out(result, out, force=force)
+        write_out(result, out, force=force, inputs=(upload, register, population, wordlist))
         report["out"] = str(out)
     if as_json:
         print_json(report)

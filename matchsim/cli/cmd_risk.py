@@ -9,6 +9,7 @@ import typer
 
 from matchsim.cli._app import app, out_console, parse_int, parse_share, print_json
 from matchsim.errors import ConfigError
+from matchsim.io import shown
 
 
 @app.command()
@@ -59,6 +60,13 @@ def risk(
         share = parse_share("--threshold", threshold)
     except ConfigError as exc:
         problems.extend(exc.problems)
+    if country is not None:
+        from matchsim.generate.locale import available_countries
+
+        known = available_countries()
+        if country.strip().upper() not in known:
+            problems.append(f"unknown --country {shown(country)!r}; available: {', '.join(known)}")
+        country = country.strip().upper()
     ConfigError.collect(problems)
     report = qi_risk(
         file,
@@ -72,7 +80,9 @@ def risk(
         print_json(report.to_dict())
         return
     s = report.sample
-    out_console.print(f"{file}: {s.records:,} records on {', '.join(report.qi)}")
+    out_console.print(
+        f"{shown(file)}: {s.records:,} records on {', '.join(report.qi)}", markup=False
+    )
     out_console.print(
         f"  classes {s.classes:,}; k-anonymity {s.k}; unique {s.unique_records:,} "
         f"({s.share_unique:.1%})"

@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from matchsim.cli._app import app, out_console, print_json, progress_bar
+from matchsim.io import shown
 
 
 @app.command()
@@ -35,17 +37,17 @@ def run(
     if as_json:
         print_json(result.results)
         return
-    out_console.print(f"[bold]{loaded.name}[/bold] -> {result.out}")
+    out_console.print(f"[bold]{escape(shown(loaded.name))}[/bold] -> {escape(shown(result.out))}")
     for s in result.results.get("schemes", []):
         rate = s["join"]["match_rate"]
         phone = s.get("phone_share")
         email = s.get("email_share")
         out_console.print(
-            f"  {s['label']:<45} match {100 * rate:5.1f} %"
+            f"  {escape(shown(s['label'])):<45} match {100 * rate:5.1f} %"
             + (f"   phones reversed {100 * phone:5.1f} %" if phone is not None else "")
             + (f"   e-mails reversed {100 * email:5.1f} %" if email is not None else "")
         )
-    out_console.print(f"report: {result.out / 'report.html'}")
+    out_console.print(f"report: {shown(result.out / 'report.html')}", markup=False)
 
 
 @app.command()
@@ -56,4 +58,4 @@ def report(
     from matchsim.report import render_report
 
     html, md = render_report(run_dir)
-    out_console.print(f"wrote {html} and {md}")
+    out_console.print(f"wrote {shown(html)} and {shown(md)}", markup=False, highlight=False)

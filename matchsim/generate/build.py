@@ -28,12 +28,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from matchsim import __version__
-from matchsim._io import finish_out, prepare_out
 from matchsim.errors import ConfigError
 from matchsim.generate.corrupt import Corruption, corrupt_customers
 from matchsim.generate.locale import Locale, available_countries, load_locale
 from matchsim.generate.people import Persons, e164, generate_persons, make_unique
 from matchsim.generate.unique import KeySet
+from matchsim.io import finish_folder, prepare_folder
 from matchsim.rng import Stream, stream
 
 ProgressFn = Callable[[str, int, int], None]
@@ -43,6 +43,8 @@ PLATFORM_FILE = "platform.parquet"
 CUSTOMERS_FILE = "customers.parquet"
 TRUTH_FILE = "truth.parquet"
 MANIFEST_FILE = "manifest.json"
+MAX_ROWS = 1_000_000_000
+"""Most platform users / customers one population may have (identifier sets are in memory)."""
 
 # LZ4 writes ~2x faster than zstd here at 1.6x the size; statistics only where they help
 # a reader prune row groups (uid ranges, dates).
@@ -111,6 +113,10 @@ class PopulationParams:
 
         count("platform_users", 1)
         count("customers", 0)
+        for name in ("platform_users", "customers"):
+            v = getattr(self, name)
+            if isinstance(v, int) and v > MAX_ROWS:
+                out.append(f"{name} must be at most {MAX_ROWS:,}, got {v:,}")
         count("chunk_size", 1)
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
             out.append(f"seed must be a non-negative integer, got {self.seed!r}")
@@ -244,12 +250,12 @@ def population(
     ConfigError.collect(params.problems())
     started = time.perf_counter()
     out_path = Path(out)
-    tmp = prepare_out(out_path, force)
+    tmp = prepare_folder(out_path, force)
     try:
         manifest = _generate(params, tmp, progress)
         manifest["elapsed_seconds"] = round(time.perf_counter() - started, 3)
         (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-        finish_out(tmp, out_path)
+        finish_folder(tmp, out_path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

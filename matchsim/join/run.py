@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import resource
-import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from matchsim import __version__
-from matchsim.errors import OutputError
+from matchsim.io import check_folder, output_folder
 from matchsim.join.engine import ProgressFn, get_engine
 from matchsim.join.evaluate import Evaluation, evaluate, row_cids
 from matchsim.join.platform import ParquetPlatform
@@ -82,8 +81,7 @@ def join_files(
     """
     started = time.perf_counter()
     out_path = Path(out)
-    if out_path.exists() and (not out_path.is_dir() or (any(out_path.iterdir()) and not force)):
-        raise OutputError(f"--out {out_path} already exists and is not empty (use --force)")
+    check_folder(out_path, force, [platform, upload, truth, key_file])
     prof = get_profile(profile)
     params = upload_params(scheme, scheme_params or {}, prof.encoding)
     platform_file = _platform_file(Path(platform))
@@ -142,11 +140,7 @@ def _region_of(platform_file: Path) -> str:
 
 def write_outputs(out: Path, result: MatchResult, report: dict[str, Any]) -> None:
     """Write matched.parquet, keys.csv and join.json into ``out`` (atomically)."""
-    tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
-    try:
-        if tmp.exists():
-            shutil.rmtree(tmp)
-        tmp.mkdir(parents=True)
+    with output_folder(out, force=True, checked=True) as tmp:
         pq.write_table(
             pa.table({"uid": pa.array(result.matched_users, pa.int64())}), tmp / MATCHED_FILE
         )
@@ -160,12 +154,6 @@ def write_outputs(out: Path, result: MatchResult, report: dict[str, Any]) -> Non
         (tmp / JOIN_FILE).write_text(
             json.dumps(report, indent=2, sort_keys=True, default=_json) + "\n"
         )
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise OutputError(f"cannot write {out}: {exc.strerror or exc}") from None
 
 
 def _json(value: object) -> object:

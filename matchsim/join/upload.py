@@ -119,10 +119,11 @@ def read_upload(
     Raises:
         InputError: unreadable file, no rows, or no column the profile matches on.
     """
-    from matchsim.hashing import open_table
+    from matchsim.io import open_table
 
     path = Path(path)
-    header, batches = open_table(path)
+    source = open_table(path)
+    header, batches = source.header, source.batches
     columns = map_upload_columns(path, header, profile)
     report = UploadReport(str(path), columns={f: c for f, c in columns.items()})
     report.ignored_columns = [h for h in header if h not in columns.values()]

@@ -10,12 +10,14 @@ import base64
 import json
 import math
 import os
+import re
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateError
 
 from matchsim.errors import InputError
+from matchsim.io import output_files, shown
 from matchsim.report.figures import FIGURES
 
 RESULTS_FILE = "results.json"
@@ -297,10 +299,31 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def _environment() -> Environment:
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~])")
+
+
+def md_neutral(value: Any) -> Any:
+    """A string made inert in Markdown: every character Markdown (or the HTML it lets
+    through) could act on is backslash-escaped, ``<``/``>``/``&`` become entities, and
+    line breaks become spaces, so a value stays inside its table cell or line."""
+    if not isinstance(value, str):
+        return value
+    text = " ".join(value.split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def _escape_template(name: str | None) -> bool:
+    """Autoescape every HTML template (``report.html.j2`` included; Jinja's
+    ``select_autoescape(["html"])`` looks only at the last suffix and missed it)."""
+    return name is not None and (name.endswith((".html", ".htm", ".xml")) or ".html." in name)
+
+
+def _environment(finalize: Any = None) -> Environment:
     env = Environment(
+        finalize=finalize,
         loader=PackageLoader("matchsim.report", "templates"),
-        autoescape=select_autoescape(["html"]),
+        autoescape=_escape_template,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -320,10 +343,147 @@ def render_report(run_dir: str | os.PathLike[str]) -> tuple[Path, Path]:
     try:
         results = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError(folder, "no results.json here; is this a matchsim run folder?") from None
+        raise InputError(
+            shown(folder), "no results.json here; is this a matchsim run folder?"
+        ) from None
+    except IsADirectoryError:
+        raise InputError(shown(path), "is a folder, not a file") from None
     except (OSError, ValueError) as exc:
-        raise InputError(path, f"cannot be read ({exc})") from None
-    return write_report(results, folder)
+        raise InputError(shown(path), f"cannot be read ({shown(exc)})") from None
+    validate_results(results, path)
+    try:
+        return write_report(results, folder)
+    except (TypeError, KeyError, ValueError, AttributeError, IndexError, TemplateError) as exc:
+        raise InputError(
+            shown(path), f"does not have the shape matchsim writes ({shown(exc)})"
+        ) from None
+
+
+RESULTS_SCHEMA = "matchsim.results/1"
+_N = (int, float)
+_OPT_N = (int, float, type(None))
+_OPT_S = (str, type(None))
+_OPT_D = (dict, type(None))
+_RESULTS_SPEC: dict[str, Any] = {
+    "schema": str,
+    "matchsim_version": _OPT_S,
+    "experiment": {"name": str, "description": _OPT_S, "seed": (int, type(None))},
+    "population": {"platform_users": (int, type(None)), "customers": (int, type(None))},
+    "advertisers": [{"name": _OPT_S, "label": _OPT_S, "profile": _OPT_S, "share": _OPT_N}],
+    "schemes": [
+        {
+            "name": str,
+            "label": str,
+            "threat": _OPT_S,
+            "learns": _OPT_S,
+            "join": {"match_rate": _OPT_N},
+            "phone_share": _OPT_N,
+            "email_share": _OPT_N,
+            "reverse_seconds": _OPT_N,
+            "cost": _OPT_D,
+            "attacks": [dict],
+        }
+    ],
+    "membership": {
+        "advertisers": [{"name": _OPT_S, "label": _OPT_S, "users": int}],
+        "sensitive_users": (int, type(None)),
+        "sensitive_labels": [str],
+    },
+    "risk": [
+        {
+            "qi": [str],
+            "records": int,
+            "k": _OPT_N,
+            "unique_share": _OPT_N,
+            "prosecutor_average": _OPT_N,
+            "population_unique_share": _OPT_N,
+        }
+    ],
+    "pixel": _OPT_D,
+    "oracle": _OPT_D,
+    "psi": _OPT_D,
+    "clk": _OPT_D,
+}
+_REQUIRED = ("schema", "experiment")
+
+
+def _type_name(spec: Any) -> str:
+    if isinstance(spec, dict):
+        return "an object"
+    if isinstance(spec, list):
+        return "a list"
+    kinds = spec if isinstance(spec, tuple) else (spec,)
+    names = {
+        str: "text", int: "a number", float: "a number", bool: "true/false",
+        dict: "an object", list: "a list", type(None): "null",
+    }  # fmt: skip
+    return " or ".join(dict.fromkeys(names.get(k, k.__name__) for k in kinds))
+
+
+def _check(value: Any, spec: Any, where: str) -> str | None:
+    if isinstance(spec, dict):
+        if not isinstance(value, dict):
+            return f"{where} must be {_type_name(spec)}, got {_json_kind(value)}"
+        for key, sub in spec.items():
+            if key in value:
+                problem = _check(value[key], sub, f"{where}.{key}" if where else key)
+                if problem:
+                    return problem
+        return None
+    if isinstance(spec, list):
+        if not isinstance(value, list):
+            return f"{where} must be a list, got {_json_kind(value)}"
+        for i, item in enumerate(value):
+            problem = _check(item, spec[0], f"{where}[{i}]")
+            if problem:
+                return problem
+        return None
+    kinds = spec if isinstance(spec, tuple) else (spec,)
+    if isinstance(value, bool) and bool not in kinds:
+        return f"{where} must be {_type_name(spec)}, got {_json_kind(value)}"
+    if not isinstance(value, kinds):
+        return f"{where} must be {_type_name(spec)}, got {_json_kind(value)}"
+    if isinstance(value, float) and not math.isfinite(value) and where.endswith("seconds"):
+        return None
+    return None
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+def validate_results(results: Any, path: str | os.PathLike[str] = RESULTS_FILE) -> None:
+    """Refuse a results.json that is not what matchsim writes (hand-edited, truncated,
+    another version) with one message naming the first wrong key.
+
+    Raises:
+        InputError: not an object, a required key missing, an unknown ``schema`` version,
+            or a key of the wrong type.
+    """
+    where = shown(path)
+    if not isinstance(results, dict):
+        raise InputError(where, f"must hold a JSON object, got {_json_kind(results)}")
+    missing = [k for k in _REQUIRED if k not in results]
+    if missing:
+        raise InputError(where, f"has no {missing[0]!r}; is this a matchsim results.json?")
+    schema = results["schema"]
+    if schema != RESULTS_SCHEMA:
+        raise InputError(
+            where,
+            f"has schema {shown(schema)!r}; this matchsim reads {RESULTS_SCHEMA!r} "
+            "(rerun the experiment with this version)",
+        )
+    problem = _check(results, _RESULTS_SPEC, "")
+    if problem:
+        raise InputError(where, problem)
 
 
 def write_report(results: dict[str, Any], folder: Path) -> tuple[Path, Path]:
@@ -343,13 +503,11 @@ def write_report(results: dict[str, Any], folder: Path) -> tuple[Path, Path]:
         "reference_device": REFERENCE_DEVICE,
     }
     html = env.get_template("report.html.j2").render(**context)
-    md = env.get_template("report.md.j2").render(**context)
+    md = _environment(md_neutral).get_template("report.md.j2").render(**context)
     html_path, md_path = folder / "report.html", folder / "report.md"
-    tmp_html, tmp_md = folder / ".report.html.partial", folder / ".report.md.partial"
-    tmp_html.write_text(html, encoding="utf-8")
-    tmp_md.write_text(md, encoding="utf-8")
-    tmp_html.replace(html_path)
-    tmp_md.replace(md_path)
+    with output_files(html_path, md_path) as (tmp_html, tmp_md):
+        tmp_html.write_text(html, encoding="utf-8")
+        tmp_md.write_text(md, encoding="utf-8")
     return html_path, md_path
 
 

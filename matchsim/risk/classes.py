@@ -30,8 +30,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from matchsim.errors import ConfigError, InputError
 
@@ -82,30 +80,26 @@ def parse_qi(spec: str | Sequence[str]) -> list[QIField]:
 
 def read_columns(path: str | Path, columns: Sequence[str]) -> pa.Table:
     """Read ``columns`` of a Parquet (or ``.csv``) file, with one-line errors for bad input."""
+    from matchsim.io import open_table, read_table, shown
+
     path = Path(path)
     if path.is_dir():
-        raise InputError(path, "is a folder; give a Parquet or CSV file")
+        raise InputError(shown(path), "is a folder; give a Parquet or CSV file")
     if not path.exists():
-        raise InputError(path, "no such file")
+        raise InputError(shown(path), "no such file")
     wanted = list(dict.fromkeys(columns))
-    try:
-        if path.suffix.lower() == ".csv":
-            table = pacsv.read_csv(path)
-            have = table.column_names
-        else:
-            have = pq.read_schema(path).names
-            table = None
-    except (pa.ArrowInvalid, OSError) as exc:
-        kind = "CSV" if path.suffix.lower() == ".csv" else "Parquet"
-        raise InputError(path, f"not a readable {kind} file ({_first_line(exc)})") from None
+    have = open_table(path, wanted, allow_binary=True).header  # one reader (matchsim.io)
     missing = [c for c in wanted if c not in have]
     if missing:
         raise InputError(
-            path, f"no such column (the file has: {', '.join(have)})", column=missing[0]
+            shown(path),
+            f"no such column (the file has: {shown(', '.join(have), 200)})",
+            column=shown(missing[0]),
         )
-    table = pq.read_table(path, columns=wanted) if table is None else table.select(wanted)
+    table = read_table(path, columns=wanted, require_rows=False, allow_binary=True)
+    table = table.select(wanted)
     if table.num_rows == 0:
-        raise InputError(path, "the file has no rows")
+        raise InputError(shown(path), "the file has no rows")
     return table
 
 
