@@ -215,3 +215,15 @@ def test_normalisation_is_idempotent(data: st.DataObject) -> None:
     b = np.array(twice.values.to_pylist(), dtype=object)[kept]
     assert a.tolist() == b.tolist(), (profile, field)
     assert not twice.rejected[kept].any()
+
+
+@pytest.mark.parametrize("profile", ["meta", "tiktok"])
+def test_digits_with_the_country_code_are_read_as_international(profile: str) -> None:
+    """``318000000`` is what a digits-only profile writes for NL ``0800 0000``; reading it
+    back as the national ``0318 000000`` made normalisation not idempotent (found by
+    hypothesis)."""
+    prof = get_profile(profile)
+    once = prof.normalise("phone", pa.array(["8000000", "0318000000"], pa.string()), "NL")
+    assert once.values.to_pylist() == ["318000000", "31318000000"]
+    twice = prof.normalise("phone", once.values, "NL")
+    assert twice.values.to_pylist() == once.values.to_pylist()

@@ -138,6 +138,8 @@ def phone(
     if not parse:
         out, reasons = phones.raw_digits(values, max_zeros)
         return _finish(out, reasons, fallback=phones.digits_only(values))
+    if style == "digits":
+        values = phones.with_plus_where_international(values, region)
     out, reasons = phones.to_e164(values, region)
     if style == "digits":
         out = pc.utf8_ltrim(out, "+")

@@ -81,6 +81,31 @@ def to_e164(values: pa.Array, region: str) -> tuple[pa.Array, pa.Array]:
     return out, reasons
 
 
+def with_plus_where_international(values: pa.Array, region: str) -> pa.Array:
+    """Give back the ``+`` to digits-only values that already carry the region's calling
+    code and are valid numbers that way (``318000000`` in NL is ``+31 800 0000``).
+
+    Digits-only platforms (Meta, TikTok) require the country code, so a value such as
+    ``318000000`` is what their normaliser itself writes: reading it as a national number
+    (``0318 000000``) would make normalisation not idempotent. Values that do not start
+    with the region's calling code, or are not valid with it, are left as they are.
+    """
+    code = phonenumbers.country_code_for_region(region.upper())
+    if code == 0:
+        return values
+    text = pc.utf8_trim_whitespace(values)
+    maybe = pc.fill_null(pc.match_substring_regex(text, rf"^{code}[0-9]{{6,13}}$"), False)
+    if not pc.any(maybe).as_py():
+        return values
+    rows = pa.array(maybe.to_numpy(zero_copy_only=False))
+    plussed = pc.binary_join_element_wise("+", text.filter(rows), "")
+    distinct = pc.unique(plussed)
+    valid = pa.array([parse_one(v, region)[0] is not None for v in distinct.to_pylist()])
+    ok = valid.take(pc.index_in(plussed, value_set=distinct))
+    chosen = pc.if_else(ok, plussed, text.filter(rows))
+    return pc.replace_with_mask(values.cast(pa.string()), rows, chosen)
+
+
 def raw_digits(values: pa.Array, max_zeros: int | None = 2) -> tuple[pa.Array, pa.Array]:
     """The naive SDK normaliser: drop separators, a leading ``+`` and up to ``max_zeros``
     leading zeros (all of them if None); no country code is added. Values that are not
