@@ -1,4 +1,8 @@
-"""Figures for the ``[oracle]`` report section (imported only by the report layer)."""
+"""Figures for the ``[oracle]`` report section (imported only by the report layer).
+
+Each takes the section's ``details`` dict (rows in the order the report tells them) and a
+width in inches, and returns a matplotlib Figure.
+"""
 
 from __future__ import annotations
 
@@ -6,52 +10,49 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from matchsim.report import style
 
-def phone_attack(result: dict[str, Any]) -> Figure:
-    """Success rate and queries per victim of the phone-inference attack, per policy."""
+
+@style.styled
+def phone_attack(result: dict[str, Any], width: float = style.WIDE) -> Figure:
+    """Share of victims whose phone number was inferred from their e-mail, per policy."""
     rows = result["phone"]
-    names = [r["policy"]["name"] for r in rows]
-    fig = Figure(figsize=(9, 3.8))
-    ax1, ax2 = fig.subplots(1, 2)
-    ax1.barh(names, [r["success_rate"] or 0.0 for r in rows], color="#b2182b")
-    ax1.set_xlim(0, 1)
-    ax1.invert_yaxis()
-    ax1.set_xlabel("phones inferred (share of victims)")
-    queries = [r["queries"]["mean"] or 0.0 for r in rows]
-    projected = [r["projected_queries"]["mean"] or 0.0 for r in rows]
-    ax2.barh(names, projected, color="#d1e5f0", label="needed (projected)")
-    ax2.barh(names, queries, color="#2166ac", label="made")
-    ax2.set_xscale("symlog")
-    ax2.invert_yaxis()
-    ax2.set_yticklabels([])
-    ax2.set_xlabel("estimate queries per victim")
-    ax2.legend(fontsize=8)
-    fig.suptitle("Inferring a phone number from an e-mail address through size estimates")
-    fig.tight_layout()
+    names = [style.wrap(r["policy"]["name"], width) for r in rows]
+    fig = style.figure(width, 1.1 + (0.4 if not style.narrow(width) else 0.5) * len(rows))
+    ax = fig.subplots()
+    ys = list(range(len(rows)))
+    values = [100 * float(r.get("success_rate") or 0.0) for r in rows]
+    colours = [style.BAD if v > 0 else style.GOOD for v in values]
+    ax.barh(ys, values, color=colours, height=0.6)
+    ax.set_yticks(ys, names)
+    ax.invert_yaxis()
+    style.percent_axis(ax, "x", "victims whose phone number was inferred")
+    ax.grid(axis="y", visible=False)
+    style.bar_labels(ax, ys, values, [f"{v:.0f} %" for v in values])
     return fig
 
 
-def differencing(result: dict[str, Any]) -> Figure:
-    """Membership advantage (TPR - FPR) of the differencing attack per setting."""
+@style.styled
+def differencing(result: dict[str, Any], width: float = style.WIDE) -> Figure:
+    """Membership advantage (TPR - FPR) of the differencing attack per policy and repeats."""
     rows = result["differencing"]
     repeats = sorted({r["repeats"] for r in rows})
     names = list(dict.fromkeys(r["policy"]["name"] for r in rows))
-    fig = Figure(figsize=(8, 0.4 * len(names) + 1.8))
+    per = 0.3 + 0.18 * len(repeats)
+    fig = style.figure(width, 1.5 + per * len(names) * (1.2 if style.narrow(width) else 1.0))
     ax = fig.subplots()
     height = 0.8 / max(len(repeats), 1)
     for j, m in enumerate(repeats):
         by_name = {r["policy"]["name"]: r["advantage"] for r in rows if r["repeats"] == m}
-        ys = [i + j * height for i in range(len(names))]
-        ax.barh(
-            ys, [by_name.get(n, 0.0) for n in names], height=height, label=f"{m} answer(s) averaged"
-        )
-    ax.set_yticks([i + 0.4 - height / 2 for i in range(len(names))], names)
+        ys = [i + (j - (len(repeats) - 1) / 2) * height for i in range(len(names))]
+        ax.barh(ys, [100 * max(by_name.get(n, 0.0), 0.0) for n in names], height=height * 0.9,
+                label=f"{m} answer{'s' if m != 1 else ''} averaged",
+                color=style.PALETTE[j % len(style.PALETTE)])  # fmt: skip
+    ax.set_yticks(range(len(names)), [style.wrap(n, width) for n in names])
     ax.invert_yaxis()
-    ax.set_xlim(-0.1, 1)
-    ax.set_xlabel("membership advantage (TPR - FPR)")
-    ax.set_title("Two uploads that differ by one person")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
+    style.percent_axis(ax, "x", "advantage over a coin flip (true minus false positives)")
+    ax.grid(axis="y", visible=False)
+    style.legend_below(fig, ax, ncols_wide=3, width=width)
     return fig
 
 
