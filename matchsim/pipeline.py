@@ -114,7 +114,7 @@ def run_experiment(
         (tmp / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
         from matchsim.report import write_report
 
-        write_report(json.loads((tmp / "results.json").read_text()), tmp)
+        write_report(json.loads((tmp / "results.json").read_text()), tmp, manifest=manifest)
         manifest["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
         finish_out(tmp, out_path)
