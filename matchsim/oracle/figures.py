@@ -28,7 +28,7 @@ def phone_attack(result: dict[str, Any], width: float = style.WIDE) -> Figure:
     ax.invert_yaxis()
     style.percent_axis(ax, "x", "victims whose phone number was inferred")
     ax.grid(axis="y", visible=False)
-    style.bar_labels(ax, ys, values, [f"{v:.0f} %" for v in values])
+    style.bar_labels(ax, ys, values, [f"{v:.0f} %" if v else "0 % (stopped)" for v in values])
     return fig
 
 

@@ -180,11 +180,20 @@ def _time_cell(s: dict[str, Any]) -> Cell:
             "good",
         )
     reason = cost.get("reason")
-    return Cell(words(str(reason)) if reason else DASH, "good" if reason else None)
+    if not reason or reason == "not priced":
+        return Cell("Not measured in this run")
+    return Cell(words(str(reason)), "good")
 
 
 def _learns(s: dict[str, Any]) -> str:
-    return words(str(s.get("learns") or DASH))
+    """What the join told the platform, from its counts (short enough for a table cell)."""
+    join = s.get("join") or {}
+    users = join.get("matched_users")
+    keys = [k for k, v in (join.get("per_key") or {}).items() if v.get("users_matched")]
+    if users is None or not keys:
+        return words(str(s.get("learns") or DASH))
+    via = ", ".join(figures.key_label(k).split(" (")[0] for k in keys)
+    return f"which {count(users)} of its users are customers (matched by {via})"
 
 
 def _verdict(results: dict[str, Any]) -> Table:
@@ -517,10 +526,10 @@ def _scheme_mitigations(results: dict[str, Any]) -> list[list[Cell]]:
         rate = (s.get("join") or {}).get("match_rate")
         if _attacked(s) and _recovered(s) == 0:
             stopped = Cell("the outsider: nothing recovered", "good")
-        elif (s.get("cost") or {}).get("reason"):
+        elif (s.get("cost") or {}).get("reason") not in (None, "", "not priced"):
             stopped = Cell(words(str(s["cost"]["reason"])), "good")
         else:
-            stopped = Cell(DASH)
+            stopped = Cell("not measured in this run")
         remains = f"the platform matched {share(rate)}; it learns {_learns(s)}"
         out.append([Cell(str(s["label"])), stopped, Cell(remains, "warn")])
     return out
@@ -694,7 +703,7 @@ def render_pixel(results: dict[str, Any]) -> Contribution:
     if others:
         best = min(others, key=lambda r: r.get("account_share") or 0)
         headline += (
-            f" The strongest measure measured, {name(best['rules']).lower()}, cut account "
+            f" The most effective measure tested ({name(best['rules']).lower()}) cut account "
             f"links to {share(best.get('account_share'))}."
         )
     verdict = Table(
@@ -755,7 +764,7 @@ def render_pixel(results: dict[str, Any]) -> Contribution:
     section = Section(
         "pixel",
         "What does the pixel tell the platform about medical-page visits?",
-        str(sec.get("text") or headline.split(": ", 1)[-1]),
+        _pixel_answer(rows),
         pic,
         Table(
             [
@@ -797,6 +806,32 @@ def render_pixel(results: dict[str, Any]) -> Contribution:
         for r in others
     ]
     return Contribution(headline, verdict, [section], mitigations)
+
+
+def _pixel_answer(rows: list[dict[str, Any]]) -> str:
+    from matchsim.pixel.figures import scenario_label
+
+    base = rows[0]
+    text = (
+        f"At baseline it ties {share(base.get('account_share'))} of medical-page visits to an "
+        f"account and {share(_shadow(base))} to shadow profiles"
+    )
+    better = sorted(
+        (r for r in rows[1:] if (r.get("account_share") or 0) < (base.get("account_share") or 0)),
+        key=lambda r: r.get("account_share") or 0,
+    )
+    if better:
+        text += (
+            f"; {scenario_label(better[0]['rules']).lower()} cuts account links the most, to "
+            f"{share(better[0].get('account_share'))}"
+        )
+    keyed = [r for r in rows[1:] if str(r["rules"].get("name", "")).startswith("scheme=")]
+    if keyed:
+        text += (
+            f", while a different hashing scheme leaves {share(keyed[0].get('account_share'))} "
+            "linked through the login cookie"
+        )
+    return text + "."
 
 
 def _shadow(r: dict[str, Any]) -> float:
@@ -878,7 +913,7 @@ def render_oracle(results: dict[str, Any]) -> Contribution:
                         "bad" if r.get("success_rate") else "good",
                     ),
                     num(count((r.get("queries") or {}).get("mean"))),
-                    num(_oracle_time(r)),
+                    _t(_oracle_time(r)),
                     _website_cell(website.get(r["policy"]["name"])),
                 ]
                 for r in phone
@@ -1201,5 +1236,43 @@ def configured(results: dict[str, Any]) -> list[str]:
     return known + sorted(k for k in present if k not in SECTIONS)
 
 
+# how a scheme reads when the experiment gave it no label of its own
+_DISPLAY: dict[str, Callable[[dict[str, Any]], str]] = {
+    "md5": lambda p: "MD5",
+    "sha1": lambda p: "SHA-1",
+    "sha256": lambda p: "SHA-256",
+    "sha512": lambda p: "SHA-512",
+    "truncated-sha256": lambda p: f"SHA-256 cut to {p.get('bits', '?')} bits",
+    "pepper-sha256": lambda p: "SHA-256 with a shared pepper",
+    "hmac-sha256": lambda p: "HMAC-SHA256",
+    "salted-sha256": lambda p: "SHA-256 with a salt per record",
+    "pbkdf2-sha256": lambda p: (
+        f"PBKDF2-SHA256, {count(p.get('iterations'))} iterations"
+        if p.get("iterations")
+        else "PBKDF2-SHA256"
+    ),
+    "scrypt": lambda p: f"scrypt, N = {count(p.get('n'))}" if p.get("n") else "scrypt",
+    "argon2id": lambda p: "Argon2id",
+    "uid2": lambda p: "UID2",
+}
+
+
+def with_labels(results: dict[str, Any]) -> dict[str, Any]:
+    """``results`` with every unlabelled scheme given a readable name (a shallow copy)."""
+    out = dict(results)
+    schemes = []
+    for s in results.get("schemes") or []:
+        name = str(s.get("name"))
+        if (not s.get("label") or s.get("label") == name) and name in _DISPLAY:
+            s = {**s, "label": _DISPLAY[name](s.get("params") or {})}
+        schemes.append(s)
+    if "schemes" in results:
+        out["schemes"] = schemes
+    return out
+
+
 def contributions(results: dict[str, Any]) -> list[Contribution]:
-    return [SECTIONS.get(k, lambda r, k=k: generic(k, r))(results) for k in configured(results)]
+    results = with_labels(results)
+    return [
+        SECTIONS[k](results) if k in SECTIONS else generic(k, results) for k in configured(results)
+    ]

@@ -198,7 +198,9 @@ def percent_axis(ax: Axes, axis: str, what: str) -> None:
     """A 0-100 % axis (values are drawn as percentages)."""
     getattr(ax, f"set_{axis}lim")(0, 100)
     target = ax.xaxis if axis == "x" else ax.yaxis
-    target.set_major_locator(FixedLocator([0, 25, 50, 75, 100]))
+    fig = ax.figure
+    wide = not narrow(fig.get_figwidth() if isinstance(fig, Figure) else WIDE)
+    target.set_major_locator(FixedLocator([0, 25, 50, 75, 100] if wide else [0, 50, 100]))
     target.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.0f} %"))
     _axis_label(ax, axis, what)
 
