@@ -30,6 +30,7 @@ the templates (autoescape on for every template); renderers never produce markup
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -293,15 +294,30 @@ def _match_section(results: dict[str, Any]) -> Section | None:
     rows = [s for s in _schemes(results) if s.get("join")]
     if not rows:
         return None
+    rates = Counter(round(s["join"]["match_rate"], 6) for s in rows)
+    common = rates.most_common(1)[0][0]
+    same = [s for s in rows if round(s["join"]["match_rate"], 6) == common]
+    who = (
+        _list([s["label"] for s in same])
+        if len(same) <= 3
+        else f"{len(same)} of the {len(rows)} schemes"
+    )
+    answer = f"The platform matched {share(common)} of the list under {who}"
+    others = []
+    for s in rows:
+        if s in same:
+            continue
+        precision = (s["join"].get("evaluation") or {}).get("precision")
+        others.append(
+            f"{s['label']} {share(s['join']['match_rate'])}"
+            + (f" ({share(precision)} of them right)" if precision and precision < 0.995 else "")
+        )
+    if others:
+        answer += "; " + "; ".join(others)
+    answer += "."
     best = max(s["join"]["match_rate"] for s in rows)
     top = [s["label"] for s in rows if s["join"]["match_rate"] == best]
     low = [s for s in rows if s["join"]["match_rate"] < 0.5 * best]
-    answer = f"The platform matched {share(best)} of the list under {_list(top)}"
-    if low:
-        answer += "; " + "; ".join(
-            f"{s['label']} only {share(s['join']['match_rate'])}" for s in low
-        )
-    answer += "."
     table = Table(
         ["Scheme", "Match rate", "Rows matched", "Correct matches", "Customers found"],
         [

@@ -168,7 +168,7 @@ def _axis_label(ax: Axes, axis: str, text: str) -> None:
     """An axis label, broken over lines when a narrow figure cannot hold it on one."""
     fig = ax.figure
     width = fig.get_figwidth() if isinstance(fig, Figure) else WIDE
-    chars = 70 if not narrow(width) else 34
+    chars = 70 if not narrow(width) else 24
     getattr(ax, f"set_{axis}label")("\n".join(textwrap.wrap(text, chars)))
 
 
