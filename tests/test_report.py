@@ -122,6 +122,7 @@ def test_untrusted_text_is_escaped_everywhere(tmp_path: Path) -> None:
     results = sample_results()
     evil = "<script>alert(1)</script>"
     results["experiment"]["name"] = evil
+    results["experiment"]["description"] = 'An insurer\'s list, "quoted" <b>bold</b>'
     results["schemes"][0]["label"] = evil
     results["oracle"] = {"text": evil, "summary": {evil: evil}, "details": {}}
     results["novel"] = {"text": evil, "summary": {"a_b": 1}, "details": {"rows": [{evil: evil}]}}
@@ -130,6 +131,9 @@ def test_untrusted_text_is_escaped_everywhere(tmp_path: Path) -> None:
     for text in (html_path.read_text(), md_path.read_text()):
         assert evil not in text
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+        assert "&lt;b&gt;bold&lt;/b&gt;" in text and "<b>" not in text
+    # Markdown keeps "<" and "&" escaped, so quotes can read plainly in a memo
+    assert 'An insurer\'s list, "quoted"' in md_path.read_text()
 
 
 def test_only_configured_sections_appear() -> None:

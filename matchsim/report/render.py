@@ -224,7 +224,10 @@ def write_report(
     env.filters["md"] = _md_cell
     env.filters["nb"] = keep_units
     html = env.get_template("report.html.j2").render(a=article)
+    # autoescaped like the HTML; quotes may read plainly again in Markdown, since no tag
+    # can open without a "<" (which stays escaped)
     md = env.get_template("report.md.j2").render(a=article)
+    md = md.replace("&#39;", "'").replace("&#34;", '"')
     html_path, md_path = folder / "report.html", folder / "report.md"
     tmp_html, tmp_md = folder / ".report.html.partial", folder / ".report.md.partial"
     tmp_html.write_text(html, encoding="utf-8")
