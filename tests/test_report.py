@@ -264,3 +264,21 @@ def test_oracle_policies_in_words() -> None:
         == "laplace noise (ε = 0.5), 10 queries per day"
     )
     assert policy_words({"granularity": 1, "floor": 0}) == "exact counts"
+
+
+def test_email_only_attack_reads_without_phones() -> None:
+    from matchsim.report.sections import render_schemes
+
+    results = sample_results()
+    plain = results["schemes"][0]
+    plain["phone_share"], plain["reverse_seconds"] = None, None
+    plain["attacks"] = [{"kind": "email", "share": 0.42, "seconds": 0.0031, "curve": []}]
+    part = render_schemes(results)
+    reversal = next(s for s in part.sections if s.key == "reversal")
+    assert reversal.answer == (
+        "Yes, under SHA-256: up to 42.0 % of the e-mails; nothing under HMAC-SHA256."
+    )
+    assert part.verdict is not None
+    row = part.verdict.rows[0]
+    assert [c.text for c in row[2:4]] == ["Yes: 42.0 % of e-mails", "3.1 ms here"]
+    assert row[2].tone == row[3].tone == "bad"

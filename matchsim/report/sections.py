@@ -144,6 +144,14 @@ def _recovered(s: dict[str, Any]) -> float:
     return max(s.get("phone_share") or 0.0, s.get("email_share") or 0.0)
 
 
+def _seconds(s: dict[str, Any]) -> float | None:
+    """How long the attack that recovered something ran (the phone attack's, if it did)."""
+    if s.get("reverse_seconds") is not None:
+        return float(s["reverse_seconds"])
+    took = [a["seconds"] for a in s.get("attacks", []) if a.get("share") and a.get("seconds")]
+    return max(took) if took else None
+
+
 def _reversal_cell(s: dict[str, Any]) -> Cell:
     if not _attacked(s):
         reason = (s.get("cost") or {}).get("reason")
@@ -168,6 +176,8 @@ def _time_cell(s: dict[str, Any]) -> Cell:
         if gpu is not None:
             text += f"; {duration(gpu)} to try every number on an {REFERENCE_DEVICE}"
         return Cell(text, "bad")
+    if _recovered(s) > 0 and _seconds(s) is not None:
+        return Cell(f"{duration(_seconds(s))} here", "bad")
     if cost.get("feasible"):
         here = (cost.get("devices") or {}).get("here")
         bits = [f"{duration(here)} here" if here is not None else None]
@@ -390,13 +400,12 @@ def _reversal_section(results: dict[str, Any]) -> Section | None:
     held = [s for s in rows if _recovered(s) == 0]
     if fell:
         worst = max(fell, key=_recovered)
-        answer = (
-            f"Yes, under {_list([s['label'] for s in fell])}: up to "
-            f"{share(max(s.get('phone_share') or 0 for s in fell))} of the phone numbers"
-        )
-        if any(s.get("email_share") for s in fell):
-            answer += f" and {share(max(s.get('email_share') or 0 for s in fell))} of the e-mails"
-        answer += "; "
+        amounts = [
+            f"{share(max(s.get(key) or 0 for s in fell))} of the {what}"
+            for key, what in (("phone_share", "phone numbers"), ("email_share", "e-mails"))
+            if any(s.get(key) for s in fell)
+        ]
+        answer = f"Yes, under {_list([s['label'] for s in fell])}: up to {' and '.join(amounts)}; "
         answer += (
             f"nothing under {_list([s['label'] for s in held])}." if held else "no scheme held."
         )
@@ -416,7 +425,7 @@ def _reversal_section(results: dict[str, Any]) -> Section | None:
                 _t(s["label"]),
                 num(share(s.get("phone_share"))),
                 num(share(s.get("email_share"))),
-                num(duration(s.get("reverse_seconds")) if _recovered(s) else DASH),
+                num(duration(_seconds(s)) if _recovered(s) else DASH),
             ]
             for s in rows
         ],
