@@ -107,7 +107,7 @@ def test_renders_html_and_markdown(tmp_path: Path) -> None:
     assert "The platform now knows that 55 of its 1,000 users (5.5 %) are customers" in md
     # the same headline leads both files
     headline = md.split("\n")[2].strip("*")
-    assert headline.startswith("Hashing did not make the list anonymous: under SHA-256 the ")
+    assert headline.startswith("Hashing did not make the list anonymous: under SHA-256, the ")
     assert (
         html.split("<h1>", 1)[1]
         .split("</p>", 1)[0]

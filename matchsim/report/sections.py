@@ -260,7 +260,7 @@ def _headline(results: dict[str, Any]) -> str:
             if gpu is not None:
                 took += f" (every number tried in {duration(gpu)} on an {REFERENCE_DEVICE})"
         first = (
-            f"Hashing did not make the list anonymous: under {s['label']} the platform matched "
+            f"Hashing did not make the list anonymous: under {s['label']}, the platform matched "
             f"{share(rate)} of {count(customers)} customers, and an outsider holding only the "
             f"upload recovered {' and '.join(what)}{took}."
         )
@@ -283,7 +283,7 @@ def _headline(results: dict[str, Any]) -> str:
         join = s.get("join") or {}
         ev = join.get("evaluation") or {}
         text = (
-            f"Under {s['label']} the platform matched {share(join.get('match_rate'))} of "
+            f"Under {s['label']}, the platform matched {share(join.get('match_rate'))} of "
             f"{count(customers)} customers"
         )
         if ev.get("recall") is not None:
