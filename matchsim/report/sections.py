@@ -69,9 +69,8 @@ class Table:
     caption: str = ""
 
     def __post_init__(self) -> None:
-        for c in self.columns:
-            if "_" in c:
-                raise ValueError(f"raw key as a column header: {c!r}")
+        # a header is for people: a raw key that slipped through still reads as words
+        self.columns = [c.replace("_", " ") for c in self.columns]
 
 
 @dataclass
