@@ -282,3 +282,59 @@ def test_email_only_attack_reads_without_phones() -> None:
     row = part.verdict.rows[0]
     assert [c.text for c in row[2:4]] == ["Yes: 42.0 % of e-mails", "3.1 ms here"]
     assert row[2].tone == row[3].tone == "bad"
+
+
+def test_reidentify_and_promises_sections(tmp_path: Path) -> None:
+    results = sample_results()
+    results["schemes"][0]["attacks"].append(
+        {
+            "kind": "reidentify",
+            "feasible": True,
+            "rows": 100,
+            "reidentified": 80,
+            "ambiguous": 5,
+            "not_found": 15,
+            "reidentified_without_email_or_phone": 12,
+            "precision": 1.0,
+            "share": 0.8,
+            "register": {"coverage": 0.9},
+            "fields": {
+                "dob": {"hashed": True, "share": 0.99, "keyspace_size": 36_500},
+                "postcode": {"hashed": True, "share": 0.2, "keyspace_size": 4_000_000},
+            },
+        }
+    )
+    results["schemes"][1]["attacks"].append(
+        {"kind": "reidentify", "feasible": True, "rows": 100, "reidentified": 0, "share": 0.0}
+    )
+    results["promises"] = {
+        "text": "An ordinary advertiser account broke 1 of 2 product promises in simulation.",
+        "summary": {
+            "tables": [
+                {
+                    "title": "per product",
+                    "rows": [
+                        {"Product": "Clean room", "Promise": "min 50", "Verdict": "broken",
+                         "Time": "3 days", "Members learned": "100 %"},
+                        {"Product": "DP API", "Promise": "eps 1", "Verdict": "holds",
+                         "Time": "1 year", "Members learned": "0 %"},
+                    ],
+                },
+                {"title": "who can re-identify", "rows": [{"Scheme": "sha256", "platform": "yes"}]},
+            ],
+            "verdicts": {"Clean room": "broken"},
+        },
+        "details": {},
+    }  # fmt: skip
+    (tmp_path / "results.json").write_text(json.dumps(results))
+    html, md = (p.read_text() for p in render_report(tmp_path))
+    assert (
+        "Under SHA-256, an outsider reversed date of birth and named 80.0 % of the upload's rows "
+        "in a register of 90.0 % of residents (12 of them although neither their e-mail nor "
+        "their phone was reversed). Nobody was named under HMAC-SHA256."
+    ) in md
+    assert 'id="section-reidentify"' in html and 'id="section-promises"' in html
+    assert "| **Clean room** | min 50 | broken | 3 days | 100 % |" in md
+    # the schemes' verdict leads; the promises' products are among the protections
+    assert md.index("## Verdict") < md.index("Does the platform still match")
+    assert "| **DP API** | held: eps 1 | members learned: 0 % |" in md

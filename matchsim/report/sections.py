@@ -559,10 +559,100 @@ def _scheme_mitigations(results: dict[str, Any]) -> list[list[Cell]]:
     return out
 
 
+_FIELD_LABELS = {
+    "first_name": "first name", "last_name": "last name", "dob": "date of birth",
+    "gender": "gender", "postcode": "postcode", "city": "city", "state": "state/province",
+    "country": "country", "email": "e-mail", "phone": "phone", "external_id": "customer number",
+}  # fmt: skip
+
+
+def _reidentify_section(results: dict[str, Any]) -> Section | None:
+    """The re-identification attack (``attacks[].kind == "reidentify"``) per scheme."""
+    found = [
+        (s, a)
+        for s in _schemes(results)
+        for a in s.get("attacks", [])
+        if a.get("kind") == "reidentify"
+    ]
+    if not found:
+        return None
+    rows = []
+    for s, a in found:
+        if not a.get("feasible"):
+            rows.append([_t(s["label"]), num(DASH), num(DASH), num(DASH), num(DASH), num(DASH)])
+            continue
+        n = a.get("rows") or 1
+        rows.append(
+            [
+                _t(s["label"]),
+                Cell(
+                    f"{count(a.get('reidentified'))} ({share((a.get('reidentified') or 0) / n)})",
+                    "bad" if a.get("reidentified") else "good",
+                    True,
+                ),
+                num(count(a.get("ambiguous"))),
+                num(count(a.get("not_found"))),
+                num(count(a.get("reidentified_without_email_or_phone"))),
+                num(share(a.get("precision"))),
+            ]
+        )
+    table = Table(
+        ["Scheme", "Named (one match)", "Ambiguous (several)", "Not found",
+         "Named without e-mail or phone reversed", "Correct"],
+        rows,
+    )  # fmt: skip
+    feasible = [(s, a) for s, a in found if a.get("feasible")]
+    if not feasible:
+        return Section("reidentify", "Can an outsider name the people on the list?",
+                       "No upload could be linked to the register.", None, table)  # fmt: skip
+    best_s, best = max(feasible, key=lambda sa: sa[1].get("share") or 0.0)
+    order = list(_FIELD_LABELS)
+    fields = sorted(
+        (best.get("fields") or {}).items(),
+        key=lambda fv: order.index(fv[0]) if fv[0] in order else len(order),
+    )
+    reversed_fields = [
+        _FIELD_LABELS.get(f, f)
+        for f, v in fields
+        if v.get("hashed") and (v.get("share") or 0) > 0.5
+    ]
+    coverage = (best.get("register") or {}).get("coverage")
+    answer = (
+        f"Under {best_s['label']}, an outsider reversed {', '.join(reversed_fields) or 'no field'} "
+        f"and named {share(best.get('share'))} of the upload's rows in a register of "
+        f"{share(coverage)} of residents ({count(best.get('reidentified_without_email_or_phone'))} "
+        "of them although neither their e-mail nor their phone was reversed)."
+    )
+    zero = [s["label"] for s, a in found if not a.get("reidentified")]
+    if zero:
+        answer += f" Nobody was named under {_list(zero)}."
+    per_field = Table(
+        ["Field", "Rows reversed", "Candidates in its keyspace"],
+        [
+            [
+                _t(_FIELD_LABELS.get(f, f)),
+                num(share(v.get("share"))),
+                num(big(v.get("keyspace_size"))),
+            ]
+            for f, v in fields
+            if v.get("hashed")
+        ],
+        f"Fields reversed under {best_s['label']}",
+    )
+    return Section("reidentify", "Can an outsider name the people on the list?", answer, None,
+                   table, details=[per_field])  # fmt: skip
+
+
 def render_schemes(results: dict[str, Any]) -> Contribution:
+    results = with_labels(results)
     sections = [
         x
-        for x in (_match_section(results), _reversal_section(results), _cost_section(results))
+        for x in (
+            _match_section(results),
+            _reversal_section(results),
+            _reidentify_section(results),
+            _cost_section(results),
+        )
         if x is not None
     ]
     return Contribution(
@@ -626,6 +716,20 @@ def render_membership(results: dict[str, Any]) -> Contribution:
     )
 
 
+def _population_uniques(r: dict[str, Any]) -> str:
+    if r.get("population_unique_share") is not None:
+        text = share(r["population_unique_share"])
+        low_high = r.get("population_interval")
+        if low_high:
+            text += f" ({share(low_high[0])}–{share(low_high[1])})"
+        return text
+    if r.get("expected_unique_share") is not None:
+        return (
+            f"{share(r['expected_unique_share'])} (census; the sample cannot support an estimate)"
+        )
+    return DASH
+
+
 def render_risk(results: dict[str, Any]) -> Contribution:
     sets = [r for r in results.get("risk") or [] if "skipped" not in r]
     if not sets:
@@ -674,7 +778,7 @@ def render_risk(results: dict[str, Any]) -> Contribution:
                     _t(figures.qi_words(r["qi"])),
                     num(share(r.get("journalist_average"))),
                     num(share(r.get("marketer"))),
-                    num(share(r.get("population_unique_share"))),
+                    num(_population_uniques(r)),
                     _t(r.get("population_model")),
                 ]
                 for r in sets
@@ -1176,6 +1280,59 @@ def render_clk(results: dict[str, Any]) -> Contribution:
     )
 
 
+# --- platform promises ---------------------------------------------------------------
+
+
+def _dict_table(title: str, rows: list[dict[str, Any]]) -> Table:
+    """A table whose rows are dicts keyed by human column names already."""
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    return Table(
+        columns, [[_t(r.get(c)) for c in columns] for r in rows], title[:1].upper() + title[1:]
+    )
+
+
+def render_promises(results: dict[str, Any]) -> Contribution:
+    sec = results.get("promises") or {}
+    summary = sec.get("summary") or {}
+    tables = [t for t in summary.get("tables") or [] if t.get("rows")]
+    if not tables:
+        return generic("promises", results)
+    products = tables[0]["rows"]
+    verdict = Table(
+        ["Product", "What it promises", "Is the promise broken?", "How long does it take?",
+         "Members learned"],
+        [
+            [_t(r.get("Product")), _t(r.get("Promise")),
+             Cell("Yes: broken" if r.get("Verdict") == "broken" else "No: it held",
+                  "bad" if r.get("Verdict") == "broken" else "good"),
+             _t(r.get("Time")), num(str(r.get("Members learned", DASH)))]
+            for r in products
+        ],
+    )  # fmt: skip
+    mitigations = [
+        [Cell(str(r.get("Product"))), Cell(f"held: {r.get('Promise')}", "good"),
+         Cell(f"members learned: {r.get('Members learned', DASH)}", "warn")]
+        for r in products
+        if r.get("Verdict") != "broken"
+    ]  # fmt: skip
+    text = str(sec.get("text") or "")
+    return Contribution(
+        headline=text,
+        verdict=verdict,
+        sections=[
+            Section(
+                "promises",
+                "Do today's platforms keep their promises?",
+                text,
+                None,
+                _dict_table(tables[0].get("title", ""), products),
+                details=[_dict_table(t.get("title", ""), t["rows"]) for t in tables[1:]],
+            )
+        ],
+        mitigations=mitigations,
+    )
+
+
 # --- anything else -------------------------------------------------------------------
 
 
@@ -1250,6 +1407,7 @@ SECTIONS: dict[str, Renderer] = {
     "risk": render_risk,
     "psi": render_psi,
     "clk": render_clk,
+    "promises": render_promises,
 }
 
 
