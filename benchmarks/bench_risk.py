@@ -49,3 +49,31 @@ def test_qi_risk_10m_x3(benchmark, table: pa.Table) -> None:  # type: ignore[no-
         iterations=1,
     )
     assert report.sample.records == ROWS
+
+
+@pytest.fixture(scope="module")
+def sample_histogram() -> np.ndarray:
+    """A 10 % sample's class-size histogram from 2 M people in cells of gamma rates."""
+    rng = np.random.default_rng(1)
+    sizes = rng.poisson(rng.gamma(0.7, 2.0, size=2_000_000))
+    kept = rng.binomial(sizes[sizes > 0], 0.1)
+    return np.bincount(kept[kept > 0])
+
+
+def test_estimate_uniques(benchmark, sample_histogram: np.ndarray) -> None:  # type: ignore[no-untyped-def]
+    """The rule risk uses (Poisson-gamma + 400 bootstrap refits), beside ARX's estimators."""
+    from matchsim.risk.uniqueness import estimate_uniques
+
+    n = float(np.dot(np.arange(sample_histogram.size), sample_histogram))
+    result = benchmark(estimate_uniques, sample_histogram, n / 0.1)
+    assert result.supported
+
+
+def test_arx_estimators(benchmark, sample_histogram: np.ndarray) -> None:  # type: ignore[no-untyped-def]
+    """Pitman, Zayatz, SNB and Dankar's rule on the same histogram (the peer)."""
+    from matchsim.risk import population_uniqueness
+
+    n = float(np.dot(np.arange(sample_histogram.size), sample_histogram))
+    benchmark.pedantic(
+        population_uniqueness, args=(sample_histogram, n / 0.1), rounds=3, iterations=1
+    )

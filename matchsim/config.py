@@ -19,9 +19,10 @@ from typing import Any
 
 from matchsim.errors import ConfigError, InputError
 from matchsim.generate import Corruption, PopulationParams
+from matchsim.numberplan import NUMBER_TYPES
 
 SCHEMA_VERSION = 1
-ATTACK_KINDS = ("phone", "email")
+ATTACK_KINDS = ("phone", "email", "reidentify")
 ENGINES = ("local", "dask")
 
 
@@ -57,10 +58,11 @@ class Advertiser:
 class AttackSpec:
     """An attack on each scheme's upload, and what the attacker holds."""
 
-    kind: str  # phone | email
+    kind: str  # phone | email | reidentify
     knows_secret: bool = False
     guesses: int = 1_000_000  # e-mail candidates to try, in likelihood order
     number_type: str = "mobile"
+    coverage: float = 1.0  # reidentify: share of residents in the register drawn to link to
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,10 @@ def _share(v: Any) -> str | None:
     return None if 0 <= v <= 1 else f"must be between 0 and 1, got {v}"
 
 
+def _coverage(v: Any) -> str | None:
+    return None if 0 < v <= 1 else f"must be above 0 and at most 1, got {v}"
+
+
 def _non_negative(v: Any) -> str | None:
     return None if v >= 0 else f"must be >= 0, got {v}"
 
@@ -173,6 +179,39 @@ def _known_schemes() -> list[str]:
     return sorted(SCHEMES)
 
 
+def _section_problems(key: str, section: dict[str, Any]) -> list[str]:
+    """The problems the stage's own parser finds in ``[key]``, before any work (the
+    pipeline parses the section again when it runs it)."""
+    try:
+        if key == "pixel":
+            from matchsim.pixel import PixelConfig
+
+            PixelConfig.from_dict(section)
+        elif key == "oracle":
+            from matchsim.oracle import OracleConfig
+
+            OracleConfig.from_dict(section)
+        elif key == "psi":
+            from matchsim.psi import PsiParams
+
+            PsiParams.from_dict({k: v for k, v in section.items() if k not in ("field", "profile")})
+        elif key == "clk":
+            from matchsim.clk import ClkSchema
+
+            ClkSchema.from_dict(dict(section.get("schema", {})))
+    except ConfigError as exc:
+        return list(exc.problems)
+    return []
+
+
+def _scheme_problems(name: str, params: dict[str, Any]) -> list[str]:
+    try:
+        from matchsim.schemes import param_problems
+    except ImportError:  # pragma: no cover
+        return []
+    return param_problems(name, params)
+
+
 def _one_of(options: list[str] | tuple[str, ...], what: str) -> Callable[[Any], str | None]:
     def check(v: Any) -> str | None:
         if options and v not in options:
@@ -185,6 +224,7 @@ def _one_of(options: list[str] | tuple[str, ...], what: str) -> Callable[[Any], 
 _TOP = {
     "version", "name", "description", "seed", "region", "population", "advertiser",
     "advertisers", "platform", "schemes", "attacks", "risk", "pixel", "oracle", "psi", "clk",
+    "promises",
 }  # fmt: skip
 _POPULATION = {f.name for f in dataclasses.fields(PopulationParams)} | {"path"}
 _CORRUPTION = {f.name for f in dataclasses.fields(Corruption)}
@@ -289,7 +329,7 @@ def parse_experiment(tree: Mapping[str, Any], *, source: Path | None = None) -> 
     # schemes
     scheme_names = _known_schemes()
     schemes: list[SchemeSpec] = []
-    stage_sections = any(k in tree for k in ("pixel", "oracle", "psi", "clk"))
+    stage_sections = any(k in tree for k in ("pixel", "oracle", "psi", "clk", "promises"))
     raw_schemes = tree.get("schemes", [] if stage_sections else [{"name": "sha256"}])
     for loc, s in c.tables(raw_schemes, "schemes"):
         if "key" in s or "secret" in s or "salt" in s:
@@ -310,6 +350,9 @@ def parse_experiment(tree: Mapping[str, Any], *, source: Path | None = None) -> 
         )
         if "name" not in s:
             c.add(loc, "needs a name")
+        else:
+            for problem in _scheme_problems(str(s["name"]), params):
+                c.add(loc, problem)
 
     attacks: list[AttackSpec] = []
     for loc, a in c.tables(tree.get("attacks", []), "attacks"):
@@ -319,7 +362,10 @@ def parse_experiment(tree: Mapping[str, Any], *, source: Path | None = None) -> 
                 kind=c.get(a, "kind", loc, str, "phone", _one_of(ATTACK_KINDS, "attack kind")),
                 knows_secret=c.get(a, "knows_secret", loc, bool, False),
                 guesses=c.get(a, "guesses", loc, int, 1_000_000, _positive),
-                number_type=c.get(a, "number_type", loc, str, "mobile"),
+                number_type=c.get(
+                    a, "number_type", loc, str, "mobile", _one_of(NUMBER_TYPES, "number type")
+                ),
+                coverage=c.get(a, "coverage", loc, (int, float), 1.0, _coverage),
             )
         )
 
@@ -337,10 +383,16 @@ def parse_experiment(tree: Mapping[str, Any], *, source: Path | None = None) -> 
     else:
         qi_sets = [tuple(q) for q in raw_qi]
 
-    sections = {k: tree[k] for k in ("pixel", "oracle", "psi", "clk") if k in tree}
+    sections = {k: tree[k] for k in ("pixel", "oracle", "psi", "clk", "promises") if k in tree}
     for key, section in sections.items():
         if not isinstance(section, dict):
             c.add(f"[{key}]", "must be a table")
+        elif key == "promises":
+            from matchsim.oracle.promises import PromisesConfig
+
+            c.problems.extend(PromisesConfig.problems(section, source=source)[1])
+        else:
+            c.problems.extend(_section_problems(key, section))
 
     ConfigError.collect(c.problems)
     return Experiment(

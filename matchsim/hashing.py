@@ -267,15 +267,10 @@ def hash_value(
 
 
 def _scheme(name: str, profile: Profile, secret: Secret | None, encoding: str | None) -> Scheme:
-    from matchsim.schemes import SCHEMES
+    from matchsim.schemes import upload_params
 
-    cls = SCHEMES.get(name)
-    params: dict[str, Any] = {}
-    if encoding is not None:
-        params["encoding"] = encoding
-    elif cls is not None and name != "uid2":
-        params["encoding"] = profile.encoding
-    return get_scheme(name, secret=secret, **params)
+    given: dict[str, Any] = {} if encoding is None else {"encoding": encoding}
+    return get_scheme(name, secret=secret, **upload_params(name, given, profile.encoding))
 
 
 def hash_file(

@@ -36,7 +36,7 @@ import pyarrow.parquet as pq
 from matchsim import __version__
 from matchsim._io import finish_out, prepare_out
 from matchsim.config import AttackSpec, Experiment, SchemeSpec
-from matchsim.errors import ConfigError, InputError, MatchsimError
+from matchsim.errors import InputError
 from matchsim.generate import population
 from matchsim.secrets import Secret, load_secret
 
@@ -267,9 +267,7 @@ def _scheme_stage(
     secret = _secret(spec, bool(getattr(cls, "needs_secret", False)))
     # The upload is written in the advertiser's profile's encoding unless the experiment
     # says otherwise (UID2 has its own); the platform parses it with the same parameters.
-    scheme_params = dict(spec.params)
-    if "encoding" not in scheme_params and spec.name != "uid2":
-        scheme_params["encoding"] = adv_profile.encoding
+    scheme_params = cls.upload_params(spec.params, adv_profile.encoding)
     scheme = get_scheme(spec.name, secret=secret, **scheme_params)
     slug = f"{index:02d}-{_slug(spec.label or spec.name)}"
     upload = folder / "uploads" / f"{slug}.csv"
@@ -377,58 +375,43 @@ def _attack(
     hashed: _HashedValues,
 ) -> dict[str, Any]:
     """One attack on one upload, by an attacker holding the upload (and maybe the key)."""
-    from matchsim.attack import Knowledge, email_keyspace, load_targets, phone_keyspace, reverse
-    from matchsim.generate import load_locale
+    from matchsim.attack import load_targets, reverse
+    from matchsim.attack.request import keyspace_for, phone_style_for
+    from matchsim.attack.targets import NothingToAttack
+    from matchsim.schemes import NotEnumerable
 
+    if spec.kind == "reidentify":
+        from matchsim.attack.reidentify import experiment_attack
+
+        return experiment_attack(spec, scheme_spec.name, secret, upload, profile, region,
+                                 hashed.customers.parent, progress)  # fmt: skip
     field = "phone" if spec.kind == "phone" else "email"
     out: dict[str, Any] = {"kind": spec.kind, "knows_secret": spec.knows_secret}
     if field not in profile.fields:
         return {**out, "feasible": False, "reason": f"{profile.name} takes no {field}"}
     column = profile.fields[field].column
-    if scheme_spec.name in _KDFS and not spec.knows_secret:
-        return {
-            **out,
-            "feasible": False,
-            "reason": "not run: every guess costs one KDF evaluation; the cost column gives "
-            "the time to exhaust the keyspace at that cost",
-        }
-    if not getattr(scheme, "deterministic", True):
-        return {
-            **out,
-            "feasible": False,
-            "reason": "a salt per record: each digest needs its own enumeration of the keyspace "
-            "(records x keyspace hashes), and an unknown salt cannot be enumerated at all",
-        }
+    view = scheme.attacker_view(spec.knows_secret and secret is not None)
+    if isinstance(view, NotEnumerable):
+        return {**out, "feasible": False, "reason": view.reason}
     try:
         targets = load_targets(upload, column)
-    except InputError as exc:
+    except NothingToAttack as exc:  # the scheme's output holds no digest to enumerate
         return {**out, "feasible": False, "reason": f"digests not enumerable: {exc.reason}"}
-    except ConfigError as exc:
-        return {**out, "feasible": False, "reason": f"digests not enumerable: {exc.one_line()}"}
     if targets.n_distinct == 0:
         return {**out, "feasible": False, "reason": "no digests in the upload"}
-    knowledge = Knowledge(algorithm=targets.algorithm)
-    if spec.knows_secret and secret is not None:
-        if scheme_spec.name == "hmac-sha256":
-            knowledge = Knowledge(algorithm="sha256", hmac_key=secret.value)
-        elif scheme_spec.name == "pepper-sha256":
-            position = "prefix" if scheme_spec.params.get("position") == "prepend" else "suffix"
-            knowledge = Knowledge(algorithm="sha256", pepper=secret.value, pepper_position=position)
-    try:
-        if spec.kind == "phone":
-            # The attacker knows which numbers people carry (NL: 06, not 097 M2M ranges).
-            plan = load_locale(region).mobile_plan
-            lengths = (
-                sorted({len(s) for s in plan.shapes}) if spec.number_type == "mobile" else None
-            )
-            keyspace: Any = phone_keyspace(
-                region, spec.number_type, style=profile.phone_style or "digits", lengths=lengths
-            )
-        else:
-            keyspace = email_keyspace(region, max_guesses=spec.guesses)
-        result = reverse(targets, keyspace, knowledge, progress=progress)
-    except MatchsimError as exc:
-        return {**out, "feasible": False, "reason": exc.one_line()}
+    knowledge = view
+    # Past this point the attack can work: an error in it is an error of the run, not
+    # a "feasible: false" row (fail closed).
+    # The attacker knows which numbers people carry (NL: 06, not 097 M2M ranges): the
+    # same keyspace `matchsim attack` enumerates (matchsim.attack.request).
+    keyspace = keyspace_for(
+        spec.kind,
+        region=region,
+        number_type=spec.number_type,
+        style=phone_style_for(profile.name) if spec.kind == "phone" else "digits",
+        max_guesses=spec.guesses,
+    )
+    result = reverse(targets, keyspace, knowledge, progress=progress)
     seconds = result.seconds
     curve = result.guesswork()
     tried = max(result.candidates_tried, 1)
@@ -485,9 +468,6 @@ def _score(result: Any, hashed: _HashedValues, field: str, profile: Any) -> dict
     return scored
 
 
-_KDFS = ("pbkdf2-sha256", "scrypt", "argon2id")
-
-
 def _price_catalogue(experiment: Experiment, measure: bool) -> dict[str, Any]:
     """Prices of the experiment's schemes: reference GPU rates, and KDF rates timed here.
 
@@ -496,15 +476,14 @@ def _price_catalogue(experiment: Experiment, measure: bool) -> dict[str, Any]:
     experiment's parameters, never brute-forced.
     """
     from matchsim.attack.cost import measure_kdf, price_catalogue
+    from matchsim.schemes import SCHEMES
 
     params: dict[str, dict[str, int]] = {}
     measured: dict[str, float] = {}
     for spec in experiment.schemes:
-        if spec.name not in _KDFS:
+        if SCHEMES[spec.name].kind != "kdf":
             continue
         numeric = {k: v for k, v in spec.params.items() if isinstance(v, int)}
-        if "memory" in numeric:  # the scheme's name for Argon2id's memory cost in KiB
-            numeric["memory_kib"] = numeric.pop("memory")
         params[spec.name] = numeric
         if measure:
             measured[spec.name] = measure_kdf(spec.name, numeric)
@@ -609,7 +588,7 @@ def _risk(
         if "skipped" in q:
             out.append({"qi": q["qi"], "skipped": q["skipped"]})
             continue
-        pop = q.get("population_uniqueness") or {}
+        est = q.get("population_estimate") or {}
         by_size = q.get("records_by_class_size") or {}
         out.append(
             {
@@ -622,11 +601,12 @@ def _risk(
                 "prosecutor_average": q["prosecutor"]["average"],
                 "journalist_average": q["journalist"]["average"],
                 "marketer": q["marketer"]["average"],
-                # with every sample record unique the estimators have nothing to fit
-                "population_unique_share": None
-                if q["unique_records"] == q["records"]
-                else (pop.get("share_unique") or {}).get("dankar"),
-                "population_model": pop.get("dankar_model"),
+                # the validated estimate, or None where the sample cannot support one
+                "population_unique_share": est.get("share_unique"),
+                "population_model": est.get("model") if est.get("supported") else None,
+                "population_interval": est.get("interval"),
+                "population_declined": (q.get("population_unique") or {}).get("declined"),
+                "expected_unique_share": (q.get("expected") or {}).get("share_unique"),
                 "keyspace": q.get("keyspace"),
                 "class_size_histogram": _histogram(by_size),
             }
@@ -697,6 +677,17 @@ def _clk(experiment: Experiment, section: dict[str, Any], pop_dir: Path) -> dict
     return {"text": "", "summary": {"linkage": linked, "attack": attacked}, "details": {}}
 
 
+def _promises(experiment: Experiment, section: dict[str, Any], pop_dir: Path) -> dict[str, Any]:
+    from matchsim.oracle.promises import PromisesConfig, run, summary
+
+    config = PromisesConfig.from_dict(section, source=experiment.source)
+    result = run(config, pop_dir, seed=experiment.seed)
+    text, tables = summary(result)
+    verdicts = {r["product"]["name"]: r["verdict"] for r in result["products"]}
+    verdicts["Who can re-identify"] = result["who_can_reidentify"]["domain_note"]
+    return {"text": text, "summary": {"tables": tables, "verdicts": verdicts}, "details": result}
+
+
 def _comparison_row(key: str, section: dict[str, Any]) -> dict[str, Any] | None:
     """The PSI and CLK alternatives as rows of the scheme comparison table."""
     if key == "psi":
@@ -758,6 +749,7 @@ _SECTIONS: dict[str, Callable[[Experiment, dict[str, Any], Path], dict[str, Any]
     "oracle": _oracle,
     "psi": _psi,
     "clk": _clk,
+    "promises": _promises,
 }
 
 

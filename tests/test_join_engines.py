@@ -107,7 +107,9 @@ def test_multi_key_counts_each_user_once(engine: Engine) -> None:
     assert result.match_rate == 1.0
 
 
-def test_engines_agree_on_random_data() -> None:
+def test_engines_agree_on_random_data(engine: Engine) -> None:
+    # Each engine (local, dask) and the local engine without prefetch against the
+    # dictionary reference: the same pairs and the same summary.
     rng = np.random.default_rng(5)
     platform = _digests(rng, 20_000)
     upload = np.concatenate([platform[rng.choice(20_000, 3_000)], _digests(rng, 2_000)])
@@ -115,10 +117,12 @@ def test_engines_agree_on_random_data() -> None:
     plat = InMemoryPlatform(
         {"email": KeyDigests.from_bytes(platform, np.arange(20_000))}, 20_000, chunk_rows=4_096
     )
-    with get_engine("local") as local, get_engine("local", prefetch=False) as plain:
-        a, b = local.match(up, plat), plain.match(up, plat)
-    assert _pairs(a.pairs["email"]) == _pairs(b.pairs["email"])
+    expected = _reference(upload, platform, np.arange(20_000))
+    with get_engine("local", prefetch=False) as plain:
+        a, b = engine.match(up, plat), plain.match(up, plat)
+    assert _pairs(a.pairs["email"]) == _pairs(b.pairs["email"]) == expected
     assert a.summary() == b.summary()
+    assert a.summary()["matched_rows"] == len({row for row, _ in expected})
 
 
 def test_width_mismatch_is_an_input_error(engine: Engine) -> None:

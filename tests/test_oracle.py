@@ -233,7 +233,18 @@ def test_figures_render() -> None:
         "queries": {"mean": 500.0},
         "projected_queries": {"mean": 500.0},
     }
-    fig = phone_attack({"phone": [row]})
-    assert fig.axes
+    other = {**row, "policy": {"name": "mitigated"}, "success_rate": 0.25,
+             "queries": {"mean": 40.0}, "projected_queries": {"mean": 9000.0}}  # fmt: skip
+    fig = phone_attack({"phone": [row, other]})
+    # The bars are the results' numbers, per policy: share inferred, queries made/needed.
+    success, queries = fig.axes
+    assert [p.get_width() for p in success.patches] == [1.0, 0.25]
+    assert [t.get_text() for t in success.get_yticklabels()] == ["2017", "mitigated"]
+    assert [p.get_width() for p in queries.patches] == [500.0, 9000.0, 500.0, 40.0]
     d = {"policy": {"name": "exact"}, "repeats": 1, "advantage": 1.0}
-    assert differencing({"differencing": [d]}).axes
+    d2 = {"policy": {"name": "exact"}, "repeats": 8, "advantage": 0.5}
+    (ax,) = differencing({"differencing": [d, d2]}).axes
+    assert [p.get_width() for p in ax.patches] == [1.0, 0.5]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "1 answer(s) averaged", "8 answer(s) averaged"
+    ]  # fmt: skip

@@ -94,6 +94,13 @@ def test_membership_and_risk(run_dir: Path) -> None:
     assert membership["sensitive_users"] == insurer["users"]
     uniques = [r["unique_share"] for r in results["risk"]]
     assert uniques == sorted(uniques) and uniques[-1] > 0.9  # more QI fields, more unique
+    for r in results["risk"]:  # an estimate with its interval, or a reason and the census
+        assert r["expected_unique_share"] is not None
+        if r["population_unique_share"] is None:
+            assert "cannot support" in r["population_declined"]
+        else:
+            lo, hi = r["population_interval"]
+            assert lo <= r["population_unique_share"] <= hi and r["population_declined"] is None
 
 
 def test_rerun_reproduces_results(run_dir: Path, tmp_path: Path) -> None:

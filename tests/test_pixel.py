@@ -211,5 +211,21 @@ def test_figures_render(tiny_world: World, tiny_index: IdentityIndex) -> None:
         {"rules": r.to_dict(), **shares(tiny_world, tiny_index, r)}
         for r in (Rules(), Rules("consent=0.5", consent_rate=0.5))
     ]
-    assert linked_shares({"scenarios": rows}).axes
-    assert consent_curve({"scenarios": rows}).axes
+    (ax,) = linked_shares({"scenarios": rows}).axes
+    # Four stacked parts per scenario, each bar as wide as its share, starting where the
+    # previous part ended.
+    parts = ("account_cookie_share", "account_identifier_share", "shadow_identifier_share",
+             "shadow_cookie_share")  # fmt: skip
+    bars = ax.patches
+    assert len(bars) == len(parts) * len(rows)
+    for k, key in enumerate(parts):
+        for i, r in enumerate(rows):
+            bar = bars[k * len(rows) + i]
+            assert bar.get_width() == pytest.approx(float(r[key]))
+            assert bar.get_x() == pytest.approx(sum(float(r[q]) for q in parts[:k]))
+    (ax,) = consent_curve({"scenarios": rows}).axes
+    account, observed = ax.get_lines()
+    # Points in consent order: consent=0.5, then the baseline (everyone consents).
+    assert list(account.get_xdata()) == [0.5, 1.0]
+    assert list(account.get_ydata()) == [rows[1]["account_share"], rows[0]["account_share"]]
+    assert list(observed.get_ydata()) == [rows[1]["observed_share"], rows[0]["observed_share"]]

@@ -35,8 +35,9 @@ NO_PHONE_ATTACK = {"us-retailer", "schemes-compared"}
 # sections each report must show (and, for the risk section, must not show)
 EXPECTED = {
     "demo": {"match", "reversal", "cost", "membership", "risk"},
-    "nl-health-insurer": {"match", "reversal", "cost", "membership", "risk"},
+    "nl-health-insurer": {"match", "reversal", "reidentify", "cost", "membership", "risk"},
     "nl-insurer-pixel": {"pixel"},
+    "platform-promises": {"promises"},
     "normalisation-mismatch": {"match", "membership", "risk"},
     "schemes-compared": {"match", "reversal", "membership", "risk", "psi", "clk"},
     "size-oracle": {"oracle-phone", "oracle-differencing"},
@@ -56,6 +57,8 @@ def small(tree: dict[str, Any]) -> dict[str, Any]:
     for a in tree.get("attacks", []):
         if "guesses" in a:
             a["guesses"] = 20_000
+    if "promises" in tree:
+        tree["promises"].update(pool=300, targets=6, dp_trials=500, pair_list=60)
     if "pixel" in tree:
         tree["pixel"]["visitors"] = 600
     if "oracle" in tree:

@@ -34,7 +34,7 @@ def test_nl_pc4_dob_mostly_unique() -> None:
     # Dutch DPA: date of birth + the 4 digits of a postcode is often unique.
     shares = [
         expected_share_unique("NL", qi)["share_unique"]
-        for qi in ("postcode,dob:year", "postcode,dob", "postcode,dob,gender")
+        for qi in ("postcode:4,dob:year", "postcode:4,dob", "postcode:4,dob,gender")
     ]
     assert shares == sorted(shares)
     assert shares[1] > 0.7
@@ -48,9 +48,46 @@ def test_analytic_matches_simulation() -> None:
         assert drawn["share_unique"] == pytest.approx(analytic["share_unique"], abs=0.005)
 
 
+def test_expected_takes_every_spelling_risk_takes() -> None:
+    # Issue 20: NL places are PC4; the generator completes them to PC6 ("1011 AB").
+    pc4 = expected_share_unique("NL", "postcode:4,dob,gender")
+    assert pc4["qi"] == ["postcode:4", "dob", "gender"]
+    assert pc4["share_unique"] == pytest.approx(0.871, abs=0.001)  # the issue's 87.1 %
+    assert pc4["areas"] == 4045
+    assert expected_share_unique("NL", "postcode:5,dob,gender") == pc4 | {
+        "qi": ["postcode:5", "dob", "gender"]
+    }  # "1011 " is PC4 with its space
+    pc6 = expected_share_unique("NL", "postcode,dob,gender")["share_unique"]
+    first_letter = expected_share_unique("NL", "postcode:6,dob,gender")["share_unique"]
+    assert pc4["share_unique"] < first_letter < pc6 < 1
+    us = expected_share_unique("US", "postcode:5,dob,gender")["share_unique"]
+    assert us == expected_share_unique("US", "postcode,dob,gender")["share_unique"]
+    assert expected_share_unique("US", "postcode:3,dob,gender")["share_unique"] < us
+    month = expected_share_unique("NL", "postcode:4,dob:month,gender")["share_unique"]
+    year = expected_share_unique("NL", "postcode:4,dob:year,gender")["share_unique"]
+    assert year < month < pc4["share_unique"]
+    # no area field: the whole country is one area (uniques only among the very old)
+    assert expected_share_unique("NL", "dob,gender")["areas"] == 1
+    assert expected_share_unique("NL", "dob,gender")["share_unique"] < 1e-3
+    city = expected_share_unique("NL", "city,dob,gender")["share_unique"]
+    assert 0 < city < pc4["share_unique"]
+
+
+def test_analytic_matches_simulation_for_prefixes_suffixes_and_months() -> None:
+    for qi in ("postcode,dob:year", "postcode:6,dob:month,gender", "city,dob:year,gender"):
+        analytic = expected_share_unique("NL", qi, scale=0.05)
+        drawn = simulate_share_unique("NL", qi, scale=0.05, seed=5, chunk_people=200_000)
+        assert drawn["share_unique"] == pytest.approx(analytic["share_unique"], abs=0.005), qi
+
+
 def test_expected_rejects_unmodelled_fields() -> None:
-    with pytest.raises(ConfigError, match="modelled for postcode"):
+    with pytest.raises(ConfigError, match="modelled for postcode") as exc:
         expected_share_unique("NL", "first_name,dob")
+    assert exc.value.one_line().endswith("not for first_name")
+    with pytest.raises(ConfigError, match="not for dob:7"):
+        expected_share_unique("NL", "postcode:4,dob:7")
+    with pytest.raises(ConfigError, match="unknown transform"):
+        expected_share_unique("NL", "postcode:4,dob:week")
     with pytest.raises(ConfigError, match="unknown country 'XX'"):
         expected_share_unique("XX")
 

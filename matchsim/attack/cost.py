@@ -66,7 +66,7 @@ CATALOGUE = (
 DEFAULT_PARAMS: dict[str, dict[str, int]] = {
     "pbkdf2-sha256": {"iterations": 600_000},
     "scrypt": {"n": 16384, "r": 8, "p": 1},
-    "argon2id": {"iterations": 3, "memory_kib": 65536, "lanes": 4},
+    "argon2id": {"iterations": 3, "memory": 65536, "lanes": 4},  # memory in KiB
 }
 
 
@@ -136,28 +136,19 @@ def measure_fast(algorithm: str, candidates: int = 1 << 22, hmac: bool = False) 
 
 
 def measure_kdf(scheme: str, params: dict[str, int] | None = None) -> float:
-    """Evaluations/s of a KDF with ``cryptography`` (a few calls, never a brute force)."""
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
-    from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
-    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+    """Evaluations/s of the KDF scheme ``scheme`` with ``params`` (its own parameter
+    names), timed over a few derivations by the scheme itself, never a brute force."""
+    from matchsim.schemes import get_scheme
+    from matchsim.schemes.kdf import SlowKDF
 
-    p = {**DEFAULT_PARAMS[scheme], **(params or {})}
-    salt = b"s" * 16
+    given: dict[str, Any] = {**DEFAULT_PARAMS.get(scheme, {}), **(params or {})}
+    kdf = get_scheme(scheme, **given)
+    if not isinstance(kdf, SlowKDF):
+        raise ValueError(f"{scheme} is not a KDF scheme")
+    derive = kdf.derive_one
 
     def run() -> int:
-        if scheme == "pbkdf2-sha256":
-            PBKDF2HMAC(hashes.SHA256(), 32, salt, p["iterations"]).derive(b"31612345678")
-        elif scheme == "scrypt":
-            Scrypt(salt, 32, p["n"], p["r"], p["p"]).derive(b"31612345678")
-        else:
-            Argon2id(
-                salt=salt,
-                length=32,
-                iterations=p["iterations"],
-                lanes=p["lanes"],
-                memory_cost=p["memory_kib"],
-            ).derive(b"31612345678")
+        derive(b"31612345678")
         return 1
 
     return _timed(run, 0.3)
@@ -167,125 +158,54 @@ def _reference(key: str, scale: float = 1.0) -> dict[str, float]:
     return {dev: rates[key] * scale for dev, rates in REFERENCE_GPUS.items() if key in rates}
 
 
+KERNEL = "fused numba mask kernel, all cores"
+"""How the fast-hash rates are measured (the ``measured_how`` of their prices)."""
+
+
+class Rates:
+    """The hash rates a price catalogue draws on: measured here (on demand, once each)
+    or given, by rate name; and the reference GPU rates."""
+
+    def __init__(self, measure: bool, measured: dict[str, float] | None = None) -> None:
+        self.measure = measure
+        self.rates = dict(measured or {})
+
+    def rate(self, name: str, fn: Callable[[], float]) -> float | None:
+        """Rate ``name``: given, else measured by ``fn`` if measuring, else None."""
+        if name not in self.rates and self.measure:
+            self.rates[name] = fn()
+        return self.rates.get(name)
+
+    def known(self, name: str) -> float | None:
+        """Rate ``name`` if given or measured already (never measures)."""
+        return self.rates.get(name)
+
+    @staticmethod
+    def reference(key: str, scale: float = 1.0) -> dict[str, float]:
+        return _reference(key, scale)
+
+
 def price_catalogue(
     measure: bool = True,
     params: dict[str, dict[str, int]] | None = None,
     measured: dict[str, float] | None = None,
 ) -> list[SchemePrice]:
-    """A :class:`SchemePrice` for every scheme of the catalogue.
+    """A :class:`SchemePrice` for every scheme of the catalogue, each priced by its
+    scheme class (:meth:`matchsim.schemes.Scheme.price`).
 
     Args:
         measure: time the kernels and KDFs on this machine (about 5 s in all).
-        params: KDF parameters overriding :data:`DEFAULT_PARAMS`.
+        params: KDF parameters (the schemes' own names) overriding :data:`DEFAULT_PARAMS`.
         measured: rates already measured (e.g. the attack's own), by scheme name.
     """
-    params = {k: {**v, **(params or {}).get(k, {})} for k, v in DEFAULT_PARAMS.items()}
-    rates = dict(measured or {})
+    from matchsim.schemes import SCHEMES
 
-    def rate(name: str, fn: Callable[[], float]) -> float | None:
-        if name not in rates and measure:
-            rates[name] = fn()
-        return rates.get(name)
-
-    kernel = "fused numba mask kernel, all cores"
-    out = []
-    for algo in ("md5", "sha1", "sha256"):
-        measured_rate = rate(algo, lambda a=algo: measure_fast(a))  # type: ignore[misc]
-        out.append(SchemePrice(algo, True, "", measured_rate, kernel, _reference(algo)))
-    out.append(
-        SchemePrice(
-            "sha512",
-            True,
-            "no fused kernel yet: measured on the hashlib path",
-            rate("sha512", lambda: measure_fast("sha512")),
-            "hashlib, one core",
-            {},
-        )
-    )
-    sha256 = rates.get("sha256")
-    out.append(
-        SchemePrice(
-            "pepper-sha256",
-            True,
-            "reversible once the pepper leaks (one constant for every record); without it, "
-            "as hard as guessing the pepper",
-            sha256,
-            kernel,
-            _reference("sha256"),
-        )
-    )
-    out.append(
-        SchemePrice(
-            "hmac-sha256",
-            True,
-            "priced for an attacker who holds the key; with an unknown key it is not "
-            "reversible by enumeration (each guess needs the key)",
-            rate("hmac-sha256", lambda: measure_fast("sha256", hmac=True)),
-            kernel + " (ipad/opad states precomputed)",
-            _reference("hmac-sha256"),
-        )
-    )
-    out.append(
-        SchemePrice(
-            "salted-sha256",
-            False,
-            "per-record salt: an unknown salt cannot be enumerated; a known salt means one "
-            "full enumeration per record (keyspace x records), and no precomputed table",
-        )
-    )
-    pb = params["pbkdf2-sha256"]["iterations"]
-    out.append(
-        SchemePrice(
-            "pbkdf2-sha256",
-            True,
-            f"{pb:,} iterations; reference rates scaled from hashcat's 999",
-            rate("pbkdf2-sha256", lambda: measure_kdf("pbkdf2-sha256", params["pbkdf2-sha256"])),
-            "cryptography, one core",
-            _reference("pbkdf2-sha256@999", 999 / pb),
-        )
-    )
-    sc = params["scrypt"]
-    out.append(
-        SchemePrice(
-            "scrypt",
-            True,
-            f"N={sc['n']}, r={sc['r']}, p={sc['p']}",
-            rate("scrypt", lambda: measure_kdf("scrypt", sc)),
-            "cryptography, one core",
-            _reference("scrypt@16384") if sc["n"] == 16384 and sc["r"] == 8 else {},
-        )
-    )
-    ar = params["argon2id"]
-    out.append(
-        SchemePrice(
-            "argon2id",
-            True,
-            f"t={ar['iterations']}, m={ar['memory_kib']} KiB, p={ar['lanes']}; no reference "
-            "GPU rate",
-            rate("argon2id", lambda: measure_kdf("argon2id", ar)),
-            "cryptography, one core",
-            {},
-        )
-    )
-    out.append(
-        SchemePrice(
-            "truncated-sha256",
-            True,
-            "truncation costs the attacker nothing: same rate, a few more false positives",
-            sha256,
-            kernel,
-            _reference("sha256"),
-        )
-    )
-    out.append(
-        SchemePrice(
-            "uid2",
-            False,
-            "raw UID2 needs the operator's secret salts (not reversible by enumeration); the "
-            "client-side identity hash is plain SHA-256 and prices as sha256",
-        )
-    )
-    return out
+    rates = Rates(measure, measured)
+    given = params or {}
+    return [
+        SCHEMES[name].price(rates, {**DEFAULT_PARAMS.get(name, {}), **given.get(name, {})})
+        for name in CATALOGUE
+    ]
 
 
 def humanize_seconds(seconds: float) -> str:

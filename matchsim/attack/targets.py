@@ -30,6 +30,12 @@ MIXED_SHARE = 0.1
 """A second format above this share of the rows makes the file 'mixed' (an error)."""
 
 
+class NothingToAttack(InputError):
+    """The upload holds no hash digest to enumerate: its digest column is empty, or its
+    values are no MD5/SHA digest (a keyed token, an encrypted ID). An attack on such an
+    upload cannot work; every other InputError is a broken file."""
+
+
 @dataclass(frozen=True)
 class TargetSet:
     """The distinct digests of an upload, sorted, with the row -> digest mapping.
@@ -199,7 +205,7 @@ def parse_digests(values: pa.Array, path: str | Path | None = None) -> TargetSet
     n_rows = len(values)
     empty = pc.fill_null(pc.equal(pc.utf8_length(values), 0), True).to_numpy(zero_copy_only=False)
     if n_rows == 0 or bool(np.all(empty)):
-        raise InputError(path, "no hashed values to attack (the file or column is empty)")
+        raise NothingToAttack(path, "no hashed values to attack (the file or column is empty)")
     values = pc.fill_null(values, "")
     fmt, nbytes = _classify(values)
     combos: dict[tuple[int, int], int] = {}
@@ -207,7 +213,7 @@ def parse_digests(values: pa.Array, path: str | Path | None = None) -> TargetSet
     for code, count in zip(codes.tolist(), counts.tolist(), strict=True):
         combos[(code // 1000, code % 1000)] = count
     if not combos:
-        raise InputError(
+        raise NothingToAttack(
             path,
             "no recognisable hash digests (expected hex or Base64 of MD5, SHA-1, SHA-256 "
             "or SHA-512)",
@@ -288,7 +294,7 @@ def read_upload(path: str | Path, column: str | None = None) -> tuple[pa.Table, 
     except pa.ArrowInvalid as exc:
         raise InputError(p, f"cannot read as CSV: {' '.join(str(exc).split())}") from None
     if table.num_rows == 0:
-        raise InputError(p, "no hashed values to attack (the file or column is empty)")
+        raise NothingToAttack(p, "no hashed values to attack (the file or column is empty)")
     if column is not None:
         if column not in table.column_names:
             raise InputError(p, f"no column {column!r}; columns: {', '.join(table.column_names)}")

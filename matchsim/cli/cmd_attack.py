@@ -17,17 +17,7 @@ from matchsim.errors import ConfigError, OutputError, SecretError
 if TYPE_CHECKING:
     from matchsim.attack.keyspace import MaskKeyspace, WordKeyspace
 
-_PROFILE_STYLES = {
-    "meta": "digits",
-    "meta-sdk": "digits",
-    "tiktok": "digits",
-    "x": "digits",
-    "snapchat": "digits",
-    "google": "e164",
-    "google-ads-legacy": "e164",
-    "uid2": "e164",
-}
-KINDS = ("phone", "email", "date", "postcode", "wordlist")
+KINDS = ("phone", "email", "date", "postcode", "wordlist")  # = matchsim.attack.request.KINDS
 TABLE_KINDS = ("phone", "date", "postcode")
 ALGORITHMS = ("md5", "sha1", "sha256", "sha512")
 _SHOWN_MASKS = 8
@@ -35,22 +25,6 @@ _SHOWN_MASKS = 8
 
 def _say(text: str) -> None:
     out_console.print(text, soft_wrap=True, highlight=False, markup=False)
-
-
-def _phone_style(profile: str | None, style: str | None) -> str:
-    if style:
-        return style
-    if profile is None:
-        return "digits"
-    try:
-        from matchsim.normalise import get_profile
-
-        return str(get_profile(profile).phone_style)
-    except ImportError:
-        pass
-    if profile not in _PROFILE_STYLES:
-        raise ConfigError(f"unknown profile {profile!r}; known: {', '.join(_PROFILE_STYLES)}")
-    return _PROFILE_STYLES[profile]
 
 
 def _secret(file: Path | None, env: str | None, what: str) -> bytes | None:
@@ -84,23 +58,19 @@ def _keyspace(
     wordlist: Path | None = None,
 ) -> MaskKeyspace | WordKeyspace:
     """The keyspace the options describe (phone, e-mail, date, postcode or wordlist)."""
-    from matchsim.attack import keyspace as ks
+    from matchsim.attack.request import keyspace_for, phone_style_for
 
     if kind not in KINDS:
         raise ConfigError(f"unknown --kind {kind!r}; choose from {', '.join(KINDS)}")
-    if kind == "phone":
-        return ks.phone_keyspace(
-            region, number_type, _phone_style(profile, style), _lengths(lengths)
-        )
-    if kind == "email":
-        return ks.email_keyspace(region, parse_int("--max-guesses", max_guesses, 1), wordlist)
-    if kind == "date":
-        return ks.date_keyspace()
-    if kind == "postcode":
-        return ks.nl_postcode_keyspace()
-    if wordlist is None:
-        raise ConfigError("--kind wordlist needs --wordlist FILE")
-    return ks.wordlist_keyspace(wordlist)
+    return keyspace_for(
+        kind,
+        region=region,
+        number_type=number_type,
+        style=phone_style_for(profile, style) if kind == "phone" else "digits",
+        lengths=_lengths(lengths),
+        max_guesses=parse_int("--max-guesses", max_guesses, 1),
+        wordlist=wordlist,
+    )
 
 
 def _mask_report(space: MaskKeyspace) -> list[dict[str, Any]]:
@@ -120,16 +90,20 @@ def _phone_lengths(
     region: str, number_type: str, lengths: str | None
 ) -> tuple[dict[int, int], str]:
     """National-number lengths enumerated (with counts) and where they come from."""
-    from matchsim.attack.keyspace import phone_lengths
+    from matchsim.attack.request import phone_space
 
-    counts = phone_lengths(region, number_type, _lengths(lengths))
-    source = (
-        "as given by --lengths"
-        if lengths
-        else f"phonenumbers' possible lengths for {region.upper()} {number_type}; "
-        "narrow with --lengths"
-    )
-    return counts, source
+    space = phone_space(region, number_type, lengths=_lengths(lengths))
+    where = f"{region.upper()} {number_type}"
+    if space.lengths_from == "given":
+        return space.lengths, "as given by --lengths"
+    if space.lengths_from == "phonenumbers":
+        return space.lengths, f"phonenumbers' possible lengths for {where}; narrow with --lengths"
+    left = ", ".join(f"{n} digits ({c:,})" for n, c in space.left_out.items())
+    every = ",".join(str(n) for n in sorted([*space.lengths, *space.left_out]))
+    source = f"the lengths people's {where} numbers have (matchsim's locale)"
+    if left:
+        source += f"; left out: {left}, add with --lengths {every}"
+    return space.lengths, source
 
 
 def _say_lengths(counts: dict[int, int], source: str) -> None:
@@ -159,7 +133,11 @@ def attack(
     upload: Annotated[Path, typer.Argument(help="Hashed upload: CSV or one digest per line.")],
     kind: Annotated[
         str | None,
-        typer.Option("--kind", help=f"What was hashed: {', '.join(KINDS)} (default phone)."),
+        typer.Option(
+            "--kind",
+            help=f"What was hashed: {', '.join(KINDS)} (default phone; email for a "
+            "--profile that takes no phones).",
+        ),
     ] = None,
     region: Annotated[
         str | None, typer.Option("--region", help="Country of the numbers/names (default NL).")
@@ -216,12 +194,14 @@ def attack(
     recovered and the cost."""
     from matchsim.attack import Knowledge, MaskKeyspace, load_targets, reverse
     from matchsim.attack.cost import humanize_seconds, price_catalogue
+    from matchsim.attack.request import default_kind
     from matchsim.attack.table import load_table, reverse_with_table
     from matchsim.attack.targets import LABELS
 
     chosen = {"--kind": kind, "--region": region, "--number-type": number_type}
     chosen |= {"--lengths": lengths, "--profile": profile, "--style": style}
-    kind, region, number_type = kind or "phone", region or "NL", number_type or "mobile"
+    kind = kind or default_kind(profile)
+    region, number_type = region or "NL", number_type or "mobile"
     if kind not in KINDS:
         raise ConfigError(f"unknown --kind {kind!r}; choose from {', '.join(KINDS)}")
     if table is not None and kind not in TABLE_KINDS:

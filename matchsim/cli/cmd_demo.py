@@ -38,7 +38,7 @@ DEMO_EXPERIMENT = {
         {"name": "hmac-sha256", "label": "HMAC-SHA256 (key shared with the platform)"},
         {"name": "salted-sha256", "label": "SHA-256 with a salt per record"},
     ],
-    "attacks": [{"kind": "phone"}],
+    "attacks": [{"kind": "phone"}, {"kind": "reidentify", "coverage": 0.9, "guesses": 20_000}],
     "risk": {"qi": [["postcode", "dob", "gender"]]},
 }
 
@@ -98,6 +98,8 @@ class Narrator:
             )
 
     def on_attack_start(self, payload: dict[str, Any]) -> None:
+        if payload["attack"].kind == "reidentify":
+            return
         self.console.print(
             "  An outsider who holds only the upload enumerates every Dutch mobile number "
             "(+316 ..., 6 x 10^7 of them) and hashes each one the same way:"
@@ -105,6 +107,15 @@ class Narrator:
 
     def on_attack(self, payload: dict[str, Any]) -> None:
         r = payload["result"]
+        if r.get("kind") == "reidentify":
+            if r.get("feasible"):
+                self.console.print(
+                    f"  Names, birth dates and postcodes reversed the same way name "
+                    f"[bold]{100 * r['share']:.1f} %[/bold] of the list in a municipal register, "
+                    f"{r['reidentified_without_email_or_phone']:,} of them without their "
+                    "e-mail or phone."
+                )
+            return
         if not r.get("feasible"):
             self.console.print(f"  [green]nothing to enumerate[/green]: {r.get('reason')}")
             return

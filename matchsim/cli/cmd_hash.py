@@ -73,15 +73,14 @@ def hash_command(
     """Normalise and hash a value, or a customer file into a platform's upload layout."""
     from matchsim.hashing import hash_file, hash_value
     from matchsim.normalise import get_profile
-    from matchsim.schemes import get_scheme
+    from matchsim.schemes import get_scheme, upload_params
     from matchsim.secrets import load_secret
 
     prof = get_profile(profile)
     params = _params(param or [])
     if encoding is not None:
         params["encoding"] = encoding
-    elif scheme != "uid2":
-        params["encoding"] = prof.encoding
+    params = upload_params(scheme, params, prof.encoding)
     secret = None
     if key_file is not None or key_env is not None:
         secret = load_secret(file=key_file, env=key_env, what=f"key for scheme {scheme}")

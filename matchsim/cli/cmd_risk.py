@@ -27,18 +27,25 @@ def risk(
     ] = None,
     population_size: Annotated[
         str | None,
-        typer.Option("--population-size", help="N for the population-uniqueness estimators."),
+        typer.Option(
+            "--population-size", help="N, the population's size, for the population-unique share."
+        ),
     ] = None,
     threshold: Annotated[
         str, typer.Option("--threshold", help="Record risk above which a record is at risk.")
     ] = "0.2",
     country: Annotated[
-        str | None, typer.Option("--country", help="Locale for the combination's keyspace.")
+        str | None,
+        typer.Option(
+            "--country",
+            help="Locale: the combination's keyspace and the census-based expected share unique.",
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print every measure as JSON.")] = False,
 ) -> None:
     """Equivalence classes, k-anonymity, uniques and ARX re-identification risk of a QI."""
     from matchsim.risk import qi_risk
+    from matchsim.risk.assess import population_lines
 
     problems: list[str] = []
     size = None
@@ -78,13 +85,8 @@ def risk(
         f"  journalist: highest {s.journalist.highest:.3f}, average {s.journalist.average:.3f}, "
         f"at risk {s.journalist.records_at_risk:.1%}; marketer {s.marketer:.3f}"
     )
-    if report.population is not None:
-        p = report.population
-        share_of = p.dankar / p.population
-        out_console.print(
-            f"  population uniques (N={p.population:,.0f}): {p.dankar:,.0f} ({share_of:.1%}) "
-            f"by {p.dankar_model} (Dankar's rule)"
-        )
+    for line in population_lines(report):
+        out_console.print(line, soft_wrap=True)
     if report.keyspace is not None:
         total = 1
         for v in report.keyspace.values():

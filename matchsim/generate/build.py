@@ -34,6 +34,7 @@ from matchsim.generate.corrupt import Corruption, corrupt_customers
 from matchsim.generate.locale import Locale, available_countries, load_locale
 from matchsim.generate.people import Persons, e164, generate_persons, make_unique
 from matchsim.generate.unique import KeySet
+from matchsim.rng import Stream, stream
 
 ProgressFn = Callable[[str, int, int], None]
 """``progress(stage, done, total)``: called as work advances (rows)."""
@@ -59,9 +60,6 @@ _PLATFORM_PARQUET: dict[str, Any] = {
     "write_statistics": ["uid", "dob"],
     "column_encoding": {"uid": "DELTA_BINARY_PACKED"},
 }
-
-# Random-stream identifiers: (purpose, index) under the run's seed.
-_STREAM_PLATFORM, _STREAM_SELECT, _STREAM_OUTSIDERS, _STREAM_CRM, _STREAM_SHUFFLE = range(5)
 
 
 @dataclass(frozen=True)
@@ -183,10 +181,6 @@ PLATFORM_SCHEMA = pa.schema(
 )
 
 
-def _stream(seed: int, *key: int) -> np.random.Generator:
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
-
-
 def _dict(indices: np.ndarray, values: pa.Array, index_type: pa.DataType | None = None) -> pa.Array:
     return pa.DictionaryArray.from_arrays(pa.array(indices, index_type or pa.int32()), values)
 
@@ -278,13 +272,13 @@ def _generate(
     phone_keys = KeySet(n_users + n_outsiders)
 
     members_uid = np.sort(
-        _stream(seed, _STREAM_SELECT).choice(n_users, size=n_members, replace=False)
+        stream(seed, Stream.SELECT).choice(n_users, size=n_members, replace=False)
     )
     member_parts: list[Persons] = []
     total_rows = n_users + n_outsiders
 
-    def make(index: int, count: int, stream: int) -> tuple[Persons, np.random.Generator]:
-        rng = _stream(seed, stream, index)
+    def make(index: int, count: int, name: Stream) -> tuple[Persons, np.random.Generator]:
+        rng = stream(seed, name, index)
         return generate_persons(
             rng, locale, count, as_of=as_of, second_email_share=params.second_email_share
         ), rng
@@ -306,7 +300,7 @@ def _generate(
         for k, (_, start, count) in enumerate(chunks):
             for j in range(k, min(k + 2, len(chunks))):
                 if j not in futures:
-                    futures[j] = gen_pool.submit(make, chunks[j][0], chunks[j][2], _STREAM_PLATFORM)
+                    futures[j] = gen_pool.submit(make, chunks[j][0], chunks[j][2], Stream.PLATFORM)
             persons, rng = futures.pop(k).result()
             persons = make_unique(rng, locale, persons, email_keys, phone_keys)
             lo, hi = np.searchsorted(members_uid, [start, start + count])
@@ -324,7 +318,7 @@ def _generate(
 
     outsider_parts: list[Persons] = []
     for i, _start, count in _chunks(n_outsiders, params.chunk_size):
-        persons, rng = make(i, count, _STREAM_OUTSIDERS)
+        persons, rng = make(i, count, Stream.OUTSIDERS)
         outsider_parts.append(make_unique(rng, locale, persons, email_keys, phone_keys))
         done += count
         if progress:
@@ -332,12 +326,12 @@ def _generate(
 
     customers_people = Persons.concat(member_parts + outsider_parts) if params.customers else None
     uid_of_row = np.concatenate([members_uid, np.full(n_outsiders, -1, dtype=np.int64)])
-    order = _stream(seed, _STREAM_SHUFFLE).permutation(params.customers)
+    order = stream(seed, Stream.SHUFFLE).permutation(params.customers)
     cid = np.arange(params.customers, dtype=np.int64)
     if customers_people is not None:
         shuffled = customers_people.take(order)
         columns, flags = corrupt_customers(
-            _stream(seed, _STREAM_CRM), locale, shuffled, params.corruption, email_keys
+            stream(seed, Stream.CRM), locale, shuffled, params.corruption, email_keys
         )
     else:
         columns, flags = _empty_customer_columns()

@@ -30,6 +30,7 @@ from matchsim.join.platform import ParquetPlatform
 from matchsim.join.result import MatchResult
 from matchsim.join.upload import read_upload
 from matchsim.normalise import get_profile
+from matchsim.schemes import upload_params
 from matchsim.secrets import Secret
 
 MATCHED_FILE = "matched.parquet"
@@ -84,8 +85,7 @@ def join_files(
     if out_path.exists() and (not out_path.is_dir() or (any(out_path.iterdir()) and not force)):
         raise OutputError(f"--out {out_path} already exists and is not empty (use --force)")
     prof = get_profile(profile)
-    params = dict(scheme_params or {})
-    params.setdefault("encoding", prof.encoding) if scheme != "uid2" else None
+    params = upload_params(scheme, scheme_params or {}, prof.encoding)
     platform_file = _platform_file(Path(platform))
     source = ParquetPlatform(
         platform_file, profile, scheme, params, key_file=key_file, key_env=key_env, secret=secret

@@ -7,6 +7,10 @@ platform's documentation and its own SDK disagree, both are profiles (``meta`` a
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import Any
+
 from matchsim.normalise._profile import FieldRule, Profile
 
 GMAIL = ("gmail.com", "googlemail.com")
@@ -37,31 +41,6 @@ _PROFILES = [
         },
     ),
     Profile(
-        name="meta-sdk",
-        title="Meta's Python business SDK normaliser (what its code does)",
-        source="github.com/facebook/facebook-python-business-sdk "
-        "facebook_business/adobjects/serverside/normalize.py",
-        phone_style="digits",
-        fields={
-            "email": R(
-                "EMAIL",
-                True,
-                "email",
-                {"strip_outer_dots": True, "pattern": _META_SDK_EMAIL, "pass_hashed": True},
-            ),
-            "phone": R("PHONE", True, "phone", {"parse": False, "max_zeros": 2}),
-            "first_name": R("FN", True, "name", {"strip_punctuation": False}),
-            "last_name": R("LN", True, "name", {"strip_punctuation": False}),
-            "dob": R("DOB", True, "dob"),
-            "gender": R("GEN", True, "gender", {"fold": False}),
-            "city": R("CT", True, "place", {"remove": r"[0-9.\s\-()]"}),
-            "state": R("ST", True, "place", {"remove": r"[0-9.\s\-()]"}),
-            "postcode": R("ZIP", True, "postcode", {"us_five": False}),
-            "country": R("COUNTRY", True, "country", {"names": False}),
-            "madid": R("MADID", False, "madid"),
-        },
-    ),
-    Profile(
         name="google",
         title="Google Data Manager API / Customer Match (current formatting guide)",
         source="developers.google.com/data-manager/api/devguides/concepts/formatting",
@@ -80,27 +59,6 @@ _PROFILES = [
             "country": R("Country", False, "country", {"case": "upper"}),
             "postcode": R("Zip", False, "postcode", {"case": "upper"}),
             "madid": R("Mobile Device ID", False, "madid"),
-        },
-    ),
-    Profile(
-        name="google-ads-legacy",
-        title="Google Ads API samples / CM360 (gmail: dots removed, +suffix kept)",
-        source="developers.google.com/google-ads/api/docs/remarketing/audience-segments/"
-        "customer-match",
-        phone_style="e164",
-        fields={
-            "email": R(
-                "Email",
-                True,
-                "email",
-                {"remove_all_whitespace": True, "dots_domains": GMAIL},
-                on_invalid="accept",
-            ),
-            "phone": R("Phone", True, "phone", {"style": "e164"}, on_invalid="accept"),
-            "first_name": R("First Name", True, "name", {"strip_punctuation": False}),
-            "last_name": R("Last Name", True, "name", {"strip_punctuation": False}),
-            "country": R("Country", False, "country", {"case": "upper"}),
-            "postcode": R("Zip", False, "postcode", {"case": "upper"}),
         },
     ),
     Profile(
@@ -180,4 +138,78 @@ _PROFILES = [
     ),
 ]
 
-PROFILES: dict[str, Profile] = {p.name: p for p in _PROFILES}
+
+def derive(
+    base: Profile,
+    *,
+    name: str,
+    title: str,
+    source: str,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    drop: Iterable[str] = (),
+) -> Profile:
+    """``base`` with other normaliser ``options`` for some fields (replacing that field's
+    options; column, hashing and normaliser stay) and without the fields in ``drop``:
+    a platform variant stated as the rules in which it differs."""
+    changed = options or {}
+    dropped = set(drop)
+    unknown = (set(changed) | dropped) - set(base.fields)
+    if unknown:
+        raise ValueError(f"profile {name}: {base.name} has no field {sorted(unknown)}")
+    fields = {
+        f: replace(rule, options=changed[f]) if f in changed else rule
+        for f, rule in base.fields.items()
+        if f not in dropped
+    }
+    return replace(base, name=name, title=title, source=source, fields=fields)
+
+
+_BASES = {p.name: p for p in _PROFILES}
+# Variants of a platform's profile, each listed right after its base.
+_VARIANTS = {
+    "meta": [
+        # Meta's SDK: the documented fields, each normalised the way its code does it.
+        derive(
+            _BASES["meta"],
+            name="meta-sdk",
+            title="Meta's Python business SDK normaliser (what its code does)",
+            source="github.com/facebook/facebook-python-business-sdk "
+            "facebook_business/adobjects/serverside/normalize.py",
+            options={
+                "email": {
+                    "strip_outer_dots": True,
+                    "pattern": _META_SDK_EMAIL,
+                    "pass_hashed": True,
+                },
+                "phone": {"parse": False, "max_zeros": 2},
+                "first_name": {"strip_punctuation": False},
+                "last_name": {"strip_punctuation": False},
+                "gender": {"fold": False},
+                "city": {"remove": r"[0-9.\s\-()]"},
+                "state": {"remove": r"[0-9.\s\-()]"},
+                "postcode": {"us_five": False},
+                "country": {"names": False},
+            },
+        ),
+    ],
+    "google": [
+        # Google Ads API samples / CM360: gmail +suffix kept, names keep punctuation, no MADID.
+        derive(
+            _BASES["google"],
+            name="google-ads-legacy",
+            title="Google Ads API samples / CM360 (gmail: dots removed, +suffix kept)",
+            source="developers.google.com/google-ads/api/docs/remarketing/audience-segments/"
+            "customer-match",
+            options={
+                "email": {"remove_all_whitespace": True, "dots_domains": GMAIL},
+                "first_name": {"strip_punctuation": False},
+                "last_name": {"strip_punctuation": False},
+            },
+            drop=("madid",),
+        ),
+    ],
+}
+
+PROFILES: dict[str, Profile] = {
+    q.name: q for p in _PROFILES for q in (p, *_VARIANTS.get(p.name, ()))
+}

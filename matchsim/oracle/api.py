@@ -59,6 +59,7 @@ class AudienceSizeAPI:
         self._rng = np.random.default_rng(seed)
         self._audiences: list[np.ndarray] = []
         self._counts: dict[tuple[int, ...], int] = {}
+        self._answered: dict[tuple[int, ...], np.ndarray] = {}
         self._materialise_limit = materialise_limit
         self.usage = Usage()
 
@@ -130,12 +131,51 @@ class AudienceSizeAPI:
                 return Estimate("budget_exhausted")
             self.usage.spent += policy.epsilon
         self.usage.queries += 1
+        if self._fails_difference_check(key):
+            return Estimate("below_floor", None, float(policy.floor))
+        return policy.report(self._count(key), self._rng)
+
+    def estimate_many(self, audiences: Sequence[int], n: int) -> np.ndarray:
+        """Up to ``n`` answers for the same union, as many as the budget still pays for
+        (the rest are refused); returns their ordinals (:meth:`Policy.keys`), vectorised.
+        """
+        key = tuple(sorted(set(audiences)))
+        policy = self.policy
+        k = n
+        if policy.noise != "none" and not math.isinf(policy.budget):
+            k = min(
+                n, max(0, math.floor((policy.budget - self.usage.spent) / policy.epsilon + 1e-9))
+            )
+            self.usage.spent += k * policy.epsilon
+        self.usage.refused += n - k
+        self.usage.queries += k
+        if self._fails_difference_check(key):
+            return np.full(k, -1.0)
+        return policy.keys(np.full(k, self._count(key)), self._rng)
+
+    def _union(self, key: tuple[int, ...]) -> np.ndarray:
+        parts = [self._audiences[a] for a in key]
+        return np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
+
+    def _count(self, key: tuple[int, ...]) -> int:
         count = self._counts.get(key)
         if count is None:
-            parts = [self._audiences[a] for a in key]
-            count = int(np.unique(np.concatenate(parts)).size) if parts else 0
+            count = int(self._union(key).size)
             self._counts[key] = count
-        return policy.report(count, self._rng)
+        return count
+
+    def _fails_difference_check(self, key: tuple[int, ...]) -> bool:
+        """The platform's difference check: does this answer's account set differ from
+        an earlier answered one by fewer than ``floor`` accounts (but not zero)?"""
+        if not self.policy.difference_check:
+            return False
+        accounts = self._union(key)
+        for earlier in self._answered.values():
+            common = np.intersect1d(accounts, earlier, assume_unique=True).size
+            if 0 < accounts.size + earlier.size - 2 * common < self.policy.floor:
+                return True
+        self._answered.setdefault(key, accounts)
+        return False
 
     def wait_for_refresh(self) -> int:
         """Advance the simulated clock to the next budget refresh; returns the day."""

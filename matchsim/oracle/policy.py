@@ -21,7 +21,7 @@ from matchsim.oracle._validate import Fields
 
 Status = Literal["ok", "below_floor", "unavailable", "budget_exhausted"]
 NOISES = ("none", "laplace", "gaussian")
-PERIODS = {"day": 1, "month": 30}
+PERIODS = {"day": 1, "week": 7, "month": 30}
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,10 @@ class Policy:
         epsilon: privacy cost of one query (sets the noise scale).
         delta: the Gaussian mechanism's delta.
         budget: epsilon available per period (``inf``: unlimited queries).
-        period: ``day`` or ``month``: how often the budget is refreshed.
+        period: ``day``, ``week`` or ``month``: how often the budget is refreshed.
+        difference_check: refuse (report as below the floor) an answer whose set of
+            accounts differs from an earlier answered one by 1 to ``floor - 1`` accounts
+            (Ads Data Hub's "difference checks", as matchsim models them).
     """
 
     name: str = "2017"
@@ -82,6 +85,7 @@ class Policy:
     delta: float = 1e-6
     budget: float = math.inf
     period: str = "day"
+    difference_check: bool = False
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "policy") -> tuple[Policy, list[str]]:
@@ -98,6 +102,7 @@ class Policy:
             delta=f.number("delta", 1e-6, 0.0, 1.0),
             budget=f.number("budget", math.inf, positive=True),
             period=f.string("period", "day", tuple(PERIODS)),
+            difference_check=f.boolean("difference_check", False),
         )
         if p.ranges and p.ranges <= 1:
             f.problem("ranges", f"the ratio between range edges must be > 1, got {p.ranges}")
@@ -140,6 +145,32 @@ class Policy:
             return Estimate("ok", float(round(low)), float(round(low * self.ranges)))
         rounded = float(self.granularity * math.floor(value / self.granularity + 0.5))
         return Estimate("ok", rounded, rounded)
+
+    def keys(
+        self, counts: np.ndarray, rng: np.random.Generator, *, noise_scale: float = 1.0
+    ) -> np.ndarray:
+        """:meth:`report`'s ordinal (:attr:`Estimate.key`) for many counts at once.
+
+        ``counts`` may have any shape; each element gets its own noise draw. Below the
+        floor is ``-1``; without customer-list estimates every key is NaN. ``noise_scale``
+        multiplies the published noise scale: 1 is the policy as documented, anything
+        else is a deliberately *mis*-implemented mechanism (fidelity tests only).
+        """
+        values = np.asarray(counts, dtype=np.float64)
+        if not self.customer_lists:
+            return np.full(values.shape, np.nan)
+        if self.noise == "laplace":
+            values = values + rng.laplace(0.0, noise_scale / self.epsilon, values.shape)
+        elif self.noise == "gaussian":
+            values = values + rng.normal(0.0, noise_scale * self.noise_sd, values.shape)
+        below = values < self.floor
+        if self.ranges:
+            safe = np.where(below, float(max(self.floor, 1)), values)
+            j = np.floor(np.log(safe / self.floor) / math.log(self.ranges) + 1e-12)
+            out = np.round(self.floor * self.ranges**j)
+        else:
+            out = self.granularity * np.floor(values / self.granularity + 0.5)
+        return np.where(below, -1.0, out)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -25,6 +25,7 @@ from matchsim.oracle.api import MATERIALISE_LIMIT, AudienceSizeAPI
 from matchsim.oracle.attack import difference, infer_phone, visited
 from matchsim.oracle.index import IdentityIndex
 from matchsim.oracle.policy import Policy
+from matchsim.rng import Stream, stream
 
 ProgressFn = Callable[[str, int, int], None]
 
@@ -182,10 +183,6 @@ class OracleResult:
         }
 
 
-def _stream(seed: int, *key: int) -> np.random.Generator:
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
-
-
 def _read(population_dir: Path, name: str, columns: list[str]) -> pa.Table:
     path = population_dir / name
     if not path.exists():
@@ -215,7 +212,7 @@ def run(
     # The attacker's padding list: its own customers' e-mails, as it holds them.
     cust_email = customers["email"].combine_chunks()
     have = cust_email.is_valid().to_numpy(zero_copy_only=False)
-    rng = _stream(seed, 0)
+    rng = stream(seed, Stream.ORACLE_POOL)
     order = rng.permutation(np.flatnonzero(have))
     pool = cust_email.take(pa.array(order[: config.pool])).to_pylist()
 
@@ -230,7 +227,7 @@ def run(
     )
     pool_set = set(pool)
     victims: list[int] = []
-    for i in _stream(seed, 1).permutation(eligible):
+    for i in stream(seed, Stream.ORACLE_VICTIMS).permutation(eligible):
         if len(victims) == config.victims:
             break
         national = str(phone[int(i)].as_py())[len(prefix) :]
@@ -338,7 +335,7 @@ def _website(
     tick: Callable[[], None],
 ) -> list[dict[str, Any]]:
     """The website-visitor variant: the platform's pixel audience of the attacker's site."""
-    rng = _stream(seed, 2)
+    rng = stream(seed, Stream.ORACLE_WEBSITE)
     has_email = email.is_valid().to_numpy(zero_copy_only=False)
     visitors = rng.random(len(uid)) < config.website_share
     pool_set = set(pool)
@@ -388,7 +385,7 @@ def _differencing(
     tick: Callable[[], None],
 ) -> list[dict[str, Any]]:
     """Two uploads differing by one person: membership leakage per setting."""
-    rng = _stream(seed, 3)
+    rng = stream(seed, Stream.ORACLE_DIFFERENCING)
     n_members = config.differencing_targets // 2
     p_email = platform["email"].combine_chunks()
     members = p_email.filter(p_email.is_valid()).to_pylist()
@@ -414,7 +411,8 @@ def _differencing(
             )
             # The attacker does not know where a rounding boundary lies: each target gets
             # a base of a random length from its list.
-            sizes = _stream(seed, 4, p_i, r_i).integers(len(pool) // 2, len(pool) + 1, len(targets))
+            base_rng = stream(seed, Stream.ORACLE_BASE_SIZES, p_i, r_i)
+            sizes = base_rng.integers(len(pool) // 2, len(pool) + 1, len(targets))
             guesses = []
             for (target, _), size in zip(targets, sizes, strict=True):
                 base = api.upload("email", data[:size], valid[:size])

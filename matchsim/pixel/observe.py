@@ -109,19 +109,19 @@ def _am_digests(
     session each row belongs to. Deterministic schemes give every session of a visitor the
     same digest; the salted one a fresh one per session."""
     from matchsim.normalise import get_profile
-    from matchsim.schemes import get_scheme
+    from matchsim.schemes import SCHEMES, get_scheme
     from matchsim.secrets import Secret
 
     sessions = np.flatnonzero(world.form_at >= 0)
     visitor = world.browser_visitor[world.session_browser[sessions]]
-    if rules.scheme == "salted-sha256":
-        scheme = get_scheme("salted-sha256", seed=seed)
-    elif rules.scheme in ("hmac-sha256", "pepper-sha256"):
-        # The advertiser's own key: never shared with the platform in this scenario.
-        key = np.random.default_rng(seed).bytes(32)
-        scheme = get_scheme(rules.scheme, secret=Secret(key, "simulated advertiser key"))
-    else:
-        scheme = get_scheme(rules.scheme)
+    cls = SCHEMES[rules.scheme]
+    # A per-record salt drawn from the run's seed; a keyed scheme's key is the
+    # advertiser's own, never shared with the platform in this scenario.
+    params = {"seed": seed} if "seed" in cls.defaults else {}
+    secret = None
+    if cls.needs_secret:
+        secret = Secret(np.random.default_rng(seed).bytes(32), "simulated advertiser key")
+    scheme = get_scheme(rules.scheme, secret=secret, **params)
     profile = get_profile(index.profile)
     take = pa.array(visitor)
     email = profile.normalise("email", world.email.take(take), index.region).values

@@ -12,13 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from matchsim.errors import ConfigError
 from matchsim.oracle._validate import Fields
 from matchsim.oracle.index import IdentityIndex
 from matchsim.pixel.observe import SCHEMES, Rules, link, measure, pixel_events
 from matchsim.pixel.world import CATEGORIES, Behaviour, World, build_world
+from matchsim.rng import Stream, stream
 
 ProgressFn = Callable[[str, int, int], None]
 
@@ -168,10 +167,6 @@ class PixelResult:
         return {"config": self.config.to_dict(), "world": self.world, "scenarios": self.scenarios}
 
 
-def _stream(seed: int, *key: int) -> np.random.Generator:
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
-
-
 def run_scenarios(
     world: World,
     index: IdentityIndex,
@@ -216,6 +211,6 @@ def simulate(
 ) -> PixelResult:
     """Simulate visits to the insurer's site and every pixel scenario of ``config``."""
     index = IdentityIndex.from_population(population_dir, profile=config.profile)
-    world = build_world(population_dir, config.behaviour, _stream(seed, 0))
+    world = build_world(population_dir, config.behaviour, stream(seed, Stream.PIXEL_WORLD))
     rows = run_scenarios(world, index, config.scenarios(), seed=seed, progress=progress)
     return PixelResult(config, describe_world(world), rows)

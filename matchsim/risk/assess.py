@@ -13,10 +13,15 @@ import pyarrow as pa
 
 from matchsim.errors import ConfigError, InputError
 from matchsim.risk.classes import EquivalenceClasses, field_values, group, parse_qi, read_columns
-from matchsim.risk.expected import keyspace
+from matchsim.risk.expected import census_tables, expected_share_unique, keyspace
 from matchsim.risk.membership import Upload, membership, read_matched
 from matchsim.risk.models import SampleRisk, sample_risk, size_distribution
-from matchsim.risk.uniqueness import PopulationUniqueness, population_uniqueness
+from matchsim.risk.uniqueness import (
+    PopulationUniqueness,
+    UniquesEstimate,
+    estimate_uniques,
+    population_uniqueness,
+)
 
 Source: TypeAlias = str | Path | pa.Table
 
@@ -40,6 +45,37 @@ class QIRisk:
     nulls: dict[str, int]
     population: PopulationUniqueness | None
     keyspace: dict[str, int] | None
+    estimate: UniquesEstimate | None = None
+    expected: dict[str, Any] | None = None
+
+    @property
+    def headline(self) -> dict[str, Any] | None:
+        """The population-unique share to show, and where it comes from.
+
+        ``{"share", "interval", "source", "declined"}``: ``source`` is ``"estimate"`` (the
+        sample supports the Poisson-gamma estimate), ``"census"`` (it does not; the census-
+        based expectation for the locale instead, with its assumptions) or ``None`` (neither:
+        ``share`` is None and ``declined`` says why). None without a population size.
+        """
+        est = self.estimate
+        if est is None:
+            return None
+        if est.supported:
+            return {
+                "share": est.share,
+                "interval": None if est.interval is None else list(est.interval),
+                "source": "estimate",
+                "declined": None,
+            }
+        declined = f"the sample cannot support a population estimate ({est.reason})"
+        if self.expected is not None and "share_unique" in self.expected:
+            return {
+                "share": self.expected["share_unique"],
+                "interval": None,
+                "source": "census",
+                "declined": declined,
+            }
+        return {"share": None, "interval": None, "source": None, "declined": declined}
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"source": self.source, "qi": self.qi}
@@ -49,6 +85,9 @@ class QIRisk:
         out["population_uniqueness"] = (
             None if self.population is None else self.population.to_dict()
         )
+        out["population_estimate"] = None if self.estimate is None else self.estimate.to_dict()
+        out["expected"] = self.expected
+        out["population_unique"] = self.headline
         if self.keyspace is not None:
             size = math.prod(self.keyspace.values())
             out["keyspace"] = {"fields": self.keyspace, "size": size}
@@ -116,7 +155,14 @@ def qi_risk(
             raise ConfigError(
                 f"--population-size ({population_size:,}) is smaller than the file ({n:,} rows)"
             )
-        estimate = population_uniqueness(classes.histogram(), float(population_size))
+        histogram = classes.histogram()
+        estimate = population_uniqueness(histogram, float(population_size))
+        decision = estimate_uniques(histogram, float(population_size))
+    else:
+        decision = None
+    expected = None
+    if country is not None and population_size is not None:
+        expected = census_expectation(country, [f.name for f in fields], population_size)
     space = None
     if country is not None:
         try:
@@ -131,7 +177,63 @@ def qi_risk(
         nulls=nulls,
         population=estimate,
         keyspace=space,
+        estimate=decision,
+        expected=expected,
     )
+
+
+def population_lines(report: QIRisk) -> list[str]:
+    """The population-unique share in words, for ``matchsim risk`` (empty without N)."""
+    est, head = report.estimate, report.headline
+    if est is None or head is None:
+        return []
+    where = (
+        f"N={est.population:,.0f}, sampling fraction {est.sampling_fraction:.3%}, "
+        f"{est.sample_pairs:,} sample pairs"
+    )
+    lines = []
+    if head["source"] == "estimate":
+        lo, hi = head["interval"]
+        lines.append(
+            f"  population uniques ({where}): {_pct(head['share'])} "
+            f"(95 % interval {_pct(lo)}-{_pct(hi)}) by the Poisson-gamma model"
+        )
+    else:
+        lines.append(f"  population uniques ({where}): {head['declined']}")
+    exp = report.expected
+    if exp is not None and "share_unique" in exp:
+        label = "instead" if head["source"] == "census" else "for comparison"
+        lines.append(
+            f"  census-based expectation {label} ({exp['country']}, {exp['people']:,.0f} "
+            f"adults, {'+'.join(exp['qi'])}): {_pct(exp['share_unique'])} unique"
+        )
+        lines.append(f"    assumptions: {exp['assumptions']}")
+    elif exp is not None:
+        lines.append(f"  census-based expectation: not available ({exp['error']})")
+    elif head["source"] is None:
+        lines.append("  (give --country for the census-based expectation instead)")
+    return lines
+
+
+def _pct(share: float) -> str:
+    return f"{share:.2%}" if share < 0.01 else f"{share:.1%}"
+
+
+def census_expectation(country: str, qi: Sequence[str], people: int) -> dict[str, Any]:
+    """The analytic share unique for ``people`` adults of ``country`` on ``qi``.
+
+    :func:`~matchsim.risk.expected_share_unique` with every area scaled so that the
+    country's adults number ``people``. A QI the census tables do not model gives
+    ``{"error": "..."}`` instead (the one-line reason).
+    """
+    try:
+        adults = census_tables(country)
+        total = float(adults.male.sum() + adults.female.sum())
+        out = expected_share_unique(country, qi, "adults", scale=people / total)
+    except ConfigError as exc:
+        return {"country": country.upper(), "qi": list(qi), "error": exc.one_line()}
+    out["scaled_to"] = people
+    return out
 
 
 def _concat(a: pa.Array, b: pa.Array) -> pa.Array:

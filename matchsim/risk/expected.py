@@ -16,6 +16,14 @@ independently. Then a person in an area of ``N_r`` people whose cell has probabi
 uniques is ``sum_r sum_c N_r q_c (1 - q_c)**(N_r - 1)``. Because ``q_c`` depends only on
 (age, sex), the double sum runs over areas x 166 (age, sex) pairs, not over 10^9 cells.
 
+A QI is spelled as for ``matchsim risk``: ``postcode`` or a prefix ``postcode:k`` (areas
+are the places.csv codes grouped by their first ``k`` characters; NL places are PC4, which
+the generator completes to PC6 "1011 AB" with two uniform letters, so the full ``postcode``
+and ``postcode:6`` split each PC4 into its letter sub-areas), ``city``, ``region`` (places
+grouped by those columns), ``dob`` / ``dob:year`` / ``dob:month`` and ``gender``. Without an
+area field the whole country is one area. Fields the tables do not model (names, e-mail)
+raise :class:`ConfigError`.
+
 ``population="adults"`` counts only people 18+ (each area's total scaled by the national
 adult share), which is all the age table covers. ``population="all"`` adds ages 0-17 at
 the age-18 count per year (a flat-child-pyramid assumption; the tables hold no child
@@ -30,12 +38,16 @@ size of the whole NL mobile space, 10^8).
 
 from __future__ import annotations
 
+import math
+import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field as _field
 from functools import cache
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
@@ -45,7 +57,10 @@ from matchsim.risk.classes import QIField, parse_qi
 
 DAYS_PER_YEAR = 365.25
 _PC6_LETTERS = 20 * 20 - 3  # NL: 20 letters in each place, SA/SD/SS unused
-_SUPPORTED = {"postcode", "dob", "dob:year", "gender"}
+_AREA_COLUMNS = ("postcode", "city", "region")
+_MODELLED = (
+    "postcode (or a prefix such as postcode:4), city, region, dob, dob:year, dob:month, gender"
+)
 
 
 @dataclass(frozen=True)
@@ -58,18 +73,29 @@ class CensusTables:
     ages: np.ndarray  # int
     male: np.ndarray  # float64
     female: np.ndarray  # float64
+    cities: list[str] = _field(default_factory=list)
+    regions: list[str] = _field(default_factory=list)
+    # how the generator completes a places.csv code into a full postcode
+    postcode_suffix: str = "none"
+    postcode_letters: str = ""
+    postcode_exclude: tuple[str, ...] = ()
 
 
 @cache
 def census_tables(country: str) -> CensusTables:
-    """Read places.csv and age.csv of ``country`` (e.g. ``"US"``, ``"NL"``)."""
+    """Read places.csv, age.csv and the postcode format of ``country`` (``"US"``, ``"NL"``)."""
     cc = country.upper()
     if cc not in available_countries():
         raise ConfigError(f"unknown country {country!r} (have: {', '.join(available_countries())})")
     folder = data_dir() / "locales" / cc.lower()
-    opts = pacsv.ConvertOptions(column_types={"postcode": "string"})
+    opts = pacsv.ConvertOptions(
+        column_types={"postcode": "string", "city": "string", "region": "string"}
+    )
     places = pacsv.read_csv(folder / "places.csv", convert_options=opts)
     ages = pacsv.read_csv(folder / "age.csv")
+    with (folder / "locale.toml").open("rb") as fh:
+        postcode = tomllib.load(fh).get("postcode", {})
+    names = places.column_names
     return CensusTables(
         country=cc,
         postcodes=places.column("postcode").to_pylist(),
@@ -77,21 +103,88 @@ def census_tables(country: str) -> CensusTables:
         ages=ages.column("age").to_numpy().astype(np.int64),
         male=ages.column("male").to_numpy().astype(np.float64),
         female=ages.column("female").to_numpy().astype(np.float64),
+        cities=places.column("city").to_pylist() if "city" in names else [],
+        regions=places.column("region").to_pylist() if "region" in names else [],
+        postcode_suffix=str(postcode.get("suffix", "none")),
+        postcode_letters=str(postcode.get("letters", "")),
+        postcode_exclude=tuple(postcode.get("exclude", ())),
     )
 
 
-def _fields(qi: str | Sequence[str]) -> list[str]:
-    names = [f.name for f in parse_qi(qi)]
-    bad = [n for n in names if n not in _SUPPORTED]
-    if bad or "postcode" not in names:
-        raise ConfigError(
-            f"expected uniqueness is modelled for postcode with dob, dob:year and gender; "
-            f"got {', '.join(names)}"
+@dataclass(frozen=True)
+class _Model:
+    """A QI combination mapped onto the census tables.
+
+    ``area_of_place`` groups the places.csv rows into the areas the QI's area fields
+    (postcode prefix, city, region) can tell apart (one area if it has none);
+    ``split`` is how the generator's letter suffix divides each area further
+    ((probability of one sub-area, number of such sub-areas) pairs; ``[(1, 1)]`` for
+    none); ``cells`` are the (date of birth, sex) cells as in :func:`_cells`.
+    """
+
+    fields: list[str]
+    area_of_place: np.ndarray
+    areas: int
+    split: np.ndarray
+    cells: np.ndarray
+
+
+def _model(tables: CensusTables, qi: str | Sequence[str], population: str) -> _Model:
+    fields = parse_qi(qi)
+    names = [f.name for f in fields]
+    bad = [
+        f.name
+        for f in fields
+        if not (
+            (f.column == "postcode" and (f.transform is None or f.transform.isdigit()))
+            or (f.column in ("city", "region") and f.transform is None)
+            or (f.column == "dob" and f.transform in (None, "year", "month"))
+            or (f.column == "gender" and f.transform is None)
         )
-    return names
+    ]
+    if bad:
+        raise ConfigError(
+            f"expected uniqueness is modelled for {_MODELLED} (from the locale's census "
+            f"tables); not for {', '.join(bad)}"
+        )
+    base_len = max((len(p) for p in tables.postcodes), default=0)
+    letters2 = tables.postcode_suffix == "letters2"
+    keys: list[list[str]] = []
+    split = np.array([[1.0, 1.0]])
+    for f in fields:
+        if f.column == "postcode":
+            width = int(f.transform) if f.transform is not None else None
+            keys.append([p if width is None else p[:width] for p in tables.postcodes])
+            if letters2 and (width is None or width > base_len + 1):
+                split = _letter_split(tables, whole=width is None or width > base_len + 2)
+        elif f.column == "city":
+            keys.append(tables.cities)
+        elif f.column == "region":
+            keys.append(tables.regions)
+    if keys:
+        joined = ["\x1f".join(parts) for parts in zip(*keys, strict=True)]
+        codes, uniques = pd.factorize(np.asarray(joined, dtype=object))
+        area_of_place, areas = codes.astype(np.int64), len(uniques)
+    else:
+        area_of_place, areas = np.zeros(len(tables.postcodes), dtype=np.int64), 1
+    dob = next((f.transform or "day" for f in fields if f.column == "dob"), None)
+    cells = _cells(tables, dob, "gender" in names, population)
+    return _Model(names, area_of_place, areas, split, cells)
 
 
-def _cells(tables: CensusTables, fields: Sequence[str], population: str) -> np.ndarray:
+def _letter_split(tables: CensusTables, whole: bool) -> np.ndarray:
+    """Sub-areas of a places.csv code made by the generator's two letters (uniform over the
+    allowed pairs; ``whole=False``: only the first letter is kept, ``postcode:6`` in NL)."""
+    letters = tables.postcode_letters
+    allowed = [a + b for a in letters for b in letters if a + b not in tables.postcode_exclude]
+    if whole:
+        return np.array([[1.0 / len(allowed), float(len(allowed))]])
+    per_first = np.array([sum(p[0] == a for p in allowed) for a in letters], dtype=np.float64)
+    probs, counts = np.unique(per_first / len(allowed), return_counts=True)
+    return np.column_stack([probs, counts.astype(np.float64)])
+
+
+def _cells(tables: CensusTables, dob: str | None, by_sex: bool, population: str) -> np.ndarray:
     """(probability of one cell, number of such cells) pairs within an area, as (k, 2)."""
     male, female = tables.male, tables.female
     if population == "all":
@@ -101,21 +194,23 @@ def _cells(tables: CensusTables, fields: Sequence[str], population: str) -> np.n
     elif population != "adults":
         raise ConfigError(f"population must be 'adults' or 'all', not {population!r}")
     total = male.sum() + female.sum()
-    by_sex = "gender" in fields
-    per_year = np.concatenate([male, female]) if by_sex else male + female
-    days = DAYS_PER_YEAR if "dob" in fields else 1.0
-    if "dob" not in fields and "dob:year" not in fields:
+    if dob is None:
         per_year = np.array([male.sum(), female.sum()]) if by_sex else np.array([total])
-        days = 1.0
-    q = per_year / total / days
-    return np.column_stack([q, np.full(q.shape, days)])
+        parts = 1.0
+    else:
+        per_year = np.concatenate([male, female]) if by_sex else male + female
+        parts = {"day": DAYS_PER_YEAR, "month": 12.0, "year": 1.0}[dob]
+    q = per_year / total / parts
+    return np.column_stack([q, np.full(q.shape, parts)])
 
 
-def _area_sizes(tables: CensusTables, population: str) -> np.ndarray:
-    if population == "all":
-        return tables.area_population
-    adults = tables.male.sum() + tables.female.sum()
-    return tables.area_population * min(1.0, adults / tables.area_population.sum())
+def _place_sizes(tables: CensusTables, population: str, scale: float) -> np.ndarray:
+    """People per places.csv row (rounded), adults scaled by the national adult share."""
+    sizes = tables.area_population
+    if population == "adults":
+        adults = tables.male.sum() + tables.female.sum()
+        sizes = sizes * min(1.0, adults / sizes.sum())
+    return np.rint(sizes * scale)
 
 
 def expected_share_unique(
@@ -127,35 +222,57 @@ def expected_share_unique(
     """Expected share of the population unique on ``qi`` (analytic; see module docstring).
 
     Args:
-        country: a locale with places.csv and age.csv (``US``: 5-digit ZIP; ``NL``: PC4).
-        qi: ``postcode`` plus any of ``dob``, ``dob:year``, ``gender``.
+        country: a locale with places.csv and age.csv (``US``: 5-digit ZIP; ``NL``: PC4,
+            which the generator completes to PC6 with two uniform letters).
+        qi: any of ``postcode`` (or a prefix ``postcode:k``), ``city``, ``region``,
+            ``dob`` / ``dob:year`` / ``dob:month`` and ``gender``, spelled as for ``risk``.
         population: ``"adults"`` (18+, as tabulated) or ``"all"`` (children extrapolated).
         scale: multiply every area's population (``< 1`` for a smaller country to test).
 
     Returns:
         ``{"country", "qi", "population", "people", "areas", "expected_unique",
-        "share_unique"}``.
+        "share_unique", "assumptions"}``.
+
+    Raises:
+        ConfigError: a field the census tables do not model (names, e-mail), an unknown
+            country or population.
     """
-    fields = _fields(qi)
     tables = census_tables(country)
-    sizes = np.rint(_area_sizes(tables, population) * scale)
+    model = _model(tables, qi, population)
+    place = _place_sizes(tables, population, scale)
+    sizes = np.bincount(model.area_of_place, weights=place, minlength=model.areas)
     sizes = sizes[sizes > 0]
-    cells = _cells(tables, fields, population)
-    q, mult = cells[:, 0], cells[:, 1]
+    # every (sub-area, cell) pair: probability within its area, multiplicity
+    q = np.outer(model.split[:, 0], model.cells[:, 0]).ravel()
+    mult = np.outer(model.split[:, 1], model.cells[:, 1]).ravel()
     # N_r * q_c * (1 - q_c)^(N_r - 1), summed over cells (with multiplicity) and areas.
     log1m = np.log1p(-q)
-    terms = np.exp(np.outer(sizes - 1.0, log1m)) * q * mult
-    uniques = float((sizes * terms.sum(axis=1)).sum())
+    uniques = 0.0
+    for lo in range(0, sizes.size, 4096):
+        chunk = sizes[lo : lo + 4096]
+        terms = np.exp(np.outer(chunk - 1.0, log1m)) * q * mult
+        uniques += float((chunk * terms.sum(axis=1)).sum())
     people = float(sizes.sum())
     return {
         "country": tables.country,
-        "qi": fields,
+        "qi": model.fields,
         "population": population,
         "people": people,
-        "areas": len(tables.postcodes),
+        "areas": int(sizes.size),
         "expected_unique": uniques,
-        "share_unique": uniques / people,
+        "share_unique": uniques / people if people else 0.0,
+        "assumptions": ASSUMPTIONS,
     }
+
+
+ASSUMPTIONS = (
+    "people per area from the locale's census table (adults: scaled by the national adult "
+    "share); age and sex independent of the area (the national pyramid everywhere); birthdays "
+    "uniform within a year of age (dob:year and dob:month cells are a year of age and a "
+    "twelfth of it); a letter-suffixed postcode (NL PC6) splits its PC4 uniformly; people fall "
+    "into cells independently"
+)
+"""The model behind :func:`expected_share_unique`, in one sentence for reports."""
 
 
 def simulate_share_unique(
@@ -168,19 +285,20 @@ def simulate_share_unique(
 ) -> dict[str, Any]:
     """The share unique in one drawn population (same assumptions, person by person).
 
-    Areas keep their (rounded, scaled) sizes; each person draws an (age, sex) from the
-    pyramid and a uniform day within the year. Work goes in chunks of whole areas, so
-    memory stays bounded for the 3 x 10^8 people of the US.
+    Areas keep their (rounded, scaled) sizes; each person draws a sub-area, an
+    (age, sex) from the pyramid and a uniform part of the year (day or month). Work goes
+    in chunks of whole areas, so memory stays bounded for the 3 x 10^8 people of the US.
     """
-    fields = _fields(qi)
     tables = census_tables(country)
-    sizes = np.rint(_area_sizes(tables, population) * scale).astype(np.int64)
-    cells = _cells(tables, fields, population)
-    q, mult = cells[:, 0], cells[:, 1]
-    groups = q * mult
-    groups = groups / groups.sum()
-    cdf = np.cumsum(groups)
-    days = round(mult[0]) if mult[0] > 1 else 1
+    model = _model(tables, qi, population)
+    place = _place_sizes(tables, population, scale)
+    sizes = np.bincount(model.area_of_place, weights=place, minlength=model.areas).astype(np.int64)
+    cells = model.cells
+    groups = cells[:, 0] * cells[:, 1]
+    cdf = np.cumsum(groups / groups.sum())
+    parts = float(cells[0, 1])
+    sub_p = np.repeat(model.split[:, 0], model.split[:, 1].astype(np.int64))
+    sub_cdf = np.cumsum(sub_p / sub_p.sum())
     rng = np.random.default_rng(seed)
     unique = 0
     bounds = np.searchsorted(np.cumsum(sizes), np.arange(chunk_people, sizes.sum(), chunk_people))
@@ -191,16 +309,19 @@ def simulate_share_unique(
             continue
         counts = sizes[lo:hi]
         area = np.repeat(np.arange(hi - lo, dtype=np.int64), counts)
+        sub = np.minimum(
+            np.searchsorted(sub_cdf, rng.random(area.size), side="right"), sub_cdf.size - 1
+        )
         group = np.minimum(np.searchsorted(cdf, rng.random(area.size), side="right"), cdf.size - 1)
         # 365.25 days a year: a quarter of the years have a 366th day.
-        day = np.floor(rng.random(area.size) * DAYS_PER_YEAR).astype(np.int64) if days > 1 else 0
-        key = (area * cdf.size + group) * (days + 1) + day
+        part = np.floor(rng.random(area.size) * parts).astype(np.int64) if parts > 1 else 0
+        key = ((area * sub_cdf.size + sub) * cdf.size + group) * (math.ceil(parts) + 1) + part
         _, counts_per_key = np.unique(key, return_counts=True)
         unique += int((counts_per_key == 1).sum())
     people = int(sizes.sum())
     return {
         "country": tables.country,
-        "qi": fields,
+        "qi": model.fields,
         "population": population,
         "people": people,
         "seed": seed,

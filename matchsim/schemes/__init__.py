@@ -22,24 +22,43 @@ uid2               ``uid2``: UID2 raw IDs with rotating bucket salts
 """
 
 from matchsim.schemes import kdf, keyed, salted, uid2
-from matchsim.schemes._base import ENCODINGS, Digests, Scheme, decode_text, encode_text
-from matchsim.schemes._registry import SCHEMES, get_scheme, register, scheme_from_config
+from matchsim.schemes._base import (
+    ENCODINGS,
+    KINDS,
+    Digests,
+    NotEnumerable,
+    Scheme,
+    decode_text,
+    encode_text,
+)
+from matchsim.schemes._registry import (
+    SCHEMES,
+    get_scheme,
+    param_problems,
+    register,
+    scheme_from_config,
+    upload_params,
+)
 from matchsim.schemes.weak import plain, truncated
 
 __all__ = [
     "ENCODINGS",
+    "KINDS",
     "SCHEMES",
     "Digests",
+    "NotEnumerable",
     "Scheme",
     "decode_text",
     "encode_text",
     "get_scheme",
     "kdf",
     "keyed",
+    "param_problems",
     "plain",
     "register",
     "salted",
     "scheme_from_config",
     "truncated",
     "uid2",
+    "upload_params",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -19,7 +19,21 @@ from matchsim.errors import ConfigError
 from matchsim.kernels import string_buffers
 from matchsim.secrets import Secret
 
+if TYPE_CHECKING:
+    from matchsim.attack.cost import Rates, SchemePrice
+    from matchsim.attack.engine import Knowledge
+
 ENCODINGS = ("hex", "HEX", "base64")
+KINDS = ("plain", "keyed", "salted", "kdf", "operator")
+"""What a scheme is: a plain digest; keyed with a shared secret (pepper, HMAC); a salt
+per record; a slow KDF; an operator's own ID (UID2)."""
+
+
+@dataclass(frozen=True)
+class NotEnumerable:
+    """An attacker cannot reverse a scheme by enumerating candidates; ``reason`` says why."""
+
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -43,9 +57,14 @@ class Scheme:
         needs_secret: a key/pepper/salt must be shared by advertiser and platform.
         weak: reversible by enumerating candidates at hash speed; kept for comparison.
         threat: the threat model in one line (the README's scheme table shows it).
+        kind: one of :data:`KINDS`.
+        own_encoding: the scheme writes its digests in this encoding whatever the
+            platform profile asks for (UID2: Base64); None: the profile's encoding.
     """
 
     name: ClassVar[str]
+    kind: ClassVar[str] = "plain"
+    own_encoding: ClassVar[str | None] = None
     deterministic: ClassVar[bool] = True
     needs_secret: ClassVar[bool] = False
     weak: ClassVar[bool] = False
@@ -67,6 +86,30 @@ class Scheme:
         self.secret = secret
         self.encoding = encoding
         self.params: dict[str, Any] = {**self.defaults, **params}
+
+    @classmethod
+    def upload_params(cls, params: Mapping[str, Any], profile_encoding: str) -> dict[str, Any]:
+        """``params`` with the digest encoding an upload to a platform uses: as given,
+        else the scheme's own (UID2), else the platform profile's."""
+        out = dict(params)
+        out.setdefault("encoding", cls.own_encoding or profile_encoding)
+        return out
+
+    def attacker_view(self, knows_secret: bool) -> Knowledge | NotEnumerable:
+        """What an attacker holding an upload hashes its guesses with, knowing the
+        scheme's secret or not; or why enumeration cannot reverse this scheme.
+
+        Without the secret, an attacker of a keyed scheme tries the plain hash the
+        digests look like, and recovers nothing: that is the scheme's point.
+        """
+        raise NotImplementedError
+
+    @classmethod
+    def price(cls, rates: Rates, params: Mapping[str, Any]) -> SchemePrice:
+        """What one guess costs an attacker under this scheme with ``params``: the rate
+        here (from ``rates``, measured on demand) and on reference GPUs, or why
+        enumeration cannot reverse it."""
+        raise NotImplementedError
 
     # -- contract ---------------------------------------------------------------------
 

@@ -22,6 +22,29 @@ def register(cls: S) -> S:
     return cls
 
 
+def upload_params(name: str, params: Mapping[str, Any], profile_encoding: str) -> dict[str, Any]:
+    """Scheme ``name``'s parameters for an upload to a platform whose profile writes
+    digests in ``profile_encoding`` (see :meth:`Scheme.upload_params`); an unknown
+    name's unchanged (:func:`get_scheme` reports it)."""
+    cls = SCHEMES.get(name)
+    return dict(params) if cls is None else cls.upload_params(params, profile_encoding)
+
+
+def param_problems(name: str, params: Mapping[str, Any]) -> list[str]:
+    """Every problem with ``params`` of scheme ``name`` (unknown names, bad values), found
+    by building the scheme with a stand-in secret, without hashing anything: an
+    experiment is checked before any work."""
+    cls = SCHEMES.get(name)
+    if cls is None:
+        return []  # the caller reports the unknown name
+    stand_in = Secret(b"\0" * 32, "validation") if cls.needs_secret else None
+    try:
+        cls(secret=stand_in, **params)
+    except ConfigError as exc:
+        return list(exc.problems)
+    return []
+
+
 def get_scheme(name: str, *, secret: Secret | None = None, **params: Any) -> Scheme:
     """The scheme ``name`` with ``params``.
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -34,9 +34,12 @@ from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from matchsim.errors import ConfigError
-from matchsim.schemes._base import Scheme
+from matchsim.schemes._base import NotEnumerable, Scheme
 from matchsim.schemes._registry import register
 from matchsim.secrets import Secret
+
+if TYPE_CHECKING:
+    from matchsim.attack.cost import Rates, SchemePrice
 
 DEFAULT_SALT = "matchsim-shared-salt"
 LENGTH = 32
@@ -92,6 +95,8 @@ def argon2_available() -> bool:
 class SlowKDF(Scheme):
     """Base of the KDF schemes: dedupe, derive each distinct value once, scatter back."""
 
+    kind = "kdf"
+
     threads: ClassVar[int] = max(1, min(8, os.cpu_count() or 1))
 
     def __init__(self, *, secret: Secret | None = None, encoding: str = "hex", **params: object):
@@ -106,8 +111,27 @@ class SlowKDF(Scheme):
     def _check(self) -> None:
         raise NotImplementedError
 
+    def attacker_view(self, knows_secret: bool) -> NotEnumerable:
+        return NotEnumerable(
+            "not run: every guess costs one KDF evaluation; the cost column gives the time "
+            "to exhaust the keyspace at that cost"
+        )
+
     def _derive_fn(self) -> Callable[[bytes], bytes]:
         raise NotImplementedError
+
+    @classmethod
+    def _priced(
+        cls, rates: Rates, params: Mapping[str, Any], note: str, reference: dict[str, float]
+    ) -> SchemePrice:
+        from matchsim.attack.cost import SchemePrice, measure_kdf
+
+        measured = rates.rate(cls.name, lambda: measure_kdf(cls.name, dict(params)))
+        return SchemePrice(cls.name, True, note, measured, "cryptography, one core", reference)
+
+    def derive_one(self, value: bytes) -> bytes:
+        """One derivation (the cost of one guess)."""
+        return self._derive_fn()(value)
 
     @property
     def digest_size(self) -> int:
@@ -139,6 +163,12 @@ class PBKDF2SHA256(SlowKDF):
     def _check(self) -> None:
         _positive_int(self.name, "iterations", self.params["iterations"])
 
+    @classmethod
+    def price(cls, rates: Rates, params: Mapping[str, Any]) -> SchemePrice:
+        pb = params["iterations"]
+        note = f"{pb:,} iterations; reference rates scaled from hashcat's 999"
+        return cls._priced(rates, params, note, rates.reference("pbkdf2-sha256@999", 999 / pb))
+
     def _derive_fn(self) -> Callable[[bytes], bytes]:
         salt, iterations = self.salt, self.params["iterations"]
         return lambda v: pbkdf2_sha256(v, salt, iterations)
@@ -159,6 +189,12 @@ class ScryptScheme(SlowKDF):
             raise ConfigError(f"scheme {self.name}: n must be a power of two, got {n}")
         _positive_int(self.name, "r", self.params["r"])
         _positive_int(self.name, "p", self.params["p"])
+
+    @classmethod
+    def price(cls, rates: Rates, params: Mapping[str, Any]) -> SchemePrice:
+        n, r, p = params["n"], params["r"], params["p"]
+        reference = rates.reference("scrypt@16384") if n == 16384 and r == 8 else {}
+        return cls._priced(rates, params, f"N={n}, r={r}, p={p}", reference)
 
     def _derive_fn(self) -> Callable[[bytes], bytes]:
         salt, n, r, p = self.salt, self.params["n"], self.params["r"], self.params["p"]
@@ -189,6 +225,12 @@ class Argon2idScheme(SlowKDF):
         lanes = _positive_int(self.name, "lanes", self.params["lanes"])
         _positive_int(self.name, "memory", self.params["memory"], 8 * lanes)
         _positive_int(self.name, "iterations", self.params["iterations"])
+
+    @classmethod
+    def price(cls, rates: Rates, params: Mapping[str, Any]) -> SchemePrice:
+        t, m, p = params["iterations"], params["memory"], params["lanes"]
+        note = f"t={t}, m={m} KiB, p={p}; no reference GPU rate"
+        return cls._priced(rates, params, note, {})
 
     def _derive_fn(self) -> Callable[[bytes], bytes]:
         salt = self.salt

@@ -18,16 +18,20 @@ Threat model:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
 
 from matchsim.errors import ConfigError
 from matchsim.kernels import concat, hash_strings
-from matchsim.schemes._base import Scheme, fixed_width_binary
+from matchsim.schemes._base import NotEnumerable, Scheme, fixed_width_binary
 from matchsim.schemes._registry import register
 from matchsim.secrets import Secret
+
+if TYPE_CHECKING:
+    from matchsim.attack.cost import Rates, SchemePrice
+    from matchsim.attack.engine import Knowledge
 
 _BLOCK = 64
 
@@ -48,6 +52,7 @@ def hmac_sha256(key: bytes, values: pa.Array) -> np.ndarray:
 @register
 class PepperSHA256(Scheme):
     name = "pepper-sha256"
+    kind = "keyed"
     needs_secret = True
     defaults: ClassVar[Mapping[str, Any]] = {"position": "append"}
     threat = (
@@ -74,10 +79,33 @@ class PepperSHA256(Scheme):
             return hash_strings(concat(None, values, pepper), "sha256")
         return hash_strings(concat(pepper, values, None), "sha256")
 
+    def attacker_view(self, knows_secret: bool) -> Knowledge | NotEnumerable:
+        from matchsim.attack.engine import Knowledge
+
+        if not knows_secret or self.secret is None:
+            return Knowledge(algorithm="sha256")
+        position = "prefix" if self.params["position"] == "prepend" else "suffix"
+        return Knowledge(algorithm="sha256", pepper=self.secret.value, pepper_position=position)
+
+    @classmethod
+    def price(cls, rates: Rates, params: Mapping[str, Any]) -> SchemePrice:
+        from matchsim.attack.cost import KERNEL, SchemePrice
+
+        return SchemePrice(
+            cls.name,
+            True,
+            "reversible once the pepper leaks (one constant for every record); without it, "
+            "as hard as guessing the pepper",
+            rates.known("sha256"),
+            KERNEL,
+            rates.reference("sha256"),
+        )
+
 
 @register
 class HMACSHA256(Scheme):
     name = "hmac-sha256"
+    kind = "keyed"
     needs_secret = True
     threat = (
         "keyed HMAC: outsiders learn nothing without the key; the platform holds the key "
@@ -91,3 +119,24 @@ class HMACSHA256(Scheme):
     def _digest(self, values: pa.Array) -> np.ndarray:
         assert self.secret is not None
         return hmac_sha256(self.secret.value, values)
+
+    def attacker_view(self, knows_secret: bool) -> Knowledge | NotEnumerable:
+        from matchsim.attack.engine import Knowledge
+
+        if not knows_secret or self.secret is None:
+            return Knowledge(algorithm="sha256")
+        return Knowledge(algorithm="sha256", hmac_key=self.secret.value)
+
+    @classmethod
+    def price(cls, rates: Rates, params: Mapping[str, Any]) -> SchemePrice:
+        from matchsim.attack.cost import KERNEL, SchemePrice, measure_fast
+
+        return SchemePrice(
+            cls.name,
+            True,
+            "priced for an attacker who holds the key; with an unknown key it is not "
+            "reversible by enumeration (each guess needs the key)",
+            rates.rate(cls.name, lambda: measure_fast("sha256", hmac=True)),
+            KERNEL + " (ipad/opad states precomputed)",
+            rates.reference("hmac-sha256"),
+        )

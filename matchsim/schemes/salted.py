@@ -18,14 +18,23 @@ Threat model:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
 
 from matchsim.kernels import concat, hash_strings
-from matchsim.schemes._base import Digests, Scheme, as_strings, fixed_width_binary
+from matchsim.schemes._base import (
+    Digests,
+    NotEnumerable,
+    Scheme,
+    as_strings,
+    fixed_width_binary,
+)
 from matchsim.schemes._registry import register
+
+if TYPE_CHECKING:
+    from matchsim.attack.cost import Rates, SchemePrice
 
 SALT_BYTES = 16
 
@@ -33,6 +42,7 @@ SALT_BYTES = 16
 @register
 class SaltedSHA256(Scheme):
     name = "salted-sha256"
+    kind = "salted"
     deterministic = False
     defaults: ClassVar[Mapping[str, Any]] = {"seed": None}
     threat = (
@@ -55,3 +65,20 @@ class SaltedSHA256(Scheme):
         salts = fixed_width_binary(digests.data[:, :SALT_BYTES])
         again = hash_strings(concat(salts, as_strings(candidates), None), "sha256")
         return digests.valid & (again == digests.data[:, SALT_BYTES:]).all(axis=1)
+
+    def attacker_view(self, knows_secret: bool) -> NotEnumerable:
+        return NotEnumerable(
+            "a salt per record: each digest needs its own enumeration of the keyspace "
+            "(records x keyspace hashes), and an unknown salt cannot be enumerated at all"
+        )
+
+    @classmethod
+    def price(cls, rates: Rates, params: Mapping[str, Any]) -> SchemePrice:
+        from matchsim.attack.cost import SchemePrice
+
+        return SchemePrice(
+            cls.name,
+            False,
+            "per-record salt: an unknown salt cannot be enumerated; a known salt means one "
+            "full enumeration per record (keyspace x records), and no precomputed table",
+        )

@@ -31,17 +31,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
 
 from matchsim.errors import ConfigError
 from matchsim.kernels import concat, hash_strings
-from matchsim.schemes._base import Scheme, encode_text, fixed_width_binary
+from matchsim.schemes._base import NotEnumerable, Scheme, encode_text, fixed_width_binary
 from matchsim.schemes._registry import register
 from matchsim.schemes.keyed import hmac_sha256
 from matchsim.secrets import Secret
+
+if TYPE_CHECKING:
+    from matchsim.attack.cost import Rates, SchemePrice
+    from matchsim.attack.engine import Knowledge
 
 BUCKET_BITS = 20
 ROTATION_DAYS = 365
@@ -92,6 +96,8 @@ class SaltSchedule:
 @register
 class UID2(Scheme):
     name = "uid2"
+    kind = "operator"
+    own_encoding = "base64"
     needs_secret = True
     defaults: ClassVar[Mapping[str, Any]] = {
         "day": 0,
@@ -118,6 +124,24 @@ class UID2(Scheme):
             raise ConfigError(f"scheme uid2: rotation_days must be >= 1, got {period!r}")
         assert secret is not None
         self.schedule = SaltSchedule(secret.value, 2**bits, period)
+
+    def attacker_view(self, knows_secret: bool) -> Knowledge | NotEnumerable:
+        # Raw UID2s look like Base64 SHA-256: an attacker tries that and, without the
+        # operator's bucket salts, recovers nothing.
+        from matchsim.attack.engine import Knowledge
+
+        return Knowledge(algorithm="sha256")
+
+    @classmethod
+    def price(cls, rates: Rates, params: Mapping[str, Any]) -> SchemePrice:
+        from matchsim.attack.cost import SchemePrice
+
+        return SchemePrice(
+            cls.name,
+            False,
+            "raw UID2 needs the operator's secret salts (not reversible by enumeration); the "
+            "client-side identity hash is plain SHA-256 and prices as sha256",
+        )
 
     @property
     def digest_size(self) -> int:

@@ -14,14 +14,19 @@ Threat model:
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
 
 from matchsim.kernels import DIGEST_SIZES, hash_strings
-from matchsim.schemes._base import Scheme
+from matchsim.schemes._base import NotEnumerable, Scheme
 from matchsim.schemes._registry import register
+
+if TYPE_CHECKING:
+    from matchsim.attack.cost import Rates, SchemePrice
+    from matchsim.attack.engine import Knowledge
 
 
 class PlainHash(Scheme):
@@ -38,6 +43,18 @@ class PlainHash(Scheme):
 
     def _digest(self, values: pa.Array) -> np.ndarray:
         return hash_strings(values, self.algorithm)
+
+    def attacker_view(self, knows_secret: bool) -> Knowledge | NotEnumerable:
+        from matchsim.attack.engine import Knowledge
+
+        return Knowledge(algorithm=self.algorithm)
+
+    @classmethod
+    def price(cls, rates: Rates, params: Mapping[str, Any]) -> SchemePrice:
+        from matchsim.attack.cost import KERNEL, SchemePrice, measure_fast
+
+        measured = rates.rate(cls.name, lambda: measure_fast(cls.algorithm))
+        return SchemePrice(cls.name, True, "", measured, KERNEL, rates.reference(cls.algorithm))
 
 
 @register
@@ -62,3 +79,16 @@ class SHA256(PlainHash):
 class SHA512(PlainHash):
     name = "sha512"
     algorithm = "sha512"
+
+    @classmethod
+    def price(cls, rates: Rates, params: Mapping[str, Any]) -> SchemePrice:
+        from matchsim.attack.cost import SchemePrice, measure_fast
+
+        return SchemePrice(
+            cls.name,
+            True,
+            "no fused kernel yet: measured on the hashlib path",
+            rates.rate(cls.name, lambda: measure_fast("sha512")),
+            "hashlib, one core",
+            {},
+        )

@@ -15,16 +15,20 @@ Threat model:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
 
 from matchsim.errors import ConfigError
 from matchsim.kernels import hash_strings
-from matchsim.schemes._base import Scheme
+from matchsim.schemes._base import NotEnumerable, Scheme
 from matchsim.schemes._registry import register
 from matchsim.secrets import Secret
+
+if TYPE_CHECKING:
+    from matchsim.attack.cost import Rates, SchemePrice
+    from matchsim.attack.engine import Knowledge
 
 
 @register
@@ -43,6 +47,24 @@ class TruncatedSHA256(Scheme):
         if not isinstance(bits, int) or isinstance(bits, bool) or not 1 <= bits <= 256:
             raise ConfigError(f"scheme {self.name}: bits must be an integer 1..256, got {bits!r}")
         self.bits = bits
+
+    def attacker_view(self, knows_secret: bool) -> Knowledge | NotEnumerable:
+        from matchsim.attack.engine import Knowledge
+
+        return Knowledge(algorithm="sha256")
+
+    @classmethod
+    def price(cls, rates: Rates, params: Mapping[str, Any]) -> SchemePrice:
+        from matchsim.attack.cost import KERNEL, SchemePrice
+
+        return SchemePrice(
+            cls.name,
+            True,
+            "truncation costs the attacker nothing: same rate, a few more false positives",
+            rates.known("sha256"),
+            KERNEL,
+            rates.reference("sha256"),
+        )
 
     @property
     def digest_size(self) -> int:

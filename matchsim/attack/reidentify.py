@@ -1,0 +1,1226 @@
+"""Re-identify a whole hashed upload: reverse every low-entropy field, then link the rows.
+
+Threat model: the attacker holds a platform upload in one profile's layout (Meta's
+customer list or its pixel's advanced matching: SHA-256 of e-mail, phone, first and last
+name, date of birth, gender, city, state, postcode, country, often a customer number) and
+public knowledge: the country's name and place tables, the calendar, the number plan.
+Each of those fields is a small keyspace; hashed with a public function (no secret) it
+falls to enumeration in seconds, most likely values first. The reversed row then reads
+(first name, last name, postcode, date of birth, gender): a combination unique for most
+residents and linkable to any register that carries it (a municipal register, a voter
+roll, a leaked customer file, the platform's own users). Rows whose e-mail and phone were
+never reversed are named all the same. Under an HMAC whose key the attacker lacks nothing
+is reversed, and only the fields a profile sends in clear remain to link on.
+
+Everything here reuses the attack stage: keyspaces from :mod:`matchsim.attack.keyspace`
+(word lists in likelihood order, date and number masks), enumeration by
+:func:`matchsim.attack.engine.reverse` (the fused kernels and the batch hasher), digest
+detection by :func:`matchsim.attack.targets.parse_digests`, normalisation by the profile
+(:mod:`matchsim.normalise`) and the grouping codes of :mod:`matchsim.risk.classes`. The
+attack never reads ground truth: :func:`score` is evaluation code, given the truth by its
+caller.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from matchsim.attack.engine import Knowledge, reverse
+from matchsim.attack.keyspace import (
+    Mask,
+    MaskKeyspace,
+    WordKeyspace,
+    date_keyspace,
+    email_keyspace,
+    phone_keyspace,
+    wordlist_keyspace,
+    words_keyspace,
+)
+from matchsim.attack.targets import parse_digests
+from matchsim.errors import ConfigError, InputError, MatchsimError
+from matchsim.normalise import INPUT_COLUMNS, PROFILES, Profile, get_profile
+from matchsim.risk.classes import combine_codes
+
+Progress = Callable[[str, int, int], None]
+
+LINK_FIELDS = (
+    "first_name",
+    "last_name",
+    "dob",
+    "gender",
+    "postcode",
+    "city",
+    "state",
+    "country",
+    "email",
+    "phone",
+    "external_id",
+)
+"""Fields a row can be linked on, in report order."""
+
+EXTERNAL_ID_COLUMNS = ("EXTERN_ID", "external_id", "extern_id")
+"""Upload columns read as a hashed customer number (Meta's customer-list ``EXTERN_ID``;
+not part of the normalisation profiles, so recognised by name)."""
+
+REGISTER_ID_COLUMNS = ("id", "register_id", "uid", "cid", "person_id", "bsn")
+"""Register columns taken as the person's id when ``id_column`` is not given."""
+
+ID_DIGITS = 8
+"""An ``external_id`` is enumerated as every decimal number of 1 to this many digits."""
+
+CLASSES = ("reidentified", "ambiguous", "not_found")
+
+_REGISTER_STREAM = 1017
+"""Random-stream id of :func:`draw_register` (with the experiment seed)."""
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_table(path: str | Path) -> pa.Table:
+    """Read a CSV (all columns as text) or Parquet file whole.
+
+    The one place this module reads a user's table, so the project's table reader can
+    replace it.
+
+    Raises:
+        InputError: missing, unreadable or empty file.
+    """
+    from matchsim.hashing import open_table
+
+    _header, batches = open_table(path)
+    parts = list(batches)
+    if not parts:
+        raise InputError(path, "has no rows")
+    table = pa.Table.from_batches(parts)
+    if table.num_rows == 0:
+        raise InputError(path, "has no rows")
+    return table
+
+
+# --------------------------------------------------------------------------- keyspaces
+
+
+def _normalised_words(profile: Profile, field_name: str, values: pa.Array, region: str) -> pa.Array:
+    """``values`` as the profile normalises ``field_name`` (order kept, nulls dropped)."""
+    norm = profile.normalise(field_name, values, region).values
+    return pc.drop_null(norm)
+
+
+def _ranked(values: pa.Array, weights: np.ndarray) -> pa.Array:
+    """Distinct values in descending total weight (the attacker's most-likely-first order)."""
+    frame = pd.DataFrame({"v": values.to_numpy(zero_copy_only=False), "w": weights})
+    agg = frame.groupby("v", sort=False)["w"].sum().sort_values(ascending=False, kind="stable")
+    return pa.array(agg.index.to_numpy(), pa.string())
+
+
+def _date_masks(
+    first_year: int, last_year: int, fmt: str, year_weight: Mapping[int, float]
+) -> MaskKeyspace:
+    """Every calendar day of the years, as :func:`date_keyspace`'s masks, likeliest year first."""
+    base = date_keyspace(first_year, last_year, fmt)
+    per_year = len(base.masks) // (last_year - first_year + 1)
+    years = list(range(first_year, last_year + 1))
+    order = sorted(range(len(years)), key=lambda i: -year_weight.get(years[i], 0.0))
+    masks: list[Mask] = []
+    for i in order:
+        masks.extend(base.masks[i * per_year : (i + 1) * per_year])
+    return MaskKeyspace(name=base.name, masks=tuple(masks))
+
+
+def _as_words(space: MaskKeyspace) -> WordKeyspace:
+    """A small mask keyspace as a word list in the same order: its thousands of tiny
+    masks (one per month of a date range) hash in one batch, not one kernel call each."""
+    from matchsim.attack.engine import _rows_to_strings
+
+    parts = [_rows_to_strings(m.decode(np.arange(m.size, dtype=np.int64))) for m in space.masks]
+    return words_keyspace(space.name, pa.concat_arrays(parts))
+
+
+def field_keyspace(
+    field_name: str,
+    profile: Profile,
+    region: str,
+    *,
+    wordlist: str | Path | None = None,
+    email_guesses: int = 1_000_000,
+    as_of_year: int = 2026,
+    first_year: int = 1900,
+) -> MaskKeyspace | WordKeyspace | None:
+    """The natural keyspace of one hashed field, most likely values first, as the
+    profile normalises them; None for a field that is not low-entropy (a MADID).
+
+    Names come from the locale's frequency tables (``wordlist`` first), postcodes and
+    cities from its places table weighted by population, dates of birth are every day
+    from ``first_year`` to ``as_of_year`` (years ordered by the age table), phones every
+    mobile number of the plan, e-mails the attack stage's likelihood-ordered guesses.
+    """
+    from matchsim.generate import load_locale
+
+    loc = load_locale(region)
+    if field_name in ("first_name", "last_name"):
+        if field_name == "first_name":
+            weights = np.zeros(len(loc.first_dict))
+            for weighted in loc.first_names.values():
+                ids = np.asarray(weighted.values.to_numpy(zero_copy_only=False), dtype=np.int64)
+                np.add.at(weights, ids, weighted.probabilities())
+            names: pa.Array = loc.first_dict
+        else:
+            names, weights = loc.last_names.values, loc.last_names.probabilities()
+        norm = profile.normalise(field_name, names, region).values
+        ok = norm.is_valid().to_numpy(zero_copy_only=False)
+        ranked = _ranked(norm.filter(pa.array(ok)), weights[ok])
+        label = f"{loc.country} {field_name.replace('_', ' ')}s"
+        if wordlist is not None:
+            extra = wordlist_keyspace(wordlist)
+            words = pa.concat_arrays(list(extra.batches()))
+            words = _normalised_words(profile, field_name, words, region)
+            ranked = pa.concat_arrays([words, ranked])
+            label += f" + {Path(wordlist).name}"
+        return words_keyspace(label, ranked)
+    if field_name == "dob":
+        fmt = str(profile.fields["dob"].options.get("fmt", "%Y%m%d"))
+        age_p = loc.age_sex.probabilities().reshape(-1, 2).sum(axis=1)
+        year_weight: dict[int, float] = {}
+        for age, p in zip(loc.ages.tolist(), age_p.tolist(), strict=True):
+            for year in (as_of_year - age - 1, as_of_year - age):
+                year_weight[year] = year_weight.get(year, 0.0) + p / 2
+        return _as_words(_date_masks(first_year, as_of_year, fmt, year_weight))
+    if field_name == "gender":
+        return words_keyspace(
+            "genders", _normalised_words(profile, "gender", pa.array(["F", "M"]), region)
+        )
+    if field_name == "postcode":
+        pop = loc.places.probabilities()
+        codes = loc.postcodes
+        if loc.postcode_suffix == "letters2":
+            letters = list(loc.postcode_letters)
+            pairs = [a + b for a in letters for b in letters if a + b not in loc.postcode_exclude]
+            base = _ranked(codes, pop)
+            idx = np.indices((len(base), len(pairs))).reshape(2, -1)
+            full = pc.binary_join_element_wise(
+                base.take(pa.array(idx[0])), pa.array(pairs).take(pa.array(idx[1])), " "
+            )
+            ranked = _normalised_words(profile, "postcode", full, region)
+            return words_keyspace(f"{loc.country} postcodes ({len(base):,} x {len(pairs)})", ranked)
+        ranked = _ranked(_normalised_words(profile, "postcode", codes, region), pop)
+        return words_keyspace(f"{loc.country} postcodes", ranked)
+    if field_name in ("city", "state"):
+        column = loc.cities if field_name == "city" else loc.regions
+        norm = profile.normalise(field_name, column, region).values
+        ok = norm.is_valid().to_numpy(zero_copy_only=False)
+        ranked = _ranked(norm.filter(pa.array(ok)), loc.places.probabilities()[ok])
+        return words_keyspace(
+            f"{loc.country} {'cities' if field_name == 'city' else 'states'}", ranked
+        )
+    if field_name == "country":
+        import phonenumbers
+
+        others = sorted(r for r in phonenumbers.SUPPORTED_REGIONS if r != loc.country)
+        codes = [loc.country, *others]
+        return words_keyspace(
+            "countries", _normalised_words(profile, "country", pa.array(codes), region)
+        )
+    if field_name == "phone":
+        lengths = sorted({len(s) for s in loc.mobile_plan.shapes})
+        return phone_keyspace(
+            region, "mobile", style=profile.phone_style or "digits", lengths=lengths
+        )
+    if field_name == "email":
+        return email_keyspace(region, max_guesses=email_guesses)
+    if field_name == "external_id":
+        digits = b"0123456789"
+        masks = tuple(Mask((digits,) * n) for n in range(1, ID_DIGITS + 1))
+        return MaskKeyspace(name=f"customer numbers (1-{ID_DIGITS} digits)", masks=masks)
+    return None
+
+
+# --------------------------------------------------------------------------- reversal
+
+
+@dataclass
+class FieldReversal:
+    """What the attacker recovered of one upload column."""
+
+    field: str
+    column: str
+    hashed: bool
+    present: int
+    reversed: int
+    seconds: float = 0.0
+    keyspace: str | None = None
+    keyspace_size: int | None = None
+    candidates: int = 0
+    algorithm: str | None = None
+    note: str | None = None
+
+    @property
+    def share(self) -> float:
+        return self.reversed / self.present if self.present else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "field": self.field,
+            "column": self.column,
+            "hashed": self.hashed,
+            "present": self.present,
+            "reversed": self.reversed,
+            "share": round(self.share, 6),
+            "seconds": round(self.seconds, 4),
+            "keyspace": self.keyspace,
+            "keyspace_size": self.keyspace_size,
+            "candidates": self.candidates,
+            "algorithm": self.algorithm,
+            "note": self.note,
+        }
+
+
+@dataclass
+class Reversed:
+    """The attacker's plaintext view of an upload: per field, a value per row or null.
+
+    ``values`` is personal data: written out only on explicit request.
+    """
+
+    n_rows: int
+    profile: Profile
+    region: str
+    values: dict[str, pa.Array]
+    fields: dict[str, FieldReversal]
+
+    def hashed_fields(self) -> list[str]:
+        return [f for f, r in self.fields.items() if r.hashed]
+
+    def clear_fields(self) -> list[str]:
+        return [f for f, r in self.fields.items() if not r.hashed]
+
+    def known(self, field_name: str) -> np.ndarray:
+        """True where ``field_name`` has a value for the attacker (reversed or clear)."""
+        v = self.values.get(field_name)
+        if v is None:
+            return np.zeros(self.n_rows, dtype=bool)
+        return np.asarray(v.is_valid().to_numpy(zero_copy_only=False))
+
+
+def upload_layout(
+    table: pa.Table, profile: Profile, path: str | Path | None = None
+) -> dict[str, str]:
+    """Field -> upload column of every field of ``profile``'s layout (and ``EXTERN_ID``).
+
+    Raises:
+        InputError: no column of the layout, a single column, or only empty columns.
+    """
+    names = {n.lower(): n for n in table.column_names}
+    layout: dict[str, str] = {}
+    for f, rule in profile.fields.items():
+        if rule.column.lower() in names:
+            layout[f] = names[rule.column.lower()]
+    for alias in EXTERNAL_ID_COLUMNS:
+        if alias.lower() in names:
+            layout["external_id"] = names[alias.lower()]
+            break
+    if table.num_columns == 1:
+        raise InputError(
+            path,
+            f"has a single column ({table.column_names[0]!r}); reidentify links the fields "
+            f"of a row in {profile.name}'s layout; reverse one column with matchsim attack",
+        )
+    if not layout:
+        wanted = ", ".join(r.column for r in profile.fields.values())
+        raise InputError(
+            path,
+            f"is not in {profile.name}'s upload layout: none of its columns ({wanted}) is here "
+            f"(found: {', '.join(table.column_names)})",
+        )
+    if not any(_nonempty(table.column(c)).any() for c in layout.values()):
+        raise InputError(path, f"every column is empty ({', '.join(layout.values())})")
+    return layout
+
+
+def _nonempty(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """True where a cell holds something (not null, not the empty string)."""
+    lengths = pc.utf8_length(_plain_text(column))
+    return np.asarray(pc.fill_null(pc.greater(lengths, 0), False).to_numpy(zero_copy_only=False))
+
+
+def _plain_text(column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.cast(arr.type.value_type)
+    return arr.cast(pa.string())
+
+
+def _text(column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.cast(arr.type.value_type)
+    return pc.utf8_trim_whitespace(arr.cast(pa.string()))
+
+
+def _scatter(n: int, rows: np.ndarray, values: pa.Array) -> pa.Array:
+    """``values`` (aligned with ``rows``) placed at ``rows`` of an ``n``-row column."""
+    take = np.full(n, -1, dtype=np.int64)
+    take[rows] = np.arange(rows.shape[0])
+    missing = take < 0
+    take[missing] = 0
+    if len(values) == 0:
+        return pa.nulls(n, pa.string())
+    return values.take(pa.array(take, mask=missing)).cast(pa.string())
+
+
+@lru_cache(maxsize=32)
+def _shared_keyspace(
+    field_name: str, profile: str, region: str, email_guesses: int
+) -> MaskKeyspace | WordKeyspace | None:
+    return field_keyspace(field_name, get_profile(profile), region, email_guesses=email_guesses)
+
+
+def _keyspace(
+    field_name: str,
+    profile: Profile,
+    region: str,
+    wordlist: str | Path | None,
+    email_guesses: int,
+) -> MaskKeyspace | WordKeyspace | None:
+    """:func:`field_keyspace`, built once per process for a registered profile (every
+    scheme of an experiment attacks the same fields with the same keyspaces)."""
+    if wordlist is None and PROFILES.get(profile.name) is profile:
+        return _shared_keyspace(field_name, profile.name, region.upper(), email_guesses)
+    return field_keyspace(
+        field_name, profile, region, wordlist=wordlist, email_guesses=email_guesses
+    )
+
+
+def reverse_upload(
+    table: pa.Table,
+    profile: str | Profile,
+    region: str,
+    *,
+    path: str | Path | None = None,
+    knowledge: Knowledge | None = None,
+    wordlist: str | Path | None = None,
+    email_guesses: int = 1_000_000,
+    fields: Sequence[str] | None = None,
+    progress: Progress | None = None,
+) -> Reversed:
+    """Reverse every hashed low-entropy column of ``table`` with its natural keyspace.
+
+    Args:
+        table: the upload (columns named as ``profile``'s layout).
+        profile: the profile the upload was normalised with.
+        region: country of the people (locale tables, number plan).
+        knowledge: a secret the attacker holds (HMAC key, pepper); the algorithm is
+            detected per column.
+        wordlist: extra name candidates, tried first.
+        email_guesses: e-mail guesses to try (likelihood order).
+        fields: reverse only these fields (default: every field the layout holds).
+        progress: ``progress(stage, done, total)``.
+    """
+    prof = profile if isinstance(profile, Profile) else get_profile(profile)
+    layout = upload_layout(table, prof, path)
+    n = table.num_rows
+    values: dict[str, pa.Array] = {}
+    report: dict[str, FieldReversal] = {}
+    for f in LINK_FIELDS + tuple(x for x in prof.fields if x not in LINK_FIELDS):
+        if f not in layout or (fields is not None and f not in fields):
+            continue
+        column = layout[f]
+        hashed = f == "external_id" or prof.fields[f].hashed
+        raw = _plain_text(table.column(column))
+        rows = np.flatnonzero(_nonempty(raw))
+        present = int(rows.shape[0])
+        if not hashed:
+            text = _text(raw)
+            values[f] = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+            report[f] = FieldReversal(f, column, False, present, present, note="sent in clear")
+            continue
+        rec = FieldReversal(f, column, True, present, 0)
+        report[f] = rec
+        if present == 0:
+            rec.note = "empty column"
+            continue
+        # Each distinct digest text once (a gender column holds two): parse and reverse
+        # the dictionary, then read every row's value through its index.
+        filled = pc.dictionary_encode(raw if present == n else raw.take(pa.array(rows)))
+        try:
+            targets = parse_digests(filled.dictionary, path)
+        except InputError as exc:
+            rec.note = f"not enumerable: {exc.reason}"
+            continue
+        space = _keyspace(f, prof, region, wordlist, email_guesses)
+        if space is None:
+            rec.note = "not a low-entropy field (random identifier): not enumerated"
+            continue
+        know = knowledge or Knowledge(algorithm=targets.algorithm)
+        if know.algorithm != targets.algorithm:
+            know = Knowledge(targets.algorithm, know.pepper, know.pepper_position, know.hmac_key)
+        try:
+            result = reverse(targets, space, know, progress=progress)
+        except MatchsimError as exc:
+            rec.note = f"not enumerable: {exc.one_line()}"
+            continue
+        distinct = _scatter(len(filled.dictionary), targets.rows, result.row_plaintext())
+        values[f] = _scatter(n, rows, distinct.take(filled.indices))
+        rec.reversed = len(values[f]) - values[f].null_count
+        rec.seconds = result.seconds
+        rec.keyspace = result.keyspace
+        rec.keyspace_size = result.keyspace_size
+        rec.candidates = result.candidates_tried
+        rec.algorithm = know.describe()
+    return Reversed(n, prof, region.upper(), values, report)
+
+
+# --------------------------------------------------------------------------- register
+
+
+@dataclass
+class Register:
+    """A table of named people: per link field, integer codes into its normalised values.
+
+    ``codes[f]`` is -1 where the register has no value; ``dictionary[f]`` holds each
+    distinct normalised value once, so an upload value is found by one hash lookup.
+    """
+
+    ids: pa.Array
+    codes: dict[str, np.ndarray]
+    dictionary: dict[str, pa.Array]
+    source: str | None = None
+
+    @property
+    def rows(self) -> int:
+        return len(self.ids)
+
+    @property
+    def fields(self) -> list[str]:
+        return list(self.codes)
+
+
+def _normalised_codes(
+    profile: Profile, field_name: str, column: pa.ChunkedArray | pa.Array, region: str
+) -> tuple[np.ndarray, pa.Array]:
+    """Codes and distinct normalised values of a register column.
+
+    The column is dictionary-encoded first and only its distinct values are normalised,
+    so a ten-million-row register normalises tens of thousands of names, not ten million.
+    """
+    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if not pa.types.is_dictionary(arr.type):
+        arr = pc.dictionary_encode(arr)
+    dictionary = arr.dictionary
+    kind = dictionary.type
+    if not (pa.types.is_date(kind) or pa.types.is_timestamp(kind) or pa.types.is_string(kind)):
+        dictionary = dictionary.cast(pa.string())  # the normalisers read text or dates
+    norm = profile.normalise(field_name, dictionary, region).values
+    distinct = pc.unique(pc.drop_null(norm))
+    found = pc.fill_null(pc.index_in(norm, value_set=distinct), -1)
+    remap = np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64)
+    indices = arr.indices.to_numpy(zero_copy_only=False)
+    if arr.null_count:
+        valid = arr.is_valid().to_numpy(zero_copy_only=False)
+        codes = np.full(len(arr), -1, dtype=np.int64)
+        codes[valid] = remap[indices[valid].astype(np.int64)]
+    else:
+        codes = remap[indices.astype(np.int64)]
+    return codes, distinct
+
+
+def register_from_table(
+    table: pa.Table,
+    profile: str | Profile,
+    region: str,
+    *,
+    id_column: str | None = None,
+    needed: Sequence[str] = LINK_FIELDS,
+    source: str | Path | None = None,
+) -> Register:
+    """A :class:`Register` from a table with plaintext fields and an id column.
+
+    Columns are found as ``matchsim hash`` finds them (matchsim's names and the usual
+    aliases); values are normalised with ``profile``, as the upload's were.
+
+    Raises:
+        InputError: no id column, or none of the ``needed`` fields.
+    """
+    from matchsim.hashing import ALIASES
+
+    prof = profile if isinstance(profile, Profile) else get_profile(profile)
+    names = {c.lower(): c for c in table.column_names}
+    if id_column is None:
+        id_column = next((names[c] for c in REGISTER_ID_COLUMNS if c in names), None)
+        if id_column is None:
+            raise InputError(
+                source,
+                f"no id column (looked for {', '.join(REGISTER_ID_COLUMNS)}; "
+                f"found: {', '.join(table.column_names)}); give --register-id COLUMN",
+            )
+    elif id_column not in table.column_names:
+        raise InputError(
+            source, f"no such column (found: {', '.join(table.column_names)})", column=id_column
+        )
+    codes: dict[str, np.ndarray] = {}
+    dictionary: dict[str, pa.Array] = {}
+    for f in needed:
+        if f not in prof.fields or f == "external_id":
+            continue
+        col = next(
+            (
+                names[a.lower()]
+                for a in (INPUT_COLUMNS[f], *ALIASES.get(f, ()))
+                if a.lower() in names
+            ),
+            None,
+        )
+        if col is None or col == id_column:
+            continue
+        codes[f], dictionary[f] = _normalised_codes(prof, f, table.column(col), region)
+    if not codes:
+        wanted = ", ".join(INPUT_COLUMNS[f] for f in needed if f in INPUT_COLUMNS) or "none"
+        raise InputError(
+            source,
+            f"has none of the fields the upload's rows can be linked on (needed: {wanted}; "
+            f"found: {', '.join(table.column_names)})",
+        )
+    ids = table.column(id_column).combine_chunks()
+    return Register(ids, codes, dictionary, None if source is None else str(source))
+
+
+def load_register(
+    path: str | Path,
+    profile: str | Profile,
+    region: str,
+    *,
+    id_column: str | None = None,
+    needed: Sequence[str] = LINK_FIELDS,
+) -> Register:
+    """:func:`read_table` then :func:`register_from_table`."""
+    return register_from_table(
+        read_table(path), profile, region, id_column=id_column, needed=needed, source=path
+    )
+
+
+def population_register(
+    pop_dir: str | Path, profile: str | Profile, region: str, needed: Sequence[str] = LINK_FIELDS
+) -> Register:
+    """The simulated platform's users (``platform.parquet``, id ``uid``) as the register."""
+    import pyarrow.parquet as pq
+
+    path = Path(pop_dir) / "platform.parquet"
+    if not path.is_file():
+        raise InputError(pop_dir, "holds no platform.parquet (run matchsim generate first)")
+    cols = [c for c in pq.read_schema(path).names if c not in ("email2", "madid")]
+    return register_from_table(
+        pq.read_table(path, columns=cols),
+        profile,
+        region,
+        id_column="uid",
+        needed=needed,
+        source=path,
+    )
+
+
+def draw_register(pop_dir: str | Path, coverage: float, seed: int) -> tuple[pa.Table, np.ndarray]:
+    """A municipal-register-like table drawn from the simulated population.
+
+    Each resident of the simulated world (every platform user, and every customer the
+    platform does not hold) is in the register with probability ``coverage``, drawn from
+    a seeded stream; rows get a register number (a seeded permutation, like a citizen
+    service number) and carry name, date of birth, gender, postcode, city, region and
+    country. This is world building, like the generator: it reads the truth file only to
+    know which customers exist outside the platform.
+
+    Returns:
+        ``(register table, person key per row)``: the key (``uid``, or ``-(cid + 1)`` for
+        a customer who is no platform user) is for evaluation only and never part of
+        the register.
+    """
+    import pyarrow.parquet as pq
+
+    if not 0 < coverage <= 1:
+        raise ConfigError(f"register coverage must be in (0, 1], got {coverage}")
+    pop = Path(pop_dir)
+    fields = ["first_name", "last_name", "dob", "gender", "postcode", "city", "region", "country"]
+    rng = np.random.default_rng([seed, _REGISTER_STREAM])
+    platform = pq.read_table(pop / "platform.parquet", columns=["uid", *fields])
+    customers = pq.read_table(pop / "customers.parquet", columns=["cid", *fields])
+    truth_uid = pq.read_table(pop / "truth.parquet", columns=["uid"]).column("uid")
+    outside = np.flatnonzero(np.asarray(truth_uid.is_null().to_numpy(zero_copy_only=False)))
+    keep_p = np.flatnonzero(rng.random(platform.num_rows) < coverage)
+    keep_c = outside[rng.random(outside.shape[0]) < coverage]
+    parts = []
+    for t, rows in ((platform, keep_p), (customers, keep_c)):
+        sub = t.take(pa.array(rows)).select(fields)
+        parts.append(pa.table({f: _plain(sub.column(f)) for f in fields}))
+    person = np.concatenate(
+        [
+            platform.column("uid").to_numpy()[keep_p],
+            -(customers.column("cid").to_numpy()[keep_c] + 1),
+        ]
+    ).astype(np.int64)
+    table = pa.concat_tables(parts)
+    order = rng.permutation(table.num_rows)
+    table = table.take(pa.array(order))
+    person = person[order]
+    ids = pa.array(rng.permutation(table.num_rows).astype(np.int64) + 100_000_000)
+    return table.add_column(0, "id", ids), person
+
+
+def _plain(column: pa.ChunkedArray) -> pa.Array:
+    arr = column.combine_chunks()
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.cast(arr.type.value_type)
+    return arr
+
+
+# --------------------------------------------------------------------------- linkage
+
+
+@dataclass
+class Linkage:
+    """Per upload row: how many register rows share its known fields, and which one.
+
+    ``k`` is -1 for a row with no field to link on, 0 for no register match; ``match``
+    is the register row index where ``k == 1`` (else -1).
+    """
+
+    fields: tuple[str, ...]
+    k: np.ndarray
+    match: np.ndarray
+    seconds: float
+
+    def classes(self) -> dict[str, int]:
+        return {
+            "reidentified": int(np.sum(self.k == 1)),
+            "ambiguous": int(np.sum(self.k > 1)),
+            "not_found": int(np.sum(self.k <= 0)),
+            "no_field_to_link_on": int(np.sum(self.k < 0)),
+        }
+
+    def ambiguity(self) -> dict[str, int]:
+        """Ambiguous rows by the number of register people they could be."""
+        k = self.k[self.k > 1]
+        bins = ((2, 2), (3, 5), (6, 20), (21, 100), (101, None))
+        out = {}
+        for lo, hi in bins:
+            label = f"{lo}" if hi == lo else (f"{lo}-{hi}" if hi else f">{lo - 1}")
+            out[label] = int(np.sum((k >= lo) & (k <= (hi or np.iinfo(np.int64).max))))
+        return out
+
+
+def _upload_codes(values: pa.Array, register: Register, f: str) -> np.ndarray:
+    """Codes of upload values in the register's dictionary: -1 not in it, -2 missing."""
+    codes = pc.index_in(values, value_set=register.dictionary[f])
+    out = np.asarray(codes.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    missing = np.asarray(values.is_null().to_numpy(zero_copy_only=False))
+    out[missing] = -2
+    return out
+
+
+def link(
+    reversed_: Reversed,
+    register: Register,
+    fields: Iterable[str] | None = None,
+    *,
+    _codes: dict[str, np.ndarray] | None = None,
+) -> Linkage:
+    """Join every upload row to ``register`` on all of its known ``fields`` at once.
+
+    Rows are grouped by which fields they have (a row whose date of birth was missing is
+    joined on the rest); each group is one vectorised join: mixed-radix keys of the
+    fields' codes (:func:`matchsim.risk.classes.combine_codes`), factorised together
+    with the keys of the register rows that have all those fields, and counted.
+    """
+    t0 = time.perf_counter()
+    usable = [
+        f
+        for f in (fields if fields is not None else LINK_FIELDS)
+        if f in reversed_.values and f in register.codes
+    ]
+    n = reversed_.n_rows
+    codes = _codes if _codes is not None else {}
+    for f in usable:
+        if f not in codes:
+            codes[f] = _upload_codes(reversed_.values[f], register, f)
+    k = np.full(n, -1, dtype=np.int64)
+    match = np.full(n, -1, dtype=np.int64)
+    if not usable:
+        return Linkage(tuple(usable), k, match, time.perf_counter() - t0)
+    have = np.stack([codes[f] != -2 for f in usable], axis=1)
+    pattern = have.astype(np.int64) @ (1 << np.arange(len(usable), dtype=np.int64))
+    for p in np.unique(pattern):
+        if p == 0:
+            continue
+        rows = np.flatnonzero(pattern == p)
+        cols = [f for j, f in enumerate(usable) if p >> j & 1]
+        absent = np.zeros(rows.shape[0], dtype=bool)
+        for f in cols:
+            absent |= codes[f][rows] < 0
+        k[rows[absent]] = 0
+        rows = rows[~absent]
+        if rows.shape[0] == 0:
+            continue
+        # Only register rows whose every value occurs among these upload rows can share
+        # a key with one of them: counting those alone gives the same k, at a fraction of
+        # the work for the many small groups.
+        reg_ok = np.ones(register.rows, dtype=bool)
+        for f in cols:
+            seen = np.zeros(len(register.dictionary[f]) + 1, dtype=bool)
+            seen[codes[f][rows]] = True
+            reg_ok &= seen[register.codes[f]]  # code -1 (no value) reads the last slot: False
+        reg_rows = np.flatnonzero(reg_ok)
+        joint = combine_codes(
+            [
+                (
+                    np.concatenate([codes[f][rows], register.codes[f][reg_rows]]),
+                    len(register.dictionary[f]),
+                )
+                for f in cols
+            ]
+        )
+        ids, uniques = pd.factorize(joint, sort=False)
+        n_u = rows.shape[0]
+        counts = np.bincount(ids[n_u:], minlength=len(uniques))
+        k[rows] = counts[ids[:n_u]]
+        last = np.full(len(uniques), -1, dtype=np.int64)
+        last[ids[n_u:]] = reg_rows
+        one = k[rows] == 1
+        match[rows[one]] = last[ids[:n_u][one]]
+    return Linkage(tuple(usable), k, match, time.perf_counter() - t0)
+
+
+def within_upload(reversed_: Reversed, fields: Iterable[str] | None = None) -> np.ndarray:
+    """Per row, how many upload rows share its known fields (the row's class size), or
+    -1 where it has no field: uniqueness without a register."""
+    from matchsim.risk.classes import dense_codes
+
+    usable = [f for f in (fields if fields is not None else LINK_FIELDS) if f in reversed_.values]
+    n = reversed_.n_rows
+    size = np.full(n, -1, dtype=np.int64)
+    if not usable:
+        return size
+    have = np.stack([reversed_.known(f) for f in usable], axis=1)
+    pattern = have.astype(np.int64) @ (1 << np.arange(len(usable), dtype=np.int64))
+    codes = {f: dense_codes(reversed_.values[f]) for f in usable}
+    for p in np.unique(pattern):
+        if p == 0:
+            continue
+        rows = np.flatnonzero(pattern == p)
+        cols = [f for j, f in enumerate(usable) if p >> j & 1]
+        key = combine_codes([(codes[f][0][rows], codes[f][1]) for f in cols])
+        ids, uniques = pd.factorize(key, sort=False)
+        size[rows] = np.bincount(ids, minlength=len(uniques))[ids]
+    return size
+
+
+# --------------------------------------------------------------------------- the verb
+
+
+@dataclass
+class Scenario:
+    """One what-if: which fields an attacker could link on."""
+
+    name: str
+    fields: tuple[str, ...]
+    classes: dict[str, int]
+
+    def to_dict(self, n: int) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "fields": list(self.fields),
+            **self.classes,
+            "reidentified_share": round(self.classes["reidentified"] / n, 6) if n else 0.0,
+        }
+
+
+@dataclass
+class ReidentifyResult:
+    """Everything :func:`reidentify` found; :meth:`summary` holds no plaintext."""
+
+    source: str | None
+    reversed: Reversed
+    linkage: Linkage | None
+    register: Register | None
+    register_kind: str | None
+    within: np.ndarray
+    scenarios: list[Scenario] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def n_rows(self) -> int:
+        return self.reversed.n_rows
+
+    def contact_reversed(self) -> np.ndarray:
+        """True where the row's e-mail or phone was reversed (or sent in clear)."""
+        return self.reversed.known("email") | self.reversed.known("phone")
+
+    def reidentified(self) -> np.ndarray:
+        if self.linkage is None:
+            return np.zeros(self.n_rows, dtype=bool)
+        return np.asarray(self.linkage.k == 1)
+
+    def summary(self) -> dict[str, Any]:
+        n = self.n_rows
+        out: dict[str, Any] = {
+            "upload": self.source,
+            "profile": self.reversed.profile.name,
+            "region": self.reversed.region,
+            "rows": n,
+            "fields": {f: r.to_dict() for f, r in self.reversed.fields.items()},
+            "rows_with_contact_reversed": int(self.contact_reversed().sum()),
+            "within_upload": _uniqueness(self.within),
+            "seconds": {k: round(v, 4) for k, v in self.seconds.items()},
+        }
+        if self.linkage is not None and self.register is not None:
+            classes = self.linkage.classes()
+            fresh = self.reidentified() & ~self.contact_reversed()
+            out["link"] = {
+                "register": self.register.source,
+                "register_kind": self.register_kind,
+                "register_rows": self.register.rows,
+                "fields": list(self.linkage.fields),
+                **classes,
+                "reidentified_share": round(classes["reidentified"] / n, 6) if n else 0.0,
+                "ambiguous_k": self.linkage.ambiguity(),
+                "reidentified_without_email_or_phone": int(fresh.sum()),
+                "seconds": round(self.linkage.seconds, 4),
+            }
+            out["scenarios"] = [s.to_dict(n) for s in self.scenarios]
+        return out
+
+    def plaintext_table(self) -> pa.Table:
+        """Row number, reversed fields, class and matched register id (personal data)."""
+        cols: dict[str, pa.Array] = {"row": pa.array(np.arange(self.n_rows, dtype=np.int64))}
+        cols |= {f: v for f, v in self.reversed.values.items()}
+        if self.linkage is not None and self.register is not None:
+            k = self.linkage.k
+            cls = np.where(k == 1, "reidentified", np.where(k > 1, "ambiguous", "not_found"))
+            cols["class"] = pa.array(cls)
+            cols["k"] = pa.array(np.maximum(k, 0))
+            m = self.linkage.match
+            cols["register_id"] = self.register.ids.take(pa.array(np.maximum(m, 0), mask=m < 0))
+        return pa.table(cols)
+
+
+def _uniqueness(size: np.ndarray) -> dict[str, Any]:
+    n = size.shape[0]
+    unique = int(np.sum(size == 1))
+    return {
+        "unique": unique,
+        "unique_share": round(unique / n, 6) if n else 0.0,
+        "no_field": int(np.sum(size < 0)),
+    }
+
+
+def scenarios(reversed_: Reversed, register: Register) -> list[Scenario]:
+    """The same upload linked as it was reversed, under HMAC (only clear fields left),
+    and under each profile's choice of fields (what it takes, what it sends in clear).
+
+    What-ifs reuse the plaintexts recovered here: a profile's scenario links on the
+    fields it takes that this upload carried. Identical field sets are linked once.
+    """
+    available = [f for f in LINK_FIELDS if f in reversed_.values and f in register.codes]
+    wanted: list[tuple[str, tuple[str, ...]]] = [
+        (f"as uploaded ({reversed_.profile.name})", tuple(available)),
+        (
+            f"{reversed_.profile.name} under HMAC (nothing reversed)",
+            tuple(f for f in available if f in reversed_.clear_fields()),
+        ),
+    ]
+    for name, prof in PROFILES.items():
+        if name == reversed_.profile.name:
+            continue
+        takes = [f for f in available if f in prof.fields]
+        clear = [f for f in takes if not prof.fields[f].hashed]
+        wanted.append((f"{name}, SHA-256 (hashed fields reversed)", tuple(takes)))
+        wanted.append((f"{name} under HMAC (clear fields only)", tuple(clear)))
+    cache: dict[tuple[str, ...], dict[str, int]] = {}
+    codes: dict[str, np.ndarray] = {}
+    out = []
+    for label, fields in wanted:
+        if fields not in cache:
+            cache[fields] = link(reversed_, register, fields, _codes=codes).classes()
+        out.append(Scenario(label, fields, cache[fields]))
+    return out
+
+
+def reidentify(
+    upload: str | Path | pa.Table,
+    profile: str | Profile,
+    region: str,
+    *,
+    register: str | Path | Register | None = None,
+    register_id: str | None = None,
+    population: str | Path | None = None,
+    knowledge: Knowledge | None = None,
+    wordlist: str | Path | None = None,
+    email_guesses: int = 1_000_000,
+    what_ifs: bool = True,
+    fields: Sequence[str] | None = None,
+    progress: Progress | None = None,
+) -> ReidentifyResult:
+    """Reverse every low-entropy field of a hashed upload and link its rows to people.
+
+    Args:
+        upload: the upload file (CSV/Parquet in ``profile``'s layout) or table.
+        profile: the profile it was normalised with (which columns are hashed, how).
+        region: the people's country.
+        register: a table with plaintext fields and an id (path or :class:`Register`);
+            each row is classified re-identified (one match), ambiguous (k) or not found.
+        register_id: the register's id column (default: ``id``, ``uid``, ...).
+        population: without a register, a ``matchsim generate`` folder whose platform
+            users serve as one: uniqueness of the reversed rows in the population.
+        knowledge: a secret the attacker holds (HMAC key, pepper).
+        wordlist: extra name candidates; ``email_guesses``: e-mail guess budget.
+        what_ifs: also link under HMAC and each profile's choice of clear fields.
+        fields: reverse only these fields (default: every field of the layout).
+
+    Raises:
+        InputError, ConfigError: one-line user errors (layout, register, options).
+    """
+    prof = profile if isinstance(profile, Profile) else get_profile(profile)
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    if isinstance(upload, pa.Table):
+        table, source = upload, None
+    else:
+        table, source = read_table(upload), str(upload)
+    layout = upload_layout(table, prof, source)
+    needed = [f for f in LINK_FIELDS if f in layout]
+    reg: Register | None
+    kind = None
+    if isinstance(register, Register):
+        reg, kind = register, "register"
+    elif register is not None:
+        reg = register_from_table(
+            read_table(register), prof, region, id_column=register_id, needed=needed,
+            source=register,
+        )  # fmt: skip
+        kind = "register"
+    elif population is not None:
+        reg, kind = population_register(population, prof, region, needed), "population"
+    else:
+        reg = None
+    seconds["read"] = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    rev = reverse_upload(
+        table, prof, region, path=source, knowledge=knowledge, wordlist=wordlist,
+        email_guesses=email_guesses, fields=fields, progress=progress,
+    )  # fmt: skip
+    seconds["reverse"] = time.perf_counter() - t1
+    t3 = time.perf_counter()
+    linkage = link(rev, reg) if reg is not None else None
+    what = scenarios(rev, reg) if reg is not None and what_ifs else []
+    within = within_upload(rev)
+    seconds["link"] = time.perf_counter() - t3
+    seconds["total"] = time.perf_counter() - t0
+    return ReidentifyResult(source, rev, linkage, reg, kind, within, what, seconds)
+
+
+def check_out(out: str | Path, force: bool = False) -> None:
+    """Refuse an ``--out`` that would be replaced without ``force``, before any work.
+
+    Raises:
+        OutputError: ``out`` is a file, or a folder that is not empty (without ``force``).
+    """
+    from matchsim.errors import OutputError
+
+    p = Path(out)
+    if p.exists() and not p.is_dir():
+        raise OutputError(f"--out {p} exists and is not a folder")
+    if p.is_dir() and any(p.iterdir()) and not force:
+        raise OutputError(f"--out {p} already exists and is not empty (use --force to replace it)")
+
+
+def write_out(result: ReidentifyResult, out: str | Path, *, force: bool = False) -> Path:
+    """Write the recovered plaintexts and the summary into folder ``out``, atomically.
+
+    ``reidentified.parquet`` holds personal data (the reversed fields per row and the
+    register id matched); ``summary.json`` holds none.
+    """
+    import json
+
+    import pyarrow.parquet as pq
+
+    from matchsim._io import finish_out, prepare_out
+
+    out = Path(out)
+    tmp = prepare_out(out, force)
+    try:
+        pq.write_table(result.plaintext_table(), tmp / "reidentified.parquet")
+        (tmp / "summary.json").write_text(
+            json.dumps(result.summary(), indent=2, sort_keys=True) + "\n"
+        )
+        finish_out(tmp, out)
+    except BaseException:
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+# --------------------------------------------------------------------------- experiments
+
+
+@lru_cache(maxsize=1)
+def _drawn_register(
+    pop_dir: str, coverage: float, seed: int, profile: str, region: str, stamp: tuple[int, int]
+) -> tuple[Register, np.ndarray]:
+    """The experiment's register, drawn and normalised once per run (every scheme of an
+    experiment links to the same register); ``stamp`` (the platform file's size and
+    modification time) keeps a population rewritten at the same path from reusing it."""
+    table, person = draw_register(pop_dir, coverage, seed)
+    register = register_from_table(table, profile, region, source="drawn register")
+    return register, person
+
+
+def experiment_attack(
+    spec: Any,
+    scheme: str,
+    secret: Any,
+    upload: Path,
+    profile: Profile,
+    region: str,
+    pop_dir: Path,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """An experiment's ``[[attacks]] kind = "reidentify"`` on one scheme's upload.
+
+    The register is drawn from the simulated population (:func:`draw_register`, coverage
+    ``spec.coverage``, seeded by the population's seed); the attacker holds the upload and
+    the register, and the key only where ``spec.knows_secret``. Precision is scored
+    afterwards against the truth file (evaluation).
+    """
+    import json
+
+    out: dict[str, Any] = {"kind": "reidentify", "knows_secret": spec.knows_secret}
+    seed = int(json.loads((pop_dir / "manifest.json").read_text()).get("seed", 0))
+    stat = (pop_dir / "platform.parquet").stat()
+    register, person = _drawn_register(
+        str(pop_dir), float(spec.coverage), seed, profile.name, region,
+        (stat.st_size, stat.st_mtime_ns),
+    )  # fmt: skip
+    knowledge = None
+    if spec.knows_secret and secret is not None and scheme == "hmac-sha256":
+        knowledge = Knowledge("sha256", hmac_key=secret.value)
+    try:
+        result = reidentify(
+            upload, profile, region, register=register, knowledge=knowledge,
+            email_guesses=spec.guesses, progress=progress,
+        )  # fmt: skip
+    except MatchsimError as exc:
+        return {**out, "feasible": False, "reason": exc.one_line()}
+    summary = result.summary()
+    link = summary["link"]
+    truth = _row_person_of(pop_dir)
+    scored = score(result, truth, person)
+    fields = {
+        f: {k: r[k] for k in ("hashed", "present", "reversed", "share", "seconds", "keyspace_size")}
+        for f, r in summary["fields"].items()
+    }
+    return {
+        **out,
+        "feasible": True,
+        "register": {
+            "source": "drawn from the simulated population",
+            "coverage": spec.coverage,
+            "rows": register.rows,
+        },
+        "rows": summary["rows"],
+        "fields": fields,
+        "link_fields": link["fields"],
+        "reidentified": link["reidentified"],
+        "ambiguous": link["ambiguous"],
+        "not_found": link["not_found"],
+        "ambiguous_k": link["ambiguous_k"],
+        "share": link["reidentified_share"],
+        "reidentified_without_email_or_phone": link["reidentified_without_email_or_phone"],
+        "rows_with_contact_reversed": summary["rows_with_contact_reversed"],
+        "within_upload_unique_share": summary["within_upload"]["unique_share"],
+        "precision": scored["precision"],
+        "covered_rows": scored["covered_rows"],
+        "reidentified_of_covered": scored["reidentified_of_covered"],
+        "scenarios": summary["scenarios"],
+        "seconds": round(result.seconds["total"], 3),
+    }
+
+
+def _row_person_of(pop_dir: Path) -> np.ndarray:
+    """Evaluation only: the true person of every customer row (``uid``, or ``-(cid + 1)``
+    for a customer who is no platform user), as :func:`draw_register` keys people."""
+    import pyarrow.parquet as pq
+
+    uid = pq.read_table(pop_dir / "truth.parquet", columns=["uid"]).column("uid").combine_chunks()
+    cid = np.arange(len(uid), dtype=np.int64)
+    missing = np.asarray(uid.is_null().to_numpy(zero_copy_only=False))
+    return np.where(missing, -(cid + 1), uid.fill_null(0).to_numpy()).astype(np.int64)
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def score(
+    result: ReidentifyResult, row_person: np.ndarray, register_person: np.ndarray
+) -> dict[str, Any]:
+    """Evaluation only: precision of the re-identifications against ground truth.
+
+    Args:
+        row_person: the true person key of every upload row.
+        register_person: the person key of every register row.
+
+    Returns:
+        precision (correct / re-identified; 1.0 when none), the rows whose person the
+        register covers, and the re-identified share among those.
+    """
+    if result.linkage is None:
+        return {"precision": None}
+    hit = result.reidentified()
+    got = register_person[np.maximum(result.linkage.match, 0)]
+    correct = hit & (got == row_person)
+    covered = np.isin(row_person, register_person)
+    n_hit = int(hit.sum())
+    return {
+        "precision": float(correct.sum() / n_hit) if n_hit else 1.0,
+        "correct": int(correct.sum()),
+        "covered_rows": int(covered.sum()),
+        "reidentified_of_covered": float(hit[covered].sum() / covered.sum())
+        if covered.any()
+        else 0.0,
+    }
+
+
+__all__ = [
+    "CLASSES",
+    "LINK_FIELDS",
+    "FieldReversal",
+    "Linkage",
+    "Register",
+    "ReidentifyResult",
+    "Reversed",
+    "Scenario",
+    "check_out",
+    "draw_register",
+    "experiment_attack",
+    "field_keyspace",
+    "link",
+    "load_register",
+    "population_register",
+    "read_table",
+    "register_from_table",
+    "reidentify",
+    "reverse_upload",
+    "scenarios",
+    "score",
+    "upload_layout",
+    "within_upload",
+    "write_out",
+]
