@@ -59,12 +59,12 @@ def linked_shares(result: dict[str, Any], width: float = style.WIDE) -> Figure:
     ys = list(range(len(rows)))
     left = [0.0] * len(rows)
     for key, label, colour in PARTS:
-        values = [100 * float(r.get(key) or 0.0) for r in rows]
+        values = [float(r.get(key) or 0.0) for r in rows]
         ax.barh(ys, values, left=left, label=label, color=colour, height=0.7)
         left = [a + b for a, b in zip(left, values, strict=True)]
     ax.set_yticks(ys, names)
     ax.invert_yaxis()
-    style.percent_axis(ax, "x", "medical-page visits")
+    style.percent_axis(ax, "x", "medical-page visits", scale=1.0)
     ax.grid(axis="y", visible=False)
     style.legend_below(fig, ax, ncols_wide=2, width=width)
     return fig
@@ -81,18 +81,14 @@ def consent_curve(result: dict[str, Any], width: float = style.WIDE) -> Figure:
     rows.sort(key=lambda r: r["rules"]["consent_rate"])
     fig = style.figure(width, 3.4 if not style.narrow(width) else 4.2)
     ax = fig.subplots()
-    xs = list(range(len(rows)))
-    bar = 0.4
-    for j, (key, label, colour) in enumerate(
-        (("observed_share", "reported to the platform", "#56B4E9"),
-         ("account_share", "linked to an account", "#D55E00"))
-    ):  # fmt: skip
-        ax.bar([x + (j - 0.5) * bar for x in xs], [100 * float(r[key]) for r in rows],
-               width=bar * 0.9, label=label, color=colour)  # fmt: skip
-    ax.set_xticks(xs, [f"{100 * r['rules']['consent_rate']:.0f} %" for r in rows])
-    ax.set_xlabel("visitors who consent")
-    style.percent_axis(ax, "y", "medical-page visits")
-    ax.grid(axis="x", visible=False)
+    x = [r["rules"]["consent_rate"] for r in rows]
+    # consent is a rate: the points are the levels measured, joined to show the trend
+    ax.plot(x, [r["account_share"] for r in rows], marker="o", color="#D55E00",
+            label="linked to an account")  # fmt: skip
+    ax.plot(x, [r["observed_share"] for r in rows], marker="s", color="#0072B2",
+            label="reported to the platform")  # fmt: skip
+    style.percent_axis(ax, "x", "visitors who consent", scale=1.0)
+    style.percent_axis(ax, "y", "medical-page visits", scale=1.0)
     style.legend_below(fig, ax, ncols_wide=2, width=width)
     return fig
 

@@ -288,3 +288,28 @@ def class_sizes(results: dict[str, Any], width: float = style.WIDE) -> Figure | 
     ax.grid(axis="x", visible=False)
     style.legend_below(fig, ax, ncols_wide=3, width=width)
     return fig
+
+
+@style.styled
+def promises(details: dict[str, Any], width: float = style.WIDE) -> Figure | None:
+    """Share of named targets whose membership each product's promise let an advertiser learn."""
+    rows = [r for r in details.get("products") or [] if r.get("members_learned") is not None]
+    if not rows:
+        return None
+    fig = style.figure(width, _height(len(rows), 0.42, width, 1.0))
+    ax = fig.subplots()
+    ys = list(range(len(rows)))
+    vals = [float(r["members_learned"]) for r in rows]
+    ax.barh(ys, vals, height=0.6,
+            color=[style.BAD if r.get("succeeds") else style.GOOD for r in rows])  # fmt: skip
+    ax.set_yticks(
+        ys, [style.wrap(str((r.get("product") or {}).get("name", "?")), width) for r in rows]
+    )
+    ax.invert_yaxis()
+    style.percent_axis(ax, "x", "named people whose membership the advertiser learned", scale=1.0)
+    ax.grid(axis="y", visible=False)
+    style.bar_labels(ax, ys, vals, [
+        f"{share(v)} (broken)" if r.get("succeeds") else f"{share(v)} (held)"
+        for v, r in zip(vals, rows, strict=True)
+    ])  # fmt: skip
+    return fig

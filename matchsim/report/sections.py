@@ -1316,6 +1316,14 @@ def render_promises(results: dict[str, Any]) -> Contribution:
         if r.get("Verdict") != "broken"
     ]  # fmt: skip
     text = str(sec.get("text") or "")
+    details = sec.get("details") if isinstance(sec.get("details"), dict) else {}
+    broken = sum(r.get("Verdict") == "broken" for r in products)
+    pic = style.picture(
+        figures.promises,
+        details,
+        f"Bar chart: {broken} of {len(products)} product promises broken; each bar is the share "
+        "of named people whose membership an ordinary advertiser learned.",
+    )
     return Contribution(
         headline=text,
         verdict=verdict,
@@ -1324,7 +1332,7 @@ def render_promises(results: dict[str, Any]) -> Contribution:
                 "promises",
                 "Do today's platforms keep their promises?",
                 text,
-                None,
+                pic,
                 _dict_table(tables[0].get("title", ""), products),
                 details=[_dict_table(t.get("title", ""), t["rows"]) for t in tables[1:]],
             )

@@ -194,15 +194,24 @@ def _floor_log10(x: float) -> float:
     return math.floor(math.log10(max(x, 1e-12)))
 
 
-def percent_axis(ax: Axes, axis: str, what: str) -> None:
-    """A 0-100 % axis (values are drawn as percentages)."""
-    getattr(ax, f"set_{axis}lim")(0, 100)
+def percent_axis(ax: Axes, axis: str, what: str, scale: float = 100.0) -> None:
+    """A 0-100 % axis; ``scale`` is the value drawn for 100 % (1.0 for fractions)."""
+    getattr(ax, f"set_{axis}lim")(0, scale)
     target = ax.xaxis if axis == "x" else ax.yaxis
     fig = ax.figure
     wide = not narrow(fig.get_figwidth() if isinstance(fig, Figure) else WIDE)
-    target.set_major_locator(FixedLocator([0, 25, 50, 75, 100] if wide else [0, 50, 100]))
-    target.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.0f} %"))
+    steps = [0, 0.25, 0.5, 0.75, 1] if wide else [0, 0.5, 1]
+    target.set_major_locator(FixedLocator([scale * f for f in steps]))
+    target.set_major_formatter(FuncFormatter(lambda v, _pos: f"{100 * v / scale:.0f} %"))
     _axis_label(ax, axis, what)
+
+
+def legend_under_axes(ax: Axes, width: float, ncols_wide: int = 3) -> None:
+    """An axes legend placed under the axes, outside them (never over the data)."""
+    handles, _ = ax.get_legend_handles_labels()
+    if handles:
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.32 if narrow(width) else -0.22),
+                  ncols=1 if narrow(width) else min(ncols_wide, len(handles)))  # fmt: skip
 
 
 def axis_label(ax: Axes, axis: str, text: str) -> None:
