@@ -396,7 +396,10 @@ def parse_experiment(tree: Mapping[str, Any], *, source: Path | None = None) -> 
     risk = c.table(tree, "risk", "[risk]")
     c.unknown(risk, {"qi"}, "[risk]")
     qi_sets: list[tuple[str, ...]] = []
-    raw_qi = risk.get("qi", [["postcode", "dob", "gender"]])
+    # quasi-identifiers travel with an uploaded list: without [[schemes]] (a pixel or
+    # oracle experiment) there is no list, so no risk section unless [risk] asks for one
+    default_qi = [["postcode", "dob", "gender"]] if "schemes" in tree else []
+    raw_qi = risk.get("qi", default_qi)
     if not isinstance(raw_qi, list) or not all(
         isinstance(q, list) and q and all(isinstance(x, str) for x in q) for q in raw_qi
     ):

@@ -38,12 +38,12 @@ from matchsim.config import AttackSpec, Experiment, SchemeSpec
 from matchsim.errors import InputError
 from matchsim.generate import population
 from matchsim.io import finish_folder, prepare_folder
+from matchsim.report.validate import RESULTS_SCHEMA
 from matchsim.rng import Stream, stream
 from matchsim.secrets import Secret, load_secret
 
 ProgressFn = Callable[[str, int, int], None]
 StepFn = Callable[[str, dict[str, Any]], None]
-RESULTS_SCHEMA = "matchsim.results/1"
 TIMING_KEYS = frozenset(
     {"seconds", "hashes_per_second", "elapsed_seconds", "time_curve", "timings", "reverse_seconds",
      "exhaust_here_seconds", "measured_rate", "devices", "join_seconds", "peak_rss_bytes",
@@ -116,7 +116,7 @@ def run_experiment(
         (tmp / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
         from matchsim.report import write_report
 
-        write_report(json.loads((tmp / "results.json").read_text()), tmp)
+        write_report(json.loads((tmp / "results.json").read_text()), tmp, manifest=manifest)
         manifest["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
         finish_folder(tmp, out_path)

@@ -1,4 +1,8 @@
-"""Figures for the ``[pixel]`` report section (imported only by the report layer)."""
+"""Figures for the ``[pixel]`` report section (imported only by the report layer).
+
+Each takes the section's ``details`` dict and a width in inches (the report draws every
+figure at a laptop and a phone width) and returns a matplotlib Figure.
+"""
 
 from __future__ import annotations
 
@@ -6,52 +10,86 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-_PARTS = (
-    ("account_cookie_share", "account (login cookie)", "#b2182b"),
-    ("account_identifier_share", "account (hashed e-mail/phone)", "#ef8a62"),
-    ("shadow_identifier_share", "shadow profile (hashed identifier)", "#67a9cf"),
-    ("shadow_cookie_share", "shadow profile (cookie only)", "#d1e5f0"),
+from matchsim.report import style
+
+# what a medical-page visit ended up linked to, worst first (colour-blind-safe, dark = worse)
+PARTS = (
+    ("account_cookie_share", "account (login cookie)", "#D55E00"),
+    ("account_identifier_share", "account (hashed e-mail/phone)", "#E69F00"),
+    ("shadow_identifier_share", "shadow profile (hashed identifier)", "#0072B2"),
+    ("shadow_cookie_share", "shadow profile (cookie only)", "#56B4E9"),
 )
 
+_SCHEMES = {
+    "sha256": "SHA-256",
+    "hmac-sha256": "HMAC-SHA256",
+    "salted-sha256": "SHA-256 with a salt per record",
+}
 
-def linked_shares(result: dict[str, Any]) -> Figure:
+
+def scenario_label(rules: dict[str, Any]) -> str:
+    """A scenario's rules in words: ``consent=0.4`` -> ``40 % of visitors consent``."""
+    name = str(rules.get("name", "?"))
+    kind, _, value = name.partition("=")
+    if kind == "placement":
+        pages = " and ".join(rules.get("placement") or [])
+        return f"Pixel on {pages} pages only" if pages else "Pixel on no page"
+    if kind == "consent":
+        return f"{100 * float(rules.get('consent_rate', value)):.0f} % of visitors consent"
+    if kind == "scheme":
+        if value == "none":
+            return "No advanced matching"
+        return f"Advanced matching with {_SCHEMES.get(value, value)}"
+    if name == "baseline":
+        scheme = _SCHEMES.get(str(rules.get("scheme")), str(rules.get("scheme")))
+        consent = float(rules.get("consent_rate", 1.0))
+        asked = "no consent asked" if consent >= 1 else f"{100 * consent:.0f} % consent"
+        return f"Baseline: pixel on every page, {asked}, {scheme}"
+    return name
+
+
+@style.styled
+def linked_shares(result: dict[str, Any], width: float = style.WIDE) -> Figure:
     """Stacked bars: what the platform linked medical-page visits to, per scenario."""
     rows = result["scenarios"]
-    names = [r["rules"]["name"] for r in rows]
-    fig = Figure(figsize=(8, 0.45 * len(rows) + 1.5))
+    names = [style.wrap(scenario_label(r["rules"]), width, 40, 20) for r in rows]
+    per_row = 0.42 if not style.narrow(width) else 0.6
+    fig = style.figure(width, 1.8 + per_row * len(rows))
     ax = fig.subplots()
+    ys = list(range(len(rows)))
     left = [0.0] * len(rows)
-    for key, label, colour in _PARTS:
-        values = [float(r[key]) for r in rows]
-        ax.barh(names, values, left=left, label=label, color=colour)
+    for key, label, colour in PARTS:
+        values = [float(r.get(key) or 0.0) for r in rows]
+        ax.barh(ys, values, left=left, label=label, color=colour, height=0.7)
         left = [a + b for a, b in zip(left, values, strict=True)]
+    ax.set_yticks(ys, names)
     ax.invert_yaxis()
-    ax.set_xlim(0, 1)
-    ax.set_xlabel("share of medical-page visits")
-    ax.set_title("Medical-page visits the pixel reports, by what the platform links them to")
-    ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
+    style.percent_axis(ax, "x", "medical-page visits", scale=1.0)
+    ax.grid(axis="y", visible=False)
+    style.legend_below(fig, ax, ncols_wide=2, width=width)
     return fig
 
 
-def consent_curve(result: dict[str, Any]) -> Figure:
-    """Share of medical visits linked to an account against the consent rate."""
+@style.styled
+def consent_curve(result: dict[str, Any], width: float = style.WIDE) -> Figure:
+    """Medical visits reported and linked to an account, at each consent rate measured."""
     rows = [
         r
         for r in result["scenarios"]
-        if r["rules"]["name"] in ("baseline",) or r["rules"]["name"].startswith("consent=")
+        if r["rules"]["name"] == "baseline" or r["rules"]["name"].startswith("consent=")
     ]
     rows.sort(key=lambda r: r["rules"]["consent_rate"])
-    fig = Figure(figsize=(5, 3.5))
+    fig = style.figure(width, 3.4 if not style.narrow(width) else 4.2)
     ax = fig.subplots()
     x = [r["rules"]["consent_rate"] for r in rows]
-    ax.plot(x, [r["account_share"] for r in rows], marker="o", label="linked to an account")
-    ax.plot(x, [r["observed_share"] for r in rows], marker="s", label="reported at all")
-    ax.set_xlabel("consent rate")
-    ax.set_ylabel("share of medical-page visits")
-    ax.set_ylim(0, 1)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
+    # consent is a rate: the points are the levels measured, joined to show the trend
+    ax.plot(x, [r["account_share"] for r in rows], marker="o", color="#D55E00",
+            label="linked to an account")  # fmt: skip
+    ax.plot(x, [r["observed_share"] for r in rows], marker="s", color="#0072B2",
+            label="reported to the platform")  # fmt: skip
+    style.percent_axis(ax, "x", "visitors who consent", scale=1.0)
+    style.percent_axis(ax, "y", "medical-page visits", scale=1.0)
+    style.legend_below(fig, ax, ncols_wide=2, width=width)
     return fig
 
 
