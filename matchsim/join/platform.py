@@ -92,6 +92,8 @@ class ParquetPlatform:
         scheme: scheme name; ``scheme_params`` its parameters.
         key_file / key_env: where the scheme's shared secret comes from, if it needs one.
         secret: an in-memory secret (used by this process only; never pickled).
+        index_dir: the on-disk digest index to read chunks from (see
+            :mod:`matchsim.join.index`); None: normalise and hash each chunk.
     """
 
     path: Path
@@ -101,6 +103,7 @@ class ParquetPlatform:
     key_file: str | None = None
     key_env: str | None = None
     secret: Secret | None = None
+    index_dir: Path | None = None
     _meta: pq.FileMetaData = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -155,6 +158,14 @@ class ParquetPlatform:
         return int(self._meta.num_rows)
 
     def chunk(self, index: int) -> Mapping[str, KeyDigests]:
+        if self.index_dir is not None and self._meta.num_row_groups:
+            from matchsim.join.index import read_chunk
+
+            return read_chunk(self.index_dir, index, self.keys)
+        return self._compute_chunk(index)
+
+    def _compute_chunk(self, index: int) -> Mapping[str, KeyDigests]:
+        """Chunk ``index`` normalised and hashed from the platform table itself."""
         prof, sch = self._profile(), self._scheme()
         wanted = key_fields(prof)
         if self._meta.num_row_groups == 0:

@@ -72,9 +72,13 @@ def join_files(
     truth: str | os.PathLike[str] | None = None,
     force: bool = False,
     progress: ProgressFn | None = None,
+    index: bool = True,
 ) -> JoinRun:
     """Join ``upload`` to the platform at ``platform`` (a population folder or its
     ``platform.parquet``) and write the results to ``out``.
+
+    With ``index`` (the default) the platform's digests are read from, or first written
+    to, the on-disk index beside the population (:mod:`matchsim.join.index`).
 
     Raises:
         InputError, ConfigError, SecretError, OutputError, MissingExtraError.
@@ -93,6 +97,7 @@ def join_files(
     sch = source._scheme()
     region = _region_of(platform_file)
     upload_keys, upload_report = read_upload(upload, prof, sch, region)
+    index_info = _use_index(source, progress) if index else {"status": "off"}
     joined = time.perf_counter()
     with get_engine(engine, **(engine_options or {})) as eng:
         result = eng.match(upload_keys, source, progress)
@@ -123,12 +128,30 @@ def join_files(
         "rejected": dict(upload_report.rejected),
         "elapsed_seconds": round(time.perf_counter() - started, 3),
         "join_seconds": round(join_seconds, 3),
+        "platform_index": index_info,
         "peak_rss_bytes": peak_rss_bytes(),
     }
     if evaluation is not None:
         report["evaluation"] = evaluation.to_dict()
     write_outputs(out_path, result, report)
     return JoinRun(out_path, result, report, evaluation)
+
+
+def _use_index(source: ParquetPlatform, progress: ProgressFn | None) -> dict[str, Any]:
+    """Attach the platform's on-disk digest index to ``source``; say what happened."""
+    from matchsim.join.index import ensure_index, index_root
+
+    started = time.perf_counter()
+    root = index_root()
+    before = {p.name for p in root.iterdir()} if root.is_dir() else set()
+    folder = ensure_index(source, progress)
+    if folder is None:
+        return {"status": "none"}
+    return {
+        "status": "reused" if folder.name in before else "built",
+        "folder": folder.name,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
 
 
 def _region_of(platform_file: Path) -> str:
