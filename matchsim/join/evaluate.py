@@ -28,8 +28,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from matchsim.errors import InputError
-from matchsim.join.keys import EMAIL, MADID, PHONE
+from matchsim.join.keys import EMAIL, MADID, PHONE, UploadKeys
+from matchsim.join.platform import table_digests
 from matchsim.join.result import MatchResult
+from matchsim.join.upload import ID_COLUMNS
+from matchsim.normalise import Profile
+from matchsim.schemes import Scheme
 
 SALT = "salt"
 MISMATCH = "normalisation mismatch"
@@ -202,6 +206,82 @@ def _miss_reasons(
     return {str(k): int(v) for k, v in Counter(reason.tolist()).items()}
 
 
+_SAMPLE = 512  # rows checked to confirm that upload row i is customer row i
+_AGREE = 0.5  # share of one key's comparable sampled digests that must agree
+
+
+@dataclass(frozen=True)
+class RowMapping:
+    """Which customer each upload row is, or why evaluation cannot tell (``refused``)."""
+
+    cids: np.ndarray | None
+    how: str
+    refused: str | None = None
+
+
+def upload_row_cids(
+    upload: UploadKeys,
+    customers_path: str | Path,
+    profile: Profile,
+    scheme: Scheme,
+    region: str,
+) -> RowMapping:
+    """The customer id of each upload row, by the upload's own id column or, failing
+    that, by row order *once checked*: a sample of customer rows is normalised and hashed
+    the platform's way and compared with the upload's digests at the same rows. An upload
+    that is a subset or a shuffle of the customer file fails the check and gets no
+    evaluation rather than a wrong one.
+    """
+    if upload.customer_ids is not None:
+        return RowMapping(upload.customer_ids, "the upload's customer-id column")
+    path = Path(customers_path)
+    hint = f"and has no customer-id column ({' / '.join(ID_COLUMNS)})"
+    if not path.exists():
+        return RowMapping(None, "", f"no customer file beside the truth to align rows {hint}")
+    customers = pq.read_table(path)
+    if customers.num_rows != upload.n_rows:
+        return RowMapping(
+            None,
+            "",
+            f"the upload has {upload.n_rows:,} rows, the customer file "
+            f"{customers.num_rows:,}: not the same rows {hint}",
+        )
+    cids = np.asarray(pc.cast(customers["cid"], pa.int64()).to_numpy(), dtype=np.int64)
+    if not scheme.deterministic:  # nothing to compare; every figure is order-free
+        return RowMapping(cids, "row order (not checkable: the scheme is salted)")
+    sample = np.unique(np.linspace(0, upload.n_rows - 1, min(_SAMPLE, upload.n_rows)).astype(int))
+    rows = customers.take(pa.array(sample)).append_column("uid", pa.array(sample, pa.int64()))
+    theirs = table_digests(rows, profile, scheme, path, region)
+    # Per key: sampled rows digested on both sides, and how many agree. Row order is
+    # confirmed when some key agrees on most of its rows (keys the advertiser normalised
+    # differently from the platform may disagree everywhere; a shuffle agrees nowhere).
+    best = (0, 0)
+    for key, mine in upload.keys.items():
+        if key not in theirs or not len(mine):
+            continue
+        other = theirs[key]
+        at = np.searchsorted(mine.ids, other.ids)
+        found = (at < len(mine)) & (mine.ids[np.minimum(at, len(mine) - 1)] == other.ids)
+        if mine.words.shape[1] != other.words.shape[1] or not found.any():
+            continue
+        same = (mine.words[at[found]] == other.words[found]).all(axis=1)
+        agree, comparable = int(same.sum()), len(same)
+        if agree * best[1] > best[0] * comparable or best[1] == 0:
+            best = (agree, comparable)
+    agree, comparable = best
+    if comparable == 0:
+        reason = f"cannot check that the upload's rows are the customers' {hint}"
+        return RowMapping(None, "", reason)
+    if agree < _AGREE * comparable:
+        return RowMapping(
+            None,
+            "",
+            f"the upload's rows are not the customer file's rows in order "
+            f"({agree} of {comparable} sampled digests agree) {hint}",
+        )
+    return RowMapping(cids, f"row order (checked: {agree} of {comparable} sampled digests agree)")
+
+
 def row_cids(customers_path: str | Path, n_rows: int) -> np.ndarray | None:
     """The cid column of the customer file the upload was hashed from, if it fits."""
     path = Path(customers_path)
@@ -213,4 +293,4 @@ def row_cids(customers_path: str | Path, n_rows: int) -> np.ndarray | None:
     return np.asarray(pc.cast(cid, pa.int64()).to_numpy())
 
 
-__all__ = ["Evaluation", "evaluate", "row_cids"]
+__all__ = ["Evaluation", "RowMapping", "evaluate", "row_cids", "upload_row_cids"]

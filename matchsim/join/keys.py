@@ -114,12 +114,16 @@ class UploadKeys:
         keys: digests per match key; ids are row numbers ``0..n_rows-1``.
         rejected: rows (or values) refused, counted per reason; never dropped silently.
         rejected_rows: row numbers that contributed no usable key at all.
+        customer_ids: the advertiser's own id of each row, when the upload carries one
+            (a ``cid`` / ``extern_id`` column); never matched on, used only to score the
+            join against the truth.
     """
 
     n_rows: int
     keys: Mapping[str, KeyDigests]
     rejected: Mapping[str, int] = field(default_factory=dict)
     rejected_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    customer_ids: np.ndarray | None = None
 
     @property
     def accepted_rows(self) -> int:

@@ -171,25 +171,33 @@ class ParquetPlatform:
         if self._meta.num_row_groups == 0:
             return {k: KeyDigests.empty(digest_width(prof, sch, k, f)) for k, f in wanted.items()}
         table = pq.ParquetFile(self.path).read_row_group(index)
-        uid = table["uid"].to_numpy()
-        region = _region(table, self.path)
-        out: dict[str, KeyDigests] = {}
-        for key, fields in wanted.items():
-            if key == NAME_POSTCODE_DOB:
-                parts = []
-                for f in fields:
-                    d = field_digests(prof, sch, f, _column(table, f, self.path), region)
-                    parts.append((d.data, d.valid))
-                out[key] = KeyDigests.combine(parts, uid)
+        return table_digests(table, prof, sch, self.path)
+
+
+def table_digests(
+    table: pa.Table, prof: Profile, sch: Scheme, path: Path, region: str | None = None
+) -> dict[str, KeyDigests]:
+    """Per key, the digests of ``table``'s rows as the platform keys them (ids: ``uid``)."""
+    wanted = key_fields(prof)
+    uid = table["uid"].to_numpy()
+    region = region or _region(table, path)
+    out: dict[str, KeyDigests] = {}
+    for key, fields in wanted.items():
+        if key == NAME_POSTCODE_DOB:
+            parts = []
+            for f in fields:
+                d = field_digests(prof, sch, f, _column(table, f, path), region)
+                parts.append((d.data, d.valid))
+            out[key] = KeyDigests.combine(parts, uid)
+            continue
+        pieces = []
+        for column in PLATFORM_COLUMNS[key]:
+            if column not in table.column_names:
                 continue
-            pieces = []
-            for column in PLATFORM_COLUMNS[key]:
-                if column not in table.column_names:
-                    continue
-                d = field_digests(prof, sch, key, table[column], region)
-                pieces.append(KeyDigests.from_bytes(d.data, uid, d.valid))
-            out[key] = KeyDigests.concat(pieces, digest_width(prof, sch, key, fields))
-        return out
+            d = field_digests(prof, sch, key, table[column], region)
+            pieces.append(KeyDigests.from_bytes(d.data, uid, d.valid))
+        out[key] = KeyDigests.concat(pieces, digest_width(prof, sch, key, fields))
+    return out
 
 
 def _column(table: pa.Table, field_name: str, path: Path) -> pa.ChunkedArray:

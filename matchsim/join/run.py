@@ -23,9 +23,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from matchsim import __version__
-from matchsim.errors import OutputError
+from matchsim.errors import InputError, OutputError
 from matchsim.join.engine import ProgressFn, get_engine
-from matchsim.join.evaluate import Evaluation, evaluate, row_cids
+from matchsim.join.evaluate import Evaluation, evaluate, upload_row_cids
 from matchsim.join.platform import ParquetPlatform
 from matchsim.join.result import MatchResult
 from matchsim.join.upload import read_upload
@@ -104,17 +104,27 @@ def join_files(
     join_seconds = time.perf_counter() - joined
 
     evaluation = None
+    refused: str | None = None
     truth_path = Path(truth) if truth is not None else platform_file.parent / "truth.parquet"
     if truth is not None or truth_path.exists():
-        cids = row_cids(platform_file.parent / "customers.parquet", result.n_rows)
-        evaluation = evaluate(
-            result,
-            truth_path,
-            row_cid=cids,
-            platform_path=platform_file,
-            deterministic=sch.deterministic,
-            truncated=sch.name.startswith("truncated"),
+        mapping = upload_row_cids(
+            upload_keys, truth_path.parent / "customers.parquet", prof, sch, region
         )
+        refused = mapping.refused
+        if mapping.cids is not None:
+            try:
+                evaluation = evaluate(
+                    result,
+                    truth_path,
+                    row_cid=mapping.cids,
+                    platform_path=platform_file,
+                    deterministic=sch.deterministic,
+                    truncated=sch.name.startswith("truncated"),
+                )
+            except InputError as exc:
+                if upload_keys.customer_ids is None:
+                    raise
+                refused = f"the upload's customer ids: {exc.reason}"
     report: dict[str, Any] = {
         "kind": "join",
         "matchsim_version": __version__,
@@ -133,6 +143,9 @@ def join_files(
     }
     if evaluation is not None:
         report["evaluation"] = evaluation.to_dict()
+        report["evaluation_rows"] = mapping.how
+    if refused is not None:
+        report["evaluation_refused"] = refused
     write_outputs(out_path, result, report)
     return JoinRun(out_path, result, report, evaluation)
 

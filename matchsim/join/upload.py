@@ -33,6 +33,9 @@ from matchsim.normalise import PROFILES, Profile
 from matchsim.schemes import Digests, Scheme
 from matchsim.schemes._base import text_width
 
+ID_COLUMNS = ("cid", "extern_id", "external_id", "customer_id")
+"""Names (any case) of an upload column holding the advertiser's own customer id."""
+
 DUPLICATE_ROW = "duplicate row"
 NO_USABLE_KEY = "no usable key"
 
@@ -189,8 +192,26 @@ def read_upload(
         keys=keys,
         rejected=dict(rejected),
         rejected_rows=np.flatnonzero(~keep).astype(np.int64),
+        customer_ids=_customer_ids(table, report),
     )
     return upload, report
+
+
+def _customer_ids(table: pa.Table, report: UploadReport) -> np.ndarray | None:
+    """The advertiser's integer customer id per row, if an ignored column carries one."""
+    for name in report.ignored_columns:
+        if name.strip().lower() in ID_COLUMNS:
+            column = table[name]
+            try:
+                ids = pc.cast(column, pa.int64())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                report.notes.append(f"column {name} is not an integer customer id")
+                return None
+            if ids.null_count:
+                report.notes.append(f"column {name} has empty customer ids")
+                return None
+            return np.asarray(ids.to_numpy(), dtype=np.int64)
+    return None
 
 
 def _duplicate_rows(per_field: Mapping[str, Digests]) -> np.ndarray:
