@@ -73,3 +73,24 @@ def test_duplicate_rows_survives_a_fingerprint_collision(monkeypatch) -> None:  
     fields = _fields([(1, 2), (2, 1), (1, 2), (3, 3), (2, 1)])
     monkeypatch.setattr(upload_mod, "row_fingerprints", lambda parts: np.zeros(5, np.uint64))
     assert _duplicate_rows(fields).tolist() == [False, False, True, False, True]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 40), st.integers(0, 60)), max_size=80),
+    st.sampled_from([0, 10**6, 2**40]),
+)
+def test_row_user_pairs_are_the_distinct_sorted_pairs(
+    pairs: list[tuple[int, int]], offset: int
+) -> None:
+    from matchsim.join.result import MatchResult
+
+    rows = np.array([r for r, _ in pairs], dtype=np.int64)
+    users = np.array([u for _, u in pairs], dtype=np.int64) + offset
+    half = len(pairs) // 2
+    result = MatchResult.from_pairs(
+        {"a": (rows[:half], users[:half]), "b": (rows[half:], users[half:])}, 41, 41, {}
+    )
+    got_rows, got_users = result.row_user_pairs()
+    want = sorted(set(zip(rows.tolist(), users.tolist(), strict=True)))
+    assert list(zip(got_rows.tolist(), got_users.tolist(), strict=True)) == want

@@ -1,4 +1,4 @@
-"""Hex digest text -> bytes straight from Arrow's string buffers (numba, one pass, parallel).
+"""Hex digest text -> bytes straight from Arrow's string buffers (numba, one pass, no GIL).
 
 The same answer as :func:`matchsim.schemes.decode_text` for ``hex`` and ``HEX`` (which it
 replaces on the upload path): a value decodes when it is present, exactly ``2 * size``
@@ -28,7 +28,7 @@ def _nibbles(upper: bool) -> np.ndarray:
 _TABLES = {"hex": _nibbles(False), "HEX": _nibbles(True)}
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
+@numba.njit(cache=True, nogil=True)
 def _hex_rows(
     data: np.ndarray,
     starts: np.ndarray,
@@ -39,7 +39,7 @@ def _hex_rows(
     ok: np.ndarray,
 ) -> None:  # pragma: no cover - compiled
     n, size = out.shape
-    for i in prange(n):
+    for i in range(n):  # serial: callers decode several columns on threads (nogil)
         if not present[i] or lengths[i] != 2 * size:
             ok[i] = False
             continue

@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 from matchsim.errors import InputError
 from matchsim.join.keys import EMAIL, MADID, PHONE, UploadKeys
 from matchsim.join.platform import table_digests
-from matchsim.join.result import MatchResult
+from matchsim.join.result import MatchResult, distinct
 from matchsim.join.upload import ID_COLUMNS
 from matchsim.normalise import Profile
 from matchsim.schemes import Scheme
@@ -127,7 +127,7 @@ def evaluate(
 
     rows, users = result.row_user_pairs()
     correct = users == row_truth[rows]
-    true_rows = np.unique(rows[correct])
+    true_rows = distinct(rows[correct])
     false_pairs = int((~correct).sum())
 
     on_platform = row_truth >= 0
@@ -135,8 +135,8 @@ def evaluate(
     matched_true[true_rows] = True
     missed_rows = np.flatnonzero(on_platform & ~matched_true)
 
-    members = np.unique(true_uid[true_uid >= 0])
-    users_true = int(np.isin(result.matched_users, members).sum())
+    members = distinct(true_uid[true_uid >= 0])
+    users_true = int(_sorted_isin(result.matched_users, members).sum())
 
     missed_by_reason = _miss_reasons(
         truth, pos[missed_rows], row_truth[missed_rows], platform_path, deterministic
@@ -153,6 +153,14 @@ def evaluate(
         users_true=users_true,
         users_false=len(result.matched_users) - users_true,
     )
+
+
+def _sorted_isin(values: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """``np.isin`` for sorted distinct ``members``, by binary search."""
+    if len(members) == 0:
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(members, values), len(members) - 1)
+    return np.asarray(members[at] == values)
 
 
 def _platform_holds(platform_path: str | Path | None, uids: np.ndarray) -> dict[str, np.ndarray]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -144,10 +145,17 @@ def read_upload(
     report.rows = n
     rejected: Counter[str] = Counter()
     per_field: dict[str, Digests] = {}
+    # Hashed columns decode on threads (the decoder releases the GIL).
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        decoded = {
+            f: pool.submit(classify_text, table[c], scheme.digest_size, scheme.encoding)
+            for f, c in columns.items()
+            if profile.fields[f].hashed
+        }
     for f, column in columns.items():
         raw = table[column]
-        if profile.fields[f].hashed:
-            digests, reasons = classify_text(raw, scheme.digest_size, scheme.encoding)
+        if f in decoded:
+            digests, reasons = decoded[f].result()
         else:  # sent in clear: the platform normalises it itself, then keys it
             norm = profile.normalise(f, raw, region)
             digests = clear_scheme().encode(norm.values)
