@@ -133,3 +133,34 @@ def test_changed_population_invalidates_its_index(own_population: Path, tmp_path
     meta = json.loads((index_root() / second.report["platform_index"]["folder"] / "index.json")
                       .read_text())  # fmt: skip
     assert meta["population"] == str((pop / "platform.parquet").resolve())
+
+
+def test_in_memory_key_is_not_indexed_but_joins_the_same(
+    own_population: Path, tmp_path: Path
+) -> None:
+    from matchsim.secrets import Secret
+
+    secret = Secret(b"k" * 32, "generated for this run")
+    upload = tmp_path / "hmac.csv"
+    hash_file(own_population / "customers.parquet", profile="meta",
+              scheme=get_scheme("hmac-sha256", secret=secret), region="NL", out=upload)  # fmt: skip
+    fresh = join_files(own_population, upload, scheme="hmac-sha256", secret=secret,
+                       out=tmp_path / "f", index=False)  # fmt: skip
+    hashed = join_files(own_population, upload, scheme="hmac-sha256", secret=secret,
+                        out=tmp_path / "h")  # fmt: skip
+    assert hashed.report["platform_index"] == {"status": "none"}
+    _same(fresh, hashed)  # hashed from the normalised layer, not from the raw platform
+
+
+def test_normalised_layer_feeds_every_scheme(own_population: Path) -> None:
+    from matchsim.join.index import ensure_normalised
+
+    raw = ParquetPlatform(own_population / "platform.parquet", "meta", "sha1", {})
+    cached = ParquetPlatform(own_population / "platform.parquet", "meta", "sha1", {})
+    folder = ensure_normalised(cached)
+    assert cached.norm_dir == folder and folder.name.startswith("meta-normalised-")
+    for i in range(raw.n_chunks):
+        a, b = raw._compute_chunk(i), cached._compute_chunk(i)
+        for key in a:
+            assert np.array_equal(a[key].words, b[key].words), key
+            assert np.array_equal(a[key].ids, b[key].ids), key

@@ -25,13 +25,24 @@ folder keeps exactly the files ``generate`` wrote. The fingerprint is a SHA-256 
   digest of the secret, never the secret itself, so the same key finds its index and
   another key cannot. The index then holds the keyed digests the platform holds anyway.
 
-A scheme that is not deterministic (a per-record salt) gets no index: its digests differ
-on every run. ``MATCHSIM_PLATFORM_INDEX=0`` turns the index off; a population folder that
-cannot be written to simply goes without one.
+Below the digest index sits one more layer, per profile rather than per scheme: the
+platform's key columns normalised once (``<profile>-normalised-<fingerprint>/``, the same
+row groups, null where a value cannot be keyed), so that a join under another scheme or
+key hashes them without normalising again. It is clear text derived from the clear-text
+population, and lives and dies with it (same fingerprint of population and code).
+
+A scheme that is not deterministic (a per-record salt) gets no digest index: its digests
+differ on every run. Nor does a key held only in memory (``matchsim run`` generates one per
+run; no later join could name it again): only keys from ``--key-file``/``--key-env`` are
+indexed. Both still hash from the normalised layer.
+
+``MATCHSIM_PLATFORM_INDEX=0`` turns both layers off; where the cache folder cannot be
+written to, joins simply go without them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -113,6 +124,8 @@ def fingerprint(source: ParquetPlatform) -> str | None:
     sch = source._scheme()
     if not sch.deterministic:
         return None
+    if sch.secret is not None and not (source.key_file or source.key_env):
+        return None  # a key held only in memory: no later join could name it again
     h = hashlib.sha256()
     parts: list[Any] = [
         population_stamp(source.path),
@@ -154,6 +167,8 @@ def ensure_index(source: ParquetPlatform, progress: ProgressFn | None = None) ->
     """
     if not enabled() or source._meta.num_row_groups == 0:
         return None
+    with contextlib.suppress(OSError):  # no room or no permission: normalise in memory
+        ensure_normalised(source, progress)
     fp = fingerprint(source)
     if fp is None:
         return None
@@ -177,13 +192,78 @@ def _valid(folder: Path, fp: str, n_chunks: int) -> bool:
         return False
     if meta.get("fingerprint") != fp or meta.get("chunks") != n_chunks:
         return False
+    files = meta.get("files") or [_file(k) for k in meta.get("rows", {})]
     try:
-        return all(
-            pq.ParquetFile(folder / _file(k)).metadata.num_row_groups == n_chunks
-            for k in meta.get("rows", {})
-        )
+        return all(pq.ParquetFile(folder / f).metadata.num_row_groups == n_chunks for f in files)
     except (OSError, pa.ArrowInvalid):
         return False
+
+
+NORMALISED_FILE = "normalised.parquet"
+
+
+def normalised_fingerprint(source: ParquetPlatform) -> str:
+    """Fingerprint of the platform's normalised columns: population, code and profile."""
+    parts = [population_stamp(source.path), code_stamp(), source.profile, "normalised"]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+
+def ensure_normalised(source: ParquetPlatform, progress: ProgressFn | None = None) -> Path:
+    """Point ``source`` at the platform's normalised columns under its profile (built on
+    first use): every scheme then hashes them without normalising again."""
+    from matchsim.join.platform import normalised_table
+
+    fp = normalised_fingerprint(source)
+    root = index_root()
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in source.profile)
+    final = root / f"{safe}-normalised-{fp[:24]}"
+    n = source.n_chunks
+    if not _valid(final, fp, n):
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = root / f".partial-{os.getpid()}-{fp[:24]}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        try:
+            writer: pq.ParquetWriter | None = None
+            prof = source._profile()
+            platform = pq.ParquetFile(source.path)
+            for i in range(n):
+                table = normalised_table(platform.read_row_group(i), prof, source.path)
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp / NORMALISED_FILE, table.schema)
+                writer.write_table(table, row_group_size=max(1, table.num_rows))
+                if progress:
+                    progress("normalising platform", i + 1, n)
+            if writer is not None:
+                writer.close()
+            stamp = population_stamp(source.path)
+            meta = {
+                "format": INDEX_FORMAT,
+                "fingerprint": fp,
+                "population": str(source.path.resolve()),
+                "population_stamp": stamp,
+                "profile": source.profile,
+                "chunks": n,
+                "files": [NORMALISED_FILE],
+            }
+            (tmp / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+            _prune(root, str(source.path.resolve()), stamp)
+            try:
+                tmp.rename(final)
+            except OSError:
+                if not _valid(final, fp, n):
+                    raise
+                shutil.rmtree(tmp, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    source.norm_dir = final
+    return final
+
+
+def read_normalised(folder: Path, index: int) -> pa.Table:
+    """Chunk ``index`` of the normalised platform."""
+    return pq.ParquetFile(folder / NORMALISED_FILE).read_row_group(index)
 
 
 def _build(
@@ -228,6 +308,7 @@ def _build(
             "profile": source.profile,
             "scheme": source._scheme().describe(),
             "chunks": n,
+            "files": [_file(k) for k in counts],
             "digest_sizes": widths,
             "rows": counts,
         }

@@ -66,13 +66,25 @@ def field_digests(
     profile: Profile, scheme: Scheme, name: str, values: pa.Array, region: str
 ) -> Digests:
     """Normalise ``values`` as field ``name`` and digest them the way the profile keys it."""
+    return digest_normalised(
+        profile, scheme, name, normalised_values(profile, name, values, region)
+    )
+
+
+def normalised_values(profile: Profile, name: str, values: pa.Array, region: str) -> pa.Array:
+    """``values`` normalised as field ``name``; null where the platform cannot key them."""
     norm = profile.normalise(name, values, region)
     valid_values = norm.values
     if norm.unmatchable.any():  # accepted but never matches (Google's rule)
         valid_values = pc.if_else(
             pa.array(norm.unmatchable), pa.scalar(None, pa.string()), valid_values
         )
-    return (scheme if profile.fields[name].hashed else clear_scheme()).encode(valid_values)
+    return valid_values
+
+
+def digest_normalised(profile: Profile, scheme: Scheme, name: str, values: pa.Array) -> Digests:
+    """Digests of already normalised values of field ``name``, the way the profile keys it."""
+    return (scheme if profile.fields[name].hashed else clear_scheme()).encode(values)
 
 
 def digest_width(profile: Profile, scheme: Scheme, key: str, fields: tuple[str, ...]) -> int:
@@ -94,6 +106,7 @@ class ParquetPlatform:
         secret: an in-memory secret (used by this process only; never pickled).
         index_dir: the on-disk digest index to read chunks from (see
             :mod:`matchsim.join.index`); None: normalise and hash each chunk.
+        norm_dir: the on-disk normalised platform (one per profile) to hash chunks from.
     """
 
     path: Path
@@ -104,6 +117,7 @@ class ParquetPlatform:
     key_env: str | None = None
     secret: Secret | None = None
     index_dir: Path | None = None
+    norm_dir: Path | None = None
     _meta: pq.FileMetaData = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -170,6 +184,10 @@ class ParquetPlatform:
         wanted = key_fields(prof)
         if self._meta.num_row_groups == 0:
             return {k: KeyDigests.empty(digest_width(prof, sch, k, f)) for k, f in wanted.items()}
+        if self.norm_dir is not None:
+            from matchsim.join.index import read_normalised
+
+            return normalised_digests(read_normalised(self.norm_dir, index), prof, sch)
         table = pq.ParquetFile(self.path).read_row_group(index)
         return table_digests(table, prof, sch, self.path)
 
@@ -178,23 +196,44 @@ def table_digests(
     table: pa.Table, prof: Profile, sch: Scheme, path: Path, region: str | None = None
 ) -> dict[str, KeyDigests]:
     """Per key, the digests of ``table``'s rows as the platform keys them (ids: ``uid``)."""
-    wanted = key_fields(prof)
-    uid = table["uid"].to_numpy()
+    return normalised_digests(normalised_table(table, prof, path, region), prof, sch)
+
+
+def normalised_table(
+    table: pa.Table, prof: Profile, path: Path, region: str | None = None
+) -> pa.Table:
+    """``uid`` and every platform column the profile keys on, normalised once (null where
+    it cannot be keyed); a combination field is named by its field, the rest by column."""
     region = region or _region(table, path)
+    columns: dict[str, pa.Array | pa.ChunkedArray] = {"uid": table["uid"]}
+    for key, fields in key_fields(prof).items():
+        if key == NAME_POSTCODE_DOB:
+            for f in fields:
+                columns[f] = normalised_values(prof, f, _column(table, f, path), region)
+            continue
+        for column in PLATFORM_COLUMNS[key]:
+            if column in table.column_names:
+                columns[column] = normalised_values(prof, key, table[column], region)
+    return pa.table({k: v.cast(pa.string()) if k != "uid" else v for k, v in columns.items()})
+
+
+def normalised_digests(ntable: pa.Table, prof: Profile, sch: Scheme) -> dict[str, KeyDigests]:
+    """Per key, the digests of a :func:`normalised_table` under scheme ``sch``."""
+    uid = ntable["uid"].to_numpy()
     out: dict[str, KeyDigests] = {}
-    for key, fields in wanted.items():
+    for key, fields in key_fields(prof).items():
         if key == NAME_POSTCODE_DOB:
             parts = []
             for f in fields:
-                d = field_digests(prof, sch, f, _column(table, f, path), region)
+                d = digest_normalised(prof, sch, f, ntable[f].combine_chunks())
                 parts.append((d.data, d.valid))
             out[key] = KeyDigests.combine(parts, uid)
             continue
         pieces = []
         for column in PLATFORM_COLUMNS[key]:
-            if column not in table.column_names:
+            if column not in ntable.column_names:
                 continue
-            d = field_digests(prof, sch, key, table[column], region)
+            d = digest_normalised(prof, sch, key, ntable[column].combine_chunks())
             pieces.append(KeyDigests.from_bytes(d.data, uid, d.valid))
         out[key] = KeyDigests.concat(pieces, digest_width(prof, sch, key, fields))
     return out
