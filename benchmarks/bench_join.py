@@ -8,6 +8,8 @@ normalisation as far as SQL can express it) on the same files in the same run::
     .venv/bin/pytest benchmarks/bench_join.py -k files -s        # 200 k x 20 k (CI size)
     MATCHSIM_BENCH_FILES=10m .venv/bin/pytest benchmarks/bench_join.py -k files -s
     .venv/bin/python benchmarks/bench_join.py --files --platform 10_000_000 --upload 1_000_000
+    .venv/bin/python benchmarks/bench_join.py --files --engine dask --platform 2_000_000 \
+        --upload 200_000                                 # LocalCluster, 1 then 2 workers
 
 The matchsim side runs three ways: ``cold`` (no platform index: normalise and hash all
 users, as before the index existed), ``indexed`` (the index already built by an earlier
@@ -178,11 +180,16 @@ def duckdb_files(platform: str, upload: str) -> dict[str, int]:
     return {"matched_rows": int(rows), "matched_users": int(users)}
 
 
-def matchsim_files(pop: str, upload: str, out: str, index: bool) -> dict[str, Any]:
+def matchsim_files(
+    pop: str, upload: str, out: str, index: bool, engine: str = "local", workers: int = 2
+) -> dict[str, Any]:
     """``matchsim join`` as the CLI runs it (evaluation included), through the library."""
     from matchsim.join.run import join_files
 
-    report = join_files(pop, upload, out=out, force=True, index=index).report
+    options = {"n_workers": workers} if engine == "dask" else {}
+    report = join_files(
+        pop, upload, out=out, force=True, index=index, engine=engine, engine_options=options
+    ).report
     return {k: report[k] for k in ("matched_rows", "matched_users", "join_seconds")}
 
 
@@ -260,6 +267,16 @@ def files_main(args: argparse.Namespace) -> None:
     folder = os.environ.get("MATCHSIM_BENCH_DIR") or tempfile.mkdtemp(prefix="bench-join-")
     pop, upload = make_files(folder, args.platform, args.upload)
     out = f"{folder}/out"
+    if args.engine == "dask":  # file to file on a LocalCluster, 1 then 2 workers
+        matchsim_files(pop, upload, out, index=True)  # build the index first
+        for workers in (1, 2):
+            started = time.perf_counter()
+            got = matchsim_files(pop, upload, out, True, "dask", workers)
+            print(
+                f"dask, {workers} worker(s), {args.platform:,} x {args.upload:,}: "
+                f"{time.perf_counter() - started:.2f} s, matched rows {got['matched_rows']:,}"
+            )
+        return
     times: dict[str, list[float]] = {"indexed": [], "duckdb": [], "cold": []}
     counts: dict[str, Any] = {}
     matchsim_files(pop, upload, out, index=True)  # compile kernels, build the index

@@ -175,7 +175,10 @@ class ParquetPlatform:
         if self.index_dir is not None and self._meta.num_row_groups:
             from matchsim.join.index import read_chunk
 
-            return read_chunk(self.index_dir, index, self.keys)
+            try:
+                return read_chunk(self.index_dir, index, self.keys)
+            except OSError:  # a worker that cannot see the index computes the chunk itself
+                pass
         return self._compute_chunk(index)
 
     def _compute_chunk(self, index: int) -> Mapping[str, KeyDigests]:
@@ -184,7 +187,7 @@ class ParquetPlatform:
         wanted = key_fields(prof)
         if self._meta.num_row_groups == 0:
             return {k: KeyDigests.empty(digest_width(prof, sch, k, f)) for k, f in wanted.items()}
-        if self.norm_dir is not None:
+        if self.norm_dir is not None and (self.norm_dir / "normalised.parquet").exists():
             from matchsim.join.index import read_normalised
 
             return normalised_digests(read_normalised(self.norm_dir, index), prof, sch)
