@@ -97,6 +97,7 @@ def evaluate(
     platform_path: str | Path | None = None,
     deterministic: bool = True,
     truncated: bool = False,
+    presence: str | Path | None = None,
 ) -> Evaluation:
     """Score ``result`` against ``truth_path``.
 
@@ -107,6 +108,8 @@ def evaluate(
             from a normalisation mismatch for missed customers.
         deterministic: False for a per-record-salted scheme.
         truncated: the scheme truncates digests (false matches are collisions).
+        presence: the platform's normalised layer, if there is one: who holds which
+            identifier, read as booleans instead of from the platform's text columns.
     """
     truth_path = Path(truth_path)
     try:
@@ -139,7 +142,7 @@ def evaluate(
     users_true = int(_sorted_isin(result.matched_users, members).sum())
 
     missed_by_reason = _miss_reasons(
-        truth, pos[missed_rows], row_truth[missed_rows], platform_path, deterministic
+        truth, pos[missed_rows], row_truth[missed_rows], platform_path, deterministic, presence
     )
     false_by_reason = {TRUNCATION if truncated else OTHER_USER: false_pairs} if false_pairs else {}
     return Evaluation(
@@ -163,22 +166,41 @@ def _sorted_isin(values: np.ndarray, members: np.ndarray) -> np.ndarray:
     return np.asarray(members[at] == values)
 
 
-def _platform_holds(platform_path: str | Path | None, uids: np.ndarray) -> dict[str, np.ndarray]:
-    """Per key, whether the platform holds a value for each of ``uids``."""
+def _platform_holds(
+    platform_path: str | Path | None, uids: np.ndarray, presence: str | Path | None = None
+) -> dict[str, np.ndarray]:
+    """Per key, whether the platform holds a value for each of ``uids``.
+
+    ``presence``: the normalised platform layer (:mod:`matchsim.join.index`), which records
+    the same per-user presence as booleans; read instead of the platform's text columns.
+    """
     if platform_path is None or len(uids) == 0:
         return {}
-    table = pq.read_table(
-        platform_path,
-        columns=["uid", "email", "phone", "madid"],
-        filters=[("uid", "in", pa.array(np.unique(uids)))],
-    )
+    keys = (EMAIL, PHONE, MADID)
+    wanted = [f"present:{k}" for k in keys]
+    table = None
+    if presence is not None and Path(presence).exists():
+        try:
+            table = pq.read_table(presence, columns=["uid", *wanted])
+            table = table.rename_columns(["uid", *keys])
+        except (OSError, pa.ArrowInvalid, KeyError):
+            table = None
+    if table is None:
+        table = pq.read_table(
+            platform_path,
+            columns=["uid", "email", "phone", "madid"],
+            filters=[("uid", "in", pa.array(np.unique(uids)))],
+        )
+        present = {k: table[k].is_valid().to_numpy(zero_copy_only=False) for k in keys}
+    else:
+        present = {k: table[k].to_numpy(zero_copy_only=False).astype(bool) for k in keys}
     got = table["uid"].to_numpy()
+    if len(got) == 0:
+        return {key: np.zeros(len(uids), dtype=bool) for key in keys}
     order = np.argsort(got)
-    where = order[np.searchsorted(got, uids, sorter=order)]
-    return {
-        key: table[key].is_valid().to_numpy(zero_copy_only=False)[where]
-        for key in (EMAIL, PHONE, MADID)
-    }
+    where = order[np.minimum(np.searchsorted(got, uids, sorter=order), len(got) - 1)]
+    known = got[where] == uids  # a user the platform no longer has holds nothing
+    return {key: present[key][where] & known for key in keys}
 
 
 def _miss_reasons(
@@ -187,13 +209,14 @@ def _miss_reasons(
     uids: np.ndarray,
     platform_path: str | Path | None,
     deterministic: bool,
+    presence: str | Path | None = None,
 ) -> dict[str, int]:
     n = len(truth_rows)
     if n == 0:
         return {}
     if not deterministic:
         return {SALT: n}
-    holds = _platform_holds(platform_path, uids)
+    holds = _platform_holds(platform_path, uids, presence)
     everywhere = np.ones(n, dtype=bool)
     email_here = ~_flag(truth, "email_missing", truth_rows) & holds.get(EMAIL, everywhere)
     phone_here = ~_flag(truth, "phone_missing", truth_rows) & holds.get(PHONE, everywhere)

@@ -45,6 +45,9 @@ PLATFORM_COLUMNS: Mapping[str, tuple[str, ...]] = {
 
 _FIELD_COLUMN = {"state": "region"}
 
+PRESENCE_COLUMNS = (EMAIL, PHONE, MADID)
+"""Raw platform columns whose presence the normalised layer also records."""
+
 
 def clear_scheme() -> Scheme:
     """The platform-internal key of a field sent in clear: SHA-256 of its text."""
@@ -217,7 +220,11 @@ def normalised_table(
         for column in PLATFORM_COLUMNS[key]:
             if column in table.column_names:
                 columns[column] = normalised_values(prof, key, table[column], region)
-    return pa.table({k: v.cast(pa.string()) if k != "uid" else v for k, v in columns.items()})
+    out = {k: v.cast(pa.string()) if k != "uid" else v for k, v in columns.items()}
+    for column in PRESENCE_COLUMNS:  # whether the raw value is there (for evaluation)
+        if column in table.column_names:
+            out[f"present:{column}"] = table[column].is_valid()
+    return pa.table(out)
 
 
 def normalised_digests(ntable: pa.Table, prof: Profile, sch: Scheme) -> dict[str, KeyDigests]:

@@ -120,6 +120,9 @@ def join_files(
                     platform_path=platform_file,
                     deterministic=sch.deterministic,
                     truncated=sch.name.startswith("truncated"),
+                    presence=None
+                    if source.norm_dir is None
+                    else source.norm_dir / "normalised.parquet",
                 )
             except InputError as exc:
                 if upload_keys.customer_ids is None:
