@@ -94,3 +94,14 @@ def test_row_user_pairs_are_the_distinct_sorted_pairs(
     got_rows, got_users = result.row_user_pairs()
     want = sorted(set(zip(rows.tolist(), users.tolist(), strict=True)))
     assert list(zip(got_rows.tolist(), got_users.tolist(), strict=True)) == want
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from([8, 16, 32]), st.integers(1, 40))
+def test_duplicate_rows_whole_word_digests(seed: int, width: int, n: int) -> None:
+    rng = np.random.default_rng(seed)
+    pool = rng.integers(0, 256, (3, width), dtype=np.uint8)  # few values: many repeats
+    fields = {
+        name: Digests(pool[rng.integers(0, 3, n)], rng.random(n) > 0.3) for name in ("a", "b")
+    }
+    assert np.array_equal(_duplicate_rows(fields), _duplicate_rows_exact(fields))
