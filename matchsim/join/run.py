@@ -107,9 +107,10 @@ def join_files(
     refused: str | None = None
     truth_path = Path(truth) if truth is not None else platform_file.parent / "truth.parquet"
     if truth is not None or truth_path.exists():
-        mapping = upload_row_cids(
-            upload_keys, truth_path.parent / "customers.parquet", prof, sch, region
-        )
+        customers = truth_path.parent / "customers.parquet"
+        if not customers.exists():
+            customers = platform_file.parent / "customers.parquet"
+        mapping = upload_row_cids(upload_keys, customers, prof, sch, region)
         refused = mapping.refused
         if mapping.cids is not None:
             try:
