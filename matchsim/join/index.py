@@ -158,8 +158,13 @@ def _file(key: str) -> str:
     return f"{key}.parquet"
 
 
-def ensure_index(source: ParquetPlatform, progress: ProgressFn | None = None) -> Path | None:
+def ensure_index(
+    source: ParquetPlatform, progress: ProgressFn | None = None, digests: bool = True
+) -> Path | None:
     """Point ``source`` at its on-disk index, building it first if it is missing.
+
+    With ``digests=False`` only the normalised layer is kept (for a population no later
+    join will see again, writing its digest index would be wasted work).
 
     Returns the index folder, or None when there is none (index off, salted scheme, empty
     platform, or a population folder that cannot be written to). The source then keeps
@@ -169,6 +174,8 @@ def ensure_index(source: ParquetPlatform, progress: ProgressFn | None = None) ->
         return None
     with contextlib.suppress(OSError):  # no room or no permission: normalise in memory
         ensure_normalised(source, progress)
+    if not digests:
+        return None
     fp = fingerprint(source)
     if fp is None:
         return None

@@ -72,13 +72,14 @@ def join_files(
     truth: str | os.PathLike[str] | None = None,
     force: bool = False,
     progress: ProgressFn | None = None,
-    index: bool = True,
+    index: bool | str = True,
 ) -> JoinRun:
     """Join ``upload`` to the platform at ``platform`` (a population folder or its
     ``platform.parquet``) and write the results to ``out``.
 
     With ``index`` (the default) the platform's digests are read from, or first written
-    to, the on-disk index beside the population (:mod:`matchsim.join.index`).
+    to, the on-disk platform index (:mod:`matchsim.join.index`); ``index="normalised"``
+    keeps only its normalised layer (shared by every scheme), ``False`` neither.
 
     Raises:
         InputError, ConfigError, SecretError, OutputError, MissingExtraError.
@@ -97,7 +98,9 @@ def join_files(
     sch = source._scheme()
     region = _region_of(platform_file)
     upload_keys, upload_report = read_upload(upload, prof, sch, region)
-    index_info = _use_index(source, progress) if index else {"status": "off"}
+    index_info = (
+        _use_index(source, progress, digests=index != "normalised") if index else {"status": "off"}
+    )
     joined = time.perf_counter()
     with get_engine(engine, **(engine_options or {})) as eng:
         result = eng.match(upload_keys, source, progress)
@@ -154,15 +157,19 @@ def join_files(
     return JoinRun(out_path, result, report, evaluation)
 
 
-def _use_index(source: ParquetPlatform, progress: ProgressFn | None) -> dict[str, Any]:
+def _use_index(
+    source: ParquetPlatform, progress: ProgressFn | None, digests: bool = True
+) -> dict[str, Any]:
     """Attach the platform's on-disk digest index to ``source``; say what happened."""
     from matchsim.join.index import ensure_index, index_root
 
     started = time.perf_counter()
     root = index_root()
     before = {p.name for p in root.iterdir()} if root.is_dir() else set()
-    folder = ensure_index(source, progress)
+    folder = ensure_index(source, progress, digests)
     if folder is None:
+        if source.norm_dir is not None and not digests:
+            return {"status": "normalised only", "seconds": round(time.perf_counter() - started, 3)}
         return {"status": "none"}
     return {
         "status": "reused" if folder.name in before else "built",
