@@ -1,4 +1,19 @@
-"""The digest join against its peers, side by side in one run, on random 32-byte digests.
+"""The digest join against its peers, side by side in one run.
+
+(b) In memory, on random 32-byte digests (below). (a) File to file: ``matchsim join`` of a
+generated population and its hashed upload, every key of the Meta profile, file in to
+``join.json`` out, beside DuckDB running :data:`DUCKDB_SQL` (the same keys with the same
+normalisation as far as SQL can express it) on the same files in the same run::
+
+    .venv/bin/pytest benchmarks/bench_join.py -k files -s        # 200 k x 20 k (CI size)
+    MATCHSIM_BENCH_FILES=10m .venv/bin/pytest benchmarks/bench_join.py -k files -s
+    .venv/bin/python benchmarks/bench_join.py --files --platform 10_000_000 --upload 1_000_000
+    .venv/bin/python benchmarks/bench_join.py --files --engine dask --platform 2_000_000 \
+        --upload 200_000                                 # LocalCluster, 1 then 2 workers
+
+The matchsim side runs three ways: ``cold`` (no platform index: normalise and hash all
+users, as before the index existed), ``indexed`` (the index already built by an earlier
+join: what a second advertiser pays) and DuckDB; the ratios to DuckDB are printed.
 
     .venv/bin/pytest benchmarks/bench_join.py                    # 10 M x 1 M (CI size)
     MATCHSIM_BENCH_JOIN=100m .venv/bin/pytest benchmarks/bench_join.py   # 100 M x 10 M
@@ -35,6 +50,47 @@ import pytest
 from matchsim.join import InMemoryPlatform, KeyDigests, UploadKeys, get_engine
 
 SCALES = {"10m": (10_000_000, 1_000_000), "100m": (100_000_000, 10_000_000)}
+FILE_SCALES = {
+    "200k": (200_000, 20_000),
+    "2m": (2_000_000, 200_000),
+    "10m": (10_000_000, 1_000_000),
+}
+
+DUCKDB_SQL = r"""
+WITH p AS (SELECT * FROM read_parquet(?)),
+u AS (SELECT row_number() OVER () - 1 AS r, * FROM read_csv(?, all_varchar = true)),
+pk AS (
+    SELECT 'email' AS k, sha256(lower(trim(email))) AS d, uid FROM p WHERE email IS NOT NULL
+    UNION ALL
+    SELECT 'email', sha256(lower(trim(email2))), uid FROM p WHERE email2 IS NOT NULL
+    UNION ALL
+    SELECT 'phone', sha256(regexp_replace(phone, '[^0-9]', '', 'g')), uid
+        FROM p WHERE phone IS NOT NULL
+    UNION ALL
+    SELECT 'madid', lower(trim(madid)), uid FROM p WHERE madid IS NOT NULL
+    UNION ALL
+    SELECT 'combo',
+        sha256(trim(regexp_replace(lower(first_name::VARCHAR), '[[:punct:]]', '', 'g')))
+        || sha256(trim(regexp_replace(lower(last_name::VARCHAR), '[[:punct:]]', '', 'g')))
+        || sha256(lower(replace(postcode, ' ', '')))
+        || sha256(strftime(dob, '%Y%m%d')), uid
+        FROM p WHERE first_name IS NOT NULL AND last_name IS NOT NULL
+            AND postcode IS NOT NULL AND dob IS NOT NULL
+),
+uk AS (
+    SELECT 'email' AS k, EMAIL AS d, r FROM u WHERE EMAIL IS NOT NULL
+    UNION ALL SELECT 'phone', PHONE, r FROM u WHERE PHONE IS NOT NULL
+    UNION ALL SELECT 'madid', lower(trim(MADID)), r FROM u WHERE MADID IS NOT NULL
+    UNION ALL SELECT 'combo', FN || LN || ZIP || DOB, r FROM u
+        WHERE FN IS NOT NULL AND LN IS NOT NULL AND ZIP IS NOT NULL AND DOB IS NOT NULL
+),
+pairs AS (SELECT DISTINCT uk.r, pk.uid FROM uk JOIN pk ON uk.k = pk.k AND uk.d = pk.d)
+SELECT count(DISTINCT r) AS matched_rows, count(DISTINCT uid) AS matched_users FROM pairs
+"""
+"""DuckDB's side of the file-to-file join: Meta's keys from the platform Parquet and the
+upload CSV. Its normalisation is what SQL expresses simply (lower/trim e-mail; digits of an
+E.164 phone; punctuation-free lower-case names); matchsim's own rules go further (accents,
+phone parsing, validation), so the two match counts are close, not equal."""
 
 
 def make_data(n_platform: int, n_upload: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -115,6 +171,135 @@ def test_polars(benchmark: Any, data: dict[str, Any]) -> None:
     assert np.array_equal(_sorted(got), data["expected"])
 
 
+def duckdb_files(platform: str, upload: str) -> dict[str, int]:
+    """Run :data:`DUCKDB_SQL` on the two files; matched rows and users."""
+    import duckdb
+
+    con = duckdb.connect()
+    rows, users = con.execute(DUCKDB_SQL, [platform, upload]).fetchone() or (0, 0)
+    return {"matched_rows": int(rows), "matched_users": int(users)}
+
+
+def matchsim_files(
+    pop: str, upload: str, out: str, index: bool, engine: str = "local", workers: int = 2
+) -> dict[str, Any]:
+    """``matchsim join`` as the CLI runs it (evaluation included), through the library."""
+    from matchsim.join.run import join_files
+
+    options = {"n_workers": workers} if engine == "dask" else {}
+    report = join_files(
+        pop, upload, out=out, force=True, index=index, engine=engine, engine_options=options
+    ).report
+    return {k: report[k] for k in ("matched_rows", "matched_users", "join_seconds")}
+
+
+def make_files(folder: str, n_platform: int, n_upload: int) -> tuple[str, str]:
+    """A seeded population and its Meta/SHA-256 upload (reused when already there)."""
+    from pathlib import Path
+
+    from matchsim.generate import PopulationParams, population
+    from matchsim.hashing import hash_file
+
+    pop = Path(folder) / f"pop-{n_platform}-{n_upload}"
+    upload = Path(folder) / f"upload-{n_platform}-{n_upload}.csv"
+    if not (pop / "manifest.json").exists():
+        params = PopulationParams(platform_users=n_platform, customers=n_upload, seed=7)
+        population(params, pop, force=True)
+    if not upload.exists():
+        hash_file(pop / "customers.parquet", profile="meta", scheme="sha256", region="NL",
+                  out=upload)  # fmt: skip
+    return str(pop), str(upload)
+
+
+_FILE_TIMES: dict[str, float] = {}
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    n_platform, n_upload = FILE_SCALES[os.environ.get("MATCHSIM_BENCH_FILES", "200k")]
+    folder = tmp_path_factory.mktemp("files")
+    os.environ.setdefault("MATCHSIM_INDEX_DIR", str(folder / "index"))
+    pop, upload = make_files(str(folder), n_platform, n_upload)
+    matchsim_files(pop, upload, str(folder / "warmup"), index=True)  # compile; build index
+    return {"pop": pop, "upload": upload, "out": str(folder / "out")}
+
+
+def _timed(benchmark: Any, name: str, fn: Any, *args: Any, rounds: int = 2) -> Any:
+    got = benchmark.pedantic(fn, args=args, rounds=rounds)
+    _FILE_TIMES[name] = benchmark.stats.stats.min
+    return got
+
+
+def test_files_duckdb(benchmark: Any, files: dict[str, Any]) -> None:
+    got = _timed(benchmark, "duckdb", duckdb_files, f"{files['pop']}/platform.parquet",
+                 files["upload"])  # fmt: skip
+    assert got["matched_rows"] > 0
+
+
+def test_files_matchsim_indexed(benchmark: Any, files: dict[str, Any]) -> None:
+    got = _timed(benchmark, "indexed", matchsim_files, files["pop"], files["upload"],
+                 files["out"], True)  # fmt: skip
+    assert got["matched_rows"] > 0
+
+
+def test_files_matchsim_cold(benchmark: Any, files: dict[str, Any]) -> None:
+    got = _timed(benchmark, "cold", matchsim_files, files["pop"], files["upload"],
+                 files["out"], False, rounds=1)  # fmt: skip
+    assert got["matched_rows"] > 0
+
+
+def test_files_ratio(files: dict[str, Any]) -> None:
+    """Prints matchsim / DuckDB for the runs above (run with ``-s``)."""
+    if "duckdb" not in _FILE_TIMES:
+        pytest.skip("run with the file benchmarks")
+    for name in ("indexed", "cold"):
+        if name in _FILE_TIMES:
+            mine, duck = _FILE_TIMES[name], _FILE_TIMES["duckdb"]
+            print(
+                f"\nfile to file: matchsim {name} {mine:.2f} s, DuckDB {duck:.2f} s: "
+                f"ratio {mine / duck:.2f}"
+            )
+
+
+def files_main(args: argparse.Namespace) -> None:
+    import tempfile
+
+    folder = os.environ.get("MATCHSIM_BENCH_DIR") or tempfile.mkdtemp(prefix="bench-join-")
+    pop, upload = make_files(folder, args.platform, args.upload)
+    out = f"{folder}/out"
+    if args.engine == "dask":  # file to file on a LocalCluster, 1 then 2 workers
+        matchsim_files(pop, upload, out, index=True)  # build the index first
+        for workers in (1, 2):
+            started = time.perf_counter()
+            got = matchsim_files(pop, upload, out, True, "dask", workers)
+            print(
+                f"dask, {workers} worker(s), {args.platform:,} x {args.upload:,}: "
+                f"{time.perf_counter() - started:.2f} s, matched rows {got['matched_rows']:,}"
+            )
+        return
+    times: dict[str, list[float]] = {"indexed": [], "duckdb": [], "cold": []}
+    counts: dict[str, Any] = {}
+    matchsim_files(pop, upload, out, index=True)  # compile kernels, build the index
+    for _ in range(args.rounds):
+        for name in ("duckdb", "indexed"):
+            started = time.perf_counter()
+            if name == "duckdb":
+                counts[name] = duckdb_files(f"{pop}/platform.parquet", upload)
+            else:
+                counts[name] = matchsim_files(pop, upload, out, index=True)
+            times[name].append(time.perf_counter() - started)
+    started = time.perf_counter()
+    counts["cold"] = matchsim_files(pop, upload, out, index=False)
+    times["cold"].append(time.perf_counter() - started)
+    duck = min(times["duckdb"])
+    for name, runs in times.items():
+        print(
+            f"{name:8s} {args.platform:,} x {args.upload:,}: best {min(runs):.2f} s "
+            f"(x{min(runs) / duck:.2f} DuckDB); matched rows {counts[name]['matched_rows']:,}, "
+            f"users {counts[name]['matched_users']:,}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engine", default="local", choices=["local", "dask", "duckdb", "polars"])
@@ -123,7 +308,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--generated", action="store_true", help="platform chunks from a seed")
+    parser.add_argument("--files", action="store_true", help="file to file, beside DuckDB SQL")
     args = parser.parse_args()
+    if args.files:
+        files_main(args)
+        return
     if args.generated:
         generated(args)
         return

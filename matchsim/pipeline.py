@@ -294,6 +294,9 @@ def _scheme_stage(
             truth=pop_dir / "truth.parquet",
             force=True,
             progress=progress,
+            # a population made for this run alone: share its normalised platform across
+            # the schemes, but write no digest index that no later join would read
+            index=True if experiment.population_path is not None else "normalised",
         )
     report = join.report
     step("hash", {"scheme": spec, "upload": upload, "summary": summary.as_dict()})

@@ -12,6 +12,14 @@ from matchsim.cli import main
 from matchsim.generate import Population, PopulationParams, population
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _platform_index_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the platform digest indexes that joins write inside this session's tmp dir."""
+    import os
+
+    os.environ["MATCHSIM_INDEX_DIR"] = str(tmp_path_factory.mktemp("platform-index"))
+
+
 @pytest.fixture(scope="session")
 def nl_population(tmp_path_factory: pytest.TempPathFactory) -> Population:
     """20 k Dutch platform users, 4 k customers (60 % on the platform), 4 chunks."""

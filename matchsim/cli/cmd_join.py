@@ -88,11 +88,14 @@ def join(
         print_json(run.report)
         return
     r = run.report
+    # The match rate is over accepted rows (what a platform shows): say so.
     line = (
         f"matched {r['matched_rows']:,} of {r['rows']:,} rows "
-        f"({100 * r['match_rate']:.1f} %), {r['matched_users']:,} distinct users; "
-        f"wrote {shown(run.out)}"
+        f"({100 * r['match_rate']:.1f} % of {r['accepted_rows']:,} accepted rows), "
+        f"{r['matched_users']:,} distinct users; wrote {shown(run.out)}"
     )
     if run.evaluation is not None:
         line += f"; precision {run.evaluation.precision:.3f}, recall {run.evaluation.recall:.3f}"
+    elif "evaluation_refused" in r:
+        line += f"; no precision or recall: {r['evaluation_refused']}"
     out_console.print(line, soft_wrap=True, highlight=False, markup=False)

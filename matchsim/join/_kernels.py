@@ -372,3 +372,13 @@ def filter_pass(words: np.ndarray, fbits: int, bloom: np.ndarray) -> np.ndarray:
             f = np.int64(k >> fshift)
             keep[i] = ((bloom[f >> 6] >> np.uint64(f & 63)) & _ONE) == _ONE
     return keep
+
+
+@numba.njit(cache=True, nogil=True)
+def gather_bytes(src: np.ndarray, keep: np.ndarray, dst: np.ndarray, col: int) -> None:
+    """``dst[i, col : col + w] = src[keep[i]]`` for every ``i`` (``w``: src's width)."""
+    w = src.shape[1]
+    for i in range(keep.shape[0]):
+        r = keep[i]
+        for j in range(w):
+            dst[i, col + j] = src[r, j]

@@ -28,8 +28,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from matchsim.errors import InputError
-from matchsim.join.keys import EMAIL, MADID, PHONE
-from matchsim.join.result import MatchResult
+from matchsim.join.keys import EMAIL, MADID, PHONE, UploadKeys
+from matchsim.join.platform import table_digests
+from matchsim.join.result import MatchResult, distinct
+from matchsim.join.upload import ID_COLUMNS
+from matchsim.normalise import Profile
+from matchsim.schemes import Scheme
 
 SALT = "salt"
 MISMATCH = "normalisation mismatch"
@@ -93,6 +97,7 @@ def evaluate(
     platform_path: str | Path | None = None,
     deterministic: bool = True,
     truncated: bool = False,
+    presence: str | Path | None = None,
 ) -> Evaluation:
     """Score ``result`` against ``truth_path``.
 
@@ -103,6 +108,8 @@ def evaluate(
             from a normalisation mismatch for missed customers.
         deterministic: False for a per-record-salted scheme.
         truncated: the scheme truncates digests (false matches are collisions).
+        presence: the platform's normalised layer, if there is one: who holds which
+            identifier, read as booleans instead of from the platform's text columns.
     """
     truth_path = Path(truth_path)
     try:
@@ -123,7 +130,7 @@ def evaluate(
 
     rows, users = result.row_user_pairs()
     correct = users == row_truth[rows]
-    true_rows = np.unique(rows[correct])
+    true_rows = distinct(rows[correct])
     false_pairs = int((~correct).sum())
 
     on_platform = row_truth >= 0
@@ -131,11 +138,11 @@ def evaluate(
     matched_true[true_rows] = True
     missed_rows = np.flatnonzero(on_platform & ~matched_true)
 
-    members = np.unique(true_uid[true_uid >= 0])
-    users_true = int(np.isin(result.matched_users, members).sum())
+    members = distinct(true_uid[true_uid >= 0])
+    users_true = int(_sorted_isin(result.matched_users, members).sum())
 
     missed_by_reason = _miss_reasons(
-        truth, pos[missed_rows], row_truth[missed_rows], platform_path, deterministic
+        truth, pos[missed_rows], row_truth[missed_rows], platform_path, deterministic, presence
     )
     false_by_reason = {TRUNCATION if truncated else OTHER_USER: false_pairs} if false_pairs else {}
     return Evaluation(
@@ -151,22 +158,49 @@ def evaluate(
     )
 
 
-def _platform_holds(platform_path: str | Path | None, uids: np.ndarray) -> dict[str, np.ndarray]:
-    """Per key, whether the platform holds a value for each of ``uids``."""
+def _sorted_isin(values: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """``np.isin`` for sorted distinct ``members``, by binary search."""
+    if len(members) == 0:
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(members, values), len(members) - 1)
+    return np.asarray(members[at] == values)
+
+
+def _platform_holds(
+    platform_path: str | Path | None, uids: np.ndarray, presence: str | Path | None = None
+) -> dict[str, np.ndarray]:
+    """Per key, whether the platform holds a value for each of ``uids``.
+
+    ``presence``: the normalised platform layer (:mod:`matchsim.join.index`), which records
+    the same per-user presence as booleans; read instead of the platform's text columns.
+    """
     if platform_path is None or len(uids) == 0:
         return {}
-    table = pq.read_table(
-        platform_path,
-        columns=["uid", "email", "phone", "madid"],
-        filters=[("uid", "in", pa.array(np.unique(uids)))],
-    )
+    keys = (EMAIL, PHONE, MADID)
+    wanted = [f"present:{k}" for k in keys]
+    table = None
+    if presence is not None and Path(presence).exists():
+        try:
+            table = pq.read_table(presence, columns=["uid", *wanted])
+            table = table.rename_columns(["uid", *keys])
+        except (OSError, pa.ArrowInvalid, KeyError):
+            table = None
+    if table is None:
+        table = pq.read_table(
+            platform_path,
+            columns=["uid", "email", "phone", "madid"],
+            filters=[("uid", "in", pa.array(np.unique(uids)))],
+        )
+        present = {k: table[k].is_valid().to_numpy(zero_copy_only=False) for k in keys}
+    else:
+        present = {k: table[k].to_numpy(zero_copy_only=False).astype(bool) for k in keys}
     got = table["uid"].to_numpy()
+    if len(got) == 0:
+        return {key: np.zeros(len(uids), dtype=bool) for key in keys}
     order = np.argsort(got)
-    where = order[np.searchsorted(got, uids, sorter=order)]
-    return {
-        key: table[key].is_valid().to_numpy(zero_copy_only=False)[where]
-        for key in (EMAIL, PHONE, MADID)
-    }
+    where = order[np.minimum(np.searchsorted(got, uids, sorter=order), len(got) - 1)]
+    known = got[where] == uids  # a user the platform no longer has holds nothing
+    return {key: present[key][where] & known for key in keys}
 
 
 def _miss_reasons(
@@ -175,13 +209,14 @@ def _miss_reasons(
     uids: np.ndarray,
     platform_path: str | Path | None,
     deterministic: bool,
+    presence: str | Path | None = None,
 ) -> dict[str, int]:
     n = len(truth_rows)
     if n == 0:
         return {}
     if not deterministic:
         return {SALT: n}
-    holds = _platform_holds(platform_path, uids)
+    holds = _platform_holds(platform_path, uids, presence)
     everywhere = np.ones(n, dtype=bool)
     email_here = ~_flag(truth, "email_missing", truth_rows) & holds.get(EMAIL, everywhere)
     phone_here = ~_flag(truth, "phone_missing", truth_rows) & holds.get(PHONE, everywhere)
@@ -202,6 +237,82 @@ def _miss_reasons(
     return {str(k): int(v) for k, v in Counter(reason.tolist()).items()}
 
 
+_SAMPLE = 512  # rows checked to confirm that upload row i is customer row i
+_AGREE = 0.5  # share of one key's comparable sampled digests that must agree
+
+
+@dataclass(frozen=True)
+class RowMapping:
+    """Which customer each upload row is, or why evaluation cannot tell (``refused``)."""
+
+    cids: np.ndarray | None
+    how: str
+    refused: str | None = None
+
+
+def upload_row_cids(
+    upload: UploadKeys,
+    customers_path: str | Path,
+    profile: Profile,
+    scheme: Scheme,
+    region: str,
+) -> RowMapping:
+    """The customer id of each upload row, by the upload's own id column or, failing
+    that, by row order *once checked*: a sample of customer rows is normalised and hashed
+    the platform's way and compared with the upload's digests at the same rows. An upload
+    that is a subset or a shuffle of the customer file fails the check and gets no
+    evaluation rather than a wrong one.
+    """
+    if upload.customer_ids is not None:
+        return RowMapping(upload.customer_ids, "the upload's customer-id column")
+    path = Path(customers_path)
+    hint = f"and has no customer-id column ({' / '.join(ID_COLUMNS)})"
+    if not path.exists():
+        return RowMapping(None, "", f"no customer file beside the truth to align rows {hint}")
+    customers = pq.read_table(path)
+    if customers.num_rows != upload.n_rows:
+        return RowMapping(
+            None,
+            "",
+            f"the upload has {upload.n_rows:,} rows, the customer file "
+            f"{customers.num_rows:,}: not the same rows {hint}",
+        )
+    cids = np.asarray(pc.cast(customers["cid"], pa.int64()).to_numpy(), dtype=np.int64)
+    if not scheme.deterministic:  # nothing to compare; every figure is order-free
+        return RowMapping(cids, "row order (not checkable: the scheme is salted)")
+    sample = np.unique(np.linspace(0, upload.n_rows - 1, min(_SAMPLE, upload.n_rows)).astype(int))
+    rows = customers.take(pa.array(sample)).append_column("uid", pa.array(sample, pa.int64()))
+    theirs = table_digests(rows, profile, scheme, path, region)
+    # Per key: sampled rows digested on both sides, and how many agree. Row order is
+    # confirmed when some key agrees on most of its rows (keys the advertiser normalised
+    # differently from the platform may disagree everywhere; a shuffle agrees nowhere).
+    best = (0, 0)
+    for key, mine in upload.keys.items():
+        if key not in theirs or not len(mine):
+            continue
+        other = theirs[key]
+        at = np.searchsorted(mine.ids, other.ids)
+        found = (at < len(mine)) & (mine.ids[np.minimum(at, len(mine) - 1)] == other.ids)
+        if mine.words.shape[1] != other.words.shape[1] or not found.any():
+            continue
+        same = (mine.words[at[found]] == other.words[found]).all(axis=1)
+        agree, comparable = int(same.sum()), len(same)
+        if agree * best[1] > best[0] * comparable or best[1] == 0:
+            best = (agree, comparable)
+    agree, comparable = best
+    if comparable == 0:
+        reason = f"cannot check that the upload's rows are the customers' {hint}"
+        return RowMapping(None, "", reason)
+    if agree < _AGREE * comparable:
+        return RowMapping(
+            None,
+            "",
+            f"the upload's rows are not the customer file's rows in order "
+            f"({agree} of {comparable} sampled digests agree) {hint}",
+        )
+    return RowMapping(cids, f"row order (checked: {agree} of {comparable} sampled digests agree)")
+
+
 def row_cids(customers_path: str | Path, n_rows: int) -> np.ndarray | None:
     """The cid column of the customer file the upload was hashed from, if it fits."""
     path = Path(customers_path)
@@ -213,4 +324,4 @@ def row_cids(customers_path: str | Path, n_rows: int) -> np.ndarray | None:
     return np.asarray(pc.cast(cid, pa.int64()).to_numpy())
 
 
-__all__ = ["Evaluation", "evaluate", "row_cids"]
+__all__ = ["Evaluation", "RowMapping", "evaluate", "row_cids", "upload_row_cids"]

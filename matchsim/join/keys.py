@@ -16,7 +16,7 @@ from typing import Protocol
 import numpy as np
 
 from matchsim.errors import ConfigError
-from matchsim.join._kernels import mix_rows
+from matchsim.join._kernels import gather_bytes, mix_rows
 
 EMAIL, PHONE, MADID, NAME_POSTCODE_DOB = "email", "phone", "madid", "name_postcode_dob"
 MATCH_KEYS = (EMAIL, PHONE, MADID, NAME_POSTCODE_DOB)
@@ -81,13 +81,18 @@ class KeyDigests:
         """One digest per row from several ``(data, valid)`` parts, valid where all are."""
         valid = np.logical_and.reduce([np.asarray(v, bool) for _, v in parts])
         keep = np.flatnonzero(valid)
-        data = np.concatenate([np.asarray(d, np.uint8)[keep] for d, _ in parts], axis=1)
-        padded = np.zeros((len(keep), -(-data.shape[1] // 8) * 8), dtype=np.uint8)
-        padded[:, : data.shape[1]] = data
-        body = padded.view(np.uint64)
-        # The parts' first words are not independent of the rest: lead with a mix of all.
-        words = np.concatenate([mix_rows(body)[:, None], body], axis=1)
-        return cls(words, np.asarray(ids, np.int64)[keep], int(data.shape[1]))
+        size = sum(int(np.shape(d)[1]) for d, _ in parts)
+        # Word 0: a mix of the rest (the parts' first words are not independent of the
+        # rest); words 1..: the parts side by side, zero-padded. Gathered in one pass.
+        words = np.zeros((len(keep), 1 + -(-size // 8)), dtype=np.uint64)
+        raw = words.view(np.uint8)
+        at = 8
+        for d, _ in parts:
+            d = np.ascontiguousarray(d, np.uint8)
+            gather_bytes(d, keep, raw, at)
+            at += d.shape[1]
+        words[:, 0] = mix_rows(np.ascontiguousarray(words[:, 1:]))
+        return cls(words, np.asarray(ids, np.int64)[keep], size)
 
     def take(self, index: np.ndarray | slice) -> KeyDigests:
         return KeyDigests(self.words[index], self.ids[index], self.digest_size)
@@ -114,12 +119,16 @@ class UploadKeys:
         keys: digests per match key; ids are row numbers ``0..n_rows-1``.
         rejected: rows (or values) refused, counted per reason; never dropped silently.
         rejected_rows: row numbers that contributed no usable key at all.
+        customer_ids: the advertiser's own id of each row, when the upload carries one
+            (a ``cid`` / ``extern_id`` column); never matched on, used only to score the
+            join against the truth.
     """
 
     n_rows: int
     keys: Mapping[str, KeyDigests]
     rejected: Mapping[str, int] = field(default_factory=dict)
     rejected_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    customer_ids: np.ndarray | None = None
 
     @property
     def accepted_rows(self) -> int:

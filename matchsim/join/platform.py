@@ -45,6 +45,9 @@ PLATFORM_COLUMNS: Mapping[str, tuple[str, ...]] = {
 
 _FIELD_COLUMN = {"state": "region"}
 
+PRESENCE_COLUMNS = (EMAIL, PHONE, MADID)
+"""Raw platform columns whose presence the normalised layer also records."""
+
 
 def clear_scheme() -> Scheme:
     """The platform-internal key of a field sent in clear: SHA-256 of its text."""
@@ -66,13 +69,25 @@ def field_digests(
     profile: Profile, scheme: Scheme, name: str, values: pa.Array, region: str
 ) -> Digests:
     """Normalise ``values`` as field ``name`` and digest them the way the profile keys it."""
+    return digest_normalised(
+        profile, scheme, name, normalised_values(profile, name, values, region)
+    )
+
+
+def normalised_values(profile: Profile, name: str, values: pa.Array, region: str) -> pa.Array:
+    """``values`` normalised as field ``name``; null where the platform cannot key them."""
     norm = profile.normalise(name, values, region)
     valid_values = norm.values
     if norm.unmatchable.any():  # accepted but never matches (Google's rule)
         valid_values = pc.if_else(
             pa.array(norm.unmatchable), pa.scalar(None, pa.string()), valid_values
         )
-    return (scheme if profile.fields[name].hashed else clear_scheme()).encode(valid_values)
+    return valid_values
+
+
+def digest_normalised(profile: Profile, scheme: Scheme, name: str, values: pa.Array) -> Digests:
+    """Digests of already normalised values of field ``name``, the way the profile keys it."""
+    return (scheme if profile.fields[name].hashed else clear_scheme()).encode(values)
 
 
 def digest_width(profile: Profile, scheme: Scheme, key: str, fields: tuple[str, ...]) -> int:
@@ -92,6 +107,9 @@ class ParquetPlatform:
         scheme: scheme name; ``scheme_params`` its parameters.
         key_file / key_env: where the scheme's shared secret comes from, if it needs one.
         secret: an in-memory secret (used by this process only; never pickled).
+        index_dir: the on-disk digest index to read chunks from (see
+            :mod:`matchsim.join.index`); None: normalise and hash each chunk.
+        norm_dir: the on-disk normalised platform (one per profile) to hash chunks from.
     """
 
     path: Path
@@ -101,6 +119,8 @@ class ParquetPlatform:
     key_file: str | None = None
     key_env: str | None = None
     secret: Secret | None = None
+    index_dir: Path | None = None
+    norm_dir: Path | None = None
     _meta: pq.FileMetaData = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -155,30 +175,78 @@ class ParquetPlatform:
         return int(self._meta.num_rows)
 
     def chunk(self, index: int) -> Mapping[str, KeyDigests]:
+        if self.index_dir is not None and self._meta.num_row_groups:
+            from matchsim.join.index import read_chunk
+
+            try:
+                return read_chunk(self.index_dir, index, self.keys)
+            except OSError:  # a worker that cannot see the index computes the chunk itself
+                pass
+        return self._compute_chunk(index)
+
+    def _compute_chunk(self, index: int) -> Mapping[str, KeyDigests]:
+        """Chunk ``index`` normalised and hashed from the platform table itself."""
         prof, sch = self._profile(), self._scheme()
         wanted = key_fields(prof)
         if self._meta.num_row_groups == 0:
             return {k: KeyDigests.empty(digest_width(prof, sch, k, f)) for k, f in wanted.items()}
+        if self.norm_dir is not None and (self.norm_dir / "normalised.parquet").exists():
+            from matchsim.join.index import read_normalised
+
+            return normalised_digests(read_normalised(self.norm_dir, index), prof, sch)
         table = pq.ParquetFile(self.path).read_row_group(index)
-        uid = table["uid"].to_numpy()
-        region = _region(table, self.path)
-        out: dict[str, KeyDigests] = {}
-        for key, fields in wanted.items():
-            if key == NAME_POSTCODE_DOB:
-                parts = []
-                for f in fields:
-                    d = field_digests(prof, sch, f, _column(table, f, self.path), region)
-                    parts.append((d.data, d.valid))
-                out[key] = KeyDigests.combine(parts, uid)
+        return table_digests(table, prof, sch, self.path)
+
+
+def table_digests(
+    table: pa.Table, prof: Profile, sch: Scheme, path: Path, region: str | None = None
+) -> dict[str, KeyDigests]:
+    """Per key, the digests of ``table``'s rows as the platform keys them (ids: ``uid``)."""
+    return normalised_digests(normalised_table(table, prof, path, region), prof, sch)
+
+
+def normalised_table(
+    table: pa.Table, prof: Profile, path: Path, region: str | None = None
+) -> pa.Table:
+    """``uid`` and every platform column the profile keys on, normalised once (null where
+    it cannot be keyed); a combination field is named by its field, the rest by column."""
+    region = region or _region(table, path)
+    columns: dict[str, pa.Array | pa.ChunkedArray] = {"uid": table["uid"]}
+    for key, fields in key_fields(prof).items():
+        if key == NAME_POSTCODE_DOB:
+            for f in fields:
+                columns[f] = normalised_values(prof, f, _column(table, f, path), region)
+            continue
+        for column in PLATFORM_COLUMNS[key]:
+            if column in table.column_names:
+                columns[column] = normalised_values(prof, key, table[column], region)
+    out = {k: v.cast(pa.string()) if k != "uid" else v for k, v in columns.items()}
+    for column in PRESENCE_COLUMNS:  # whether the raw value is there (for evaluation)
+        if column in table.column_names:
+            out[f"present:{column}"] = table[column].is_valid()
+    return pa.table(out)
+
+
+def normalised_digests(ntable: pa.Table, prof: Profile, sch: Scheme) -> dict[str, KeyDigests]:
+    """Per key, the digests of a :func:`normalised_table` under scheme ``sch``."""
+    uid = ntable["uid"].to_numpy()
+    out: dict[str, KeyDigests] = {}
+    for key, fields in key_fields(prof).items():
+        if key == NAME_POSTCODE_DOB:
+            parts = []
+            for f in fields:
+                d = digest_normalised(prof, sch, f, ntable[f].combine_chunks())
+                parts.append((d.data, d.valid))
+            out[key] = KeyDigests.combine(parts, uid)
+            continue
+        pieces = []
+        for column in PLATFORM_COLUMNS[key]:
+            if column not in ntable.column_names:
                 continue
-            pieces = []
-            for column in PLATFORM_COLUMNS[key]:
-                if column not in table.column_names:
-                    continue
-                d = field_digests(prof, sch, key, table[column], region)
-                pieces.append(KeyDigests.from_bytes(d.data, uid, d.valid))
-            out[key] = KeyDigests.concat(pieces, digest_width(prof, sch, key, fields))
-        return out
+            d = digest_normalised(prof, sch, key, ntable[column].combine_chunks())
+            pieces.append(KeyDigests.from_bytes(d.data, uid, d.valid))
+        out[key] = KeyDigests.concat(pieces, digest_width(prof, sch, key, fields))
+    return out
 
 
 def _column(table: pa.Table, field_name: str, path: Path) -> pa.ChunkedArray:

@@ -120,6 +120,14 @@ class MatchResult:
         """Distinct ``(upload row, user id)`` pairs over all keys, sorted by row then user."""
         rows = np.concatenate([r for r, _ in self.pairs.values()] or [np.zeros(0, np.int64)])
         users = np.concatenate([u for _, u in self.pairs.values()] or [np.zeros(0, np.int64)])
+        if len(rows) == 0:
+            return rows.astype(np.int64), users.astype(np.int64)
+        lo_r, lo_u = int(rows.min()), int(users.min())
+        span_u = int(users.max()) - lo_u + 1
+        if lo_r >= 0 and lo_u >= 0 and (int(rows.max()) + 1) * span_u < 2**62:
+            # One int64 key per pair, row-major: a 1-d sort instead of a row-wise unique.
+            key = np.unique(rows.astype(np.int64) * span_u + (users - lo_u))
+            return key // span_u, key % span_u + lo_u
         both = np.unique(np.stack([rows, users], axis=1), axis=0)
         return both[:, 0].copy(), both[:, 1].copy()
 

@@ -22,9 +22,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from matchsim import __version__
+from matchsim.errors import InputError
 from matchsim.io import check_folder, output_folder
 from matchsim.join.engine import ProgressFn, get_engine
-from matchsim.join.evaluate import Evaluation, evaluate, row_cids
+from matchsim.join.evaluate import Evaluation, evaluate, upload_row_cids
 from matchsim.join.platform import ParquetPlatform
 from matchsim.join.result import MatchResult
 from matchsim.join.upload import read_upload
@@ -72,9 +73,14 @@ def join_files(
     truth: str | os.PathLike[str] | None = None,
     force: bool = False,
     progress: ProgressFn | None = None,
+    index: bool | str = True,
 ) -> JoinRun:
     """Join ``upload`` to the platform at ``platform`` (a population folder or its
     ``platform.parquet``) and write the results to ``out``.
+
+    With ``index`` (the default) the platform's digests are read from, or first written
+    to, the on-disk platform index (:mod:`matchsim.join.index`); ``index="normalised"``
+    keeps only its normalised layer (shared by every scheme), ``False`` neither.
 
     Raises:
         InputError, ConfigError, SecretError, OutputError, MissingExtraError.
@@ -91,23 +97,40 @@ def join_files(
     sch = source._scheme()
     region = _region_of(platform_file)
     upload_keys, upload_report = read_upload(upload, prof, sch, region)
+    index_info = (
+        _use_index(source, progress, digests=index != "normalised") if index else {"status": "off"}
+    )
     joined = time.perf_counter()
     with get_engine(engine, **(engine_options or {})) as eng:
         result = eng.match(upload_keys, source, progress)
     join_seconds = time.perf_counter() - joined
 
     evaluation = None
+    refused: str | None = None
     truth_path = Path(truth) if truth is not None else platform_file.parent / "truth.parquet"
     if truth is not None or truth_path.exists():
-        cids = row_cids(platform_file.parent / "customers.parquet", result.n_rows)
-        evaluation = evaluate(
-            result,
-            truth_path,
-            row_cid=cids,
-            platform_path=platform_file,
-            deterministic=sch.deterministic,
-            truncated=sch.name.startswith("truncated"),
-        )
+        customers = truth_path.parent / "customers.parquet"
+        if not customers.exists():
+            customers = platform_file.parent / "customers.parquet"
+        mapping = upload_row_cids(upload_keys, customers, prof, sch, region)
+        refused = mapping.refused
+        if mapping.cids is not None:
+            try:
+                evaluation = evaluate(
+                    result,
+                    truth_path,
+                    row_cid=mapping.cids,
+                    platform_path=platform_file,
+                    deterministic=sch.deterministic,
+                    truncated=sch.name.startswith("truncated"),
+                    presence=None
+                    if source.norm_dir is None
+                    else source.norm_dir / "normalised.parquet",
+                )
+            except InputError as exc:
+                if upload_keys.customer_ids is None:
+                    raise
+                refused = f"the upload's customer ids: {exc.reason}"
     report: dict[str, Any] = {
         "kind": "join",
         "matchsim_version": __version__,
@@ -121,12 +144,37 @@ def join_files(
         "rejected": dict(upload_report.rejected),
         "elapsed_seconds": round(time.perf_counter() - started, 3),
         "join_seconds": round(join_seconds, 3),
+        "platform_index": index_info,
         "peak_rss_bytes": peak_rss_bytes(),
     }
     if evaluation is not None:
         report["evaluation"] = evaluation.to_dict()
+        report["evaluation_rows"] = mapping.how
+    if refused is not None:
+        report["evaluation_refused"] = refused
     write_outputs(out_path, result, report)
     return JoinRun(out_path, result, report, evaluation)
+
+
+def _use_index(
+    source: ParquetPlatform, progress: ProgressFn | None, digests: bool = True
+) -> dict[str, Any]:
+    """Attach the platform's on-disk digest index to ``source``; say what happened."""
+    from matchsim.join.index import ensure_index, index_root
+
+    started = time.perf_counter()
+    root = index_root()
+    before = {p.name for p in root.iterdir()} if root.is_dir() else set()
+    folder = ensure_index(source, progress, digests)
+    if folder is None:
+        if source.norm_dir is not None and not digests:
+            return {"status": "normalised only", "seconds": round(time.perf_counter() - started, 3)}
+        return {"status": "none"}
+    return {
+        "status": "reused" if folder.name in before else "built",
+        "folder": folder.name,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
 
 
 def _region_of(platform_file: Path) -> str:

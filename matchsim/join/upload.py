@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,12 +26,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from matchsim.errors import InputError
+from matchsim.join._decode import decode_digests, row_fingerprints
 from matchsim.join.keys import NAME_POSTCODE_DOB, KeyDigests, UploadKeys
 from matchsim.join.platform import clear_scheme, key_fields
 from matchsim.join.table import DigestTable
 from matchsim.normalise import PROFILES, Profile
-from matchsim.schemes import Digests, Scheme, decode_text
+from matchsim.schemes import Digests, Scheme
 from matchsim.schemes._base import text_width
+
+ID_COLUMNS = ("cid", "extern_id", "external_id", "customer_id")
+"""Names (any case) of an upload column holding the advertiser's own customer id."""
 
 DUPLICATE_ROW = "duplicate row"
 NO_USABLE_KEY = "no usable key"
@@ -76,16 +81,22 @@ def map_upload_columns(path: Path, header: list[str], profile: Profile) -> dict[
     return found
 
 
-def classify_text(texts: pa.Array, digest_size: int, encoding: str) -> tuple[Digests, pa.Array]:
+def classify_text(
+    texts: pa.Array | pa.ChunkedArray, digest_size: int, encoding: str
+) -> tuple[Digests, pa.Array]:
     """Decode digest text; for each present but undecodable value, the reason why."""
     texts = texts.cast(pa.string())
-    digests = decode_text(texts, digest_size, encoding)
-    present = texts.is_valid().to_numpy(zero_copy_only=False)
+    digests = decode_digests(texts, digest_size, encoding)
+    present = np.asarray(pc.is_valid(texts), dtype=bool)
     bad = present & ~digests.valid
+    if not bad.any():
+        return digests, pa.nulls(len(texts), pa.string())
     reasons = np.full(len(texts), None, dtype=object)
     if bad.any():
         rows = np.flatnonzero(bad)
         sub = texts.take(pa.array(rows))
+        if isinstance(sub, pa.ChunkedArray):
+            sub = sub.combine_chunks()
         length = pc.utf8_length(sub).to_numpy(zero_copy_only=False)
         width = text_width(digest_size, encoding)
         match = {
@@ -135,10 +146,17 @@ def read_upload(
     report.rows = n
     rejected: Counter[str] = Counter()
     per_field: dict[str, Digests] = {}
+    # Hashed columns decode on threads (the decoder releases the GIL).
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        decoded = {
+            f: pool.submit(classify_text, table[c], scheme.digest_size, scheme.encoding)
+            for f, c in columns.items()
+            if profile.fields[f].hashed
+        }
     for f, column in columns.items():
-        raw = table[column].combine_chunks()
-        if profile.fields[f].hashed:
-            digests, reasons = classify_text(raw, scheme.digest_size, scheme.encoding)
+        raw = table[column]
+        if f in decoded:
+            digests, reasons = decoded[f].result()
         else:  # sent in clear: the platform normalises it itself, then keys it
             norm = profile.normalise(f, raw, region)
             digests = clear_scheme().encode(norm.values)
@@ -183,12 +201,64 @@ def read_upload(
         keys=keys,
         rejected=dict(rejected),
         rejected_rows=np.flatnonzero(~keep).astype(np.int64),
+        customer_ids=_customer_ids(table, report),
     )
     return upload, report
 
 
+def _customer_ids(table: pa.Table, report: UploadReport) -> np.ndarray | None:
+    """The advertiser's integer customer id per row, if an ignored column carries one."""
+    for name in report.ignored_columns:
+        if name.strip().lower() in ID_COLUMNS:
+            column = table[name]
+            try:
+                ids = pc.cast(column, pa.int64())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                report.notes.append(f"column {name} is not an integer customer id")
+                return None
+            if ids.null_count:
+                report.notes.append(f"column {name} has empty customer ids")
+                return None
+            return np.asarray(ids.to_numpy(), dtype=np.int64)
+    return None
+
+
 def _duplicate_rows(per_field: Mapping[str, Digests]) -> np.ndarray:
-    """True for each row whose every field equals an earlier row's (digest and presence)."""
+    """True for each row whose every field equals an earlier row's (digest and presence).
+
+    Rows are grouped by a 64-bit fingerprint of all their fields (sorted, stable), and each
+    candidate is confirmed against the first row of its group field by field; should two
+    different rows ever share a fingerprint, the exact table-based method decides.
+    """
+    if not per_field:
+        return np.zeros(0, dtype=bool)
+    fields = sorted(per_field)
+    n = len(per_field[fields[0]])
+    h = row_fingerprints([(per_field[f].data, per_field[f].valid) for f in fields])
+    order = np.argsort(h, kind="stable")
+    sh = h[order]
+    later = np.flatnonzero(sh[1:] == sh[:-1]) + 1  # sorted positions that repeat a fingerprint
+    if len(later) == 0:
+        return np.zeros(n, dtype=bool)
+    starts = np.ones(n, dtype=bool)
+    starts[later] = False
+    run_start = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
+    rows = order[later]
+    firsts = order[run_start[later]]
+    same = np.ones(len(rows), dtype=bool)
+    for f in fields:
+        d = per_field[f]
+        same &= d.valid[rows] == d.valid[firsts]
+        same &= (d.data[rows] == d.data[firsts]).all(axis=1)
+    if not same.all():  # a fingerprint collision (about 2**-64 a pair): decide exactly
+        return _duplicate_rows_exact(per_field)
+    duplicate = np.zeros(n, dtype=bool)
+    duplicate[rows] = True
+    return duplicate
+
+
+def _duplicate_rows_exact(per_field: Mapping[str, Digests]) -> np.ndarray:
+    """The same answer as :func:`_duplicate_rows`, through a digest table of whole rows."""
     if not per_field:
         return np.zeros(0, dtype=bool)
     fields = sorted(per_field)

@@ -1,0 +1,171 @@
+"""The platform's on-disk digest index: a join through it equals a fresh join, exactly."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from matchsim.generate import Population
+from matchsim.hashing import hash_file
+from matchsim.join.index import ensure_index, index_root
+from matchsim.join.platform import ParquetPlatform
+from matchsim.join.run import JoinRun, join_files
+from matchsim.schemes import get_scheme
+from matchsim.secrets import load_secret
+
+
+def _same(a: JoinRun, b: JoinRun) -> None:
+    """Match sets, per-key counts, pairs and evaluation all equal."""
+    assert a.result.summary() == b.result.summary()
+    assert np.array_equal(a.result.matched_users, b.result.matched_users)
+    assert np.array_equal(a.result.matched_rows, b.result.matched_rows)
+    for key in a.result.pairs:
+        pa_ = np.unique(np.stack(a.result.pairs[key], axis=1), axis=0)
+        pb_ = np.unique(np.stack(b.result.pairs[key], axis=1), axis=0)
+        assert np.array_equal(pa_, pb_), key
+    assert (a.evaluation is None) == (b.evaluation is None)
+    if a.evaluation is not None and b.evaluation is not None:
+        assert a.evaluation.to_dict() == b.evaluation.to_dict()
+
+
+@pytest.fixture(scope="module")
+def own_population(nl_population: Population, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the NL population, so that rewriting it disturbs no other test."""
+    out = tmp_path_factory.mktemp("indexed") / "pop"
+    shutil.copytree(nl_population.out, out)
+    return out
+
+
+@pytest.mark.parametrize("profile", ["meta", "google"])
+def test_indexed_join_equals_fresh_join(
+    own_population: Path, tmp_path: Path, profile: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An index folder of its own: the copy has the original's bytes and mtimes, so an
+    # index another test built for the original is (rightly) reused, not built.
+    monkeypatch.setenv("MATCHSIM_INDEX_DIR", str(tmp_path / "index"))
+    upload = tmp_path / "up.csv"
+    hash_file(own_population / "customers.parquet", profile=profile, scheme="sha256",
+              region="NL", out=upload)  # fmt: skip
+    fresh = join_files(own_population, upload, profile=profile, out=tmp_path / "f", index=False)
+    built = join_files(own_population, upload, profile=profile, out=tmp_path / "b")
+    reused = join_files(own_population, upload, profile=profile, out=tmp_path / "r")
+    assert fresh.report["platform_index"] == {"status": "off"}
+    assert built.report["platform_index"]["status"] == "built"
+    assert reused.report["platform_index"]["status"] == "reused"
+    assert fresh.result.summary()["matched_users"] > 1000
+    _same(fresh, built)
+    _same(fresh, reused)
+
+
+def test_indexed_chunks_equal_computed_chunks(own_population: Path) -> None:
+    source = ParquetPlatform(own_population / "platform.parquet", "meta", "sha256", {})
+    folder = ensure_index(source)
+    assert folder is not None and source.index_dir == folder
+    assert source.n_chunks == 4
+    for i in range(source.n_chunks):
+        read, computed = source.chunk(i), source._compute_chunk(i)
+        assert set(read) == set(computed)
+        for key in computed:
+            assert np.array_equal(read[key].words, computed[key].words), key
+            assert np.array_equal(read[key].ids, computed[key].ids), key
+            assert read[key].digest_size == computed[key].digest_size
+
+
+def test_keyed_scheme_index_holds_no_secret_and_is_per_key(
+    own_population: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "a-platform-key-that-must-not-leak"
+    monkeypatch.setenv("IDX_KEY", secret)
+    monkeypatch.setenv("IDX_OTHER", "another-key-entirely")
+    upload = tmp_path / "hmac.csv"
+    hash_file(own_population / "customers.parquet", profile="meta",
+              scheme=get_scheme("hmac-sha256", secret=load_secret(env="IDX_KEY")),
+              region="NL", out=upload)  # fmt: skip
+    runs = {
+        (env, index): join_files(
+            own_population,
+            upload,
+            profile="meta",
+            scheme="hmac-sha256",
+            key_env=env,
+            out=tmp_path / f"{env}-{index}",
+            index=index,
+        )
+        for env in ("IDX_KEY", "IDX_OTHER")
+        for index in (False, True)
+    }
+    _same(runs["IDX_KEY", False], runs["IDX_KEY", True])
+    _same(runs["IDX_OTHER", False], runs["IDX_OTHER", True])
+    assert runs["IDX_KEY", True].result.summary()["matched_users"] > 1000
+    folders = {runs[e, True].report["platform_index"]["folder"] for e in ("IDX_KEY", "IDX_OTHER")}
+    assert len(folders) == 2  # another key never reads this key's index
+    for folder in folders:
+        for f in (index_root() / folder).iterdir():
+            assert secret.encode() not in f.read_bytes(), f
+
+
+def test_salted_scheme_gets_no_index(own_population: Path, tmp_path: Path) -> None:
+    upload = tmp_path / "salted.csv"
+    hash_file(own_population / "customers.parquet", profile="meta", scheme="salted-sha256",
+              region="NL", out=upload)  # fmt: skip
+    run = join_files(own_population, upload, scheme="salted-sha256", out=tmp_path / "j")
+    assert run.report["platform_index"] == {"status": "none"}
+
+
+def test_changed_population_invalidates_its_index(own_population: Path, tmp_path: Path) -> None:
+    pop = tmp_path / "pop"
+    shutil.copytree(own_population, pop, copy_function=shutil.copy)  # a new mtime: its own index
+    upload = tmp_path / "up.csv"
+    hash_file(pop / "customers.parquet", profile="meta", scheme="sha256", region="NL", out=upload)
+    first = join_files(pop, upload, out=tmp_path / "1")
+    old = first.report["platform_index"]["folder"]
+    assert (index_root() / old).is_dir()
+    # The platform loses its first 3000 users: the same file name, other content.
+    table = pq.read_table(pop / "platform.parquet")
+    pq.write_table(table.slice(3000), pop / "platform.parquet", row_group_size=5000)
+    second = join_files(pop, upload, out=tmp_path / "2")
+    fresh = join_files(pop, upload, out=tmp_path / "3", index=False)
+    assert second.report["platform_index"]["status"] == "built"
+    assert second.report["platform_index"]["folder"] != old
+    assert not (index_root() / old).exists()  # the stale index is gone
+    _same(fresh, second)
+    assert second.result.summary()["matched_users"] < first.result.summary()["matched_users"]
+    meta = json.loads((index_root() / second.report["platform_index"]["folder"] / "index.json")
+                      .read_text())  # fmt: skip
+    assert meta["population"] == str((pop / "platform.parquet").resolve())
+
+
+def test_in_memory_key_is_not_indexed_but_joins_the_same(
+    own_population: Path, tmp_path: Path
+) -> None:
+    from matchsim.secrets import Secret
+
+    secret = Secret(b"k" * 32, "generated for this run")
+    upload = tmp_path / "hmac.csv"
+    hash_file(own_population / "customers.parquet", profile="meta",
+              scheme=get_scheme("hmac-sha256", secret=secret), region="NL", out=upload)  # fmt: skip
+    fresh = join_files(own_population, upload, scheme="hmac-sha256", secret=secret,
+                       out=tmp_path / "f", index=False)  # fmt: skip
+    hashed = join_files(own_population, upload, scheme="hmac-sha256", secret=secret,
+                        out=tmp_path / "h")  # fmt: skip
+    assert hashed.report["platform_index"] == {"status": "none"}
+    _same(fresh, hashed)  # hashed from the normalised layer, not from the raw platform
+
+
+def test_normalised_layer_feeds_every_scheme(own_population: Path) -> None:
+    from matchsim.join.index import ensure_normalised
+
+    raw = ParquetPlatform(own_population / "platform.parquet", "meta", "sha1", {})
+    cached = ParquetPlatform(own_population / "platform.parquet", "meta", "sha1", {})
+    folder = ensure_normalised(cached)
+    assert cached.norm_dir == folder and folder.name.startswith("meta-normalised-")
+    for i in range(raw.n_chunks):
+        a, b = raw._compute_chunk(i), cached._compute_chunk(i)
+        for key in a:
+            assert np.array_equal(a[key].words, b[key].words), key
+            assert np.array_equal(a[key].ids, b[key].ids), key
