@@ -26,7 +26,6 @@ import pyarrow.compute as pc
 
 from matchsim.attack.kernels import mask as K
 from matchsim.attack.kernels._lanes import LANES
-from matchsim.attack.kernels._unrolled import sha256_block_64
 from matchsim.attack.keyspace import Mask, MaskKeyspace, WordKeyspace
 from matchsim.attack.targets import TargetSet
 from matchsim.errors import ConfigError
@@ -183,6 +182,7 @@ def _word_order(algo: int) -> str:
 def _sha256_block(state: np.ndarray, block: bytes) -> np.ndarray:
     """One SHA-256 compression of a 64-byte block from ``state`` (the HMAC key's pad
     states, once per attack), by the kernels' own block function on lane 0."""
+    from matchsim.attack.kernels._unrolled import sha256_block_64
     words = np.zeros(16 * LANES, dtype=np.uint32)
     words[::LANES] = np.frombuffer(block, dtype=">u4")
     lanes = np.zeros(8 * LANES, dtype=np.uint32)

