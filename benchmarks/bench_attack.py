@@ -29,6 +29,7 @@ import pytest
 from matchsim.attack import Knowledge, load_targets, parse_digests, phone_keyspace, reverse
 from matchsim.attack.engine import _Plan, scan_mask_range
 from matchsim.attack.hcmask import write_hcmask
+from matchsim.attack.keyspace import Mask, MaskKeyspace
 
 FULL = os.environ.get("MATCHSIM_BENCH_FULL") == "1"
 N_HASHES = 1_000_000 if FULL else 10_000
@@ -223,3 +224,49 @@ def test_fixed_costs(benchmark, tmp_path: Path) -> None:  # type: ignore[no-unty
     ]
     lines += [f"  {k:<14} {best[k]:7.3f} / {cpu[k]:.3f}" for k in parts]
     print("\n".join(lines))
+
+
+def test_dask_scale_out(benchmark) -> None:  # type: ignore[no-untyped-def]
+    """The mask enumeration over a Dask LocalCluster of 1, then 2 single-threaded worker
+    processes (one numba thread each), against one process with 1 and 2 numba threads,
+    on the NL mobile keyspace (10^7 candidates by default, 6 x 10^7 with
+    ``MATCHSIM_BENCH_FULL=1``), SHA-256. Reports the 1 -> 2 worker speed-up; the sets
+    must equal the single process's."""
+    import numba
+
+    distributed = pytest.importorskip("distributed")
+    (mask,) = phone_keyspace("NL", lengths=(9,)).masks
+    if not FULL:
+        mask = Mask((*mask.positions[:3], b"1", *mask.positions[4:]))
+    keyspace = MaskKeyspace("NL mobile", (mask,))
+    numbers = [bytes(r).decode() for r in mask.decode(np.arange(0, mask.size, 997))]
+    targets = parse_digests(pa.array([hashlib.sha256(x.encode()).hexdigest() for x in numbers]))
+    want = reverse(targets, keyspace, stop_when_done=False).plaintext.to_pylist()
+    line = [f"\nDask scale-out, {keyspace.size:,} SHA-256 candidates (shared machine):"]
+    seconds: dict[str, float] = {}
+    threads = numba.get_num_threads()
+    for n in (1, 2):
+        numba.set_num_threads(min(n, threads))
+        t0 = time.perf_counter()
+        got = reverse(targets, keyspace, stop_when_done=False)
+        seconds[f"local {n} thread(s)"] = time.perf_counter() - t0
+        assert got.plaintext.to_pylist() == want
+    numba.set_num_threads(threads)
+    for n in (1, 2):
+        with distributed.LocalCluster(
+            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+            env={"NUMBA_NUM_THREADS": "1"},
+        ) as cluster:  # fmt: skip
+            reverse(targets, keyspace, scheduler=cluster.scheduler_address)  # warm workers
+            t0 = time.perf_counter()
+            got = reverse(targets, keyspace, scheduler=cluster.scheduler_address)
+            seconds[f"dask {n} worker(s)"] = time.perf_counter() - t0
+            assert got.plaintext.to_pylist() == want
+    benchmark.pedantic(lambda: None, rounds=1)
+    for k, v in seconds.items():
+        line.append(f"  {k:<18} {v:6.2f} s  {keyspace.size / v / 1e6:7.1f} MH/s")
+    speedup = seconds["dask 1 worker(s)"] / seconds["dask 2 worker(s)"]
+    line.append(f"  1 -> 2 workers: {speedup:.2f}x")
+    benchmark.extra_info["seconds"] = {k: round(v, 3) for k, v in seconds.items()}
+    benchmark.extra_info["dask_1_to_2"] = round(speedup, 2)
+    print("\n".join(line))

@@ -186,6 +186,14 @@ def attack(
             "numba; install matchsim[gpu]).",
         ),
     ] = "cpu",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Map the enumeration over the Dask cluster whose scheduler is at this "
+            "address (tcp://host:8786); chunks are sized to the keyspace.",
+        ),
+    ] = None,
     table: Annotated[
         Path | None,
         typer.Option(
@@ -241,6 +249,8 @@ def attack(
         raise ConfigError(f"unknown --device {device!r}; choose cpu or gpu")
     if table is not None and wordlist is not None:
         raise ConfigError("--wordlist cannot be used with --table")
+    if scheduler is not None and (table is not None or device != "cpu"):
+        raise ConfigError("--scheduler enumerates on a Dask cluster; drop --table or --device")
     targets = load_targets(upload, column)
     if emit_hcmask is not None:
         _emit_hcmask(emit_hcmask, upload, targets.algorithm, kind, region, number_type,
@@ -271,7 +281,9 @@ def attack(
         if kind == "phone":
             phone_info = _phone_lengths(region, number_type, lengths)
         with progress_bar(not as_json) as progress:
-            result = reverse(targets, space, knowledge, progress=progress, device=device)
+            result = reverse(
+                targets, space, knowledge, progress=progress, device=device, scheduler=scheduler
+            )
         report = result.summary()
         if kind == "email":
             report["guesswork"] = result.guesswork()
