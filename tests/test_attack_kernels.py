@@ -105,3 +105,25 @@ def test_unrolled_kernels_are_what_the_generator_writes(target: str) -> None:
     from matchsim.attack.kernels import _gen_unrolled
 
     assert _gen_unrolled.TARGETS[target].read_text() == _gen_unrolled.render(target)
+
+
+@pytest.mark.parametrize("algo", ALGOS)
+def test_scan_around_the_short_candidate_boundary(algo: str) -> None:
+    """Candidates of 13 to 17 bytes: up to 15 take the short block functions (words
+    past 16 bytes zero), from 16 the general ones; both must find exactly the planted
+    digests (with a varying position in every word the short path reads)."""
+    for length in (13, 14, 15, 16, 17):
+        positions = [b"ab", b"x", b"0123456789", b"y", b"12"] + [b"z"] * (length - 9)
+        positions += [b"0123456789", b"57", b"c", b"0123456789"]
+        mask = Mask(tuple(positions))
+        assert mask.length == length
+        ks = MaskKeyspace("boundary", (mask,))
+        rng = np.random.default_rng(length)
+        idx = rng.choice(mask.size, 12, replace=False)
+        want = sorted(bytes(r).decode() for r in mask.decode(idx))
+        digests = [hashlib.new(algo, w.encode()).hexdigest() for w in want]
+        digests.append(hashlib.new(algo, b"not in it").hexdigest())
+        result = reverse(parse_digests(pa.array(digests)), ks, Knowledge(algo),
+                         stop_when_done=False)  # fmt: skip
+        got = sorted(v for v in result.plaintext.to_pylist() if v is not None)
+        assert got == want, (algo, length)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +27,6 @@ import pyarrow.compute as pc
 
 from matchsim.attack.kernels import mask as K
 from matchsim.attack.kernels._lanes import LANES
-from matchsim.attack.kernels._unrolled import sha256_block_64
 from matchsim.attack.keyspace import Mask, MaskKeyspace, WordKeyspace
 from matchsim.attack.targets import TargetSet
 from matchsim.errors import ConfigError
@@ -183,6 +183,8 @@ def _word_order(algo: int) -> str:
 def _sha256_block(state: np.ndarray, block: bytes) -> np.ndarray:
     """One SHA-256 compression of a 64-byte block from ``state`` (the HMAC key's pad
     states, once per attack), by the kernels' own block function on lane 0."""
+    from matchsim.attack.kernels._unrolled import sha256_block_64
+
     words = np.zeros(16 * LANES, dtype=np.uint32)
     words[::LANES] = np.frombuffer(block, dtype=">u4")
     lanes = np.zeros(8 * LANES, dtype=np.uint32)
@@ -403,11 +405,111 @@ def _chunk_ranges(ks: MaskKeyspace, chunk_size: int, plan: _Plan) -> Iterator[tu
 
 
 def _scan_chunk(
-    ks: MaskKeyspace, plan: _Plan, targets: TargetSet, k: int, start: int, stop: int
+    shared: tuple[MaskKeyspace, _Plan, TargetSet, _Filter], k: int, start: int, stop: int
 ) -> tuple[int, np.ndarray, np.ndarray]:
-    """One chunk on a Dask worker: returns the mask number, hits and their targets."""
-    idx, where = scan_mask_range(ks.masks[k], start, stop, plan, targets)
+    """One chunk on a Dask worker: returns the mask number, hits and their targets.
+
+    ``shared`` (keyspace, plan, targets, bitmaps) is scattered to every worker once; the kernel
+    runs on as many numba threads as the worker has threads (no oversubscription when a
+    machine runs several workers)."""
+    ks, plan, targets, filt = shared
+    _match_worker_threads()
+    mask = ks.masks[k]
+    idx, where = scan_mask_range(mask, start, stop, plan, targets, filt, _layout(mask, plan))
     return k, idx, where
+
+
+_LAYOUTS: dict[tuple[Mask, bytes, bytes, int], dict[str, Any]] = {}
+
+
+def _layout(mask: Mask, plan: _Plan) -> dict[str, Any]:
+    """A worker's layout of ``mask`` (kept: a worker scans many chunks of one mask)."""
+    key = (mask, plan.head, plan.tail, plan.algo)
+    if key not in _LAYOUTS:
+        if len(_LAYOUTS) > 4096:
+            _LAYOUTS.clear()
+        _LAYOUTS[key] = _mask_layout(mask, plan)
+    return _LAYOUTS[key]
+
+
+def _match_worker_threads() -> None:
+    import numba
+
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+        n = int(getattr(worker, "nthreads", 0) or worker.state.nthreads)
+    except (ImportError, ValueError, AttributeError):
+        return
+    n = max(1, min(n, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
+    if numba.get_num_threads() != n:
+        numba.set_num_threads(n)
+
+
+def connect(address: str) -> Any:
+    """A ``distributed.Client`` on the scheduler at ``address`` (use it as a context
+    manager).
+
+    Raises:
+        MissingExtraError: dask.distributed is not installed.
+        ConfigError: nothing answers at ``address`` within 10 s.
+    """
+    try:
+        import distributed
+    except ImportError:
+        from matchsim.errors import MissingExtraError
+
+        raise MissingExtraError("distributed", "dask") from None
+    try:
+        return distributed.Client(address, timeout="10s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise ConfigError(f"cannot reach the Dask scheduler at {address}: {reason}") from None
+
+
+def dask_chunk_size(keyspace_size: int, threads: int, inner: int = 1) -> int:
+    """Candidates per Dask task: about eight tasks per worker thread, so the cluster
+    stays balanced to the end, but at least 2^20 (a task's overhead is milliseconds;
+    2^20 candidates take ~10 ms at 100 MH/s) and at most 2^28 (progress and failures
+    stay fine-grained); a multiple of the mask's inner space."""
+    want = -(-keyspace_size // max(1, 8 * threads))
+    size = min(1 << 28, max(1 << 20, want))
+    return max(inner, size // inner * inner)
+
+
+def _reverse_dask(
+    client: Any,
+    keyspace: MaskKeyspace,
+    plan: _Plan,
+    targets: TargetSet,
+    chunk_size: int | None,
+    progress: Progress | None,
+) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """Map the keyspace's chunks over a Dask cluster; results in chunk order."""
+    from distributed import as_completed
+
+    threads = sum(client.nthreads().values()) or 1
+    size = chunk_size or dask_chunk_size(keyspace.size, threads)
+    ranges = list(_chunk_ranges(keyspace, size, plan))
+    shared = client.scatter(
+        (keyspace, plan, targets, _Filter.make(targets, plan.algo)), broadcast=True, hash=False
+    )
+    token = uuid.uuid4().hex
+    futures = [
+        client.submit(_scan_chunk, shared, *r, pure=False, key=f"matchsim-scan-{token}-{i}")
+        for i, r in enumerate(ranges)
+    ]
+    order = {f.key: i for i, f in enumerate(futures)}
+    results: list[Any] = [None] * len(futures)
+    done = 0
+    for fut in as_completed(futures):
+        i = order[fut.key]
+        results[i] = fut.result()
+        done += ranges[i][2] - ranges[i][1]
+        if progress is not None:
+            progress("candidates", done, keyspace.size)
+    return results
 
 
 def reverse(
@@ -420,6 +522,7 @@ def reverse(
     client: Any = None,
     stop_when_done: bool = True,
     device: str = "cpu",
+    scheduler: str | None = None,
 ) -> AttackResult:
     """Enumerate ``keyspace`` under ``knowledge`` and recover what ``targets`` hides.
 
@@ -430,21 +533,32 @@ def reverse(
         knowledge: algorithm and any secret the attacker holds; default: the detected
             algorithm, no secret.
         chunk_size: candidates per chunk (a unit of progress, of Dask work and of a GPU
-            launch); default 2^24 on the CPU, 2^30 on the GPU.
+            launch); default 2^24 on the CPU, 2^30 on the GPU, and on a Dask cluster
+            sized to the keyspace and the cluster's threads (:func:`dask_chunk_size`).
         progress: ``progress(stage, done, total)`` callback.
         client: a ``dask.distributed.Client``; chunks are then mapped over its workers.
+        scheduler: the address of a running Dask scheduler (``tcp://host:8786``): a
+            client is opened (and closed) for this attack, as with ``client``.
         stop_when_done: stop once every distinct digest is recovered.
         device: ``cpu`` or ``gpu`` (mask keyspaces on a CUDA GPU through numba; word
             keyspaces are hashed on the CPU either way).
 
     Raises:
-        ConfigError: an algorithm without a kernel, a bad secret setting, or ``gpu``
-            without a usable CUDA device.
+        ConfigError: an algorithm without a kernel, a bad secret setting, ``gpu``
+            without a usable CUDA device, or a scheduler that cannot be reached.
     """
+    if scheduler is not None:
+        if client is not None:
+            raise ConfigError("give a Dask client or a scheduler address, not both")
+        with connect(scheduler) as own:
+            return reverse(targets, keyspace, knowledge, chunk_size=chunk_size,
+                           progress=progress, client=own, stop_when_done=stop_when_done,
+                           device=device)  # fmt: skip
     if device not in ("cpu", "gpu"):
         raise ConfigError(f"unknown device {device!r}; choose cpu or gpu")
     if device == "gpu" and client is not None:
         raise ConfigError("a Dask cluster and the GPU cannot be combined in one attack")
+    dask_chunk = chunk_size
     if chunk_size is None:
         chunk_size = 1 << 30 if device == "gpu" else 1 << 24
     knowledge = knowledge or Knowledge(algorithm=targets.algorithm)
@@ -460,17 +574,14 @@ def reverse(
     tried = 0
     t0 = time.perf_counter()
     if isinstance(keyspace, MaskKeyspace):
-        ranges = list(_chunk_ranges(keyspace, chunk_size, plan))
         offsets = np.cumsum([0] + [m.size for m in keyspace.masks])
         engine = "cpu"
         if client is not None:
             engine = "dask"
-            futures = client.map(
-                lambda r: _scan_chunk(keyspace, plan, targets, *r), ranges, pure=False
-            )
-            results = client.gather(futures)
+            results = _reverse_dask(client, keyspace, plan, targets, dask_chunk, progress)
             tried = keyspace.size
         else:
+            ranges = list(_chunk_ranges(keyspace, chunk_size, plan))
             results = []
             layouts: dict[int, Any] = {}
             filt = _Filter.make(targets, plan.algo)

@@ -10,6 +10,7 @@ error.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -140,21 +141,30 @@ def unique_rows(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n, k = raw.shape
     if n == 0:
         return raw.copy(), np.zeros(0, dtype=np.int64)
+    if k >= 8:
+        # Sort on the first 8 bytes; neighbours with equal keys are compared in full,
+        # and only if two differ does the full sort below decide.
+        keys = raw[:, :8].copy().view(">u8").ravel().astype(np.uint64)
+        order = np.argsort(keys)  # equal keys are equal rows here: no need for stable
+        ranked_keys = keys[order]
+        same = np.flatnonzero(ranked_keys[1:] == ranked_keys[:-1])
+        if not np.any(raw[order[same]] != raw[order[same + 1]]):
+            fresh = np.ones(n, dtype=bool)
+            fresh[same + 1] = False
+            group = np.cumsum(fresh) - 1
+            inverse = np.empty(n, dtype=np.int64)
+            inverse[order] = group
+            return np.ascontiguousarray(raw[order[fresh]]), inverse
     if k % 8:
         padded = np.zeros((n, (k + 7) // 8 * 8), dtype=np.uint8)
         padded[:, :k] = raw
     else:
         padded = np.ascontiguousarray(raw)
     cols = padded.view(">u8").astype(np.uint64)  # (n, words), big-endian byte order
-    order = np.argsort(cols[:, 0], kind="stable")
+    order = np.lexsort(cols.T[::-1])
     ranked = cols[order]
     fresh = np.ones(n, dtype=bool)
     fresh[1:] = np.any(ranked[1:] != ranked[:-1], axis=1)
-    if np.any(fresh[1:] & (ranked[1:, 0] == ranked[:-1, 0])):
-        # Different rows share their first 8 bytes: sort on every byte.
-        order = np.lexsort(cols.T[::-1])
-        ranked = cols[order]
-        fresh[1:] = np.any(ranked[1:] != ranked[:-1], axis=1)
     group = np.cumsum(fresh) - 1
     inverse = np.empty(n, dtype=np.int64)
     inverse[order] = group
@@ -195,12 +205,91 @@ def _classify(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return fmt, nbytes
 
 
+def _plain_hex(values: pa.Array) -> np.ndarray | None:
+    """The common file, decoded at once: every row a hex digest of one length, with no
+    blank, space or other character (what the general path below would accept in full,
+    with nothing trimmed or rejected). None for anything else."""
+    if not pa.types.is_string(values.type) or len(values) == 0 or values.null_count:
+        return None
+    arr = pa.concat_arrays([values]) if values.offset else values
+    n = len(arr)
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[: n + 1]
+    width = int(offsets[1] - offsets[0])
+    if width % 2 or width // 2 not in _BY_BYTES or int(offsets[-1] - offsets[0]) != n * width:
+        return None
+    if not bool(np.all(np.diff(offsets) == width)):
+        return None
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    try:
+        raw = bytes.fromhex(data.tobytes().decode("ascii"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if len(raw) != n * (width // 2):  # fromhex skipped whitespace
+        return None
+    return np.frombuffer(raw, np.uint8).reshape(n, width // 2)
+
+
+def _plain_target_set(raw: np.ndarray) -> TargetSet:
+    """The targets of a file whose every row is a digest (nothing trimmed or rejected)."""
+    digests, inverse = unique_rows(raw)
+    n = raw.shape[0]
+    return TargetSet(
+        algorithm=_BY_BYTES[raw.shape[1]],
+        encoding="hex",
+        digests=digests,
+        row_digest=inverse,
+        rows=np.arange(n, dtype=np.int64),
+        n_rows=n,
+        rejected={},
+    )
+
+
+def _plain_hex_file(path: Path) -> np.ndarray | None:
+    """The common upload, one hex digest per line, all of one length, decoded without
+    the CSV reader: (n, k) uint8, or None for any other file (which the CSV path reads)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    width = data.find(b"\n")
+    if width <= 0 or width % 2 or width // 2 not in _BY_BYTES:
+        return None
+    if not data.endswith(b"\n"):
+        data += b"\n"
+    n = len(data) // (width + 1)
+    if len(data) != n * (width + 1):
+        return None
+    if not bool(np.all(np.frombuffer(data, np.uint8)[width :: width + 1] == 10)):
+        return None
+    try:
+        raw = bytes.fromhex(data.decode("ascii"))  # skips the newlines
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if len(raw) != n * (width // 2):  # other whitespace was skipped too
+        return None
+    return np.frombuffer(raw, np.uint8).reshape(n, width // 2)
+
+
+def _looks_like_digest(text: str) -> bool:
+    """What :func:`_classify` says of one string, in plain Python: a first line has a
+    handful of fields, and building an Arrow array from a list would import pandas
+    (a second of a fresh process's start)."""
+    n = len(text)
+    if re.fullmatch(_HEX_RE, text) and n % 2 == 0 and n // 2 in _BY_BYTES:
+        return True
+    widths = {(k + 2) // 3 * 4 for k in DIGEST_BYTES.values()}
+    return bool(re.fullmatch(_B64_RE, text)) and n in widths
+
+
 def parse_digests(values: pa.Array, path: str | Path | None = None) -> TargetSet:
     """Detect the algorithm and encoding of a column of digests and index it.
 
     Raises:
         InputError: no values, no recognisable digests, or mixed formats.
     """
+    fast = _plain_hex(values)
+    if fast is not None:
+        return _plain_target_set(fast)
     values = pc.utf8_trim_whitespace(values.cast(pa.string()))
     n_rows = len(values)
     empty = pc.fill_null(pc.equal(pc.utf8_length(values), 0), True).to_numpy(zero_copy_only=False)
@@ -279,8 +368,7 @@ def read_upload(path: str | Path, column: str | None = None) -> tuple[pa.Table, 
     def has_header(fields: list[str]) -> bool:
         if column is not None and column in fields:
             return True
-        looks = _classify(pa.array([f.strip('"') for f in fields], pa.string()))[0]
-        return not bool(np.any(looks > 0))
+        return not any(_looks_like_digest(f.strip().strip('"')) for f in fields)
 
     table = read_table(p, header=has_header, require_rows=False)
     if table.num_rows == 0:
@@ -304,6 +392,12 @@ def read_upload(path: str | Path, column: str | None = None) -> tuple[pa.Table, 
 
 
 def load_targets(path: str | Path, column: str | None = None) -> TargetSet:
-    """:func:`read_upload` then :func:`parse_digests` on the digest column."""
+    """:func:`read_upload` then :func:`parse_digests` on the digest column (a file of one
+    hex digest per line is decoded directly, to the same result)."""
+    p = Path(path)
+    if column is None and p.is_file():
+        raw = _plain_hex_file(p)
+        if raw is not None:
+            return _plain_target_set(raw)
     table, col = read_upload(path, column)
     return parse_digests(table.column(col).combine_chunks(), path)

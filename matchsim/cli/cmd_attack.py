@@ -168,6 +168,14 @@ def attack(
             "numba; install matchsim[gpu]).",
         ),
     ] = "cpu",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Map the enumeration over the Dask cluster whose scheduler is at this "
+            "address (tcp://host:8786); chunks are sized to the keyspace.",
+        ),
+    ] = None,
     table: Annotated[
         Path | None,
         typer.Option(
@@ -193,6 +201,14 @@ def attack(
         bool, typer.Option("--cost/--no-cost", help="Measure and price every scheme.")
     ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    emit_hcmask: Annotated[
+        Path | None,
+        typer.Option(
+            "--emit-hcmask",
+            help="Write the keyspace as a hashcat mask file (.hcmask) to this new file "
+            "and stop, so the same job runs under hashcat elsewhere.",
+        ),
+    ] = None,
 ) -> None:
     """Reverse hashed identifiers by enumeration (or a lookup table); report the share
     recovered and the cost."""
@@ -232,7 +248,13 @@ def attack(
             "the --hmac-key-file": hmac_key_file,
         },
     )
+    if scheduler is not None and (table is not None or device != "cpu"):
+        raise ConfigError("--scheduler enumerates on a Dask cluster; drop --table or --device")
     targets = load_targets(upload, column)
+    if emit_hcmask is not None:
+        _emit_hcmask(emit_hcmask, upload, targets.algorithm, kind, region, number_type,
+                     lengths, profile, style, as_json)  # fmt: skip
+        return
     hmac_key = _secret(hmac_key_file, hmac_key_env, "HMAC key")
     pepper = _secret(pepper_file, None, "pepper", "--pepper-file", "--pepper-env")
     knowledge = Knowledge(targets.algorithm, pepper=pepper, hmac_key=hmac_key)
@@ -258,7 +280,9 @@ def attack(
         if kind == "phone":
             phone_info = _phone_lengths(region, number_type, lengths)
         with progress_bar(not as_json) as progress:
-            result = reverse(targets, space, knowledge, progress=progress, device=device)
+            result = reverse(
+                targets, space, knowledge, progress=progress, device=device, scheduler=scheduler
+            )
         report = result.summary()
         if kind == "email":
             report["guesswork"] = result.guesswork()
@@ -331,6 +355,39 @@ def attack(
         _say(f"  {p.scheme:<17} {times}")
     if out is None and result.recovered_distinct:
         _say("recovered plaintexts not written (personal data); use --out FILE")
+
+
+def _emit_hcmask(
+    path: Path,
+    upload: Path,
+    algorithm: str,
+    kind: str,
+    region: str,
+    number_type: str,
+    lengths: str | None,
+    profile: str | None,
+    style: str | None,
+    as_json: bool,
+) -> None:
+    """``attack --emit-hcmask FILE``: write the keyspace as hashcat masks, say how to run."""
+    from matchsim.attack import MaskKeyspace
+    from matchsim.attack.hcmask import hashcat_command, write_hcmask
+
+    if kind not in TABLE_KINDS:
+        raise ConfigError(
+            f"--emit-hcmask needs a mask keyspace ({', '.join(TABLE_KINDS)}); "
+            f"--kind {kind} is a list of guesses"
+        )
+    space = _keyspace(kind, region, number_type, lengths, profile, style)
+    assert isinstance(space, MaskKeyspace)
+    lines = write_hcmask(space, path)
+    command = hashcat_command(algorithm, upload, path)
+    if as_json:
+        print_json({"hcmask": str(path), "lines": lines, "keyspace": space.name,
+                    "keyspace_size": space.size, "hashcat": command})  # fmt: skip
+        return
+    _say(f"wrote {path}: {space.name}, {space.size:,} candidates in {lines:,} hashcat masks")
+    _say(f"run the same job with: {command}")
 
 
 @app.command("attack-table")

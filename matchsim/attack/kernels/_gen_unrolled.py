@@ -34,38 +34,56 @@ EARLY_SHA256, EARLY_SHA512, EARLY_SHA1, EARLY_MD5 = 61, 77, 77, 62
 
 
 class _Ops:
-    """How arithmetic on one word size is spelled (expressions as strings)."""
+    """How arithmetic on one word size is spelled (expressions as strings).
+
+    ``add``, ``xor``, ``rotl``/``rotr`` and ``shr`` accept ``None`` for a word known to
+    be zero (a message word of a short candidate) and drop it, returning ``None`` when
+    nothing is left, so the generated code never computes with those words."""
 
     bits = 32
 
-    def add(self, *xs: str) -> str:
-        out = xs[0]
-        for x in xs[1:]:
+    def add(self, *xs: str | None) -> str | None:
+        terms = [x for x in xs if x is not None]
+        if not terms:
+            return None
+        out = terms[0]
+        for x in terms[1:]:
             out = self._add2(out, x)
         return out
 
     def _add2(self, x: str, y: str) -> str:
         raise NotImplementedError
 
-    def xor(self, *xs: str) -> str:
-        return "(" + " ^ ".join(xs) + ")"
+    def xor(self, *xs: str | None) -> str | None:
+        terms = [x for x in xs if x is not None]
+        if len(terms) <= 1:
+            return terms[0] if terms else None
+        return "(" + " ^ ".join(terms) + ")"
 
-    def and_(self, x: str, y: str) -> str:
+    def and_(self, x: str | None, y: str | None) -> str:
+        assert x is not None and y is not None  # state words, never known zero
         return f"({x} & {y})"
 
-    def or_(self, x: str, y: str) -> str:
+    def or_(self, x: str | None, y: str | None) -> str:
+        assert x is not None and y is not None
         return f"({x} | {y})"
 
     def not_(self, x: str) -> str:
         raise NotImplementedError
 
-    def rotr(self, x: str, n: int) -> str:
+    def rotr(self, x: str | None, n: int) -> str | None:
         return self.rotl(x, self.bits - n)
 
-    def rotl(self, x: str, n: int) -> str:
+    def rotl(self, x: str | None, n: int) -> str | None:
+        return None if x is None else self._rotl(x, n)
+
+    def _rotl(self, x: str, n: int) -> str:
         raise NotImplementedError
 
-    def shr(self, x: str, n: int) -> str:
+    def shr(self, x: str | None, n: int) -> str | None:
+        return None if x is None else self._shr(x, n)
+
+    def _shr(self, x: str, n: int) -> str:
         return f"({x} >> np.uint64({n}))"
 
     def const(self, v: int) -> str:
@@ -78,28 +96,33 @@ class _U32(_Ops):
     def _add2(self, x: str, y: str) -> str:
         return f"u32.add({x}, {y})"
 
-    def xor(self, *xs: str) -> str:
-        out = xs[0]
-        for x in xs[1:]:
+    def xor(self, *xs: str | None) -> str | None:
+        terms = [x for x in xs if x is not None]
+        if not terms:
+            return None
+        out = terms[0]
+        for x in terms[1:]:
             out = f"u32.xor({out}, {x})"
         return out
 
-    def and_(self, x: str, y: str) -> str:
+    def and_(self, x: str | None, y: str | None) -> str:
+        assert x is not None and y is not None
         return f"u32.and_({x}, {y})"
 
-    def or_(self, x: str, y: str) -> str:
+    def or_(self, x: str | None, y: str | None) -> str:
+        assert x is not None and y is not None
         return f"u32.or_({x}, {y})"
 
     def not_(self, x: str) -> str:
         return f"u32.not_({x})"
 
-    def rotr(self, x: str, n: int) -> str:
-        return f"u32.rotr({x}, {n})"
+    def rotr(self, x: str | None, n: int) -> str | None:
+        return None if x is None else f"u32.rotr({x}, {n})"
 
-    def rotl(self, x: str, n: int) -> str:
+    def _rotl(self, x: str, n: int) -> str:
         return f"u32.rotl({x}, {n})"
 
-    def shr(self, x: str, n: int) -> str:
+    def _shr(self, x: str, n: int) -> str:
         return f"u32.shr({x}, {n})"
 
     def const(self, v: int) -> str:
@@ -115,7 +138,7 @@ class _Masked32(_Ops):
     def not_(self, x: str) -> str:
         return f"(~{x} & M32)"
 
-    def rotl(self, x: str, n: int) -> str:
+    def _rotl(self, x: str, n: int) -> str:
         return f"((({x} << np.uint64({n})) | ({x} >> np.uint64({32 - n}))) & M32)"
 
     def const(self, v: int) -> str:
@@ -127,10 +150,13 @@ class _Native64(_Ops):
 
     bits = 64
 
-    def add(self, *xs: str) -> str:
-        return "(" + " + ".join(xs) + ")"
+    def add(self, *xs: str | None) -> str | None:
+        terms = [x for x in xs if x is not None]
+        if not terms:
+            return None
+        return terms[0] if len(terms) == 1 else "(" + " + ".join(terms) + ")"
 
-    def rotl(self, x: str, n: int) -> str:
+    def _rotl(self, x: str, n: int) -> str:
         return f"(({x} << np.uint64({n})) | ({x} >> np.uint64({64 - n})))"
 
     def const(self, v: int) -> str:
@@ -174,13 +200,45 @@ class _Target:
         ]
 
 
-def _result(early: bool, check: str, n_state: int) -> str:
+def _result(early: bool, check: str, n_state: int, zero: frozenset[int] = frozenset()) -> str:
     if early:
-        return f"Digest words {check} only, into out 0 and 1 (early rejection)."
-    return f"The new state S + (working variables), into out 0..{n_state - 1}."
+        out = f"Digest words {check} only, into out 0 and 1 (early rejection)."
+    else:
+        out = f"The new state S + (working variables), into out 0..{n_state - 1}."
+    if zero:
+        out += f" Message words {', '.join(str(t) for t in sorted(zero))} are taken as zero."
+    return out
 
 
-def _sha2(tg: _Target, op: _Ops, rounds: int) -> list[str]:
+SHORT_ZERO = {
+    "md5": frozenset(range(4, 14)) | {15},
+    "sha1": frozenset(range(4, 15)),
+    "sha256": frozenset(range(4, 15)),
+    "sha512": frozenset(range(2, 15)),
+}
+"""Message words that are zero in the only block of a candidate of at most 15 bytes
+(16 with the 0x80 that ends it): all but the first 16 bytes and the length word (MD5's
+is word 14, little-endian; the SHAs' word 15, their word 14 being the length's high
+half). The ``*_short_*`` functions take these words as zero, so their code never
+touches them: schedule terms and round additions that would only add zero are gone."""
+
+
+def _message(tg: _Target, zero: frozenset[int]) -> tuple[list[str], dict[int, str | None]]:
+    """Lines that load message words 0..15 and each word's name (None: known zero)."""
+    names: dict[int, str | None] = {t: None if t in zero else f"w{t}" for t in range(16)}
+    return [f"w{t} = {tg.w(t)}" for t in range(16) if t not in zero], names
+
+
+def _word(body: list[str], names: dict[int, str | None], t: int, value: str | None) -> None:
+    """Name schedule word ``t`` (None if it is known to be zero)."""
+    if value is None:
+        names[t] = None
+    else:
+        body.append(f"w{t} = {value}")
+        names[t] = f"w{t}"
+
+
+def _sha2(tg: _Target, op: _Ops, rounds: int, zero: frozenset[int] = frozenset()) -> list[str]:
     """SHA-256 (32-bit ``op``) or SHA-512 (64-bit). ``a{k}``/``e{k}`` are a and e after
     round k - 4; b, c, d are older a's, f, g, h older e's."""
     wide = op.bits == 64
@@ -193,12 +251,12 @@ def _sha2(tg: _Target, op: _Ops, rounds: int) -> list[str]:
         k = [op.const(v) for v in C.SHA256_K]
     (s1a, s1b, s1c), (s0a, s0b, s0c), (e1, e2, e3), (a1, a2, a3) = sig
     rot = op.rotr
-    body = [f"w{t} = {tg.w(t)}" for t in range(16)]
+    body, w = _message(tg, zero)
     for t in range(16, rounds):
-        x, y = f"w{t - 2}", f"w{t - 15}"
+        x, y = w[t - 2], w[t - 15]
         small1 = op.xor(rot(x, s1a), rot(x, s1b), op.shr(x, s1c))
         small0 = op.xor(rot(y, s0a), rot(y, s0b), op.shr(y, s0c))
-        body.append(f"w{t} = {op.add(small1, f'w{t - 7}', small0, f'w{t - 16}')}")
+        _word(body, w, t, op.add(small1, w[t - 7], small0, w[t - 16]))
     body += [f"a{3 - i} = {tg.s(i)}" for i in range(4)]
     body += [f"e{3 - i} = {tg.s(i + 4)}" for i in range(4)]
     for t in range(rounds):
@@ -209,7 +267,7 @@ def _sha2(tg: _Target, op: _Ops, rounds: int) -> list[str]:
         ch = op.xor(g, op.and_(e, op.xor(f, g)))
         maj = op.or_(op.and_(a, b), op.and_(c, op.or_(a, b)))
         body += [
-            f"p{t} = {op.add(h, big1, ch, k[t], f'w{t}')}",
+            f"p{t} = {op.add(h, big1, ch, k[t], w[t])}",
             f"a{t + 4} = {op.add(f'p{t}', big0, maj)}",
             f"e{t + 4} = {op.add(d, f'p{t}')}",
         ]
@@ -224,18 +282,18 @@ def _sha2(tg: _Target, op: _Ops, rounds: int) -> list[str]:
         for i in range(4):
             body.append(f"{tg.out(i)} = {op.add(tg.s(i), f'a{r + 3 - i}')}")
             body.append(f"{tg.out(i + 4)} = {op.add(tg.s(i + 4), f'e{r + 3 - i}')}")
-    name = "sha512_block" if wide else "sha256_block"
-    return tg.function(name, rounds, _result(early, "3 and 7", 8), body)
+    name = ("sha512" if wide else "sha256") + ("_short" if zero else "_block")
+    return tg.function(name, rounds, _result(early, "3 and 7", 8, zero), body)
 
 
-def _sha1(tg: _Target, op: _Ops, rounds: int) -> list[str]:
+def _sha1(tg: _Target, op: _Ops, rounds: int, zero: frozenset[int] = frozenset()) -> list[str]:
     """SHA-1; ``a{k}`` is a after round k - 5 and ``r{k}`` its rotl-30 (c, d, e are
     older r's)."""
     early = rounds < 80
-    body = [f"w{t} = {tg.w(t)}" for t in range(16)]
+    body, w = _message(tg, zero)
     for t in range(16, rounds):
-        x = op.xor(op.xor(f"w{t - 3}", f"w{t - 8}"), op.xor(f"w{t - 14}", f"w{t - 16}"))
-        body.append(f"w{t} = {op.rotl(x, 1)}")
+        x = op.xor(op.xor(w[t - 3], w[t - 8]), op.xor(w[t - 14], w[t - 16]))
+        _word(body, w, t, op.rotl(x, 1))
     body += [
         f"a4 = {tg.s(0)}",
         f"a3 = {tg.s(1)}",
@@ -255,7 +313,7 @@ def _sha1(tg: _Target, op: _Ops, rounds: int) -> list[str]:
             f = op.xor(op.xor(b, c), d)
         k = op.const(C.SHA1_K[t // 20])
         body += [
-            f"a{t + 5} = {op.add(op.add(op.rotl(a, 5), f), op.add(op.add(e, k), f'w{t}'))}",
+            f"a{t + 5} = {op.add(op.add(op.rotl(a, 5), f), op.add(op.add(e, k), w[t]))}",
             f"r{t + 5} = {op.rotl(f'a{t + 5}', 30)}",
         ]
     r = rounds
@@ -267,14 +325,15 @@ def _sha1(tg: _Target, op: _Ops, rounds: int) -> list[str]:
     else:
         final = [f"a{r + 4}", f"a{r + 3}", f"r{r + 2}", f"r{r + 1}", f"r{r}"]
         body += [f"{tg.out(i)} = {op.add(tg.s(i), v)}" for i, v in enumerate(final)]
-    return tg.function("sha1_block", rounds, _result(early, "4 and 3", 5), body)
+    name = "sha1_short" if zero else "sha1_block"
+    return tg.function(name, rounds, _result(early, "4 and 3", 5, zero), body)
 
 
-def _md5(tg: _Target, op: _Ops, steps: int) -> list[str]:
+def _md5(tg: _Target, op: _Ops, steps: int, zero: frozenset[int] = frozenset()) -> list[str]:
     """MD5; ``x{k}`` is the b that step k - 4 writes (a, d, c, b of step i are
     ``x{i}..x{i+3}``)."""
     early = steps < 64
-    body = [f"w{t} = {tg.w(t)}" for t in range(16)]
+    body, w = _message(tg, zero)
     body += [f"x0 = {tg.s(0)}", f"x1 = {tg.s(3)}", f"x2 = {tg.s(2)}", f"x3 = {tg.s(1)}"]
     for i in range(steps):
         a, d, c, b = f"x{i}", f"x{i + 1}", f"x{i + 2}", f"x{i + 3}"
@@ -286,7 +345,7 @@ def _md5(tg: _Target, op: _Ops, steps: int) -> list[str]:
             f = op.xor(op.xor(b, c), d)
         else:
             f = op.xor(c, op.or_(b, op.not_(d)))
-        y = op.add(op.add(a, f), op.add(op.const(C.MD5_T[i]), f"w{C.MD5_G[i]}"))
+        y = op.add(op.add(a, f), op.add(op.const(C.MD5_T[i]), w[C.MD5_G[i]]))
         body += [f"y{i} = {y}", f"x{i + 4} = {op.add(b, op.rotl(f'y{i}', C.MD5_S[i]))}"]
     n = steps
     if early:
@@ -298,7 +357,8 @@ def _md5(tg: _Target, op: _Ops, steps: int) -> list[str]:
     else:
         final = [f"x{n}", f"x{n + 3}", f"x{n + 2}", f"x{n + 1}"]
         body += [f"{tg.out(i)} = {op.add(tg.s(i), v)}" for i, v in enumerate(final)]
-    return tg.function("md5_block", steps, _result(early, "0 and 3", 4), body)
+    name = "md5_short" if zero else "md5_block"
+    return tg.function(name, steps, _result(early, "0 and 3", 4, zero), body)
 
 
 def _functions(tg: _Target, op32: _Ops) -> list[str]:
@@ -306,7 +366,14 @@ def _functions(tg: _Target, op32: _Ops) -> list[str]:
     lines = _md5(tg, op32, EARLY_MD5) + _md5(tg, op32, 64)
     lines += _sha1(tg, op32, EARLY_SHA1) + _sha1(tg, op32, 80)
     lines += _sha2(tg, op32, EARLY_SHA256) + _sha2(tg, op32, 64)
-    return lines + _sha2(tg, wide, EARLY_SHA512) + _sha2(tg, wide, 80)
+    lines += _sha2(tg, wide, EARLY_SHA512) + _sha2(tg, wide, 80)
+    if tg.cpu:
+        # The scan's single block of a short candidate (phones, dates, postcodes).
+        z = SHORT_ZERO
+        lines += _md5(tg, op32, EARLY_MD5, z["md5"]) + _sha1(tg, op32, EARLY_SHA1, z["sha1"])
+        lines += _sha2(tg, op32, EARLY_SHA256, z["sha256"])
+        lines += _sha2(tg, wide, EARLY_SHA512, z["sha512"])
+    return lines
 
 
 def render(target: str = "cpu") -> str:

@@ -1,0 +1,63 @@
+"""A fresh process's fixed costs before the attack's first candidate, each measured
+separately: imports, the keyspace, reading the digests file, the bitmaps, loading the
+cached scan and verification kernels (numba's on-disk cache: the script fails if a
+kernel was compiled instead of loaded). Prints one JSON line.
+
+    python benchmarks/attack_fixed_costs.py HASHES.txt
+
+Run it twice: the first run in a fresh tree fills numba's cache.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+marks: list[tuple[str, float, float]] = [("start", time.perf_counter(), time.process_time())]
+
+
+def mark(name: str) -> None:
+    marks.append((name, time.perf_counter(), time.process_time()))
+
+
+def main(path: str) -> None:
+    import numpy as np
+
+    from matchsim.attack import engine, load_targets, phone_keyspace
+    from matchsim.attack.kernels import mask as K
+
+    mark("imports")
+    ks = phone_keyspace("NL", lengths=(9,))
+    mark("keyspace")
+    targets = load_targets(path)
+    mark("read digests")
+    plan = engine._Plan.make(engine.Knowledge(targets.algorithm))
+    filt = engine._Filter.make(targets, plan.algo)
+    mark("bitmaps")
+    layout = engine._mask_layout(ks.masks[0], plan)
+    engine._scan_cpu(layout, plan, filt, targets.n_distinct, 0, 1024)
+    mark("scan kernel")
+    targets.lookup(plan.digest_rows(ks.masks[0].decode(np.arange(16))))
+    mark("verify kernel")
+    report: dict[str, object] = {
+        name: {"wall": round(t - marks[i][1], 4), "cpu": round(c - marks[i][2], 4)}
+        for i, (name, t, c) in enumerate(marks[1:])
+    }
+    report["total"] = {
+        "wall": round(marks[-1][1] - marks[0][1], 4),
+        "cpu": round(marks[-1][2] - marks[0][2], 4),
+    }
+    scan, rows = K.SCANNERS[plan.algo], K.ROW_HASHERS[plan.algo]
+    report["cache"] = {
+        "scan": {"hits": sum(scan.stats.cache_hits.values()),
+                 "misses": sum(scan.stats.cache_misses.values())},
+        "verify": {"hits": sum(rows.stats.cache_hits.values()),
+                   "misses": sum(rows.stats.cache_misses.values())},
+    }  # fmt: skip
+    report["digests"] = targets.n_distinct
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

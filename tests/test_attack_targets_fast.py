@@ -1,0 +1,119 @@
+"""The plain-hex fast path of ``parse_digests`` gives what the general path gives."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from unittest import mock
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matchsim.attack import targets as T
+
+
+def _general(values: pa.Array) -> T.TargetSet:
+    with mock.patch.object(T, "_plain_hex", lambda v: None):
+        return T.parse_digests(values)
+
+
+def _same(a: T.TargetSet, b: T.TargetSet) -> None:
+    assert (a.algorithm, a.encoding, a.n_rows, a.rejected) == (
+        b.algorithm,
+        b.encoding,
+        b.n_rows,
+        b.rejected,
+    )
+    assert np.array_equal(a.digests, b.digests)
+    assert np.array_equal(a.row_digest, b.row_digest)
+    assert np.array_equal(a.rows, b.rows)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    algo=st.sampled_from(["md5", "sha1", "sha256", "sha512"]),
+    words=st.lists(st.binary(max_size=6), min_size=1, max_size=30),
+    upper=st.lists(st.booleans(), min_size=30, max_size=30),
+)
+def test_fast_path_equals_general_path(algo: str, words: list[bytes], upper: list[bool]) -> None:
+    hexes = [hashlib.new(algo, w).hexdigest() for w in words]  # repeats when words repeat
+    hexes = [h.upper() if u else h for h, u in zip(hexes, upper, strict=False)]
+    values = pa.array(hexes)
+    assert T._plain_hex(values) is not None
+    _same(T.parse_digests(values), _general(values))
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        " " + "a" * 63,  # a space inside the fixed width: fromhex would skip it
+        "a" * 31 + " " + "b" * 32,
+        "",  # a blank row
+        "g" * 64,  # not hex
+        "a" * 62,  # another length
+    ],
+)
+def test_anything_else_takes_the_general_path(odd: str) -> None:
+    hexes = [hashlib.sha256(bytes([i])).hexdigest() for i in range(20)]
+    values = pa.array([*hexes[:10], odd, *hexes[10:]])
+    assert T._plain_hex(values) is None
+    _same(T.parse_digests(values), _general(values))
+    assert T.parse_digests(values).rejected  # the odd row is counted, not lost
+
+
+def test_sliced_arrays_are_read_at_their_offset() -> None:
+    hexes = pa.array([hashlib.md5(bytes([i])).hexdigest() for i in range(10)])
+    got = T.parse_digests(hexes.slice(3, 4))
+    want = sorted(hashlib.md5(bytes([i])).digest() for i in range(3, 7))
+    assert [bytes(r) for r in got.digests] == want
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    words=st.lists(st.integers(0, 2**32 - 1), max_size=200),
+    bits=st.integers(3, 16),
+)
+def test_bitmap_sets_exactly_the_words_bits(words: list[int], bits: int) -> None:
+    from matchsim.attack.kernels.mask import make_bitmap
+
+    bm = make_bitmap(np.array(words, dtype=np.uint32), bits)
+    assert bm.dtype == np.uint64 and bm.shape == (max(1, (1 << bits) // 64),)
+    want = {w & ((1 << bits) - 1) for w in words}
+    got = {i for i in range(max(64, 1 << bits)) if (int(bm[i >> 6]) >> (i & 63)) & 1}
+    assert got == want
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "".join(hashlib.sha1(bytes([i % 7])).hexdigest() + "\n" for i in range(30)),
+        "".join(hashlib.sha1(bytes([i])).hexdigest() + "\n" for i in range(30)).rstrip("\n"),
+        "".join(hashlib.md5(bytes([i])).hexdigest().upper() + "\n" for i in range(9)),
+    ],
+)
+def test_plain_file_is_read_as_the_csv_path_reads_it(text: str, tmp_path: Path) -> None:
+    path = tmp_path / "up.txt"
+    path.write_text(text)
+    assert T._plain_hex_file(path) is not None
+    table, col = T.read_upload(path)
+    _same(T.load_targets(path), _general(table.column(col).combine_chunks()))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sha\n" + hashlib.md5(b"x").hexdigest() + "\n",  # a header
+        hashlib.md5(b"x").hexdigest() + "\r\n" + hashlib.md5(b"y").hexdigest() + "\r\n",
+        hashlib.md5(b"x").hexdigest() + "\n\n",
+        hashlib.md5(b"x").hexdigest() + "\n" + hashlib.md5(b"y").hexdigest()[:-2] + " a\n",
+        hashlib.md5(b"x").hexdigest() + "," + hashlib.md5(b"y").hexdigest() + "\n",
+    ],
+)
+def test_other_files_take_the_csv_path(text: str, tmp_path: Path) -> None:
+    path = tmp_path / "up.csv"
+    path.write_text(text)
+    assert T._plain_hex_file(path) is None
+    T.load_targets(path)  # reads (or rejects rows) as before
