@@ -386,9 +386,12 @@ def _attack(
     from matchsim.schemes import NotEnumerable
 
     if spec.kind == "reidentify":
+        from matchsim.attack import Knowledge
         from matchsim.attack.reidentify import experiment_attack
 
-        return experiment_attack(spec, scheme_spec.name, secret, upload, profile, region,
+        held = scheme.attacker_view(spec.knows_secret and secret is not None)
+        keyed = isinstance(held, Knowledge) and (held.hmac_key or held.pepper)
+        return experiment_attack(spec, held if keyed else None, upload, profile, region,
                                  hashed.customers.parent, progress)  # fmt: skip
     field = "phone" if spec.kind == "phone" else "email"
     out: dict[str, Any] = {"kind": spec.kind, "knows_secret": spec.knows_secret}

@@ -151,7 +151,10 @@ def test_promises_experiment_reports_its_table(tmp_path: Path) -> None:
     section = result.results["promises"]
     assert section["text"].startswith("An ordinary advertiser account broke")
     html = (tmp_path / "run" / "report.html").read_text()
-    assert "What today&#39;s platforms promise, tested" in html or "platforms promise" in html
-    assert "LinkedIn Matched Audiences" in html and "who can re-identify" in html
+    assert "Do today&#39;s platforms keep their promises?" in html
+    assert "LinkedIn Matched Audiences" in html and "Who can re-identify" in html
     md = (tmp_path / "run" / "report.md").read_text()
-    assert "- LinkedIn Matched Audiences (contact list): " in md
+    row = next(
+        line for line in md.splitlines() if "**LinkedIn Matched Audiences (contact list)**" in line
+    )
+    assert row.startswith("| ") and "| Yes: broken |" in row

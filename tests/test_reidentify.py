@@ -300,7 +300,8 @@ def test_experiment_attack_and_report(tmp_path: Path) -> None:
     assert keyed["share"] == 0.0 and keyed["fields"]["dob"]["reversed"] == 0
     assert run.results["schemes"][0]["reidentify_share"] == plain["share"]
     html = (tmp_path / "run" / "report.html").read_text()
-    assert "Re-identification of the whole upload" in html and "named without e-mail" in html
+    assert "Can an outsider name the people on the list?" in html
+    assert "Named without e-mail or phone reversed" in html
     md = (tmp_path / "run" / "report.md").read_text()
     assert "Nobody was named under" in md
 

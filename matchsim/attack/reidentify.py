@@ -1076,8 +1076,7 @@ def _drawn_register(
 
 def experiment_attack(
     spec: Any,
-    scheme: str,
-    secret: Any,
+    knowledge: Knowledge | None,
     upload: Path,
     profile: Profile,
     region: str,
@@ -1088,8 +1087,10 @@ def experiment_attack(
 
     The register is drawn from the simulated population (:func:`draw_register`, coverage
     ``spec.coverage``, seeded by the population's seed); the attacker holds the upload and
-    the register, and the key only where ``spec.knows_secret``. Precision is scored
-    afterwards against the truth file (evaluation).
+    the register, and the key only where ``spec.knows_secret``: ``knowledge`` is the
+    scheme's own answer to what such an attacker can enumerate with (its
+    ``attacker_view``), or None for plain enumeration. Precision is scored afterwards
+    against the truth file (evaluation).
     """
     import json
 
@@ -1100,9 +1101,6 @@ def experiment_attack(
         str(pop_dir), float(spec.coverage), seed, profile.name, region,
         (stat.st_size, stat.st_mtime_ns),
     )  # fmt: skip
-    knowledge = None
-    if spec.knows_secret and secret is not None and scheme == "hmac-sha256":
-        knowledge = Knowledge("sha256", hmac_key=secret.value)
     try:
         result = reidentify(
             upload, profile, region, register=register, knowledge=knowledge,
