@@ -12,6 +12,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matchsim.attack import (
     Knowledge,
@@ -21,6 +23,7 @@ from matchsim.attack import (
     parse_digests,
     reverse,
 )
+from matchsim.attack.keyspace import number_range_masks
 from matchsim.attack.reidentify import (
     draw_register,
     field_keyspace,
@@ -341,3 +344,68 @@ def test_customer_number_and_wordlist(tmp_path: Path) -> None:
     assert got.values["external_id"].to_pylist() == ids
     assert got.fields["external_id"].share == 1.0
     assert got.values["first_name"].to_pylist() == ["zyxwortel"] * 25 + ["anna"] * 25
+
+
+# --------------------------------------------------------------------------- customer numbers
+
+
+@settings(max_examples=300, deadline=None)
+@given(lo=st.integers(0, 10**9), width=st.integers(0, 30_000))
+def test_number_range_masks_cover_exactly_the_range(lo: int, width: int) -> None:
+    masks = number_range_masks(lo, lo + width)
+    got = [bytes(r).decode() for m in masks for r in m.decode(np.arange(m.size))]
+    assert got == [str(x) for x in range(lo, lo + width + 1)]
+
+
+def _with_ids(upload: Path, ids: list[str]) -> pa.Table:
+    """The upload's hashed names with a hashed customer number column."""
+    types = {c: pa.string() for c in ("FN", "LN")}
+    table = pacsv.read_csv(upload, convert_options=pacsv.ConvertOptions(column_types=types))
+    digests = [hashlib.sha256(i.encode()).hexdigest() for i in ids]
+    return table.select(["FN", "LN"]).append_column("EXTERN_ID", pa.array(digests))
+
+
+def test_sequential_customer_numbers_found_by_probe_then_range(
+    nl_population: Population, meta_upload: Path
+) -> None:
+    """Customer numbers 3,007,000 + cid: the probe (3,000,000..3,009,999 among others)
+    recovers three quarters, the cluster reads as sequential, and the range beside it
+    recovers the rest; a small fraction of the 10^8 space is tried."""
+    cid = pq.read_table(nl_population.customers, columns=["cid"]).column("cid").to_numpy()
+    ids = [str(3_007_000 + int(c)) for c in cid]
+    table = _with_ids(meta_upload, ids)
+    got = reverse_upload(table, "meta", "NL", fields=["external_id"])
+    rec = got.fields["external_id"]
+    assert got.values["external_id"].to_pylist() == ids  # evaluation: every id, right
+    assert rec.share == 1.0 and rec.note is None
+    probe, sequential = rec.to_dict()["ranges"]
+    assert probe["why"].startswith("probe") and [3_000_000, 3_009_999] in probe["ranges"]
+    assert probe["recovered"] == 3_000 and probe["candidates"] == 370_000
+    assert sequential["why"] == "sequential: beside the recovered cluster(s) 3007000..3009999"
+    assert sequential["ranges"] == [[3_010_000, 3_010_999]]
+    assert sequential["recovered"] == 1_000
+    assert rec.candidates == 371_000
+
+
+def test_random_twelve_digit_ids_reported_not_enumerable(
+    nl_population: Population, meta_upload: Path
+) -> None:
+    rng = np.random.default_rng(17)
+    ids = [str(x) for x in rng.integers(10**11, 10**12, 4_000)]
+    table = _with_ids(meta_upload, ids).slice(0, 200)
+    got = reverse_upload(table, "meta", "NL", fields=["external_id", "first_name"])
+    rec = got.fields["external_id"]
+    assert rec.present == 200 and rec.reversed == 0
+    assert rec.note == (
+        "200 of 200 distinct ids not enumerable within the ranges tried (the full 1-8 digit "
+        "space was not asked for): the probe found no sequential numbering"
+    )
+    (probe,) = rec.to_dict()["ranges"]
+    assert probe["candidates"] == 370_000 and probe["recovered"] == 0
+    assert got.fields["first_name"].reversed > 150  # the rest of the row is still reversed
+    # Asked for, the whole 1-8 digit space is tried (every number not probed) in vain.
+    full = reverse_upload(table, "meta", "NL", fields=["external_id"], id_full_space=True)
+    rec = full.fields["external_id"]
+    assert rec.reversed == 0 and rec.candidates == 10**8
+    assert rec.note is not None
+    assert rec.note.startswith("200 of 200 distinct ids not enumerable within every number of 1-8")
