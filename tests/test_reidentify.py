@@ -409,3 +409,57 @@ def test_random_twelve_digit_ids_reported_not_enumerable(
     assert rec.reversed == 0 and rec.candidates == 10**8
     assert rec.note is not None
     assert rec.note.startswith("200 of 200 distinct ids not enumerable within every number of 1-8")
+
+
+# --------------------------------------------------------------------------- reuse
+
+
+def test_experiment_reuses_phone_and_email_results(tmp_path: Path) -> None:
+    """The run's phone and e-mail attacks reversed the same upload with the same
+    keyspaces: reidentify takes their plaintexts and enumerates neither column again,
+    with the same results as enumerating afresh."""
+    from matchsim.attack.reidentify import experiment_attack
+    from matchsim.config import parse_experiment
+    from matchsim.pipeline import run_experiment
+
+    tree = {
+        "version": 1,
+        "name": "reuse",
+        "seed": 4,
+        "population": {"platform_users": 4_000, "customers": 800, "country": "NL"},
+        "advertiser": {"name": "insurer", "profile": "meta"},
+        "schemes": [{"name": "sha256"}],
+        "attacks": [
+            {"kind": "phone"},
+            {"kind": "email", "guesses": 5_000},
+            {"kind": "reidentify", "coverage": 0.9, "guesses": 5_000},
+        ],
+        "risk": {"qi": [["postcode", "dob", "gender"]]},
+    }
+    experiment = parse_experiment(tree)
+    folder = tmp_path / "run"
+    run = run_experiment(experiment, folder, measure_costs=False)
+    (entry,) = run.results["schemes"]
+    phone, email, reused = entry["attacks"]
+    fresh = experiment_attack(
+        experiment.attacks[2], "sha256", None, folder / entry["upload"]["path"],
+        get_profile("meta"), "NL", folder / "population",
+    )  # fmt: skip
+    for f in ("phone", "email"):
+        assert reused["fields"][f]["candidates"] == 0  # not enumerated again
+        assert fresh["fields"][f]["candidates"] > 0 and fresh["fields"][f]["reused"] == 0
+        assert reused["fields"][f]["reused"] > 0
+    assert reused["fields"]["phone"]["reused"] == phone["recovered_distinct"]
+    assert reused["fields"]["email"]["reused"] == email["recovered_distinct"]
+    assert reused["fields"]["phone"]["reversed"] == phone["recovered"]
+    assert reused["fields"]["email"]["reversed"] == email["recovered"]
+
+    def comparable(r: dict) -> dict:  # type: ignore[type-arg]
+        timing = ("seconds", "candidates", "reused")
+        fields = {
+            f: {k: v for k, v in d.items() if k not in timing} for f, d in r["fields"].items()
+        }
+        return {**{k: v for k, v in r.items() if k != "seconds"}, "fields": fields}
+
+    assert comparable(reused) == comparable(fresh)
+    assert reused["rows_with_contact_reversed"] > 0

@@ -35,7 +35,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from matchsim.attack.engine import Knowledge, reverse
+from matchsim.attack.engine import AttackResult, Knowledge, reverse
 from matchsim.attack.keyspace import (
     Mask,
     MaskKeyspace,
@@ -474,6 +474,43 @@ class FieldReversal:
         }
 
 
+@dataclass(frozen=True)
+class Recovered:
+    """Digests an earlier attack on the same upload already reversed (an experiment's
+    ``phone`` or ``email`` attack), handed to :func:`reverse_upload` so that the column
+    is not enumerated again.
+
+    ``plaintext`` is aligned with ``targets.digests`` (null where not recovered);
+    ``exhausted`` says the attack tried its whole keyspace or recovered every digest.
+    """
+
+    targets: TargetSet
+    plaintext: pa.Array
+    knowledge: Knowledge
+    keyspace: str
+    keyspace_size: int
+    exhausted: bool
+    source: str
+
+    @classmethod
+    def of(cls, result: AttackResult, source: str) -> Recovered:
+        done = result.candidates_tried >= result.keyspace_size
+        return cls(
+            targets=result.targets,
+            plaintext=result.plaintext,
+            knowledge=result.knowledge,
+            keyspace=result.keyspace,
+            keyspace_size=result.keyspace_size,
+            exhausted=done or result.recovered_distinct == result.distinct,
+            source=source,
+        )
+
+    def lookup(self, targets: TargetSet) -> pa.Array:
+        """The recovered plaintext of each distinct digest of ``targets`` (or null)."""
+        idx = self.targets.lookup(targets.digests)
+        return self.plaintext.take(pa.array(np.maximum(idx, 0), mask=idx < 0))
+
+
 @dataclass
 class Reversed:
     """The attacker's plaintext view of an upload: per field, a value per row or null.
@@ -601,6 +638,7 @@ def reverse_upload(
     email_guesses: int = 1_000_000,
     fields: Sequence[str] | None = None,
     id_full_space: bool = False,
+    known: Mapping[str, Recovered] | None = None,
     progress: Progress | None = None,
 ) -> Reversed:
     """Reverse every hashed low-entropy column of ``table`` with its natural keyspace.
@@ -616,6 +654,12 @@ def reverse_upload(
         fields: reverse only these fields (default: every field the layout holds).
         id_full_space: customer numbers the probe and its sequential ranges leave
             unknown are sought among every number of 1-8 digits (:func:`reverse_ids`).
+        known: per field, what an earlier attack on this upload recovered under the same
+            knowledge (:class:`Recovered`): its plaintexts are taken as they are, and
+            only the digests it left are enumerated, unless it exhausted the very
+            keyspace this function would enumerate (same name and size): then nothing
+            is enumerated again. The result is the same as enumerating afresh whenever
+            the earlier attack used that keyspace.
         progress: ``progress(stage, done, total)``.
     """
     prof = profile if isinstance(profile, Profile) else get_profile(profile)
@@ -668,18 +712,41 @@ def reverse_upload(
         if space is None:
             rec.note = "not a low-entropy field (random identifier): not enumerated"
             continue
-        try:
-            result = reverse(targets, space, know, progress=progress)
-        except MatchsimError as exc:
-            rec.note = f"not enumerable: {exc.one_line()}"
-            continue
-        distinct = _scatter(len(filled.dictionary), targets.rows, result.row_plaintext())
+        prior = (known or {}).get(f)
+        if prior is not None and prior.knowledge != know:
+            prior = None  # recovered under another secret: enumerate as usual
+        plain = pa.nulls(targets.n_distinct, pa.string())
+        todo = np.arange(targets.n_distinct, dtype=np.int64)
+        if prior is not None:
+            plain = prior.lookup(targets)
+            rec.reused = len(plain) - plain.null_count
+            todo = np.flatnonzero(np.asarray(plain.is_null().to_numpy(zero_copy_only=False)))
+            same = prior.exhausted and (space.name, space.size) == (
+                prior.keyspace, prior.keyspace_size,
+            )  # fmt: skip
+            rec.note = f"{rec.reused:,} of {targets.n_distinct:,} distinct digests reused from "
+            rec.note += prior.source
+            if same:
+                todo = todo[:0]
+                rec.note += " (its keyspace, exhausted there: not enumerated again)"
+        if todo.shape[0]:
+            try:
+                result = reverse(_subset(targets, todo), space, know, progress=progress)
+            except MatchsimError as exc:
+                rec.note = f"not enumerable: {exc.one_line()}"
+                continue
+            got = np.asarray(result.plaintext.is_valid().to_numpy(zero_copy_only=False))
+            fresh = _scatter(targets.n_distinct, todo[got], result.plaintext.filter(pa.array(got)))
+            plain = pc.coalesce(plain, fresh)
+            rec.seconds = result.seconds
+            rec.candidates = result.candidates_tried
+        distinct = _scatter(
+            len(filled.dictionary), targets.rows, plain.take(pa.array(targets.row_digest))
+        )
         values[f] = _scatter(n, rows, distinct.take(filled.indices))
         rec.reversed = len(values[f]) - values[f].null_count
-        rec.seconds = result.seconds
-        rec.keyspace = result.keyspace
-        rec.keyspace_size = result.keyspace_size
-        rec.candidates = result.candidates_tried
+        rec.keyspace = space.name
+        rec.keyspace_size = space.size
         rec.algorithm = know.describe()
     return Reversed(n, prof, region.upper(), values, report)
 
@@ -1170,6 +1237,7 @@ def reidentify(
     what_ifs: bool = True,
     fields: Sequence[str] | None = None,
     id_full_space: bool = False,
+    known: Mapping[str, Recovered] | None = None,
     progress: Progress | None = None,
 ) -> ReidentifyResult:
     """Reverse every low-entropy field of a hashed upload and link its rows to people.
@@ -1189,6 +1257,8 @@ def reidentify(
         fields: reverse only these fields (default: every field of the layout).
         id_full_space: seek customer numbers beyond the probe and the sequential ranges
             it reveals among every number of 1-8 digits (:func:`reverse_ids`).
+        known: what earlier attacks on this upload recovered, per field
+            (:class:`Recovered`; see :func:`reverse_upload`).
 
     Raises:
         InputError, ConfigError: one-line user errors (layout, register, options).
@@ -1221,7 +1291,7 @@ def reidentify(
     rev = reverse_upload(
         table, prof, region, path=source, knowledge=knowledge, wordlist=wordlist,
         email_guesses=email_guesses, fields=fields, id_full_space=id_full_space,
-        progress=progress,
+        known=known, progress=progress,
     )  # fmt: skip
     seconds["reverse"] = time.perf_counter() - t1
     t3 = time.perf_counter()
@@ -1304,8 +1374,12 @@ def experiment_attack(
     region: str,
     pop_dir: Path,
     progress: Progress | None = None,
+    known: Mapping[str, Recovered] | None = None,
 ) -> dict[str, Any]:
     """An experiment's ``[[attacks]] kind = "reidentify"`` on one scheme's upload.
+
+    ``known``: what the run's ``phone`` and ``email`` attacks on this same upload
+    recovered; reused instead of enumerating those columns again (:func:`reverse_upload`).
 
     The register is drawn from the simulated population (:func:`draw_register`, coverage
     ``spec.coverage``, seeded by the population's seed); the attacker holds the upload and
@@ -1327,7 +1401,7 @@ def experiment_attack(
     try:
         result = reidentify(
             upload, profile, region, register=register, knowledge=knowledge,
-            email_guesses=spec.guesses, progress=progress,
+            email_guesses=spec.guesses, known=known, progress=progress,
         )  # fmt: skip
     except MatchsimError as exc:
         return {**out, "feasible": False, "reason": exc.one_line()}
@@ -1336,7 +1410,19 @@ def experiment_attack(
     truth = _row_person_of(pop_dir)
     scored = score(result, truth, person)
     fields = {
-        f: {k: r[k] for k in ("hashed", "present", "reversed", "share", "seconds", "keyspace_size")}
+        f: {
+            k: r[k]
+            for k in (
+                "hashed",
+                "present",
+                "reversed",
+                "share",
+                "seconds",
+                "keyspace_size",
+                "candidates",
+                "reused",
+            )
+        }
         for f, r in summary["fields"].items()
     }
     return {
@@ -1416,6 +1502,7 @@ __all__ = [
     "FieldReversal",
     "IdRange",
     "Linkage",
+    "Recovered",
     "Register",
     "ReidentifyResult",
     "Reversed",
