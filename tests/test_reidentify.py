@@ -463,3 +463,30 @@ def test_experiment_reuses_phone_and_email_results(tmp_path: Path) -> None:
 
     assert comparable(reused) == comparable(fresh)
     assert reused["rows_with_contact_reversed"] > 0
+
+
+def test_cli_id_full_space(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Numbers from 4,321,000 lie outside every probe block: without ``--id-full-space``
+    they are reported not enumerable; with it, the full space finds them."""
+    ids = [str(4_321_000 + i) for i in range(40)]
+    upload = tmp_path / "upload.csv"
+    pacsv.write_csv(pa.table({
+        "EXTERN_ID": [hashlib.sha256(i.encode()).hexdigest() for i in ids],
+        "FN": [hashlib.sha256(b"anna").hexdigest()] * 40,
+    }), upload)  # fmt: skip
+    code, out, err = run_cli("reidentify", upload, "--json")
+    assert (code, err) == (0, "")
+    rec = json.loads(out)["fields"]["external_id"]
+    assert rec["reversed"] == 0 and "not enumerable within the ranges tried" in rec["note"]
+    code, out, err = run_cli("reidentify", upload, "--id-full-space")
+    assert (code, err) == (0, "")
+    assert "reversed        40 of        40" in out
+    assert (
+        "    probe: small numbers and round starts: 0..9,999, 10,000..19,999, 20,000..29,999 "
+        "and 34 more: 0 ids (370,000 candidates)\n"
+    ) in out
+    # the full space skips what the probe tried (100,000..109,999) and stops once all are found
+    assert (
+        "    full space: every number of 1-8 digits (asked for): 110,000..199,999, "
+        "210,000..299,999, 310,000..399,999 and 24 more: 40 ids ("
+    ) in out
