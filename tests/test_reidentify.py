@@ -490,3 +490,26 @@ def test_cli_id_full_space(run_cli, tmp_path: Path) -> None:  # type: ignore[no-
         "    full space: every number of 1-8 digits (asked for): 110,000..199,999, "
         "210,000..299,999, 310,000..399,999 and 24 more: 40 ids ("
     ) in out
+
+
+def test_reuse_of_a_smaller_keyspace_enumerates_only_the_rest(meta_upload: Path) -> None:
+    """An earlier e-mail attack with 1,000 guesses: its pairs are taken, the digests it
+    left are enumerated with reidentify's own 5,000 guesses; the values equal a fresh run."""
+    from matchsim.attack import email_keyspace, load_targets
+    from matchsim.attack.reidentify import Recovered, read_table
+
+    earlier = reverse(load_targets(meta_upload, "EMAIL"), email_keyspace("NL", max_guesses=1_000))
+    assert 0 < earlier.recovered_distinct < earlier.distinct
+    prior = Recovered.of(earlier, "an earlier attack")
+    table = read_table(meta_upload)
+    fresh = reverse_upload(table, "meta", "NL", fields=["email"], email_guesses=5_000)
+    reused = reverse_upload(table, "meta", "NL", fields=["email"], email_guesses=5_000,
+                            known={"email": prior})  # fmt: skip
+    assert reused.values["email"].equals(fresh.values["email"])
+    rec = reused.fields["email"]
+    assert rec.reused == earlier.recovered_distinct and rec.candidates > 0
+    assert rec.note == (
+        f"{rec.reused:,} of {earlier.distinct:,} distinct digests reused from an earlier attack"
+    )
+    assert fresh.fields["email"].reused == 0
+    assert reused.fields["email"].reversed > earlier.recovered_rows

@@ -161,7 +161,9 @@ def field_keyspace(
     Names come from the locale's frequency tables (``wordlist`` first), postcodes and
     cities from its places table weighted by population, dates of birth are every day
     from ``first_year`` to ``as_of_year`` (years ordered by the age table), phones every
-    mobile number of the plan, e-mails the attack stage's likelihood-ordered guesses.
+    mobile number of the plan, e-mails the attack stage's likelihood-ordered guesses,
+    customer numbers every number of 1 to :data:`ID_DIGITS` digits (which
+    :func:`reverse_upload` searches by ranges, cheapest first: :func:`reverse_ids`).
     """
     from matchsim.generate import load_locale
 
