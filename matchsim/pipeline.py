@@ -337,12 +337,14 @@ def _scheme_stage(
         "reverse_seconds": None,
         "cost": None,
     }
+    recovered: dict[str, Any] = {}  # field -> what this upload's phone/email attack reversed
     for attack in experiment.attacks:
         step("attack start", {"scheme": spec, "attack": attack})
         with stages.stage(f"attack {attack.kind} {spec.name}"):
             result = _attack(
-                attack, spec, scheme, secret, upload, adv_profile, region, progress, hashed
-            )
+                attack, spec, scheme, secret, upload, adv_profile, region, progress, hashed,
+                recovered,
+            )  # fmt: skip
         entry["attacks"].append(result)
         step("attack", {"scheme": spec, "attack": attack, "result": result})
         if result.get("share") is not None:
@@ -378,8 +380,13 @@ def _attack(
     region: str,
     progress: ProgressFn | None,
     hashed: _HashedValues,
+    recovered: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One attack on one upload, by an attacker holding the upload (and maybe the key)."""
+    """One attack on one upload, by an attacker holding the upload (and maybe the key).
+
+    ``recovered`` collects what the phone and e-mail attacks reversed, per field, and is
+    handed to a later ``reidentify`` attack on the same upload, which reuses it instead of
+    enumerating those columns again."""
     from matchsim.attack import load_targets, reverse
     from matchsim.attack.request import keyspace_for, phone_style_for
     from matchsim.attack.targets import NothingToAttack
@@ -392,7 +399,7 @@ def _attack(
         held = scheme.attacker_view(spec.knows_secret and secret is not None)
         keyed = isinstance(held, Knowledge) and (held.hmac_key or held.pepper)
         return experiment_attack(spec, held if keyed else None, upload, profile, region,
-                                 hashed.customers.parent, progress)  # fmt: skip
+                                 hashed.customers.parent, progress, recovered)  # fmt: skip
     field = "phone" if spec.kind == "phone" else "email"
     out: dict[str, Any] = {"kind": spec.kind, "knows_secret": spec.knows_secret}
     if field not in profile.fields:
@@ -420,6 +427,10 @@ def _attack(
         max_guesses=spec.guesses,
     )
     result = reverse(targets, keyspace, knowledge, progress=progress)
+    if recovered is not None:
+        from matchsim.attack.reidentify import Recovered
+
+        recovered[field] = Recovered.of(result, f"this run's {spec.kind} attack")
     seconds = result.seconds
     curve = result.guesswork()
     tried = max(result.candidates_tried, 1)

@@ -12,6 +12,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matchsim.attack import (
     Knowledge,
@@ -21,6 +23,7 @@ from matchsim.attack import (
     parse_digests,
     reverse,
 )
+from matchsim.attack.keyspace import number_range_masks
 from matchsim.attack.reidentify import (
     draw_register,
     field_keyspace,
@@ -342,3 +345,172 @@ def test_customer_number_and_wordlist(tmp_path: Path) -> None:
     assert got.values["external_id"].to_pylist() == ids
     assert got.fields["external_id"].share == 1.0
     assert got.values["first_name"].to_pylist() == ["zyxwortel"] * 25 + ["anna"] * 25
+
+
+# --------------------------------------------------------------------------- customer numbers
+
+
+@settings(max_examples=300, deadline=None)
+@given(lo=st.integers(0, 10**9), width=st.integers(0, 30_000))
+def test_number_range_masks_cover_exactly_the_range(lo: int, width: int) -> None:
+    masks = number_range_masks(lo, lo + width)
+    got = [bytes(r).decode() for m in masks for r in m.decode(np.arange(m.size))]
+    assert got == [str(x) for x in range(lo, lo + width + 1)]
+
+
+def _with_ids(upload: Path, ids: list[str]) -> pa.Table:
+    """The upload's hashed names with a hashed customer number column."""
+    types = {c: pa.string() for c in ("FN", "LN")}
+    table = pacsv.read_csv(upload, convert_options=pacsv.ConvertOptions(column_types=types))
+    digests = [hashlib.sha256(i.encode()).hexdigest() for i in ids]
+    return table.select(["FN", "LN"]).append_column("EXTERN_ID", pa.array(digests))
+
+
+def test_sequential_customer_numbers_found_by_probe_then_range(
+    nl_population: Population, meta_upload: Path
+) -> None:
+    """Customer numbers 3,007,000 + cid: the probe (3,000,000..3,009,999 among others)
+    recovers three quarters, the cluster reads as sequential, and the range beside it
+    recovers the rest; a small fraction of the 10^8 space is tried."""
+    cid = pq.read_table(nl_population.customers, columns=["cid"]).column("cid").to_numpy()
+    ids = [str(3_007_000 + int(c)) for c in cid]
+    table = _with_ids(meta_upload, ids)
+    got = reverse_upload(table, "meta", "NL", fields=["external_id"])
+    rec = got.fields["external_id"]
+    assert got.values["external_id"].to_pylist() == ids  # evaluation: every id, right
+    assert rec.share == 1.0 and rec.note is None
+    probe, sequential = rec.to_dict()["ranges"]
+    assert probe["why"].startswith("probe") and [3_000_000, 3_009_999] in probe["ranges"]
+    assert probe["recovered"] == 3_000 and probe["candidates"] == 370_000
+    assert sequential["why"] == "sequential: beside the recovered cluster(s) 3007000..3009999"
+    assert sequential["ranges"] == [[3_010_000, 3_010_999]]
+    assert sequential["recovered"] == 1_000
+    assert rec.candidates == 371_000
+
+
+def test_random_twelve_digit_ids_reported_not_enumerable(
+    nl_population: Population, meta_upload: Path
+) -> None:
+    rng = np.random.default_rng(17)
+    ids = [str(x) for x in rng.integers(10**11, 10**12, 4_000)]
+    table = _with_ids(meta_upload, ids).slice(0, 200)
+    got = reverse_upload(table, "meta", "NL", fields=["external_id", "first_name"])
+    rec = got.fields["external_id"]
+    assert rec.present == 200 and rec.reversed == 0
+    assert rec.note == (
+        "200 of 200 distinct ids not enumerable within the ranges tried (the full 1-8 digit "
+        "space was not asked for): the probe found no sequential numbering"
+    )
+    (probe,) = rec.to_dict()["ranges"]
+    assert probe["candidates"] == 370_000 and probe["recovered"] == 0
+    assert got.fields["first_name"].reversed > 150  # the rest of the row is still reversed
+    # Asked for, the whole 1-8 digit space is tried (every number not probed) in vain.
+    full = reverse_upload(table, "meta", "NL", fields=["external_id"], id_full_space=True)
+    rec = full.fields["external_id"]
+    assert rec.reversed == 0 and rec.candidates == 10**8
+    assert rec.note is not None
+    assert rec.note.startswith("200 of 200 distinct ids not enumerable within every number of 1-8")
+
+
+# --------------------------------------------------------------------------- reuse
+
+
+def test_experiment_reuses_phone_and_email_results(tmp_path: Path) -> None:
+    """The run's phone and e-mail attacks reversed the same upload with the same
+    keyspaces: reidentify takes their plaintexts and enumerates neither column again,
+    with the same results as enumerating afresh."""
+    from matchsim.attack.reidentify import experiment_attack
+    from matchsim.config import parse_experiment
+    from matchsim.pipeline import run_experiment
+
+    tree = {
+        "version": 1,
+        "name": "reuse",
+        "seed": 4,
+        "population": {"platform_users": 4_000, "customers": 800, "country": "NL"},
+        "advertiser": {"name": "insurer", "profile": "meta"},
+        "schemes": [{"name": "sha256"}],
+        "attacks": [
+            {"kind": "phone"},
+            {"kind": "email", "guesses": 5_000},
+            {"kind": "reidentify", "coverage": 0.9, "guesses": 5_000},
+        ],
+        "risk": {"qi": [["postcode", "dob", "gender"]]},
+    }
+    experiment = parse_experiment(tree)
+    folder = tmp_path / "run"
+    run = run_experiment(experiment, folder, measure_costs=False)
+    (entry,) = run.results["schemes"]
+    phone, email, reused = entry["attacks"]
+    fresh = experiment_attack(
+        experiment.attacks[2], None, folder / entry["upload"]["path"],
+        get_profile("meta"), "NL", folder / "population",
+    )  # fmt: skip
+    for f in ("phone", "email"):
+        assert reused["fields"][f]["candidates"] == 0  # not enumerated again
+        assert fresh["fields"][f]["candidates"] > 0 and fresh["fields"][f]["reused"] == 0
+        assert reused["fields"][f]["reused"] > 0
+    assert reused["fields"]["phone"]["reused"] == phone["recovered_distinct"]
+    assert reused["fields"]["email"]["reused"] == email["recovered_distinct"]
+    assert reused["fields"]["phone"]["reversed"] == phone["recovered"]
+    assert reused["fields"]["email"]["reversed"] == email["recovered"]
+
+    def comparable(r: dict) -> dict:  # type: ignore[type-arg]
+        timing = ("seconds", "candidates", "reused")
+        fields = {
+            f: {k: v for k, v in d.items() if k not in timing} for f, d in r["fields"].items()
+        }
+        return {**{k: v for k, v in r.items() if k != "seconds"}, "fields": fields}
+
+    assert comparable(reused) == comparable(fresh)
+    assert reused["rows_with_contact_reversed"] > 0
+
+
+def test_cli_id_full_space(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Numbers from 4,321,000 lie outside every probe block: without ``--id-full-space``
+    they are reported not enumerable; with it, the full space finds them."""
+    ids = [str(4_321_000 + i) for i in range(40)]
+    upload = tmp_path / "upload.csv"
+    pacsv.write_csv(pa.table({
+        "EXTERN_ID": [hashlib.sha256(i.encode()).hexdigest() for i in ids],
+        "FN": [hashlib.sha256(b"anna").hexdigest()] * 40,
+    }), upload)  # fmt: skip
+    code, out, err = run_cli("reidentify", upload, "--json")
+    assert (code, err) == (0, "")
+    rec = json.loads(out)["fields"]["external_id"]
+    assert rec["reversed"] == 0 and "not enumerable within the ranges tried" in rec["note"]
+    code, out, err = run_cli("reidentify", upload, "--id-full-space")
+    assert (code, err) == (0, "")
+    assert "reversed        40 of        40" in out
+    assert (
+        "    probe: small numbers and round starts: 0..9,999, 10,000..19,999, 20,000..29,999 "
+        "and 34 more: 0 ids (370,000 candidates)\n"
+    ) in out
+    # the full space skips what the probe tried (100,000..109,999) and stops once all are found
+    assert (
+        "    full space: every number of 1-8 digits (asked for): 110,000..199,999, "
+        "210,000..299,999, 310,000..399,999 and 24 more: 40 ids ("
+    ) in out
+
+
+def test_reuse_of_a_smaller_keyspace_enumerates_only_the_rest(meta_upload: Path) -> None:
+    """An earlier e-mail attack with 1,000 guesses: its pairs are taken, the digests it
+    left are enumerated with reidentify's own 5,000 guesses; the values equal a fresh run."""
+    from matchsim.attack import email_keyspace, load_targets
+    from matchsim.attack.reidentify import Recovered, read_table
+
+    earlier = reverse(load_targets(meta_upload, "EMAIL"), email_keyspace("NL", max_guesses=1_000))
+    assert 0 < earlier.recovered_distinct < earlier.distinct
+    prior = Recovered.of(earlier, "an earlier attack")
+    table = read_table(meta_upload)
+    fresh = reverse_upload(table, "meta", "NL", fields=["email"], email_guesses=5_000)
+    reused = reverse_upload(table, "meta", "NL", fields=["email"], email_guesses=5_000,
+                            known={"email": prior})  # fmt: skip
+    assert reused.values["email"].equals(fresh.values["email"])
+    rec = reused.fields["email"]
+    assert rec.reused == earlier.recovered_distinct and rec.candidates > 0
+    assert rec.note == (
+        f"{rec.reused:,} of {earlier.distinct:,} distinct digests reused from an earlier attack"
+    )
+    assert fresh.fields["email"].reused == 0
+    assert reused.fields["email"].reversed > earlier.recovered_rows

@@ -220,6 +220,51 @@ def nl_postcode_keyspace(style: str = "compact") -> MaskKeyspace:
     )
 
 
+def number_range_masks(lo: int, hi: int) -> tuple[Mask, ...]:
+    """The decimal numbers ``lo..hi`` (inclusive, written without leading zeros) as
+    disjoint masks in ascending order: ``1000..1343`` is ``1[0-2]?d?d``, ``13[0-3]?d``,
+    ``134[0-3]``. At most about 18 masks per digit count, whatever the range's size.
+
+    Raises:
+        ConfigError: ``lo`` below 0 or above ``hi``.
+    """
+    if lo < 0 or lo > hi:
+        raise ConfigError(f"bad number range {lo}..{hi}")
+    masks: list[Mask] = []
+    for width in range(len(str(lo)), len(str(hi)) + 1):
+        a = max(lo, 10 ** (width - 1) if width > 1 else 0)
+        b = min(hi, 10**width - 1)
+        if a <= b:
+            masks.extend(_same_width_masks(str(a), str(b)))
+    return tuple(masks)
+
+
+def _same_width_masks(a: str, b: str) -> list[Mask]:
+    """Masks covering ``a..b`` (decimal strings of one width, ``a <= b``) in order."""
+    if a == b:
+        return [Mask(tuple(c.encode() for c in a))]
+    i = next(j for j in range(len(a)) if a[j] != b[j])
+    prefix = tuple(c.encode() for c in a[:i])
+    rest = len(a) - i - 1
+    da, db = int(a[i]), int(b[i])
+    any_digit = (b"0123456789",) * rest
+    low_full = a[i + 1 :] == "0" * rest
+    high_full = b[i + 1 :] == "9" * rest
+    masks: list[Mask] = []
+    first, last = da, db
+    if not low_full:
+        masks.extend(_same_width_masks(a, a[: i + 1] + "9" * rest))
+        first = da + 1
+    if not high_full:
+        last = db - 1
+    if first <= last:
+        span = "".join(str(d) for d in range(first, last + 1)).encode()
+        masks.append(Mask((*prefix, span, *any_digit)))
+    if not high_full:
+        masks.extend(_same_width_masks(b[: i + 1] + "0" * rest, b))
+    return masks
+
+
 # --------------------------------------------------------------------------- words
 
 

@@ -35,18 +35,19 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from matchsim.attack.engine import Knowledge, reverse
+from matchsim.attack.engine import AttackResult, Knowledge, reverse
 from matchsim.attack.keyspace import (
     Mask,
     MaskKeyspace,
     WordKeyspace,
     date_keyspace,
     email_keyspace,
+    number_range_masks,
     phone_keyspace,
     wordlist_keyspace,
     words_keyspace,
 )
-from matchsim.attack.targets import parse_digests
+from matchsim.attack.targets import TargetSet, parse_digests
 from matchsim.errors import ConfigError, InputError, MatchsimError
 from matchsim.normalise import INPUT_COLUMNS, PROFILES, Profile, get_profile
 from matchsim.risk.classes import combine_codes
@@ -77,7 +78,17 @@ REGISTER_ID_COLUMNS = ("id", "register_id", "uid", "cid", "person_id", "bsn")
 """Register columns taken as the person's id when ``id_column`` is not given."""
 
 ID_DIGITS = 8
-"""An ``external_id`` is enumerated as every decimal number of 1 to this many digits."""
+"""An ``external_id`` is sought among the decimal numbers of 1 to this many digits."""
+
+ID_PROBE_BLOCK = 10_000
+"""The probe tries every number below this, and this many numbers from each round start
+``j x 10^(d-1)`` (j = 1..9) of every width d from 5 to :data:`ID_DIGITS` digits."""
+
+ID_MIN_CLUSTER = 3
+"""Recovered ids needed in one cluster before it is taken as a sequential range."""
+
+ID_MIN_DENSITY = 0.01
+"""A cluster is sequential when at least this share of the numbers it spans are ids."""
 
 CLASSES = ("reidentified", "ambiguous", "not_found")
 
@@ -150,7 +161,9 @@ def field_keyspace(
     Names come from the locale's frequency tables (``wordlist`` first), postcodes and
     cities from its places table weighted by population, dates of birth are every day
     from ``first_year`` to ``as_of_year`` (years ordered by the age table), phones every
-    mobile number of the plan, e-mails the attack stage's likelihood-ordered guesses.
+    mobile number of the plan, e-mails the attack stage's likelihood-ordered guesses,
+    customer numbers every number of 1 to :data:`ID_DIGITS` digits (which
+    :func:`reverse_upload` searches by ranges, cheapest first: :func:`reverse_ids`).
     """
     from matchsim.generate import load_locale
 
@@ -226,10 +239,197 @@ def field_keyspace(
     if field_name == "email":
         return email_keyspace(region, max_guesses=email_guesses)
     if field_name == "external_id":
-        digits = b"0123456789"
-        masks = tuple(Mask((digits,) * n) for n in range(1, ID_DIGITS + 1))
+        masks = number_range_masks(0, 10**ID_DIGITS - 1)
         return MaskKeyspace(name=f"customer numbers (1-{ID_DIGITS} digits)", masks=masks)
     return None
+
+
+# --------------------------------------------------------------------------- customer numbers
+
+
+@dataclass
+class IdRange:
+    """One stage of the customer-number search: the ranges enumerated, and why."""
+
+    why: str
+    ranges: list[tuple[int, int]]
+    candidates: int = 0
+    recovered: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "why": self.why,
+            "ranges": [[a, b] for a, b in self.ranges],
+            "candidates": self.candidates,
+            "recovered": self.recovered,
+        }
+
+
+def _probe_ranges() -> list[tuple[int, int]]:
+    """The cheap first look: ``0..9,999``, and the first :data:`ID_PROBE_BLOCK` numbers
+    from each round start of 5 to :data:`ID_DIGITS` digits (where numbering schemes begin)."""
+    out = [(0, ID_PROBE_BLOCK - 1)]
+    for width in range(len(str(ID_PROBE_BLOCK)), ID_DIGITS + 1):
+        for j in range(1, 10):
+            start = j * 10 ** (width - 1)
+            out.append((start, start + ID_PROBE_BLOCK - 1))
+    return out
+
+
+def _minus(first: int, last: int, tried: Sequence[IdRange]) -> list[tuple[int, int]]:
+    """``first..last`` without the numbers already enumerated."""
+    parts = [(first, last)]
+    for stage in tried:
+        for lo, hi in stage.ranges:
+            nxt = []
+            for a, b in parts:
+                if hi < a or lo > b:
+                    nxt.append((a, b))
+                    continue
+                if a < lo:
+                    nxt.append((a, lo - 1))
+                if hi < b:
+                    nxt.append((hi + 1, b))
+            parts = nxt
+    return parts
+
+
+def _merged(parts: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Ranges sorted, overlapping or touching ones joined."""
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(parts):
+        if out and a <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def _clusters(found: np.ndarray) -> list[tuple[int, int, int]]:
+    """``(first, last, count)`` of the recovered ids, split where two neighbours are more
+    than a probe block apart; only clusters dense enough to be a sequential range."""
+    values = np.sort(found)
+    if values.shape[0] == 0:
+        return []
+    cuts = np.flatnonzero(np.diff(values) > ID_PROBE_BLOCK) + 1
+    out = []
+    for part in np.split(values, cuts):
+        lo, hi, count = int(part[0]), int(part[-1]), int(part.shape[0])
+        if count >= ID_MIN_CLUSTER and count / (hi - lo + 1) >= ID_MIN_DENSITY:
+            out.append((lo, hi, count))
+    return out
+
+
+def _subset(targets: TargetSet, keep: np.ndarray) -> TargetSet:
+    """The distinct digests ``keep`` of ``targets`` as a target set of their own."""
+    idx = np.asarray(keep, dtype=np.int64)
+    return TargetSet(
+        algorithm=targets.algorithm,
+        encoding=targets.encoding,
+        digests=targets.digests[idx],
+        row_digest=np.arange(idx.shape[0], dtype=np.int64),
+        rows=np.arange(idx.shape[0], dtype=np.int64),
+        n_rows=int(idx.shape[0]),
+    )
+
+
+@dataclass
+class _IdReversal:
+    plaintext: pa.Array
+    candidates: int
+    seconds: float
+    ranges: list[IdRange]
+    note: str | None
+
+
+def reverse_ids(
+    targets: TargetSet,
+    knowledge: Knowledge,
+    *,
+    full_space: bool = False,
+    progress: Progress | None = None,
+) -> _IdReversal:
+    """Reverse hashed customer numbers by ranges, the cheap ones first.
+
+    The attacker cannot see whether the numbers are sequential before reversing some, so:
+
+    1. **Probe**: every number below :data:`ID_PROBE_BLOCK` and the first
+       :data:`ID_PROBE_BLOCK` numbers from each round start (``10000``, ``20000``, ...,
+       ``90000000``): about 3.7 x 10^5 candidates, well under a second.
+    2. **Extend**: recovered ids that cluster (at least :data:`ID_MIN_CLUSTER` ids within
+       a span where at least :data:`ID_MIN_DENSITY` of the numbers are ids) look
+       sequential: the numbers on both sides of each cluster are enumerated, as far as
+       the digests still unknown would reach at the cluster's density (remaining /
+       density per side), and again around the grown clusters, until a round recovers
+       nothing new or every digest is known.
+    3. **Full space**: only with ``full_space``, every number of 1 to :data:`ID_DIGITS`
+       digits not enumerated yet.
+
+    Numbers are written without leading zeros. Every range is enumerated by
+    :func:`matchsim.attack.engine.reverse` as masks (:func:`number_range_masks`), and
+    reported with why it was tried; digests left over are reported as not enumerable
+    within the ranges tried, never skipped silently.
+    """
+    n = targets.n_distinct
+    plain = pa.nulls(n, pa.string())
+    tried: list[IdRange] = []
+    candidates = 0
+    seconds = 0.0
+
+    def run(parts: list[tuple[int, int]], why: str) -> int:
+        nonlocal plain, candidates, seconds
+        todo = np.flatnonzero(np.asarray(plain.is_null().to_numpy(zero_copy_only=False)))
+        masks = tuple(m for a, b in parts for m in number_range_masks(a, b))
+        stage = IdRange(why, parts)
+        tried.append(stage)
+        space = MaskKeyspace(name=f"customer numbers ({why})", masks=masks)
+        result = reverse(_subset(targets, todo), space, knowledge, progress=progress)
+        stage.candidates, stage.recovered = result.candidates_tried, result.recovered_distinct
+        candidates += result.candidates_tried
+        seconds += result.seconds
+        got = np.asarray(result.plaintext.is_valid().to_numpy(zero_copy_only=False))
+        if got.any():
+            full = _scatter(n, todo[got], result.plaintext.filter(pa.array(got)))
+            plain = pc.coalesce(plain, full)
+        return stage.recovered
+
+    run(_probe_ranges(), "probe: small numbers and round starts")
+    while plain.null_count:
+        known = np.asarray(pc.cast(plain.drop_null(), pa.int64()).to_numpy(), dtype=np.int64)
+        remaining = plain.null_count
+        parts: list[tuple[int, int]] = []
+        for lo, hi, count in _clusters(known):
+            density = count / (hi - lo + 1)
+            reach = min(int(np.ceil(remaining / density)), 10**ID_DIGITS)
+            for a, b in (
+                (max(lo - reach, 0), lo - 1),
+                (hi + 1, min(hi + reach, 10**ID_DIGITS - 1)),
+            ):
+                if a <= b:
+                    parts.extend(_minus(a, b, tried))
+        parts = _merged(parts)
+        if not parts:
+            break
+        clusters = ", ".join(f"{lo}..{hi}" for lo, hi, _ in _clusters(known))
+        if run(parts, f"sequential: beside the recovered cluster(s) {clusters}") == 0:
+            break
+    if plain.null_count and full_space:
+        parts = _minus(0, 10**ID_DIGITS - 1, tried)
+        run(parts, f"full space: every number of 1-{ID_DIGITS} digits (asked for)")
+    note = None
+    if plain.null_count:
+        left = plain.null_count
+        if not _clusters(np.asarray(pc.cast(plain.drop_null(), pa.int64()).to_numpy())):
+            why = "the probe found no sequential numbering"
+        else:
+            why = "beyond the sequential range(s) found"
+        scope = (
+            f"every number of 1-{ID_DIGITS} digits"
+            if full_space
+            else f"the ranges tried (the full 1-{ID_DIGITS} digit space was not asked for)"
+        )
+        note = f"{left:,} of {n:,} distinct ids not enumerable within {scope}: {why}"
+    return _IdReversal(plain, candidates, seconds, tried, note)
 
 
 # --------------------------------------------------------------------------- reversal
@@ -250,6 +450,8 @@ class FieldReversal:
     candidates: int = 0
     algorithm: str | None = None
     note: str | None = None
+    ranges: list[IdRange] | None = None
+    reused: int = 0
 
     @property
     def share(self) -> float:
@@ -269,7 +471,46 @@ class FieldReversal:
             "candidates": self.candidates,
             "algorithm": self.algorithm,
             "note": self.note,
+            "ranges": None if self.ranges is None else [r.to_dict() for r in self.ranges],
+            "reused": self.reused,
         }
+
+
+@dataclass(frozen=True)
+class Recovered:
+    """Digests an earlier attack on the same upload already reversed (an experiment's
+    ``phone`` or ``email`` attack), handed to :func:`reverse_upload` so that the column
+    is not enumerated again.
+
+    ``plaintext`` is aligned with ``targets.digests`` (null where not recovered);
+    ``exhausted`` says the attack tried its whole keyspace or recovered every digest.
+    """
+
+    targets: TargetSet
+    plaintext: pa.Array
+    knowledge: Knowledge
+    keyspace: str
+    keyspace_size: int
+    exhausted: bool
+    source: str
+
+    @classmethod
+    def of(cls, result: AttackResult, source: str) -> Recovered:
+        done = result.candidates_tried >= result.keyspace_size
+        return cls(
+            targets=result.targets,
+            plaintext=result.plaintext,
+            knowledge=result.knowledge,
+            keyspace=result.keyspace,
+            keyspace_size=result.keyspace_size,
+            exhausted=done or result.recovered_distinct == result.distinct,
+            source=source,
+        )
+
+    def lookup(self, targets: TargetSet) -> pa.Array:
+        """The recovered plaintext of each distinct digest of ``targets`` (or null)."""
+        idx = self.targets.lookup(targets.digests)
+        return self.plaintext.take(pa.array(np.maximum(idx, 0), mask=idx < 0))
 
 
 @dataclass
@@ -398,6 +639,8 @@ def reverse_upload(
     wordlist: str | Path | None = None,
     email_guesses: int = 1_000_000,
     fields: Sequence[str] | None = None,
+    id_full_space: bool = False,
+    known: Mapping[str, Recovered] | None = None,
     progress: Progress | None = None,
 ) -> Reversed:
     """Reverse every hashed low-entropy column of ``table`` with its natural keyspace.
@@ -411,6 +654,14 @@ def reverse_upload(
         wordlist: extra name candidates, tried first.
         email_guesses: e-mail guesses to try (likelihood order).
         fields: reverse only these fields (default: every field the layout holds).
+        id_full_space: customer numbers the probe and its sequential ranges leave
+            unknown are sought among every number of 1-8 digits (:func:`reverse_ids`).
+        known: per field, what an earlier attack on this upload recovered under the same
+            knowledge (:class:`Recovered`): its plaintexts are taken as they are, and
+            only the digests it left are enumerated, unless it exhausted the very
+            keyspace this function would enumerate (same name and size): then nothing
+            is enumerated again. The result is the same as enumerating afresh whenever
+            the earlier attack used that keyspace.
         progress: ``progress(stage, done, total)``.
     """
     prof = profile if isinstance(profile, Profile) else get_profile(profile)
@@ -444,25 +695,60 @@ def reverse_upload(
         except InputError as exc:
             rec.note = f"not enumerable: {exc.reason}"
             continue
+        know = knowledge or Knowledge(algorithm=targets.algorithm)
+        if know.algorithm != targets.algorithm:
+            know = Knowledge(targets.algorithm, know.pepper, know.pepper_position, know.hmac_key)
+        if f == "external_id":
+            ids = reverse_ids(targets, know, full_space=id_full_space, progress=progress)
+            distinct = _scatter(len(filled.dictionary), targets.rows, ids.plaintext.take(
+                pa.array(targets.row_digest)))  # fmt: skip
+            values[f] = _scatter(n, rows, distinct.take(filled.indices))
+            rec.reversed = len(values[f]) - values[f].null_count
+            rec.seconds, rec.candidates, rec.note = ids.seconds, ids.candidates, ids.note
+            rec.keyspace = f"customer numbers (1-{ID_DIGITS} digits), by ranges"
+            rec.keyspace_size = 10**ID_DIGITS
+            rec.ranges = ids.ranges
+            rec.algorithm = know.describe()
+            continue
         space = _keyspace(f, prof, region, wordlist, email_guesses)
         if space is None:
             rec.note = "not a low-entropy field (random identifier): not enumerated"
             continue
-        know = knowledge or Knowledge(algorithm=targets.algorithm)
-        if know.algorithm != targets.algorithm:
-            know = Knowledge(targets.algorithm, know.pepper, know.pepper_position, know.hmac_key)
-        try:
-            result = reverse(targets, space, know, progress=progress)
-        except MatchsimError as exc:
-            rec.note = f"not enumerable: {exc.one_line()}"
-            continue
-        distinct = _scatter(len(filled.dictionary), targets.rows, result.row_plaintext())
+        prior = (known or {}).get(f)
+        if prior is not None and prior.knowledge != know:
+            prior = None  # recovered under another secret: enumerate as usual
+        plain = pa.nulls(targets.n_distinct, pa.string())
+        todo = np.arange(targets.n_distinct, dtype=np.int64)
+        if prior is not None:
+            plain = prior.lookup(targets)
+            rec.reused = len(plain) - plain.null_count
+            todo = np.flatnonzero(np.asarray(plain.is_null().to_numpy(zero_copy_only=False)))
+            same = prior.exhausted and (space.name, space.size) == (
+                prior.keyspace, prior.keyspace_size,
+            )  # fmt: skip
+            rec.note = f"{rec.reused:,} of {targets.n_distinct:,} distinct digests reused from "
+            rec.note += prior.source
+            if same:
+                todo = todo[:0]
+                rec.note += " (its keyspace, exhausted there: not enumerated again)"
+        if todo.shape[0]:
+            try:
+                result = reverse(_subset(targets, todo), space, know, progress=progress)
+            except MatchsimError as exc:
+                rec.note = f"not enumerable: {exc.one_line()}"
+                continue
+            got = np.asarray(result.plaintext.is_valid().to_numpy(zero_copy_only=False))
+            fresh = _scatter(targets.n_distinct, todo[got], result.plaintext.filter(pa.array(got)))
+            plain = pc.coalesce(plain, fresh)
+            rec.seconds = result.seconds
+            rec.candidates = result.candidates_tried
+        distinct = _scatter(
+            len(filled.dictionary), targets.rows, plain.take(pa.array(targets.row_digest))
+        )
         values[f] = _scatter(n, rows, distinct.take(filled.indices))
         rec.reversed = len(values[f]) - values[f].null_count
-        rec.seconds = result.seconds
-        rec.keyspace = result.keyspace
-        rec.keyspace_size = result.keyspace_size
-        rec.candidates = result.candidates_tried
+        rec.keyspace = space.name
+        rec.keyspace_size = space.size
         rec.algorithm = know.describe()
     return Reversed(n, prof, region.upper(), values, report)
 
@@ -952,6 +1238,8 @@ def reidentify(
     email_guesses: int = 1_000_000,
     what_ifs: bool = True,
     fields: Sequence[str] | None = None,
+    id_full_space: bool = False,
+    known: Mapping[str, Recovered] | None = None,
     progress: Progress | None = None,
 ) -> ReidentifyResult:
     """Reverse every low-entropy field of a hashed upload and link its rows to people.
@@ -969,6 +1257,10 @@ def reidentify(
         wordlist: extra name candidates; ``email_guesses``: e-mail guess budget.
         what_ifs: also link under HMAC and each profile's choice of clear fields.
         fields: reverse only these fields (default: every field of the layout).
+        id_full_space: seek customer numbers beyond the probe and the sequential ranges
+            it reveals among every number of 1-8 digits (:func:`reverse_ids`).
+        known: what earlier attacks on this upload recovered, per field
+            (:class:`Recovered`; see :func:`reverse_upload`).
 
     Raises:
         InputError, ConfigError: one-line user errors (layout, register, options).
@@ -1000,7 +1292,8 @@ def reidentify(
     t1 = time.perf_counter()
     rev = reverse_upload(
         table, prof, region, path=source, knowledge=knowledge, wordlist=wordlist,
-        email_guesses=email_guesses, fields=fields, progress=progress,
+        email_guesses=email_guesses, fields=fields, id_full_space=id_full_space,
+        known=known, progress=progress,
     )  # fmt: skip
     seconds["reverse"] = time.perf_counter() - t1
     t3 = time.perf_counter()
@@ -1082,8 +1375,12 @@ def experiment_attack(
     region: str,
     pop_dir: Path,
     progress: Progress | None = None,
+    known: Mapping[str, Recovered] | None = None,
 ) -> dict[str, Any]:
     """An experiment's ``[[attacks]] kind = "reidentify"`` on one scheme's upload.
+
+    ``known``: what the run's ``phone`` and ``email`` attacks on this same upload
+    recovered; reused instead of enumerating those columns again (:func:`reverse_upload`).
 
     The register is drawn from the simulated population (:func:`draw_register`, coverage
     ``spec.coverage``, seeded by the population's seed); the attacker holds the upload and
@@ -1104,7 +1401,7 @@ def experiment_attack(
     try:
         result = reidentify(
             upload, profile, region, register=register, knowledge=knowledge,
-            email_guesses=spec.guesses, progress=progress,
+            email_guesses=spec.guesses, known=known, progress=progress,
         )  # fmt: skip
     except MatchsimError as exc:
         return {**out, "feasible": False, "reason": exc.one_line()}
@@ -1113,7 +1410,19 @@ def experiment_attack(
     truth = _row_person_of(pop_dir)
     scored = score(result, truth, person)
     fields = {
-        f: {k: r[k] for k in ("hashed", "present", "reversed", "share", "seconds", "keyspace_size")}
+        f: {
+            k: r[k]
+            for k in (
+                "hashed",
+                "present",
+                "reversed",
+                "share",
+                "seconds",
+                "keyspace_size",
+                "candidates",
+                "reused",
+            )
+        }
         for f, r in summary["fields"].items()
     }
     return {
@@ -1191,7 +1500,9 @@ __all__ = [
     "CLASSES",
     "LINK_FIELDS",
     "FieldReversal",
+    "IdRange",
     "Linkage",
+    "Recovered",
     "Register",
     "ReidentifyResult",
     "Reversed",
@@ -1206,6 +1517,7 @@ __all__ = [
     "read_table",
     "register_from_table",
     "reidentify",
+    "reverse_ids",
     "reverse_upload",
     "scenarios",
     "score",

@@ -54,6 +54,13 @@ def reidentify(
     hmac_key_file: Annotated[
         Path | None, typer.Option("--hmac-key-file", help="File holding a known HMAC key.")
     ] = None,
+    id_full_space: Annotated[
+        bool,
+        typer.Option(
+            "--id-full-space",
+            help="Seek customer numbers the probe misses among every 1-8 digit number.",
+        ),
+    ] = False,
     what_ifs: Annotated[
         bool,
         typer.Option(
@@ -88,7 +95,8 @@ def reidentify(
         result = run(
             upload, profile, region, register=register, register_id=register_id,
             population=population, knowledge=knowledge, wordlist=wordlist,
-            email_guesses=guesses, what_ifs=what_ifs, progress=progress,
+            email_guesses=guesses, what_ifs=what_ifs, id_full_space=id_full_space,
+            progress=progress,
         )  # fmt: skip
     report = result.summary()
     if out is not None:
@@ -116,6 +124,13 @@ def _render(r: dict[str, Any]) -> None:
             f"  {f['field']:<11} {f['column']:<8} reversed {f['reversed']:>9,} of "
             f"{f['present']:>9,} ({100 * f['share']:5.1f} %) in {f['seconds']:6.2f} s  {detail}"
         )
+        for stage in f.get("ranges") or ():
+            spans = [f"{a:,}..{b:,}" for a, b in stage["ranges"]]
+            shown = ", ".join(spans[:3]) + (f" and {len(spans) - 3} more" if len(spans) > 3 else "")
+            _say(
+                f"    {stage['why']}: {shown}: {stage['recovered']:,} ids "
+                f"({stage['candidates']:,} candidates)"
+            )
     within = r["within_upload"]
     _say(
         f"unique within the upload on their reversed fields: {within['unique']:,} rows "
