@@ -212,6 +212,12 @@ def _run(
             if row is not None:
                 results["schemes"].append(row)
 
+    if results["schemes"]:
+        from matchsim.psi.who import run_matrix
+
+        # who can re-identify whom, from the figures above (no new measurement)
+        results["who"] = run_matrix(results)
+
     manifest = {
         "kind": "run",
         "matchsim_version": __version__,
