@@ -362,6 +362,10 @@ def _outsider_register(entry: dict[str, Any]) -> dict[str, Any]:
         if coverage is not None:
             needs += f" covering {100 * float(coverage):.0f} % of residents"
         n = int(a.get("reidentified") or 0)
+        cls = _scheme_class(entry)
+        limit = cls.outsider_limit() if cls is not None else None
+        if not n and limit is not None:
+            needs += f"; {limit.reason}"
         return _party(
             "yes" if n else "no",
             needs,

@@ -1377,6 +1377,8 @@ def _who_cell(c: dict[str, Any]) -> Cell:
     if can == "n/a":
         return Cell("Not part of this run")
     if people is None:
+        if can == "no":
+            return Cell("Nobody: cannot be enumerated", "good")
         return Cell("Not measured" if can == "not measured" else can.capitalize())
     if not people:
         return Cell("Nobody", "good")
@@ -1397,29 +1399,39 @@ def _who_cost(c: dict[str, Any]) -> str:
 
 
 def _who_answer(rows: list[dict[str, Any]]) -> str:
-    def best(party: str) -> tuple[dict[str, Any] | None, int]:
-        found = [(r, int(r["cells"][party].get("people") or 0)) for r in rows]
-        found = [(r, n) for r, n in found if n]
-        return max(found, key=lambda rn: rn[1]) if found else (None, 0)
+    """One sentence: the scheme where an outsider named the most, then the schemes that
+    held against outsiders and what the platform still named under them."""
 
-    plat, n_plat = best("platform")
-    out, n_out = best("outsider with the upload")
-    held = [
-        r["label"] for r in rows
-        if r["cells"]["outsider with the upload"].get("can") == "no"
-    ]  # fmt: skip
-    if plat is None:
-        text = "The platform named nobody in this run"
-    else:
-        text = (
-            f"The platform names every customer it matches ({count(n_plat)} people under "
-            f"{plat['label']})"
+    def cell(r: dict[str, Any], party: str) -> dict[str, Any]:
+        c: dict[str, Any] = r["cells"].get(party) or {}
+        return c
+
+    def people(r: dict[str, Any], party: str) -> int:
+        return int(cell(r, party).get("people") or 0)
+
+    exposed = [r for r in rows if people(r, "outsider with the upload")]
+    held = [r for r in rows if cell(r, "outsider with the upload").get("can") == "no"]
+    clauses = []
+    if exposed:
+        r = max(exposed, key=lambda x: people(x, "outsider with the upload"))
+        c = cell(r, "outsider with the upload")
+        took = f" in {duration(c['seconds'])}" if c.get("seconds") is not None else ""
+        clauses.append(
+            f"under {r['label']}, the platform named the {count(people(r, 'platform'))} "
+            f"customers its join matched and an outsider holding only the upload named "
+            f"{count(c['people'])} ({share(c.get('share'))}){took}"
         )
-    if out is not None:
-        text += f"; an outsider holding only the upload named {count(n_out)} under {out['label']}"
     if held:
-        text += f"; without the secret, nothing under {_list(held)}"
-    return text + "."
+        most = max(people(r, "platform") for r in held)
+        clauses.append(
+            f"under {_list([r['label'] for r in held])}, an outsider recovered nothing, yet "
+            f"the platform still named up to {count(most)}"
+        )
+    if not clauses:
+        most = max(people(r, "platform") for r in rows)
+        clauses.append(f"the platform named up to {count(most)} customers its join matched")
+    text = "; ".join(clauses)
+    return text[:1].upper() + text[1:] + "."
 
 
 def render_who(results: dict[str, Any]) -> Contribution:
