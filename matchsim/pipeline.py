@@ -716,6 +716,7 @@ def _comparison_row(key: str, section: dict[str, Any]) -> dict[str, Any] | None:
             "email_share": 0.0,
             "reverse_seconds": None,
             "cost": {"feasible": False, "reason": r["attacker_cost"], "devices": {}},
+            "outsider_can": "no",  # no offline test of a guess (the who matrix)
             "learns": r["learns"]["platform"],
             "attacks": [],
         }
@@ -739,6 +740,7 @@ def _comparison_row(key: str, section: dict[str, Any]) -> dict[str, Any] | None:
                 f"re-identified {100 * attack['reidentified']:.1f} % of first names",
                 "devices": {},
             },
+            "outsider_can": "partly",  # the frequency attack above (the who matrix)
             "learns": link["learns"]["platform"],
             "attacks": [],
         }

@@ -251,9 +251,13 @@ def _needs_secret(entry: dict[str, Any]) -> bool:
     return bool(cls.needs_secret if cls is not None else entry.get("needs_secret"))
 
 
-def _secret_word(entry: dict[str, Any]) -> str:
+def _holds_key(entry: dict[str, Any], what: str) -> str:
+    """`` and the key ...`` for a registry scheme with a shared secret, else nothing
+    (a protocol row such as PSI says what its parties hold in its own words)."""
     cls = _scheme_class(entry)
-    return str(cls.secret_word) if cls is not None else "key"
+    if cls is None or not cls.needs_secret:
+        return ""
+    return what.format(secret=cls.secret_word)
 
 
 def _upload_rows(entry: dict[str, Any], customers: int | None) -> int | None:
@@ -275,9 +279,9 @@ def _advertiser(entry: dict[str, Any], customers: int | None) -> dict[str, Any]:
 
 def _platform(entry: dict[str, Any]) -> dict[str, Any]:
     join = entry.get("join") or {}
-    needs = "its own user table"
-    if _needs_secret(entry):
-        needs += f" and the {_secret_word(entry)} it shares with the advertiser (it holds it)"
+    needs = "its own user table" + _holds_key(
+        entry, " and the {secret} it shares with the advertiser (it holds it)"
+    )
     users = join.get("matched_users")
     if users is None:
         learns = entry.get("learns")
@@ -333,9 +337,10 @@ def _outsider_upload(entry: dict[str, Any]) -> dict[str, Any]:
         )
     if limit is not None:
         return _party("no", limit.reason, cost="nothing recoverable", source="scheme registry")
-    if cls is None:  # a protocol row (PSI, CLK): its own cost statement
+    if cls is None:  # a protocol row (PSI, CLK): its own verdict and cost statement
         reason = (entry.get("cost") or {}).get("reason")
-        return _party(NOT_MEASURED, str(reason or "not attacked in this run"))
+        can = str(entry.get("outsider_can") or NOT_MEASURED)
+        return _party(can, str(reason or "not attacked in this run"), cost=NOT_MEASURED)
     cost = entry.get("cost") or {}
     here = (cost.get("devices") or {}).get("here")
     why = next((a.get("reason") for a in attacks if a.get("reason")), None)
@@ -398,9 +403,9 @@ def _operator(entry: dict[str, Any], clean_room: bool) -> dict[str, Any]:
     if not clean_room:
         return _party("n/a", "no clean room or PSI operator in this experiment",
                       cost="not part of this run")  # fmt: skip
-    needs = "access to both parties' tables inside the room"
-    if _needs_secret(entry):
-        needs += f" (the room holds the {_secret_word(entry)})"
+    needs = "access to both parties' tables inside the room" + _holds_key(
+        entry, " (the room holds the {secret})"
+    )
     users = (entry.get("join") or {}).get("matched_users")
     if users is None:
         return _party("yes", needs, cost="insider access")

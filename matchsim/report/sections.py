@@ -1382,6 +1382,8 @@ def _who_cell(c: dict[str, Any]) -> Cell:
         return Cell("Not measured" if can == "not measured" else can.capitalize())
     if not people:
         return Cell("Nobody", "good")
+    if c.get("source") == "upload rows":
+        return Cell(f"All {count(people)}: its own list")
     text = f"{count(people)} people"
     part = c.get("share")
     if part is not None and float(part) < 1:
@@ -1440,6 +1442,10 @@ def render_who(results: dict[str, Any]) -> Contribution:
     rows = [r for r in who.get("rows") or [] if isinstance(r.get("cells"), dict)]
     if not rows:
         return Contribution()
+    # the matrix has a row per schemes[] entry, in order: take their readable labels
+    labels = [s.get("label") for s in _schemes(with_labels(results))]
+    if len(labels) == len(rows):
+        rows = [{**r, "label": lab or r.get("label")} for r, lab in zip(rows, labels, strict=True)]
     parties = who.get("parties") or []
     order = [p for p in _WHO_ORDER if p in parties]
     if not who.get("clean_room"):
