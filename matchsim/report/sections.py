@@ -1384,7 +1384,7 @@ def _who_cell(c: dict[str, Any]) -> Cell:
         return Cell("Nobody", "good")
     if c.get("source") == "upload rows":
         return Cell(f"All {count(people)}: its own list")
-    text = f"{count(people)} people"
+    text = f"{count(people)} {'person' if people == 1 else 'people'}"
     part = c.get("share")
     if part is not None and float(part) < 1:
         text += f" ({share(float(part))})"
