@@ -212,6 +212,12 @@ def _run(
             if row is not None:
                 results["schemes"].append(row)
 
+    if results["schemes"]:
+        from matchsim.psi.who import run_matrix
+
+        # who can re-identify whom, from the figures above (no new measurement)
+        results["who"] = run_matrix(results)
+
     manifest = {
         "kind": "run",
         "matchsim_version": __version__,
@@ -724,6 +730,7 @@ def _comparison_row(key: str, section: dict[str, Any]) -> dict[str, Any] | None:
             "email_share": 0.0,
             "reverse_seconds": None,
             "cost": {"feasible": False, "reason": r["attacker_cost"], "devices": {}},
+            "outsider_can": "no",  # no offline test of a guess (the who matrix)
             "learns": r["learns"]["platform"],
             "attacks": [],
         }
@@ -747,6 +754,7 @@ def _comparison_row(key: str, section: dict[str, Any]) -> dict[str, Any] | None:
                 f"re-identified {100 * attack['reidentified']:.1f} % of first names",
                 "devices": {},
             },
+            "outsider_can": "partly",  # the frequency attack above (the who matrix)
             "learns": link["learns"]["platform"],
             "attacks": [],
         }

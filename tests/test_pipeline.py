@@ -153,6 +153,14 @@ def test_alternatives_enter_the_comparison(tmp_path: Path) -> None:
     # ...and no outsider can test a guess offline.
     assert rows["psi-ecdh"]["cost"]["feasible"] is False
     assert "re-identified" in rows["clk"]["cost"]["reason"]
+    # who can re-identify: a PSI section puts an operator in the run; outsiders get no
+    # offline test against PSI, a partial one against CLK; the platform's count is its join
+    who = {r["scheme"]: r["cells"] for r in result.results["who"]["rows"]}
+    assert result.results["who"]["clean_room"] is True
+    assert who["psi-ecdh"]["outsider with the upload"]["can"] == "no"
+    assert who["clk"]["outsider with the upload"]["can"] == "partly"
+    assert who["sha256"]["platform"]["people"] == rows["sha256"]["join"]["matched_users"]
+    assert who["sha256"]["clean-room operator"]["people"] == rows["sha256"]["join"]["matched_users"]
     html = (tmp_path / "alt" / "report.html").read_text()
     assert "ECDH private set intersection" in html and "Bloom-filter encodings" in html
 

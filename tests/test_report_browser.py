@@ -34,14 +34,14 @@ WIDTHS = (1280, 390)
 NO_PHONE_ATTACK = {"us-retailer", "schemes-compared"}
 # sections each report must show (and, for the risk section, must not show)
 EXPECTED = {
-    "demo": {"match", "reversal", "cost", "membership", "risk"},
-    "nl-health-insurer": {"match", "reversal", "reidentify", "cost", "membership", "risk"},
+    "demo": {"match", "reversal", "cost", "membership", "risk", "who"},
+    "nl-health-insurer": {"match", "reversal", "reidentify", "cost", "membership", "risk", "who"},
     "nl-insurer-pixel": {"pixel"},
     "platform-promises": {"promises"},
-    "normalisation-mismatch": {"match", "membership", "risk"},
-    "schemes-compared": {"match", "reversal", "membership", "risk", "psi", "clk"},
+    "normalisation-mismatch": {"match", "membership", "risk", "who"},
+    "schemes-compared": {"match", "reversal", "membership", "risk", "psi", "clk", "who"},
     "size-oracle": {"oracle-phone", "oracle-differencing"},
-    "us-retailer": {"match", "reversal", "membership", "risk"},
+    "us-retailer": {"match", "reversal", "membership", "risk", "who"},
 }
 
 

@@ -194,3 +194,255 @@ def reidentify_matrix(
         },
     ]
     return {"parties": list(PARTIES), "schemes": schemes, "domain_note": DOMAIN_NOTE}
+
+
+# --- the matrix of one run -----------------------------------------------------------
+
+RUN_PARTIES = (
+    "advertiser",
+    "platform",
+    "outsider with the upload",
+    "outsider with a register",
+    "clean-room operator",
+)
+CLEAN_ROOM_SECTIONS = ("psi", "promises")
+"""results.json sections that put a clean-room or PSI operator into the run."""
+
+NOT_MEASURED = "not measured"
+
+
+def _party(
+    can: str,
+    needs: str,
+    people: int | None = None,
+    of: int | None = None,
+    *,
+    cost: str = NOT_MEASURED,
+    seconds: float | None = None,
+    source: str | None = None,
+    share: float | None = None,
+) -> dict[str, Any]:
+    """One cell: whether the party can re-identify (``yes``/``no``/``partly``/``n/a``/
+    ``not measured``), what it needs, how many people (of how many rows), the cost in
+    words, the measured ``seconds`` (a timing key), where the number comes from, and
+    ``share``: people / of, or the attack's own share (of the rows that carry a digest)."""
+    if share is None and people is not None and of:
+        share = round(people / of, 6)
+    return {
+        "can": can,
+        "needs": needs,
+        "people": people,
+        "of": of,
+        "cost": cost,
+        "seconds": seconds,
+        "source": source,
+        "share": share,
+    }
+
+
+def _scheme_class(entry: dict[str, Any]) -> Any:
+    from matchsim.schemes import SCHEMES
+
+    return SCHEMES.get(str(entry.get("name")))
+
+
+def _needs_secret(entry: dict[str, Any]) -> bool:
+    cls = _scheme_class(entry)
+    return bool(cls.needs_secret if cls is not None else entry.get("needs_secret"))
+
+
+def _holds_key(entry: dict[str, Any], what: str) -> str:
+    """`` and the key ...`` for a registry scheme with a shared secret, else nothing
+    (a protocol row such as PSI says what its parties hold in its own words)."""
+    cls = _scheme_class(entry)
+    if cls is None or not cls.needs_secret:
+        return ""
+    return what.format(secret=cls.secret_word)
+
+
+def _upload_rows(entry: dict[str, Any], customers: int | None) -> int | None:
+    rows = (entry.get("upload") or {}).get("rows")
+    return int(rows) if rows is not None else customers
+
+
+def _advertiser(entry: dict[str, Any], customers: int | None) -> dict[str, Any]:
+    rows = _upload_rows(entry, customers)
+    return _party(
+        "yes",
+        "its own customer list (it holds the plaintext)",
+        rows,
+        rows,
+        cost="none: it wrote the list",
+        source="upload rows",
+    )
+
+
+def _platform(entry: dict[str, Any]) -> dict[str, Any]:
+    join = entry.get("join") or {}
+    needs = "its own user table" + _holds_key(
+        entry, " and the {secret} it shares with the advertiser (it holds it)"
+    )
+    users = join.get("matched_users")
+    if users is None:
+        learns = entry.get("learns")
+        return _party(NOT_MEASURED, f"{needs}; learns {learns}" if learns else needs)
+    return _party(
+        "yes" if users else "no",
+        needs,
+        int(users),
+        join.get("uploaded_rows"),
+        cost="one join: every matched user is named",
+        seconds=join.get("join_seconds"),
+        source="join matched_users",
+    )
+
+
+def _outsider_upload(entry: dict[str, Any]) -> dict[str, Any]:
+    """From the run's phone/e-mail attacks by an attacker without the secret, else the
+    scheme registry's reason (keyed, salted) or the priced cost (enumerable)."""
+    keyed = _needs_secret(entry)
+    attacks = [
+        a
+        for a in entry.get("attacks") or []
+        if a.get("kind") in ("phone", "email") and not (keyed and a.get("knows_secret"))
+    ]
+    ran = [a for a in attacks if a.get("feasible")]
+    cls = _scheme_class(entry)
+    limit = cls.outsider_limit() if cls is not None else None
+    if ran:
+        best = max(ran, key=lambda a: (a.get("share") or 0.0, a.get("recovered") or 0))
+        recovered = int(best.get("recovered") or 0)
+        what = "a number plan" if best["kind"] == "phone" else "a list of likely e-mails"
+        if recovered:
+            return _party(
+                "yes",
+                f"the upload and {what} (no key)",
+                recovered,
+                best.get("attempted"),
+                cost=f"the {best['kind']} attack's run",
+                seconds=best.get("seconds"),
+                source=f"{best['kind']} attack recovered rows",
+                share=best.get("share"),
+            )
+        reason = limit.reason if limit is not None else "nothing recovered by enumeration"
+        return _party(
+            "no",
+            reason,
+            0,
+            best.get("attempted"),
+            cost=f"nothing recoverable: the {best['kind']} attack's run found no match",
+            seconds=best.get("seconds"),
+            source=f"{best['kind']} attack recovered rows",
+            share=0.0,
+        )
+    if limit is not None:
+        return _party("no", limit.reason, cost="nothing recoverable", source="scheme registry")
+    if cls is None:  # a protocol row (PSI, CLK): its own verdict and cost statement
+        reason = (entry.get("cost") or {}).get("reason")
+        can = str(entry.get("outsider_can") or NOT_MEASURED)
+        return _party(can, str(reason or "not attacked in this run"), cost=NOT_MEASURED)
+    cost = entry.get("cost") or {}
+    here = (cost.get("devices") or {}).get("here")
+    why = next((a.get("reason") for a in attacks if a.get("reason")), None)
+    return _party(
+        "partly" if cost.get("feasible") else NOT_MEASURED,
+        str(why or "the upload and a list of candidates"),
+        cost="every candidate tried at the measured rate" if here is not None else NOT_MEASURED,
+        seconds=here,
+        source="cost model" if here is not None else None,
+    )
+
+
+def _outsider_register(entry: dict[str, Any]) -> dict[str, Any]:
+    """From the run's ``reidentify`` attack; without one, the platform's join is the same
+    attack run with a register like its user table (for schemes an outsider can hash)."""
+    for a in entry.get("attacks") or []:
+        if a.get("kind") != "reidentify":
+            continue
+        if not a.get("feasible"):
+            return _party("no", str(a.get("reason") or "no field to link on"), 0, a.get("rows"),
+                          cost="nothing linked", source="reidentify attack")  # fmt: skip
+        coverage = (a.get("register") or {}).get("coverage")
+        needs = "a register of names, birth dates and postcodes"
+        if coverage is not None:
+            needs += f" covering {100 * float(coverage):.0f} % of residents"
+        n = int(a.get("reidentified") or 0)
+        cls = _scheme_class(entry)
+        limit = cls.outsider_limit() if cls is not None else None
+        if not n and limit is not None:
+            needs += f"; {limit.reason}"
+        return _party(
+            "yes" if n else "no",
+            needs,
+            n,
+            a.get("rows"),
+            cost="the reidentify attack's run",
+            seconds=a.get("seconds"),
+            source="reidentify attack reidentified",
+            share=a.get("share"),
+        )
+    cls = _scheme_class(entry)
+    limit = cls.outsider_limit() if cls is not None else None
+    if limit is not None:
+        return _party("no", limit.reason, cost="nothing recoverable", source="scheme registry")
+    users = (entry.get("join") or {}).get("matched_users")
+    if cls is None or users is None or not cls.deterministic:
+        return _party(NOT_MEASURED, "a register of the same identifiers")
+    return _party(
+        "yes" if users else "no",
+        "a register of e-mails and phones like the platform's user table",
+        int(users),
+        (entry.get("join") or {}).get("uploaded_rows"),
+        cost="one hash per register entry (the join is this attack)",
+        seconds=(entry.get("join") or {}).get("join_seconds"),
+        source="join matched_users",
+    )
+
+
+def _operator(entry: dict[str, Any], clean_room: bool) -> dict[str, Any]:
+    if not clean_room:
+        return _party("n/a", "no clean room or PSI operator in this experiment",
+                      cost="not part of this run")  # fmt: skip
+    needs = "access to both parties' tables inside the room" + _holds_key(
+        entry, " (the room holds the {secret})"
+    )
+    users = (entry.get("join") or {}).get("matched_users")
+    if users is None:
+        return _party("yes", needs, cost="insider access")
+    return _party(
+        "yes" if users else "no",
+        needs,
+        int(users),
+        (entry.get("join") or {}).get("uploaded_rows"),
+        cost="insider access: it runs the match",
+        source="join matched_users",
+    )
+
+
+def run_matrix(results: dict[str, Any]) -> dict[str, Any]:
+    """The matrix for one run's ``results.json``: a row per entry of ``schemes[]``, a
+    cell per party, with the counts and seconds this run measured (join, attacks) and
+    the scheme registry's reasons where nothing was measured."""
+    customers = (results.get("population") or {}).get("customers")
+    clean_room = any(k in results for k in CLEAN_ROOM_SECTIONS)
+    rows = []
+    for entry in results.get("schemes") or []:
+        rows.append(
+            {
+                "scheme": entry.get("name"),
+                "label": entry.get("label") or entry.get("name"),
+                "cells": {
+                    "advertiser": _advertiser(entry, customers),
+                    "platform": _platform(entry),
+                    "outsider with the upload": _outsider_upload(entry),
+                    "outsider with a register": _outsider_register(entry),
+                    "clean-room operator": _operator(entry, clean_room),
+                },
+            }
+        )
+    return {
+        "parties": list(RUN_PARTIES),
+        "clean_room": clean_room,
+        "rows": rows,
+        "domain_note": DOMAIN_NOTE,
+    }

@@ -1341,6 +1341,155 @@ def render_promises(results: dict[str, Any]) -> Contribution:
     )
 
 
+# --- who can re-identify ---------------------------------------------------------------
+
+_PARTY_LABELS = {
+    "advertiser": "Advertiser",
+    "platform": "Platform",
+    "outsider with the upload": "Outsider with the upload",
+    "outsider with a register": "Outsider with a register",
+    "clean-room operator": "Clean-room operator",
+}
+
+
+_WHO_ORDER = (
+    "platform",
+    "outsider with the upload",
+    "outsider with a register",
+    "advertiser",
+    "clean-room operator",
+)
+
+
+def _who_people(c: dict[str, Any]) -> str:
+    people, of = c.get("people"), c.get("of")
+    if people is None:
+        return DASH
+    if of:
+        return f"{count(people)} of {count(of)}"
+    return count(people)
+
+
+def _who_cell(c: dict[str, Any]) -> Cell:
+    """A compact cell: how many people, and how long it took where the run measured it."""
+    can = str(c.get("can") or DASH)
+    people = c.get("people")
+    if can == "n/a":
+        return Cell("Not part of this run")
+    if people is None:
+        if can == "no":
+            return Cell("Nobody: cannot be enumerated", "good")
+        return Cell("Not measured" if can == "not measured" else can.capitalize())
+    if not people:
+        return Cell("Nobody", "good")
+    if c.get("source") == "upload rows":
+        return Cell(f"All {count(people)}: its own list")
+    text = f"{count(people)} {'person' if people == 1 else 'people'}"
+    part = c.get("share")
+    if part is not None and float(part) < 1:
+        text += f" ({share(float(part))})"
+    if c.get("seconds") is not None:
+        text += f" in {duration(c['seconds'])}"
+    return Cell(text, "bad")
+
+
+def _who_cost(c: dict[str, Any]) -> str:
+    cost = words(str(c.get("cost") or DASH))
+    if c.get("seconds") is not None:
+        cost += f" ({duration(c['seconds'])} here)"
+    return cost
+
+
+def _who_answer(rows: list[dict[str, Any]]) -> str:
+    """One sentence: the scheme where an outsider named the most, then the schemes that
+    held against outsiders and what the platform still named under them."""
+
+    def cell(r: dict[str, Any], party: str) -> dict[str, Any]:
+        c: dict[str, Any] = r["cells"].get(party) or {}
+        return c
+
+    def people(r: dict[str, Any], party: str) -> int:
+        return int(cell(r, party).get("people") or 0)
+
+    exposed = [r for r in rows if people(r, "outsider with the upload")]
+    held = [r for r in rows if cell(r, "outsider with the upload").get("can") == "no"]
+    clauses = []
+    if exposed:
+        r = max(exposed, key=lambda x: people(x, "outsider with the upload"))
+        c = cell(r, "outsider with the upload")
+        took = f" in {duration(c['seconds'])}" if c.get("seconds") is not None else ""
+        clauses.append(
+            f"under {r['label']}, the platform named the {count(people(r, 'platform'))} "
+            f"customers its join matched and an outsider holding only the upload named "
+            f"{count(c['people'])} ({share(c.get('share'))}){took}"
+        )
+    if held:
+        most = max(people(r, "platform") for r in held)
+        clauses.append(
+            f"under {_list([r['label'] for r in held])}, an outsider recovered nothing, yet "
+            f"the platform still named up to {count(most)}"
+        )
+    if not clauses:
+        most = max(people(r, "platform") for r in rows)
+        clauses.append(f"the platform named up to {count(most)} customers its join matched")
+    text = "; ".join(clauses)
+    return text[:1].upper() + text[1:] + "."
+
+
+def render_who(results: dict[str, Any]) -> Contribution:
+    """Who can re-identify the people on the list (``who``), per scheme and party."""
+    who = results.get("who") or {}
+    rows = [r for r in who.get("rows") or [] if isinstance(r.get("cells"), dict)]
+    if not rows:
+        return Contribution()
+    # the matrix has a row per schemes[] entry, in order: take their readable labels
+    labels = [s.get("label") for s in _schemes(with_labels(results))]
+    if len(labels) == len(rows):
+        rows = [{**r, "label": lab or r.get("label")} for r, lab in zip(rows, labels, strict=True)]
+    parties = who.get("parties") or []
+    order = [p for p in _WHO_ORDER if p in parties]
+    if not who.get("clean_room"):
+        order = [p for p in order if p != "clean-room operator"]
+    table = Table(
+        ["Scheme", *[_PARTY_LABELS.get(p, p) for p in order]],
+        [[_t(r["label"]), *[_who_cell(r["cells"].get(p) or {}) for p in order]] for r in rows],
+        "People each party can name from this run's list; time measured on this machine.",
+    )
+    full = Table(
+        ["Scheme", "Party", "Can it?", "What it needs", "People", "Cost"],
+        [
+            [
+                _t(r["label"]),
+                _t(_PARTY_LABELS.get(p, p)),
+                _t(c.get("can")),
+                _t(words(str(c.get("needs") or DASH))),
+                num(_who_people(c)),
+                _t(_who_cost(c)),
+            ]
+            for r in rows
+            for p in who.get("parties", [])
+            if (c := r["cells"].get(p)) is not None
+        ],
+        "Every party, what it needs, how many people and at what cost",
+    )
+    notes = [str(who["domain_note"])] if who.get("domain_note") else []
+    if not who.get("clean_room"):
+        notes.append("No clean room or PSI operator takes part in this experiment.")
+    return Contribution(
+        sections=[
+            Section(
+                "who",
+                "Who can re-identify the people on the list?",
+                _who_answer(rows),
+                None,
+                table,
+                notes=notes,
+                details=[full],
+            )
+        ]
+    )
+
+
 # --- anything else -------------------------------------------------------------------
 
 
@@ -1416,6 +1565,7 @@ SECTIONS: dict[str, Renderer] = {
     "psi": render_psi,
     "clk": render_clk,
     "promises": render_promises,
+    "who": render_who,
 }
 
 

@@ -76,6 +76,11 @@ _RESULTS_SPEC: dict[str, Any] = {
     "oracle": _OPT_D,
     "psi": _OPT_D,
     "clk": _OPT_D,
+    "who": {
+        "parties": [str],
+        "rows": [{"scheme": _OPT_S, "label": _OPT_S, "cells": dict}],
+        "domain_note": str,
+    },
 }
 _REQUIRED = ("schema", "experiment")
 

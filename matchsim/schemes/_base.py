@@ -58,6 +58,7 @@ class Scheme:
         weak: reversible by enumerating candidates at hash speed; kept for comparison.
         threat: the threat model in one line (the README's scheme table shows it).
         kind: one of :data:`KINDS`.
+        secret_word: what the shared secret is called in prose ("key", "pepper").
         own_encoding: the scheme writes its digests in this encoding whatever the
             platform profile asks for (UID2: Base64); None: the profile's encoding.
     """
@@ -69,6 +70,7 @@ class Scheme:
     needs_secret: ClassVar[bool] = False
     weak: ClassVar[bool] = False
     threat: ClassVar[str] = ""
+    secret_word: ClassVar[str] = "key"
     defaults: ClassVar[Mapping[str, Any]] = {}
 
     def __init__(self, *, secret: Secret | None = None, encoding: str = "hex", **params: Any):
@@ -103,6 +105,21 @@ class Scheme:
         digests look like, and recovers nothing: that is the scheme's point.
         """
         raise NotImplementedError
+
+    @classmethod
+    def outsider_limit(cls) -> NotEnumerable | None:
+        """Why an outsider holding only the upload, not the scheme's secret, recovers
+        nothing by enumerating candidates; None where the upload and a list of
+        candidates (a number plan, an e-mail dictionary) are all it needs.
+
+        The who-can-re-identify matrix (:mod:`matchsim.psi.who`) reads this for the
+        outsider's cell when the run did not attack the scheme.
+        """
+        if cls.needs_secret:
+            return NotEnumerable(
+                f"nothing recoverable without the {cls.secret_word}: every guess needs it"
+            )
+        return None
 
     @classmethod
     def price(cls, rates: Rates, params: Mapping[str, Any]) -> SchemePrice:

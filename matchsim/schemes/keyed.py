@@ -54,6 +54,7 @@ class PepperSHA256(Scheme):
     name = "pepper-sha256"
     kind = "keyed"
     needs_secret = True
+    secret_word = "pepper"
     defaults: ClassVar[Mapping[str, Any]] = {"position": "append"}
     threat = (
         "shared pepper: outsiders cannot enumerate without it; the platform holds it and "

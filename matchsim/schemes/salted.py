@@ -39,6 +39,12 @@ if TYPE_CHECKING:
 SALT_BYTES = 16
 
 
+_REASON = (
+    "a salt per record: each digest needs its own enumeration of the keyspace "
+    "(records x keyspace hashes), and an unknown salt cannot be enumerated at all"
+)
+
+
 @register
 class SaltedSHA256(Scheme):
     name = "salted-sha256"
@@ -67,10 +73,11 @@ class SaltedSHA256(Scheme):
         return digests.valid & (again == digests.data[:, SALT_BYTES:]).all(axis=1)
 
     def attacker_view(self, knows_secret: bool) -> NotEnumerable:
-        return NotEnumerable(
-            "a salt per record: each digest needs its own enumeration of the keyspace "
-            "(records x keyspace hashes), and an unknown salt cannot be enumerated at all"
-        )
+        return NotEnumerable(_REASON)
+
+    @classmethod
+    def outsider_limit(cls) -> NotEnumerable:
+        return NotEnumerable(_REASON)
 
     @classmethod
     def price(cls, rates: Rates, params: Mapping[str, Any]) -> SchemePrice:

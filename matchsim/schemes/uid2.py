@@ -99,6 +99,7 @@ class UID2(Scheme):
     kind = "operator"
     own_encoding = "base64"
     needs_secret = True
+    secret_word = "operator's bucket salts"
     defaults: ClassVar[Mapping[str, Any]] = {
         "day": 0,
         "bucket_bits": BUCKET_BITS,
