@@ -69,6 +69,13 @@ class Stream(IntEnum):
     REGISTER = 400
     """Who is in the register an experiment's re-identification links to."""
 
+    # risk/uniqueness.py, risk/validation.py
+    RISK_BOOTSTRAP = 600
+    """Resamples of a sample's classes for the population estimate's interval."""
+    RISK_VALIDATION = 601
+    """Samples drawn from a full population to validate the estimators (sub-stream per
+    sampling fraction)."""
+
     # pipeline.py (membership)
     ADVERTISERS = 500
     """Which matched upload rows each simulated advertiser holds."""

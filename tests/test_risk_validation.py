@@ -221,3 +221,23 @@ def test_issue_nl_case_at_its_sampling_fraction(nl_whole: pa.Table) -> None:
         assert head["share"] == pytest.approx(census, abs=0.05), qi
         lo, hi = head["interval"]
         assert lo <= census <= hi
+
+
+def test_no_sample_unique_in_a_tiny_sample_supports_nothing() -> None:
+    """Two records without a unique say nothing about a population's uniques."""
+    from matchsim.risk.uniqueness import estimate_uniques
+
+    est = estimate_uniques(np.array([0, 0, 1]), 40.0)
+    assert not est.supported and est.reason is not None and "too few" in est.reason
+
+
+def test_bootstrap_fit_drops_replicates_without_pairs_like_the_scalar_fit() -> None:
+    from matchsim.risk.uniqueness import _pg_share_vec, poisson_gamma_share
+
+    args = (500.0, 0.0, 1000.0, 0.1)
+    assert math.isnan(poisson_gamma_share(*args))
+    assert np.isnan(_pg_share_vec(*(np.array([a]) for a in args))[0])
+    with_pairs = (500.0, 3.0, 1000.0, 0.1)
+    assert _pg_share_vec(*(np.array([a]) for a in with_pairs))[0] == pytest.approx(
+        poisson_gamma_share(*with_pairs), rel=1e-9
+    )

@@ -65,6 +65,8 @@ from typing import Any
 
 import numpy as np
 
+from matchsim.rng import Stream, stream
+
 _SHIFT_TO = 10.0
 
 
@@ -480,6 +482,7 @@ def _pg_share_vec(
         a = -np.log(s1) / np.log1p(x)
         share = np.exp(-a * np.log1p(x / fraction))
         share = np.where(ratio >= 1.0, np.exp(np.log(s1) / fraction), share)
+        share = np.where(f2 <= 0, np.nan, share)  # no pairs: no root, as in the scalar fit
         share = np.where(f1 <= 0, 0.0, share)
         share = np.where((s1 >= 1.0) | (n <= 0), np.nan, share)
     return share
@@ -589,9 +592,16 @@ def estimate_uniques(histogram: np.ndarray, population: float, *, seed: int = 0)
     share = poisson_gamma_share(f1, float(f2), n, fraction)
     point = share if math.isfinite(share) else None
     if f1 == 0:
-        return result(
-            0.0, (0.0, MODEL_MARGIN), None if fraction >= MIN_FRACTION else _small(fraction)
-        )
+        # No sample unique: supported only from a sample large enough that a population
+        # with a few per cent of uniques would have shown some (as many records as the
+        # pairs the rule asks for elsewhere, twice over).
+        if fraction < MIN_FRACTION:
+            why: str | None = _small(fraction)
+        elif n < 2 * MIN_PAIRS:
+            why = f"the sample has only {int(n)} records, too few to show that nobody is unique"
+        else:
+            why = None
+        return result(0.0, (0.0, MODEL_MARGIN), why)
     if fraction < MIN_FRACTION:
         return result(point, None, _small(fraction))
     if point is None or f2 == 0:
@@ -620,7 +630,7 @@ def _bootstrap(h: np.ndarray, population: float, seed: int) -> tuple[float, floa
     sizes = sizes[sizes > 0]
     counts = h[sizes].astype(np.float64)
     u = int(counts.sum())
-    rng = np.random.default_rng(seed)
+    rng = stream(seed, Stream.RISK_BOOTSTRAP)
     draws = rng.multinomial(u, counts / counts.sum(), size=BOOTSTRAP_REPLICATES).astype(np.float64)
     n = draws @ sizes.astype(np.float64)
     f1 = draws[:, sizes == 1].sum(axis=1)

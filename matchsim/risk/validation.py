@@ -43,6 +43,7 @@ from matchsim.risk.uniqueness import (
     snb,
     zayatz,
 )
+from matchsim.rng import Stream, stream
 
 Estimator = Callable[[np.ndarray, float], float]
 """``(sample histogram, N) -> estimated population uniques`` (NaN: no estimate)."""
@@ -173,7 +174,7 @@ def validate(
         true_share = float((classes.sizes == 1).sum()) / n_pop
         for fraction in fractions:
             for seed in seeds:
-                rng = np.random.default_rng([seed, round(fraction * 1e6)])
+                rng = stream(seed, Stream.RISK_VALIDATION, round(fraction * 1e6))
                 h = simple_random_sample(classes, round(fraction * n_pop), rng)
                 n = int(np.dot(np.arange(h.size), h))
                 if n == 0:
