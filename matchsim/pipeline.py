@@ -404,8 +404,10 @@ def _attack(
 
         held = scheme.attacker_view(spec.knows_secret and secret is not None)
         keyed = isinstance(held, Knowledge) and (held.hmac_key or held.pepper)
+        why_not = held.reason if isinstance(held, NotEnumerable) else None
         return experiment_attack(spec, held if keyed else None, upload, profile, region,
-                                 hashed.customers.parent, progress, recovered)  # fmt: skip
+                                 hashed.customers.parent, progress, recovered,
+                                 not_enumerable=why_not)  # fmt: skip
     field = "phone" if spec.kind == "phone" else "email"
     out: dict[str, Any] = {"kind": spec.kind, "knows_secret": spec.knows_secret}
     if field not in profile.fields:

@@ -514,3 +514,32 @@ def test_reuse_of_a_smaller_keyspace_enumerates_only_the_rest(meta_upload: Path)
     )
     assert fresh.fields["email"].reused == 0
     assert reused.fields["email"].reversed > earlier.recovered_rows
+
+
+def test_a_scheme_that_cannot_be_enumerated_is_not_enumerated(meta_upload: Path) -> None:
+    """A salt per record or a KDF: the scheme's reason is reported per hashed field and
+    nothing is tried (before, every field was swept with plain SHA-256 for nothing)."""
+    got = reidentify(
+        meta_upload, "meta", "NL", fields=["first_name", "dob", "gender"], what_ifs=False,
+        not_enumerable="a salt per record",
+    )  # fmt: skip
+    for f in ("first_name", "dob", "gender"):
+        rec = got.reversed.fields[f]
+        assert rec.reversed == 0 and rec.candidates == 0
+        assert rec.note == "not enumerable: a salt per record"
+
+
+def test_an_attack_that_breaks_fails_closed(
+    meta_upload: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error inside the enumeration is an error, not a field that "cannot be
+    enumerated" (which would under-report what an attacker re-identifies)."""
+    import matchsim.attack.reidentify as module
+    from matchsim.errors import ConfigError
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ConfigError("kernel broke (simulated)")
+
+    monkeypatch.setattr(module, "reverse", broken)
+    with pytest.raises(ConfigError, match="kernel broke"):
+        reidentify(meta_upload, "meta", "NL", fields=["gender"], what_ifs=False)

@@ -48,7 +48,7 @@ from matchsim.attack.keyspace import (
     words_keyspace,
 )
 from matchsim.attack.targets import TargetSet, parse_digests
-from matchsim.errors import ConfigError, InputError, MatchsimError
+from matchsim.errors import ConfigError, InputError
 from matchsim.normalise import INPUT_COLUMNS, PROFILES, Profile, get_profile
 from matchsim.risk.classes import combine_codes
 from matchsim.rng import Stream, stream
@@ -641,6 +641,7 @@ def reverse_upload(
     fields: Sequence[str] | None = None,
     id_full_space: bool = False,
     known: Mapping[str, Recovered] | None = None,
+    not_enumerable: str | None = None,
     progress: Progress | None = None,
 ) -> Reversed:
     """Reverse every hashed low-entropy column of ``table`` with its natural keyspace.
@@ -662,6 +663,9 @@ def reverse_upload(
             keyspace this function would enumerate (same name and size): then nothing
             is enumerated again. The result is the same as enumerating afresh whenever
             the earlier attack used that keyspace.
+        not_enumerable: the scheme's reason why its digests cannot be enumerated (a salt
+            per record, a KDF): no hashed field is tried, and the rows are linked on what
+            travels in clear.
         progress: ``progress(stage, done, total)``.
     """
     prof = profile if isinstance(profile, Profile) else get_profile(profile)
@@ -686,6 +690,9 @@ def reverse_upload(
         report[f] = rec
         if present == 0:
             rec.note = "empty column"
+            continue
+        if not_enumerable is not None:
+            rec.note = f"not enumerable: {not_enumerable}"
             continue
         # Each distinct digest text once (a gender column holds two): parse and reverse
         # the dictionary, then read every row's value through its index.
@@ -732,11 +739,9 @@ def reverse_upload(
                 todo = todo[:0]
                 rec.note += " (its keyspace, exhausted there: not enumerated again)"
         if todo.shape[0]:
-            try:
-                result = reverse(_subset(targets, todo), space, know, progress=progress)
-            except MatchsimError as exc:
-                rec.note = f"not enumerable: {exc.one_line()}"
-                continue
+            # An error here is an attack that broke, not a field that cannot be
+            # enumerated: it propagates (fail closed).
+            result = reverse(_subset(targets, todo), space, know, progress=progress)
             got = np.asarray(result.plaintext.is_valid().to_numpy(zero_copy_only=False))
             fresh = _scatter(targets.n_distinct, todo[got], result.plaintext.filter(pa.array(got)))
             plain = pc.coalesce(plain, fresh)
@@ -1240,6 +1245,7 @@ def reidentify(
     fields: Sequence[str] | None = None,
     id_full_space: bool = False,
     known: Mapping[str, Recovered] | None = None,
+    not_enumerable: str | None = None,
     progress: Progress | None = None,
 ) -> ReidentifyResult:
     """Reverse every low-entropy field of a hashed upload and link its rows to people.
@@ -1261,6 +1267,8 @@ def reidentify(
             it reveals among every number of 1-8 digits (:func:`reverse_ids`).
         known: what earlier attacks on this upload recovered, per field
             (:class:`Recovered`; see :func:`reverse_upload`).
+        not_enumerable: why the scheme's digests cannot be enumerated, if they cannot
+            (see :func:`reverse_upload`).
 
     Raises:
         InputError, ConfigError: one-line user errors (layout, register, options).
@@ -1293,7 +1301,7 @@ def reidentify(
     rev = reverse_upload(
         table, prof, region, path=source, knowledge=knowledge, wordlist=wordlist,
         email_guesses=email_guesses, fields=fields, id_full_space=id_full_space,
-        known=known, progress=progress,
+        known=known, not_enumerable=not_enumerable, progress=progress,
     )  # fmt: skip
     seconds["reverse"] = time.perf_counter() - t1
     t3 = time.perf_counter()
@@ -1376,6 +1384,7 @@ def experiment_attack(
     pop_dir: Path,
     progress: Progress | None = None,
     known: Mapping[str, Recovered] | None = None,
+    not_enumerable: str | None = None,
 ) -> dict[str, Any]:
     """An experiment's ``[[attacks]] kind = "reidentify"`` on one scheme's upload.
 
@@ -1401,9 +1410,10 @@ def experiment_attack(
     try:
         result = reidentify(
             upload, profile, region, register=register, knowledge=knowledge,
-            email_guesses=spec.guesses, known=known, progress=progress,
+            email_guesses=spec.guesses, known=known, not_enumerable=not_enumerable,
+            progress=progress,
         )  # fmt: skip
-    except MatchsimError as exc:
+    except InputError as exc:  # the upload or register cannot be linked (layout, fields)
         return {**out, "feasible": False, "reason": exc.one_line()}
     summary = result.summary()
     link = summary["link"]
