@@ -109,7 +109,9 @@ def run_experiment(
         MatchsimError subclasses for every user-facing problem.
     """
     out_path = Path(out) if out is not None else default_out(experiment, runs_root)
-    inputs = [p for p in (experiment.source, experiment.population_path) if p is not None]
+    # The folder may never hold an input: the experiment, its population, a key file.
+    keys = [s.key_file for s in experiment.schemes]
+    inputs = [p for p in (experiment.source, experiment.population_path, *keys) if p is not None]
     tmp = prepare_folder(out_path, force, inputs)
     try:
         results, manifest = _run(experiment, tmp, progress, measure_costs, on_step)

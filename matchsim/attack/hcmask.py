@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import tempfile
 from pathlib import Path
 
@@ -102,7 +103,11 @@ HASHCAT_MODES = {"md5": 0, "sha1": 100, "sha256": 1400, "sha512": 1700}
 
 def hashcat_command(algorithm: str, hashes: Path, mask_file: Path) -> str:
     """The hashcat command line that runs the job of a plain ``algorithm`` upload."""
-    return f"hashcat -m {HASHCAT_MODES[algorithm]} -a 3 {hashes} {mask_file}"
+    # Quoted for a POSIX shell: the line is meant to be pasted, and a file name is data.
+    return (
+        f"hashcat -m {HASHCAT_MODES[algorithm]} -a 3 "
+        f"{shlex.quote(str(hashes))} {shlex.quote(str(mask_file))}"
+    )
 
 
 def hcmask_text(keyspace: MaskKeyspace) -> str:

@@ -869,6 +869,11 @@ def register_from_table(
             f"found: {', '.join(table.column_names)})",
         )
     ids = table.column(id_column).combine_chunks()
+    if ids.null_count:
+        raise InputError(
+            source, f"{ids.null_count:,} rows have no id (a register names every person)",
+            column=id_column,
+        )  # fmt: skip
     return Register(ids, codes, dictionary, None if source is None else str(source))
 
 

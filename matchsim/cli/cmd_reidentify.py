@@ -83,13 +83,17 @@ def reidentify(
     if register is not None and population is not None:
         raise ConfigError("give --register or --population, not both")
     guesses = parse_int("--email-guesses", email_guesses, 0)
+    inputs = (upload, register, population, wordlist, hmac_key_file)
     if out is not None:
-        check_out(out, force, (upload, register, population, wordlist))
+        check_out(out, force, inputs)
     knowledge = None
     if hmac_key_env is not None or hmac_key_file is not None:
         from matchsim.secrets import load_secret
 
-        secret = load_secret(file=hmac_key_file, env=hmac_key_env, what="HMAC key")
+        secret = load_secret(
+            file=hmac_key_file, env=hmac_key_env, what="HMAC key",
+            file_option="--hmac-key-file", env_option="--hmac-key-env",
+        )  # fmt: skip
         knowledge = Knowledge("sha256", hmac_key=secret.value)
     with progress_bar(not as_json) as progress:
         result = run(
@@ -100,7 +104,7 @@ def reidentify(
         )  # fmt: skip
     report = result.summary()
     if out is not None:
-        write_out(result, out, force=force, inputs=(upload, register, population, wordlist))
+        write_out(result, out, force=force, inputs=inputs)
         report["out"] = str(out)
     if as_json:
         print_json(report)
