@@ -338,3 +338,30 @@ def test_reidentify_and_promises_sections(tmp_path: Path) -> None:
     # the schemes' verdict leads; the promises' products are among the protections
     assert md.index("## Verdict") < md.index("Does the platform still match")
     assert "| **DP API** | held: eps 1 | members learned: 0 % |" in md
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (7194.0, "2 h"),  # 119.9 min rounds to 120: the next unit, not "120 min"
+        (0.0009999, "1 ms"),  # not "1,000 µs"
+        (-1.0, "—"),  # a negative span is nothing measured, not "0 s"
+        (float("-inf"), "—"),
+        (float("nan"), "—"),
+        (float("inf"), "never (not enumerable)"),
+    ],
+)
+def test_duration_picks_its_unit_after_rounding(seconds: float, text: str) -> None:
+    from matchsim.report.humanise import duration
+
+    assert duration(seconds) == text
+
+
+def test_shares_and_counts_never_overclaim() -> None:
+    from matchsim.report.humanise import big, count, share
+
+    assert share(0.99999) == "99.9 %"  # not "100.0 %": someone was not recovered
+    assert share(0.00001) == "< 0.1 %"  # not "0.0 %": someone was
+    assert share(1.0) == "100 %" and share(0.0) == "0 %"
+    assert share(float("nan")) == share(-0.05) == count(float("inf")) == big(float("nan")) == "—"
+    assert big(999_999_999.9) == "1 billion"

@@ -42,17 +42,23 @@ def duration(seconds: float | None) -> str:
 
     ``0.00273`` -> ``2.7 ms``; ``0.4`` -> ``0.4 s`` (ms below 0.1 s); ``300`` -> ``5 min``;
     ``21600`` -> ``6 h``; ``864000`` -> ``10 days``; 50 years -> ``50 years``; from a million
-    years ``3.4 million years``; infinity -> ``never (not enumerable)``.
+    years ``3.4 million years``; infinity -> ``never (not enumerable)``. The unit is chosen
+    after rounding, so ``7194`` reads ``2 h``, never ``120 min``; a negative or undefined
+    span (nothing that was measured) reads "—".
     """
-    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
+    if seconds is None or math.isnan(seconds) or seconds < 0:
         return DASH
     if math.isinf(seconds):
         return "never (not enumerable)"
-    if seconds <= 0:
+    if seconds == 0:
         return "0 s"
-    for limit, unit, div in _UNITS:
+    for i, (limit, unit, div) in enumerate(_UNITS):
         if seconds < limit:
-            return f"{_sig(seconds / div)} {unit}"
+            text = _sig(seconds / div)
+            # rounding may reach the next unit's threshold (59.99 s -> "60 s"): move up
+            if i + 1 < len(_UNITS) and float(text.replace(",", "")) * div >= limit:
+                continue
+            return f"{text} {unit}"
     years = seconds / YEAR
     for scale, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
         if years >= scale:
@@ -62,7 +68,7 @@ def duration(seconds: float | None) -> str:
 
 def days(n: float | None) -> str:
     """Days on a simulated clock: ``0`` -> ``same day``, ``5873`` -> ``16 years``."""
-    if n is None:
+    if n is None or not math.isfinite(n) or n < 0:
         return DASH
     if n < 1:
         return "same day"
@@ -71,7 +77,7 @@ def days(n: float | None) -> str:
 
 def count(n: float | None) -> str:
     """A count with thousands separators; a non-integral value keeps 2 significant figures."""
-    if n is None:
+    if n is None or not math.isfinite(n):
         return DASH
     if isinstance(n, float) and not n.is_integer():
         return _sig(n) if abs(n) < 100 else f"{n:,.0f}"
@@ -80,26 +86,34 @@ def count(n: float | None) -> str:
 
 def big(n: float | None) -> str:
     """A large count in words: ``60000000`` -> ``60 million``; below a million as :func:`count`."""
-    if n is None:
+    if n is None or not math.isfinite(n):
         return DASH
     for scale, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
-        if abs(n) >= scale:
+        # the scale is chosen after rounding: 999,999,999.9 reads "1 billion"
+        if abs(float(_sig(n / 1e3, 3).replace(",", ""))) * 1e3 >= scale:
             return f"{_sig(n / scale, 3)} {word}"
     return count(n)
 
 
 def share(x: float | None, digits: int = 1) -> str:
     """A fraction as a percentage: ``0.8821`` -> ``88.2 %``; exactly 0 or 1: ``0 %``, ``100 %``."""
-    if x is None:
+    if x is None or not math.isfinite(x) or x < 0:
         return DASH
     if x == 0 or x == 1:
         return f"{100 * x:.0f} %"
-    return f"{100 * x:.{digits}f} %"
+    text = f"{100 * x:.{digits}f}"
+    # rounding never turns "almost all" into all, or "a few" into none
+    step = 10.0**-digits
+    if x < 1 and float(text) >= 100:
+        return f"{100 - step:.{digits}f} %"
+    if x > 0 and float(text) == 0:
+        return f"< {step:.{digits}f} %"
+    return f"{text} %"
 
 
 def points(x: float | None) -> str:
     """A difference of two rates in percentage points: ``0.445`` -> ``45 points``."""
-    if x is None:
+    if x is None or not math.isfinite(x):
         return DASH
     return f"{100 * x:.0f} points"
 
