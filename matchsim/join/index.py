@@ -215,6 +215,28 @@ def normalised_fingerprint(source: ParquetPlatform) -> str:
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
+def _partial(root: Path, fp: str) -> Path:
+    """A fresh ``.partial-PID-…`` folder under ``root`` to build an index in."""
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = root / f".partial-{os.getpid()}-{fp[:24]}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    return tmp
+
+
+def _publish(tmp: Path, final: Path, meta: dict[str, Any], root: Path, population: Path) -> None:
+    """Write ``meta`` last, drop indexes of older versions of the population, and rename
+    ``tmp`` into place; another process that built it meanwhile wins if its copy is valid."""
+    (tmp / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    _prune(root, str(population.resolve()), str(meta["population_stamp"]))
+    try:
+        tmp.rename(final)
+    except OSError:  # another process built it meanwhile
+        if not _valid(final, str(meta["fingerprint"]), int(meta["chunks"])):
+            raise
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def ensure_normalised(source: ParquetPlatform, progress: ProgressFn | None = None) -> Path:
     """Point ``source`` at the platform's normalised columns under its profile (built on
     first use): every scheme then hashes them without normalising again."""
@@ -226,10 +248,7 @@ def ensure_normalised(source: ParquetPlatform, progress: ProgressFn | None = Non
     final = root / f"{safe}-normalised-{fp[:24]}"
     n = source.n_chunks
     if not _valid(final, fp, n):
-        root.mkdir(parents=True, exist_ok=True)
-        tmp = root / f".partial-{os.getpid()}-{fp[:24]}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
+        tmp = _partial(root, fp)
         try:
             writer: pq.ParquetWriter | None = None
             prof = source._profile()
@@ -253,14 +272,7 @@ def ensure_normalised(source: ParquetPlatform, progress: ProgressFn | None = Non
                 "chunks": n,
                 "files": [NORMALISED_FILE],
             }
-            (tmp / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-            _prune(root, str(source.path.resolve()), stamp)
-            try:
-                tmp.rename(final)
-            except OSError:
-                if not _valid(final, fp, n):
-                    raise
-                shutil.rmtree(tmp, ignore_errors=True)
+            _publish(tmp, final, meta, root, source.path)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -276,10 +288,7 @@ def read_normalised(folder: Path, index: int) -> pa.Table:
 def _build(
     source: ParquetPlatform, root: Path, final: Path, fp: str, progress: ProgressFn | None
 ) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = root / f".partial-{os.getpid()}-{fp[:24]}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    tmp = _partial(root, fp)
     try:
         widths = dict(source.keys)
         writers: dict[str, pq.ParquetWriter] = {}
@@ -319,14 +328,7 @@ def _build(
             "digest_sizes": widths,
             "rows": counts,
         }
-        (tmp / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-        _prune(root, str(source.path.resolve()), str(meta["population_stamp"]))
-        try:
-            tmp.rename(final)
-        except OSError:  # another process built it meanwhile
-            if not _valid(final, fp, n):
-                raise
-            shutil.rmtree(tmp, ignore_errors=True)
+        _publish(tmp, final, meta, root, source.path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
