@@ -596,14 +596,11 @@ def _text(column: pa.ChunkedArray | pa.Array) -> pa.Array:
 
 
 def _scatter(n: int, rows: np.ndarray, values: pa.Array) -> pa.Array:
-    """``values`` (aligned with ``rows``) placed at ``rows`` of an ``n``-row column."""
-    take = np.full(n, -1, dtype=np.int64)
-    take[rows] = np.arange(rows.shape[0])
-    missing = take < 0
-    take[missing] = 0
-    if len(values) == 0:
-        return pa.nulls(n, pa.string())
-    return values.take(pa.array(take, mask=missing)).cast(pa.string())
+    """``values`` (aligned with ``rows``) placed at ``rows`` of an ``n``-row column, as
+    text; null elsewhere (the engine's own placement of recovered plaintexts)."""
+    from matchsim.attack.engine import _align
+
+    return _align(n, [values], [np.asarray(rows, dtype=np.int64)])
 
 
 @lru_cache(maxsize=32)
