@@ -12,6 +12,7 @@ import pkgutil
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -37,6 +38,15 @@ app = typer.Typer(
 
 err_console = Console(stderr=True)
 out_console = Console()
+
+
+HmacKeyEnv = Annotated[
+    str | None, typer.Option("--hmac-key-env", help="Env variable holding a known HMAC key.")
+]
+HmacKeyFile = Annotated[
+    Path | None, typer.Option("--hmac-key-file", help="File holding a known HMAC key.")
+]
+"""The attacker's known HMAC key, declared once for every verb that takes it."""
 
 
 def parse_int(option: str, text: str, minimum: int = 0) -> int:

@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from matchsim.cli._app import app, out_console, parse_int, print_json, progress_bar
+from matchsim.cli._app import (
+    HmacKeyEnv,
+    HmacKeyFile,
+    app,
+    out_console,
+    parse_int,
+    print_json,
+    progress_bar,
+)
 from matchsim.errors import ConfigError, OutputError
 from matchsim.io import check_paths, output_files, shown
 
@@ -187,12 +195,8 @@ def attack(
     pepper_file: Annotated[
         Path | None, typer.Option("--pepper-file", help="File holding a known pepper.")
     ] = None,
-    hmac_key_env: Annotated[
-        str | None, typer.Option("--hmac-key-env", help="Env variable holding a known HMAC key.")
-    ] = None,
-    hmac_key_file: Annotated[
-        Path | None, typer.Option("--hmac-key-file", help="File holding a known HMAC key.")
-    ] = None,
+    hmac_key_env: HmacKeyEnv = None,
+    hmac_key_file: HmacKeyFile = None,
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Write recovered plaintexts here (personal data!)."),

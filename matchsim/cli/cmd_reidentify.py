@@ -8,7 +8,15 @@ from typing import Annotated, Any
 
 import typer
 
-from matchsim.cli._app import app, out_console, parse_int, print_json, progress_bar
+from matchsim.cli._app import (
+    HmacKeyEnv,
+    HmacKeyFile,
+    app,
+    out_console,
+    parse_int,
+    print_json,
+    progress_bar,
+)
 from matchsim.errors import ConfigError
 
 
@@ -48,12 +56,8 @@ def reidentify(
     email_guesses: Annotated[
         str, typer.Option("--email-guesses", help="E-mail guesses to try.")
     ] = "1_000_000",
-    hmac_key_env: Annotated[
-        str | None, typer.Option("--hmac-key-env", help="Env variable holding a known HMAC key.")
-    ] = None,
-    hmac_key_file: Annotated[
-        Path | None, typer.Option("--hmac-key-file", help="File holding a known HMAC key.")
-    ] = None,
+    hmac_key_env: HmacKeyEnv = None,
+    hmac_key_file: HmacKeyFile = None,
     id_full_space: Annotated[
         bool,
         typer.Option(
