@@ -25,7 +25,7 @@ def main(path: str) -> None:
     import numpy as np
 
     from matchsim.attack import engine, load_targets, phone_keyspace
-    from matchsim.attack.kernels import mask as K
+    from matchsim.kernels.attack import mask as K
 
     mark("imports")
     ks = phone_keyspace("NL", lengths=(9,))

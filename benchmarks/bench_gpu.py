@@ -24,8 +24,8 @@ from bench_attack import HASHCAT_MODES, hashcat_rate
 
 from matchsim.attack import Knowledge, parse_digests, phone_keyspace, reverse
 from matchsim.attack.engine import _Filter, _mask_layout, _Plan, scan_mask_range
-from matchsim.attack.kernels import gpu
 from matchsim.attack.keyspace import Mask, MaskKeyspace
+from matchsim.kernels.attack import gpu
 
 pytestmark = pytest.mark.skipif(
     not (gpu.available() and not gpu.simulated()), reason="no CUDA GPU available to numba"

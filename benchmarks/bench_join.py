@@ -198,7 +198,7 @@ def make_files(folder: str, n_platform: int, n_upload: int) -> tuple[str, str]:
     from pathlib import Path
 
     from matchsim.generate import PopulationParams, population
-    from matchsim.hashing import hash_file
+    from matchsim.upload.write import hash_file
 
     pop = Path(folder) / f"pop-{n_platform}-{n_upload}"
     upload = Path(folder) / f"upload-{n_platform}-{n_upload}.csv"

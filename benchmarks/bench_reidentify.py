@@ -38,8 +38,8 @@ import pytest
 from matchsim.attack.keyspace import WordKeyspace
 from matchsim.attack.reidentify import draw_register, reidentify
 from matchsim.generate import PopulationParams, population
-from matchsim.hashing import hash_file
 from matchsim.normalise import get_profile
+from matchsim.upload.write import hash_file
 
 ROWS = int(os.environ.get("MATCHSIM_BENCH_REID_ROWS", "100000").replace("_", ""))
 EMAIL_GUESSES = int(os.environ.get("MATCHSIM_BENCH_REID_EMAIL", "1000000").replace("_", ""))

@@ -20,7 +20,7 @@ from typing import Any
 
 from matchsim.errors import ConfigError, InputError
 from matchsim.generate import Corruption, PopulationParams
-from matchsim.numberplan import NUMBER_TYPES
+from matchsim.locale.numberplan import NUMBER_TYPES
 
 SCHEMA_VERSION = 1
 ATTACK_KINDS = ("phone", "email", "reidentify")

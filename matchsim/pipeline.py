@@ -266,10 +266,10 @@ def _scheme_stage(
     step: StepFn,
     hashed: _HashedValues,
 ) -> tuple[dict[str, Any], Any]:
-    from matchsim.hashing import hash_file
     from matchsim.join.run import join_files
     from matchsim.normalise import get_profile
     from matchsim.schemes import SCHEMES, get_scheme
+    from matchsim.upload.write import hash_file
 
     advertiser = experiment.advertisers[0]
     adv_profile = get_profile(advertiser.profile)

@@ -18,8 +18,8 @@ import pyarrow as pa
 
 from matchsim.attack import Knowledge, parse_digests, reverse
 from matchsim.attack.engine import _Filter, _mask_layout, _Plan
-from matchsim.attack.kernels import gpu
 from matchsim.attack.keyspace import Mask, MaskKeyspace
+from matchsim.kernels.attack import gpu
 
 DIGITS = b"0123456789"
 

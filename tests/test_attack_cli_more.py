@@ -17,7 +17,7 @@ from matchsim.attack import phone_keyspace
 from matchsim.attack.keyspace import phone_lengths
 from matchsim.generate.people import e164
 from matchsim.generate.phones import sample_numbers
-from matchsim.numberplan import number_plan
+from matchsim.locale.numberplan import number_plan
 
 
 @pytest.mark.parametrize("region", ["NL", "DE", "GB", "US", "AD", "NU"])

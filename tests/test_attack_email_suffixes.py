@@ -18,9 +18,9 @@ from matchsim.attack.keyspace import (
     Factor,
     email_suffix_factor,
 )
-from matchsim.generate.locale import load_locale
 from matchsim.generate.people import generate_persons, unique_addresses
 from matchsim.generate.unique import KeySet
+from matchsim.locale.tables import load_locale
 
 
 def _stream(n: int, **kwargs: object) -> pa.Array:

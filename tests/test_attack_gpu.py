@@ -17,8 +17,8 @@ import pyarrow as pa
 import pytest
 
 from matchsim.attack import Knowledge, parse_digests, reverse
-from matchsim.attack.kernels import gpu
 from matchsim.errors import ConfigError
+from matchsim.kernels.attack import gpu
 
 ROOT = Path(__file__).resolve().parents[1]
 ON_DEVICE = gpu.available() and not gpu.simulated()

@@ -102,7 +102,7 @@ def test_unique_rows_equals_numpy_unique(rows: list[bytes], dup: int) -> None:
 @pytest.mark.parametrize("target", ["cpu", "gpu"])
 def test_unrolled_kernels_are_what_the_generator_writes(target: str) -> None:
     """The committed, generated modules may not drift from their generator."""
-    from matchsim.attack.kernels import _gen_unrolled
+    from matchsim.kernels.attack import _gen_unrolled
 
     assert _gen_unrolled.TARGETS[target].read_text() == _gen_unrolled.render(target)
 

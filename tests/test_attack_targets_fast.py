@@ -77,7 +77,7 @@ def test_sliced_arrays_are_read_at_their_offset() -> None:
     bits=st.integers(3, 16),
 )
 def test_bitmap_sets_exactly_the_words_bits(words: list[int], bits: int) -> None:
-    from matchsim.attack.kernels.mask import make_bitmap
+    from matchsim.kernels.attack.mask import make_bitmap
 
     bm = make_bitmap(np.array(words, dtype=np.uint32), bits)
     assert bm.dtype == np.uint64 and bm.shape == (max(1, (1 << bits) // 64),)

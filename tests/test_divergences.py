@@ -19,11 +19,11 @@ from matchsim.config import AttackSpec, SchemeSpec
 from matchsim.errors import ConfigError, InputError
 from matchsim.generate.people import e164
 from matchsim.generate.phones import sample_numbers
-from matchsim.hashing import hash_file
+from matchsim.locale.numberplan import number_plan
 from matchsim.normalise import FIELDS, INPUT_COLUMNS, PROFILES
-from matchsim.numberplan import number_plan
 from matchsim.pipeline import _attack, _HashedValues
 from matchsim.schemes import get_scheme
+from matchsim.upload.write import hash_file
 
 PHONE_PROFILES = [name for name, p in PROFILES.items() if "phone" in p.fields]
 

@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from matchsim.generate import Population, PopulationParams, load_locale, population
-from matchsim.generate.locale import data_dir
 from matchsim.generate.people import generate_persons
+from matchsim.locale.tables import data_dir
 
 EMAIL = re.compile(r"^[a-z0-9](?:[a-z0-9._+-]*[a-z0-9])?@[a-z0-9-]+(?:\.[a-z0-9-]+)+$")
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")

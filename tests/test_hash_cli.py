@@ -12,8 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from matchsim.generate import CUSTOMERS_FILE, Population
-from matchsim.hashing import hash_file
 from matchsim.secrets import Secret, load_secret
+from matchsim.upload.write import hash_file
 
 
 def test_single_value_text_and_json(run_cli) -> None:  # type: ignore[no-untyped-def]

@@ -114,7 +114,7 @@ class W:
         return self.file("crm.csv", CRM)
 
     def upload(self) -> Path:
-        from matchsim.hashing import hash_file
+        from matchsim.upload.write import hash_file
 
         up = self.root / "in" / "upload.csv"
         if not up.exists():
@@ -1105,7 +1105,7 @@ def test_same_key_file_same_key_bytes_everywhere(
 
 def test_attack_reads_the_parquet_upload_hash_writes(tmp_path: Path) -> None:
     from matchsim.attack.targets import load_targets
-    from matchsim.hashing import hash_file
+    from matchsim.upload.write import hash_file
 
     src = tmp_path / "crm.csv"
     src.write_text(CRM)

@@ -93,7 +93,7 @@ def test_hash_interrupted_leaves_old_upload_and_summary_alone(tmp_path: Path, si
     result = interrupt(
         tmp_path,
         signum,
-        "matchsim.hashing",
+        "matchsim.upload.write",
         "_hash_batch",
         ["hash", src, "--region", "NL", "--out", "up.csv"],
     )
@@ -119,8 +119,8 @@ def test_generate_interrupted_writes_no_folder(tmp_path: Path, signum: int) -> N
 
 
 def test_join_interrupted_keeps_the_previous_result(tmp_path: Path, pop: Population) -> None:
-    from matchsim.hashing import hash_file
     from matchsim.join.run import join_files
+    from matchsim.upload.write import hash_file
 
     upload = tmp_path / "upload.csv"
     hash_file(pop.customers, profile="meta", region="NL", out=upload)

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from matchsim.generate import Population
-from matchsim.hashing import hash_file
+from matchsim.upload.write import hash_file
 
 
 @pytest.fixture(scope="module")

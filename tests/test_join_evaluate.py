@@ -13,8 +13,8 @@ import pyarrow.csv as pcsv
 import pytest
 
 from matchsim.generate import Population
-from matchsim.hashing import hash_file
 from matchsim.join.run import join_files
+from matchsim.upload.write import hash_file
 
 
 @pytest.fixture(scope="module")

@@ -11,12 +11,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from matchsim.generate import Population
-from matchsim.hashing import hash_file
 from matchsim.join.evaluate import MISMATCH, SALT, TRUNCATION
 from matchsim.join.run import JoinRun, join_files
 from matchsim.normalise import get_profile
 from matchsim.schemes import get_scheme
 from matchsim.secrets import load_secret
+from matchsim.upload.write import hash_file
 
 
 def _join(

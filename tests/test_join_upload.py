@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matchsim.join import upload as upload_mod
-from matchsim.join._decode import decode_digests
 from matchsim.join.upload import _duplicate_rows, _duplicate_rows_exact
+from matchsim.kernels.hexdecode import decode_digests
 from matchsim.schemes import Digests, decode_text
 
 _HEXISH = st.text(alphabet="0123456789abcdefABCDEFxyz=+/ ", min_size=0, max_size=10)

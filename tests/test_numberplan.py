@@ -8,7 +8,7 @@ import pytest
 
 from matchsim.errors import ConfigError
 from matchsim.generate.phones import E164, render, sample_numbers
-from matchsim.numberplan import expand_pattern, number_plan
+from matchsim.locale.numberplan import expand_pattern, number_plan
 
 
 def test_expand_pattern_known_answers() -> None:

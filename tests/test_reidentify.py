@@ -33,10 +33,10 @@ from matchsim.attack.reidentify import (
     score,
 )
 from matchsim.generate import Corruption, Population, PopulationParams, population
-from matchsim.hashing import hash_file
 from matchsim.normalise import get_profile
 from matchsim.risk import qi_risk
 from matchsim.secrets import Secret
+from matchsim.upload.write import hash_file
 
 VECTORS = Path(__file__).parent / "vectors" / "meta_first_name.json"
 QI = ("first_name", "last_name", "dob", "gender", "postcode")

@@ -25,11 +25,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from matchsim.attack.kernels import mask as K
-from matchsim.attack.kernels._lanes import LANES
 from matchsim.attack.keyspace import Mask, MaskKeyspace, WordKeyspace
 from matchsim.attack.targets import TargetSet
 from matchsim.errors import ConfigError
+from matchsim.kernels.attack import mask as K
+from matchsim.kernels.attack._lanes import LANES
 
 Progress = Callable[[str, int, int], None]
 
@@ -183,7 +183,7 @@ def _word_order(algo: int) -> str:
 def _sha256_block(state: np.ndarray, block: bytes) -> np.ndarray:
     """One SHA-256 compression of a 64-byte block from ``state`` (the HMAC key's pad
     states, once per attack), by the kernels' own block function on lane 0."""
-    from matchsim.attack.kernels._unrolled import sha256_block_64
+    from matchsim.kernels.attack._unrolled import sha256_block_64
 
     words = np.zeros(16 * LANES, dtype=np.uint32)
     words[::LANES] = np.frombuffer(block, dtype=">u4")
@@ -332,13 +332,13 @@ def scan_mask_range(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Candidates ``[start, stop)`` of ``mask`` whose digest is in ``targets``.
 
-    With ``gpu`` (a :class:`~matchsim.attack.kernels.gpu.GpuScanner` and a layout built
+    With ``gpu`` (a :class:`~matchsim.kernels.attack.gpu.GpuScanner` and a layout built
     with its ``MIN_INNER``) the scan runs on the GPU; either way the bitmap survivors are
     verified exactly on the CPU. Returns ``(candidate index, target digest index)``.
     """
     filt = filt or _Filter.make(targets, plan.algo)
     if gpu is not None:
-        from matchsim.attack.kernels.gpu import MIN_INNER
+        from matchsim.kernels.attack.gpu import MIN_INNER
 
         layout = layout or _mask_layout(mask, plan, MIN_INNER)
         index = gpu.scan(layout, start, stop, _hit_cap(stop - start, 1, targets.n_distinct))
@@ -637,7 +637,7 @@ def reverse(
 
 def _gpu_scanner(plan: _Plan, filt: _Filter) -> tuple[Any, int]:
     """A GPU scanner for this plan and filter, and the inner-space size its layouts use."""
-    from matchsim.attack.kernels import gpu
+    from matchsim.kernels.attack import gpu
 
     if not gpu.available():
         raise ConfigError(

@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from matchsim.errors import ConfigError, InputError
-from matchsim.numberplan import NumberPlan, number_plan
+from matchsim.locale.numberplan import NumberPlan, number_plan
 
 PHONE_STYLES = ("digits", "e164", "national")
 """``digits``: ``316…`` (Meta, TikTok, X, Snapchat); ``e164``: ``+316…`` (Google,
@@ -100,7 +100,7 @@ def phone_keyspace(
 ) -> MaskKeyspace:
     """Every valid number of ``region`` and ``number_type``, written in ``style``.
 
-    Built on :func:`matchsim.numberplan.number_plan` (libphonenumber's national number
+    Built on :func:`matchsim.locale.numberplan.number_plan` (libphonenumber's national number
     patterns and lengths). NL mobile in ``digits`` style is ``31`` + ``6[1-58]`` + 7
     digits: 6 x 10^7 numbers.
 
@@ -447,8 +447,8 @@ def email_keyspace(
     yields: ``max_guesses``, or for a model with fewer derivations than that (none of
     the shipped locales) their count plus the wordlist's, an upper bound.
     """
-    from matchsim.generate.locale import load_locale
     from matchsim.generate.unique import KeySet, arrow_string_keys
+    from matchsim.locale.tables import load_locale
 
     loc = load_locale(country)
     w_first = np.zeros(len(loc.first_dict))

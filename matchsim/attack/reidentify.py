@@ -826,7 +826,7 @@ def register_from_table(
     Raises:
         InputError: no id column, or none of the ``needed`` fields.
     """
-    from matchsim.hashing import ALIASES
+    from matchsim.upload.write import ALIASES
 
     prof = profile if isinstance(profile, Profile) else get_profile(profile)
     names = {c.lower(): c for c in table.column_names}

@@ -162,8 +162,8 @@ def demo(
 ) -> None:
     """The one-minute teaching demo: a hashed phone number is a phone number."""
     from matchsim.config import parse_experiment
-    from matchsim.hashing import hash_value
     from matchsim.pipeline import run_experiment
+    from matchsim.upload.write import hash_value
 
     started = time.perf_counter()
     narrator = Narrator(pause=not no_pause and sys.stdin.isatty())

@@ -78,10 +78,10 @@ def hash_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Normalise and hash a value, or a customer file into a platform's upload layout."""
-    from matchsim.hashing import check_region, hash_file, hash_value
     from matchsim.normalise import get_profile
     from matchsim.schemes import get_scheme, upload_params
     from matchsim.secrets import check_takes_secret, load_secret
+    from matchsim.upload.write import check_region, hash_file, hash_value
 
     prof = get_profile(profile)
     params = _params(param or [])

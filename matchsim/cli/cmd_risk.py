@@ -61,7 +61,7 @@ def risk(
     except ConfigError as exc:
         problems.extend(exc.problems)
     if country is not None:
-        from matchsim.generate.locale import available_countries
+        from matchsim.locale.tables import available_countries
 
         known = available_countries()
         if country.strip().upper() not in known:

@@ -93,7 +93,7 @@ class AttackGuesses:
 def public_first_names(country: str) -> list[tuple[str, float]]:
     """The attacker's public list: first names (lower-case) with counts, most frequent
     first (sexes merged)."""
-    from matchsim.generate.locale import data_dir
+    from matchsim.locale.tables import data_dir
 
     path = data_dir() / "locales" / country.lower() / "first_names.csv"
     counts: dict[str, float] = {}

@@ -13,7 +13,7 @@ from matchsim.generate.build import (
     population,
 )
 from matchsim.generate.corrupt import Corruption
-from matchsim.generate.locale import Locale, available_countries, load_locale
+from matchsim.locale.tables import Locale, available_countries, load_locale
 
 __all__ = [
     "CUSTOMERS_FILE",

@@ -30,10 +30,10 @@ import pyarrow.parquet as pq
 from matchsim import __version__
 from matchsim.errors import ConfigError
 from matchsim.generate.corrupt import Corruption, corrupt_customers
-from matchsim.generate.locale import Locale, available_countries, load_locale
 from matchsim.generate.people import Persons, e164, generate_persons, make_unique
 from matchsim.generate.unique import KeySet
 from matchsim.io import finish_folder, prepare_folder
+from matchsim.locale.tables import Locale, available_countries, load_locale
 from matchsim.rng import Stream, stream
 
 ProgressFn = Callable[[str, int, int], None]

@@ -18,10 +18,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from matchsim.generate import emails
-from matchsim.generate.locale import Locale
 from matchsim.generate.people import Persons, new_addresses, unique_addresses
 from matchsim.generate.phones import Numbers, render
 from matchsim.generate.unique import KeySet
+from matchsim.locale.tables import Locale
 
 GMAIL_DOMAINS = ("gmail.com", "googlemail.com")
 _PLUS_TAGS = ("news", "shop", "promo", "verzekering", "zorg", "health", "insurance", "spam")

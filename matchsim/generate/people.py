@@ -16,9 +16,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from matchsim.generate import emails
-from matchsim.generate.locale import Locale
 from matchsim.generate.phones import E164, Numbers, render, sample_numbers
 from matchsim.generate.unique import KeySet, arrow_string_keys
+from matchsim.locale.tables import Locale
 
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 

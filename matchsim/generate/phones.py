@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from matchsim.errors import ConfigError
-from matchsim.numberplan import NumberPlan
+from matchsim.locale.numberplan import NumberPlan
 
 # Template op codes for the render kernel.
 _LIT, _NDC, _SUB, _SUB_H, _SUB_3, _SUB_4, _NSN = range(7)

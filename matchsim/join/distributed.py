@@ -22,10 +22,10 @@ from typing import Any
 import numpy as np
 
 from matchsim.errors import ConfigError, MissingExtraError
-from matchsim.join._kernels import filter_pass, make_filter, prefix_order
 from matchsim.join.engine import Engine, Pairs, ProgressFn, concat_pairs, probe_chunk
 from matchsim.join.keys import KeyDigests, PlatformSource
 from matchsim.join.table import DigestTable, table_bits
+from matchsim.kernels.join import filter_pass, make_filter, prefix_order
 
 
 def _import_distributed() -> Any:

@@ -16,7 +16,7 @@ from typing import Protocol
 import numpy as np
 
 from matchsim.errors import ConfigError
-from matchsim.join._kernels import gather_bytes, mix_rows
+from matchsim.kernels.join import gather_bytes, mix_rows
 
 EMAIL, PHONE, MADID, NAME_POSTCODE_DOB = "email", "phone", "madid", "name_postcode_dob"
 MATCH_KEYS = (EMAIL, PHONE, MADID, NAME_POSTCODE_DOB)

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from matchsim.join._kernels import count_bits, mark_bits, set_bits
+from matchsim.kernels.join import count_bits, mark_bits, set_bits
 
 
 def _bitset(values: np.ndarray, lo: int, hi: int) -> np.ndarray:

@@ -1,11 +1,11 @@
-"""The upload side of one key as a probe-able table (see :mod:`matchsim.join._kernels`)."""
+"""The upload side of one key as a probe-able table (see :mod:`matchsim.kernels.join`)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from matchsim.join._kernels import build_table, probe_table, radix_partition
 from matchsim.join.keys import KeyDigests
+from matchsim.kernels.join import build_table, probe_table, radix_partition
 
 _LOAD = 1.5  # slots per digest, at least: load factor <= 2/3
 
@@ -28,7 +28,7 @@ class DigestTable:
 
     Duplicated digests (two upload rows with the same e-mail) are stored once; a probe
     hit expands to every upload row that holds the digest. The table is split into
-    regions by the top bits (see :mod:`matchsim.join._kernels`); a region that would be
+    regions by the top bits (see :mod:`matchsim.kernels.join`); a region that would be
     overfull — only possible when digests are not uniform — makes the whole table one
     region, which is slower but exact.
     """

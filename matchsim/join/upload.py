@@ -26,10 +26,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from matchsim.errors import InputError
-from matchsim.join._decode import decode_digests, row_fingerprints
 from matchsim.join.keys import NAME_POSTCODE_DOB, KeyDigests, UploadKeys
 from matchsim.join.platform import clear_scheme, key_fields
 from matchsim.join.table import DigestTable
+from matchsim.kernels.hexdecode import decode_digests, row_fingerprints
 from matchsim.normalise import PROFILES, Profile
 from matchsim.schemes import Digests, Scheme
 from matchsim.schemes._base import text_width

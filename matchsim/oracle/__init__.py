@@ -10,11 +10,11 @@ plain differencing attack against each policy, and scores them against ground tr
 :mod:`matchsim.oracle.figures` (report layer only) draws the results.
 """
 
+from matchsim.join.identity import IdentityIndex, hash_identifiers
 from matchsim.oracle.api import AudienceSizeAPI, allowed_digits, count_with_prefix
 from matchsim.oracle.attack import Outcome, Prober, difference, infer_phone, visited
 from matchsim.oracle.catalogue import Product, load_catalogue
 from matchsim.oracle.dp import DPCheck, advantage_bound, membership_check
-from matchsim.oracle.index import IdentityIndex, hash_identifiers
 from matchsim.oracle.policy import Estimate, Policy
 from matchsim.oracle.run import OracleConfig, OracleResult, run
 

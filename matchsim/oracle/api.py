@@ -22,8 +22,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from matchsim.numberplan import NumberPlan
-from matchsim.oracle.index import IdentityIndex, hash_identifiers
+from matchsim.join.identity import IdentityIndex, hash_identifiers
+from matchsim.locale.numberplan import NumberPlan
 from matchsim.oracle.policy import PERIODS, Estimate, Policy
 
 MATERIALISE_LIMIT = 20_000

@@ -29,9 +29,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from matchsim.numberplan import NumberPlan
+from matchsim.join.identity import hash_identifiers
+from matchsim.locale.numberplan import NumberPlan
 from matchsim.oracle.api import AudienceSizeAPI, allowed_digits
-from matchsim.oracle.index import hash_identifiers
 
 Z_SCORE = 3.3
 """How many standard errors the averaging attacker wants between 'in' and 'out'."""

@@ -19,11 +19,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from matchsim.errors import ConfigError, InputError
+from matchsim.join.identity import IdentityIndex, hash_identifiers
 from matchsim.oracle._validate import Fields
 from matchsim.oracle.api import AudienceSizeAPI
 from matchsim.oracle.catalogue import Product
 from matchsim.oracle.dp import answers_for_accuracy, membership_check
-from matchsim.oracle.index import IdentityIndex, hash_identifiers
 from matchsim.oracle.policy import PERIODS, Policy
 from matchsim.oracle.tactics import (
     TacticResult,

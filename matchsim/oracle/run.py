@@ -19,11 +19,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from matchsim.errors import ConfigError, InputError
-from matchsim.numberplan import NumberPlan
+from matchsim.join.identity import IdentityIndex
+from matchsim.locale.numberplan import NumberPlan
 from matchsim.oracle._validate import Fields
 from matchsim.oracle.api import MATERIALISE_LIMIT, AudienceSizeAPI
 from matchsim.oracle.attack import difference, infer_phone, visited
-from matchsim.oracle.index import IdentityIndex
 from matchsim.oracle.policy import Policy
 from matchsim.rng import Stream, stream
 
@@ -404,7 +404,7 @@ def _differencing(
     for p_i, policy in enumerate(config.differencing_policies):
         for r_i, repeats in enumerate(config.differencing_repeats):
             api = AudienceSizeAPI(index, policy, seed=seed * 1000 + 900 + p_i * 10 + r_i)
-            from matchsim.oracle.index import hash_identifiers
+            from matchsim.join.identity import hash_identifiers
 
             data, valid = hash_identifiers(
                 pa.array(pool, pa.string()), "email", api.region, api.profile, api.scheme

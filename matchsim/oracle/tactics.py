@@ -28,10 +28,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from matchsim.join.identity import hash_identifiers
 from matchsim.oracle.api import AudienceSizeAPI
 from matchsim.oracle.attack import GaveUp, Prober
 from matchsim.oracle.dp import answers_for_accuracy
-from matchsim.oracle.index import hash_identifiers
 
 
 @dataclass

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from matchsim.oracle.index import IdentityIndex
+from matchsim.join.identity import IdentityIndex
 from matchsim.pixel.world import CATEGORIES, MEDICAL, World
 
 SCHEMES = ("sha256", "hmac-sha256", "pepper-sha256", "salted-sha256", "none")

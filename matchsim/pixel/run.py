@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from matchsim.errors import ConfigError
+from matchsim.join.identity import IdentityIndex
 from matchsim.oracle._validate import Fields
-from matchsim.oracle.index import IdentityIndex
 from matchsim.pixel.observe import SCHEMES, Rules, link, measure, pixel_events
 from matchsim.pixel.world import CATEGORIES, Behaviour, World, build_world
 from matchsim.rng import Stream, stream

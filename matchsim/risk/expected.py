@@ -52,7 +52,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from matchsim.errors import ConfigError
-from matchsim.generate.locale import available_countries, data_dir
+from matchsim.locale.tables import available_countries, data_dir
 from matchsim.risk.classes import QIField, parse_qi
 
 DAYS_PER_YEAR = 365.25

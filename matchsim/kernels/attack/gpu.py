@@ -1,6 +1,6 @@
 """The attack's scan on an NVIDIA GPU (``numba.cuda``): same masks, bitmaps and answers.
 
-The GPU kernels take exactly what the CPU kernels of :mod:`matchsim.attack.kernels.mask`
+The GPU kernels take exactly what the CPU kernels of :mod:`matchsim.kernels.attack.mask`
 take: a mask's message template, its varying byte positions, the HMAC/IV state, and the
 two bitmaps of the target set's check words. Each thread owns one *outer* index (every
 varying position but the last few), decodes it once with integer division, then hashes
@@ -30,9 +30,9 @@ from typing import Any
 import numpy as np
 from numba import cuda
 
-from matchsim.attack.kernels import _unrolled_gpu as G
-from matchsim.attack.kernels import mask as K
 from matchsim.errors import ConfigError
+from matchsim.kernels.attack import _unrolled_gpu as G
+from matchsim.kernels.attack import mask as K
 
 MAX_WORDS = 64
 """Message words per candidate the kernels hold (4 blocks: 256 bytes, 512 for SHA-512)."""

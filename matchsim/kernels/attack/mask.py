@@ -37,9 +37,9 @@ import numba
 import numpy as np
 from numba import prange
 
-from matchsim.attack.kernels import _unrolled as unrolled
-from matchsim.attack.kernels._lanes import LANES, _ix
 from matchsim.kernels import constants as C
+from matchsim.kernels.attack import _unrolled as unrolled
+from matchsim.kernels.attack._lanes import LANES, _ix
 
 ALGO_MD5, ALGO_SHA1, ALGO_SHA256, ALGO_SHA512 = 0, 1, 2, 3
 ALGORITHMS = {"md5": ALGO_MD5, "sha1": ALGO_SHA1, "sha256": ALGO_SHA256, "sha512": ALGO_SHA512}

@@ -2,7 +2,7 @@
 
 GENERATED: do not edit.
 
-Written by :mod:`matchsim.attack.kernels._gen_unrolled`, which says why.
+Written by :mod:`matchsim.kernels.attack._gen_unrolled`, which says why.
 """
 
 # ruff: noqa: E501, F841

@@ -13,7 +13,7 @@
 Each algorithm is written once below, against an arithmetic spelling (:class:`_Ops`)
 and a memory layout (:class:`_Target`). numba cannot unroll a loop itself, hence this
 generator; the generated modules are committed, and a test checks they are what this
-generator writes (run ``python -m matchsim.attack.kernels._gen_unrolled`` after a
+generator writes (run ``python -m matchsim.kernels.attack._gen_unrolled`` after a
 change here).
 
 Every value has its own name, assigned once, so numba's SSA pass has nothing to rename
@@ -384,7 +384,7 @@ def render(target: str = "cpu") -> str:
         "",
         "GENERATED: do not edit.",
         "",
-        "Written by :mod:`matchsim.attack.kernels._gen_unrolled`, which says why.",
+        "Written by :mod:`matchsim.kernels.attack._gen_unrolled`, which says why.",
         '"""',
         "",
         "# ruff: noqa: E501, F841",
@@ -397,7 +397,7 @@ def render(target: str = "cpu") -> str:
             "import numba",
             "import numpy as np",
             "",
-            "from matchsim.attack.kernels._lanes import LANES, _ix",
+            "from matchsim.kernels.attack._lanes import LANES, _ix",
             "from matchsim.kernels import u32",
         ]
         return "\n".join(head + _functions(_Target(cpu=True), _U32())) + "\n"

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numba
 import numpy as np
@@ -22,8 +22,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from matchsim.errors import ConfigError
-from matchsim.generate.emails import CompiledPatterns, string_table
-from matchsim.numberplan import NumberPlan, number_plan
+from matchsim.locale.numberplan import NumberPlan, number_plan
+
+if TYPE_CHECKING:
+    from matchsim.generate.emails import CompiledPatterns
 
 
 def data_dir() -> Path:
@@ -154,18 +156,26 @@ class Locale:
 
     @cached_property
     def email_compiled(self) -> CompiledPatterns:
+        from matchsim.generate.emails import CompiledPatterns  # generation-only; avoids a cycle
+
         return CompiledPatterns(self.email_patterns)
 
     @cached_property
     def first_token_table(self) -> tuple[np.ndarray, np.ndarray]:
+        from matchsim.generate.emails import string_table
+
         return string_table(self.first_tokens)
 
     @cached_property
     def last_token_table(self) -> tuple[np.ndarray, np.ndarray]:
+        from matchsim.generate.emails import string_table
+
         return string_table(self.last_tokens)
 
     @cached_property
     def domain_table(self) -> tuple[np.ndarray, np.ndarray]:
+        from matchsim.generate.emails import string_table
+
         return string_table(self.domains.values)
 
 

@@ -2,7 +2,7 @@
 
 GENERATED: do not edit.
 
-Written by :mod:`matchsim.attack.kernels._gen_unrolled`, which says why.
+Written by :mod:`matchsim.kernels.attack._gen_unrolled`, which says why.
 """
 
 # ruff: noqa: E501, F841
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from matchsim.attack.kernels._lanes import LANES, _ix
+from matchsim.kernels.attack._lanes import LANES, _ix
 from matchsim.kernels import u32
 
 
