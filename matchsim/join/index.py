@@ -67,7 +67,7 @@ META_FILE = "index.json"
 ENV_SWITCH = "MATCHSIM_PLATFORM_INDEX"
 ENV_DIR = "MATCHSIM_INDEX_DIR"
 
-_CODE_PARTS = ("normalise", "schemes", "numberplan.py", "join/platform.py", "join/keys.py")
+_CODE_PARTS = ("normalise", "schemes", "locale/numberplan.py", "join/platform.py", "join/keys.py")
 
 
 def enabled() -> bool:
