@@ -200,7 +200,9 @@ def test_an_attack_that_cannot_work_says_why(customers: Path, tmp_path: Path) ->
 def test_the_cli_offers_the_kinds_the_library_enumerates() -> None:
     # The CLI keeps its own copy for --help (importing the attack package at start-up
     # would load numba); it must not drift from the library's.
-    from matchsim.attack.request import KINDS
-    from matchsim.cli import cmd_attack
+    from matchsim.attack.request import ALGORITHMS, KINDS, TABLE_KINDS
+    from matchsim.cli import cmd_attack, cmd_attack_table
 
     assert cmd_attack.KINDS == KINDS
+    assert cmd_attack_table.TABLE_KINDS == TABLE_KINDS
+    assert cmd_attack_table.ALGORITHMS == ALGORITHMS
