@@ -20,17 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from matchsim.attack import keyspace as ks
 from matchsim.attack.engine import Knowledge
-from matchsim.attack.keyspace import (
-    MaskKeyspace,
-    WordKeyspace,
-    date_keyspace,
-    email_keyspace,
-    nl_postcode_keyspace,
-    phone_keyspace,
-    phone_lengths,
-    wordlist_keyspace,
-)
+from matchsim.attack.keyspace import MaskKeyspace, WordKeyspace
 from matchsim.errors import ConfigError
 
 KINDS = ("phone", "email", "date", "postcode", "wordlist")
@@ -129,13 +121,13 @@ def phone_space(
     if not lengths:
         lengths = people_lengths(region, number_type)
         lengths_from = "locale" if lengths else "phonenumbers"
-    counts = phone_lengths(region, number_type, lengths)
+    counts = ks.phone_lengths(region, number_type, lengths)
     left_out: dict[int, int] = {}
     if lengths_from == "locale":
-        every = phone_lengths(region, number_type)
+        every = ks.phone_lengths(region, number_type)
         left_out = {n: c for n, c in every.items() if n not in counts}
     return PhoneSpace(
-        phone_keyspace(region, number_type, style, lengths), counts, lengths_from, left_out
+        ks.phone_keyspace(region, number_type, style, lengths), counts, lengths_from, left_out
     )
 
 
@@ -159,14 +151,14 @@ def keyspace_for(
     if kind == "phone":
         return phone_space(region, number_type, style, lengths).keyspace
     if kind == "email":
-        return email_keyspace(region, max_guesses, wordlist)
+        return ks.email_keyspace(region, max_guesses, wordlist)
     if kind == "date":
-        return date_keyspace()
+        return ks.date_keyspace()
     if kind == "postcode":
-        return nl_postcode_keyspace()
+        return ks.nl_postcode_keyspace()
     if wordlist is None:
         raise ConfigError("--kind wordlist needs --wordlist FILE")
-    return wordlist_keyspace(wordlist)
+    return ks.wordlist_keyspace(wordlist)
 
 
 @dataclass(frozen=True)

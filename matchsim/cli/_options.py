@@ -8,46 +8,30 @@ the verb needs its own) plus, where every verb words it the same, a ready
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 
-def json_flag(help: str = "Print the report as JSON.") -> Any:
-    return typer.Option("--json", help=help)
+def _named(flag: str) -> Callable[[str], Any]:
+    """The factory of ``flag``'s typer option: it takes the verb's help text."""
+
+    def option(help: str) -> Any:
+        return typer.Option(flag, help=help)
+
+    return option
 
 
-def force_flag(help: str = "Replace --out if it exists.") -> Any:
-    return typer.Option("--force", help=help)
+json_flag, force_flag, out_option = map(_named, ("--json", "--force", "--out"))
+profile_option, scheme_option, region_option = map(_named, ("--profile", "--scheme", "--region"))
+key_file_option, key_env_option = map(_named, ("--key-file", "--key-env"))
+population_option, wordlist_option = map(_named, ("--population", "--wordlist"))
+kind_option, number_type_option = map(_named, ("--kind", "--number-type"))
 
-
-def out_option(help: str) -> Any:
-    return typer.Option("--out", help=help)
-
-
-def profile_option(help: str) -> Any:
-    return typer.Option("--profile", help=help)
-
-
-def scheme_option(help: str) -> Any:
-    return typer.Option("--scheme", help=help)
-
-
-def region_option(help: str) -> Any:
-    return typer.Option("--region", help=help)
-
-
-def key_file_option(help: str = "File holding the scheme's secret key.") -> Any:
-    return typer.Option("--key-file", help=help)
-
-
-def key_env_option(help: str = "Environment variable holding the secret key.") -> Any:
-    return typer.Option("--key-env", help=help)
-
-
-JsonOpt = Annotated[bool, json_flag()]
-ForceOpt = Annotated[bool, force_flag()]
+JsonOpt = Annotated[bool, json_flag("Print the report as JSON.")]
+ForceOpt = Annotated[bool, force_flag("Replace --out if it exists.")]
 ForceFolderOpt = Annotated[bool, force_flag("Replace --out if it is not empty.")]
 ParamOpt = Annotated[
     list[str] | None, typer.Option("--param", help="Scheme parameter name=value (repeatable).")
@@ -76,11 +60,3 @@ LengthsOpt = Annotated[
         "phonenumbers allows for the number type).",
     ),
 ]
-
-
-def number_type_option(help: str) -> Any:
-    return typer.Option("--number-type", help=help)
-
-
-def kind_option(help: str) -> Any:
-    return typer.Option("--kind", help=help)

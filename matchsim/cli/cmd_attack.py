@@ -23,6 +23,7 @@ from matchsim.cli._options import (
     number_type_option,
     out_option,
     region_option,
+    wordlist_option,
 )
 from matchsim.cli._output import progress_bar, show
 from matchsim.cli._parse import (
@@ -87,9 +88,7 @@ def attack(
     ] = None,
     lengths: LengthsOpt = None,
     column: Annotated[str | None, typer.Option("--column", help="Column holding digests.")] = None,
-    wordlist: Annotated[
-        Path | None, typer.Option("--wordlist", help="Extra candidates, one per line.")
-    ] = None,
+    wordlist: Annotated[Path | None, wordlist_option("Extra candidates, one per line.")] = None,
     max_guesses: Annotated[
         str, typer.Option("--max-guesses", help="E-mail guesses to try.")
     ] = "10_000_000",

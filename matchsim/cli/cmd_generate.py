@@ -22,28 +22,29 @@ from matchsim.cli._parse import (
 )
 from matchsim.io import shown
 
+_PlatformUsers = Annotated[str, typer.Option("--platform-users", help="Accounts on the platform.")]
+_Customers = Annotated[
+    str, typer.Option("--customers", help="Rows in the advertiser's customer file.")
+]
+_Country = Annotated[str, typer.Option("--country", help="Locale of the population (NL, US).")]
+_Overlap = Annotated[str, typer.Option("--overlap", help="Share of customers who have an account.")]
+_Seed = Annotated[str, typer.Option("--seed", help="Seed: same seed, same bytes.")]
+_ChunkSize = Annotated[
+    str, typer.Option("--chunk-size", help="Rows per chunk / Parquet row group.")
+]
+
 
 @app.command()
 def generate(
     out: Annotated[
         Path, out_option("Folder to write (created; must be empty unless --force).")
     ] = Path("runs/pop"),
-    platform_users: Annotated[
-        str, typer.Option("--platform-users", help="Accounts on the platform.")
-    ] = "100_000",
-    customers: Annotated[
-        str, typer.Option("--customers", help="Rows in the advertiser's customer file.")
-    ] = "10_000",
-    country: Annotated[
-        str, typer.Option("--country", help="Locale of the population (NL, US).")
-    ] = "NL",
-    overlap: Annotated[
-        str, typer.Option("--overlap", help="Share of customers who have an account.")
-    ] = "0.6",
-    seed: Annotated[str, typer.Option("--seed", help="Seed: same seed, same bytes.")] = "7",
-    chunk_size: Annotated[
-        str, typer.Option("--chunk-size", help="Rows per chunk / Parquet row group.")
-    ] = "1_000_000",
+    platform_users: _PlatformUsers = "100_000",
+    customers: _Customers = "10_000",
+    country: _Country = "NL",
+    overlap: _Overlap = "0.6",
+    seed: _Seed = "7",
+    chunk_size: _ChunkSize = "1_000_000",
     force: ForceFolderOpt = False,
     as_json: Annotated[bool, json_flag("Print the manifest as JSON.")] = False,
 ) -> None:

@@ -42,8 +42,12 @@ def hash_command(
     encoding: Annotated[
         str | None, typer.Option("--encoding", help="Digest text: hex, HEX or base64.")
     ] = None,
-    key_file: Annotated[Path | None, key_file_option()] = None,
-    key_env: Annotated[str | None, key_env_option()] = None,
+    key_file: Annotated[
+        Path | None, key_file_option("File holding the scheme's secret key.")
+    ] = None,
+    key_env: Annotated[
+        str | None, key_env_option("Environment variable holding the secret key.")
+    ] = None,
     out: Annotated[Path | None, out_option("Upload file to write (.csv or .parquet).")] = None,
     rejects: Annotated[
         Path | None, typer.Option("--rejects", help="Rejects file (default <out>.rejects.csv).")

@@ -15,8 +15,10 @@ from matchsim.cli._options import (
     HmacKeyFile,
     JsonOpt,
     out_option,
+    population_option,
     profile_option,
     region_option,
+    wordlist_option,
 )
 from matchsim.cli._output import print_json, progress_bar, say
 from matchsim.cli._parse import parse_int
@@ -39,12 +41,10 @@ def reidentify(
     ] = None,
     population: Annotated[
         Path | None,
-        typer.Option(
-            "--population", help="Without --register: a generate folder whose users are linked."
-        ),
+        population_option("Without --register: a generate folder whose users are linked."),
     ] = None,
     wordlist: Annotated[
-        Path | None, typer.Option("--wordlist", help="Extra name candidates, one per line.")
+        Path | None, wordlist_option("Extra name candidates, one per line.")
     ] = None,
     email_guesses: Annotated[
         str, typer.Option("--email-guesses", help="E-mail guesses to try.")

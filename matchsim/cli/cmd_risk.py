@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from matchsim.cli._app import app
-from matchsim.cli._options import json_flag
+from matchsim.cli._options import json_flag, population_option
 from matchsim.cli._output import out_console, print_json
 from matchsim.cli._parse import (
     parse_all,
@@ -33,8 +33,7 @@ def risk(
         ),
     ] = "postcode,dob,gender",
     population: Annotated[
-        Path | None,
-        typer.Option("--population", help="Table the attacker links with (e.g. platform.parquet)."),
+        Path | None, population_option("Table the attacker links with (e.g. platform.parquet).")
     ] = None,
     population_size: Annotated[
         str | None,
