@@ -282,12 +282,12 @@ class AttackRequest:
         """What the attacker knows: the algorithm, and the HMAC key or pepper named."""
         from matchsim.secrets import given_secret
 
-        hmac = known_hmac(self.hmac_key_file, self.hmac_key_env)
+        held = known_hmac(self.hmac_key_file, self.hmac_key_env)
         pepper = given_secret(self.pepper_file, None, "pepper", "--pepper-file", "--pepper-env")
         return Knowledge(
             algorithm,
             pepper=None if pepper is None else pepper.value,
-            hmac_key=None if hmac is None else hmac.hmac_key,
+            hmac_key=None if held is None else held.hmac_key,
         )
 
 
