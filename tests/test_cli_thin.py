@@ -82,3 +82,21 @@ def test_every_verb_still_takes_the_shared_options() -> None:
     assert {"--json", "--force", "--profile", "--scheme", "--param", "--key-env"} <= flags["join"]
     assert {"--json", "--force", "--hmac-key-env", "--region"} <= flags["reidentify"]
     assert {"--json", "--force", "--out"} <= flags["generate"] & flags["run"]
+
+
+def test_registering_the_verbs_loads_no_attack_engine() -> None:
+    # Why cmd_attack keeps a copy of KINDS for --help: `matchsim --help` and every
+    # verb's parsing stay fast because the attack package (numba) loads only when run.
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from matchsim.cli import load_commands; load_commands(); "
+        "print(sorted(m for m in ('numba', 'matchsim.attack') if m in sys.modules))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(CLI.parents[1])}  # this tree's matchsim
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    assert done.stdout.strip() == "[]"
