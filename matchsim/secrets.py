@@ -131,6 +131,36 @@ def load_secret(
     return Secret(value, source)
 
 
+def given_secret(
+    file: str | os.PathLike[str] | None,
+    env: str | None,
+    what: str = "key",
+    file_option: str = "--key-file",
+    env_option: str = "--key-env",
+) -> Secret | None:
+    """:func:`load_secret` where a file or variable is named, else None (no secret)."""
+    if file is None and env is None:
+        return None
+    return load_secret(
+        file=file, env=env, what=what, file_option=file_option, env_option=env_option
+    )
+
+
+def scheme_secret(
+    scheme: str, file: str | os.PathLike[str] | None, env: str | None, what: str = "key"
+) -> Secret | None:
+    """The secret of ``scheme`` from ``--key-file``/``--key-env``, if one is named.
+
+    Raises:
+        ConfigError: a key for a scheme that takes none (:func:`check_takes_secret`).
+        SecretError: as :func:`load_secret`.
+    """
+    if file is None and env is None:
+        return None
+    check_takes_secret(scheme, "--key-file/--key-env")
+    return load_secret(file=file, env=env, what=what)
+
+
 def check_takes_secret(scheme: str, option: str) -> None:
     """Refuse a key for a scheme that would ignore it (a silent no-op is a wrong answer).
 
@@ -149,4 +179,12 @@ def check_takes_secret(scheme: str, option: str) -> None:
         raise ConfigError(f"scheme {scheme} takes no key; drop {option} (or choose a keyed scheme)")
 
 
-__all__ = ["Secret", "check_takes_secret", "load_secret", "looks_like_env_name", "looks_like_path"]
+__all__ = [
+    "Secret",
+    "check_takes_secret",
+    "given_secret",
+    "load_secret",
+    "looks_like_env_name",
+    "looks_like_path",
+    "scheme_secret",
+]

@@ -200,7 +200,40 @@ def test_an_attack_that_cannot_work_says_why(customers: Path, tmp_path: Path) ->
 def test_the_cli_offers_the_kinds_the_library_enumerates() -> None:
     # The CLI keeps its own copy for --help (importing the attack package at start-up
     # would load numba); it must not drift from the library's.
-    from matchsim.attack.request import KINDS
-    from matchsim.cli import cmd_attack
+    from matchsim.attack.request import ALGORITHMS, KINDS, TABLE_KINDS
+    from matchsim.cli import cmd_attack, cmd_attack_table
 
     assert cmd_attack.KINDS == KINDS
+    assert cmd_attack_table.TABLE_KINDS == TABLE_KINDS
+    assert cmd_attack_table.ALGORITHMS == ALGORITHMS
+
+
+_TIMINGS = {"seconds", "hashes_per_second", "exhaust_seconds"}
+
+
+def test_the_cli_and_the_library_answer_one_attack_request(run_cli: Any, tmp_path: Path) -> None:
+    # `matchsim attack` only parses into an AttackRequest and renders what run_attack
+    # returns: the same request through the library gives the same report and the same
+    # plaintext file.
+    import hashlib
+
+    from matchsim.attack.request import AttackRequest, KeyspaceRequest
+    from matchsim.attack.run import run_attack
+
+    values = ["6835801", "6836123", "6838881234"]  # NU mobiles: 4 and 7 digits
+    upload = tmp_path / "nu.csv"
+    upload.write_text("".join(hashlib.sha256(v.encode()).hexdigest() + "\n" for v in values))
+    code, out, err = run_cli("attack", upload, "--region", "NU", "--lengths", "4,7",
+                             "--no-cost", "--json", "--out", tmp_path / "cli.csv")  # fmt: skip
+    assert (code, err) == (0, "")
+    request = AttackRequest(
+        upload, KeyspaceRequest(region="NU", lengths=(4, 7)), cost=False,
+        out=tmp_path / "lib.csv",
+    )  # fmt: skip
+    outcome = run_attack(request)
+    cli = {k: v for k, v in json.loads(out).items() if k not in _TIMINGS | {"out"}}
+    lib = {k: v for k, v in outcome.report.items() if k not in _TIMINGS | {"out"}}
+    assert json.loads(json.dumps(lib)) == cli
+    assert cli["recovered"] == 3 and cli["lengths"] == {"4": 2_000, "7": 9_000}
+    assert (tmp_path / "cli.csv").read_bytes() == (tmp_path / "lib.csv").read_bytes()
+    assert outcome.lines[-1] == "recovered 3 of 3 distinct (100.0% of rows)"

@@ -1046,7 +1046,7 @@ def test_same_key_file_same_key_bytes_everywhere(
     one newline; the same key file gave different keys. Now one loader reads it."""
     import hmac as hmac_mod
 
-    import matchsim.attack as attack_pkg
+    import matchsim.attack.request as attack_request
     from matchsim.config import SchemeSpec
     from matchsim.pipeline import _secret
 
@@ -1095,7 +1095,7 @@ def test_same_key_file_same_key_bytes_everywhere(
             seen.append(hmac_key)
             raise Stop
 
-        monkeypatch.setattr(attack_pkg, "Knowledge", spy)
+        monkeypatch.setattr(attack_request, "Knowledge", spy)  # what AttackRequest builds
         with pytest.raises(Stop):
             main(["attack", str(upload), "--kind", "date", "--hmac-key-file", str(key_file)])
         monkeypatch.undo()

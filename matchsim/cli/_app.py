@@ -1,4 +1,4 @@
-"""The shared typer app, its helpers, and the single error boundary.
+"""The shared typer app and the single error boundary.
 
 A :class:`~matchsim.errors.MatchsimError` becomes ``Error: <one line>`` on stderr and exit
 code 1; a usage mistake exits 2 with click's usage text; nothing prints a traceback.
@@ -7,25 +7,21 @@ code 1; a usage mistake exits 2 with click's usage text; nothing prints a traceb
 from __future__ import annotations
 
 import importlib
-import json
 import pkgutil
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Annotated, Any
+from collections.abc import Sequence
+from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from matchsim import __version__
+from matchsim.cli._output import err_console, out_console
 
 try:  # typer >= 0.25 vendors click
     from typer._click.exceptions import ClickException as _UsageProblem
 except ImportError:  # pragma: no cover - typer with click as a dependency
     from click import ClickException as _UsageProblem  # type: ignore[assignment]
-from matchsim.errors import ConfigError, MatchsimError
+from matchsim.errors import MatchsimError
 
 app = typer.Typer(
     name="matchsim",
@@ -35,66 +31,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-
-err_console = Console(stderr=True)
-out_console = Console()
-
-
-HmacKeyEnv = Annotated[
-    str | None, typer.Option("--hmac-key-env", help="Env variable holding a known HMAC key.")
-]
-HmacKeyFile = Annotated[
-    Path | None, typer.Option("--hmac-key-file", help="File holding a known HMAC key.")
-]
-"""The attacker's known HMAC key, declared once for every verb that takes it."""
-
-
-def parse_int(option: str, text: str, minimum: int = 0) -> int:
-    try:
-        value = int(text.replace("_", "").replace(",", ""))
-    except ValueError:
-        raise ConfigError(f"{option} must be an integer, got {text!r}") from None
-    if value < minimum:
-        raise ConfigError(f"{option} must be >= {minimum}, got {value}")
-    return value
-
-
-def parse_share(option: str, text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ConfigError(f"{option} must be a number between 0 and 1, got {text!r}") from None
-    if not 0 <= value <= 1:
-        raise ConfigError(f"{option} must be between 0 and 1, got {text}")
-    return value
-
-
-@contextmanager
-def progress_bar(enabled: bool = True) -> Iterator[Any]:
-    """A rich progress bar on stderr; yields a ``progress(stage, done, total)`` callback."""
-    if not enabled or not err_console.is_terminal:
-        yield None
-        return
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=False,
-    ) as bar:
-        tasks: dict[str, Any] = {}
-
-        def update(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done, total=total)
-
-        yield update
-
-
-def print_json(data: object) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 
 
 @app.callback(invoke_without_command=True)

@@ -3,59 +3,64 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from matchsim.cli._app import app, out_console, parse_int, parse_share, print_json, progress_bar
-from matchsim.errors import ConfigError
+from matchsim.cli._app import app
+from matchsim.cli._options import (
+    ForceFolderOpt,
+    json_flag,
+    out_option,
+)
+from matchsim.cli._output import out_console, print_json, progress_bar
+from matchsim.cli._parse import (
+    parse_all,
+    parse_int,
+    parse_positive,
+    parse_share,
+)
 from matchsim.io import shown
+
+_PlatformUsers = Annotated[str, typer.Option("--platform-users", help="Accounts on the platform.")]
+_Customers = Annotated[
+    str, typer.Option("--customers", help="Rows in the advertiser's customer file.")
+]
+_Country = Annotated[str, typer.Option("--country", help="Locale of the population (NL, US).")]
+_Overlap = Annotated[str, typer.Option("--overlap", help="Share of customers who have an account.")]
+_Seed = Annotated[str, typer.Option("--seed", help="Seed: same seed, same bytes.")]
+_ChunkSize = Annotated[
+    str, typer.Option("--chunk-size", help="Rows per chunk / Parquet row group.")
+]
 
 
 @app.command()
 def generate(
     out: Annotated[
-        Path, typer.Option("--out", help="Folder to write (created; must be empty unless --force).")
+        Path, out_option("Folder to write (created; must be empty unless --force).")
     ] = Path("runs/pop"),
-    platform_users: Annotated[
-        str, typer.Option("--platform-users", help="Accounts on the platform.")
-    ] = "100_000",
-    customers: Annotated[
-        str, typer.Option("--customers", help="Rows in the advertiser's customer file.")
-    ] = "10_000",
-    country: Annotated[
-        str, typer.Option("--country", help="Locale of the population (NL, US).")
-    ] = "NL",
-    overlap: Annotated[
-        str, typer.Option("--overlap", help="Share of customers who have an account.")
-    ] = "0.6",
-    seed: Annotated[str, typer.Option("--seed", help="Seed: same seed, same bytes.")] = "7",
-    chunk_size: Annotated[
-        str, typer.Option("--chunk-size", help="Rows per chunk / Parquet row group.")
-    ] = "1_000_000",
-    force: Annotated[
-        bool, typer.Option("--force", help="Replace --out if it is not empty.")
-    ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the manifest as JSON.")] = False,
+    platform_users: _PlatformUsers = "100_000",
+    customers: _Customers = "10_000",
+    country: _Country = "NL",
+    overlap: _Overlap = "0.6",
+    seed: _Seed = "7",
+    chunk_size: _ChunkSize = "1_000_000",
+    force: ForceFolderOpt = False,
+    as_json: Annotated[bool, json_flag("Print the manifest as JSON.")] = False,
 ) -> None:
     """Generate platform users, a customer file and the ground truth (Parquet + manifest)."""
     from matchsim.generate import PopulationParams, population
 
-    problems: list[str] = []
-    values: dict[str, Any] = {}
-    for key, option, text, parse in (
-        ("platform_users", "--platform-users", platform_users, lambda o, t: parse_int(o, t, 1)),
-        ("customers", "--customers", customers, parse_int),
-        ("overlap", "--overlap", overlap, parse_share),
-        ("seed", "--seed", seed, parse_int),
-        ("chunk_size", "--chunk-size", chunk_size, lambda o, t: parse_int(o, t, 1)),
-    ):
-        try:
-            values[key] = parse(option, text)
-        except ConfigError as exc:
-            problems.extend(exc.problems)
-    ConfigError.collect(problems)
-    params = PopulationParams(country=country.upper(), **values)
+    values = parse_all(
+        ("--platform-users", parse_positive, platform_users),
+        ("--customers", parse_int, customers),
+        ("--overlap", parse_share, overlap),
+        ("--seed", parse_int, seed),
+        ("--chunk-size", parse_positive, chunk_size),
+    )
+    params = PopulationParams(
+        country=country.upper(), **{k[2:].replace("-", "_"): v for k, v in values.items()}
+    )
     with progress_bar() as progress:
         result = population(params, out, force=force, progress=progress)
     if as_json:

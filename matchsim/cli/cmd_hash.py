@@ -2,41 +2,29 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from matchsim.cli._app import app, out_console, print_json
+from matchsim.cli._app import app
+from matchsim.cli._options import (
+    ParamOpt,
+    json_flag,
+    key_env_option,
+    key_file_option,
+    out_option,
+    profile_option,
+    region_option,
+    scheme_option,
+)
+from matchsim.cli._output import print_json, say
+from matchsim.cli._parse import scheme_params
 from matchsim.errors import ConfigError
 from matchsim.io import shown
 
-
-def _params(items: list[str]) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    problems = []
-    for item in items:
-        key, sep, text = item.partition("=")
-        if not sep or not key:
-            problems.append(f"--param must look like name=value, got {item!r}")
-            continue
-        key = key.strip().replace("-", "_")
-        if key in ("key", "secret", "pepper", "salt_secret", "hmac_key"):
-            problems.append(f"--param {key}: secrets come only from --key-file or --key-env")
-            continue
-        if key == "salt":
-            problems.append(
-                "--param salt: a shared salt is a secret; give it with --key-file or --key-env "
-                "(without one the KDF schemes use their documented public salt)"
-            )
-            continue
-        value: Any = text
-        with contextlib.suppress(ValueError):
-            value = int(text.replace("_", ""))
-        params[key] = value
-    ConfigError.collect(problems)
-    return params
+if TYPE_CHECKING:
+    from matchsim.upload.write import HashSummary
 
 
 @app.command("hash")
@@ -45,59 +33,43 @@ def hash_command(
     field: Annotated[
         str | None, typer.Option("--field", help="Field of a single value (email, phone, …).")
     ] = None,
-    profile: Annotated[
-        str, typer.Option("--profile", help="Platform profile (meta, google, uid2, …).")
-    ] = "meta",
-    scheme: Annotated[
-        str, typer.Option("--scheme", help="Hashing scheme (sha256, hmac-sha256, …).")
-    ] = "sha256",
-    param: Annotated[
-        list[str] | None,
-        typer.Option("--param", help="Scheme parameter name=value (repeatable)."),
-    ] = None,
+    profile: Annotated[str, profile_option("Platform profile (meta, google, uid2, …).")] = "meta",
+    scheme: Annotated[str, scheme_option("Hashing scheme (sha256, hmac-sha256, …).")] = "sha256",
+    param: ParamOpt = None,
     region: Annotated[
-        str | None,
-        typer.Option("--region", help="Default phone region, e.g. NL (files: from country)."),
+        str | None, region_option("Default phone region, e.g. NL (files: from country).")
     ] = None,
     encoding: Annotated[
         str | None, typer.Option("--encoding", help="Digest text: hex, HEX or base64.")
     ] = None,
     key_file: Annotated[
-        Path | None, typer.Option("--key-file", help="File holding the scheme's secret key.")
+        Path | None, key_file_option("File holding the scheme's secret key.")
     ] = None,
     key_env: Annotated[
-        str | None,
-        typer.Option("--key-env", help="Environment variable holding the secret key."),
+        str | None, key_env_option("Environment variable holding the secret key.")
     ] = None,
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Upload file to write (.csv or .parquet).")
-    ] = None,
+    out: Annotated[Path | None, out_option("Upload file to write (.csv or .parquet).")] = None,
     rejects: Annotated[
         Path | None, typer.Option("--rejects", help="Rejects file (default <out>.rejects.csv).")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    as_json: Annotated[bool, json_flag("Print the result as JSON.")] = False,
 ) -> None:
     """Normalise and hash a value, or a customer file into a platform's upload layout."""
     from matchsim.normalise import get_profile
     from matchsim.schemes import get_scheme, upload_params
-    from matchsim.secrets import check_takes_secret, load_secret
+    from matchsim.secrets import scheme_secret
     from matchsim.upload.write import check_region, hash_file, hash_value
 
     prof = get_profile(profile)
-    params = _params(param or [])
+    params = scheme_params(param)
     if encoding is not None:
         params["encoding"] = encoding
     params = upload_params(scheme, params, prof.encoding)
     if region is not None:
         region = check_region(region)
-    secret = None
-    if key_file is not None or key_env is not None:
-        check_takes_secret(scheme, "--key-file/--key-env")
-        secret = load_secret(file=key_file, env=key_env, what=f"key for scheme {scheme}")
+    secret = scheme_secret(scheme, key_file, key_env, what=f"key for scheme {scheme}")
     sch = get_scheme(scheme, secret=secret, **params)
-
-    is_file = out is not None or Path(target).suffix.lower() in (".csv", ".parquet", ".pq")
-    if is_file:
+    if out is not None or Path(target).suffix.lower() in (".csv", ".parquet", ".pq"):
         if out is None:
             raise ConfigError("give --out for the upload file when hashing a file")
         summary = hash_file(
@@ -105,38 +77,37 @@ def hash_command(
         )
         if as_json:
             print_json(summary.as_dict())
-            return
-        out_console.print(
-            f"hashed {summary.rows_in:,} rows for {prof.name} with {sch.name} -> "
-            f"{shown(summary.out)}",
-            markup=False,
-            highlight=False,
-        )
-        for name, fs in summary.fields.items():
-            extra = "".join(f"; {count:,} {reason}" for reason, count in sorted(fs.reasons.items()))
-            kind = "hashed" if fs.hashed else "clear"
-            out_console.print(
-                f"  {name:<11} {shown(fs.column):<16} {kind:<6} {fs.written:>9,} written, "
-                f"{fs.rejected:,} rejected, {fs.missing:,} missing{extra}",
-                markup=False,
-                highlight=False,
-            )
-        for note in summary.notes:
-            out_console.print(f"  note: {note}", markup=False, highlight=False)
-        out_console.print(f"rejects: {shown(summary.rejects)}", markup=False, highlight=False)
+        else:
+            say(*_file_lines(summary, prof.name, sch.name), soft_wrap=False)
         return
     if field is None:
         raise ConfigError("give --field (email, phone, …) to hash a single value")
     record = hash_value(target, field=field, profile=prof, scheme=sch, region=region or "NL")
     if as_json:
         print_json(record)
-        return
+    else:
+        say(*_value_lines(record, prof.name), soft_wrap=False)
+
+
+def _file_lines(summary: HashSummary, profile: str, scheme: str) -> list[str]:
+    lines = [f"hashed {summary.rows_in:,} rows for {profile} with {scheme} -> {shown(summary.out)}"]
+    for name, fs in summary.fields.items():
+        extra = "".join(f"; {count:,} {reason}" for reason, count in sorted(fs.reasons.items()))
+        kind = "hashed" if fs.hashed else "clear"
+        lines.append(
+            f"  {name:<11} {shown(fs.column):<16} {kind:<6} {fs.written:>9,} written, "
+            f"{fs.rejected:,} rejected, {fs.missing:,} missing{extra}"
+        )
+    lines += [f"  note: {note}" for note in summary.notes]
+    return [*lines, f"rejects: {shown(summary.rejects)}"]
+
+
+def _value_lines(record: dict[str, Any], profile: str) -> list[str]:
     lines = [f"normalised: {record['normalised']}"]
     if record["hash"] is not None:
         lines.append(f"{record['scheme']}: {record['hash']}")
     else:
-        lines.append(f"sent in clear by {prof.name}")
+        lines.append(f"sent in clear by {profile}")
     if "note" in record:
         lines.append(f"note: {record['note']}")
-    for line in lines:
-        out_console.print(line, markup=False, highlight=False)
+    return lines

@@ -3,90 +3,83 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from matchsim.cli._app import app, out_console, parse_int, print_json, progress_bar
+from matchsim.cli._app import app
+from matchsim.cli._options import (
+    ParamOpt,
+    force_flag,
+    json_flag,
+    key_env_option,
+    key_file_option,
+    out_option,
+    profile_option,
+    scheme_option,
+)
+from matchsim.cli._output import progress_bar, show
+from matchsim.cli._parse import (
+    parse_int,
+    scheme_params,
+)
 from matchsim.io import shown
+
+if TYPE_CHECKING:
+    from matchsim.join.run import JoinRun
 
 
 @app.command()
 def join(
     platform: Annotated[
-        Path,
-        typer.Option("--platform", help="Population folder (or its platform.parquet)."),
+        Path, typer.Option("--platform", help="Population folder (or its platform.parquet).")
     ],
     upload: Annotated[Path, typer.Option("--upload", help="The hashed upload (CSV or Parquet).")],
-    out: Annotated[
-        Path, typer.Option("--out", help="Folder for matched.parquet, keys.csv, join.json.")
-    ] = Path("runs/join"),
-    profile: Annotated[
-        str, typer.Option("--profile", help="The platform's normalisation profile.")
-    ] = "meta",
-    scheme: Annotated[
-        str, typer.Option("--scheme", help="Scheme the platform hashes its users with.")
-    ] = "sha256",
-    param: Annotated[
-        list[str] | None,
-        typer.Option("--param", help="Scheme parameter name=value (repeatable)."),
-    ] = None,
+    out: Annotated[Path, out_option("Folder for matched.parquet, keys.csv, join.json.")] = Path(
+        "runs/join"
+    ),
+    profile: Annotated[str, profile_option("The platform's normalisation profile.")] = "meta",
+    scheme: Annotated[str, scheme_option("Scheme the platform hashes its users with.")] = "sha256",
+    param: ParamOpt = None,
     engine: Annotated[str, typer.Option("--engine", help="Match engine: local or dask.")] = "local",
     scheduler: Annotated[
         str | None,
         typer.Option("--scheduler", help="Dask scheduler address (default: a LocalCluster)."),
     ] = None,
-    workers: Annotated[
-        str, typer.Option("--workers", help="Workers of the Dask LocalCluster.")
-    ] = "2",
+    workers: Annotated[str, typer.Option("--workers", help="Workers of the Dask LocalCluster.")] = (
+        "2"
+    ),
     key_file: Annotated[
-        str | None, typer.Option("--key-file", help="File holding the scheme's shared key.")
+        str | None, key_file_option("File holding the scheme's shared key.")
     ] = None,
     key_env: Annotated[
-        str | None,
-        typer.Option("--key-env", help="Environment variable holding the scheme's shared key."),
+        str | None, key_env_option("Environment variable holding the scheme's shared key.")
     ] = None,
     truth: Annotated[
         Path | None,
         typer.Option("--truth", help="Truth table (default: truth.parquet beside the platform)."),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace --out if not empty.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print join.json to stdout.")] = False,
+    force: Annotated[bool, force_flag("Replace --out if not empty.")] = False,
+    as_json: Annotated[bool, json_flag("Print join.json to stdout.")] = False,
 ) -> None:
     """Join a hashed upload to the platform's users; report matches and what it learns."""
-    from matchsim.cli.cmd_hash import _params
     from matchsim.join.run import join_files
+    from matchsim.secrets import scheme_secret
 
     options: dict[str, Any] = {}
     if engine == "dask":
-        options["scheduler"] = scheduler
-        options["n_workers"] = parse_int("--workers", workers, 1)
-    secret = None
-    if key_file is not None or key_env is not None:
-        from matchsim.secrets import check_takes_secret, load_secret
-
-        check_takes_secret(scheme, "--key-file/--key-env")
-        secret = load_secret(file=key_file, env=key_env)
+        options = {"scheduler": scheduler, "n_workers": parse_int("--workers", workers, 1)}
+    secret = scheme_secret(scheme, key_file, key_env)
     with progress_bar() as progress:
         run = join_files(
-            platform,
-            upload,
-            profile=profile,
-            scheme=scheme,
-            out=out,
-            engine=engine,
-            engine_options=options,
-            secret=secret,
-            scheme_params=_params(param or []),
-            key_file=key_file,
-            key_env=key_env,
-            truth=truth,
-            force=force,
-            progress=progress,
-        )
-    if as_json:
-        print_json(run.report)
-        return
+            platform, upload, profile=profile, scheme=scheme, out=out, engine=engine,
+            engine_options=options, secret=secret, scheme_params=scheme_params(param),
+            key_file=key_file, key_env=key_env, truth=truth, force=force, progress=progress,
+        )  # fmt: skip
+    show(run.report, [_summary_line(run)], as_json)
+
+
+def _summary_line(run: JoinRun) -> str:
     r = run.report
     # The match rate is over accepted rows (what a platform shows): say so.
     line = (
@@ -98,4 +91,4 @@ def join(
         line += f"; precision {run.evaluation.precision:.3f}, recall {run.evaluation.recall:.3f}"
     elif "evaluation_refused" in r:
         line += f"; no precision or recall: {r['evaluation_refused']}"
-    out_console.print(line, soft_wrap=True, highlight=False, markup=False)
+    return line

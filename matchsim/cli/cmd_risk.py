@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from matchsim.cli._app import app, out_console, parse_int, parse_share, print_json
-from matchsim.errors import ConfigError
+from matchsim.cli._app import app
+from matchsim.cli._options import json_flag, population_option
+from matchsim.cli._output import out_console, print_json
+from matchsim.cli._parse import (
+    parse_all,
+    parse_country,
+    parse_positive,
+    parse_share,
+)
 from matchsim.io import shown
+
+if TYPE_CHECKING:
+    from matchsim.risk import QIRisk
 
 
 @app.command()
@@ -23,8 +33,7 @@ def risk(
         ),
     ] = "postcode,dob,gender",
     population: Annotated[
-        Path | None,
-        typer.Option("--population", help="Table the attacker links with (e.g. platform.parquet)."),
+        Path | None, population_option("Table the attacker links with (e.g. platform.parquet).")
     ] = None,
     population_size: Annotated[
         str | None,
@@ -42,43 +51,29 @@ def risk(
             help="Locale: the combination's keyspace and the census-based expected share unique.",
         ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print every measure as JSON.")] = False,
+    as_json: Annotated[bool, json_flag("Print every measure as JSON.")] = False,
 ) -> None:
     """Equivalence classes, k-anonymity, uniques and ARX re-identification risk of a QI."""
     from matchsim.risk import qi_risk
-    from matchsim.risk.assess import population_lines
 
-    problems: list[str] = []
-    size = None
-    share = 0.2
-    try:
-        if population_size is not None:
-            size = parse_int("--population-size", population_size, 1)
-    except ConfigError as exc:
-        problems.extend(exc.problems)
-    try:
-        share = parse_share("--threshold", threshold)
-    except ConfigError as exc:
-        problems.extend(exc.problems)
-    if country is not None:
-        from matchsim.locale.tables import available_countries
-
-        known = available_countries()
-        if country.strip().upper() not in known:
-            problems.append(f"unknown --country {shown(country)!r}; available: {', '.join(known)}")
-        country = country.strip().upper()
-    ConfigError.collect(problems)
-    report = qi_risk(
-        file,
-        qi,
-        population=population,
-        population_size=size,
-        threshold=share,
-        country=country,
+    values = parse_all(
+        ("--population-size", parse_positive, population_size),
+        ("--threshold", parse_share, threshold),
+        ("--country", parse_country, country),
     )
+    report = qi_risk(
+        file, qi, population=population, population_size=values["--population-size"],
+        threshold=values["--threshold"], country=values["--country"],
+    )  # fmt: skip
     if as_json:
         print_json(report.to_dict())
-        return
+    else:
+        _render(file, report)
+
+
+def _render(file: Path, report: QIRisk) -> None:
+    from matchsim.risk.assess import population_lines
+
     s = report.sample
     out_console.print(
         f"{shown(file)}: {s.records:,} records on {', '.join(report.qi)}", markup=False

@@ -8,22 +8,22 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from matchsim.cli._app import app, out_console, print_json, progress_bar
+from matchsim.cli._app import app
+from matchsim.cli._options import ForceOpt, json_flag, out_option
+from matchsim.cli._output import out_console, print_json, progress_bar
 from matchsim.io import shown
 
 
 @app.command()
 def run(
     experiment: Annotated[Path, typer.Argument(help="Experiment TOML (see experiments/).")],
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Run folder (default runs/<name>-<time>).")
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace --out if it exists.")] = False,
+    out: Annotated[Path | None, out_option("Run folder (default runs/<name>-<time>).")] = None,
+    force: ForceOpt = False,
     no_measure: Annotated[
         bool,
         typer.Option("--no-measure", help="Skip timing the KDFs here; use reference rates."),
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print results.json.")] = False,
+    as_json: Annotated[bool, json_flag("Print results.json.")] = False,
 ) -> None:
     """Run an experiment: generate, hash, join, attack, assess risk, write the report."""
     from matchsim.config import load_experiment
