@@ -221,6 +221,7 @@ def _population(
     pop.unknown()
     known = [k for k in corruption.table if k in _CORRUPTION]
     noise = {k: corruption.number(k, -1, 0, 1, as_float=False) for k in known}  # -1: invalid
+    corruption.allow(_CORRUPTION)
     corruption.unknown()
     params = PopulationParams(
         seed=seed,
