@@ -11,7 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from matchsim.report.validate import RESULTS_SCHEMA
+
+def _schema() -> str:
+    # imported here: the report package loads matplotlib, which validation never needs
+    from matchsim.report.validate import RESULTS_SCHEMA
+
+    return RESULTS_SCHEMA
 
 
 @dataclass
@@ -140,7 +145,7 @@ class Results:
     risk: list[RiskRow | SkippedRisk] | None = None
     sections: dict[str, SectionResult] = field(default_factory=dict)
     who: dict[str, Any] | None = None
-    schema: str = RESULTS_SCHEMA
+    schema: str = field(default_factory=_schema)
     matchsim_version: str = ""
 
     def to_dict(self) -> dict[str, Any]:

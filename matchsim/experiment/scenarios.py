@@ -16,10 +16,17 @@ from matchsim.errors import ConfigError
 from matchsim.experiment.fields import Fields
 from matchsim.experiment.results import ComparisonRow, SectionResult
 from matchsim.experiment.sections import register
-from matchsim.report import sentences
 
 if TYPE_CHECKING:
     from matchsim.experiment.config import Experiment
+
+
+def _sentences() -> Any:
+    # imported when a section runs: the report package loads matplotlib, which
+    # validating an experiment never needs
+    from matchsim.report import sentences
+
+    return sentences
 
 
 def _problems(build: Any, *args: Any) -> tuple[Any, list[str]]:
@@ -45,7 +52,7 @@ class PixelSection:
         result = simulate(config, pop_dir, seed=experiment.seed).to_dict()
         base = result["scenarios"][0] if result.get("scenarios") else {}
         return SectionResult(
-            text=sentences.pixel_answer(base),
+            text=_sentences().pixel_answer(base),
             summary={"medical visits": base.get("medical_visits")},
             details=result,
         )
@@ -68,7 +75,7 @@ class OracleSection:
 
         result = run(config, pop_dir, seed=experiment.seed).to_dict()
         first = result["phone"][0] if result.get("phone") else {}
-        return SectionResult(text=sentences.oracle_answer(first), summary={}, details=result)
+        return SectionResult(text=_sentences().oracle_answer(first), summary={}, details=result)
 
     def scheme_row(self, result: SectionResult) -> ComparisonRow | None:
         return None
@@ -110,7 +117,7 @@ class PsiSection:
             name="psi-ecdh",
             label="ECDH private set intersection (X25519)",
             kind="psi",
-            threat=sentences.psi_threat(r),
+            threat=_sentences().psi_threat(r),
             deterministic=False,
             needs_secret=True,
             join={"match_rate": r["match_rate"]},
@@ -153,14 +160,18 @@ class ClkSection:
             name="clk",
             label="Bloom-filter encodings (CLK) of names and date of birth",
             kind="clk",
-            threat=sentences.clk_threat(link),
+            threat=_sentences().clk_threat(link),
             deterministic=True,
             needs_secret=True,
             join={"match_rate": link["match_rate"]},
             phone_share=None,
             email_share=None,
             reverse_seconds=None,
-            cost={"feasible": False, "reason": sentences.clk_attack_reason(attack), "devices": {}},
+            cost={
+                "feasible": False,
+                "reason": _sentences().clk_attack_reason(attack),
+                "devices": {},
+            },
             outsider_can="partly",  # the frequency attack above (the who matrix)
             learns=link["learns"]["platform"],
         )
