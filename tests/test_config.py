@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from matchsim.config import load_experiment
 from matchsim.errors import ConfigError, InputError
+from matchsim.experiment import load_experiment
 
 EXPERIMENTS = sorted((Path(__file__).parent.parent / "experiments").glob("*.toml"))
 

@@ -43,7 +43,7 @@ def test_a_scheme_that_needs_a_key_is_checked_without_one() -> None:
     ]
     assert param_problems("no-such-scheme", {"x": 1}) == []  # the name is reported apart
     with pytest.raises(ConfigError):
-        from matchsim.config import parse_experiment
+        from matchsim.experiment import parse_experiment
 
         parse_experiment({"version": 1, "name": "x", "seed": 1,
                           "attacks": [{"kind": "phone", "number_type": "pager"}]})  # fmt: skip
@@ -68,7 +68,7 @@ def test_stage_sections_are_checked_before_any_work(run_cli, tmp_path: Path) -> 
 
 
 def _problems(tree: dict[str, object]) -> list[str]:
-    from matchsim.config import parse_experiment
+    from matchsim.experiment import parse_experiment
 
     with pytest.raises(ConfigError) as exc:
         parse_experiment(tree)
@@ -126,7 +126,7 @@ def test_sections_are_registered_and_their_tables_are_known_keys() -> None:
 
 
 def test_parsed_sections_are_what_the_run_uses() -> None:
-    from matchsim.config import parse_experiment
+    from matchsim.experiment import parse_experiment
     from matchsim.oracle import OracleConfig
     from matchsim.pixel import PixelConfig
 

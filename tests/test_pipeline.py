@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from matchsim.config import parse_experiment
-from matchsim.pipeline import run_experiment, strip_timings
+from matchsim.experiment import parse_experiment, run_experiment, strip_timings
 
 
 def small(name: str = "small", **extra: Any) -> dict[str, Any]:
