@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from matchsim.errors import ConfigError
 from matchsim.experiment.config import Experiment
 from matchsim.experiment.context import ProgressFn, RunContext, Stages, StepFn
 from matchsim.experiment.results import Results
@@ -67,11 +68,16 @@ def sections(ctx: RunContext, results: Results) -> None:
     """Each optional section the experiment has, in registration order."""
     from matchsim.experiment.sections import registry
 
+    experiment = ctx.experiment
     for key, section in registry().items():
-        if key not in ctx.experiment.section_configs:
+        if key not in experiment.sections:
             continue
+        config = experiment.section_configs.get(key)
+        if config is None:  # an Experiment built by hand: its table is read now
+            config, problems = section.parse(experiment.sections[key], experiment.source)
+            ConfigError.collect(problems)
         with ctx.stages.stage(key):
-            result = section.run(ctx.experiment.section_configs[key], ctx.experiment, ctx.pop_dir)
+            result = section.run(config, experiment, ctx.pop_dir)
         results.sections[key] = result
         row = section.scheme_row(result)
         if row is not None:
