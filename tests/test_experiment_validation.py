@@ -155,3 +155,28 @@ def test_one_wording_for_every_table() -> None:
     assert "[[attacks]][0].guesses: must be an integer, got 'x'" in problems
     assert any(p.startswith("[[attacks]][0].colour: unknown key; known keys: ") for p in problems)
     assert any(p.startswith("pixel.colour: unknown key; known keys: ") for p in problems)
+
+
+def test_key_sources_are_checked_up_front(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MATCHSIM_NO_SUCH_KEY", raising=False)
+    missing = tmp_path / "missing.key"
+    problems = _problems({**BASE, "schemes": [
+        {"name": "hmac-sha256", "key_env": "MATCHSIM_NO_SUCH_KEY"},
+        {"name": "pepper-sha256", "key_file": str(missing)},
+        {"name": "hmac-sha256", "key_file": str(missing), "key_env": "MATCHSIM_NO_SUCH_KEY"},
+    ]})  # fmt: skip
+    assert len(problems) == 3
+    assert problems[0].startswith("[[schemes]][0]: ") and "MATCHSIM_NO_SUCH_KEY" in problems[0]
+    assert problems[1].startswith("[[schemes]][1]: ") and "does not exist" in problems[1]
+    assert problems[2] == (
+        "[[schemes]][2]: give the hmac-sha256 key with exactly one of key_file or key_env"
+    )
+    key = tmp_path / "k.key"
+    key.write_bytes(b"s3cret-value\n")
+    from matchsim.experiment import parse_experiment
+
+    experiment = parse_experiment(
+        {**BASE, "schemes": [{"name": "hmac-sha256", "key_file": str(key)}]}
+    )
+    assert experiment.schemes[0].key_file == str(key)
+    assert "s3cret" not in repr(experiment)

@@ -297,7 +297,23 @@ def _schemes(f: Fields, tree: Mapping[str, Any]) -> tuple[SchemeSpec, ...]:
             )
         for problem in param_problems(str(s.table["name"]), params):
             s.problem_here(problem)
+        if cls is not None and cls.needs_secret and (out[-1].key_env or out[-1].key_file):
+            _check_key(s, out[-1])
     return tuple(out)
+
+
+def _check_key(s: Fields, spec: SchemeSpec) -> None:
+    """The key source is read now (and dropped), so a missing file or unset variable is
+    reported with the other problems, before the population is built. The message names
+    the source, never the key."""
+    from matchsim.errors import SecretError
+    from matchsim.secrets import load_secret
+
+    try:
+        load_secret(file=spec.key_file, env=spec.key_env, what=f"{spec.name} key",
+                    file_option="key_file", env_option="key_env")  # fmt: skip
+    except SecretError as exc:
+        s.problem_here(exc.one_line())
 
 
 def _attacks(f: Fields) -> tuple[AttackSpec, ...]:
