@@ -8,6 +8,7 @@ attack never sees.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -70,49 +71,46 @@ def attack(
     ``recovered`` collects what the phone and e-mail attacks reversed, per field, and is
     handed to a later ``reidentify`` attack on the same upload, which reuses it instead of
     enumerating those columns again."""
-    view = scheme.attacker_view(spec.knows_secret and secret is not None)
-    if spec.kind == "reidentify":
-        return _reidentify(spec, view, upload, profile, region, progress, hashed, recovered)
-    return _enumerate(spec, view, upload, profile, region, progress, hashed, recovered)
+    job = _Job(scheme.attacker_view(spec.knows_secret and secret is not None), upload, profile,
+               region, progress, hashed, recovered)  # fmt: skip
+    return _reidentify(spec, job) if spec.kind == "reidentify" else _enumerate(spec, job)
 
 
-def _reidentify(
-    spec: AttackSpec,
-    view: Any,
-    upload: Path,
-    profile: Any,
-    region: str,
-    progress: ProgressFn | None,
-    hashed: HashedValues,
-    recovered: dict[str, Any] | None,
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Job:
+    """What one attack works with: the attacker's view of the scheme, the upload, and
+    (for scoring afterwards) the values the advertiser hashed."""
+
+    view: Any
+    upload: Path
+    profile: Any
+    region: str
+    progress: ProgressFn | None
+    hashed: HashedValues
+    recovered: dict[str, Any] | None
+
+
+def _reidentify(spec: AttackSpec, job: _Job) -> dict[str, Any]:
     from matchsim.attack import Knowledge
     from matchsim.attack.reidentify import experiment_attack
     from matchsim.schemes import NotEnumerable
 
+    view = job.view
     keyed = isinstance(view, Knowledge) and (view.hmac_key or view.pepper)
     why_not = view.reason if isinstance(view, NotEnumerable) else None
-    return experiment_attack(spec, view if keyed else None, upload, profile, region,
-                             hashed.customers.parent, progress, recovered,
+    return experiment_attack(spec, view if keyed else None, job.upload, job.profile, job.region,
+                             job.hashed.customers.parent, job.progress, job.recovered,
                              not_enumerable=why_not)  # fmt: skip
 
 
-def _enumerate(
-    spec: AttackSpec,
-    view: Any,
-    upload: Path,
-    profile: Any,
-    region: str,
-    progress: ProgressFn | None,
-    hashed: HashedValues,
-    recovered: dict[str, Any] | None,
-) -> dict[str, Any]:
+def _enumerate(spec: AttackSpec, job: _Job) -> dict[str, Any]:
     """A phone or e-mail attack: enumerate the keyspace against the upload's digests."""
     from matchsim.attack import load_targets, reverse
     from matchsim.attack.request import keyspace_for, phone_style_for
     from matchsim.attack.targets import NothingToAttack
     from matchsim.schemes import NotEnumerable
 
+    view, profile = job.view, job.profile
     field = "phone" if spec.kind == "phone" else "email"
     out: dict[str, Any] = {"kind": spec.kind, "knows_secret": spec.knows_secret}
     if field not in profile.fields:
@@ -120,7 +118,7 @@ def _enumerate(
     if isinstance(view, NotEnumerable):
         return {**out, "feasible": False, "reason": view.reason}
     try:
-        targets = load_targets(upload, profile.fields[field].column)
+        targets = load_targets(job.upload, profile.fields[field].column)
     except NothingToAttack as exc:  # the scheme's output holds no digest to enumerate
         return {**out, "feasible": False, "reason": f"digests not enumerable: {exc.reason}"}
     if targets.n_distinct == 0:
@@ -131,18 +129,18 @@ def _enumerate(
     # same keyspace `matchsim attack` enumerates (matchsim.attack.request).
     keyspace = keyspace_for(
         spec.kind,
-        region=region,
+        region=job.region,
         number_type=spec.number_type,
         style=phone_style_for(profile.name) if spec.kind == "phone" else "digits",
         max_guesses=spec.guesses,
     )
-    result = reverse(targets, keyspace, view, progress=progress)
-    if recovered is not None:
+    result = reverse(targets, keyspace, view, progress=job.progress)
+    if job.recovered is not None:
         from matchsim.attack.reidentify import Recovered
 
-        recovered[field] = Recovered.of(result, f"this run's {spec.kind} attack")
+        job.recovered[field] = Recovered.of(result, f"this run's {spec.kind} attack")
     return {**out, "feasible": True, "algorithm": view.describe(),
-            **_figures(result), **score(result, hashed, field, profile)}  # fmt: skip
+            **_figures(result), **score(result, job.hashed, field, profile)}  # fmt: skip
 
 
 def _figures(result: Any) -> dict[str, Any]:
