@@ -32,7 +32,7 @@ from matchsim.io import finish_folder, prepare_folder
 TIMING_KEYS = frozenset(
     {"seconds", "hashes_per_second", "elapsed_seconds", "time_curve", "timings", "reverse_seconds",
      "exhaust_here_seconds", "measured_rate", "devices", "join_seconds", "peak_rss_bytes",
-     "with_key"}
+     "with_key", "us_per_element"}
 )  # fmt: skip
 """results.json keys whose values depend on the machine and the moment, not the seed."""
 
