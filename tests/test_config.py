@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from matchsim.config import load_experiment
 from matchsim.errors import ConfigError, InputError
+from matchsim.experiment import load_experiment
 
 EXPERIMENTS = sorted((Path(__file__).parent.parent / "experiments").glob("*.toml"))
 
@@ -53,8 +53,8 @@ kind = "dns"
     for expected in (
         "version: must be 1",
         "experiment.seed: must be >= 0, got -1",
-        "experiment: unknown key 'colour'",
-        "[population].platform_users: must be int, got 'many'",
+        "experiment.colour: unknown key; known keys: ",  # one wording for every table
+        "[population].platform_users: must be an integer, got 'many'",
         "[population]: overlap must be a number between 0 and 1, got 1.5",
         "[advertiser].profile: unknown profile 'facebook'",
         "[[schemes]][0].name: unknown scheme 'sha-256'",

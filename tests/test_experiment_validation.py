@@ -3,6 +3,7 @@ is read, every problem at once with its location, before any population is built
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,7 @@ def test_a_scheme_that_needs_a_key_is_checked_without_one() -> None:
     ]
     assert param_problems("no-such-scheme", {"x": 1}) == []  # the name is reported apart
     with pytest.raises(ConfigError):
-        from matchsim.config import parse_experiment
+        from matchsim.experiment import parse_experiment
 
         parse_experiment({"version": 1, "name": "x", "seed": 1,
                           "attacks": [{"kind": "phone", "number_type": "pager"}]})  # fmt: skip
@@ -64,3 +65,118 @@ def test_stage_sections_are_checked_before_any_work(run_cli, tmp_path: Path) -> 
     for problem in ("pixel.visitors: must be >= 1, got 0", "oracle.victims: must be >= 0, got -1",
                     "clk"):  # fmt: skip
         assert f"{bad}: {problem}" in err
+
+
+def _problems(tree: dict[str, object]) -> list[str]:
+    from matchsim.experiment import parse_experiment
+
+    with pytest.raises(ConfigError) as exc:
+        parse_experiment(tree)
+    return exc.value.problems
+
+
+BASE = {"version": 1, "name": "x", "seed": 1,
+        "population": {"platform_users": 1000, "customers": 100}}  # fmt: skip
+
+
+def test_every_section_and_table_reported_in_one_error() -> None:
+    from matchsim.generate import Corruption, PopulationParams
+    from matchsim.normalise import PROFILES
+
+    problems = _problems({
+        **BASE,
+        "population": {"platform_users": 1000, "customers": 100, "colour": 1,
+                       "corruption": {"email_typo": 2, "smudge": 0.1}},
+        "platform": {"engine": "spark"},
+        "psi": {"field": "fax", "profile": "facebook", "reveal": "all"},
+        "clk": {"shema": {}},
+        "oracle": "big",
+        "pixel": {"visitors": 0},
+    })  # fmt: skip
+    population = sorted({f.name for f in dataclasses.fields(PopulationParams)} | {"path"})
+    corruption = sorted(f.name for f in dataclasses.fields(Corruption))
+    assert problems == [
+        f"[population].colour: unknown key; known keys: {', '.join(population)}",
+        "[population.corruption].email_typo: must be between 0 and 1, got 2",
+        f"[population.corruption].smudge: unknown key; known keys: {', '.join(corruption)}",
+        "[platform].engine: unknown engine 'spark' (known: local, dask)",
+        "pixel.visitors: must be >= 1, got 0",
+        "[oracle]: must be a table",
+        "psi.field: must be one of email, phone, got 'fax'",
+        f"psi.profile: unknown profile 'facebook' (known: {', '.join(sorted(PROFILES))})",
+        "psi.reveal: must be one of intersection, cardinality, got 'all'",
+        "clk.shema: unknown key; known keys: schema",
+    ]
+
+
+def test_sections_are_registered_and_their_tables_are_known_keys() -> None:
+    from matchsim.experiment.sections import registry
+
+    sections = registry()
+    assert list(sections) == ["pixel", "oracle", "psi", "clk", "promises"]
+    for key, section in sections.items():
+        assert section.key == key
+        config, problems = section.parse({}, None)  # every section runs on its defaults
+        assert problems == [], key
+        assert config is not None
+    # a section's table is not an unknown key of the experiment, a typo of one is
+    problems = _problems({**BASE, "pixl": {}})
+    assert problems[0].startswith("experiment.pixl: unknown key; known keys: ")
+    assert "pixel" in problems[0] and "promises" in problems[0]
+
+
+def test_parsed_sections_are_what_the_run_uses() -> None:
+    from matchsim.experiment import parse_experiment
+    from matchsim.oracle import OracleConfig
+    from matchsim.pixel import PixelConfig
+
+    experiment = parse_experiment({**BASE, "pixel": {"visitors": 7}, "oracle": {"victims": 3}})
+    assert isinstance(experiment.section_configs["pixel"], PixelConfig)
+    assert experiment.section_configs["pixel"].behaviour.visitors == 7
+    assert isinstance(experiment.section_configs["oracle"], OracleConfig)
+    assert experiment.section_configs["oracle"].victims == 3
+    assert experiment.sections == {"pixel": {"visitors": 7}, "oracle": {"victims": 3}}
+
+
+def test_one_wording_for_every_table() -> None:
+    """The same mistake reads the same in the experiment's own tables and in a section's."""
+    attacks = [{"guesses": "x", "colour": 1}]
+    problems = _problems(
+        {
+            **BASE,
+            "seed": "x",
+            "oracle": {"victims": "x"},
+            "attacks": attacks,
+            "pixel": {"colour": 1},
+        }
+    )
+    assert "experiment.seed: must be an integer, got 'x'" in problems
+    assert "oracle.victims: must be an integer, got 'x'" in problems
+    assert "[[attacks]][0].guesses: must be an integer, got 'x'" in problems
+    assert any(p.startswith("[[attacks]][0].colour: unknown key; known keys: ") for p in problems)
+    assert any(p.startswith("pixel.colour: unknown key; known keys: ") for p in problems)
+
+
+def test_key_sources_are_checked_up_front(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MATCHSIM_NO_SUCH_KEY", raising=False)
+    missing = tmp_path / "missing.key"
+    problems = _problems({**BASE, "schemes": [
+        {"name": "hmac-sha256", "key_env": "MATCHSIM_NO_SUCH_KEY"},
+        {"name": "pepper-sha256", "key_file": str(missing)},
+        {"name": "hmac-sha256", "key_file": str(missing), "key_env": "MATCHSIM_NO_SUCH_KEY"},
+    ]})  # fmt: skip
+    assert len(problems) == 3
+    assert problems[0].startswith("[[schemes]][0]: ") and "MATCHSIM_NO_SUCH_KEY" in problems[0]
+    assert problems[1].startswith("[[schemes]][1]: ") and "does not exist" in problems[1]
+    assert problems[2] == (
+        "[[schemes]][2]: give the hmac-sha256 key with exactly one of key_file or key_env"
+    )
+    key = tmp_path / "k.key"
+    key.write_bytes(b"s3cret-value\n")
+    from matchsim.experiment import parse_experiment
+
+    experiment = parse_experiment(
+        {**BASE, "schemes": [{"name": "hmac-sha256", "key_file": str(key)}]}
+    )
+    assert experiment.schemes[0].key_file == str(key)
+    assert "s3cret" not in repr(experiment)

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from matchsim.config import parse_experiment
-from matchsim.pipeline import run_experiment, strip_timings
+from matchsim.experiment import parse_experiment, run_experiment, strip_timings
 
 
 def small(name: str = "small", **extra: Any) -> dict[str, Any]:
@@ -180,3 +179,82 @@ def test_interrupted_run_leaves_nothing(tmp_path: Path) -> None:
     with pytest.raises(KeyboardInterrupt):
         run_experiment(parse_experiment(tree), tmp_path / "run", on_step=interrupt)
     assert list(tmp_path.iterdir()) == []
+
+
+# --- docs/results.md against the typed results ---------------------------------------
+
+DOC = Path(__file__).parent.parent / "docs" / "results.md"
+
+
+def documented(heading: str) -> set[str]:
+    """The keys in the first column of the first table under ``heading`` in results.md.
+
+    A cell whose first key is dotted (``join.match_rate``, ``join.uploaded_rows``,
+    ``accepted_rows``) documents sub-keys of its prefix: only the prefix is a key here.
+    """
+    import re
+
+    text = DOC.read_text()
+    start = text.index(heading + "\n")
+    keys: set[str] = set()
+    in_table = False
+    for line in text[start:].splitlines()[1:]:
+        if not line.startswith("|"):
+            if in_table:
+                break
+            continue
+        in_table = True
+        cell = line.split("|")[1].split("(")[0]
+        names = re.findall(r"`([^`]+)`", cell)
+        if not names or set(cell.strip()) <= {"-"}:
+            continue
+        if "." in names[0]:
+            names = [names[0].split(".")[0]]
+        keys.update(n.removesuffix("[]") for n in names)
+    return keys
+
+
+def field_names(*classes: type) -> set[str]:
+    import dataclasses
+
+    return {f.name for c in classes for f in dataclasses.fields(c)}
+
+
+def test_results_doc_lists_every_field_of_the_typed_results() -> None:
+    from matchsim.experiment.results import (
+        ComparisonRow,
+        MembershipResult,
+        Results,
+        RiskRow,
+        SchemeResult,
+        SkippedRisk,
+    )
+    from matchsim.experiment.run import TIMING_KEYS
+    from matchsim.experiment.sections import section_keys
+
+    top = (field_names(Results) - {"sections"}) | set(section_keys())
+    assert documented("# `results.json` (schema `matchsim.results/1`)") == top
+    assert documented("## `schemes[]`") == field_names(SchemeResult, ComparisonRow)
+    assert documented("## `membership`") == field_names(MembershipResult)
+    assert documented("## `risk[]`") == field_names(RiskRow, SkippedRisk)
+    timing = DOC.read_text().split("Timing keys:")[1].split("\n\n")[0]
+    import re
+
+    assert set(re.findall(r"`([^`]+)`", timing)) == TIMING_KEYS
+
+
+def test_results_json_emits_exactly_the_documented_keys(run_dir: Path) -> None:
+    from matchsim.experiment.sections import section_keys
+
+    results = json.loads((run_dir / "results.json").read_text())
+    optional_top = set(section_keys())
+    assert (
+        set(results) == documented("# `results.json` (schema `matchsim.results/1`)") - optional_top
+    )
+    # no reidentify attack here, and no PSI/CLK row
+    only_sometimes = {"reidentify_share", "kind", "outsider_can"}
+    for row in results["schemes"]:
+        assert set(row) == documented("## `schemes[]`") - only_sometimes, row["name"]
+    assert set(results["membership"]) == documented("## `membership`")
+    for row in results["risk"]:
+        assert set(row) == documented("## `risk[]`") - {"skipped"}

@@ -1,0 +1,44 @@
+"""An experiment, end to end: the file validated whole, then its stages in order.
+
+- :mod:`~matchsim.experiment.config`: TOML -> :class:`Experiment`, every problem at once
+  (through the one validator, :mod:`~matchsim.experiment.fields`);
+- :mod:`~matchsim.experiment.sections`: the protocol and registry of optional sections
+  (:mod:`~matchsim.experiment.scenarios` holds pixel, oracle, psi, clk, promises);
+- :mod:`~matchsim.experiment.run`: the orchestrator, ``run_experiment``; the stages it
+  calls are :mod:`~matchsim.experiment.stages`, :mod:`~matchsim.experiment.schemes`,
+  :mod:`~matchsim.experiment.attacks`, :mod:`~matchsim.experiment.costs` and
+  :mod:`~matchsim.experiment.assess`; each returns a typed result
+  (:mod:`~matchsim.experiment.results`).
+"""
+
+from matchsim.experiment.config import (
+    Advertiser,
+    AttackSpec,
+    Experiment,
+    SchemeSpec,
+    load_experiment,
+    parse_experiment,
+    slugify,
+)
+from matchsim.experiment.run import (
+    RunResult,
+    default_out,
+    read_results,
+    run_experiment,
+    strip_timings,
+)
+
+__all__ = [
+    "Advertiser",
+    "AttackSpec",
+    "Experiment",
+    "RunResult",
+    "SchemeSpec",
+    "default_out",
+    "load_experiment",
+    "parse_experiment",
+    "read_results",
+    "run_experiment",
+    "slugify",
+    "strip_timings",
+]
