@@ -475,14 +475,19 @@ def email_keyspace(
 _Compiled = tuple[list[str], list[Factor], float]
 
 
+def first_name_weights(loc: Locale) -> np.ndarray:
+    """Each first name's probability (of ``loc.first_dict``), both genders together."""
+    weights = np.zeros(len(loc.first_dict))
+    for weighted in loc.first_names.values():
+        ids = np.asarray(weighted.values.to_numpy(zero_copy_only=False), dtype=np.int64)
+        np.add.at(weights, ids, weighted.probabilities())
+    return weights
+
+
 def _email_tokens(loc: Locale, as_of_year: int) -> tuple[dict[str, Factor], Factor]:
     """The pattern tokens ({first}, {l}, {yyyy}, ...) as factors, and the domain factor
     in descending probability."""
-    w_first = np.zeros(len(loc.first_dict))
-    for weighted in loc.first_names.values():
-        ids = np.asarray(weighted.values.to_numpy(zero_copy_only=False), dtype=np.int64)
-        np.add.at(w_first, ids, weighted.probabilities())
-    first = _factor(loc.first_tokens, w_first)
+    first = _factor(loc.first_tokens, first_name_weights(loc))
     last = _factor(loc.last_tokens, loc.last_names.probabilities())
     domain = Factor(loc.domains.values, loc.domains.probabilities())
     order = np.argsort(-domain.probs, kind="stable")
