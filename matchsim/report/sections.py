@@ -96,6 +96,17 @@ class Contribution:
 Renderer = Callable[[dict[str, Any]], Contribution]
 
 
+# A table column: its header, and the cell it shows for one item.
+Column = tuple[str, Callable[[dict[str, Any]], Cell]]
+
+
+def _by_column(items: list[dict[str, Any]], columns: list[Column], caption: str = "") -> Table:
+    """One row per item, one cell per column (each header beside what fills it)."""
+    return Table(
+        [h for h, _ in columns], [[cell(x) for _, cell in columns] for x in items], caption
+    )
+
+
 def num(text: str) -> Cell:
     return Cell(text, numeric=True)
 
@@ -766,46 +777,31 @@ def render_risk(results: dict[str, Any]) -> Contribution:
         "values hash to equal digests"
         + (f" and an attacker can enumerate all {big(ks)} combinations." if ks else ".")
     )
-    table = Table(
+    fields: Column = ("Fields", lambda r: _t(figures.qi_words(r["qi"])))
+    table = _by_column(
+        sets,
         [
-            "Fields",
-            "Customers",
-            "Alone in the file",
-            "Smallest group",
-            "Re-identification risk",
-            "Combinations to enumerate",
-        ],
-        [
-            [
-                _t(figures.qi_words(r["qi"])),
-                num(count(r.get("records"))),
-                num(share(r.get("unique_share"))),
-                num(count(r.get("k"))),
-                num(share(r.get("prosecutor_average"))),
-                num(big((r.get("keyspace") or {}).get("size"))),
-            ]
-            for r in sets
+            fields,
+            ("Customers", lambda r: num(count(r.get("records")))),
+            ("Alone in the file", lambda r: num(share(r.get("unique_share")))),
+            ("Smallest group", lambda r: num(count(r.get("k")))),
+            ("Re-identification risk", lambda r: num(share(r.get("prosecutor_average")))),
+            (
+                "Combinations to enumerate",
+                lambda r: num(big((r.get("keyspace") or {}).get("size"))),
+            ),
         ],
         "Re-identification risk: the prosecutor model's average (ARX).",
     )
     details = [
-        Table(
+        _by_column(
+            sets,
             [
-                "Fields",
-                "Journalist risk",
-                "Marketer risk",
-                "Population uniques (estimate)",
-                "Estimator",
-            ],
-            [
-                [
-                    _t(figures.qi_words(r["qi"])),
-                    num(share(r.get("journalist_average"))),
-                    num(share(r.get("marketer"))),
-                    num(_population_uniques(r)),
-                    _t(r.get("population_model")),
-                ]
-                for r in sets
+                fields,
+                ("Journalist risk", lambda r: num(share(r.get("journalist_average")))),
+                ("Marketer risk", lambda r: num(share(r.get("marketer")))),
+                ("Population uniques (estimate)", lambda r: num(_population_uniques(r))),
+                ("Estimator", lambda r: _t(r.get("population_model"))),
             ],
             "Against the platform as the population",
         )
