@@ -33,6 +33,8 @@ variable; ``full`` sets none (each benchmark's documented default: long, needs t
 machine). Files whose size cannot be reduced (``bench_join.py``: 10 M platform rows at
 least; ``bench_risk.py``: 10 M rows; ``bench_gpu.py``: needs a GPU) are left out of the
 default file list below ``full``; name them with ``--files`` to include them anyway.
+Other variables in the caller's environment (``MATCHSIM_BENCH_FULL=1``,
+``MATCHSIM_BENCH_JOIN=100m``) reach both sides alike.
 """
 
 from __future__ import annotations
@@ -155,7 +157,9 @@ def _files(args: argparse.Namespace, old: Side, new: Side) -> list[str]:
 
 
 def _env(side: Side, args: argparse.Namespace) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MATCHSIM_")}
+    # The caller's environment (e.g. MATCHSIM_BENCH_FULL=1) applies to both sides; the
+    # size preset is laid over it.
+    env = dict(os.environ)
     env.update(SIZES[args.size])
     env["PYTHONPATH"] = str(side.tree)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
