@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -28,6 +30,9 @@ import pyarrow.compute as pc
 
 from matchsim.errors import ConfigError, InputError
 from matchsim.locale.numberplan import NumberPlan, number_plan
+
+if TYPE_CHECKING:
+    from matchsim.locale.tables import Locale
 
 PHONE_STYLES = ("digits", "e164", "national")
 """``digits``: ``316…`` (Meta, TikTok, X, Snapchat); ``e164``: ``+316…`` (Google,
@@ -447,15 +452,42 @@ def email_keyspace(
     yields: ``max_guesses``, or for a model with fewer derivations than that (none of
     the shipped locales) their count plus the wordlist's, an upper bound.
     """
-    from matchsim.generate.unique import KeySet, arrow_string_keys
     from matchsim.locale.tables import load_locale
 
     loc = load_locale(country)
-    w_first = np.zeros(len(loc.first_dict))
+    tokens, domain = _email_tokens(loc, as_of_year)
+    suffix = email_suffix_factor(tokens["yy"], tokens["yyyy"]) if suffixes else None
+    compiled = _compile_patterns(loc.email_patterns, tokens, domain, suffix)
+    # Derivations the model holds (a string reachable two ways counts twice).
+    derivations = sum(math.prod(len(f.values) for f in c[1]) for c in compiled)
+    extra = None
+    if wordlist is not None:
+        extra = wordlist_keyspace(wordlist)
+    size = min(max_guesses, derivations + (extra.size if extra is not None else 0))
+
+    def batches() -> Iterator[pa.Array]:
+        return _email_batches(compiled, derivations, extra, size)
+
+    return WordKeyspace(name=f"{loc.country} e-mail guesses", size=size, batches=batches)
+
+
+# One address pattern, compiled: (literal pieces, factors between them, pattern share).
+_Compiled = tuple[list[str], list[Factor], float]
+
+
+def first_name_weights(loc: Locale) -> np.ndarray:
+    """Each first name's probability (of ``loc.first_dict``), both genders together."""
+    weights = np.zeros(len(loc.first_dict))
     for weighted in loc.first_names.values():
         ids = np.asarray(weighted.values.to_numpy(zero_copy_only=False), dtype=np.int64)
-        np.add.at(w_first, ids, weighted.probabilities())
-    first = _factor(loc.first_tokens, w_first)
+        np.add.at(weights, ids, weighted.probabilities())
+    return weights
+
+
+def _email_tokens(loc: Locale, as_of_year: int) -> tuple[dict[str, Factor], Factor]:
+    """The pattern tokens ({first}, {l}, {yyyy}, ...) as factors, and the domain factor
+    in descending probability."""
+    first = _factor(loc.first_tokens, first_name_weights(loc))
     last = _factor(loc.last_tokens, loc.last_names.probabilities())
     domain = Factor(loc.domains.values, loc.domains.probabilities())
     order = np.argsort(-domain.probs, kind="stable")
@@ -482,11 +514,19 @@ def email_keyspace(
         "nn": nn,
         "nnn": nnn,
     }
-    import re
+    return tokens, domain
 
-    suffix = email_suffix_factor(yy, yyyy) if suffixes else None
-    compiled: list[tuple[list[str], list[Factor], float]] = []
-    for pattern, share in loc.email_patterns:
+
+def _compile_patterns(
+    patterns: Sequence[tuple[str, float]],
+    tokens: dict[str, Factor],
+    domain: Factor,
+    suffix: Factor | None,
+) -> list[_Compiled]:
+    """Each ``{token}`` pattern as literals and factors; with a ``suffix``, each pattern
+    twice: plain at 1 - EMAIL_SUFFIX_SHARE of its share, with the number at the rest."""
+    compiled: list[_Compiled] = []
+    for pattern, share in patterns:
         pieces = re.split(r"\{(\w+)\}", pattern)
         literals = pieces[0::2]
         names = pieces[1::2]
@@ -501,61 +541,62 @@ def email_keyspace(
             compiled.append(
                 ([*literals, ""], [*factors, suffix, domain], share * EMAIL_SUFFIX_SHARE)
             )
-    # Derivations the model holds (a string reachable two ways counts twice).
-    derivations = sum(math.prod(len(f.values) for f in c[1]) for c in compiled)
-    extra = None
-    if wordlist is not None:
-        extra = wordlist_keyspace(wordlist)
-    size = min(max_guesses, derivations + (extra.size if extra is not None else 0))
+    return compiled
 
-    def batches() -> Iterator[pa.Array]:
-        # Each round takes the guesses of probability in [threshold, ceiling) from every
-        # pattern, sorts them, and renders and deduplicates them a slice at a time, so a
-        # last round far larger than the guesses still wanted is never built in full.
-        seen = KeySet(min(size, 1 << 24))
-        emitted = 0
 
-        def fresh(cand: pa.Array) -> pa.Array:
-            """``cand`` less the strings already guessed (and its own repeats), capped."""
-            taken = seen.claim(arrow_string_keys(cand))
-            return cand.filter(pa.array(~taken)).slice(0, size - emitted)
+def _email_batches(
+    compiled: list[_Compiled], derivations: int, extra: WordKeyspace | None, size: int
+) -> Iterator[pa.Array]:
+    """The wordlist's guesses, then the model's in descending probability, each once.
 
-        if extra is not None:
-            for b in extra.batches():
-                cand = fresh(b)
-                emitted += len(cand)
-                if len(cand):
-                    yield cand
-                if emitted >= size:
-                    return
-        ceiling = np.inf
-        threshold = max(float(np.prod([f.probs[0] for f in c[1]])) * c[2] for c in compiled)
-        threshold /= 4.0
-        produced = 0
-        for _ in itertools.count():
-            found = [(c, *best_first(c[1], c[2], threshold, ceiling)) for c in compiled]
-            found = [f for f in found if f[2].shape[0]]
-            if found:
-                offsets = np.cumsum([0] + [f[2].shape[0] for f in found])
-                produced += int(offsets[-1])
-                prob = np.concatenate([f[2] for f in found])
-                for order in _descending(prob, size - emitted + (1 << 16)):
-                    start = 0
-                    while start < order.shape[0] and emitted < size:
-                        picks = order[start : start + max(size - emitted, 1 << 16)]
-                        start += picks.shape[0]
-                        cand = fresh(_render_guesses(found, offsets, picks))
-                        emitted += len(cand)
-                        if len(cand):
-                            yield cand
-                    if emitted >= size:
-                        break
-            if emitted >= size or produced >= derivations or threshold < 1e-300:
+    Each round takes the guesses of probability in [threshold, ceiling) from every
+    pattern, sorts them, and renders and deduplicates them a slice at a time, so a last
+    round far larger than the guesses still wanted is never built in full.
+    """
+    from matchsim.generate.unique import KeySet, arrow_string_keys
+
+    seen = KeySet(min(size, 1 << 24))
+    emitted = 0
+
+    def fresh(cand: pa.Array) -> pa.Array:
+        """``cand`` less the strings already guessed (and its own repeats), capped."""
+        taken = seen.claim(arrow_string_keys(cand))
+        return cand.filter(pa.array(~taken)).slice(0, size - emitted)
+
+    if extra is not None:
+        for b in extra.batches():
+            cand = fresh(b)
+            emitted += len(cand)
+            if len(cand):
+                yield cand
+            if emitted >= size:
                 return
-            ceiling = threshold
-            threshold /= 4.0
-
-    return WordKeyspace(name=f"{loc.country} e-mail guesses", size=size, batches=batches)
+    ceiling = np.inf
+    threshold = max(float(np.prod([f.probs[0] for f in c[1]])) * c[2] for c in compiled)
+    threshold /= 4.0
+    produced = 0
+    for _ in itertools.count():
+        found = [(c, *best_first(c[1], c[2], threshold, ceiling)) for c in compiled]
+        found = [f for f in found if f[2].shape[0]]
+        if found:
+            offsets = np.cumsum([0] + [f[2].shape[0] for f in found])
+            produced += int(offsets[-1])
+            prob = np.concatenate([f[2] for f in found])
+            for order in _descending(prob, size - emitted + (1 << 16)):
+                start = 0
+                while start < order.shape[0] and emitted < size:
+                    picks = order[start : start + max(size - emitted, 1 << 16)]
+                    start += picks.shape[0]
+                    cand = fresh(_render_guesses(found, offsets, picks))
+                    emitted += len(cand)
+                    if len(cand):
+                        yield cand
+                if emitted >= size:
+                    break
+        if emitted >= size or produced >= derivations or threshold < 1e-300:
+            return
+        ceiling = threshold
+        threshold /= 4.0
 
 
 def _render_guesses(

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,7 @@ from matchsim.attack.keyspace import (
     WordKeyspace,
     date_keyspace,
     email_keyspace,
+    first_name_weights,
     number_range_masks,
     phone_keyspace,
     wordlist_keyspace,
@@ -52,6 +53,9 @@ from matchsim.errors import ConfigError, InputError
 from matchsim.normalise import INPUT_COLUMNS, PROFILES, Profile, get_profile
 from matchsim.risk.classes import combine_codes
 from matchsim.rng import Stream, stream
+
+if TYPE_CHECKING:
+    from matchsim.locale.tables import Locale
 
 Progress = Callable[[str, int, int], None]
 
@@ -169,52 +173,15 @@ def field_keyspace(
 
     loc = load_locale(region)
     if field_name in ("first_name", "last_name"):
-        if field_name == "first_name":
-            weights = np.zeros(len(loc.first_dict))
-            for weighted in loc.first_names.values():
-                ids = np.asarray(weighted.values.to_numpy(zero_copy_only=False), dtype=np.int64)
-                np.add.at(weights, ids, weighted.probabilities())
-            names: pa.Array = loc.first_dict
-        else:
-            names, weights = loc.last_names.values, loc.last_names.probabilities()
-        norm = profile.normalise(field_name, names, region).values
-        ok = norm.is_valid().to_numpy(zero_copy_only=False)
-        ranked = _ranked(norm.filter(pa.array(ok)), weights[ok])
-        label = f"{loc.country} {field_name.replace('_', ' ')}s"
-        if wordlist is not None:
-            extra = wordlist_keyspace(wordlist)
-            words = pa.concat_arrays(list(extra.batches()))
-            words = _normalised_words(profile, field_name, words, region)
-            ranked = pa.concat_arrays([words, ranked])
-            label += f" + {Path(wordlist).name}"
-        return words_keyspace(label, ranked)
+        return _name_keyspace(field_name, profile, region, loc, wordlist)
     if field_name == "dob":
-        fmt = str(profile.fields["dob"].options.get("fmt", "%Y%m%d"))
-        age_p = loc.age_sex.probabilities().reshape(-1, 2).sum(axis=1)
-        year_weight: dict[int, float] = {}
-        for age, p in zip(loc.ages.tolist(), age_p.tolist(), strict=True):
-            for year in (as_of_year - age - 1, as_of_year - age):
-                year_weight[year] = year_weight.get(year, 0.0) + p / 2
-        return _as_words(_date_masks(first_year, as_of_year, fmt, year_weight))
+        return _dob_keyspace(profile, loc, as_of_year, first_year)
     if field_name == "gender":
         return words_keyspace(
             "genders", _normalised_words(profile, "gender", pa.array(["F", "M"]), region)
         )
     if field_name == "postcode":
-        pop = loc.places.probabilities()
-        codes = loc.postcodes
-        if loc.postcode_suffix == "letters2":
-            letters = list(loc.postcode_letters)
-            pairs = [a + b for a in letters for b in letters if a + b not in loc.postcode_exclude]
-            base = _ranked(codes, pop)
-            idx = np.indices((len(base), len(pairs))).reshape(2, -1)
-            full = pc.binary_join_element_wise(
-                base.take(pa.array(idx[0])), pa.array(pairs).take(pa.array(idx[1])), " "
-            )
-            ranked = _normalised_words(profile, "postcode", full, region)
-            return words_keyspace(f"{loc.country} postcodes ({len(base):,} x {len(pairs)})", ranked)
-        ranked = _ranked(_normalised_words(profile, "postcode", codes, region), pop)
-        return words_keyspace(f"{loc.country} postcodes", ranked)
+        return _postcode_keyspace(profile, region, loc)
     if field_name in ("city", "state"):
         column = loc.cities if field_name == "city" else loc.regions
         norm = profile.normalise(field_name, column, region).values
@@ -242,6 +209,60 @@ def field_keyspace(
         masks = number_range_masks(0, 10**ID_DIGITS - 1)
         return MaskKeyspace(name=f"customer numbers (1-{ID_DIGITS} digits)", masks=masks)
     return None
+
+
+def _name_keyspace(
+    field_name: str, profile: Profile, region: str, loc: Locale, wordlist: str | Path | None
+) -> WordKeyspace:
+    """First or last names by frequency as the profile normalises them, ``wordlist``
+    first."""
+    if field_name == "first_name":
+        weights = first_name_weights(loc)
+        names: pa.Array = loc.first_dict
+    else:
+        names, weights = loc.last_names.values, loc.last_names.probabilities()
+    norm = profile.normalise(field_name, names, region).values
+    ok = norm.is_valid().to_numpy(zero_copy_only=False)
+    ranked = _ranked(norm.filter(pa.array(ok)), weights[ok])
+    label = f"{loc.country} {field_name.replace('_', ' ')}s"
+    if wordlist is not None:
+        extra = wordlist_keyspace(wordlist)
+        words = pa.concat_arrays(list(extra.batches()))
+        words = _normalised_words(profile, field_name, words, region)
+        ranked = pa.concat_arrays([words, ranked])
+        label += f" + {Path(wordlist).name}"
+    return words_keyspace(label, ranked)
+
+
+def _dob_keyspace(profile: Profile, loc: Locale, as_of_year: int, first_year: int) -> WordKeyspace:
+    """Every day from ``first_year`` to ``as_of_year`` in the profile's date format,
+    years ordered by the age table (an age spans two birth years, half each)."""
+    fmt = str(profile.fields["dob"].options.get("fmt", "%Y%m%d"))
+    age_p = loc.age_sex.probabilities().reshape(-1, 2).sum(axis=1)
+    year_weight: dict[int, float] = {}
+    for age, p in zip(loc.ages.tolist(), age_p.tolist(), strict=True):
+        for year in (as_of_year - age - 1, as_of_year - age):
+            year_weight[year] = year_weight.get(year, 0.0) + p / 2
+    return _as_words(_date_masks(first_year, as_of_year, fmt, year_weight))
+
+
+def _postcode_keyspace(profile: Profile, region: str, loc: Locale) -> WordKeyspace:
+    """Postcodes weighted by population; for a letters2 locale (NL) every digit part
+    with every letter pair the locale allows."""
+    pop = loc.places.probabilities()
+    codes = loc.postcodes
+    if loc.postcode_suffix == "letters2":
+        letters = list(loc.postcode_letters)
+        pairs = [a + b for a in letters for b in letters if a + b not in loc.postcode_exclude]
+        base = _ranked(codes, pop)
+        idx = np.indices((len(base), len(pairs))).reshape(2, -1)
+        full = pc.binary_join_element_wise(
+            base.take(pa.array(idx[0])), pa.array(pairs).take(pa.array(idx[1])), " "
+        )
+        ranked = _normalised_words(profile, "postcode", full, region)
+        return words_keyspace(f"{loc.country} postcodes ({len(base):,} x {len(pairs)})", ranked)
+    ranked = _ranked(_normalised_words(profile, "postcode", codes, region), pop)
+    return words_keyspace(f"{loc.country} postcodes", ranked)
 
 
 # --------------------------------------------------------------------------- customer numbers
@@ -370,56 +391,24 @@ def reverse_ids(
     reported with why it was tried; digests left over are reported as not enumerable
     within the ranges tried, never skipped silently.
     """
-    n = targets.n_distinct
-    plain = pa.nulls(n, pa.string())
-    tried: list[IdRange] = []
-    candidates = 0
-    seconds = 0.0
-
-    def run(parts: list[tuple[int, int]], why: str) -> int:
-        nonlocal plain, candidates, seconds
-        todo = np.flatnonzero(np.asarray(plain.is_null().to_numpy(zero_copy_only=False)))
-        masks = tuple(m for a, b in parts for m in number_range_masks(a, b))
-        stage = IdRange(why, parts)
-        tried.append(stage)
-        space = MaskKeyspace(name=f"customer numbers ({why})", masks=masks)
-        result = reverse(_subset(targets, todo), space, knowledge, progress=progress)
-        stage.candidates, stage.recovered = result.candidates_tried, result.recovered_distinct
-        candidates += result.candidates_tried
-        seconds += result.seconds
-        got = np.asarray(result.plaintext.is_valid().to_numpy(zero_copy_only=False))
-        if got.any():
-            full = _scatter(n, todo[got], result.plaintext.filter(pa.array(got)))
-            plain = pc.coalesce(plain, full)
-        return stage.recovered
-
-    run(_probe_ranges(), "probe: small numbers and round starts")
-    while plain.null_count:
-        known = np.asarray(pc.cast(plain.drop_null(), pa.int64()).to_numpy(), dtype=np.int64)
-        remaining = plain.null_count
-        parts: list[tuple[int, int]] = []
-        for lo, hi, count in _clusters(known):
-            density = count / (hi - lo + 1)
-            reach = min(int(np.ceil(remaining / density)), 10**ID_DIGITS)
-            for a, b in (
-                (max(lo - reach, 0), lo - 1),
-                (hi + 1, min(hi + reach, 10**ID_DIGITS - 1)),
-            ):
-                if a <= b:
-                    parts.extend(_minus(a, b, tried))
-        parts = _merged(parts)
+    search = _IdSearch(targets, knowledge, progress)
+    search.run(_probe_ranges(), "probe: small numbers and round starts")
+    while search.plain.null_count:
+        known = search.known()
+        parts = _beside_clusters(known, search.plain.null_count, search.tried)
         if not parts:
             break
         clusters = ", ".join(f"{lo}..{hi}" for lo, hi, _ in _clusters(known))
-        if run(parts, f"sequential: beside the recovered cluster(s) {clusters}") == 0:
+        if search.run(parts, f"sequential: beside the recovered cluster(s) {clusters}") == 0:
             break
-    if plain.null_count and full_space:
-        parts = _minus(0, 10**ID_DIGITS - 1, tried)
-        run(parts, f"full space: every number of 1-{ID_DIGITS} digits (asked for)")
+    if search.plain.null_count and full_space:
+        parts = _minus(0, 10**ID_DIGITS - 1, search.tried)
+        search.run(parts, f"full space: every number of 1-{ID_DIGITS} digits (asked for)")
     note = None
-    if plain.null_count:
-        left = plain.null_count
-        if not _clusters(np.asarray(pc.cast(plain.drop_null(), pa.int64()).to_numpy())):
+    if search.plain.null_count:
+        n = targets.n_distinct
+        left = search.plain.null_count
+        if not _clusters(search.known()):
             why = "the probe found no sequential numbering"
         else:
             why = "beyond the sequential range(s) found"
@@ -429,7 +418,60 @@ def reverse_ids(
             else f"the ranges tried (the full 1-{ID_DIGITS} digit space was not asked for)"
         )
         note = f"{left:,} of {n:,} distinct ids not enumerable within {scope}: {why}"
-    return _IdReversal(plain, candidates, seconds, tried, note)
+    return _IdReversal(search.plain, search.candidates, search.seconds, search.tried, note)
+
+
+class _IdSearch:
+    """The id ranges tried so far, what they cost, and each distinct digest's number."""
+
+    def __init__(self, targets: TargetSet, knowledge: Knowledge, progress: Progress | None):
+        self.targets = targets
+        self.knowledge = knowledge
+        self.progress = progress
+        self.plain = pa.nulls(targets.n_distinct, pa.string())
+        self.tried: list[IdRange] = []
+        self.candidates = 0
+        self.seconds = 0.0
+
+    def known(self) -> np.ndarray:
+        """The numbers recovered so far."""
+        return np.asarray(pc.cast(self.plain.drop_null(), pa.int64()).to_numpy(), dtype=np.int64)
+
+    def run(self, parts: list[tuple[int, int]], why: str) -> int:
+        """Enumerate ``parts`` for the digests still unknown; the count it recovered."""
+        n = self.targets.n_distinct
+        todo = np.flatnonzero(np.asarray(self.plain.is_null().to_numpy(zero_copy_only=False)))
+        masks = tuple(m for a, b in parts for m in number_range_masks(a, b))
+        stage = IdRange(why, parts)
+        self.tried.append(stage)
+        space = MaskKeyspace(name=f"customer numbers ({why})", masks=masks)
+        result = reverse(_subset(self.targets, todo), space, self.knowledge, progress=self.progress)
+        stage.candidates, stage.recovered = result.candidates_tried, result.recovered_distinct
+        self.candidates += result.candidates_tried
+        self.seconds += result.seconds
+        got = np.asarray(result.plaintext.is_valid().to_numpy(zero_copy_only=False))
+        if got.any():
+            full = _scatter(n, todo[got], result.plaintext.filter(pa.array(got)))
+            self.plain = pc.coalesce(self.plain, full)
+        return stage.recovered
+
+
+def _beside_clusters(
+    known: np.ndarray, remaining: int, tried: list[IdRange]
+) -> list[tuple[int, int]]:
+    """The untried numbers either side of each cluster of ``known`` ids, as far as the
+    ``remaining`` digests would reach at the cluster's density."""
+    parts: list[tuple[int, int]] = []
+    for lo, hi, count in _clusters(known):
+        density = count / (hi - lo + 1)
+        reach = min(int(np.ceil(remaining / density)), 10**ID_DIGITS)
+        for a, b in (
+            (max(lo - reach, 0), lo - 1),
+            (hi + 1, min(hi + reach, 10**ID_DIGITS - 1)),
+        ):
+            if a <= b:
+                parts.extend(_minus(a, b, tried))
+    return _merged(parts)
 
 
 # --------------------------------------------------------------------------- reversal
@@ -667,7 +709,10 @@ def reverse_upload(
     """
     prof = profile if isinstance(profile, Profile) else get_profile(profile)
     layout = upload_layout(table, prof, path)
-    n = table.num_rows
+    means = _Means(
+        prof, region, path, knowledge, wordlist, email_guesses, id_full_space, known or {},
+        not_enumerable, progress,
+    )  # fmt: skip
     values: dict[str, pa.Array] = {}
     report: dict[str, FieldReversal] = {}
     for f in LINK_FIELDS + tuple(x for x in prof.fields if x not in LINK_FIELDS):
@@ -683,42 +728,86 @@ def reverse_upload(
             values[f] = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
             report[f] = FieldReversal(f, column, False, present, present, note="sent in clear")
             continue
-        rec = FieldReversal(f, column, True, present, 0)
-        report[f] = rec
-        if present == 0:
+        report[f] = FieldReversal(f, column, True, present, 0)
+        got = means.reverse(f, raw, rows, report[f])
+        if got is not None:
+            values[f] = got
+    return Reversed(table.num_rows, prof, region.upper(), values, report)
+
+
+@dataclass(frozen=True)
+class _Means:
+    """What the attacker brings to every hashed column of one upload (the options of
+    :func:`reverse_upload`)."""
+
+    profile: Profile
+    region: str
+    path: str | Path | None
+    knowledge: Knowledge | None
+    wordlist: str | Path | None
+    email_guesses: int
+    id_full_space: bool
+    known: Mapping[str, Recovered]
+    not_enumerable: str | None
+    progress: Progress | None
+
+    def reverse(
+        self, f: str, raw: pa.Array, rows: np.ndarray, rec: FieldReversal
+    ) -> pa.Array | None:
+        """Column ``raw`` (non-empty at ``rows``) as far as reversed, null elsewhere; None,
+        with ``rec.note`` saying why, where it is not tried. Fills in ``rec``."""
+        n = len(raw)
+        if rec.present == 0:
             rec.note = "empty column"
-            continue
-        if not_enumerable is not None:
-            rec.note = f"not enumerable: {not_enumerable}"
-            continue
+            return None
+        if self.not_enumerable is not None:
+            rec.note = f"not enumerable: {self.not_enumerable}"
+            return None
         # Each distinct digest text once (a gender column holds two): parse and reverse
         # the dictionary, then read every row's value through its index.
-        filled = pc.dictionary_encode(raw if present == n else raw.take(pa.array(rows)))
+        filled = pc.dictionary_encode(raw if rec.present == n else raw.take(pa.array(rows)))
         try:
-            targets = parse_digests(filled.dictionary, path)
+            targets = parse_digests(filled.dictionary, self.path)
         except InputError as exc:
             rec.note = f"not enumerable: {exc.reason}"
-            continue
-        know = knowledge or Knowledge(algorithm=targets.algorithm)
+            return None
+        know = self.knowledge or Knowledge(algorithm=targets.algorithm)
         if know.algorithm != targets.algorithm:
             know = Knowledge(targets.algorithm, know.pepper, know.pepper_position, know.hmac_key)
         if f == "external_id":
-            ids = reverse_ids(targets, know, full_space=id_full_space, progress=progress)
-            distinct = _scatter(len(filled.dictionary), targets.rows, ids.plaintext.take(
-                pa.array(targets.row_digest)))  # fmt: skip
-            values[f] = _scatter(n, rows, distinct.take(filled.indices))
-            rec.reversed = len(values[f]) - values[f].null_count
-            rec.seconds, rec.candidates, rec.note = ids.seconds, ids.candidates, ids.note
-            rec.keyspace = f"customer numbers (1-{ID_DIGITS} digits), by ranges"
-            rec.keyspace_size = 10**ID_DIGITS
-            rec.ranges = ids.ranges
-            rec.algorithm = know.describe()
-            continue
-        space = _keyspace(f, prof, region, wordlist, email_guesses)
-        if space is None:
-            rec.note = "not a low-entropy field (random identifier): not enumerated"
-            continue
-        prior = (known or {}).get(f)
+            plain = self._ids(targets, know, rec)
+        else:
+            space = _keyspace(f, self.profile, self.region, self.wordlist, self.email_guesses)
+            if space is None:
+                rec.note = "not a low-entropy field (random identifier): not enumerated"
+                return None
+            plain = self._enumerate(targets, space, know, self.known.get(f), rec)
+        distinct = _scatter(
+            len(filled.dictionary), targets.rows, plain.take(pa.array(targets.row_digest))
+        )
+        values = _scatter(n, rows, distinct.take(filled.indices))
+        rec.reversed = len(values) - values.null_count
+        rec.algorithm = know.describe()
+        return values
+
+    def _ids(self, targets: TargetSet, know: Knowledge, rec: FieldReversal) -> pa.Array:
+        """Customer numbers, by ranges (:func:`reverse_ids`)."""
+        ids = reverse_ids(targets, know, full_space=self.id_full_space, progress=self.progress)
+        rec.seconds, rec.candidates, rec.note = ids.seconds, ids.candidates, ids.note
+        rec.keyspace = f"customer numbers (1-{ID_DIGITS} digits), by ranges"
+        rec.keyspace_size = 10**ID_DIGITS
+        rec.ranges = ids.ranges
+        return ids.plaintext
+
+    def _enumerate(
+        self,
+        targets: TargetSet,
+        space: MaskKeyspace | WordKeyspace,
+        know: Knowledge,
+        prior: Recovered | None,
+        rec: FieldReversal,
+    ) -> pa.Array:
+        """The field's natural keyspace, for the digests an earlier attack left."""
         if prior is not None and prior.knowledge != know:
             prior = None  # recovered under another secret: enumerate as usual
         plain = pa.nulls(targets.n_distinct, pa.string())
@@ -738,21 +827,15 @@ def reverse_upload(
         if todo.shape[0]:
             # An error here is an attack that broke, not a field that cannot be
             # enumerated: it propagates (fail closed).
-            result = reverse(_subset(targets, todo), space, know, progress=progress)
+            result = reverse(_subset(targets, todo), space, know, progress=self.progress)
             got = np.asarray(result.plaintext.is_valid().to_numpy(zero_copy_only=False))
             fresh = _scatter(targets.n_distinct, todo[got], result.plaintext.filter(pa.array(got)))
             plain = pc.coalesce(plain, fresh)
             rec.seconds = result.seconds
             rec.candidates = result.candidates_tried
-        distinct = _scatter(
-            len(filled.dictionary), targets.rows, plain.take(pa.array(targets.row_digest))
-        )
-        values[f] = _scatter(n, rows, distinct.take(filled.indices))
-        rec.reversed = len(values[f]) - values[f].null_count
         rec.keyspace = space.name
         rec.keyspace_size = space.size
-        rec.algorithm = know.describe()
-    return Reversed(n, prof, region.upper(), values, report)
+        return plain
 
 
 # --------------------------------------------------------------------------- register
@@ -1284,20 +1367,7 @@ def reidentify(
         table, source = read_table(upload), str(upload)
     layout = upload_layout(table, prof, source)
     needed = [f for f in LINK_FIELDS if f in layout]
-    reg: Register | None
-    kind = None
-    if isinstance(register, Register):
-        reg, kind = register, "register"
-    elif register is not None:
-        reg = register_from_table(
-            read_table(register), prof, region, id_column=register_id, needed=needed,
-            source=register,
-        )  # fmt: skip
-        kind = "register"
-    elif population is not None:
-        reg, kind = population_register(population, prof, region, needed), "population"
-    else:
-        reg = None
+    reg, kind = _register_for(register, register_id, population, prof, region, needed)
     seconds["read"] = time.perf_counter() - t0
     t1 = time.perf_counter()
     rev = reverse_upload(
@@ -1313,6 +1383,28 @@ def reidentify(
     seconds["link"] = time.perf_counter() - t3
     seconds["total"] = time.perf_counter() - t0
     return ReidentifyResult(source, rev, linkage, reg, kind, within, what, seconds)
+
+
+def _register_for(
+    register: str | Path | Register | None,
+    register_id: str | None,
+    population: str | Path | None,
+    prof: Profile,
+    region: str,
+    needed: list[str],
+) -> tuple[Register | None, str | None]:
+    """The register to link to and its kind (``register``, ``population``), if any."""
+    if isinstance(register, Register):
+        return register, "register"
+    if register is not None:
+        reg = register_from_table(
+            read_table(register), prof, region, id_column=register_id, needed=needed,
+            source=register,
+        )  # fmt: skip
+        return reg, "register"
+    if population is not None:
+        return population_register(population, prof, region, needed), "population"
+    return None, None
 
 
 def check_out(
@@ -1417,32 +1509,34 @@ def experiment_attack(
         )  # fmt: skip
     except InputError as exc:  # the upload or register cannot be linked (layout, fields)
         return {**out, "feasible": False, "reason": exc.one_line()}
+    scored = score(result, _row_person_of(pop_dir), person)
+    return {**out, "feasible": True, **_experiment_row(result, scored, register, spec.coverage)}
+
+
+# What an experiment's results keep of each field's reversal.
+_EXPERIMENT_FIELD_KEYS = (
+    "hashed",
+    "present",
+    "reversed",
+    "share",
+    "seconds",
+    "keyspace_size",
+    "candidates",
+    "reused",
+)
+
+
+def _experiment_row(
+    result: ReidentifyResult, scored: dict[str, Any], register: Register, coverage: float
+) -> dict[str, Any]:
+    """The results.json row of a re-identification attack in an experiment."""
     summary = result.summary()
     link = summary["link"]
-    truth = _row_person_of(pop_dir)
-    scored = score(result, truth, person)
-    fields = {
-        f: {
-            k: r[k]
-            for k in (
-                "hashed",
-                "present",
-                "reversed",
-                "share",
-                "seconds",
-                "keyspace_size",
-                "candidates",
-                "reused",
-            )
-        }
-        for f, r in summary["fields"].items()
-    }
+    fields = {f: {k: r[k] for k in _EXPERIMENT_FIELD_KEYS} for f, r in summary["fields"].items()}
     return {
-        **out,
-        "feasible": True,
         "register": {
             "source": "drawn from the simulated population",
-            "coverage": spec.coverage,
+            "coverage": coverage,
             "rows": register.rows,
         },
         "rows": summary["rows"],

@@ -266,31 +266,67 @@ def _generate(
     params: PopulationParams, folder: Path, progress: ProgressFn | None
 ) -> dict[str, Any]:
     locale = load_locale(params.country)
-    seed = params.seed
-    as_of = np.datetime64(params.as_of, "D")
     n_users = params.platform_users
     n_members = round(params.overlap * params.customers)
     n_outsiders = params.customers - n_members
     expected_emails = int(
         (n_users + n_outsiders) * (1 + params.second_email_share) + params.customers
     )
-    email_keys = KeySet(expected_emails)
-    phone_keys = KeySet(n_users + n_outsiders)
-
+    keys = _Keys(KeySet(expected_emails), KeySet(n_users + n_outsiders))
     members_uid = np.sort(
-        stream(seed, Stream.SELECT).choice(n_users, size=n_members, replace=False)
+        stream(params.seed, Stream.SELECT).choice(n_users, size=n_members, replace=False)
     )
-    member_parts: list[Persons] = []
     total_rows = n_users + n_outsiders
-
-    def make(index: int, count: int, name: Stream) -> tuple[Persons, np.random.Generator]:
-        rng = stream(seed, name, index)
-        return generate_persons(
-            rng, locale, count, as_of=as_of, second_email_share=params.second_email_share
-        ), rng
-
     done = 0
-    chunks = list(_chunks(n_users, params.chunk_size))
+
+    def advance(stage: str, count: int) -> None:
+        nonlocal done
+        done += count
+        if progress:
+            progress(stage, done, total_rows)
+
+    members = _write_platform(params, locale, folder, members_uid, keys, advance)
+    outsiders: list[Persons] = []
+    for i, _start, count in _chunks(n_outsiders, params.chunk_size):
+        persons, rng = _persons(params, locale, i, count, Stream.OUTSIDERS)
+        outsiders.append(make_unique(rng, locale, persons, keys.email, keys.phone))
+        advance("non-users", count)
+    _write_customers(params, locale, folder, members_uid, members + outsiders, keys.email)
+    return _manifest(params, locale, n_members, n_outsiders)
+
+
+@dataclass(frozen=True)
+class _Keys:
+    """E-mails and phone numbers taken so far: every person's are unique in the world."""
+
+    email: KeySet
+    phone: KeySet
+
+
+def _persons(
+    params: PopulationParams, locale: Locale, index: int, count: int, name: Stream
+) -> tuple[Persons, np.random.Generator]:
+    """Chunk ``index`` of ``count`` people from stream ``name``, and the stream, which
+    the caller goes on drawing from for that chunk."""
+    rng = stream(params.seed, name, index)
+    as_of = np.datetime64(params.as_of, "D")
+    people = generate_persons(
+        rng, locale, count, as_of=as_of, second_email_share=params.second_email_share
+    )
+    return people, rng
+
+
+def _write_platform(
+    params: PopulationParams,
+    locale: Locale,
+    folder: Path,
+    members_uid: np.ndarray,
+    keys: _Keys,
+    advance: Callable[[str, int], None],
+) -> list[Persons]:
+    """Write the platform's users chunk by chunk; return the customers among them."""
+    member_parts: list[Persons] = []
+    chunks = list(_chunks(params.platform_users, params.chunk_size))
     # Three stages overlap: generating chunk i+1 (worker thread), claiming identifiers and
     # building chunk i's table (this thread, in chunk order, so the result is
     # deterministic), and writing chunk i-1 (writer thread). numba and Arrow release the
@@ -306,9 +342,11 @@ def _generate(
         for k, (_, start, count) in enumerate(chunks):
             for j in range(k, min(k + 2, len(chunks))):
                 if j not in futures:
-                    futures[j] = gen_pool.submit(make, chunks[j][0], chunks[j][2], Stream.PLATFORM)
+                    futures[j] = gen_pool.submit(
+                        _persons, params, locale, chunks[j][0], chunks[j][2], Stream.PLATFORM
+                    )
             persons, rng = futures.pop(k).result()
-            persons = make_unique(rng, locale, persons, email_keys, phone_keys)
+            persons = make_unique(rng, locale, persons, keys.email, keys.phone)
             lo, hi = np.searchsorted(members_uid, [start, start + count])
             if hi > lo:
                 member_parts.append(persons.take(members_uid[lo:hi] - start))
@@ -316,21 +354,25 @@ def _generate(
             if writes:
                 writes.pop().result()
             writes.append(write_pool.submit(writer.write_table, table))
-            done += count
-            if progress:
-                progress("platform users", done, total_rows)
+            advance("platform users", count)
         for w in writes:
             w.result()
+    return member_parts
 
-    outsider_parts: list[Persons] = []
-    for i, _start, count in _chunks(n_outsiders, params.chunk_size):
-        persons, rng = make(i, count, Stream.OUTSIDERS)
-        outsider_parts.append(make_unique(rng, locale, persons, email_keys, phone_keys))
-        done += count
-        if progress:
-            progress("non-users", done, total_rows)
 
-    customers_people = Persons.concat(member_parts + outsider_parts) if params.customers else None
+def _write_customers(
+    params: PopulationParams,
+    locale: Locale,
+    folder: Path,
+    members_uid: np.ndarray,
+    parts: list[Persons],
+    email_keys: KeySet,
+) -> None:
+    """Write the customer file (members, then non-users, shuffled, as the CRM holds
+    them) and the truth: each row's platform uid and the noise applied to it."""
+    seed = params.seed
+    n_outsiders = params.customers - members_uid.shape[0]
+    customers_people = Persons.concat(parts) if params.customers else None
     uid_of_row = np.concatenate([members_uid, np.full(n_outsiders, -1, dtype=np.int64)])
     order = stream(seed, Stream.SHUFFLE).permutation(params.customers)
     cid = np.arange(params.customers, dtype=np.int64)
@@ -353,13 +395,17 @@ def _generate(
     )
     pq.write_table(truth, folder / TRUTH_FILE, **_PARQUET)
 
+
+def _manifest(
+    params: PopulationParams, locale: Locale, n_members: int, n_outsiders: int
+) -> dict[str, Any]:
     return {
         "kind": "population",
         "matchsim_version": __version__,
-        "seed": seed,
+        "seed": params.seed,
         "parameters": params.to_dict(),
         "counts": {
-            "platform_users": n_users,
+            "platform_users": params.platform_users,
             "customers": params.customers,
             "customers_on_platform": n_members,
             "customers_not_on_platform": n_outsiders,

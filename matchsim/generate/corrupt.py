@@ -122,6 +122,23 @@ def _rows(
     return mask if eligible is None else mask & eligible
 
 
+def _either(
+    rng: np.random.Generator,
+    values: pa.Array,
+    mask: np.ndarray,
+    first: Callable[[pa.Array], pa.Array],
+    second: Callable[[pa.Array], pa.Array],
+) -> pa.Array:
+    """Rows under ``mask`` edited by ``first`` or ``second``, a fair coin each."""
+    coin = pa.array(rng.random(int(mask.sum())) < 0.5)
+    return _apply(values, mask, lambda v: pc.if_else(coin, first(v), second(v)))
+
+
+def _blank(values: pa.Array, mask: np.ndarray, kind: pa.DataType) -> pa.Array:
+    """Rows under ``mask`` missing (null)."""
+    return pc.if_else(pa.array(mask), pa.scalar(None, kind), values)
+
+
 def corrupt_customers(
     rng: np.random.Generator,
     locale: Locale,
@@ -137,8 +154,60 @@ def corrupt_customers(
     """
     n = len(people)
     flags: dict[str, pa.Array] = {}
+    # The order of the draws is the population's seed contract: e-mail, phone, names...
+    email = _crm_email(rng, locale, people, rates, email_keys, flags)
+    typed = _crm_phone(rng, locale, people, rates, flags)
 
-    # --- e-mail -------------------------------------------------------------------
+    first = locale.first_dict.take(pa.array(people.first))
+    ntypo = _rows(rng, n, rates.name_typo)
+    first = _apply(first, ntypo, lambda v: _edit(v, rng, 1))
+    flags["name_typo"] = pa.array(ntypo)
+
+    dmissing = _rows(rng, n, rates.dob_missing)
+    dob = _blank(pa.array(people.dob, pa.date32()), dmissing, pa.date32())
+    flags["dob_missing"] = pa.array(dmissing)
+
+    pfmt = _rows(rng, n, rates.postcode_format)
+    postcode = _either(
+        rng,
+        people.postcode,
+        pfmt,
+        lambda v: pc.utf8_lower(pc.replace_substring(v, " ", "")),
+        lambda v: pc.replace_substring(v, " ", ""),
+    )
+    flags["postcode_format"] = pa.array(pfmt)
+
+    has_madid = rng.random(n) < rates.madid_present
+    madid = pc.if_else(pa.array(has_madid), people.madid, pa.scalar(None, pa.string()))
+
+    place = pa.array(people.place)
+    columns = {
+        "email": email,
+        "phone": typed,
+        "first_name": first,
+        "last_name": locale.last_names.values.take(pa.array(people.last)),
+        "dob": dob,
+        "gender": pc.if_else(pa.array(people.female), pa.scalar("F"), pa.scalar("M")),
+        "postcode": postcode,
+        "city": locale.cities.take(place),
+        "region": locale.regions.take(place),
+        "country": pa.array(np.full(n, locale.country)),
+        "madid": madid,
+    }
+    return columns, flags
+
+
+def _crm_email(
+    rng: np.random.Generator,
+    locale: Locale,
+    people: Persons,
+    rates: Corruption,
+    email_keys: KeySet,
+    flags: dict[str, pa.Array],
+) -> pa.Array:
+    """The e-mail column as the CRM holds it: stale addresses, typos, gmail dots, plus
+    tags, case, stray spaces and gaps; each kind's rows are recorded in ``flags``."""
+    n = len(people)
     email = people.email
     stale = _rows(rng, n, rates.email_stale)
     if stale.any():
@@ -170,28 +239,35 @@ def corrupt_customers(
 
     email = emails.join_address(local, domain)
     case = _rows(rng, n, rates.email_case)
-    upper = pa.array(rng.random(int(case.sum())) < 0.5)
-    email = _apply(email, case, lambda v: pc.if_else(upper, pc.utf8_upper(v), pc.utf8_title(v)))
+    email = _either(rng, email, case, pc.utf8_upper, pc.utf8_title)
     flags["email_case"] = pa.array(case)
 
     space = _rows(rng, n, rates.email_whitespace)
-    lead = pa.array(rng.random(int(space.sum())) < 0.5)
-    email = _apply(
+    email = _either(
+        rng,
         email,
         space,
-        lambda v: pc.if_else(
-            lead,
-            pc.binary_join_element_wise(pa.scalar(" "), v, ""),
-            pc.binary_join_element_wise(v, pa.scalar(" "), ""),
-        ),
+        lambda v: pc.binary_join_element_wise(pa.scalar(" "), v, ""),
+        lambda v: pc.binary_join_element_wise(v, pa.scalar(" "), ""),
     )
     flags["email_whitespace"] = pa.array(space)
 
     missing = _rows(rng, n, rates.email_missing)
-    email = pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), email)
+    email = _blank(email, missing, pa.string())
     flags["email_missing"] = pa.array(missing)
+    return email
 
-    # --- phone --------------------------------------------------------------------
+
+def _crm_phone(
+    rng: np.random.Generator,
+    locale: Locale,
+    people: Persons,
+    rates: Corruption,
+    flags: dict[str, pa.Array],
+) -> pa.Array:
+    """The phone column as typed into the CRM: a digit typo after the area code, one of
+    the locale's written formats, gaps; recorded in ``flags``."""
+    n = len(people)
     phone = people.phone
     ptypo = _rows(rng, n, rates.phone_typo)
     if ptypo.any():
@@ -210,51 +286,10 @@ def corrupt_customers(
     )
     typed = render(phone, templates, fmt)
     pmissing = _rows(rng, n, rates.phone_missing)
-    typed = pc.if_else(pa.array(pmissing), pa.scalar(None, pa.string()), typed)
+    typed = _blank(typed, pmissing, pa.string())
     flags["phone_format"] = pa.array(templates).take(pa.array(fmt))
     flags["phone_missing"] = pa.array(pmissing)
-
-    # --- names, dob, postcode, madid -----------------------------------------------
-    first = locale.first_dict.take(pa.array(people.first))
-    ntypo = _rows(rng, n, rates.name_typo)
-    first = _apply(first, ntypo, lambda v: _edit(v, rng, 1))
-    flags["name_typo"] = pa.array(ntypo)
-
-    dob = pa.array(people.dob, pa.date32())
-    dmissing = _rows(rng, n, rates.dob_missing)
-    dob = pc.if_else(pa.array(dmissing), pa.scalar(None, pa.date32()), dob)
-    flags["dob_missing"] = pa.array(dmissing)
-
-    postcode = people.postcode
-    pfmt = _rows(rng, n, rates.postcode_format)
-    lower = pa.array(rng.random(int(pfmt.sum())) < 0.5)
-    postcode = _apply(
-        postcode,
-        pfmt,
-        lambda v: pc.if_else(
-            lower, pc.utf8_lower(pc.replace_substring(v, " ", "")), pc.replace_substring(v, " ", "")
-        ),
-    )
-    flags["postcode_format"] = pa.array(pfmt)
-
-    has_madid = rng.random(n) < rates.madid_present
-    madid = pc.if_else(pa.array(has_madid), people.madid, pa.scalar(None, pa.string()))
-
-    place = pa.array(people.place)
-    columns = {
-        "email": email,
-        "phone": typed,
-        "first_name": first,
-        "last_name": locale.last_names.values.take(pa.array(people.last)),
-        "dob": dob,
-        "gender": pc.if_else(pa.array(people.female), pa.scalar("F"), pa.scalar("M")),
-        "postcode": postcode,
-        "city": locale.cities.take(place),
-        "region": locale.regions.take(place),
-        "country": pa.array(np.full(n, locale.country)),
-        "madid": madid,
-    }
-    return columns, flags
+    return typed
 
 
 def _toggle_dots(local: pa.Array) -> pa.Array:

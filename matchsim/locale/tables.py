@@ -235,28 +235,39 @@ def load_locale(country: str) -> Locale:
         )
     with (folder / "locale.toml").open("rb") as fh:
         conf = tomllib.load(fh)
+    region = conf.get("country", code.upper())
+    postcode = conf.get("postcode", {})
+    return Locale(
+        country=str(region).upper(),
+        name=str(conf.get("name", region)),
+        folder=folder,
+        **_name_fields(folder),
+        **_place_fields(folder),
+        **_age_and_domain_fields(folder),
+        postcode_suffix=str(postcode.get("suffix", "none")),
+        postcode_letters=str(postcode.get("letters", "")),
+        postcode_exclude=tuple(postcode.get("exclude", ())),
+        **_phone_fields(conf.get("phone", {}), region, folder),
+        email_patterns=tuple(
+            _shares(
+                conf.get("email", {}).get("patterns", {}), f"{folder}/locale.toml [email.patterns]"
+            )
+        ),
+        checksums={
+            p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.iterdir())
+            if p.suffix in (".csv", ".toml")
+        },
+    )
 
+
+def _name_fields(folder: Path) -> dict[str, Any]:
+    """First names per gender (ids into one dictionary of names) and last names."""
     first = _read_csv(
         folder / "first_names.csv",
         {"name": pa.string(), "gender": pa.string(), "count": pa.float64()},
     )
     last = _read_csv(folder / "last_names.csv", {"name": pa.string(), "count": pa.float64()})
-    places = _read_csv(
-        folder / "places.csv",
-        {
-            "postcode": pa.string(),
-            "city": pa.string(),
-            "region": pa.string(),
-            "population": pa.float64(),
-        },
-    )
-    domains = _read_csv(
-        folder / "email_domains.csv", {"domain": pa.string(), "share": pa.float64()}
-    )
-    ages = _read_csv(
-        folder / "age.csv", {"age": pa.int64(), "male": pa.float64(), "female": pa.float64()}
-    )
-
     first_names: dict[str, Weighted] = {}
     genders = np.asarray(first.column("gender").to_numpy(zero_copy_only=False))
     all_names = first.column("name").combine_chunks()
@@ -267,58 +278,70 @@ def load_locale(country: str) -> Locale:
         counts = first.column("count").to_numpy()[mask]
         first_names[g] = Weighted.from_counts(pa.array(in_dict[mask], pa.int32()), counts)
     last_names = last.column("name").combine_chunks()
+    return {
+        "first_names": first_names,
+        "first_dict": first_dict,
+        "first_tokens": _tokens(first_dict),
+        "last_names": Weighted.from_counts(last_names, last.column("count").to_numpy()),
+        "last_tokens": _tokens(last_names),
+    }
+
+
+def _place_fields(folder: Path) -> dict[str, Any]:
+    """Places weighted by population, with their postcodes, cities and regions."""
+    places = _read_csv(
+        folder / "places.csv",
+        {
+            "postcode": pa.string(),
+            "city": pa.string(),
+            "region": pa.string(),
+            "population": pa.float64(),
+        },
+    )
+    return {
+        "places": Weighted.from_counts(
+            pa.array(np.arange(places.num_rows)), places.column("population").to_numpy()
+        ),
+        "postcodes": places.column("postcode").combine_chunks(),
+        "cities": places.column("city").combine_chunks(),
+        "regions": places.column("region").combine_chunks(),
+        **_factorised("city", places.column("city").combine_chunks()),
+        **_factorised("region", places.column("region").combine_chunks()),
+    }
+
+
+def _age_and_domain_fields(folder: Path) -> dict[str, Any]:
+    """E-mail domains by share, and ages with the (age, sex) distribution."""
+    domains = _read_csv(
+        folder / "email_domains.csv", {"domain": pa.string(), "share": pa.float64()}
+    )
+    ages = _read_csv(
+        folder / "age.csv", {"age": pa.int64(), "male": pa.float64(), "female": pa.float64()}
+    )
     age_counts = np.stack(
         [ages.column("male").to_numpy(), ages.column("female").to_numpy()], axis=1
     )
-
-    phone = conf.get("phone", {})
-    region = conf.get("country", code.upper())
-    mobile_lengths = tuple(phone.get("mobile_lengths", ())) or None
-    fixed_lengths = tuple(phone.get("fixed_line_lengths", ())) or None
-    checksums = {
-        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.iterdir())
-        if p.suffix in (".csv", ".toml")
-    }
-    postcode = conf.get("postcode", {})
-    return Locale(
-        country=str(region).upper(),
-        name=str(conf.get("name", region)),
-        folder=folder,
-        first_names=first_names,
-        first_dict=first_dict,
-        first_tokens=_tokens(first_dict),
-        last_names=Weighted.from_counts(last_names, last.column("count").to_numpy()),
-        last_tokens=_tokens(last_names),
-        places=Weighted.from_counts(
-            pa.array(np.arange(places.num_rows)), places.column("population").to_numpy()
-        ),
-        postcodes=places.column("postcode").combine_chunks(),
-        cities=places.column("city").combine_chunks(),
-        regions=places.column("region").combine_chunks(),
-        **_factorised("city", places.column("city").combine_chunks()),
-        **_factorised("region", places.column("region").combine_chunks()),
-        domains=Weighted.from_counts(
+    return {
+        "domains": Weighted.from_counts(
             domains.column("domain").combine_chunks(), domains.column("share").to_numpy()
         ),
-        ages=ages.column("age").to_numpy(),
-        age_sex=Weighted.from_counts(pa.array(np.arange(age_counts.size)), age_counts.ravel()),
-        postcode_suffix=str(postcode.get("suffix", "none")),
-        postcode_letters=str(postcode.get("letters", "")),
-        postcode_exclude=tuple(postcode.get("exclude", ())),
-        mobile_share=float(phone.get("mobile_share", 0.85)),
-        mobile_plan=number_plan(region, "mobile", mobile_lengths),
-        fixed_plan=number_plan(region, "fixed_line", fixed_lengths),
-        phone_formats=tuple(
+        "ages": ages.column("age").to_numpy(),
+        "age_sex": Weighted.from_counts(pa.array(np.arange(age_counts.size)), age_counts.ravel()),
+    }
+
+
+def _phone_fields(phone: dict[str, Any], region: str, folder: Path) -> dict[str, Any]:
+    """The mobile share, the mobile and fixed-line number plans, the written formats."""
+    mobile_lengths = tuple(phone.get("mobile_lengths", ())) or None
+    fixed_lengths = tuple(phone.get("fixed_line_lengths", ())) or None
+    return {
+        "mobile_share": float(phone.get("mobile_share", 0.85)),
+        "mobile_plan": number_plan(region, "mobile", mobile_lengths),
+        "fixed_plan": number_plan(region, "fixed_line", fixed_lengths),
+        "phone_formats": tuple(
             PhoneFormat(t, s)
             for t, s in _shares(
                 phone.get("formats", {"+{cc}{nsn}": 1.0}), f"{folder}/locale.toml [phone.formats]"
             )
         ),
-        email_patterns=tuple(
-            _shares(
-                conf.get("email", {}).get("patterns", {}), f"{folder}/locale.toml [email.patterns]"
-            )
-        ),
-        checksums=checksums,
-    )
+    }

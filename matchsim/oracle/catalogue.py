@@ -12,13 +12,16 @@ reporting rules, turned into a :class:`~matchsim.oracle.policy.Policy` by
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from matchsim.errors import ConfigError, InputError
 from matchsim.oracle._validate import Fields
 from matchsim.oracle.policy import NOISES, PERIODS, Policy
+
+T = TypeVar("T")
 
 STATUSES = ("verified", "secondary", "unverified")
 OBSERVABLES = ("status", "count", "ranges", "match-rate", "identifier")
@@ -124,18 +127,32 @@ def _figure(d: Any, where: str) -> tuple[Figure, list[str]]:
     return fig, f.finish()
 
 
+def _each(
+    f: Fields,
+    key: str,
+    table: str,
+    parse: Callable[[Any, str], tuple[T | None, list[str]]],
+    where: str,
+) -> tuple[list[T], list[str]]:
+    """Every table of the array ``key`` (at least one) parsed by ``parse``, and the
+    problems found in them, each located as ``where[i]``."""
+    raw = f.sub(key)
+    if not isinstance(raw, list) or not raw:
+        f.problem(key, f"needs at least one {table}")
+        raw = []
+    items: list[T] = []
+    problems: list[str] = []
+    for i, item in enumerate(raw):
+        parsed, errs = parse(item, f"{where}[{i}]")
+        problems.extend(errs)
+        if parsed is not None:
+            items.append(parsed)
+    return items, problems
+
+
 def _product(d: Any, where: str) -> tuple[Product | None, list[str]]:
     f = Fields(d, where)
-    problems: list[str] = []
-    figures = []
-    raw_figures = f.sub("figure")
-    if not isinstance(raw_figures, list) or not raw_figures:
-        f.problem("figure", "needs at least one [[product.figure]]")
-        raw_figures = []
-    for i, item in enumerate(raw_figures):
-        fig, errs = _figure(item, f"{where}.figure[{i}]")
-        figures.append(fig)
-        problems.extend(errs)
+    figures, problems = _each(f, "figure", "[[product.figure]]", _figure, f"{where}.figure")
     s = Fields(f.sub("simulate"), f"{where}.simulate")
     product = Product(
         id=f.string("id", ""),
@@ -184,17 +201,7 @@ def load_catalogue(path: str | Path | None = None) -> list[Product]:
     if top.integer("version", 0) != 1:
         top.problem("version", "must be 1")
     top.string("checked", "")
-    products: list[Product] = []
-    problems: list[str] = []
-    raw = top.sub("product")
-    if not isinstance(raw, list) or not raw:
-        top.problem("product", "needs at least one [[product]]")
-        raw = []
-    for i, item in enumerate(raw):
-        p, errs = _product(item, f"product[{i}]")
-        problems.extend(errs)
-        if p is not None:
-            products.append(p)
+    products, problems = _each(top, "product", "[[product]]", _product, "product")
     ids = [p.id for p in products]
     if len(set(ids)) != len(ids):
         problems.append("product: ids must be unique")

@@ -208,31 +208,11 @@ def run(
     customers = _read(population_dir, CUSTOMERS_FILE, ["cid", "email"])
     truth = _read(population_dir, TRUTH_FILE, ["cid", "uid"])
     plan = load_locale(index.region).mobile_plan  # public: the country's mobile plan
-
-    # The attacker's padding list: its own customers' e-mails, as it holds them.
-    cust_email = customers["email"].combine_chunks()
-    have = cust_email.is_valid().to_numpy(zero_copy_only=False)
-    rng = stream(seed, Stream.ORACLE_POOL)
-    order = rng.permutation(np.flatnonzero(have))
-    pool = cust_email.take(pa.array(order[: config.pool])).to_pylist()
-
-    # Victims: accounts with an e-mail and a phone; truth = their national number.
+    pool = _padding_pool(customers, config.pool, seed)
     uid = platform["uid"].to_numpy()
     email = platform["email"].combine_chunks()
     phone = platform["phone"].combine_chunks()
-    prefix = f"+{plan.country_code}"
-    eligible = np.flatnonzero(
-        email.is_valid().to_numpy(zero_copy_only=False)
-        & pc.starts_with(phone.fill_null(""), prefix).to_numpy(zero_copy_only=False)
-    )
-    pool_set = set(pool)
-    victims: list[int] = []
-    for i in stream(seed, Stream.ORACLE_VICTIMS).permutation(eligible):
-        if len(victims) == config.victims:
-            break
-        national = str(phone[int(i)].as_py())[len(prefix) :]
-        if email[int(i)].as_py() not in pool_set and in_plan(plan, national):
-            victims.append(int(i))
+    victims = _victims(email, phone, plan, pool, config.victims, seed)
 
     total = len(config.policies) * (len(victims) + config.website_victims) + len(
         config.differencing_policies
@@ -245,6 +225,67 @@ def run(
         if progress is not None:
             progress("size oracle", done, total)
 
+    phone_rows = _phone_attacks(config, index, victims, email, phone, pool, plan, seed, tick)
+    website_rows = _website(config, index, uid, email, pool, seed, tick)
+    differencing_rows = _differencing(config, index, platform, customers, truth, pool, seed, tick)
+    return OracleResult(
+        config,
+        phone_rows,
+        website_rows,
+        differencing_rows,
+        {
+            "platform_users": index.n_users,
+            "region": index.region,
+            "plan_size": plan.size,
+            "pool": len(pool),
+        },
+    )
+
+
+def _padding_pool(customers: pa.Table, size: int, seed: int) -> list[str]:
+    """The attacker's padding list: ``size`` of its own customers' e-mails, as it holds them."""
+    cust_email = customers["email"].combine_chunks()
+    have = cust_email.is_valid().to_numpy(zero_copy_only=False)
+    rng = stream(seed, Stream.ORACLE_POOL)
+    order = rng.permutation(np.flatnonzero(have))
+    pool: list[str] = cust_email.take(pa.array(order[:size])).to_pylist()
+    return pool
+
+
+def _victims(
+    email: pa.Array, phone: pa.Array, plan: NumberPlan, pool: list[str], wanted: int, seed: int
+) -> list[int]:
+    """Rows of accounts with an e-mail outside the pool and a phone in the plan, in a
+    seeded random order (truth: their national number)."""
+    prefix = f"+{plan.country_code}"
+    eligible = np.flatnonzero(
+        email.is_valid().to_numpy(zero_copy_only=False)
+        & pc.starts_with(phone.fill_null(""), prefix).to_numpy(zero_copy_only=False)
+    )
+    pool_set = set(pool)
+    victims: list[int] = []
+    for i in stream(seed, Stream.ORACLE_VICTIMS).permutation(eligible):
+        if len(victims) == wanted:
+            break
+        national = str(phone[int(i)].as_py())[len(prefix) :]
+        if email[int(i)].as_py() not in pool_set and in_plan(plan, national):
+            victims.append(int(i))
+    return victims
+
+
+def _phone_attacks(
+    config: OracleConfig,
+    index: IdentityIndex,
+    victims: list[int],
+    email: pa.Array,
+    phone: pa.Array,
+    pool: list[str],
+    plan: NumberPlan,
+    seed: int,
+    tick: Callable[[], None],
+) -> list[dict[str, Any]]:
+    """Infer every victim's phone from their e-mail under each policy; one row a policy."""
+    prefix = f"+{plan.country_code}"
     phone_rows: list[dict[str, Any]] = []
     for p_i, policy in enumerate(config.policies):
         per_victim = []
@@ -264,21 +305,7 @@ def run(
             per_victim.append(entry)
             tick()
         phone_rows.append(_phone_row(policy, per_victim))
-
-    website_rows = _website(config, index, uid, email, pool, seed, tick)
-    differencing_rows = _differencing(config, index, platform, customers, truth, pool, seed, tick)
-    return OracleResult(
-        config,
-        phone_rows,
-        website_rows,
-        differencing_rows,
-        {
-            "platform_users": index.n_users,
-            "region": index.region,
-            "plan_size": plan.size,
-            "pool": len(pool),
-        },
-    )
+    return phone_rows
 
 
 def in_plan(plan: NumberPlan, national: str) -> bool:

@@ -189,14 +189,7 @@ def pair_experiment(
     targets (with truth, read only when scoring)."""
     from matchsim.oracle.tactics import score
 
-    rng = stream(seed, Stream.PAIR_WORLD)
-    # The publisher: logged-in users of one site, a sample of the platform's accounts
-    # with an e-mail, always including the member targets (they are "on the platform").
-    members = [t for t, m in zip(s.targets, s.truth, strict=True) if m]
-    pool_set = set(s.pool)
-    others = [e for e in s.platform_emails if e not in pool_set and e not in set(members)]
-    take = rng.permutation(len(others))[: max(0, publisher_size - len(members))]
-    publisher = _normalised(members + [others[int(i)] for i in take] + s.pool[: list_size // 2])
+    publisher = _publisher(s, stream(seed, Stream.PAIR_WORLD), list_size, publisher_size)
     session = PairSession(publisher, seed)
     base = _normalised(s.pool[:list_size])
 
@@ -205,47 +198,8 @@ def pair_experiment(
     dcr_sees = session.match(_normalised(s.targets), day=0)  # per-record, inside the DCR
     dcr_guess = set(dcr_sees.matched_items)
     dcr_scored = score([t in dcr_guess for t in _normalised(s.targets)], s.truth)
-    # Differencing: one upload per target, day after day within the salt epoch, then on.
-    guesses: list[bool | None] = []
-    day = 1
-    for t in _normalised(s.targets):
-        run = session.match([*base, t], day=day)
-        again = session.match(base, day=day)  # same epoch: the base count for comparison
-        guesses.append(run.matched - again.matched == 1)
-        day += 1
-    scored = score(guesses, s.truth)
-    differencing = {
-        "tactic": "match-rate differencing",
-        **scored,
-        "uploads": 2 * len(s.targets) + 1,
-        "days": float(day - 1),
-    }
-
-    # Linkability of publisher IDs (what a DSP or bid-stream observer can link).
-    gaps = sorted(
-        {
-            1,
-            SALT_DAYS - 1,
-            SALT_DAYS,
-            KEY_DAYS - 1,
-            KEY_DAYS,
-            *(SALT_DAYS * r for r in range(1, rounds)),
-        }
-    )
-    start = 0
-    ids0 = session.publisher_ids(start)
-    link = []
-    for gap in gaps:
-        ids = session.publisher_ids(start + gap)
-        same = float(np.mean([a == b for a, b in zip(ids0, ids, strict=True)]))
-        link.append(
-            {
-                "gap_days": gap,
-                "salt_rotated": (start + gap) // SALT_DAYS != start // SALT_DAYS,
-                "keys_rotated": (start + gap) // KEY_DAYS != start // KEY_DAYS,
-                "publisher_ids_unchanged": same,
-            }
-        )
+    differencing = _differencing(session, base, s)
+    link = _linkability(session, rounds)
     # The advertiser re-matches its plaintext list after each rotation: it recognises the
     # same customers every epoch (matched count over time).
     over_time = []
@@ -276,6 +230,70 @@ def pair_experiment(
         == 1,
         "x25519_operations": session.publisher.operations + session.advertiser.operations,
     }
+
+
+def _publisher(
+    s: Setting, rng: np.random.Generator, list_size: int, publisher_size: int
+) -> list[str]:
+    """The publisher: logged-in users of one site, a sample of the platform's accounts
+    with an e-mail, always including the member targets (they are "on the platform"),
+    and half the advertiser's list."""
+    members = [t for t, m in zip(s.targets, s.truth, strict=True) if m]
+    pool_set = set(s.pool)
+    others = [e for e in s.platform_emails if e not in pool_set and e not in set(members)]
+    take = rng.permutation(len(others))[: max(0, publisher_size - len(members))]
+    return _normalised(members + [others[int(i)] for i in take] + s.pool[: list_size // 2])
+
+
+def _differencing(session: PairSession, base: list[str], s: Setting) -> dict[str, Any]:
+    """One upload per target, day after day within the salt epoch, then on; a target is
+    a member when adding it raises the match count by one."""
+    from matchsim.oracle.tactics import score
+
+    guesses: list[bool | None] = []
+    day = 1
+    for t in _normalised(s.targets):
+        run = session.match([*base, t], day=day)
+        again = session.match(base, day=day)  # same epoch: the base count for comparison
+        guesses.append(run.matched - again.matched == 1)
+        day += 1
+    scored = score(guesses, s.truth)
+    return {
+        "tactic": "match-rate differencing",
+        **scored,
+        "uploads": 2 * len(s.targets) + 1,
+        "days": float(day - 1),
+    }
+
+
+def _linkability(session: PairSession, rounds: int) -> list[dict[str, Any]]:
+    """Linkability of publisher IDs (what a DSP or bid-stream observer can link) across
+    gaps either side of each salt and key rotation."""
+    gaps = sorted(
+        {
+            1,
+            SALT_DAYS - 1,
+            SALT_DAYS,
+            KEY_DAYS - 1,
+            KEY_DAYS,
+            *(SALT_DAYS * r for r in range(1, rounds)),
+        }
+    )
+    start = 0
+    ids0 = session.publisher_ids(start)
+    link = []
+    for gap in gaps:
+        ids = session.publisher_ids(start + gap)
+        same = float(np.mean([a == b for a, b in zip(ids0, ids, strict=True)]))
+        link.append(
+            {
+                "gap_days": gap,
+                "salt_rotated": (start + gap) // SALT_DAYS != start // SALT_DAYS,
+                "keys_rotated": (start + gap) // KEY_DAYS != start // KEY_DAYS,
+                "publisher_ids_unchanged": same,
+            }
+        )
+    return link
 
 
 def uid2_linkability(s: Setting, *, seed: int, buckets: int = 64) -> dict[str, Any]:

@@ -70,130 +70,155 @@ def reidentify_matrix(
         else ""
     )
     schemes = [
-        {
-            "scheme": "plain SHA-256 upload (customer lists: Google, TikTok, X, LinkedIn, Meta)",
-            "cells": {
-                "advertiser": _cell(
-                    "yes",
-                    "its own list",
-                    "everyone it uploads (it holds the plaintext); others via size oracles",
-                    floors or "uploads and size estimates",
-                ),
-                "platform": _cell(
-                    "yes",
-                    "its user table (the same identifiers)",
-                    "every matched row; unmatched phones by enumeration",
-                    "one hash per user; phone plans in seconds on a GPU",
-                ),
-                "clean-room operator": _cell("n/a", "-", "-", "no operator"),
-                "outsider with the upload": _cell(
-                    "yes",
-                    "the file",
-                    "every row whose phone is in a number plan; e-mails by dictionary",
-                    "hours on one GPU (no key)",
-                ),
-                "outsider with a register": _cell(
-                    "yes",
-                    "a register of e-mails or phones",
-                    register,
-                    "one hash per register entry",
-                ),
-            },
-        },
-        {
-            "scheme": "clean room with aggregation threshold (ADH, AWS minimumIdentityCount, AMC)",
-            "cells": {
-                "advertiser": _cell(
-                    "partly",
-                    "decoys above the threshold, repeated queries",
-                    "targets it can name, one at a time",
-                    thresholds or "two queries per target",
-                ),
-                "platform": _cell(
-                    "yes",
-                    "its own data in the room",
-                    "all its users",
-                    "none: it already holds them",
-                ),
-                "clean-room operator": _cell(
-                    "yes", "access to both parties' tables", "all matched rows", "insider access"
-                ),
-                "outsider with the upload": _cell(
-                    "partly",
-                    "the upload (hashed like the list above)",
-                    "as for plain hashes",
-                    "as for plain hashes",
-                ),
-                "outsider with a register": _cell("no", "query access to the room", "-", "-"),
-            },
-        },
-        {
-            "scheme": "clean room with differential privacy (AWS, Snowflake, ADH noise)",
-            "cells": {
-                "advertiser": _cell(
-                    "partly",
-                    "budget spent on one target, refreshed budgets",
-                    "a few targets per budget period",
-                    noise or "bounded by tanh(eps/2) per period",
-                ),
-                "platform": _cell("yes", "its own data", "all its users", "none"),
-                "clean-room operator": _cell(
-                    "yes", "the tables before noise", "all matched rows", "insider access"
-                ),
-                "outsider with the upload": _cell(
-                    "partly", "the upload", "as for plain hashes", "as for plain hashes"
-                ),
-                "outsider with a register": _cell("no", "query access", "-", "-"),
-            },
-        },
-        {
-            "scheme": "PAIR (commutative encryption on Curve25519, salt 30 d, keys 180 d)",
-            "cells": {
-                "advertiser": _cell(
-                    "yes",
-                    "its DCR's PAIR lists, or match rates of two uploads",
-                    "its own customers on the publisher",
-                    pair_note or "one upload per target",
-                ),
-                "platform": _cell(
-                    "yes", "its DCR's PAIR lists", "its users in the advertiser's list", "one match"
-                ),
-                "clean-room operator": _cell(
-                    "yes",
-                    "Ks and one party's scalar (a DCR holds them)",
-                    "everyone in that party's list",
-                    "insider access",
-                ),
-                "outsider with the upload": _cell(
-                    "no", "Ks and a scalar", "-", "discrete log on Curve25519"
-                ),
-                "outsider with a register": _cell("no", "Ks and a scalar, or DCR access", "-", "-"),
-            },
-        },
-        {
-            "scheme": "UID2 (raw UID2 = salted hash, mapped by the operator)",
-            "cells": {
-                "advertiser": _cell(
-                    "yes",
-                    "an API key (participant)",
-                    "everyone in its register it sees in the bid stream",
-                    "one map call per 5,000 identifiers",
-                ),
-                "platform": _cell("yes", "an API key", "everyone in its register", "map calls"),
-                "clean-room operator": _cell(
-                    "yes", "the operator's salts", "everyone", "operator access"
-                ),
-                "outsider with the upload": _cell("no", "salts or an API key", "-", "-"),
-                "outsider with a register": _cell(
-                    "partly",
-                    "a register plus any participant's API key",
-                    "the register",
-                    "map calls; linkable 90 days over a rotation",
-                ),
-            },
-        },
+        _plain_row(floors, register),
+        _threshold_row(thresholds),
+        _dp_row(noise),
+        _pair_row(pair_note),
+        _uid2_row(),
     ]
     return {"parties": list(PARTIES), "schemes": schemes, "domain_note": DOMAIN_NOTE}
+
+
+def _plain_row(floors: str, register: str) -> dict[str, Any]:
+    """A plain SHA-256 customer-list upload."""
+    return {
+        "scheme": "plain SHA-256 upload (customer lists: Google, TikTok, X, LinkedIn, Meta)",
+        "cells": {
+            "advertiser": _cell(
+                "yes",
+                "its own list",
+                "everyone it uploads (it holds the plaintext); others via size oracles",
+                floors or "uploads and size estimates",
+            ),
+            "platform": _cell(
+                "yes",
+                "its user table (the same identifiers)",
+                "every matched row; unmatched phones by enumeration",
+                "one hash per user; phone plans in seconds on a GPU",
+            ),
+            "clean-room operator": _cell("n/a", "-", "-", "no operator"),
+            "outsider with the upload": _cell(
+                "yes",
+                "the file",
+                "every row whose phone is in a number plan; e-mails by dictionary",
+                "hours on one GPU (no key)",
+            ),
+            "outsider with a register": _cell(
+                "yes",
+                "a register of e-mails or phones",
+                register,
+                "one hash per register entry",
+            ),
+        },
+    }
+
+
+def _threshold_row(thresholds: str) -> dict[str, Any]:
+    """A clean room that releases only aggregates above a threshold."""
+    return {
+        "scheme": "clean room with aggregation threshold (ADH, AWS minimumIdentityCount, AMC)",
+        "cells": {
+            "advertiser": _cell(
+                "partly",
+                "decoys above the threshold, repeated queries",
+                "targets it can name, one at a time",
+                thresholds or "two queries per target",
+            ),
+            "platform": _cell(
+                "yes",
+                "its own data in the room",
+                "all its users",
+                "none: it already holds them",
+            ),
+            "clean-room operator": _cell(
+                "yes", "access to both parties' tables", "all matched rows", "insider access"
+            ),
+            "outsider with the upload": _cell(
+                "partly",
+                "the upload (hashed like the list above)",
+                "as for plain hashes",
+                "as for plain hashes",
+            ),
+            "outsider with a register": _cell("no", "query access to the room", "-", "-"),
+        },
+    }
+
+
+def _dp_row(noise: str) -> dict[str, Any]:
+    """A clean room that adds differentially private noise."""
+    return {
+        "scheme": "clean room with differential privacy (AWS, Snowflake, ADH noise)",
+        "cells": {
+            "advertiser": _cell(
+                "partly",
+                "budget spent on one target, refreshed budgets",
+                "a few targets per budget period",
+                noise or "bounded by tanh(eps/2) per period",
+            ),
+            "platform": _cell("yes", "its own data", "all its users", "none"),
+            "clean-room operator": _cell(
+                "yes", "the tables before noise", "all matched rows", "insider access"
+            ),
+            "outsider with the upload": _cell(
+                "partly", "the upload", "as for plain hashes", "as for plain hashes"
+            ),
+            "outsider with a register": _cell("no", "query access", "-", "-"),
+        },
+    }
+
+
+def _pair_row(pair_note: str) -> dict[str, Any]:
+    """PAIR: the publisher and advertiser encrypt under each other's keys."""
+    return {
+        "scheme": "PAIR (commutative encryption on Curve25519, salt 30 d, keys 180 d)",
+        "cells": {
+            "advertiser": _cell(
+                "yes",
+                "its DCR's PAIR lists, or match rates of two uploads",
+                "its own customers on the publisher",
+                pair_note or "one upload per target",
+            ),
+            "platform": _cell(
+                "yes", "its DCR's PAIR lists", "its users in the advertiser's list", "one match"
+            ),
+            "clean-room operator": _cell(
+                "yes",
+                "Ks and one party's scalar (a DCR holds them)",
+                "everyone in that party's list",
+                "insider access",
+            ),
+            "outsider with the upload": _cell(
+                "no", "Ks and a scalar", "-", "discrete log on Curve25519"
+            ),
+            "outsider with a register": _cell("no", "Ks and a scalar, or DCR access", "-", "-"),
+        },
+    }
+
+
+def _uid2_row() -> dict[str, Any]:
+    """UID2: raw UID2s are salted hashes the operator maps."""
+    return {
+        "scheme": "UID2 (raw UID2 = salted hash, mapped by the operator)",
+        "cells": {
+            "advertiser": _cell(
+                "yes",
+                "an API key (participant)",
+                "everyone in its register it sees in the bid stream",
+                "one map call per 5,000 identifiers",
+            ),
+            "platform": _cell("yes", "an API key", "everyone in its register", "map calls"),
+            "clean-room operator": _cell(
+                "yes", "the operator's salts", "everyone", "operator access"
+            ),
+            "outsider with the upload": _cell("no", "salts or an API key", "-", "-"),
+            "outsider with a register": _cell(
+                "partly",
+                "a register plus any participant's API key",
+                "the register",
+                "map calls; linkable 90 days over a rotation",
+            ),
+        },
+    }
 
 
 # --- the matrix of one run -----------------------------------------------------------

@@ -96,6 +96,17 @@ class Contribution:
 Renderer = Callable[[dict[str, Any]], Contribution]
 
 
+# A table column: its header, and the cell it shows for one item.
+Column = tuple[str, Callable[[dict[str, Any]], Cell]]
+
+
+def _by_column(items: list[dict[str, Any]], columns: list[Column], caption: str = "") -> Table:
+    """One row per item, one cell per column (each header beside what fills it)."""
+    return Table(
+        [h for h, _ in columns], [[cell(x) for _, cell in columns] for x in items], caption
+    )
+
+
 def num(text: str) -> Cell:
     return Cell(text, numeric=True)
 
@@ -303,6 +314,28 @@ def _match_section(results: dict[str, Any]) -> Section | None:
     rows = [s for s in _schemes(results) if s.get("join")]
     if not rows:
         return None
+    best = max(s["join"]["match_rate"] for s in rows)
+    top = [s["label"] for s in rows if s["join"]["match_rate"] == best]
+    low = [s for s in rows if s["join"]["match_rate"] < 0.5 * best]
+    pic = style.picture(
+        figures.match_rates,
+        results,
+        f"Bar chart of match rates: {share(best)} under {_list(top)}"
+        + "".join(f"; {s['label']} {share(s['join']['match_rate'])}" for s in low)
+        + ".",
+    )
+    return Section(
+        "match",
+        "Does the platform still match the list?",
+        _match_answer(rows),
+        pic,
+        _match_table(rows),
+        details=_match_details(rows),
+    )
+
+
+def _match_answer(rows: list[dict[str, Any]]) -> str:
+    """The most common match rate and the schemes under it, then every scheme that differs."""
     rates = Counter(round(s["join"]["match_rate"], 6) for s in rows)
     common = rates.most_common(1)[0][0]
     same = [s for s in rows if round(s["join"]["match_rate"], 6) == common]
@@ -323,11 +356,11 @@ def _match_section(results: dict[str, Any]) -> Section | None:
         )
     if others:
         answer += "; " + "; ".join(others)
-    answer += "."
-    best = max(s["join"]["match_rate"] for s in rows)
-    top = [s["label"] for s in rows if s["join"]["match_rate"] == best]
-    low = [s for s in rows if s["join"]["match_rate"] < 0.5 * best]
-    table = Table(
+    return answer + "."
+
+
+def _match_table(rows: list[dict[str, Any]]) -> Table:
+    return Table(
         ["Scheme", "Match rate", "Rows matched", "Correct matches", "Customers found"],
         [
             [
@@ -342,6 +375,10 @@ def _match_section(results: dict[str, Any]) -> Section | None:
         "Correct matches: matched rows that are the right person (precision). Customers "
         "found: customers who are platform users and were matched (recall).",
     )
+
+
+def _match_details(rows: list[dict[str, Any]]) -> list[Table]:
+    """Which identifier matched whom, and why customers were missed (where results say)."""
     per_key = []
     for s in rows:
         for k, v in (s["join"].get("per_key") or {}).items():
@@ -370,16 +407,7 @@ def _match_section(results: dict[str, Any]) -> Section | None:
             missed.append([_t(s["label"]), _t(reason), num(count(n))])
     if missed:
         details.append(Table(["Scheme", "Why missed", "Customers"], missed, "Customers missed"))
-    pic = style.picture(
-        figures.match_rates,
-        results,
-        f"Bar chart of match rates: {share(best)} under {_list(top)}"
-        + "".join(f"; {s['label']} {share(s['join']['match_rate'])}" for s in low)
-        + ".",
-    )
-    return Section(
-        "match", "Does the platform still match the list?", answer, pic, table, details=details
-    )
+    return details
 
 
 def _list(names: list[str]) -> str:
@@ -395,28 +423,7 @@ def _reversal_section(results: dict[str, Any]) -> Section | None:
     rows = [s for s in _schemes(results) if _attacked(s)]
     if not rows:
         return None
-    fell = [s for s in rows if _recovered(s) > 0]
-    held = [s for s in rows if _recovered(s) == 0]
-    if fell:
-        worst = max(fell, key=_recovered)
-        amounts = [
-            f"{share(max(s.get(key) or 0 for s in fell))} of the {what}"
-            for key, what in (("phone_share", "phone numbers"), ("email_share", "e-mails"))
-            if any(s.get(key) for s in fell)
-        ]
-        answer = f"Yes, under {_list([s['label'] for s in fell])}: up to {' and '.join(amounts)}; "
-        answer += (
-            f"nothing under {_list([s['label'] for s in held])}." if held else "no scheme held."
-        )
-        alt = (
-            f"Bar chart: an outsider recovered {share(worst.get('phone_share'))} of phone numbers "
-            f"under {worst['label']}"
-            + (f" and 0 % under {_list([s['label'] for s in held])}" if held else "")
-            + "."
-        )
-    else:
-        answer = "No: the outsider recovered nothing under any scheme attacked."
-        alt = "Bar chart: no scheme lost any identifier to an outsider."
+    answer, alt = _reversal_answer(rows)
     table = Table(
         ["Scheme", "Phones recovered", "E-mails recovered", "Time on this machine"],
         [
@@ -429,6 +436,53 @@ def _reversal_section(results: dict[str, Any]) -> Section | None:
             for s in rows
         ],
     )
+    more = [
+        p
+        for draw, alt_more in (
+            (figures.reversal_time, "Step chart: share recovered against time spent attacking."),
+            (figures.guesswork, "Step chart: e-mails recovered against guesses tried."),
+        )
+        if (p := style.picture(draw, results, alt_more, alt_more.split(": ", 1)[1])) is not None
+    ]
+    return Section(
+        "reversal",
+        "Can an outsider reverse the hashes?",
+        answer,
+        style.picture(figures.reversal, results, alt),
+        table,
+        details=[_attacks_table(rows)],
+        more_pictures=more,
+    )
+
+
+def _reversal_answer(rows: list[dict[str, Any]]) -> tuple[str, str]:
+    """(answer, the bar chart's alt text): which schemes fell, how far, which held."""
+    fell = [s for s in rows if _recovered(s) > 0]
+    held = [s for s in rows if _recovered(s) == 0]
+    if not fell:
+        return (
+            "No: the outsider recovered nothing under any scheme attacked.",
+            "Bar chart: no scheme lost any identifier to an outsider.",
+        )
+    worst = max(fell, key=_recovered)
+    amounts = [
+        f"{share(max(s.get(key) or 0 for s in fell))} of the {what}"
+        for key, what in (("phone_share", "phone numbers"), ("email_share", "e-mails"))
+        if any(s.get(key) for s in fell)
+    ]
+    answer = f"Yes, under {_list([s['label'] for s in fell])}: up to {' and '.join(amounts)}; "
+    answer += f"nothing under {_list([s['label'] for s in held])}." if held else "no scheme held."
+    alt = (
+        f"Bar chart: an outsider recovered {share(worst.get('phone_share'))} of phone numbers "
+        f"under {worst['label']}"
+        + (f" and 0 % under {_list([s['label'] for s in held])}" if held else "")
+        + "."
+    )
+    return answer, alt
+
+
+def _attacks_table(rows: list[dict[str, Any]]) -> Table:
+    """Every attack on every scheme, one row each."""
     attacks = [
         [
             _t(s["label"]),
@@ -445,40 +499,21 @@ def _reversal_section(results: dict[str, Any]) -> Section | None:
         for s in rows
         for a in s.get("attacks", [])
     ]
-    details = [
-        Table(
-            [
-                "Scheme",
-                "Attack",
-                "Keyspace",
-                "Candidates",
-                "Distinct digests",
-                "Reversed",
-                "Share of rows",
-                "Correct",
-                "Time here",
-                "Hashes per second here",
-            ],
-            attacks,
-            "Every attack",
-        )
-    ]
-    more = [
-        p
-        for draw, alt_more in (
-            (figures.reversal_time, "Step chart: share recovered against time spent attacking."),
-            (figures.guesswork, "Step chart: e-mails recovered against guesses tried."),
-        )
-        if (p := style.picture(draw, results, alt_more, alt_more.split(": ", 1)[1])) is not None
-    ]
-    return Section(
-        "reversal",
-        "Can an outsider reverse the hashes?",
-        answer,
-        style.picture(figures.reversal, results, alt),
-        table,
-        details=details,
-        more_pictures=more,
+    return Table(
+        [
+            "Scheme",
+            "Attack",
+            "Keyspace",
+            "Candidates",
+            "Distinct digests",
+            "Reversed",
+            "Share of rows",
+            "Correct",
+            "Time here",
+            "Hashes per second here",
+        ],
+        attacks,
+        "Every attack",
     )
 
 
@@ -742,46 +777,31 @@ def render_risk(results: dict[str, Any]) -> Contribution:
         "values hash to equal digests"
         + (f" and an attacker can enumerate all {big(ks)} combinations." if ks else ".")
     )
-    table = Table(
+    fields: Column = ("Fields", lambda r: _t(figures.qi_words(r["qi"])))
+    table = _by_column(
+        sets,
         [
-            "Fields",
-            "Customers",
-            "Alone in the file",
-            "Smallest group",
-            "Re-identification risk",
-            "Combinations to enumerate",
-        ],
-        [
-            [
-                _t(figures.qi_words(r["qi"])),
-                num(count(r.get("records"))),
-                num(share(r.get("unique_share"))),
-                num(count(r.get("k"))),
-                num(share(r.get("prosecutor_average"))),
-                num(big((r.get("keyspace") or {}).get("size"))),
-            ]
-            for r in sets
+            fields,
+            ("Customers", lambda r: num(count(r.get("records")))),
+            ("Alone in the file", lambda r: num(share(r.get("unique_share")))),
+            ("Smallest group", lambda r: num(count(r.get("k")))),
+            ("Re-identification risk", lambda r: num(share(r.get("prosecutor_average")))),
+            (
+                "Combinations to enumerate",
+                lambda r: num(big((r.get("keyspace") or {}).get("size"))),
+            ),
         ],
         "Re-identification risk: the prosecutor model's average (ARX).",
     )
     details = [
-        Table(
+        _by_column(
+            sets,
             [
-                "Fields",
-                "Journalist risk",
-                "Marketer risk",
-                "Population uniques (estimate)",
-                "Estimator",
-            ],
-            [
-                [
-                    _t(figures.qi_words(r["qi"])),
-                    num(share(r.get("journalist_average"))),
-                    num(share(r.get("marketer"))),
-                    num(_population_uniques(r)),
-                    _t(r.get("population_model")),
-                ]
-                for r in sets
+                fields,
+                ("Journalist risk", lambda r: num(share(r.get("journalist_average")))),
+                ("Marketer risk", lambda r: num(share(r.get("marketer")))),
+                ("Population uniques (estimate)", lambda r: num(_population_uniques(r))),
+                ("Estimator", lambda r: _t(r.get("population_model"))),
             ],
             "Against the platform as the population",
         )
@@ -810,14 +830,23 @@ def render_risk(results: dict[str, Any]) -> Contribution:
 
 
 def render_pixel(results: dict[str, Any]) -> Contribution:
-    from matchsim.pixel import figures as pixel_figures
-
     sec = results.get("pixel") or {}
     details = sec.get("details") or {}
     rows = details.get("scenarios") or []
     if not rows:
         return generic("pixel", results)
-    name = pixel_figures.scenario_label
+    return Contribution(
+        _pixel_headline(rows),
+        _pixel_verdict(rows),
+        [_pixel_section(rows, details)],
+        _pixel_mitigations(rows),
+    )
+
+
+def _pixel_headline(rows: list[dict[str, Any]]) -> str:
+    """The baseline's account and shadow-profile links, then the best measure tested."""
+    from matchsim.pixel.figures import scenario_label as name
+
     base = rows[0]
     linked = base.get("people_medical_linked_to_account")
     people = base.get("people_with_medical_visits")
@@ -834,7 +863,13 @@ def render_pixel(results: dict[str, Any]) -> Contribution:
             f" The most effective measure tested ({name(best['rules']).lower()}) cut account "
             f"links to {share(best.get('account_share'))}."
         )
-    verdict = Table(
+    return headline
+
+
+def _pixel_verdict(rows: list[dict[str, Any]]) -> Table:
+    from matchsim.pixel.figures import scenario_label as name
+
+    return Table(
         [
             "Scenario",
             "Does the platform see the visit?",
@@ -860,6 +895,13 @@ def render_pixel(results: dict[str, Any]) -> Contribution:
             for r in rows
         ],
     )
+
+
+def _pixel_section(rows: list[dict[str, Any]], details: dict[str, Any]) -> Section:
+    from matchsim.pixel import figures as pixel_figures
+
+    name = pixel_figures.scenario_label
+    base = rows[0]
     detail_keys = [k for k in rows[0] if k != "rules"]
     full = Table(
         ["Scenario", *[label(k) for k in detail_keys]],
@@ -889,7 +931,7 @@ def render_pixel(results: dict[str, Any]) -> Contribution:
         )
         if p:
             more.append(p)
-    section = Section(
+    return Section(
         "pixel",
         "What does the pixel tell the platform about medical-page visits?",
         _pixel_answer(rows),
@@ -915,7 +957,14 @@ def render_pixel(results: dict[str, Any]) -> Contribution:
         details=[full, world_table],
         more_pictures=more,
     )
-    mitigations = [
+
+
+def _pixel_mitigations(rows: list[dict[str, Any]]) -> list[list[Cell]]:
+    """Each variation against the baseline: what it cut, what the platform still sees."""
+    from matchsim.pixel.figures import scenario_label as name
+
+    base = rows[0]
+    return [
         [
             Cell(name(r["rules"])),
             Cell(
@@ -931,9 +980,8 @@ def render_pixel(results: dict[str, Any]) -> Contribution:
                 "warn",
             ),
         ]
-        for r in others
+        for r in rows[1:]
     ]
-    return Contribution(headline, verdict, [section], mitigations)
 
 
 def _pixel_answer(rows: list[dict[str, Any]]) -> str:
@@ -995,8 +1043,6 @@ def policy_words(p: dict[str, Any]) -> str:
 
 
 def render_oracle(results: dict[str, Any]) -> Contribution:
-    from matchsim.oracle import figures as oracle_figures
-
     sec = results.get("oracle") or {}
     d = sec.get("details") or {}
     phone = d.get("phone") or []
@@ -1006,172 +1052,198 @@ def render_oracle(results: dict[str, Any]) -> Contribution:
     phone = sorted(
         phone, key=lambda r: (-(r.get("success_rate") or 0), r.get("projected_days") or 0)
     )
+    contribution = _oracle_phone(phone, d) if phone else Contribution()
+    diff = d.get("differencing") or []
+    if diff:
+        contribution.sections.append(_differencing_section(diff))
+    return contribution
+
+
+def _oracle_phone(phone: list[dict[str, Any]], d: dict[str, Any]) -> Contribution:
+    """Phone-from-e-mail inference: headline, verdict, section and the policies that held."""
     website = {r["policy"]["name"]: r for r in d.get("website") or []}
-    sections = []
-    headline = ""
-    verdict = None
-    mitigations = []
-    if phone:
-        leaked = [r for r in phone if (r.get("success_rate") or 0) > 0]
-        stopped = [r for r in phone if not r.get("success_rate")]
-        first = leaked[0] if leaked else phone[0]
-        q = (first.get("queries") or {}).get("mean")
-        headline = (
-            f"Under the {first['policy']['name']} policy ({policy_words(first['policy'])}), an "
-            f"advertiser inferred {share(first.get('success_rate'))} of victims' phone numbers "
-            f"from their e-mail address alone, with about {count(q)} size estimates each; "
-            f"{len(stopped)} of the {len(phone)} policies measured stopped it."
-        )
-        verdict = Table(
+    leaked = [r for r in phone if (r.get("success_rate") or 0) > 0]
+    stopped = [r for r in phone if not r.get("success_rate")]
+    first = leaked[0] if leaked else phone[0]
+    q = (first.get("queries") or {}).get("mean")
+    headline = (
+        f"Under the {first['policy']['name']} policy ({policy_words(first['policy'])}), an "
+        f"advertiser inferred {share(first.get('success_rate'))} of victims' phone numbers "
+        f"from their e-mail address alone, with about {count(q)} size estimates each; "
+        f"{len(stopped)} of the {len(phone)} policies measured stopped it."
+    )
+    mitigations = [
+        [
+            Cell(f"{r['policy']['name']}: {policy_words(r['policy'])}"),
+            Cell(f"phone inference: 0 % of victims ({_oracle_time(r)})", "good"),
+            _website_cell(website.get(r["policy"]["name"]), remains=True),
+        ]
+        for r in stopped
+    ]
+    return Contribution(
+        headline,
+        _oracle_verdict(phone, website),
+        [_oracle_phone_section(phone, leaked, stopped, d)],
+        mitigations,
+    )
+
+
+def _oracle_verdict(phone: list[dict[str, Any]], website: dict[str, Any]) -> Table:
+    return Table(
+        [
+            "Policy",
+            "How the platform reports sizes",
+            "Can it infer a phone number from an e-mail?",
+            "Queries per victim",
+            "How long does it take?",
+            "Can it tell who visited its website?",
+        ],
+        [
             [
-                "Policy",
-                "How the platform reports sizes",
-                "Can it infer a phone number from an e-mail?",
-                "Queries per victim",
-                "How long does it take?",
-                "Can it tell who visited its website?",
-            ],
+                _t(r["policy"]["name"]),
+                _t(policy_words(r["policy"])),
+                Cell(
+                    ("Yes: " if r.get("success_rate") else "No: ")
+                    + f"{share(r.get('success_rate'))} of victims",
+                    "bad" if r.get("success_rate") else "good",
+                ),
+                num(count((r.get("queries") or {}).get("mean"))),
+                _t(_oracle_time(r)),
+                _website_cell(website.get(r["policy"]["name"])),
+            ]
+            for r in phone
+        ],
+    )
+
+
+def _oracle_phone_section(
+    phone: list[dict[str, Any]],
+    leaked: list[dict[str, Any]],
+    stopped: list[dict[str, Any]],
+    d: dict[str, Any],
+) -> Section:
+    from matchsim.oracle import figures as oracle_figures
+
+    first = leaked[0] if leaked else phone[0]
+    pic = style.picture(
+        lambda x, w: oracle_figures.phone_attack(x, w),
+        {"phone": phone},
+        f"Bar chart: {share(first.get('success_rate'))} of phone numbers inferred under "
+        f"{first['policy']['name']}; "
+        f"0 % under {_list([r['policy']['name'] for r in stopped])}."
+        if stopped
+        else "Bar chart of phone numbers inferred per policy.",
+    )
+    return Section(
+        "oracle-phone",
+        "Can an advertiser learn a phone number from an e-mail address?",
+        f"Yes under {_list([r['policy']['name'] for r in leaked])}; "
+        f"{'no' if stopped else 'every policy leaked'}"
+        + (f" under {_list([r['policy']['name'] for r in stopped])}" if stopped else "")
+        + (f" within {days(_max_days(d))} of queries." if stopped else "."),
+        pic,
+        Table(
+            ["Policy", "In words", "Phones inferred", "Queries per victim", "Time needed"],
             [
                 [
                     _t(r["policy"]["name"]),
                     _t(policy_words(r["policy"])),
-                    Cell(
-                        ("Yes: " if r.get("success_rate") else "No: ")
-                        + f"{share(r.get('success_rate'))} of victims",
-                        "bad" if r.get("success_rate") else "good",
-                    ),
+                    num(share(r.get("success_rate"))),
                     num(count((r.get("queries") or {}).get("mean"))),
-                    _t(_oracle_time(r)),
-                    _website_cell(website.get(r["policy"]["name"])),
+                    num(_oracle_time(r)),
                 ]
                 for r in phone
             ],
-        )
-        pic = style.picture(
-            lambda x, w: oracle_figures.phone_attack(x, w),
-            {"phone": phone},
-            f"Bar chart: {share(first.get('success_rate'))} of phone numbers inferred under "
-            f"{first['policy']['name']}; "
-            f"0 % under {_list([r['policy']['name'] for r in stopped])}."
-            if stopped
-            else "Bar chart of phone numbers inferred per policy.",
-        )
-        sections.append(
-            Section(
-                "oracle-phone",
-                "Can an advertiser learn a phone number from an e-mail address?",
-                f"Yes under {_list([r['policy']['name'] for r in leaked])}; "
-                f"{'no' if stopped else 'every policy leaked'}"
-                + (f" under {_list([r['policy']['name'] for r in stopped])}" if stopped else "")
-                + (f" within {days(_max_days(d))} of queries." if stopped else "."),
-                pic,
-                Table(
-                    ["Policy", "In words", "Phones inferred", "Queries per victim", "Time needed"],
-                    [
-                        [
-                            _t(r["policy"]["name"]),
-                            _t(policy_words(r["policy"])),
-                            num(share(r.get("success_rate"))),
-                            num(count((r.get("queries") or {}).get("mean"))),
-                            num(_oracle_time(r)),
-                        ]
-                        for r in phone
-                    ],
-                ),
-                notes=[
-                    "Each victim's phone number is inferred digit by digit: the attacker "
-                    "uploads the victim's e-mail with padding numbers and reads whether the "
-                    "audience size estimate moves (Venkatadri et al., IEEE S&P 2018)."
-                ],
-                details=[_statuses(phone)],
-            )
-        )
-        for r in stopped:
-            mitigations.append(
-                [
-                    Cell(f"{r['policy']['name']}: {policy_words(r['policy'])}"),
-                    Cell(f"phone inference: 0 % of victims ({_oracle_time(r)})", "good"),
-                    _website_cell(website.get(r["policy"]["name"]), remains=True),
-                ]
-            )
-    diff = d.get("differencing") or []
-    if diff:
-        repeats = sorted({r["repeats"] for r in diff})
-        top = max(repeats)
-        by = {(r["policy"]["name"], r["repeats"]): r for r in diff}
-        names = list(dict.fromkeys(r["policy"]["name"] for r in diff))
-        names.sort(key=lambda n: -(by.get((n, top)) or {}).get("advantage", 0))
-        policies = {r["policy"]["name"]: r["policy"] for r in diff}
-        ordered = [by[(n, m)] for n in names for m in repeats if (n, m) in by]
-        certain = [n for n in names if (by.get((n, top)) or {}).get("advantage", 0) >= 0.99]
-        safe = [n for n in names if (by.get((n, top)) or {}).get("advantage", 0) <= 0.05]
-        answer = (
-            "Yes under "
-            + (_list(certain) if certain else "no policy with certainty")
-            + f" (two uploads that differ by one person, {top} answers averaged)"
-            + (f"; only {_list(safe)} kept the advantage near a coin flip." if safe else ".")
-        )
-        table = Table(
+        ),
+        notes=[
+            "Each victim's phone number is inferred digit by digit: the attacker "
+            "uploads the victim's e-mail with padding numbers and reads whether the "
+            "audience size estimate moves (Venkatadri et al., IEEE S&P 2018)."
+        ],
+        details=[_statuses(phone)],
+    )
+
+
+def _differencing_section(diff: list[dict[str, Any]]) -> Section:
+    """Membership by differencing two uploads, per policy and number of answers averaged."""
+    from matchsim.oracle import figures as oracle_figures
+
+    repeats = sorted({r["repeats"] for r in diff})
+    top = max(repeats)
+    by = {(r["policy"]["name"], r["repeats"]): r for r in diff}
+    names = list(dict.fromkeys(r["policy"]["name"] for r in diff))
+    names.sort(key=lambda n: -(by.get((n, top)) or {}).get("advantage", 0))
+    policies = {r["policy"]["name"]: r["policy"] for r in diff}
+    ordered = [by[(n, m)] for n in names for m in repeats if (n, m) in by]
+    certain = [n for n in names if (by.get((n, top)) or {}).get("advantage", 0) >= 0.99]
+    safe = [n for n in names if (by.get((n, top)) or {}).get("advantage", 0) <= 0.05]
+    answer = (
+        "Yes under "
+        + (_list(certain) if certain else "no policy with certainty")
+        + f" (two uploads that differ by one person, {top} answers averaged)"
+        + (f"; only {_list(safe)} kept the advantage near a coin flip." if safe else ".")
+    )
+    table = Table(
+        [
+            "Policy",
+            "In words",
+            *[f"Advantage, {m} answer{'s' if m != 1 else ''}" for m in repeats],
+        ],
+        [
             [
-                "Policy",
-                "In words",
-                *[f"Advantage, {m} answer{'s' if m != 1 else ''}" for m in repeats],
-            ],
+                _t(n),
+                _t(policy_words(policies[n])),
+                *[num(points((by.get((n, m)) or {}).get("advantage"))) for m in repeats],
+            ]
+            for n in names
+        ],
+        "Advantage: true-positive rate minus false-positive rate, in percentage points; "
+        "0 is a coin flip, 100 is certainty.",
+    )
+    pic = style.picture(
+        lambda x, w: oracle_figures.differencing(x, w),
+        {"differencing": ordered},
+        "Bar chart of the differencing attack's advantage per policy: "
+        + (f"certain under {_list(certain)}" if certain else "never certain")
+        + (f", near zero under {_list(safe)}." if safe else "."),
+    )
+    return Section(
+        "oracle-differencing",
+        "Can an advertiser tell whether one person is on a list?",
+        answer,
+        pic,
+        table,
+        details=[_differencing_settings(ordered)],
+    )
+
+
+def _differencing_settings(ordered: list[dict[str, Any]]) -> Table:
+    return Table(
+        [
+            "Policy",
+            "Answers averaged",
+            "Queries per target",
+            "Days",
+            "True positives",
+            "False positives",
+            "Accuracy",
+            "Advantage",
+        ],
+        [
             [
-                [
-                    _t(n),
-                    _t(policy_words(policies[n])),
-                    *[num(points((by.get((n, m)) or {}).get("advantage"))) for m in repeats],
-                ]
-                for n in names
-            ],
-            "Advantage: true-positive rate minus false-positive rate, in percentage points; "
-            "0 is a coin flip, 100 is certainty.",
-        )
-        full = Table(
-            [
-                "Policy",
-                "Answers averaged",
-                "Queries per target",
-                "Days",
-                "True positives",
-                "False positives",
-                "Accuracy",
-                "Advantage",
-            ],
-            [
-                [
-                    _t(r["policy"]["name"]),
-                    num(count(r.get("repeats"))),
-                    num(count(r.get("queries_per_target"))),
-                    num(count(r.get("days"))),
-                    num(share(r.get("tpr"))),
-                    num(share(r.get("fpr"))),
-                    num(share(r.get("accuracy"))),
-                    num(points(r.get("advantage"))),
-                ]
-                for r in ordered
-            ],
-            "Every setting",
-        )
-        pic = style.picture(
-            lambda x, w: oracle_figures.differencing(x, w),
-            {"differencing": ordered},
-            "Bar chart of the differencing attack's advantage per policy: "
-            + (f"certain under {_list(certain)}" if certain else "never certain")
-            + (f", near zero under {_list(safe)}." if safe else "."),
-        )
-        sections.append(
-            Section(
-                "oracle-differencing",
-                "Can an advertiser tell whether one person is on a list?",
-                answer,
-                pic,
-                table,
-                details=[full],
-            )
-        )
-    return Contribution(headline, verdict, sections, mitigations)
+                _t(r["policy"]["name"]),
+                num(count(r.get("repeats"))),
+                num(count(r.get("queries_per_target"))),
+                num(count(r.get("days"))),
+                num(share(r.get("tpr"))),
+                num(share(r.get("fpr"))),
+                num(share(r.get("accuracy"))),
+                num(points(r.get("advantage"))),
+            ]
+            for r in ordered
+        ],
+        "Every setting",
+    )
 
 
 def _max_days(d: dict[str, Any]) -> float | None:

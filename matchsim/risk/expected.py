@@ -254,10 +254,7 @@ def expected_share_unique(
         uniques += float((chunk * terms.sum(axis=1)).sum())
     people = float(sizes.sum())
     return {
-        "country": tables.country,
-        "qi": model.fields,
-        "population": population,
-        "people": people,
+        **_about(tables, model, population, people),
         "areas": int(sizes.size),
         "expected_unique": uniques,
         "share_unique": uniques / people if people else 0.0,
@@ -273,6 +270,16 @@ ASSUMPTIONS = (
     "into cells independently"
 )
 """The model behind :func:`expected_share_unique`, in one sentence for reports."""
+
+
+def _about(tables: CensusTables, model: _Model, population: str, people: float) -> dict[str, Any]:
+    """What an estimate is of: the country, the fields, which people and how many."""
+    return {
+        "country": tables.country,
+        "qi": model.fields,
+        "population": population,
+        "people": people,
+    }
 
 
 def simulate_share_unique(
@@ -320,10 +327,7 @@ def simulate_share_unique(
         unique += int((counts_per_key == 1).sum())
     people = int(sizes.sum())
     return {
-        "country": tables.country,
-        "qi": model.fields,
-        "population": population,
-        "people": people,
+        **_about(tables, model, population, people),
         "seed": seed,
         "unique": unique,
         "share_unique": unique / people,

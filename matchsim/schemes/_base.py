@@ -72,6 +72,9 @@ class Scheme:
     threat: ClassVar[str] = ""
     secret_word: ClassVar[str] = "key"
     defaults: ClassVar[Mapping[str, Any]] = {}
+    # The plain hash the digests look like, where an attacker's best move is to enumerate
+    # that (with or without the secret): the default attacker_view.
+    looks_like: ClassVar[str | None] = None
 
     def __init__(self, *, secret: Secret | None = None, encoding: str = "hex", **params: Any):
         if encoding not in ENCODINGS:
@@ -104,7 +107,11 @@ class Scheme:
         Without the secret, an attacker of a keyed scheme tries the plain hash the
         digests look like, and recovers nothing: that is the scheme's point.
         """
-        raise NotImplementedError
+        if self.looks_like is None:
+            raise NotImplementedError
+        from matchsim.attack.engine import Knowledge
+
+        return Knowledge(algorithm=self.looks_like)
 
     @classmethod
     def outsider_limit(cls) -> NotEnumerable | None:

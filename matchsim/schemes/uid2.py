@@ -38,14 +38,13 @@ import pyarrow as pa
 
 from matchsim.errors import ConfigError
 from matchsim.kernels import concat, hash_strings
-from matchsim.schemes._base import NotEnumerable, Scheme, encode_text, fixed_width_binary
+from matchsim.schemes._base import Scheme, encode_text, fixed_width_binary
 from matchsim.schemes._registry import register
 from matchsim.schemes.keyed import hmac_sha256
 from matchsim.secrets import Secret
 
 if TYPE_CHECKING:
     from matchsim.attack.cost import Rates, SchemePrice
-    from matchsim.attack.engine import Knowledge
 
 BUCKET_BITS = 20
 ROTATION_DAYS = 365
@@ -98,6 +97,9 @@ class UID2(Scheme):
     name = "uid2"
     kind = "operator"
     own_encoding = "base64"
+    # Raw UID2s look like Base64 SHA-256: an attacker tries that and, without the
+    # operator's bucket salts, recovers nothing.
+    looks_like = "sha256"
     needs_secret = True
     secret_word = "operator's bucket salts"
     defaults: ClassVar[Mapping[str, Any]] = {
@@ -125,13 +127,6 @@ class UID2(Scheme):
             raise ConfigError(f"scheme uid2: rotation_days must be >= 1, got {period!r}")
         assert secret is not None
         self.schedule = SaltSchedule(secret.value, 2**bits, period)
-
-    def attacker_view(self, knows_secret: bool) -> Knowledge | NotEnumerable:
-        # Raw UID2s look like Base64 SHA-256: an attacker tries that and, without the
-        # operator's bucket salts, recovers nothing.
-        from matchsim.attack.engine import Knowledge
-
-        return Knowledge(algorithm="sha256")
 
     @classmethod
     def price(cls, rates: Rates, params: Mapping[str, Any]) -> SchemePrice:

@@ -22,13 +22,12 @@ import pyarrow as pa
 
 from matchsim.errors import ConfigError
 from matchsim.kernels import hash_strings
-from matchsim.schemes._base import NotEnumerable, Scheme
+from matchsim.schemes._base import Scheme
 from matchsim.schemes._registry import register
 from matchsim.secrets import Secret
 
 if TYPE_CHECKING:
     from matchsim.attack.cost import Rates, SchemePrice
-    from matchsim.attack.engine import Knowledge
 
 
 @register
@@ -36,6 +35,7 @@ class TruncatedSHA256(Scheme):
     name = "truncated-sha256"
     weak = True
     defaults: ClassVar[Mapping[str, Any]] = {"bits": 32}
+    looks_like = "sha256"  # cut short, but enumerated at SHA-256 speed all the same
     threat = (
         "WEAK: public SHA-256 cut to k bits; collisions create k-anonymous buckets but "
         "each bucket is enumerable at SHA-256 speed"
@@ -47,11 +47,6 @@ class TruncatedSHA256(Scheme):
         if not isinstance(bits, int) or isinstance(bits, bool) or not 1 <= bits <= 256:
             raise ConfigError(f"scheme {self.name}: bits must be an integer 1..256, got {bits!r}")
         self.bits = bits
-
-    def attacker_view(self, knows_secret: bool) -> Knowledge | NotEnumerable:
-        from matchsim.attack.engine import Knowledge
-
-        return Knowledge(algorithm="sha256")
 
     @classmethod
     def price(cls, rates: Rates, params: Mapping[str, Any]) -> SchemePrice:
