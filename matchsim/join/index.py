@@ -67,7 +67,18 @@ META_FILE = "index.json"
 ENV_SWITCH = "MATCHSIM_PLATFORM_INDEX"
 ENV_DIR = "MATCHSIM_INDEX_DIR"
 
-_CODE_PARTS = ("normalise", "schemes", "numberplan.py", "join/platform.py", "join/keys.py")
+_CODE_PARTS = (
+    "normalise",
+    "schemes",
+    "locale",
+    "kernels/__init__.py",
+    "kernels/_md.py",
+    "kernels/_openssl.py",
+    "join/platform.py",
+    "join/keys.py",
+)
+"""Source (under ``matchsim/``) that decides what a platform digest is; every part must
+exist (a part moved away would otherwise turn the index off without a word)."""
 
 
 def enabled() -> bool:
