@@ -145,8 +145,35 @@ def read_upload(
     n = table.num_rows
     report.rows = n
     rejected: Counter[str] = Counter()
+    per_field = _decode_fields(table, columns, profile, scheme, region, rejected)
+    if any(r.startswith(tuple(f"{f}: Base64" for f in columns)) for r in rejected) or any(
+        "hex in a" in r for r in rejected
+    ):
+        report.notes.append("the upload mixes hex and Base64 digests")
+    keys, keep = _key_digests(per_field, profile, n, rejected)
+    report.rejected = dict(rejected)
+    upload = UploadKeys(
+        n_rows=n,
+        keys=keys,
+        rejected=dict(rejected),
+        rejected_rows=np.flatnonzero(~keep).astype(np.int64),
+        customer_ids=_customer_ids(table, report),
+    )
+    return upload, report
+
+
+def _decode_fields(
+    table: pa.Table,
+    columns: Mapping[str, str],
+    profile: Profile,
+    scheme: Scheme,
+    region: str,
+    rejected: Counter[str],
+) -> dict[str, Digests]:
+    """Per field, the upload column's digests; each refused value counted in ``rejected``
+    under ``"<field>: <reason>"``. Hashed columns decode on threads (the decoder releases
+    the GIL); a field sent in clear is normalised and keyed as the platform keys it."""
     per_field: dict[str, Digests] = {}
-    # Hashed columns decode on threads (the decoder releases the GIL).
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
         decoded = {
             f: pool.submit(classify_text, table[c], scheme.digest_size, scheme.encoding)
@@ -166,11 +193,15 @@ def read_upload(
         for reason, count in Counter(reasons.drop_null().to_pylist()).items():
             rejected[f"{f}: {reason}"] += count
         per_field[f] = digests
-    if any(r.startswith(tuple(f"{f}: Base64" for f in columns)) for r in rejected) or any(
-        "hex in a" in r for r in rejected
-    ):
-        report.notes.append("the upload mixes hex and Base64 digests")
+    return per_field
 
+
+def _key_digests(
+    per_field: Mapping[str, Digests], profile: Profile, n: int, rejected: Counter[str]
+) -> tuple[dict[str, KeyDigests], np.ndarray]:
+    """Per match key, the digests of the rows kept (ids: row numbers), and which rows are
+    kept: those with a usable key that do not repeat an earlier row (counted in
+    ``rejected`` as duplicates or as having no usable key)."""
     ids = np.arange(n, dtype=np.int64)
     usable = np.zeros(n, dtype=bool)
     key_valid: dict[str, np.ndarray] = {}
@@ -195,15 +226,7 @@ def read_upload(
             keys[key] = KeyDigests.combine(parts, ids)
         else:
             keys[key] = KeyDigests.from_bytes(per_field[key].data, ids, valid & keep)
-    report.rejected = dict(rejected)
-    upload = UploadKeys(
-        n_rows=n,
-        keys=keys,
-        rejected=dict(rejected),
-        rejected_rows=np.flatnonzero(~keep).astype(np.int64),
-        customer_ids=_customer_ids(table, report),
-    )
-    return upload, report
+    return keys, keep
 
 
 def _customer_ids(table: pa.Table, report: UploadReport) -> np.ndarray | None:
