@@ -138,14 +138,22 @@ def read_upload(
     columns = map_upload_columns(path, header, profile)
     report = UploadReport(str(path), columns={f: c for f, c in columns.items()})
     report.ignored_columns = [h for h in header if h not in columns.values()]
-    batches_list = list(batches)
-    table = pa.Table.from_batches(batches_list) if batches_list else None
-    if table is None or table.num_rows == 0:
-        raise InputError(path, "has no rows")
-    n = table.num_rows
-    report.rows = n
+    id_columns = [h for h in report.ignored_columns if h.strip().lower() in ID_COLUMNS]
     rejected: Counter[str] = Counter()
-    per_field = _decode_fields(table, columns, profile, scheme, region, rejected)
+    # Batch by batch: only the decoded digests of the whole upload are held, never its text.
+    parts: list[dict[str, Digests]] = []
+    id_parts: list[pa.Table] = []
+    n = 0
+    for batch in batches:
+        table = pa.Table.from_batches([batch])
+        parts.append(_decode_fields(table, columns, profile, scheme, region, rejected))
+        id_parts.append(table.select(id_columns))
+        n += table.num_rows
+    if n == 0:
+        raise InputError(path, "has no rows")
+    report.rows = n
+    per_field = {f: _concat_digests([part[f] for part in parts]) for f in parts[0]}
+    del parts
     if any(r.startswith(tuple(f"{f}: Base64" for f in columns)) for r in rejected) or any(
         "hex in a" in r for r in rejected
     ):
@@ -157,7 +165,7 @@ def read_upload(
         keys=keys,
         rejected=dict(rejected),
         rejected_rows=np.flatnonzero(~keep).astype(np.int64),
-        customer_ids=_customer_ids(table, report),
+        customer_ids=_customer_ids(pa.concat_tables(id_parts), report) if id_columns else None,
     )
     return upload, report
 
@@ -229,9 +237,17 @@ def _key_digests(
     return keys, keep
 
 
+def _concat_digests(parts: list[Digests]) -> Digests:
+    if len(parts) == 1:
+        return parts[0]
+    return Digests(
+        np.concatenate([p.data for p in parts]), np.concatenate([p.valid for p in parts])
+    )
+
+
 def _customer_ids(table: pa.Table, report: UploadReport) -> np.ndarray | None:
     """The advertiser's integer customer id per row, if an ignored column carries one."""
-    for name in report.ignored_columns:
+    for name in table.column_names:
         if name.strip().lower() in ID_COLUMNS:
             column = table[name]
             try:
