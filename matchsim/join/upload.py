@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -140,15 +140,22 @@ def read_upload(
     report.ignored_columns = [h for h in header if h not in columns.values()]
     id_columns = [h for h in report.ignored_columns if h.strip().lower() in ID_COLUMNS]
     rejected: Counter[str] = Counter()
-    # Batch by batch: only the decoded digests of the whole upload are held, never its text.
+    # Batch by batch: only the decoded digests of the whole upload are held, never its
+    # text; a batch decodes on a thread while the reader parses the next one.
     parts: list[dict[str, Digests]] = []
     id_parts: list[pa.Table] = []
     n = 0
-    for batch in batches:
-        table = pa.Table.from_batches([batch])
-        parts.append(_decode_fields(table, columns, profile, scheme, region, rejected))
-        id_parts.append(table.select(id_columns))
-        n += table.num_rows
+    with ThreadPoolExecutor(max_workers=1) as stage:
+        pending: list[Future[tuple[dict[str, Digests], Counter[str]]]] = []
+        for batch in batches:
+            table = pa.Table.from_batches([batch])
+            if len(pending) >= 2:  # at most two batches of text in memory
+                _collect(pending.pop(0), parts, rejected)
+            pending.append(stage.submit(_decode_fields, table, columns, profile, scheme, region))
+            id_parts.append(table.select(id_columns))
+            n += table.num_rows
+        for future in pending:
+            _collect(future, parts, rejected)
     if n == 0:
         raise InputError(path, "has no rows")
     report.rows = n
@@ -170,18 +177,24 @@ def read_upload(
     return upload, report
 
 
-def _decode_fields(
-    table: pa.Table,
-    columns: Mapping[str, str],
-    profile: Profile,
-    scheme: Scheme,
-    region: str,
+def _collect(
+    future: Future[tuple[dict[str, Digests], Counter[str]]],
+    parts: list[dict[str, Digests]],
     rejected: Counter[str],
-) -> dict[str, Digests]:
-    """Per field, the upload column's digests; each refused value counted in ``rejected``
-    under ``"<field>: <reason>"``. Hashed columns decode on threads (the decoder releases
-    the GIL); a field sent in clear is normalised and keyed as the platform keys it."""
+) -> None:
+    per_field, counts = future.result()
+    parts.append(per_field)
+    rejected.update(counts)
+
+
+def _decode_fields(
+    table: pa.Table, columns: Mapping[str, str], profile: Profile, scheme: Scheme, region: str
+) -> tuple[dict[str, Digests], Counter[str]]:
+    """Per field, the upload column's digests, and each refused value counted under
+    ``"<field>: <reason>"``. Hashed columns decode on threads (the decoder releases the
+    GIL); a field sent in clear is normalised and keyed as the platform keys it."""
     per_field: dict[str, Digests] = {}
+    rejected: Counter[str] = Counter()
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
         decoded = {
             f: pool.submit(classify_text, table[c], scheme.digest_size, scheme.encoding)
@@ -201,7 +214,7 @@ def _decode_fields(
         for reason, count in Counter(reasons.drop_null().to_pylist()).items():
             rejected[f"{f}: {reason}"] += count
         per_field[f] = digests
-    return per_field
+    return per_field, rejected
 
 
 def _key_digests(
