@@ -97,7 +97,7 @@ def join_files(
     )
     sch = source._scheme()
     region = _region_of(platform_file)
-    upload_keys, upload_report = read_upload(upload, prof, sch, region)
+    upload_keys, upload_report = read_upload(upload, prof, sch, region, progress)
     index_info = (
         _use_index(source, progress, digests=index != "normalised") if index else {"status": "off"}
     )

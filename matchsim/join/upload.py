@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,7 +123,11 @@ def classify_text(
 
 
 def read_upload(
-    path: str | os.PathLike[str], profile: Profile, scheme: Scheme, region: str
+    path: str | os.PathLike[str],
+    profile: Profile,
+    scheme: Scheme,
+    region: str,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> tuple[UploadKeys, UploadReport]:
     """Decode ``path`` into per-key digests; count every refused value and row.
 
@@ -154,8 +158,13 @@ def read_upload(
             pending.append(stage.submit(_decode_fields, table, columns, profile, scheme, region))
             id_parts.append(table.select(id_columns))
             n += table.num_rows
+            if progress:
+                progress("reading upload (MB)", *_megabytes(path, id_parts, table))
         for future in pending:
             _collect(future, parts, rejected)
+    if progress and n:
+        size = max(1, path.stat().st_size >> 20)
+        progress("reading upload (MB)", size, size)
     if n == 0:
         raise InputError(path, "has no rows")
     report.rows = n
@@ -175,6 +184,14 @@ def read_upload(
         customer_ids=_customer_ids(pa.concat_tables(id_parts), report) if id_columns else None,
     )
     return upload, report
+
+
+def _megabytes(path: Path, parts: list[pa.Table], last: pa.Table) -> tuple[int, int]:
+    """About how much of the upload has been read, and its size, in MB (text read is
+    estimated from the batches' string bytes)."""
+    total = max(1, path.stat().st_size >> 20)
+    done = sum(p.num_rows for p in parts) * (last.nbytes // max(1, last.num_rows)) >> 20
+    return min(done, total), total
 
 
 def _collect(
