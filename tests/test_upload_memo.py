@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from matchsim.upload import write
 from matchsim.upload.write import hash_file
@@ -50,3 +51,14 @@ def test_changed_file_is_normalised_again(tmp_path: Path) -> None:
     os.utime(src, ns=(1, 1))  # a new mtime whatever the clock's resolution
     got = _memo(src, "sha256", tmp_path / "b.csv")
     assert got == _fresh(src, "sha256", tmp_path / "b2.csv")
+
+
+def test_a_file_beyond_the_limit_is_not_held(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = tmp_path / "c.parquet"
+    pq.write_table(pa.table({"email": ["a@b.nl"] * 10, "first_name": ["Jan"] * 10}), src)
+    monkeypatch.setattr(write._Memo, "LIMIT", 15)
+    first = _fresh(src, "sha256", tmp_path / "a.csv")
+    assert sum(len(v.values) for v in write._Memo._held.values()) <= 15
+    assert _memo(src, "sha256", tmp_path / "b.csv") == first

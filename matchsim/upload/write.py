@@ -372,6 +372,9 @@ class _Memo:
 
     _held: ClassVar[dict[tuple[Any, ...], Normalised]] = {}
     _file: ClassVar[tuple[Any, ...] | None] = None
+    LIMIT: ClassVar[int] = 16_000_000
+    """Values held at most (about 300 MB for a 1 M-row, 11-field file); a larger file is
+    normalised again for each scheme rather than held."""
 
     def __init__(self, path: Path, prof: Profile, region: str, batch: int) -> None:
         try:
@@ -392,7 +395,8 @@ class _Memo:
         norm = _Memo._held.get(key) if self.stamp is not None else None
         if norm is None:
             norm = distinct.normalise(self.prof, field_name, raw, self.region)
-            if self.stamp is not None:
+            held = sum(len(v.values) for v in _Memo._held.values())
+            if self.stamp is not None and held + len(raw) <= _Memo.LIMIT:
                 _Memo._held[key] = norm
         return norm
 
