@@ -41,6 +41,7 @@ import argparse
 import os
 import resource
 import time
+import uuid
 from typing import Any
 
 import numpy as np
@@ -259,6 +260,76 @@ def test_files_ratio(files: dict[str, Any]) -> None:
                 f"\nfile to file: matchsim {name} {mine:.2f} s, DuckDB {duck:.2f} s: "
                 f"ratio {mine / duck:.2f}"
             )
+
+
+# (c) Reading an upload: a Meta-layout CSV (10 hex SHA-256 columns and MADID in clear) in,
+# decoded digests out, beside DuckDB reading the same file and unhex-ing the same columns.
+#
+#     .venv/bin/pytest benchmarks/bench_join.py -k upload -s          # 1 M rows
+#     MATCHSIM_BENCH_UPLOAD=200k .venv/bin/pytest benchmarks/bench_join.py -k upload -s
+
+UPLOAD_SCALES = {"200k": 200_000, "1m": 1_000_000, "10m": 10_000_000}
+_HEX_COLUMNS = ("EMAIL", "PHONE", "FN", "LN", "DOB", "GEN", "CT", "ST", "ZIP", "COUNTRY")
+
+
+def make_upload(path: str, n: int, seed: int = 3) -> str:
+    """A Meta-layout upload of ``n`` rows: random SHA-256 hex (5 % empty) and UUIDs."""
+    import pyarrow.csv as pacsv
+
+    from matchsim.schemes._base import encode_text
+
+    rng = np.random.default_rng(seed)
+    columns: dict[str, pa.Array] = {}
+    for name in _HEX_COLUMNS:
+        digests = rng.integers(0, 256, size=(n, 32), dtype=np.uint8)
+        columns[name] = encode_text(digests, rng.random(n) > 0.05, "hex")
+    raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
+    columns["MADID"] = pa.array([str(uuid.UUID(bytes=r.tobytes())) for r in raw])
+    pacsv.write_csv(pa.table(columns), path)
+    return path
+
+
+def read_matchsim(path: str) -> int:
+    """``read_upload`` as ``matchsim join`` runs it: every refusal counted, keys built."""
+    from matchsim.join.upload import read_upload
+    from matchsim.normalise import get_profile
+    from matchsim.schemes import get_scheme
+
+    keys, _ = read_upload(path, get_profile("meta"), get_scheme("sha256"), "NL")
+    return sum(len(k) for k in keys.keys.values())
+
+
+def read_duckdb(path: str) -> int:
+    """DuckDB reads the CSV and decodes the same ten hex columns (``unhex``)."""
+    import duckdb
+
+    decoded = " + ".join(f"count(unhex({c}))" for c in _HEX_COLUMNS)
+    sql = f"SELECT {decoded} + count(lower(MADID)) FROM read_csv(?, all_varchar = true)"
+    return int((duckdb.connect().execute(sql, [path]).fetchone() or (0,))[0])
+
+
+@pytest.fixture(scope="module")
+def upload_file(tmp_path_factory: pytest.TempPathFactory) -> str:
+    n = UPLOAD_SCALES[os.environ.get("MATCHSIM_BENCH_UPLOAD", "1m")]
+    path = make_upload(str(tmp_path_factory.mktemp("upload") / "upload.csv"), n)
+    read_matchsim(path)  # compile the decoder
+    return path
+
+
+def test_upload_matchsim(benchmark: Any, upload_file: str) -> None:
+    assert _timed(benchmark, "upload matchsim", read_matchsim, upload_file, rounds=3) > 0
+
+
+def test_upload_duckdb(benchmark: Any, upload_file: str) -> None:
+    assert _timed(benchmark, "upload duckdb", read_duckdb, upload_file, rounds=3) > 0
+
+
+def test_upload_ratio(upload_file: str) -> None:
+    """Prints matchsim / DuckDB for reading the upload (run with ``-s``)."""
+    if "upload duckdb" not in _FILE_TIMES or "upload matchsim" not in _FILE_TIMES:
+        pytest.skip("run with the upload benchmarks")
+    mine, duck = _FILE_TIMES["upload matchsim"], _FILE_TIMES["upload duckdb"]
+    print(f"\nupload read: matchsim {mine:.2f} s, DuckDB {duck:.2f} s: ratio {mine / duck:.2f}")
 
 
 def files_main(args: argparse.Namespace) -> None:

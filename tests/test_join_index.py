@@ -169,3 +169,13 @@ def test_normalised_layer_feeds_every_scheme(own_population: Path) -> None:
         for key in a:
             assert np.array_equal(a[key].words, b[key].words), key
             assert np.array_equal(a[key].ids, b[key].ids), key
+
+
+def test_code_stamp_reads_every_part() -> None:
+    # A part moved away by a refactor must fail here, not turn the index off silently.
+    from matchsim.join.index import _CODE_PARTS, code_stamp
+
+    root = Path(__file__).resolve().parent.parent / "matchsim"
+    for part in _CODE_PARTS:
+        assert (root / part).exists(), part
+    assert len(code_stamp()) == 64

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pyarrow as pa
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from matchsim.generate import Population
 from matchsim.join import upload as upload_mod
 from matchsim.join.upload import _duplicate_rows, _duplicate_rows_exact
 from matchsim.kernels.hexdecode import decode_digests
@@ -105,3 +109,33 @@ def test_duplicate_rows_whole_word_digests(seed: int, width: int, n: int) -> Non
         name: Digests(pool[rng.integers(0, 3, n)], rng.random(n) > 0.3) for name in ("a", "b")
     }
     assert np.array_equal(_duplicate_rows(fields), _duplicate_rows_exact(fields))
+
+
+def test_upload_read_in_many_batches_equals_one(
+    nl_population: Population, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The reader decodes batch by batch (never holding the upload's text); the result must
+    # not depend on where the batches fall: digests, refusals, duplicates.
+    from matchsim import io
+    from matchsim.join.upload import read_upload
+    from matchsim.normalise import get_profile
+    from matchsim.schemes import get_scheme
+    from matchsim.upload.write import hash_file
+
+    up = tmp_path / "up.csv"
+    hash_file(Path(nl_population.out) / "customers.parquet", profile="meta", scheme="sha256",
+              region="NL", out=up)  # fmt: skip
+    with up.open("a") as fh:  # a repeated row and a broken one
+        fh.write(up.read_text().splitlines()[1] + "\n" + "zz," * 10 + "\n")
+    prof, sch = get_profile("meta"), get_scheme("sha256")
+    one, rep_one = read_upload(up, prof, sch, "NL")
+    monkeypatch.setattr(io, "BLOCK_BYTES", 1 << 16)
+    assert len(list(io.open_table(up).batches)) > 10
+    many, rep_many = read_upload(up, prof, sch, "NL")
+    assert rep_one == rep_many
+    assert rep_one.rejected["duplicate row"] >= 1
+    assert one.keys.keys() == many.keys.keys()
+    for key in one.keys:
+        assert np.array_equal(one.keys[key].words, many.keys[key].words)
+        assert np.array_equal(one.keys[key].ids, many.keys[key].ids)
+    assert np.array_equal(one.rejected_rows, many.rejected_rows)

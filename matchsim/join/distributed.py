@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from matchsim.errors import ConfigError, MissingExtraError
-from matchsim.join.engine import Engine, Pairs, ProgressFn, concat_pairs, probe_chunk
+from matchsim.join.engine import Engine, Job, Pairs, concat_pairs, probe_chunk
 from matchsim.join.keys import KeyDigests, PlatformSource
 from matchsim.join.table import DigestTable, table_bits
 from matchsim.kernels.join import filter_pass, make_filter, prefix_order
@@ -125,12 +125,8 @@ class DaskEngine(Engine):
         threads = sum(self.client.nthreads().values()) or 1
         return 1 << int(np.ceil(np.log2(2 * threads)))
 
-    def _pairs(
-        self,
-        uploads: Mapping[str, KeyDigests],
-        platform: PlatformSource,
-        progress: ProgressFn | None,
-    ) -> Pairs:
+    def _pairs(self, job: Job) -> Pairs:
+        uploads, platform, progress = job.uploads, job.platform, job.progress
         client = self.client
         parts = self._n_parts()
         keys = list(uploads)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, ClassVar
 
@@ -60,6 +61,15 @@ def get_engine(name: str = "local", **options: Any) -> Engine:
     return engine
 
 
+@dataclass(frozen=True)
+class Job:
+    """What an engine joins: the upload's non-empty keys, the platform, a progress hook."""
+
+    uploads: Mapping[str, KeyDigests]
+    platform: PlatformSource
+    progress: ProgressFn | None = None
+
+
 class Engine(ABC):
     """Template for a match engine; subclasses implement :meth:`_pairs` only."""
 
@@ -95,7 +105,7 @@ class Engine(ABC):
                     f"but {offered[key]} bytes on the platform",
                 )
         uploads = {k: upload.keys[k] for k in keys if len(upload.keys[k])}
-        pairs = self._pairs(uploads, platform, progress) if uploads else {}
+        pairs = self._pairs(Job(uploads, platform, progress)) if uploads else {}
         empty = np.zeros(0, np.int64)
         for key in keys:
             pairs.setdefault(key, (empty, empty))
@@ -107,13 +117,8 @@ class Engine(ABC):
         )
 
     @abstractmethod
-    def _pairs(
-        self,
-        uploads: Mapping[str, KeyDigests],
-        platform: PlatformSource,
-        progress: ProgressFn | None,
-    ) -> Pairs:
-        """Verified ``(upload row ids, user ids)`` for each key in ``uploads``."""
+    def _pairs(self, job: Job) -> Pairs:
+        """Verified ``(upload row ids, user ids)`` for each key in ``job.uploads``."""
 
     def close(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Release resources (a cluster); the engine is unusable afterwards."""

@@ -47,9 +47,10 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -67,7 +68,21 @@ META_FILE = "index.json"
 ENV_SWITCH = "MATCHSIM_PLATFORM_INDEX"
 ENV_DIR = "MATCHSIM_INDEX_DIR"
 
-_CODE_PARTS = ("normalise", "schemes", "locale/numberplan.py", "join/platform.py", "join/keys.py")
+T = TypeVar("T")
+
+_CODE_PARTS = (
+    "normalise",
+    "schemes",
+    "locale",
+    "kernels/__init__.py",
+    "kernels/attack/mask.py",
+    "kernels/attack/_unrolled.py",
+    "kernels/_openssl.py",
+    "join/platform.py",
+    "join/keys.py",
+)
+"""Source (under ``matchsim/``) that decides what a platform digest is; every part must
+exist (a part moved away would otherwise turn the index off without a word)."""
 
 
 def enabled() -> bool:
@@ -252,9 +267,12 @@ def ensure_normalised(source: ParquetPlatform, progress: ProgressFn | None = Non
         try:
             writer: pq.ParquetWriter | None = None
             prof = source._profile()
-            platform = pq.ParquetFile(source.path)
-            for i in range(n):
-                table = normalised_table(platform.read_row_group(i), prof, source.path)
+
+            def normalised(i: int) -> pa.Table:
+                raw = pq.ParquetFile(source.path).read_row_group(i)
+                return normalised_table(raw, prof, source.path)
+
+            for i, table in enumerate(_ahead(normalised, n)):
                 if writer is None:
                     writer = pq.ParquetWriter(tmp / NORMALISED_FILE, table.schema)
                 writer.write_table(table, row_group_size=max(1, table.num_rows))
@@ -280,6 +298,18 @@ def ensure_normalised(source: ParquetPlatform, progress: ProgressFn | None = Non
     return final
 
 
+def _ahead(work: Callable[[int], T], n: int, window: int = 2) -> Iterator[T]:
+    """``work(0)``, ``work(1)``, … in order, up to ``window`` of them computed ahead on
+    threads (Arrow's compute functions release the GIL: the cores share the chunks)."""
+    with ThreadPoolExecutor(max_workers=window) as pool:
+        pending = [pool.submit(work, i) for i in range(min(window, n))]
+        for i in range(n):
+            done = pending.pop(0).result()
+            if i + window < n:
+                pending.append(pool.submit(work, i + window))
+            yield done
+
+
 def read_normalised(folder: Path, index: int) -> pa.Table:
     """Chunk ``index`` of the normalised platform."""
     return pq.ParquetFile(folder / NORMALISED_FILE).read_row_group(index)
@@ -294,8 +324,7 @@ def _build(
         writers: dict[str, pq.ParquetWriter] = {}
         n = source.n_chunks
         counts: dict[str, list[int]] = {k: [] for k in widths}
-        for i in range(n):
-            chunk = source._compute_chunk(i)
+        for i, chunk in enumerate(_ahead(source._compute_chunk, n)):
             for key, digests in chunk.items():
                 words = np.ascontiguousarray(digests.words)
                 width = words.shape[1] * 8

@@ -7,11 +7,9 @@ background thread while the current one is probed (the probe kernel releases the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
-from matchsim.join.engine import Engine, Pairs, ProgressFn, concat_pairs, probe_chunk
-from matchsim.join.keys import KeyDigests, PlatformSource
+from matchsim.join.engine import Engine, Job, Pairs, concat_pairs, probe_chunk
 from matchsim.join.table import DigestTable
 
 
@@ -23,13 +21,9 @@ class LocalEngine(Engine):
     def __init__(self, prefetch: bool = True) -> None:
         self.prefetch = prefetch
 
-    def _pairs(
-        self,
-        uploads: Mapping[str, KeyDigests],
-        platform: PlatformSource,
-        progress: ProgressFn | None,
-    ) -> Pairs:
-        tables = {key: DigestTable(digests) for key, digests in uploads.items()}
+    def _pairs(self, job: Job) -> Pairs:
+        platform, progress = job.platform, job.progress
+        tables = {key: DigestTable(digests) for key, digests in job.uploads.items()}
         n = platform.n_chunks
         parts = []
         with ThreadPoolExecutor(max_workers=1) as pool:

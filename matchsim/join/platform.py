@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from matchsim.errors import ConfigError, InputError, SecretError
+from matchsim.join import distinct
 from matchsim.join.keys import (
     COMBINATION_FIELDS,
     EMAIL,
@@ -32,7 +33,7 @@ from matchsim.join.keys import (
     PHONE,
     KeyDigests,
 )
-from matchsim.normalise import Profile, get_profile
+from matchsim.normalise import Normalised, Profile, get_profile
 from matchsim.schemes import Digests, Scheme, get_scheme
 from matchsim.secrets import Secret, load_secret
 
@@ -76,18 +77,34 @@ def field_digests(
 
 def normalised_values(profile: Profile, name: str, values: pa.Array, region: str) -> pa.Array:
     """``values`` normalised as field ``name``; null where the platform cannot key them."""
-    norm = profile.normalise(name, values, region)
+    if distinct.repeats(values):  # normalise the distinct values, keep the dictionary
+        encoded = distinct.dictionary(values)
+        once = _keyable(profile.normalise(name, encoded.dictionary, region))
+        # null through the indices, not as a dictionary entry (Parquet cannot write that)
+        indices = encoded.indices.to_numpy(zero_copy_only=False)
+        missing = ~once.is_valid().to_numpy(zero_copy_only=False)[indices]
+        return pa.DictionaryArray.from_arrays(
+            pa.array(indices, mask=missing), pc.fill_null(once, "")
+        )
+    return _keyable(profile.normalise(name, values, region))
+
+
+def _keyable(norm: Normalised) -> pa.Array:
+    """The normalised values, null where accepted but never matching (Google's rule)."""
     valid_values = norm.values
-    if norm.unmatchable.any():  # accepted but never matches (Google's rule)
+    if norm.unmatchable.any():
         valid_values = pc.if_else(
             pa.array(norm.unmatchable), pa.scalar(None, pa.string()), valid_values
         )
     return valid_values
 
 
-def digest_normalised(profile: Profile, scheme: Scheme, name: str, values: pa.Array) -> Digests:
-    """Digests of already normalised values of field ``name``, the way the profile keys it."""
-    return (scheme if profile.fields[name].hashed else clear_scheme()).encode(values)
+def digest_normalised(
+    profile: Profile, scheme: Scheme, name: str, values: pa.Array | pa.ChunkedArray
+) -> Digests:
+    """Digests of already normalised values of field ``name``, the way the profile keys it
+    (each distinct value hashed once where the scheme allows it)."""
+    return distinct.encode(scheme if profile.fields[name].hashed else clear_scheme(), values)
 
 
 def digest_width(profile: Profile, scheme: Scheme, key: str, fields: tuple[str, ...]) -> int:
@@ -220,11 +237,26 @@ def normalised_table(
         for column in PLATFORM_COLUMNS[key]:
             if column in table.column_names:
                 columns[column] = normalised_values(prof, key, table[column], region)
-    out = {k: v.cast(pa.string()) if k != "uid" else v for k, v in columns.items()}
+    out = {k: v if k == "uid" else _as_text(v, k in COMBINATION_FIELDS) for k, v in columns.items()}
     for column in PRESENCE_COLUMNS:  # whether the raw value is there (for evaluation)
         if column in table.column_names:
             out[f"present:{column}"] = table[column].is_valid()
     return pa.table(out)
+
+
+def _as_text(values: pa.Array | pa.ChunkedArray, repeated: bool) -> pa.Array:
+    """The column as every chunk of the normalised layer stores it: the fields of the
+    combination key (names, postcodes, dates: few distinct values) dictionary-encoded,
+    the rest plain strings."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if not repeated:
+        return values.cast(pa.string())
+    if pa.types.is_dictionary(values.type):
+        return values.cast(pa.dictionary(pa.int32(), pa.string()))
+    out = pc.dictionary_encode(values.cast(pa.string()))
+    assert isinstance(out, pa.DictionaryArray)
+    return out.cast(pa.dictionary(pa.int32(), pa.string()))
 
 
 def normalised_digests(ntable: pa.Table, prof: Profile, sch: Scheme) -> dict[str, KeyDigests]:
@@ -235,7 +267,7 @@ def normalised_digests(ntable: pa.Table, prof: Profile, sch: Scheme) -> dict[str
         if key == NAME_POSTCODE_DOB:
             parts = []
             for f in fields:
-                d = digest_normalised(prof, sch, f, ntable[f].combine_chunks())
+                d = digest_normalised(prof, sch, f, ntable[f])
                 parts.append((d.data, d.valid))
             out[key] = KeyDigests.combine(parts, uid)
             continue
@@ -243,7 +275,7 @@ def normalised_digests(ntable: pa.Table, prof: Profile, sch: Scheme) -> dict[str
         for column in PLATFORM_COLUMNS[key]:
             if column not in ntable.column_names:
                 continue
-            d = digest_normalised(prof, sch, key, ntable[column].combine_chunks())
+            d = digest_normalised(prof, sch, key, ntable[column])
             pieces.append(KeyDigests.from_bytes(d.data, uid, d.valid))
         out[key] = KeyDigests.concat(pieces, digest_width(prof, sch, key, fields))
     return out

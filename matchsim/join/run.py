@@ -26,11 +26,12 @@ from matchsim.errors import InputError
 from matchsim.io import check_folder, output_folder
 from matchsim.join.engine import ProgressFn, get_engine
 from matchsim.join.evaluate import Evaluation, evaluate, upload_row_cids
+from matchsim.join.keys import UploadKeys
 from matchsim.join.platform import ParquetPlatform
 from matchsim.join.result import MatchResult
 from matchsim.join.upload import read_upload
-from matchsim.normalise import get_profile
-from matchsim.schemes import upload_params
+from matchsim.normalise import Profile, get_profile
+from matchsim.schemes import Scheme, upload_params
 from matchsim.secrets import Secret
 
 MATCHED_FILE = "matched.parquet"
@@ -96,7 +97,7 @@ def join_files(
     )
     sch = source._scheme()
     region = _region_of(platform_file)
-    upload_keys, upload_report = read_upload(upload, prof, sch, region)
+    upload_keys, upload_report = read_upload(upload, prof, sch, region, progress)
     index_info = (
         _use_index(source, progress, digests=index != "normalised") if index else {"status": "off"}
     )
@@ -105,32 +106,12 @@ def join_files(
         result = eng.match(upload_keys, source, progress)
     join_seconds = time.perf_counter() - joined
 
-    evaluation = None
-    refused: str | None = None
     truth_path = Path(truth) if truth is not None else platform_file.parent / "truth.parquet"
-    if truth is not None or truth_path.exists():
-        customers = truth_path.parent / "customers.parquet"
-        if not customers.exists():
-            customers = platform_file.parent / "customers.parquet"
-        mapping = upload_row_cids(upload_keys, customers, prof, sch, region)
-        refused = mapping.refused
-        if mapping.cids is not None:
-            try:
-                evaluation = evaluate(
-                    result,
-                    truth_path,
-                    row_cid=mapping.cids,
-                    platform_path=platform_file,
-                    deterministic=sch.deterministic,
-                    truncated=sch.name.startswith("truncated"),
-                    presence=None
-                    if source.norm_dir is None
-                    else source.norm_dir / "normalised.parquet",
-                )
-            except InputError as exc:
-                if upload_keys.customer_ids is None:
-                    raise
-                refused = f"the upload's customer ids: {exc.reason}"
+    evaluated = (
+        _evaluate(result, upload_keys, source, truth_path, prof, sch, region)
+        if truth is not None or truth_path.exists()
+        else None
+    )
     report: dict[str, Any] = {
         "kind": "join",
         "matchsim_version": __version__,
@@ -147,13 +128,55 @@ def join_files(
         "platform_index": index_info,
         "peak_rss_bytes": peak_rss_bytes(),
     }
-    if evaluation is not None:
-        report["evaluation"] = evaluation.to_dict()
-        report["evaluation_rows"] = mapping.how
-    if refused is not None:
-        report["evaluation_refused"] = refused
+    evaluation = None
+    if evaluated is not None:
+        evaluation, extra = evaluated
+        report.update(extra)
     write_outputs(out_path, result, report)
     return JoinRun(out_path, result, report, evaluation)
+
+
+def _evaluate(
+    result: MatchResult,
+    upload_keys: UploadKeys,
+    source: ParquetPlatform,
+    truth_path: Path,
+    prof: Profile,
+    sch: Scheme,
+    region: str,
+) -> tuple[Evaluation | None, dict[str, Any]]:
+    """Score the join against the truth table: the evaluation and its ``join.json`` fields
+    (or, where the upload's rows cannot be tied to customers, why not)."""
+    customers = truth_path.parent / "customers.parquet"
+    if not customers.exists():
+        customers = source.path.parent / "customers.parquet"
+    mapping = upload_row_cids(upload_keys, customers, prof, sch, region)
+    refused = mapping.refused
+    evaluation = None
+    if mapping.cids is not None:
+        try:
+            evaluation = evaluate(
+                result,
+                truth_path,
+                row_cid=mapping.cids,
+                platform_path=source.path,
+                deterministic=sch.deterministic,
+                truncated=sch.name.startswith("truncated"),
+                presence=None
+                if source.norm_dir is None
+                else source.norm_dir / "normalised.parquet",
+            )
+        except InputError as exc:
+            if upload_keys.customer_ids is None:
+                raise
+            refused = f"the upload's customer ids: {exc.reason}"
+    extra: dict[str, Any] = {}
+    if evaluation is not None:
+        extra["evaluation"] = evaluation.to_dict()
+        extra["evaluation_rows"] = mapping.how
+    if refused is not None:
+        extra["evaluation_refused"] = refused
+    return evaluation, extra
 
 
 def _use_index(

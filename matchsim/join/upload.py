@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,7 +123,11 @@ def classify_text(
 
 
 def read_upload(
-    path: str | os.PathLike[str], profile: Profile, scheme: Scheme, region: str
+    path: str | os.PathLike[str],
+    profile: Profile,
+    scheme: Scheme,
+    region: str,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> tuple[UploadKeys, UploadReport]:
     """Decode ``path`` into per-key digests; count every refused value and row.
 
@@ -138,15 +142,76 @@ def read_upload(
     columns = map_upload_columns(path, header, profile)
     report = UploadReport(str(path), columns={f: c for f, c in columns.items()})
     report.ignored_columns = [h for h in header if h not in columns.values()]
-    batches_list = list(batches)
-    table = pa.Table.from_batches(batches_list) if batches_list else None
-    if table is None or table.num_rows == 0:
-        raise InputError(path, "has no rows")
-    n = table.num_rows
-    report.rows = n
+    id_columns = [h for h in report.ignored_columns if h.strip().lower() in ID_COLUMNS]
     rejected: Counter[str] = Counter()
+    # Batch by batch: only the decoded digests of the whole upload are held, never its
+    # text; a batch decodes on a thread while the reader parses the next one.
+    parts: list[dict[str, Digests]] = []
+    id_parts: list[pa.Table] = []
+    n = 0
+    with ThreadPoolExecutor(max_workers=1) as stage:
+        pending: list[Future[tuple[dict[str, Digests], Counter[str]]]] = []
+        for batch in batches:
+            table = pa.Table.from_batches([batch])
+            if len(pending) >= 2:  # at most two batches of text in memory
+                _collect(pending.pop(0), parts, rejected)
+            pending.append(stage.submit(_decode_fields, table, columns, profile, scheme, region))
+            id_parts.append(table.select(id_columns))
+            n += table.num_rows
+            if progress:
+                progress("reading upload (MB)", *_megabytes(path, id_parts, table))
+        for future in pending:
+            _collect(future, parts, rejected)
+    if progress and n:
+        size = max(1, path.stat().st_size >> 20)
+        progress("reading upload (MB)", size, size)
+    if n == 0:
+        raise InputError(path, "has no rows")
+    report.rows = n
+    per_field = {f: _concat_digests([part[f] for part in parts]) for f in parts[0]}
+    del parts
+    if any(r.startswith(tuple(f"{f}: Base64" for f in columns)) for r in rejected) or any(
+        "hex in a" in r for r in rejected
+    ):
+        report.notes.append("the upload mixes hex and Base64 digests")
+    keys, keep = _key_digests(per_field, profile, n, rejected)
+    report.rejected = dict(rejected)
+    upload = UploadKeys(
+        n_rows=n,
+        keys=keys,
+        rejected=dict(rejected),
+        rejected_rows=np.flatnonzero(~keep).astype(np.int64),
+        customer_ids=_customer_ids(pa.concat_tables(id_parts), report) if id_columns else None,
+    )
+    return upload, report
+
+
+def _megabytes(path: Path, parts: list[pa.Table], last: pa.Table) -> tuple[int, int]:
+    """About how much of the upload has been read, and its size, in MB (text read is
+    estimated from the batches' string bytes)."""
+    total = max(1, path.stat().st_size >> 20)
+    done = sum(p.num_rows for p in parts) * (last.nbytes // max(1, last.num_rows)) >> 20
+    return min(done, total), total
+
+
+def _collect(
+    future: Future[tuple[dict[str, Digests], Counter[str]]],
+    parts: list[dict[str, Digests]],
+    rejected: Counter[str],
+) -> None:
+    per_field, counts = future.result()
+    parts.append(per_field)
+    rejected.update(counts)
+
+
+def _decode_fields(
+    table: pa.Table, columns: Mapping[str, str], profile: Profile, scheme: Scheme, region: str
+) -> tuple[dict[str, Digests], Counter[str]]:
+    """Per field, the upload column's digests, and each refused value counted under
+    ``"<field>: <reason>"``. Hashed columns decode on threads (the decoder releases the
+    GIL); a field sent in clear is normalised and keyed as the platform keys it."""
     per_field: dict[str, Digests] = {}
-    # Hashed columns decode on threads (the decoder releases the GIL).
+    rejected: Counter[str] = Counter()
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
         decoded = {
             f: pool.submit(classify_text, table[c], scheme.digest_size, scheme.encoding)
@@ -166,11 +231,15 @@ def read_upload(
         for reason, count in Counter(reasons.drop_null().to_pylist()).items():
             rejected[f"{f}: {reason}"] += count
         per_field[f] = digests
-    if any(r.startswith(tuple(f"{f}: Base64" for f in columns)) for r in rejected) or any(
-        "hex in a" in r for r in rejected
-    ):
-        report.notes.append("the upload mixes hex and Base64 digests")
+    return per_field, rejected
 
+
+def _key_digests(
+    per_field: Mapping[str, Digests], profile: Profile, n: int, rejected: Counter[str]
+) -> tuple[dict[str, KeyDigests], np.ndarray]:
+    """Per match key, the digests of the rows kept (ids: row numbers), and which rows are
+    kept: those with a usable key that do not repeat an earlier row (counted in
+    ``rejected`` as duplicates or as having no usable key)."""
     ids = np.arange(n, dtype=np.int64)
     usable = np.zeros(n, dtype=bool)
     key_valid: dict[str, np.ndarray] = {}
@@ -195,20 +264,20 @@ def read_upload(
             keys[key] = KeyDigests.combine(parts, ids)
         else:
             keys[key] = KeyDigests.from_bytes(per_field[key].data, ids, valid & keep)
-    report.rejected = dict(rejected)
-    upload = UploadKeys(
-        n_rows=n,
-        keys=keys,
-        rejected=dict(rejected),
-        rejected_rows=np.flatnonzero(~keep).astype(np.int64),
-        customer_ids=_customer_ids(table, report),
+    return keys, keep
+
+
+def _concat_digests(parts: list[Digests]) -> Digests:
+    if len(parts) == 1:
+        return parts[0]
+    return Digests(
+        np.concatenate([p.data for p in parts]), np.concatenate([p.valid for p in parts])
     )
-    return upload, report
 
 
 def _customer_ids(table: pa.Table, report: UploadReport) -> np.ndarray | None:
     """The advertiser's integer customer id per row, if an ignored column carries one."""
-    for name in report.ignored_columns:
+    for name in table.column_names:
         if name.strip().lower() in ID_COLUMNS:
             column = table[name]
             try:

@@ -165,6 +165,103 @@ def build_table(
     return found.sum()
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _filter_block(
+    probe: np.ndarray, lo: int, hi: int, fshift: np.uint64, bloom: np.ndarray, survivors: np.ndarray
+) -> int:
+    """Rows ``lo..hi`` of ``probe`` whose filter bit is set, into ``survivors``; their count.
+
+    The filter (8 bits per table slot) is small enough to stay in the last-level cache;
+    about 1 in 12 rows that match nothing gets through. Lookups are prefetched
+    ``_AHEAD`` rows early so that the cache misses overlap.
+    """
+    m = 0
+    for i in range(lo, min(hi, lo + _AHEAD)):
+        _prefetch(bloom, np.int64(probe[i, 0] >> fshift) >> 6)  # type: ignore[call-arg]
+    for i in range(lo, hi):
+        if i + _AHEAD < hi:
+            f = np.int64(probe[i + _AHEAD, 0] >> fshift) >> 6
+            _prefetch(bloom, f)  # type: ignore[call-arg]
+        k = probe[i, 0]
+        if k == _ZERO:
+            k = _ONE
+        f = np.int64(k >> fshift)
+        if (bloom[f >> 6] >> np.uint64(f & 63)) & _ONE:
+            survivors[m] = i
+            m += 1
+    return m
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _slot_block(
+    probe: np.ndarray,
+    survivors: np.ndarray,
+    m: int,
+    bits: int,
+    rmask: int,
+    keys: np.ndarray,
+    rows: np.ndarray,
+    cand_i: np.ndarray,
+    cand_r: np.ndarray,
+) -> int:
+    """For each of the ``m`` filter survivors, the table row holding its 64-bit key (the
+    first such slot), into ``cand_i``/``cand_r``; their count. Slots are prefetched."""
+    shift = np.uint64(64 - bits)
+    for c in range(min(m, _AHEAD)):
+        s = np.int64(probe[survivors[c], 0] >> shift)
+        _prefetch(keys, s)  # type: ignore[call-arg]
+        _prefetch(rows, s)
+    q = 0
+    for c in range(m):
+        if c + _AHEAD < m:
+            nxt = np.int64(probe[survivors[c + _AHEAD], 0] >> shift)
+            _prefetch(keys, nxt)  # type: ignore[call-arg]
+            _prefetch(rows, nxt)
+        i = survivors[c]
+        k = probe[i, 0]
+        if k == _ZERO:
+            k = _ONE
+        s = np.int64(k >> shift)
+        while True:
+            t = keys[s]
+            if t == _ZERO:
+                break
+            if t == k:
+                cand_i[q] = i
+                cand_r[q] = rows[s]
+                q += 1
+                break
+            s = (s & ~rmask) | ((s + 1) & rmask)
+    return q
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _walk(
+    probe: np.ndarray,
+    i: int,
+    bits: int,
+    rmask: int,
+    keys: np.ndarray,
+    rows: np.ndarray,
+    words: np.ndarray,
+) -> int:
+    """The table row whose full digest equals ``probe[i]`` (walking the slot's cluster
+    past 64-bit key collisions), else -1."""
+    k = probe[i, 0]
+    if k == _ZERO:
+        k = _ONE
+    s = np.int64(k >> np.uint64(64 - bits))
+    while True:
+        t = keys[s]
+        if t == _ZERO:
+            return -1
+        if t == k:
+            r = rows[s]
+            if _same(words, r, probe, i):
+                return int(r)
+        s = (s & ~rmask) | ((s + 1) & rmask)
+
+
 @numba.njit(cache=True, nogil=True, parallel=True)
 def probe_table(
     probe: np.ndarray,
@@ -179,66 +276,23 @@ def probe_table(
     """``out[i]`` = the table row whose full digest equals ``probe[i]``, else -1.
 
     At platform scale the table is far larger than the cache, so a probe runs in three
-    stages per block of rows: the filter (8 bits per slot, small enough to stay in the
-    last-level cache; about 1 in 12 misses gets through), the table for the survivors
-    only, and the full-digest check of the 64-bit matches. Every stage prefetches its
-    lookups ``_AHEAD`` rows early so the cache misses overlap instead of queueing.
-    Returns the number of matched rows.
+    stages per block of rows: the filter (:func:`_filter_block`), the table for the
+    survivors only (:func:`_slot_block`), and the full-digest check of the 64-bit
+    matches, the upload's digests prefetched ahead. Returns the number of matched rows.
     """
     n = probe.shape[0]
     rmask = (1 << (bits - pbits)) - 1
-    shift = np.uint64(64 - bits)
     fshift = np.uint64(64 - bits - _FILTER_BITS)
     hits = 0
     for blk in prange((n + _BLOCK - 1) // _BLOCK):
         lo = blk * _BLOCK
         hi = min(n, lo + _BLOCK)
+        out[lo:hi] = -1
         survivors = np.empty(hi - lo, dtype=np.int64)
-        m = 0
-        for i in range(lo, min(hi, lo + _AHEAD)):
-            _prefetch(bloom, np.int64(probe[i, 0] >> fshift) >> 6)  # type: ignore[call-arg]
-        for i in range(lo, hi):
-            if i + _AHEAD < hi:
-                f = np.int64(probe[i + _AHEAD, 0] >> fshift) >> 6
-                _prefetch(bloom, f)  # type: ignore[call-arg]
-            k = probe[i, 0]
-            if k == _ZERO:
-                k = _ONE
-            f = np.int64(k >> fshift)
-            out[i] = -1
-            if (bloom[f >> 6] >> np.uint64(f & 63)) & _ONE:
-                survivors[m] = i
-                m += 1
-        for c in range(min(m, _AHEAD)):
-            s = np.int64(probe[survivors[c], 0] >> shift)
-            _prefetch(keys, s)  # type: ignore[call-arg]
-            _prefetch(rows, s)
-        # Stage 2: the table, for filter survivors; the slot's row is fetched alongside.
+        m = _filter_block(probe, lo, hi, fshift, bloom, survivors)
         cand_i = np.empty(m, dtype=np.int64)
         cand_r = np.empty(m, dtype=np.int64)
-        q = 0
-        for c in range(m):
-            if c + _AHEAD < m:
-                nxt = np.int64(probe[survivors[c + _AHEAD], 0] >> shift)
-                _prefetch(keys, nxt)  # type: ignore[call-arg]
-                _prefetch(rows, nxt)
-            i = survivors[c]
-            k = probe[i, 0]
-            if k == _ZERO:
-                k = _ONE
-            s = np.int64(k >> shift)
-            while True:
-                t = keys[s]
-                if t == _ZERO:
-                    break
-                if t == k:
-                    cand_i[q] = i
-                    cand_r[q] = rows[s]
-                    q += 1
-                    break
-                s = (s & ~rmask) | ((s + 1) & rmask)
-        # Stage 3: verify the full digest of each 64-bit key match, prefetching the
-        # upload's digest ahead; a rare key collision falls back to walking the cluster.
+        q = _slot_block(probe, survivors, m, bits, rmask, keys, rows, cand_i, cand_r)
         for c in range(min(q, _AHEAD)):
             _prefetch(words, cand_r[c])  # type: ignore[call-arg]
         for c in range(q):
@@ -246,25 +300,11 @@ def probe_table(
                 _prefetch(words, cand_r[c + _AHEAD])  # type: ignore[call-arg]
             i = cand_i[c]
             r = cand_r[c]
-            if _same(words, r, probe, i):
+            if not _same(words, r, probe, i):  # a rare 64-bit key collision
+                r = _walk(probe, i, bits, rmask, keys, rows, words)
+            if r >= 0:
                 out[i] = r
                 hits += 1
-                continue
-            k = probe[i, 0]
-            if k == _ZERO:
-                k = _ONE
-            s = np.int64(k >> shift)
-            while True:
-                t = keys[s]
-                if t == _ZERO:
-                    break
-                if t == k:
-                    r = rows[s]
-                    if _same(words, r, probe, i):
-                        out[i] = r
-                        hits += 1
-                        break
-                s = (s & ~rmask) | ((s + 1) & rmask)
     return hits
 
 
@@ -360,17 +400,10 @@ def filter_pass(words: np.ndarray, fbits: int, bloom: np.ndarray) -> np.ndarray:
     for blk in prange((n + _BLOCK - 1) // _BLOCK):
         lo = blk * _BLOCK
         hi = min(n, lo + _BLOCK)
-        for i in range(lo, min(hi, lo + _AHEAD)):
-            _prefetch(bloom, np.int64(words[i, 0] >> fshift) >> 6)  # type: ignore[call-arg]
-        for i in range(lo, hi):
-            if i + _AHEAD < hi:
-                f = np.int64(words[i + _AHEAD, 0] >> fshift) >> 6
-                _prefetch(bloom, f)  # type: ignore[call-arg]
-            k = words[i, 0]
-            if k == _ZERO:
-                k = _ONE
-            f = np.int64(k >> fshift)
-            keep[i] = ((bloom[f >> 6] >> np.uint64(f & 63)) & _ONE) == _ONE
+        survivors = np.empty(hi - lo, dtype=np.int64)
+        m = _filter_block(words, lo, hi, fshift, bloom, survivors)
+        for c in range(m):
+            keep[survivors[c]] = True
     return keep
 
 

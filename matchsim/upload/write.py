@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import phonenumbers
@@ -32,7 +32,8 @@ import pyarrow.parquet as pq
 from matchsim.errors import ConfigError, InputError, OutputError
 from matchsim.io import check_paths, output_files, shown
 from matchsim.io import open_table as read_source
-from matchsim.normalise import FIELDS, INPUT_COLUMNS, Profile, get_profile
+from matchsim.join import distinct
+from matchsim.normalise import FIELDS, INPUT_COLUMNS, Normalised, Profile, get_profile
 from matchsim.schemes import Scheme, get_scheme
 from matchsim.secrets import Secret
 
@@ -164,7 +165,7 @@ def _summary_path(out: Path) -> Path:
 
 def encode_column(scheme: Scheme, values: pa.Array, prehashed: np.ndarray) -> pa.Array:
     """Digest text of normalised values; pre-hashed values pass through as they are."""
-    text = scheme.to_text(scheme.encode(values))
+    text = scheme.to_text(distinct.encode(scheme, values))
     if prehashed.any():
         text = pc.if_else(pa.array(prehashed), values, text)
     return text
@@ -276,10 +277,11 @@ def hash_file(
         writer = _Writer(tmp_out, out_schema, out)
         rej_writer = _Writer(tmp_rej, rej_schema, rejects_path)
         try:
-            for batch in batches:
+            for number, batch in enumerate(batches):
                 if region is None:
                     region = _infer_region(path, batch, columns)
-                _hash_batch(batch, prof, sch, region, columns, summary, writer, rej_writer)
+                memo = _Memo(path, prof, region, number)
+                _hash_batch(batch, prof, sch, region, columns, summary, writer, rej_writer, memo)
         finally:
             writer.close()
             rej_writer.close()
@@ -314,6 +316,7 @@ def _hash_batch(
     summary: HashSummary,
     writer: _Writer,
     rej_writer: _Writer,
+    memo: _Memo | None = None,
 ) -> None:
     table = pa.Table.from_batches([batch])
     n = table.num_rows
@@ -324,7 +327,7 @@ def _hash_batch(
             cols.append(pa.nulls(n, pa.string()))
             continue
         raw = table[columns[f]].combine_chunks()
-        norm = prof.normalise(f, raw, region)
+        norm = memo.get(f, raw) if memo is not None else distinct.normalise(prof, f, raw, region)
         fs = summary.fields[f]
         present = norm.values.is_valid().to_numpy(zero_copy_only=False)
         fs.written += int(present.sum())
@@ -359,6 +362,43 @@ def _hash_batch(
             cols.append(norm.values)
     writer.write(pa.Table.from_arrays(cols, schema=writer.schema))
     summary.rows_in += n
+
+
+class _Memo:
+    """The normalised columns of the last input file hashed in this process, reused when
+    the same file is hashed again under the same profile and region (``matchsim run``
+    hashes one customer file once per scheme; normalising is scheme-independent and, for
+    messy phone numbers, most of the work). Keyed by the file's path, size and mtime."""
+
+    _held: ClassVar[dict[tuple[Any, ...], Normalised]] = {}
+    _file: ClassVar[tuple[Any, ...] | None] = None
+    LIMIT: ClassVar[int] = 16_000_000
+    """Values held at most (about 300 MB for a 1 M-row, 11-field file); a larger file is
+    normalised again for each scheme rather than held."""
+
+    def __init__(self, path: Path, prof: Profile, region: str, batch: int) -> None:
+        try:
+            st = path.stat()
+            stamp: tuple[Any, ...] | None = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+        except OSError:
+            stamp = None
+        self.stamp = stamp
+        self.key = (repr(prof), region, batch)
+        self.prof = prof
+        self.region = region
+        if stamp != _Memo._file:  # one file's worth at a time
+            _Memo._held.clear()
+            _Memo._file = stamp
+
+    def get(self, field_name: str, raw: pa.Array | pa.ChunkedArray) -> Normalised:
+        key = (*self.key, field_name, len(raw))
+        norm = _Memo._held.get(key) if self.stamp is not None else None
+        if norm is None:
+            norm = distinct.normalise(self.prof, field_name, raw, self.region)
+            held = sum(len(v.values) for v in _Memo._held.values())
+            if self.stamp is not None and held + len(raw) <= _Memo.LIMIT:
+                _Memo._held[key] = norm
+        return norm
 
 
 def _infer_region(path: Path, batch: pa.RecordBatch, columns: dict[str, str]) -> str:

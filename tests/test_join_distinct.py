@@ -1,0 +1,78 @@
+"""Normalising and hashing each distinct value once gives exactly the row-by-row answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matchsim.generate import Population
+from matchsim.join import distinct
+from matchsim.join.platform import table_digests
+from matchsim.normalise import get_profile
+from matchsim.schemes import get_scheme
+from matchsim.secrets import Secret
+
+_DIRTY = [
+    None, "", "  ", "Jan", "jan", " JAN ", "Jan-Willem", "O'Neil", "1990-01-31", "19900131",
+    "1890-01-01", "not a date", "1234 AB", "1234ab", "x", "06-12345678", "+31612345678",
+    "0031 6 1234 5678", "abc", "A@B.NL", "a@b", "a@@b.nl", "Jöhn", "john.doe+x@gmail.com",
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("profile", ["meta", "google", "tiktok"])
+@pytest.mark.parametrize(
+    "field", ["email", "phone", "first_name", "last_name", "dob", "postcode", "madid"]
+)
+def test_distinct_normalise_equals_row_by_row(profile: str, field: str) -> None:
+    prof = get_profile(profile)
+    if field not in prof.fields:
+        pytest.skip(f"{profile} takes no {field}")
+    values = pa.array(_DIRTY * 10, pa.string())  # repeats: the dictionary path
+    assert distinct.repeats(values)
+    once = distinct.normalise(prof, field, values, "NL")
+    rows = prof.normalise(field, values, "NL")
+    assert once.values.equals(rows.values)
+    assert once.reasons.equals(rows.reasons)
+    assert np.array_equal(once.rejected, rows.rejected)
+    assert np.array_equal(once.prehashed, rows.prehashed)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.sampled_from(_DIRTY[1:]), st.text(max_size=8)), max_size=200)
+)
+def test_distinct_encode_equals_row_by_row(texts: list[str | None]) -> None:
+    values = pa.array(texts, pa.string())
+    for scheme in (get_scheme("sha256"), get_scheme("hmac-sha256", secret=Secret(b"k" * 32, "t"))):
+        once, rows = distinct.encode(scheme, values), scheme.encode(values)
+        assert np.array_equal(once.data, rows.data)
+        assert np.array_equal(once.valid, rows.valid)
+
+
+def test_salted_scheme_is_never_shared_between_equal_values() -> None:
+    values = pa.array(["a@b.nl"] * 100, pa.string())
+    d = distinct.encode(get_scheme("salted-sha256"), values)
+    assert len(np.unique(d.data, axis=0)) == 100  # a salt per record, not per value
+
+
+@pytest.mark.parametrize("profile", ["meta", "google"])
+def test_platform_digests_equal_row_by_row(
+    nl_population: Population, profile: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = Path(nl_population.out) / "platform.parquet"
+    table = pq.ParquetFile(path).read_row_group(1)
+    prof, sch = get_profile(profile), get_scheme("sha256")
+    fast = table_digests(table, prof, sch, path)
+    monkeypatch.setattr(distinct, "repeats", lambda values: False)
+    slow = table_digests(table, prof, sch, path)
+    assert fast.keys() == slow.keys()
+    for key in fast:
+        assert np.array_equal(fast[key].words, slow[key].words), key
+        assert np.array_equal(fast[key].ids, slow[key].ids), key
