@@ -166,12 +166,7 @@ class AttackResult:
 
 # --------------------------------------------------------------------------- helpers
 
-_IV: dict[int, np.ndarray] = {
-    K.ALGO_MD5: K.MD5_IV,
-    K.ALGO_SHA1: K.SHA1_IV,
-    K.ALGO_SHA256: K.SHA256_IV,
-    K.ALGO_SHA512: K.SHA512_IV,
-}
+_IV: dict[int, np.ndarray] = K.IVS
 
 
 def _word_order(algo: int) -> str:
@@ -241,8 +236,13 @@ class _Plan:
             tail = np.broadcast_to(np.frombuffer(self.tail, np.uint8), (n, len(self.tail)))
             rows = np.concatenate([head, rows, tail], axis=1)
         rows = np.ascontiguousarray(rows, dtype=np.uint8)
+        width = rows.shape[1]
+        starts = np.arange(n, dtype=np.int64) * width
+        lengths = np.full(n, width, dtype=np.int64)
         words = np.zeros((n, 8), dtype=self.init.dtype)
-        K.ROW_HASHERS[self.algo](rows, self.extra, self.init, self.outer, words)
+        K.ROW_HASHERS[self.algo](
+            rows.reshape(-1), starts, lengths, self.extra, self.init, self.outer, words
+        )
         n_state = K.STATE_WORDS[self.algo]
         order = _word_order(self.algo)
         return np.ascontiguousarray(words[:, :n_state]).astype(order).view(np.uint8)
@@ -743,16 +743,18 @@ def _place_strings(vals: pa.Array, take: np.ndarray, valid: np.ndarray) -> pa.Ar
     new_off = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lengths, out=new_off[1:])
     total = int(new_off[-1])
-    starts = off[sel].astype(np.int64)
-    if total and bool(np.all(lengths[valid] == lengths[valid][0])):
-        idx = starts[:, None] + np.arange(lengths[valid][0])[None, :]
+    width = int(off[1] - off[0])
+    if total and int(off[-1] - off[0]) == len(vals) * width and bool(np.all(np.diff(off) == width)):
+        # Every string has the same width (a mask's candidates): gather whole rows.
+        placed = src[off[0] : off[-1]].reshape(len(vals), width)[sel]
     else:
-        idx = np.repeat(starts - new_off[:-1][valid], lengths[valid]) + np.arange(total)
+        starts = off[sel].astype(np.int64)
+        placed = src[np.repeat(starts - new_off[:-1][valid], lengths[valid]) + np.arange(total)]
     validity = np.packbits(valid, bitorder="little")
     return pa.StringArray.from_buffers(
         n,
         pa.py_buffer(new_off.astype(np.int32)),
-        pa.py_buffer(np.ascontiguousarray(src[idx.ravel()])),
+        pa.py_buffer(np.ascontiguousarray(placed)),
         pa.py_buffer(validity),
         null_count=int(n - valid.sum()),
     )
