@@ -25,6 +25,21 @@ Tricks borrowed from hashcat's optimised kernels:
   this took MD5 from 34 to 171 M candidates/s on 2 cores, SHA-1 from 42 to 169,
   SHA-256 from 56 to 89 (``pytest benchmarks/bench_attack.py -s -k raw_rate``).
 
+Scan arguments (``SCANNERS[algo](...)``): ``template`` (nb * 16,) message words of
+every candidate (constant bytes, padding and length filled in; varying byte slots
+zero); ``var_offset`` (V,) message byte offset of each varying position;
+``var_choices`` (V, 256) uint8 allowed bytes per varying position and ``var_counts``
+(V,) how many; ``n_inner`` how many trailing varying positions form the *inner* space
+(size P: their bytes are precomputed as word contributions, so filling 16 lanes is a
+vector OR of a base word with a table row; the other positions advance once per P
+candidates); ``init_state`` the chaining value before the first block (the IV, or the
+state after an HMAC key's ipad block); ``outer_state`` the HMAC opad state, or empty;
+``start``, ``stop`` the index range (mixed radix over the varying positions, last
+fastest; multiples of P, or ``stop`` the end); ``n_tasks`` independent sub-ranges for
+the threads; ``bm1``, ``bm2`` uint64 bitmaps over the two check words
+(``bits_mask + 1`` bits); ``hits`` (n_tasks, cap) int64 output, the indices of
+surviving candidates; ``hit_counts`` (n_tasks,) their counts (above cap: overflow).
+
 HMAC-SHA256 with a *known* key (the attacker holds the advertiser's secret) is two
 compressions per candidate: the key's ipad/opad states are computed once.
 """
@@ -38,8 +53,21 @@ import numpy as np
 from numba import prange
 
 from matchsim.kernels import constants as C
-from matchsim.kernels.attack import _unrolled as unrolled
 from matchsim.kernels.attack._lanes import LANES, _ix
+from matchsim.kernels.attack._unrolled import (
+    md5_block_62,
+    md5_block_64,
+    md5_short_62,
+    sha1_block_77,
+    sha1_block_80,
+    sha1_short_77,
+    sha256_block_61,
+    sha256_block_64,
+    sha256_short_61,
+    sha512_block_77,
+    sha512_block_80,
+    sha512_short_77,
+)
 
 ALGO_MD5, ALGO_SHA1, ALGO_SHA256, ALGO_SHA512 = 0, 1, 2, 3
 ALGORITHMS = {"md5": ALGO_MD5, "sha1": ALGO_SHA1, "sha256": ALGO_SHA256, "sha512": ALGO_SHA512}
@@ -233,23 +261,49 @@ def _keep_survivors(
     return found
 
 
+@numba.njit(cache=True, inline="always")
+def _hash_group(  # type: ignore[no-untyped-def]
+    W, S0, S, out, Wo, SO, n_state, short, hmac, block_short, block_early, block_full
+):
+    """Hash the 16 candidates in ``W`` from state ``S0``; the check words (or, for
+    HMAC, the inner state in ``S`` and the outer check words) land in ``out``. The block
+    functions are arguments (njit dispatchers; inlined, so resolved at compile time)."""
+    n_blocks = W.shape[0] // (16 * LANES)
+    if short:
+        block_short(W, S0, out)
+    elif n_blocks == 1 and not hmac:
+        block_early(W, S0, out)
+    else:
+        state = S0
+        for blk in range(n_blocks):
+            Wblk = W[blk * 16 * LANES : (blk + 1) * 16 * LANES]
+            if blk == n_blocks - 1 and not hmac:
+                block_early(Wblk, state, out)
+            else:
+                block_full(Wblk, state, out)
+                for k in range(n_state * LANES):
+                    S[k] = out[k]
+                state = S
+    if hmac:
+        _outer_message(Wo, S)
+        block_early(Wo, SO, out)
+
+
 def _make_scan(algo: int) -> Any:
-    """The scan kernel of one algorithm.
+    """The scan kernel of one algorithm; its arguments are documented under "Scan
+    arguments" in the module docstring.
 
     It is compiled for ``algo`` alone: the closure holds only plain constants (ints,
     bools and a NumPy scalar type, which pickle the same in every process, so numba's
     on-disk cache key is stable; a dispatcher in the closure would pickle with a
     per-process id and force a recompile every run), and the branches that pick the
     compression function compare it with constants, which numba prunes before typing.
-    The kernels of other algorithms are never compiled. It stays one closure (rather
-    than functions taking the algorithm as an argument) for that pruning: an argument
-    would make numba type all four compressions in every kernel. The loop body's steps
-    are the inlined helpers above.
+    It stays one closure (not a function taking the algorithm as an argument) for that
+    pruning: an argument would make numba type all four compressions in every kernel.
     """
     big = algo != ALGO_MD5
     n_state = STATE_WORDS[algo]
-    # SHA-512 computes in 64-bit words; the others in 32-bit words (closure constants).
-    wide = algo == ALGO_SHA512
+    wide = algo == ALGO_SHA512  # 64-bit words; the others 32-bit (closure constants)
     word = np.uint64 if wide else np.uint32
     word_shift = 3 if wide else 2
     # Message words known zero in a short candidate's block (``_gen_unrolled.SHORT_ZERO``):
@@ -258,70 +312,19 @@ def _make_scan(algo: int) -> Any:
     length_word = 14 if algo == ALGO_MD5 else 15
 
     @numba.njit(cache=True, nogil=True, parallel=_PARALLEL)
-    def scan(  # type: ignore[no-untyped-def]
-        template,
-        var_offset,
-        var_choices,
-        var_counts,
-        n_inner,
-        init_state,
-        outer_state,
-        start,
-        stop,
-        n_tasks,
-        bm1,
-        bm2,
-        bits_mask,
-        hits,
-        hit_counts,
-    ):
+    def scan(template, var_offset, var_choices, var_counts, n_inner, init_state, outer_state,  # type: ignore[no-untyped-def]
+             start, stop, n_tasks, bm1, bm2, bits_mask, hits, hit_counts):  # fmt: skip
         """Enumerate mask indices ``[start, stop)``, hash each, keep those passing both
-        bitmaps.
-
-        The last ``n_inner`` varying positions form the *inner* space (size P): their
-        bytes are precomputed as word contributions, so filling 16 lanes is a vector OR of
-        a base word with a table row. The other positions advance with a scalar odometer
-        once per P candidates. ``start`` and ``stop`` must be multiples of P (or ``stop``
-        the end).
-
-        Args:
-            template: (nb * 16,) uint32 message words of every candidate (constant bytes,
-                padding and length filled in; varying byte slots are zero).
-            var_offset: (V,) message byte offset of each varying position.
-            var_choices: (V, 256) uint8 allowed bytes per varying position.
-            var_counts: (V,) how many bytes each varying position allows.
-            n_inner: how many trailing varying positions form the inner space.
-            init_state: (words,) uint32 chaining value before the first block (the IV, or
-                the state after a known prefix such as an HMAC key's ipad block).
-            outer_state: (8,) uint32 HMAC opad state, or empty for a plain hash.
-            start, stop: index range; index = mixed radix over varying positions, last
-                fastest.
-            n_tasks: independent sub-ranges (threads pick them up).
-            bm1, bm2: uint64 bitmaps over the two check words (``bits_mask + 1`` bits).
-            hits: (n_tasks, cap) int64 output, the indices of surviving candidates.
-            hit_counts: (n_tasks,) int64 output; a count above ``cap`` means overflow.
-        """
-        block_early: Any  # the branches below are pruned to one before typing
-        block_full: Any
-        block_short: Any
-        if algo == ALGO_SHA256:
-            block_early = unrolled.sha256_block_61
-            block_full = unrolled.sha256_block_64
-            block_short = unrolled.sha256_short_61
+        bitmaps (the module docstring says how)."""
+        if algo == ALGO_SHA256:  # pruned to one branch before typing
+            b_short, b_early, b_full = sha256_short_61, sha256_block_61, sha256_block_64
         elif algo == ALGO_SHA512:
-            block_early = unrolled.sha512_block_77
-            block_full = unrolled.sha512_block_80
-            block_short = unrolled.sha512_short_77
+            b_short, b_early, b_full = sha512_short_77, sha512_block_77, sha512_block_80
         elif algo == ALGO_SHA1:
-            block_early = unrolled.sha1_block_77
-            block_full = unrolled.sha1_block_80
-            block_short = unrolled.sha1_short_77
+            b_short, b_early, b_full = sha1_short_77, sha1_block_77, sha1_block_80
         else:
-            block_early = unrolled.md5_block_62
-            block_full = unrolled.md5_block_64
-            block_short = unrolled.md5_short_62
+            b_short, b_early, b_full = md5_short_62, md5_block_62, md5_block_64
         n_words = template.shape[0]
-        n_blocks = n_words // 16
         n_outer = var_offset.shape[0] - n_inner
         hmac = outer_state.shape[0] > 0
         P = 1
@@ -337,11 +340,9 @@ def _make_scan(algo: int) -> Any:
         o_total = (stop + P - 1) // P - o_start
         for task in prange(n_tasks):
             found = 0
-            W = np.zeros(n_blocks * 16 * LANES, dtype=word)
-            S = np.zeros(8 * LANES, dtype=word)
-            S0 = np.zeros(8 * LANES, dtype=word)
-            SO = np.zeros(8 * LANES, dtype=word)
-            out = np.zeros(8 * LANES, dtype=word)
+            W = np.zeros(n_words * LANES, dtype=word)
+            S, S0 = np.zeros(8 * LANES, dtype=word), np.zeros(8 * LANES, dtype=word)
+            SO, out = np.zeros(8 * LANES, dtype=word), np.zeros(8 * LANES, dtype=word)
             Wo = np.zeros(16 * LANES, dtype=word)
             _broadcast(S0, init_state, n_state)
             if hmac:
@@ -358,28 +359,12 @@ def _make_scan(algo: int) -> Any:
                 for j0 in range(j_lo, j_hi, LANES):
                     for i in range(varying.shape[0]):
                         w = varying[i]
-                        row = w * LANES
                         b = base[w]
                         for ln in range(LANES):
-                            W[row + ln] = b | inner[w * P_pad + j0 + ln]
-                    if short:
-                        block_short(W, S0, out)
-                    elif n_blocks == 1 and not hmac:
-                        block_early(W, S0, out)
-                    else:
-                        state = S0
-                        for blk in range(n_blocks):
-                            Wblk = W[blk * 16 * LANES : (blk + 1) * 16 * LANES]
-                            if blk == n_blocks - 1 and not hmac:
-                                block_early(Wblk, state, out)
-                            else:
-                                block_full(Wblk, state, out)
-                                for k in range(n_state * LANES):
-                                    S[k] = out[k]
-                                state = S
-                    if hmac:
-                        _outer_message(Wo, S)
-                        block_early(Wo, SO, out)
+                            W[w * LANES + ln] = b | inner[w * P_pad + j0 + ln]
+                    _hash_group(
+                        W, S0, S, out, Wo, SO, n_state, short, hmac, b_short, b_early, b_full
+                    )
                     n_lane = min(LANES, int(j_hi - j0))
                     found = _keep_survivors(out, n_lane, bm1, bm2, bits_mask,
                                             o * P + j0, hits, task, found)  # fmt: skip
@@ -445,13 +430,13 @@ def _make_hash_rows(algo: int) -> Any:
         states, ``extra_bytes`` = 64)."""
         block_full: Any  # the branches below are pruned to one before typing
         if algo == ALGO_SHA256:
-            block_full = unrolled.sha256_block_64
+            block_full = sha256_block_64
         elif algo == ALGO_SHA512:
-            block_full = unrolled.sha512_block_80
+            block_full = sha512_block_80
         elif algo == ALGO_SHA1:
-            block_full = unrolled.sha1_block_80
+            block_full = sha1_block_80
         else:
-            block_full = unrolled.md5_block_64
+            block_full = md5_block_64
         n = starts.shape[0]
         hmac = outer_state.shape[0] > 0
         for grp in prange((n + LANES - 1) // LANES):
