@@ -188,25 +188,23 @@ def _outer_words(
 
 @numba.njit(cache=True, inline="always")
 def _varying_words(n_words: int, var_offset: np.ndarray, word_shift: int) -> np.ndarray:
-    """Indices of the message words that hold a varying byte."""
+    """Per message word, whether it holds a varying byte (a flag per word, not a list
+    of indices: a word index read from an array may be negative for all LLVM knows,
+    and the wrap-around check that numba then adds kept the lane loop scalar)."""
     varword = np.zeros(n_words, dtype=np.bool_)
     for v in range(var_offset.shape[0]):
         varword[var_offset[v] >> word_shift] = True
-    return np.flatnonzero(varword)
+    return varword
 
 
 @numba.njit(cache=True, inline="always")
-def _is_short(template: np.ndarray, varying: np.ndarray, short_from: int, length_word: int) -> bool:
+def _is_short(template: np.ndarray, varword: np.ndarray, short_from: int, length_word: int) -> bool:
     """Whether the single block's words ``short_from``..15 are all zero but the length
     word (a candidate of at most 15 bytes: the ``*_short_*`` functions apply)."""
     if template.shape[0] != 16:
         return False
     for w in range(short_from, 16):
-        if w != length_word and template[w] != 0:
-            return False
-    for i in range(varying.shape[0]):
-        w = varying[i]
-        if w >= short_from and w != length_word:
+        if w != length_word and (template[w] != 0 or varword[w]):
             return False
     return True
 
@@ -290,24 +288,20 @@ def _hash_group(  # type: ignore[no-untyped-def]
 
 
 def _make_scan(algo: int) -> Any:
-    """The scan kernel of one algorithm; its arguments are documented under "Scan
-    arguments" in the module docstring.
-
-    It is compiled for ``algo`` alone: the closure holds only plain constants (ints,
-    bools and a NumPy scalar type, which pickle the same in every process, so numba's
-    on-disk cache key is stable; a dispatcher in the closure would pickle with a
-    per-process id and force a recompile every run), and the branches that pick the
-    compression function compare it with constants, which numba prunes before typing.
-    It stays one closure (not a function taking the algorithm as an argument) for that
-    pruning: an argument would make numba type all four compressions in every kernel.
-    """
+    """The scan kernel of one algorithm (arguments: "Scan arguments" above), compiled
+    for ``algo`` alone: the closure holds only plain constants (ints, bools and a NumPy
+    scalar type, which pickle the same in every process, so numba's on-disk cache key
+    is stable; a dispatcher in the closure would pickle with a per-process id and force
+    a recompile every run), and the branches that pick the compression function compare
+    it with constants, which numba prunes before typing. It stays one closure (not a
+    function taking the algorithm as an argument) for that pruning: an argument would
+    make numba type all four compressions in every kernel."""
     big = algo != ALGO_MD5
     n_state = STATE_WORDS[algo]
     wide = algo == ALGO_SHA512  # 64-bit words; the others 32-bit (closure constants)
     word = np.uint64 if wide else np.uint32
     word_shift = 3 if wide else 2
-    # Message words known zero in a short candidate's block (``_gen_unrolled.SHORT_ZERO``):
-    # words ``short_from``..15 except the length word.
+    # Words ``short_from``..15 but the length are zero in a short candidate's block.
     short_from = 2 if wide else 4
     length_word = 14 if algo == ALGO_MD5 else 15
 
@@ -334,8 +328,8 @@ def _make_scan(algo: int) -> Any:
         inner = np.zeros(n_words * P_pad, dtype=word)
         _inner_table(inner, np.zeros(n_words, dtype=word), var_offset, var_choices,
                      var_counts, n_outer, P, P_pad, big, wide)  # fmt: skip
-        varying = _varying_words(n_words, var_offset, word_shift)
-        short = not hmac and _is_short(template, varying, short_from, length_word)
+        varword = _varying_words(n_words, var_offset, word_shift)
+        short = not hmac and _is_short(template, varword, short_from, length_word)
         o_start = start // P
         o_total = (stop + P - 1) // P - o_start
         for task in prange(n_tasks):
@@ -357,11 +351,12 @@ def _make_scan(algo: int) -> Any:
                 j_lo = max(start - o * P, np.int64(0))
                 j_hi = min(stop - o * P, np.int64(P))
                 for j0 in range(j_lo, j_hi, LANES):
-                    for i in range(varying.shape[0]):
-                        w = varying[i]
-                        b = base[w]
-                        for ln in range(LANES):
-                            W[w * LANES + ln] = b | inner[w * P_pad + j0 + ln]
+                    for w in range(n_words):
+                        if varword[w]:
+                            row = w * LANES
+                            b = base[w]
+                            for ln in range(LANES):
+                                W[row + ln] = b | inner[w * P_pad + j0 + ln]
                     _hash_group(
                         W, S0, S, out, Wo, SO, n_state, short, hmac, b_short, b_early, b_full
                     )
