@@ -127,3 +127,77 @@ def test_scan_around_the_short_candidate_boundary(algo: str) -> None:
                          stop_when_done=False)  # fmt: skip
         got = sorted(v for v in result.plaintext.to_pylist() if v is not None)
         assert got == want, (algo, length)
+
+
+@pytest.mark.parametrize("algo", ALGOS)
+def test_message_hasher_mixes_lengths_in_one_lane_group(algo: str) -> None:
+    """The hasher behind ``hash_strings``' numba backend: rows of different lengths
+    (and so different block counts) share a group of 16 lanes."""
+    from matchsim.kernels.attack import mask as K
+
+    rng = np.random.default_rng(3)
+    lengths = rng.integers(0, 300, 41).astype(np.int64)
+    lengths[:6] = (0, 55, 56, 119, 120, 250)
+    data = rng.integers(0, 256, int(lengths.sum()) + 1, dtype=np.uint8)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    ident = K.ALGORITHMS[algo]
+    words = np.zeros((41, 8), dtype=K.IVS[ident].dtype)
+    K.ROW_HASHERS[ident](data, starts, lengths, 0, K.IVS[ident], np.zeros(0, np.uint32), words)
+    order = ("<" if algo == "md5" else ">") + f"u{K.WORD_BYTES[ident]}"
+    got = np.ascontiguousarray(words[:, : K.STATE_WORDS[ident]]).astype(order).view(np.uint8)
+    for i in range(41):
+        raw = data[starts[i] : starts[i] + lengths[i]].tobytes()
+        assert got[i].tobytes() == _reference(algo, raw), (algo, int(lengths[i]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 3000), st.integers(0, 2**32 - 1), st.booleans())
+def test_bucket_lookup_equals_binary_search(n: int, seed: int, clustered: bool) -> None:
+    from matchsim.attack.targets import TargetSet, unique_rows
+
+    rng = np.random.default_rng(seed)
+    raw = rng.integers(0, 256, (n, 20), dtype=np.uint8)
+    if clustered:  # many digests in one bucket, some sharing their first 8 bytes
+        raw[: n // 2, :6] = 7
+        raw[: n // 4, 6:8] = 1
+    digests, inverse = unique_rows(raw)
+    targets = TargetSet("sha1", "hex", digests, inverse, np.arange(n), n)
+    cand = np.concatenate([raw[rng.integers(0, n, 200)], rng.integers(0, 256, (200, 20))])
+    cand = cand.astype(np.uint8)
+    cand[::3, 10:] ^= 1  # first 8 bytes right, the rest wrong
+    keys = targets.keys()
+    ck = cand[:, :8].copy().view(">u8").ravel().astype(np.uint64)
+    pos = np.minimum(np.searchsorted(keys, ck), len(keys) - 1)
+    want = np.where(np.all(digests[pos] == cand, axis=1), pos, -1)
+    assert targets.lookup(cand).tolist() == want.tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.lists(st.text(max_size=6), max_size=8), max_size=4),
+    st.integers(1, 12),
+    st.integers(0, 2**32 - 1),
+)
+def test_align_places_strings_like_arrow_take(chunks: list[list[str]], n: int, seed: int) -> None:
+    """Recovered strings at their digest index (the later one of two), null elsewhere:
+    the NumPy placement equals Arrow's take + if_else."""
+    import pyarrow.compute as pc
+
+    from matchsim.attack.engine import _align
+
+    rng = np.random.default_rng(seed)
+    values = [pa.array(c, pa.string()) for c in chunks]
+    where = [rng.integers(0, n, len(c)).astype(np.int64) for c in chunks]
+    got = _align(n, values, where)
+    if not values or sum(len(c) for c in chunks) == 0:
+        assert got.equals(pa.nulls(n, pa.string()))
+        return
+    vals = pa.concat_arrays(values)
+    take = np.full(n, -1, dtype=np.int64)
+    take[np.concatenate(where)] = np.arange(len(vals))
+    missing = take < 0
+    take[missing] = 0
+    want = pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), vals.take(pa.array(take)))
+    assert got.type == pa.string()
+    assert got.to_pylist() == want.to_pylist()
+    got.validate(full=True)

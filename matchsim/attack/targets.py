@@ -10,6 +10,7 @@ error.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,18 +66,51 @@ class TargetSet:
 
     def keys(self) -> np.ndarray:
         """First 8 digest bytes as big-endian uint64 (sorted, since digests are sorted)."""
-        return self.digests[:, :8].copy().view(">u8").ravel().astype(np.uint64)
+        return self._keys.copy()
+
+    @functools.cached_property
+    def _keys(self) -> np.ndarray:
+        return _first_words(self.digests)
+
+    @functools.cached_property
+    def _buckets(self) -> tuple[int, np.ndarray]:
+        """``(shift, starts)``: the digests whose key's top bits are ``b`` (``key >>
+        shift == b``) are ``starts[b]:starts[b + 1]``; about one digest per bucket."""
+        bits = max(1, min(26, int(self.n_distinct).bit_length()))
+        shift = 64 - bits
+        edges = np.arange(1 << bits, dtype=np.uint64) << np.uint64(shift)
+        starts = np.append(np.searchsorted(self._keys, edges), self.n_distinct)
+        return shift, starts.astype(np.int64)
 
     def lookup(self, candidates: np.ndarray) -> np.ndarray:
-        """Index into ``digests`` of each (c, k) candidate digest, or -1 (exact match)."""
+        """Index into ``digests`` of each (c, k) candidate digest, or -1 (exact match).
+
+        Digests are uniform, so a candidate's key (first 8 bytes) is found by its top
+        bits' bucket of about one digest and a short walk inside it: a few passes over
+        the candidates that are still walking, where ``np.searchsorted`` would take 20
+        cache-missing steps per candidate (4x the time for a million)."""
         if candidates.shape[0] == 0 or self.n_distinct == 0:
             return np.full(candidates.shape[0], -1, dtype=np.int64)
-        keys = self.keys()
-        ck = candidates[:, :8].copy().view(">u8").ravel().astype(np.uint64)
-        pos = np.searchsorted(keys, ck)
-        pos = np.minimum(pos, keys.shape[0] - 1)
+        keys = self._keys
+        ck = _first_words(candidates)
+        shift, starts = self._buckets
+        bucket = (ck >> np.uint64(shift)).astype(np.intp)
+        pos = starts[bucket]
+        end = starts[bucket + 1]
+        walking = np.flatnonzero(pos < end)
+        while walking.size:
+            p = pos[walking]
+            walking = walking[keys[p] < ck[walking]]
+            pos[walking] += 1
+            walking = walking[pos[walking] < end[walking]]
+        pos = np.minimum(pos, self.n_distinct - 1)
         ok = np.all(self.digests[pos] == candidates, axis=1)
         return np.where(ok, pos, -1).astype(np.int64)
+
+
+def _first_words(digests: np.ndarray) -> np.ndarray:
+    """First 8 bytes of each (n, k) uint8 row as a big-endian uint64."""
+    return digests[:, :8].copy().view(">u8").ravel().astype(np.uint64)
 
 
 def _fixed_bytes(values: pa.Array, width: int) -> np.ndarray:

@@ -8,11 +8,14 @@ Why numba rather than a loop over :mod:`hashlib`: hashlib's per-call overhead (a
 1.4 µs) dominates short inputs such as e-mail addresses, and it releases the GIL only for
 inputs over 2 KiB, so threads do not help. The kernels run the compression functions
 directly and split the rows over cores (``benchmarks/bench_schemes.py`` measures both).
+The numba backend is the attack's message hasher
+(:data:`matchsim.kernels.attack.mask.ROW_HASHERS`, 16 rows at a time through the
+generated compressions of :mod:`matchsim.kernels.attack._unrolled`): one implementation
+of each hash for attacking and hashing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -20,17 +23,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from matchsim.errors import ConfigError
-from matchsim.kernels import _md, _openssl
+from matchsim.kernels import _openssl
 
 DIGEST_SIZES: dict[str, int] = {"md5": 16, "sha1": 20, "sha256": 32, "sha512": 64}
 """Digest size in bytes of each algorithm the kernels implement."""
 
-_KERNELS: dict[str, Callable[..., None]] = {
-    "md5": _md.md5_batch,
-    "sha1": _md.sha1_batch,
-    "sha256": _md.sha256_batch,
-    "sha512": _md.sha512_batch,
-}
+_KERNELS = ("md5", "sha1", "sha256", "sha512")
 
 # Rows per parallel work item: large enough to amortise scratch buffers, small enough to
 # balance the cores.
@@ -100,12 +98,28 @@ def hash_strings(
         if len(data) == 0:
             data = np.zeros(1, np.uint8)  # numba wants a non-empty buffer to index into
         if backend == "numba" or not _openssl.AVAILABLE:
-            _KERNELS[algorithm](data, starts, lengths, out, _CHUNK)
+            out[:] = _numba_digests(data, starts, lengths, algorithm)
         else:
             _openssl.digest_batch(
                 data, starts, lengths, out, _CHUNK, _openssl.ALGORITHM_IDS[algorithm]
             )
     return out
+
+
+def _numba_digests(
+    data: np.ndarray, starts: np.ndarray, lengths: np.ndarray, algorithm: str
+) -> np.ndarray:
+    """(n, digest size) uint8 digests by the attack's message hasher (imported here:
+    the OpenSSL path never loads the attack's kernels)."""
+    from matchsim.kernels.attack import mask as K
+
+    algo = K.ALGORITHMS[algorithm]
+    iv = K.IVS[algo]
+    words = np.zeros((starts.shape[0], 8), dtype=iv.dtype)
+    no_hmac = np.zeros(0, dtype=np.uint32)
+    K.ROW_HASHERS[algo](data, starts, lengths, 0, iv, no_hmac, words)
+    order = ("<" if algo == K.ALGO_MD5 else ">") + f"u{K.WORD_BYTES[algo]}"
+    return np.ascontiguousarray(words[:, : K.STATE_WORDS[algo]]).astype(order).view(np.uint8)
 
 
 def hash_bytes(rows: np.ndarray, algorithm: str) -> np.ndarray:

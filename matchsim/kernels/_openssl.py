@@ -5,7 +5,7 @@ Python object and no EVP lookup per row, and OpenSSL picks its fastest code for 
 (SHA-NI where present). The functions are bound by symbol name
 (``types.ExternalFunction``), so the compiled kernel is cacheable; :data:`AVAILABLE` is
 False where no libcrypto exporting the low-level API can be loaded, and the pure numba
-kernels in :mod:`matchsim.kernels._md` are used instead.
+kernels (:data:`matchsim.kernels.attack.mask.ROW_HASHERS`) are used instead.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The hash functions' published constants, once, for every kernel that needs them.
 
 Kept as tuples of Python ints; each kernel module makes arrays of the dtype it computes
-in (int64 words in :mod:`matchsim.kernels._md`, uint64 lanes in the attack's kernels).
+in (uint32 or uint64 lanes in the attack's kernels, which also hash for :mod:`matchsim.kernels`).
 """
 
 from __future__ import annotations

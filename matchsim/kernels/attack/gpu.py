@@ -68,14 +68,57 @@ _BLOCKS = {
 """Per algorithm: (check words only, after the early rounds; the full new state)."""
 
 
+@cuda.jit(device=True)
+def _outer_words(  # type: ignore[no-untyped-def]
+    base, template, o, n_outer, var_offset, var_choices, var_counts, big, wide
+):
+    """The message words of outer index ``o``: the template with its outer bytes."""
+    lane_bytes = 7 if wide else 3
+    word_shift = 3 if wide else 2
+    for w in range(template.shape[0]):
+        base[w] = template[w]
+    rem = o
+    for v in range(n_outer - 1, -1, -1):
+        count = var_counts[v]
+        off = var_offset[v]
+        byte = np.uint64(var_choices[v, rem % count])
+        pos = off & lane_bytes
+        sh = 8 * (lane_bytes - pos) if big else 8 * pos
+        base[off >> word_shift] |= byte << np.uint64(sh)
+        rem //= count
+
+
+@cuda.jit(device=True)
+def _outer_message(msg, S, outer_state):  # type: ignore[no-untyped-def]
+    """HMAC's outer hash: the opad state into ``S``, the inner digest and its padding
+    into ``msg``."""
+    for w in range(8):
+        msg[w] = S[w]
+        S[w] = outer_state[w]
+    msg[8] = np.uint64(0x80000000)
+    for w in range(9, 15):
+        msg[w] = np.uint64(0)
+    msg[15] = np.uint64(768)
+
+
+@cuda.jit(device=True)
+def _keep_survivor(out, bm1, bm2, bits_mask, hits, n_hits, index):  # type: ignore[no-untyped-def]
+    """Record ``index`` if check words ``out[0]`` and ``out[1]`` pass both bitmaps."""
+    c1 = out[0] & bits_mask
+    if (bm1[c1 >> np.uint64(6)] >> (c1 & np.uint64(63))) & np.uint64(1):
+        c2 = out[1] & bits_mask
+        if (bm2[c2 >> np.uint64(6)] >> (c2 & np.uint64(63))) & np.uint64(1):
+            k = cuda.atomic.add(n_hits, 0, 1)  # type: ignore[call-arg]
+            if k < hits.shape[0]:
+                hits[k] = index
+
+
 def _make_scan(algo: int) -> Any:
     """The scan kernel of one algorithm (compiled on first launch)."""
     block_early, block_full = _BLOCKS[algo]
     n_state = K.STATE_WORDS[algo]
     wide = algo == K.ALGO_SHA512
     big = algo != K.ALGO_MD5
-    word_shift = 3 if wide else 2
-    lane_bytes = 7 if wide else 3
 
     @cuda.jit
     def scan(  # type: ignore[no-untyped-def]
@@ -110,17 +153,7 @@ def _make_scan(algo: int) -> Any:
         msg = cuda.local.array(MAX_WORDS, np.uint64)
         S = cuda.local.array(8, np.uint64)
         out = cuda.local.array(8, np.uint64)
-        for w in range(n_words):
-            base[w] = template[w]
-        rem = o
-        for v in range(n_outer - 1, -1, -1):
-            count = var_counts[v]
-            off = var_offset[v]
-            byte = np.uint64(var_choices[v, rem % count])
-            pos = off & lane_bytes
-            sh = 8 * (lane_bytes - pos) if big else 8 * pos
-            base[off >> word_shift] |= byte << np.uint64(sh)
-            rem //= count
+        _outer_words(base, template, o, n_outer, var_offset, var_choices, var_counts, big, wide)
         hmac = outer_state.shape[0] > 0
         for j in range(j_lo, j_hi):
             for w in range(n_words):
@@ -136,22 +169,9 @@ def _make_scan(algo: int) -> Any:
                     for w in range(n_state):
                         S[w] = out[w]
             if hmac:
-                # Outer hash: the opad state, then the inner digest and its padding.
-                for w in range(8):
-                    msg[w] = S[w]
-                    S[w] = outer_state[w]
-                msg[8] = np.uint64(0x80000000)
-                for w in range(9, 15):
-                    msg[w] = np.uint64(0)
-                msg[15] = np.uint64(768)
+                _outer_message(msg, S, outer_state)
                 block_early(msg, 0, S, out)
-            c1 = out[0] & bits_mask
-            if (bm1[c1 >> np.uint64(6)] >> (c1 & np.uint64(63))) & np.uint64(1):
-                c2 = out[1] & bits_mask
-                if (bm2[c2 >> np.uint64(6)] >> (c2 & np.uint64(63))) & np.uint64(1):
-                    k = cuda.atomic.add(n_hits, 0, 1)
-                    if k < hits.shape[0]:
-                        hits[k] = o * P + j
+            _keep_survivor(out, bm1, bm2, bits_mask, hits, n_hits, o * P + j)
 
     return scan
 

@@ -25,6 +25,21 @@ Tricks borrowed from hashcat's optimised kernels:
   this took MD5 from 34 to 171 M candidates/s on 2 cores, SHA-1 from 42 to 169,
   SHA-256 from 56 to 89 (``pytest benchmarks/bench_attack.py -s -k raw_rate``).
 
+Scan arguments (``SCANNERS[algo](...)``): ``template`` (nb * 16,) message words of
+every candidate (constant bytes, padding and length filled in; varying byte slots
+zero); ``var_offset`` (V,) message byte offset of each varying position;
+``var_choices`` (V, 256) uint8 allowed bytes per varying position and ``var_counts``
+(V,) how many; ``n_inner`` how many trailing varying positions form the *inner* space
+(size P: their bytes are precomputed as word contributions, so filling 16 lanes is a
+vector OR of a base word with a table row; the other positions advance once per P
+candidates); ``init_state`` the chaining value before the first block (the IV, or the
+state after an HMAC key's ipad block); ``outer_state`` the HMAC opad state, or empty;
+``start``, ``stop`` the index range (mixed radix over the varying positions, last
+fastest; multiples of P, or ``stop`` the end); ``n_tasks`` independent sub-ranges for
+the threads; ``bm1``, ``bm2`` uint64 bitmaps over the two check words
+(``bits_mask + 1`` bits); ``hits`` (n_tasks, cap) int64 output, the indices of
+surviving candidates; ``hit_counts`` (n_tasks,) their counts (above cap: overflow).
+
 HMAC-SHA256 with a *known* key (the attacker holds the advertiser's secret) is two
 compressions per candidate: the key's ipad/opad states are computed once.
 """
@@ -38,8 +53,21 @@ import numpy as np
 from numba import prange
 
 from matchsim.kernels import constants as C
-from matchsim.kernels.attack import _unrolled as unrolled
 from matchsim.kernels.attack._lanes import LANES, _ix
+from matchsim.kernels.attack._unrolled import (
+    md5_block_62,
+    md5_block_64,
+    md5_short_62,
+    sha1_block_77,
+    sha1_block_80,
+    sha1_short_77,
+    sha256_block_61,
+    sha256_block_64,
+    sha256_short_61,
+    sha512_block_77,
+    sha512_block_80,
+    sha512_short_77,
+)
 
 ALGO_MD5, ALGO_SHA1, ALGO_SHA256, ALGO_SHA512 = 0, 1, 2, 3
 ALGORITHMS = {"md5": ALGO_MD5, "sha1": ALGO_SHA1, "sha256": ALGO_SHA256, "sha512": ALGO_SHA512}
@@ -49,6 +77,12 @@ SHA256_IV = np.array(C.SHA256_IV, dtype=np.uint32)
 SHA512_IV = np.array(C.SHA512_IV, dtype=np.uint64)
 SHA1_IV = np.array(C.SHA1_IV, dtype=np.uint32)
 MD5_IV = np.array(C.MD5_IV, dtype=np.uint32)
+IVS: dict[int, np.ndarray] = {
+    ALGO_MD5: MD5_IV,
+    ALGO_SHA1: SHA1_IV,
+    ALGO_SHA256: SHA256_IV,
+    ALGO_SHA512: SHA512_IV,
+}
 
 # Rounds after which both bitmap words are final (early rejection).
 EARLY_ROUNDS_MD5, EARLY_ROUNDS_SHA1, EARLY_ROUNDS_SHA256, EARLY_ROUNDS_SHA512 = 62, 77, 61, 77
@@ -97,250 +131,330 @@ _PARALLEL: Any = {"prange": True, "numpy": False, "reduction": False, "setitem":
              "inplace_binop": False}  # fmt: skip
 
 
-def _make_kernels(algo: int) -> tuple[Any, Any]:
-    """The scan and row-hash kernels of one algorithm.
+# The kernels below are closures over their algorithm's constants (see _make_scan),
+# and their hot loops call these helpers, which numba inlines (``inline="always"``: at
+# its IR level, so the lane loops stay as LLVM saw them before the split).
 
-    Each is compiled for ``algo`` alone: the closure holds only plain constants (ints,
-    bools and a NumPy scalar type, which pickle the same in every process, so numba's
-    on-disk cache key is stable; a dispatcher in the closure would pickle with a
-    per-process id and force a recompile every run), and the branches
-    that pick the compression function compare it with constants, which numba prunes
-    before typing. The kernels of other algorithms are never compiled.
-    """
+
+@numba.njit(cache=True, inline="always")
+def _inner_table(
+    inner: np.ndarray,
+    tmp: np.ndarray,
+    var_offset: np.ndarray,
+    var_choices: np.ndarray,
+    var_counts: np.ndarray,
+    n_outer: int,
+    P: int,
+    P_pad: int,
+    big: bool,
+    wide: bool,
+) -> None:
+    """Fill ``inner`` (word-major, ``P_pad`` columns) with the message-word
+    contributions of every index of the inner space (the varying positions from
+    ``n_outer`` on)."""
+    n_words = tmp.shape[0]
+    n_var = var_offset.shape[0]
+    for j in range(P):
+        for w in range(n_words):
+            tmp[w] = 0
+        rem = j
+        for v in range(n_var - 1, n_outer - 1, -1):
+            _put_byte(tmp, var_offset[v], var_choices[v, rem % var_counts[v]], big, wide)
+            rem //= var_counts[v]
+        for w in range(n_words):
+            inner[w * P_pad + j] = tmp[w]
+
+
+@numba.njit(cache=True, inline="always")
+def _outer_words(
+    base: np.ndarray,
+    template: np.ndarray,
+    o: int,
+    n_outer: int,
+    var_offset: np.ndarray,
+    var_choices: np.ndarray,
+    var_counts: np.ndarray,
+    big: bool,
+    wide: bool,
+) -> None:
+    """The message words of outer index ``o`` (the template with its outer bytes)."""
+    for w in range(base.shape[0]):
+        base[w] = template[w]
+    rem = o
+    for v in range(n_outer - 1, -1, -1):
+        _put_byte(base, var_offset[v], var_choices[v, rem % var_counts[v]], big, wide)
+        rem //= var_counts[v]
+
+
+@numba.njit(cache=True, inline="always")
+def _varying_words(n_words: int, var_offset: np.ndarray, word_shift: int) -> np.ndarray:
+    """Per message word, whether it holds a varying byte (a flag per word, not a list
+    of indices: a word index read from an array may be negative for all LLVM knows,
+    and the wrap-around check that numba then adds kept the lane loop scalar)."""
+    varword = np.zeros(n_words, dtype=np.bool_)
+    for v in range(var_offset.shape[0]):
+        varword[var_offset[v] >> word_shift] = True
+    return varword
+
+
+@numba.njit(cache=True, inline="always")
+def _is_short(template: np.ndarray, varword: np.ndarray, short_from: int, length_word: int) -> bool:
+    """Whether the single block's words ``short_from``..15 are all zero but the length
+    word (a candidate of at most 15 bytes: the ``*_short_*`` functions apply)."""
+    if template.shape[0] != 16:
+        return False
+    for w in range(short_from, 16):
+        if w != length_word and (template[w] != 0 or varword[w]):
+            return False
+    return True
+
+
+@numba.njit(cache=True, inline="always")
+def _broadcast(rows: np.ndarray, values: np.ndarray, n: int) -> None:
+    """Lane ``ln`` of row ``w`` = ``values[w]`` for rows ``0..n-1``."""
+    for w in range(n):
+        for ln in range(LANES):
+            rows[_ix(w, ln)] = values[w]
+
+
+@numba.njit(cache=True, inline="always")
+def _outer_message(Wo: np.ndarray, S: np.ndarray) -> None:
+    """HMAC's outer message: the inner digest (state rows 0..7) and its padding (the
+    outer hash covers the 64-byte opad block and 32 digest bytes: 768 bits)."""
+    for w in range(8):
+        for ln in range(LANES):
+            Wo[_ix(w, ln)] = S[_ix(w, ln)]
+    for ln in range(LANES):
+        Wo[_ix(8, ln)] = np.uint32(0x80000000)
+        Wo[_ix(15, ln)] = np.uint32(768)
+    for w in range(9, 15):
+        for ln in range(LANES):
+            Wo[_ix(w, ln)] = 0
+
+
+@numba.njit(cache=True, inline="always")
+def _keep_survivors(
+    out: np.ndarray,
+    n_lane: int,
+    bm1: np.ndarray,
+    bm2: np.ndarray,
+    bits_mask: np.uint64,
+    first: int,
+    hits: np.ndarray,
+    task: int,
+    found: int,
+) -> int:
+    """Record lanes whose two check words (out rows 0 and 1) pass both bitmaps as
+    candidate indices ``first + lane``; returns the task's new survivor count (past
+    ``hits``' capacity only counted)."""
+    cap = hits.shape[1]
+    for ln in range(n_lane):
+        w1 = np.uint64(out[ln]) & bits_mask
+        if (bm1[w1 >> np.uint64(6)] >> (w1 & np.uint64(63))) & np.uint64(1):
+            w2 = np.uint64(out[LANES + ln]) & bits_mask
+            if (bm2[w2 >> np.uint64(6)] >> (w2 & np.uint64(63))) & np.uint64(1):
+                if found < cap:
+                    hits[task, found] = first + ln
+                found += 1
+    return found
+
+
+@numba.njit(cache=True, inline="always")
+def _hash_group(  # type: ignore[no-untyped-def]
+    W, S0, S, out, Wo, SO, n_state, short, hmac, block_short, block_early, block_full
+):
+    """Hash the 16 candidates in ``W`` from state ``S0``; the check words (or, for
+    HMAC, the inner state in ``S`` and the outer check words) land in ``out``. The block
+    functions are arguments (njit dispatchers; inlined, so resolved at compile time)."""
+    n_blocks = W.shape[0] // (16 * LANES)
+    if short:
+        block_short(W, S0, out)
+    elif n_blocks == 1 and not hmac:
+        block_early(W, S0, out)
+    else:
+        state = S0
+        for blk in range(n_blocks):
+            Wblk = W[blk * 16 * LANES : (blk + 1) * 16 * LANES]
+            if blk == n_blocks - 1 and not hmac:
+                block_early(Wblk, state, out)
+            else:
+                block_full(Wblk, state, out)
+                for k in range(n_state * LANES):
+                    S[k] = out[k]
+                state = S
+    if hmac:
+        _outer_message(Wo, S)
+        block_early(Wo, SO, out)
+
+
+def _make_scan(algo: int) -> Any:
+    """The scan kernel of one algorithm (arguments: "Scan arguments" above), compiled
+    for ``algo`` alone: the closure holds only plain constants (ints, bools and a NumPy
+    scalar type, which pickle the same in every process, so numba's on-disk cache key
+    is stable; a dispatcher in the closure would pickle with a per-process id and force
+    a recompile every run), and the branches that pick the compression function compare
+    it with constants, which numba prunes before typing. It stays one closure (not a
+    function taking the algorithm as an argument) for that pruning: an argument would
+    make numba type all four compressions in every kernel."""
     big = algo != ALGO_MD5
     n_state = STATE_WORDS[algo]
-    # SHA-512 computes in 64-bit words; the others in 32-bit words (closure constants).
-    wide = algo == ALGO_SHA512
+    wide = algo == ALGO_SHA512  # 64-bit words; the others 32-bit (closure constants)
     word = np.uint64 if wide else np.uint32
     word_shift = 3 if wide else 2
-    # Message words known zero in a short candidate's block (``_gen_unrolled.SHORT_ZERO``):
-    # words ``short_from``..15 except the length word.
+    # Words ``short_from``..15 but the length are zero in a short candidate's block.
     short_from = 2 if wide else 4
     length_word = 14 if algo == ALGO_MD5 else 15
 
     @numba.njit(cache=True, nogil=True, parallel=_PARALLEL)
-    def scan(  # type: ignore[no-untyped-def]
-        template,
-        var_offset,
-        var_choices,
-        var_counts,
-        n_inner,
-        init_state,
-        outer_state,
-        start,
-        stop,
-        n_tasks,
-        bm1,
-        bm2,
-        bits_mask,
-        hits,
-        hit_counts,
-    ):
+    def scan(template, var_offset, var_choices, var_counts, n_inner, init_state, outer_state,  # type: ignore[no-untyped-def]
+             start, stop, n_tasks, bm1, bm2, bits_mask, hits, hit_counts):  # fmt: skip
         """Enumerate mask indices ``[start, stop)``, hash each, keep those passing both
-        bitmaps.
-
-        The last ``n_inner`` varying positions form the *inner* space (size P): their
-        bytes are precomputed as word contributions, so filling 16 lanes is a vector OR of
-        a base word with a table row. The other positions advance with a scalar odometer
-        once per P candidates. ``start`` and ``stop`` must be multiples of P (or ``stop``
-        the end).
-
-        Args:
-            template: (nb * 16,) uint32 message words of every candidate (constant bytes,
-                padding and length filled in; varying byte slots are zero).
-            var_offset: (V,) message byte offset of each varying position.
-            var_choices: (V, 256) uint8 allowed bytes per varying position.
-            var_counts: (V,) how many bytes each varying position allows.
-            n_inner: how many trailing varying positions form the inner space.
-            init_state: (words,) uint32 chaining value before the first block (the IV, or
-                the state after a known prefix such as an HMAC key's ipad block).
-            outer_state: (8,) uint32 HMAC opad state, or empty for a plain hash.
-            start, stop: index range; index = mixed radix over varying positions, last
-                fastest.
-            n_tasks: independent sub-ranges (threads pick them up).
-            bm1, bm2: uint64 bitmaps over the two check words (``bits_mask + 1`` bits).
-            hits: (n_tasks, cap) int64 output, the indices of surviving candidates.
-            hit_counts: (n_tasks,) int64 output; a count above ``cap`` means overflow.
-        """
-        block_early: Any  # the branches below are pruned to one before typing
-        block_full: Any
-        block_short: Any
-        if algo == ALGO_SHA256:
-            block_early = unrolled.sha256_block_61
-            block_full = unrolled.sha256_block_64
-            block_short = unrolled.sha256_short_61
+        bitmaps (the module docstring says how)."""
+        if algo == ALGO_SHA256:  # pruned to one branch before typing
+            b_short, b_early, b_full = sha256_short_61, sha256_block_61, sha256_block_64
         elif algo == ALGO_SHA512:
-            block_early = unrolled.sha512_block_77
-            block_full = unrolled.sha512_block_80
-            block_short = unrolled.sha512_short_77
+            b_short, b_early, b_full = sha512_short_77, sha512_block_77, sha512_block_80
         elif algo == ALGO_SHA1:
-            block_early = unrolled.sha1_block_77
-            block_full = unrolled.sha1_block_80
-            block_short = unrolled.sha1_short_77
+            b_short, b_early, b_full = sha1_short_77, sha1_block_77, sha1_block_80
         else:
-            block_early = unrolled.md5_block_62
-            block_full = unrolled.md5_block_64
-            block_short = unrolled.md5_short_62
+            b_short, b_early, b_full = md5_short_62, md5_block_62, md5_block_64
         n_words = template.shape[0]
-        n_blocks = n_words // 16
-        n_var = var_offset.shape[0]
-        n_outer = n_var - n_inner
+        n_outer = var_offset.shape[0] - n_inner
         hmac = outer_state.shape[0] > 0
-        cap = hits.shape[1]
-        # Inner table: word contributions of every inner index, stored word-major.
         P = 1
-        for v in range(n_outer, n_var):
+        for v in range(n_outer, var_offset.shape[0]):
             P *= var_counts[v]
         P_pad = (P + LANES - 1) // LANES * LANES
         inner = np.zeros(n_words * P_pad, dtype=word)
-        tmp = np.zeros(n_words, dtype=word)
-        for j in range(P):
-            for w in range(n_words):
-                tmp[w] = 0
-            rem = j
-            for v in range(n_var - 1, n_outer - 1, -1):
-                _put_byte(tmp, var_offset[v], var_choices[v, rem % var_counts[v]], big, wide)
-                rem //= var_counts[v]
-            for w in range(n_words):
-                inner[w * P_pad + j] = tmp[w]
-        varword = np.zeros(n_words, dtype=np.bool_)
-        for v in range(n_var):
-            varword[var_offset[v] >> word_shift] = True
-        # A single block whose words past the first 16 bytes are zero but for the length
-        # (a candidate of at most 15 bytes) takes the ``*_short_*`` function, which
-        # never computes with those words.
-        short = n_blocks == 1 and not hmac
-        for w in range(short_from, 16):
-            if w != length_word and (template[w] != 0 or varword[w]):
-                short = False
+        _inner_table(inner, np.zeros(n_words, dtype=word), var_offset, var_choices,
+                     var_counts, n_outer, P, P_pad, big, wide)  # fmt: skip
+        varword = _varying_words(n_words, var_offset, word_shift)
+        short = not hmac and _is_short(template, varword, short_from, length_word)
         o_start = start // P
-        o_stop = (stop + P - 1) // P
-        o_total = o_stop - o_start
+        o_total = (stop + P - 1) // P - o_start
         for task in prange(n_tasks):
-            o_lo = o_start + o_total * task // n_tasks
-            o_hi = o_start + o_total * (task + 1) // n_tasks
             found = 0
-            W = np.zeros(n_blocks * 16 * LANES, dtype=word)
-            S = np.zeros(8 * LANES, dtype=word)
-            S0 = np.zeros(8 * LANES, dtype=word)
-            SO = np.zeros(8 * LANES, dtype=word)
-            out = np.zeros(8 * LANES, dtype=word)
+            W = np.zeros(n_words * LANES, dtype=word)
+            S, S0 = np.zeros(8 * LANES, dtype=word), np.zeros(8 * LANES, dtype=word)
+            SO, out = np.zeros(8 * LANES, dtype=word), np.zeros(8 * LANES, dtype=word)
             Wo = np.zeros(16 * LANES, dtype=word)
-            for w in range(n_state):
-                for ln in range(LANES):
-                    S0[_ix(w, ln)] = init_state[w]
-                    if hmac:
-                        SO[_ix(w, ln)] = outer_state[w]
-            for w in range(n_words):
-                for ln in range(LANES):
-                    W[_ix(w, ln)] = template[w]
+            _broadcast(S0, init_state, n_state)
+            if hmac:
+                _broadcast(SO, outer_state, n_state)
+            _broadcast(W, template, n_words)
             base = np.zeros(n_words, dtype=word)
-            for o in range(o_lo, o_hi):
+            o_lo = o_start + o_total * task // n_tasks
+            for o in range(o_lo, o_start + o_total * (task + 1) // n_tasks):
                 # Base words of this outer index (decoded afresh: once per P candidates).
-                for w in range(n_words):
-                    base[w] = template[w]
-                rem = o
-                for v in range(n_outer - 1, -1, -1):
-                    _put_byte(base, var_offset[v], var_choices[v, rem % var_counts[v]], big, wide)
-                    rem //= var_counts[v]
+                _outer_words(base, template, o, n_outer, var_offset, var_choices,
+                             var_counts, big, wide)  # fmt: skip
                 j_lo = max(start - o * P, np.int64(0))
                 j_hi = min(stop - o * P, np.int64(P))
                 for j0 in range(j_lo, j_hi, LANES):
-                    n_lane = min(LANES, int(j_hi - j0))
                     for w in range(n_words):
                         if varword[w]:
                             row = w * LANES
                             b = base[w]
                             for ln in range(LANES):
                                 W[row + ln] = b | inner[w * P_pad + j0 + ln]
-                    if short:
-                        block_short(W, S0, out)
-                    elif n_blocks == 1 and not hmac:
-                        block_early(W, S0, out)
-                    else:
-                        state = S0
-                        for blk in range(n_blocks):
-                            Wblk = W[blk * 16 * LANES : (blk + 1) * 16 * LANES]
-                            if blk == n_blocks - 1 and not hmac:
-                                block_early(Wblk, state, out)
-                            else:
-                                block_full(Wblk, state, out)
-                                for k in range(n_state * LANES):
-                                    S[k] = out[k]
-                                state = S
-                    if hmac:
-                        # Outer hash: opad state, then the inner digest + padding (96 bytes).
-                        for w in range(8):
-                            for ln in range(LANES):
-                                Wo[_ix(w, ln)] = S[_ix(w, ln)]
-                        for ln in range(LANES):
-                            Wo[_ix(8, ln)] = np.uint32(0x80000000)
-                            Wo[_ix(15, ln)] = np.uint32(768)
-                        for w in range(9, 15):
-                            for ln in range(LANES):
-                                Wo[_ix(w, ln)] = 0
-                        block_early(Wo, SO, out)
-                    for ln in range(n_lane):
-                        w1 = np.uint64(out[ln]) & bits_mask
-                        if (bm1[w1 >> np.uint64(6)] >> (w1 & np.uint64(63))) & np.uint64(1):
-                            w2 = np.uint64(out[LANES + ln]) & bits_mask
-                            if (bm2[w2 >> np.uint64(6)] >> (w2 & np.uint64(63))) & np.uint64(1):
-                                if found < cap:
-                                    hits[task, found] = o * P + j0 + ln
-                                found += 1
+                    _hash_group(
+                        W, S0, S, out, Wo, SO, n_state, short, hmac, b_short, b_early, b_full
+                    )
+                    n_lane = min(LANES, int(j_hi - j0))
+                    found = _keep_survivors(out, n_lane, bm1, bm2, bits_mask,
+                                            o * P + j0, hits, task, found)  # fmt: skip
             hit_counts[task] = found
 
+    return scan
+
+
+@numba.njit(cache=True, inline="always")
+def _load_message_block(
+    W: np.ndarray,
+    words: np.ndarray,
+    data: np.ndarray,
+    start: int,
+    length: int,
+    total: int,
+    blk: int,
+    big: bool,
+    wide: bool,
+    ln: int,
+) -> None:
+    """Lane ``ln`` of ``W``: message block ``blk`` of ``data[start:start + length]``
+    padded as the hash pads a message of ``total`` bytes (``total - length`` hashed
+    before it, an HMAC key block), or zeros past the message's last block."""
+    block = words.shape[0] << (3 if wide else 2)  # bytes
+    for w in range(16):
+        words[w] = 0
+    lo = blk * block
+    for i in range(lo, min(length, lo + block)):
+        _put_byte(words, i - lo, data[start + i], big, wide)
+    if lo <= length < lo + block:
+        _put_byte(words, length - lo, np.uint8(0x80), big, wide)
+    last = (length + (16 if wide else 8)) // block  # the block that holds the length
+    if blk == last:
+        bits = np.uint64(total) * np.uint64(8)
+        if wide:  # a 128-bit length; its top half is zero
+            words[15] = bits
+        elif big:
+            words[14] = np.uint32(bits >> np.uint64(32))
+            words[15] = np.uint32(bits & M32)
+        else:
+            words[14] = np.uint32(bits & M32)
+            words[15] = np.uint32(bits >> np.uint64(32))
+    for w in range(16):
+        W[_ix(w, ln)] = words[w]
+
+
+def _make_hash_rows(algo: int) -> Any:
+    """The message-hashing kernel of one algorithm (one closure per algorithm, for
+    the reasons :func:`_make_scan` gives)."""
+    big = algo != ALGO_MD5
+    n_state = STATE_WORDS[algo]
+    wide = algo == ALGO_SHA512
+    word = np.uint64 if wide else np.uint32
+    block = 128 if wide else 64  # bytes
+    tail = 17 if wide else 9  # 0x80 and the length field
+
     @numba.njit(cache=True, nogil=True, parallel=_PARALLEL)
-    def hash_rows(msgs, extra_bytes, init_state, outer_state, out_words):  # type: ignore[no-untyped-def]
-        """Full digests (state words) of equal-length byte rows, ``LANES`` rows at a time
-        (verification and dictionary path; HMAC given the key's pad states)."""
+    def hash_rows(data, starts, lengths, extra_bytes, init_state, outer_state, out_words):  # type: ignore[no-untyped-def]
+        """Full digests (state words) of messages ``data[starts[i]:starts[i] +
+        lengths[i]]``, ``LANES`` at a time, each lane as many blocks as its message
+        takes (verification, dictionaries, batch hashing; HMAC given the key's pad
+        states, ``extra_bytes`` = 64)."""
         block_full: Any  # the branches below are pruned to one before typing
         if algo == ALGO_SHA256:
-            block_full = unrolled.sha256_block_64
+            block_full = sha256_block_64
         elif algo == ALGO_SHA512:
-            block_full = unrolled.sha512_block_80
+            block_full = sha512_block_80
         elif algo == ALGO_SHA1:
-            block_full = unrolled.sha1_block_80
+            block_full = sha1_block_80
         else:
-            block_full = unrolled.md5_block_64
-        n, length = msgs.shape
-        total = length + extra_bytes
-        block = 16 << word_shift  # bytes
-        n_blocks = (length + 2 * (1 << word_shift)) // block + 1
+            block_full = md5_block_64
+        n = starts.shape[0]
         hmac = outer_state.shape[0] > 0
-        n_groups = (n + LANES - 1) // LANES
-        for grp in prange(n_groups):
+        for grp in prange((n + LANES - 1) // LANES):
             W = np.zeros(16 * LANES, dtype=word)
             S = np.zeros(8 * LANES, dtype=word)
             out = np.zeros(8 * LANES, dtype=word)
-            words = np.zeros(n_blocks * 16, dtype=word)
-            for w in range(n_state):
-                for ln in range(LANES):
-                    S[_ix(w, ln)] = init_state[w]
+            words = np.zeros(16, dtype=word)
+            _broadcast(S, init_state, n_state)
             r0 = grp * LANES
-            for blk in range(n_blocks):
+            n_blocks = np.zeros(LANES, dtype=np.int64)
+            for ln in range(LANES):
+                n_blocks[ln] = (lengths[min(r0 + ln, n - 1)] + tail - 1) // block + 1
+            for blk in range(n_blocks.max()):
                 for ln in range(LANES):
                     r = min(r0 + ln, n - 1)
-                    for w in range(n_blocks * 16):
-                        words[w] = 0
-                    for i in range(length):
-                        _put_byte(words, i, msgs[r, i], big, wide)
-                    _put_byte(words, length, np.uint8(0x80), big, wide)
-                    bits = np.uint64(total) * np.uint64(8)
-                    last = n_blocks * 16
-                    if wide:  # a 128-bit length; its top half is zero
-                        words[last - 1] = bits
-                    elif big:
-                        words[last - 2] = np.uint32(bits >> np.uint64(32))
-                        words[last - 1] = np.uint32(bits & M32)
-                    else:
-                        words[last - 2] = np.uint32(bits & M32)
-                        words[last - 1] = np.uint32(bits >> np.uint64(32))
-                    for w in range(16):
-                        W[_ix(w, ln)] = words[blk * 16 + w]
+                    length = lengths[r]
+                    _load_message_block(W, words, data, starts[r], length,
+                                        length + extra_bytes, blk, big, wide, ln)  # fmt: skip
                 block_full(W, S, out)
-                for k in range(n_state * LANES):
-                    S[k] = out[k]
+                for w in range(n_state):
+                    for ln in range(LANES):
+                        if blk < n_blocks[ln]:
+                            S[_ix(w, ln)] = out[_ix(w, ln)]
             if hmac:
                 for ln in range(LANES):
                     for w in range(8):
@@ -351,17 +465,19 @@ def _make_kernels(algo: int) -> tuple[Any, Any]:
                         W[_ix(w, ln)] = 0
                     W[_ix(15, ln)] = np.uint32(768)
                 block_full(W, S, out)
+                for k in range(n_state * LANES):
+                    S[k] = out[k]
             for ln in range(min(LANES, n - r0)):
                 for w in range(n_state):
-                    out_words[r0 + ln, w] = out[_ix(w, ln)]
+                    out_words[r0 + ln, w] = S[_ix(w, ln)]
 
-    return scan, hash_rows
+    return hash_rows
 
 
-scan_md5, hash_rows_md5 = _make_kernels(ALGO_MD5)
-scan_sha1, hash_rows_sha1 = _make_kernels(ALGO_SHA1)
-scan_sha256, hash_rows_sha256 = _make_kernels(ALGO_SHA256)
-scan_sha512, hash_rows_sha512 = _make_kernels(ALGO_SHA512)
+scan_md5, hash_rows_md5 = _make_scan(ALGO_MD5), _make_hash_rows(ALGO_MD5)
+scan_sha1, hash_rows_sha1 = _make_scan(ALGO_SHA1), _make_hash_rows(ALGO_SHA1)
+scan_sha256, hash_rows_sha256 = _make_scan(ALGO_SHA256), _make_hash_rows(ALGO_SHA256)
+scan_sha512, hash_rows_sha512 = _make_scan(ALGO_SHA512), _make_hash_rows(ALGO_SHA512)
 SCANNERS = {
     ALGO_MD5: scan_md5,
     ALGO_SHA1: scan_sha1,
@@ -374,6 +490,9 @@ ROW_HASHERS = {
     ALGO_SHA256: hash_rows_sha256,
     ALGO_SHA512: hash_rows_sha512,
 }
+"""``hash_rows(data, starts, lengths, extra_bytes, init_state, outer_state,
+out_words)`` per algorithm: the attack's verification and the batch hashing of
+:func:`matchsim.kernels.hash_strings` (one set of compressions for both)."""
 
 
 def make_bitmap(words: np.ndarray, bits: int) -> np.ndarray:
