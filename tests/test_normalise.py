@@ -227,3 +227,13 @@ def test_digits_with_the_country_code_are_read_as_international(profile: str) ->
     assert once.values.to_pylist() == ["318000000", "31318000000"]
     twice = prof.normalise("phone", once.values, "NL")
     assert twice.values.to_pylist() == once.values.to_pylist()
+
+
+def test_a_no_break_space_is_a_space_in_places() -> None:
+    # Hypothesis found "0\xa0:": punctuation removed left a no-break space at the edge,
+    # which the second pass trimmed ("0\xa0" then "0"). Unicode spaces are removed too.
+    meta = get_profile("meta")
+    once = meta.normalise("city", pa.array(["0\xa0:", "Den\xa0Haag"], pa.string()), "NL")
+    assert once.values.to_pylist() == ["0", "denhaag"]
+    twice = meta.normalise("city", once.values, "NL")
+    assert twice.values.to_pylist() == ["0", "denhaag"]

@@ -211,8 +211,10 @@ def gender(values: pa.Array, region: str, *, fold: bool = True) -> Result:
     return _finish(text, reasons)
 
 
-def place(values: pa.Array, region: str, *, remove: str = r"[\s\p{P}\p{S}]") -> Result:
-    """City / state: lower-case, remove spaces and punctuation (or the ``remove`` class)."""
+def place(values: pa.Array, region: str, *, remove: str = r"[\s\p{Z}\p{P}\p{S}]") -> Result:
+    """City / state: lower-case, remove spaces (Unicode ones too: a no-break space left at an
+    edge once punctuation is gone would be trimmed on a second pass) and punctuation (or
+    the ``remove`` class)."""
     text = pc.replace_substring_regex(pc.utf8_lower(values), remove, "")
     reasons = _reason_where(pc.equal(pc.utf8_length(text), 0), "nothing left", _no_reasons(text))
     return _finish(text, reasons)
