@@ -12,9 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matchsim.generate import Population
-from matchsim.join import distinct
 from matchsim.join.platform import table_digests
-from matchsim.normalise import get_profile
+from matchsim.normalise import distinct, get_profile
 from matchsim.schemes import get_scheme
 from matchsim.secrets import Secret
 

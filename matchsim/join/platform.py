@@ -24,7 +24,6 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from matchsim.errors import ConfigError, InputError, SecretError
-from matchsim.join import distinct
 from matchsim.join.keys import (
     COMBINATION_FIELDS,
     EMAIL,
@@ -33,7 +32,7 @@ from matchsim.join.keys import (
     PHONE,
     KeyDigests,
 )
-from matchsim.normalise import Normalised, Profile, get_profile
+from matchsim.normalise import Normalised, Profile, distinct, get_profile
 from matchsim.schemes import Digests, Scheme, get_scheme
 from matchsim.secrets import Secret, load_secret
 

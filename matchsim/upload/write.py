@@ -32,8 +32,7 @@ import pyarrow.parquet as pq
 from matchsim.errors import ConfigError, InputError, OutputError
 from matchsim.io import check_paths, output_files, shown
 from matchsim.io import open_table as read_source
-from matchsim.join import distinct
-from matchsim.normalise import FIELDS, INPUT_COLUMNS, Normalised, Profile, get_profile
+from matchsim.normalise import FIELDS, INPUT_COLUMNS, Normalised, Profile, distinct, get_profile
 from matchsim.schemes import Scheme, get_scheme
 from matchsim.secrets import Secret
 
