@@ -478,6 +478,44 @@ def check_force(out: Path, inputs: Sequence[str | os.PathLike[str]] = ()) -> Non
         raise OutputError(f"--force cannot replace {shown(out)}: its parent is not writable")
 
 
+def check_files(outputs: dict[str, Path | None], force: bool, ours: Callable[[Path], bool]) -> None:
+    """May a command write these single files? (Checked before any work is done.)
+
+    A file that does not exist yet may always be written. One that exists is replaced
+    only with ``force``, and then only when ``ours(path)`` says matchsim wrote it (an
+    upload beside its summary, a plaintext CSV with matchsim's header, a lookup table
+    with matchsim's metadata): ``--force`` never replaces someone else's file.
+
+    Args:
+        outputs: option or description -> path (None: not asked for).
+
+    Raises:
+        OutputError: naming the option and the file.
+    """
+    for what, path in outputs.items():
+        if path is None or not (path.exists() or path.is_symlink()):
+            continue
+        if path.is_dir():
+            raise OutputError(f"{what} {shown(path)} is a folder; give a file name")
+        if not force:
+            raise OutputError(f"{what} {shown(path)} already exists (use --force to replace it)")
+        if path.is_symlink() or not ours(path):
+            raise OutputError(
+                f"--force will not replace {shown(path)}: it is not a file matchsim wrote; "
+                "remove it yourself or choose another name"
+            )
+
+
+def first_line_is(path: Path, line: bytes) -> bool:
+    """True when the file's first line (without its line end) is exactly ``line``."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.readline(len(line) + 3)
+    except OSError:
+        return False
+    return head.rstrip(b"\r\n") == line
+
+
 # --------------------------------------------------------------------------- writing
 
 
@@ -752,10 +790,12 @@ def signals_raise() -> Iterator[None]:
 __all__ = [
     "Interrupted",
     "TableSource",
+    "check_files",
     "check_folder",
     "check_force",
     "check_paths",
     "finish_folder",
+    "first_line_is",
     "is_matchsim_folder",
     "open_table",
     "output_files",

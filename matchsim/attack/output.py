@@ -33,6 +33,17 @@ def write_plaintexts(result: AttackResult, out: Path) -> None:
         pacsv.write_csv(rows.filter(pc.is_valid(plaintext)), tmp)
 
 
+PLAINTEXT_HEADER = b'"row","plaintext"'
+"""The first line of every plaintext file matchsim writes (pyarrow quotes the names)."""
+
+
+def plaintexts_written_here(path: Path) -> bool:
+    """Is ``path`` a plaintext file ``matchsim attack --out`` wrote (``--force`` may replace it)?"""
+    from matchsim.io import first_line_is
+
+    return first_line_is(path, PLAINTEXT_HEADER)
+
+
 def mask_rows(space: MaskKeyspace) -> list[dict[str, Any]]:
     """Every mask of ``space`` with its number of candidates (for the JSON report)."""
     return [{"mask": m.text(), "candidates": m.size} for m in space.masks]

@@ -241,6 +241,7 @@ class AttackRequest:
     hmac_key_file: Path | None = None
     hmac_key_env: str | None = None
     out: Path | None = None
+    force: bool = False
     cost: bool = True
     emit_hcmask: Path | None = None
 
@@ -250,7 +251,8 @@ class AttackRequest:
         Raises:
             ConfigError, OutputError: naming the options.
         """
-        from matchsim.io import check_paths
+        from matchsim.attack.output import plaintexts_written_here
+        from matchsim.io import check_files, check_paths
 
         kind = self.space.resolved_kind()
         _one_of("--kind", kind, KINDS)
@@ -274,6 +276,7 @@ class AttackRequest:
             "the --wordlist": self.wordlist, "the --pepper-file": self.pepper_file,
             "the --hmac-key-file": self.hmac_key_file,
         })  # fmt: skip
+        check_files({"--out": self.out}, self.force, plaintexts_written_here)
         if self.scheduler is not None and (table or self.device != "cpu"):
             raise ConfigError("--scheduler enumerates on a Dask cluster; drop --table or --device")
         return kind
@@ -315,10 +318,11 @@ class TableRequest:
 
         Raises:
             ConfigError: a kind without a mask keyspace, an unknown algorithm.
-            OutputError: ``out`` is not a file, or exists without ``force``.
+            OutputError: ``out`` is a folder, exists without ``force``, or is not a
+                lookup table matchsim wrote.
         """
-        from matchsim.errors import OutputError
-        from matchsim.io import shown
+        from matchsim.attack.table import is_lookup_table
+        from matchsim.io import check_files
 
         kind = self.space.resolved_kind()
         if kind not in TABLE_KINDS:
@@ -326,8 +330,5 @@ class TableRequest:
                 f"--kind {kind!r} cannot be tabulated; choose from {', '.join(TABLE_KINDS)}"
             )
         _one_of("--algorithm", self.algorithm, ALGORITHMS)
-        if self.out.exists() and not self.out.is_file():
-            raise OutputError(f"--out {shown(self.out)} exists and is not a file")
-        if self.out.exists() and not self.force:
-            raise OutputError(f"--out {shown(self.out)} already exists (use --force to replace it)")
+        check_files({"--out": self.out}, self.force, is_lookup_table)
         return kind

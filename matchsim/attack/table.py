@@ -163,6 +163,15 @@ def build_table(
     )
 
 
+def is_lookup_table(path: Path) -> bool:
+    """Is ``path`` a lookup table matchsim wrote (Parquet carrying matchsim's metadata)?"""
+    try:
+        meta = pq.read_schema(path).metadata or {}
+    except (pa.ArrowException, OSError):
+        return False
+    return _META_KEY in meta
+
+
 def load_table(path: str | Path, keyspace: MaskKeyspace | None = None) -> LookupTable:
     """Read a table written by :meth:`LookupTable.save`, checking it holds what it says.
 

@@ -13,6 +13,7 @@ import typer
 
 from matchsim.cli._app import app
 from matchsim.cli._options import (
+    ForceOpt,
     HmacKeyEnv,
     HmacKeyFile,
     JsonOpt,
@@ -106,6 +107,7 @@ def attack(
     cost: Annotated[
         bool, typer.Option("--cost/--no-cost", help="Measure and price every scheme.")
     ] = True,
+    force: ForceOpt = False,
     as_json: JsonOpt = False,
     emit_hcmask: _EmitHcmask = None,
 ) -> None:
@@ -119,7 +121,7 @@ def attack(
         upload, space, column=column, wordlist=wordlist,
         max_guesses=parse_int("--max-guesses", max_guesses, 1), device=device,
         scheduler=scheduler, table=table, pepper_file=pepper_file, hmac_key_file=hmac_key_file,
-        hmac_key_env=hmac_key_env, out=out, cost=cost, emit_hcmask=emit_hcmask,
+        hmac_key_env=hmac_key_env, out=out, force=force, cost=cost, emit_hcmask=emit_hcmask,
     )  # fmt: skip
     with progress_bar(not as_json) as progress:
         outcome = run_attack(request, progress)

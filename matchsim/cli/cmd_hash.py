@@ -9,6 +9,7 @@ import typer
 
 from matchsim.cli._app import app
 from matchsim.cli._options import (
+    ForceOpt,
     ParamOpt,
     json_flag,
     key_env_option,
@@ -52,6 +53,7 @@ def hash_command(
     rejects: Annotated[
         Path | None, typer.Option("--rejects", help="Rejects file (default <out>.rejects.csv).")
     ] = None,
+    force: ForceOpt = False,
     as_json: Annotated[bool, json_flag("Print the result as JSON.")] = False,
 ) -> None:
     """Normalise and hash a value, or a customer file into a platform's upload layout."""
@@ -73,7 +75,7 @@ def hash_command(
         if out is None:
             raise ConfigError("give --out for the upload file when hashing a file")
         summary = hash_file(
-            target, profile=prof, scheme=sch, region=region, out=out, rejects=rejects
+            target, profile=prof, scheme=sch, region=region, out=out, rejects=rejects, force=force
         )
         if as_json:
             print_json(summary.as_dict())

@@ -30,7 +30,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from matchsim.errors import ConfigError, InputError, OutputError
-from matchsim.io import check_paths, output_files, shown
+from matchsim.io import check_files, check_paths, output_files, shown
 from matchsim.io import open_table as read_source
 from matchsim.normalise import FIELDS, INPUT_COLUMNS, Normalised, Profile, distinct, get_profile
 from matchsim.schemes import Scheme, get_scheme
@@ -159,6 +159,21 @@ def _summary_path(out: Path) -> Path:
     return out.with_name(out.stem + ".summary.json")
 
 
+def _written_here(out: Path, path: Path) -> bool:
+    """Did ``matchsim hash`` write ``path`` as part of the upload ``out``? Its summary,
+    beside ``out``, names the upload and the rejects file it wrote."""
+    try:
+        summary = json.loads(_summary_path(out).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(summary, dict) or not {"out", "rejects", "profile"} <= summary.keys():
+        return False
+    named = {Path(str(summary["out"])).name, Path(str(summary["rejects"])).name}
+    return Path(str(summary["out"])).name == out.name and (
+        path.name in named or path == _summary_path(out)
+    )
+
+
 # --------------------------------------------------------------------------- hashing
 
 
@@ -227,6 +242,7 @@ def hash_file(
     rejects: str | Path | None = None,
     secret: Secret | None = None,
     encoding: str | None = None,
+    force: bool = False,
 ) -> HashSummary:
     """Normalise and hash ``path`` into the platform's upload layout.
 
@@ -240,6 +256,7 @@ def hash_file(
         rejects: rejects file (default ``<out stem>.rejects.csv``).
         secret: the scheme's secret, if it needs one.
         encoding: digest text encoding; default: the profile's.
+        force: replace an upload (and its rejects and summary) that matchsim wrote.
 
     Raises:
         InputError, ConfigError, SecretError, OutputError: one-line user errors.
@@ -256,6 +273,10 @@ def hash_file(
         {"--out": out, "--rejects": rejects_path, "the summary": summary_path},
         {"the input": path},
     )
+    check_files(
+        {"--out": out, "--rejects": rejects_path, "the summary": summary_path},
+        force, lambda p: _written_here(out, p),
+    )  # fmt: skip
     header, batches = src.header, src.batches
     columns = map_columns(path, header, prof)
     summary = HashSummary(str(path), str(out), str(rejects_path), prof.name, "", sch.describe())
