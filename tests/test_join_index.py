@@ -114,7 +114,10 @@ def test_salted_scheme_gets_no_index(own_population: Path, tmp_path: Path) -> No
     hash_file(own_population / "customers.parquet", profile="meta", scheme="salted-sha256",
               region="NL", out=upload)  # fmt: skip
     run = join_files(own_population, upload, scheme="salted-sha256", out=tmp_path / "j")
-    assert run.report["platform_index"] == {"status": "none"}
+    assert run.report["platform_index"] == {
+        "status": "none",
+        "why": "a salted scheme: each digest has its own salt, so there is nothing to keep",
+    }
 
 
 def test_changed_population_invalidates_its_index(own_population: Path, tmp_path: Path) -> None:
@@ -153,7 +156,10 @@ def test_in_memory_key_is_not_indexed_but_joins_the_same(
                        out=tmp_path / "f", index=False)  # fmt: skip
     hashed = join_files(own_population, upload, scheme="hmac-sha256", secret=secret,
                         out=tmp_path / "h")  # fmt: skip
-    assert hashed.report["platform_index"] == {"status": "none"}
+    assert hashed.report["platform_index"] == {
+        "status": "none",
+        "why": "the key is held only in memory: no later join could name it again",
+    }
     _same(fresh, hashed)  # hashed from the normalised layer, not from the raw platform
 
 
@@ -179,3 +185,20 @@ def test_code_stamp_reads_every_part() -> None:
     for part in _CODE_PARTS:
         assert (root / part).exists(), part
     assert len(code_stamp()) == 64
+
+
+def test_an_index_that_cannot_be_written_says_why_and_joins_the_same(
+    own_population: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A cache "folder" below a plain file: every write fails (even for root, unlike modes).
+    (tmp_path / "a-file").write_text("not a folder")
+    monkeypatch.setenv("MATCHSIM_INDEX_DIR", str(tmp_path / "a-file" / "index"))
+    upload = tmp_path / "up.csv"
+    hash_file(own_population / "customers.parquet", profile="meta", scheme="sha256",
+              region="NL", out=upload)  # fmt: skip
+    fresh = join_files(own_population, upload, profile="meta", out=tmp_path / "f", index=False)
+    unwritable = join_files(own_population, upload, profile="meta", out=tmp_path / "u")
+    info = unwritable.report["platform_index"]
+    assert info["status"] == "none"
+    assert "digest index not written in " in info["why"] and "Not a directory" in info["why"]
+    _same(fresh, unwritable)

@@ -42,7 +42,6 @@ written to, joins simply go without them.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -174,7 +173,10 @@ def _file(key: str) -> str:
 
 
 def ensure_index(
-    source: ParquetPlatform, progress: ProgressFn | None = None, digests: bool = True
+    source: ParquetPlatform,
+    progress: ProgressFn | None = None,
+    digests: bool = True,
+    why: list[str] | None = None,
 ) -> Path | None:
     """Point ``source`` at its on-disk index, building it first if it is missing.
 
@@ -183,16 +185,30 @@ def ensure_index(
 
     Returns the index folder, or None when there is none (index off, salted scheme, empty
     platform, or a population folder that cannot be written to). The source then keeps
-    normalising and hashing each chunk itself — the same digests, only slower.
+    normalising and hashing each chunk itself — the same digests, only slower. When
+    ``why`` is given, the reason there is none is appended to it (for join.json).
     """
-    if not enabled() or source._meta.num_row_groups == 0:
+    reasons = why if why is not None else []
+    if not enabled():
+        reasons.append(f"turned off by {ENV_SWITCH}")
         return None
-    with contextlib.suppress(OSError):  # no room or no permission: normalise in memory
+    if source._meta.num_row_groups == 0:
+        reasons.append("the platform has no rows")
+        return None
+    try:  # no room or no permission: normalise in memory
         ensure_normalised(source, progress)
+    except OSError as exc:
+        reasons.append(f"normalised layer not written: {exc.strerror or exc}")
     if not digests:
         return None
     fp = fingerprint(source)
     if fp is None:
+        salted = not source._scheme().deterministic
+        reasons.append(
+            "a salted scheme: each digest has its own salt, so there is nothing to keep"
+            if salted
+            else "the key is held only in memory: no later join could name it again"
+        )
         return None
     root = index_root()
     final = root / _name(source, fp)
@@ -201,7 +217,8 @@ def ensure_index(
         return final
     try:
         built = _build(source, root, final, fp, progress)
-    except OSError:
+    except OSError as exc:
+        reasons.append(f"digest index not written in {root}: {exc.strerror or exc}")
         return None
     source.index_dir = built
     return built

@@ -188,11 +188,12 @@ def _use_index(
     started = time.perf_counter()
     root = index_root()
     before = {p.name for p in root.iterdir()} if root.is_dir() else set()
-    folder = ensure_index(source, progress, digests)
+    why: list[str] = []
+    folder = ensure_index(source, progress, digests, why)
     if folder is None:
         if source.norm_dir is not None and not digests:
             return {"status": "normalised only", "seconds": round(time.perf_counter() - started, 3)}
-        return {"status": "none"}
+        return {"status": "none", "why": "; ".join(why)}
     return {
         "status": "reused" if folder.name in before else "built",
         "folder": folder.name,
