@@ -149,3 +149,38 @@ pool = 3
     for want in expected:
         assert sum(p.startswith(want) for p in located) == 1, (want, located)
     assert len(located) == len(expected), located
+
+
+def test_validating_loads_no_numba_pandas_or_matplotlib(tmp_path: Path) -> None:
+    """`matchsim run bad.toml` reports every problem without loading the stages' machinery
+    (numba, pandas, matplotlib), so a typo costs well under a second in a fresh process
+    (benchmarks/bench_validate.py measures it)."""
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        'version = 1\nseed = "x"\n[[schemes]]\nname = "argon2id"\nmemroy = 5\n'
+        '[[attacks]]\nnumber_type = "mobiel"\n[pixel]\ndays = 0\n[oracle]\npool = "x"\n'
+        '[psi]\nreceiver = "x"\n[clk.schema]\nlength = 100\n[promises]\npool = 3\n'
+    )
+    experiments = [str(p) for p in EXPERIMENTS]
+    script = f"""
+import runpy, sys
+from matchsim.experiment import load_experiment
+for path in {experiments!r}:
+    load_experiment(path)
+sys.argv = ["matchsim", "run", {str(bad)!r}]
+try:
+    runpy.run_module("matchsim", run_name="__main__")
+except SystemExit as exc:
+    print("exit", exc.code)
+print("loaded", sorted(m for m in ("numba", "pandas", "matplotlib") if m in sys.modules))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert "exit 1" in done.stdout, done.stdout + done.stderr
+    assert "loaded []" in done.stdout, done.stdout
+    assert done.stderr.count(f"{bad}: ") == 8  # every problem, one Error line
+    assert done.stderr.startswith("Error: ") and done.stderr.count("\n") == 1

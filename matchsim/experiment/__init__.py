@@ -11,6 +11,11 @@
   (:mod:`~matchsim.experiment.results`).
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from matchsim.experiment.config import (
     Advertiser,
     AttackSpec,
@@ -20,13 +25,26 @@ from matchsim.experiment.config import (
     parse_experiment,
     slugify,
 )
-from matchsim.experiment.run import (
-    RunResult,
-    default_out,
-    read_results,
-    run_experiment,
-    strip_timings,
-)
+
+if TYPE_CHECKING:
+    from matchsim.experiment.run import (
+        RunResult,
+        default_out,
+        read_results,
+        run_experiment,
+        strip_timings,
+    )
+
+# The orchestrator and its stages (Arrow, numba, the report) load when first asked for:
+# validating an experiment file does not need them.
+_RUN = ("RunResult", "default_out", "read_results", "run_experiment", "strip_timings")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _RUN:
+        return getattr(importlib.import_module("matchsim.experiment.run"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Advertiser",
