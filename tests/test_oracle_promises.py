@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from matchsim.config import parse_experiment
 from matchsim.errors import ConfigError, InputError
+from matchsim.experiment import parse_experiment
 from matchsim.generate import Population
 from matchsim.oracle import AudienceSizeAPI, Policy
 from matchsim.oracle.catalogue import STATUSES, load_catalogue
@@ -135,7 +135,7 @@ def test_promises_run_end_to_end(nl_population: Population) -> None:
 
 
 def test_promises_experiment_reports_its_table(tmp_path: Path) -> None:
-    from matchsim.pipeline import run_experiment
+    from matchsim.experiment import run_experiment
 
     experiment = parse_experiment(
         {
