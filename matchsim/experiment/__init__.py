@@ -13,9 +13,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from matchsim._lazy import attributes
 from matchsim.experiment.config import (
     Advertiser,
     AttackSpec,
@@ -40,11 +40,7 @@ if TYPE_CHECKING:
 _RUN = ("RunResult", "default_out", "read_results", "run_experiment", "strip_timings")
 
 
-def __getattr__(name: str) -> Any:
-    if name in _RUN:
-        return getattr(importlib.import_module("matchsim.experiment.run"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+__getattr__ = attributes(__name__, dict.fromkeys(_RUN, "matchsim.experiment.run"))
 
 __all__ = [
     "Advertiser",

@@ -5,9 +5,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from matchsim._lazy import attributes
 from matchsim.generate.params import Corruption, PopulationParams
 from matchsim.locale.paths import available_countries
 
@@ -35,11 +35,7 @@ _LAZY = {
 }  # fmt: skip
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+__getattr__ = attributes(__name__, _LAZY)
 
 __all__ = [
     "CUSTOMERS_FILE",

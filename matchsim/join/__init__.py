@@ -9,8 +9,9 @@ digest-level join; evaluation against ground truth lives apart, in
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from matchsim._lazy import attributes
 
 if TYPE_CHECKING:
     from matchsim.join.engine import Engine, engine_names, get_engine, register_engine
@@ -34,11 +35,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(f"matchsim.join.{_LAZY[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+__getattr__ = attributes(__name__, {k: f"matchsim.join.{v}" for k, v in _LAZY.items()})
 
 __all__ = [
     "MATCH_KEYS",

@@ -6,9 +6,9 @@ valid number of a country is.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from matchsim._lazy import attributes
 from matchsim.locale.paths import available_countries, data_dir
 
 if TYPE_CHECKING:
@@ -25,10 +25,6 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+__getattr__ = attributes(__name__, _LAZY)
 
 __all__ = ["Locale", "NumberPlan", "available_countries", "data_dir", "load_locale", "number_plan"]
