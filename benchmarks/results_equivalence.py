@@ -54,8 +54,7 @@ def cases() -> dict[str, dict[str, Any]]:
 
 
 def run(out_dir: Path, only: list[str]) -> None:
-    from matchsim.config import parse_experiment
-    from matchsim.pipeline import run_experiment, strip_timings
+    from matchsim.experiment import parse_experiment, run_experiment, strip_timings
 
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, tree in cases().items():

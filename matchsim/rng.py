@@ -76,7 +76,7 @@ class Stream(IntEnum):
     """Samples drawn from a full population to validate the estimators (sub-stream per
     sampling fraction)."""
 
-    # pipeline.py (membership)
+    # experiment/assess.py (membership)
     ADVERTISERS = 500
     """Which matched upload rows each simulated advertiser holds."""
 

@@ -121,12 +121,12 @@ def test_schema_from_dict_reports_every_problem() -> None:
             "scheme.clk",
         )
     assert exc.value.problems == [
-        "scheme.clk.salty: unknown key; "
-        "known: fields, length, layout, salt_field, balance, xor_fold",
+        "scheme.clk: unknown key 'salty' "
+        "(known keys: balance, fields, layout, length, salt_field, xor_fold)",
+        "scheme.clk.fields[0].name: unknown field 'shoe' (known: first_name, last_name, dob, "
+        "postcode, city, gender, email, phone)",
+        "scheme.clk.fields[0].q: must be >= 1 and <= 4, got 9",
         "scheme.clk.fields[2]: expected a field name or a table",
-        "scheme.clk.fields[0].name: unknown field 'shoe'; known: first_name, last_name, dob, "
-        "postcode, city, gender, email, phone",
-        "scheme.clk.fields[0].q: must be an integer in [1, 4], got 9",
         "scheme.clk.length: must be a power of two >= 64, got 100",
     ]
     s = clk.ClkSchema.from_dict({"fields": ["first_name"], "length": 256, "salt_field": "dob"})

@@ -15,13 +15,14 @@ import pytest
 
 from matchsim.attack.keyspace import phone_lengths
 from matchsim.attack.request import keyspace_for, people_lengths, phone_space
-from matchsim.config import AttackSpec, SchemeSpec
 from matchsim.errors import ConfigError, InputError
+from matchsim.experiment import AttackSpec, SchemeSpec
+from matchsim.experiment.attacks import HashedValues as _HashedValues
+from matchsim.experiment.attacks import attack as _attack
 from matchsim.generate.people import e164
 from matchsim.generate.phones import sample_numbers
 from matchsim.locale.numberplan import number_plan
 from matchsim.normalise import FIELDS, INPUT_COLUMNS, PROFILES
-from matchsim.pipeline import _attack, _HashedValues
 from matchsim.schemes import get_scheme
 from matchsim.upload.write import hash_file
 

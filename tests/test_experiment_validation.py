@@ -62,8 +62,9 @@ def test_stage_sections_are_checked_before_any_work(run_cli, tmp_path: Path) -> 
     assert code == 1 and not out.exists()
     # One line naming every problem: the population was never built.
     assert err.count("\n") == 1
-    for problem in ("pixel.visitors: must be >= 1, got 0", "oracle.victims: must be >= 0, got -1",
-                    "clk"):  # fmt: skip
+    for problem in ("[pixel].visitors: must be >= 1, got 0",
+                    "[oracle].victims: must be >= 0, got -1",
+                    "[clk.schema].length: must be int, got 'long'"):  # fmt: skip
         assert f"{bad}: {problem}" in err
 
 
@@ -96,16 +97,16 @@ def test_every_section_and_table_reported_in_one_error() -> None:
     population = sorted({f.name for f in dataclasses.fields(PopulationParams)} | {"path"})
     corruption = sorted(f.name for f in dataclasses.fields(Corruption))
     assert problems == [
-        f"[population].colour: unknown key; known keys: {', '.join(population)}",
+        f"[population]: unknown key 'colour' (known keys: {', '.join(population)})",
         "[population.corruption].email_typo: must be between 0 and 1, got 2",
-        f"[population.corruption].smudge: unknown key; known keys: {', '.join(corruption)}",
+        f"[population.corruption]: unknown key 'smudge' (known keys: {', '.join(corruption)})",
         "[platform].engine: unknown engine 'spark' (known: local, dask)",
-        "pixel.visitors: must be >= 1, got 0",
-        "[oracle]: must be a table",
-        "psi.field: must be one of email, phone, got 'fax'",
-        f"psi.profile: unknown profile 'facebook' (known: {', '.join(sorted(PROFILES))})",
-        "psi.reveal: must be one of intersection, cardinality, got 'all'",
-        "clk.shema: unknown key; known keys: schema",
+        "[pixel].visitors: must be >= 1, got 0",
+        "[oracle]: must be a table, got str",
+        "[psi].field: must be one of email, phone, got 'fax'",
+        f"[psi].profile: unknown profile 'facebook' (known: {', '.join(sorted(PROFILES))})",
+        "[psi].reveal: must be one of intersection, cardinality, got 'all'",
+        "[clk]: unknown key 'shema' (known keys: schema)",
     ]
 
 
@@ -116,12 +117,15 @@ def test_sections_are_registered_and_their_tables_are_known_keys() -> None:
     assert list(sections) == ["pixel", "oracle", "psi", "clk", "promises"]
     for key, section in sections.items():
         assert section.key == key
-        config, problems = section.parse({}, None)  # every section runs on its defaults
-        assert problems == [], key
+        from matchsim.experiment.fields import Fields
+
+        fields = Fields({}, f"[{key}]")
+        config = section.parse(fields, None)  # every section runs on its defaults
+        assert fields.problems == [], key
         assert config is not None
     # a section's table is not an unknown key of the experiment, a typo of one is
     problems = _problems({**BASE, "pixl": {}})
-    assert problems[0].startswith("experiment.pixl: unknown key; known keys: ")
+    assert problems[0].startswith("experiment: unknown key 'pixl' (known keys: ")
     assert "pixel" in problems[0] and "promises" in problems[0]
 
 
@@ -150,11 +154,11 @@ def test_one_wording_for_every_table() -> None:
             "pixel": {"colour": 1},
         }
     )
-    assert "experiment.seed: must be an integer, got 'x'" in problems
-    assert "oracle.victims: must be an integer, got 'x'" in problems
-    assert "[[attacks]][0].guesses: must be an integer, got 'x'" in problems
-    assert any(p.startswith("[[attacks]][0].colour: unknown key; known keys: ") for p in problems)
-    assert any(p.startswith("pixel.colour: unknown key; known keys: ") for p in problems)
+    assert "experiment.seed: must be int, got 'x'" in problems
+    assert "[oracle].victims: must be int, got 'x'" in problems
+    assert "[[attacks]][0].guesses: must be int, got 'x'" in problems
+    assert any(p.startswith("[[attacks]][0]: unknown key 'colour' (known keys: ") for p in problems)
+    assert any(p.startswith("[pixel]: unknown key 'colour' (known keys: ") for p in problems)
 
 
 def test_key_sources_are_checked_up_front(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1029,8 +1029,7 @@ def test_report_escapes_every_string(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 def test_experiment_name_never_leaves_runs(tmp_path: Path) -> None:
-    from matchsim.config import parse_experiment
-    from matchsim.pipeline import default_out
+    from matchsim.experiment import default_out, parse_experiment
 
     for name in ("../../x", "/etc/passwd", "..", "", "a/../../b", "C:\\Windows", "\x1b[2J"):
         exp = parse_experiment({"version": 1, "name": name})
@@ -1047,8 +1046,8 @@ def test_same_key_file_same_key_bytes_everywhere(
     import hmac as hmac_mod
 
     import matchsim.attack.request as attack_request
-    from matchsim.config import SchemeSpec
-    from matchsim.pipeline import _secret
+    from matchsim.experiment import SchemeSpec
+    from matchsim.experiment.schemes import secret_for as _secret
 
     key_file = tmp_path / "key.txt"
     upload = tmp_path / "up.txt"

@@ -13,9 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from matchsim.attack.hcmask import hashcat_command
-from matchsim.config import parse_experiment
 from matchsim.errors import OutputError
-from matchsim.pipeline import run_experiment
+from matchsim.experiment import parse_experiment, run_experiment
 
 
 def _upload(tmp_path: Path) -> Path:

@@ -215,9 +215,9 @@ def test_config_reports_every_problem() -> None:
         )
     assert exc.value.problems == [
         "oracle.victims: must be >= 0, got -1",
-        "oracle.colour: unknown key; known keys: differencing_policies, differencing_repeats, "
+        "oracle: unknown key 'colour' (known keys: differencing_policies, differencing_repeats, "
         "differencing_targets, materialise_limit, max_days, policies, pool, profile, scheme, "
-        "victims, website_share, website_victims",
+        "victims, website_share, website_victims)",
         "oracle.policies[0].noise: must be one of none, laplace, gaussian, got 'x'",
         "oracle.policies[0].ranges: the ratio between range edges must be > 1, got 0.5",
     ]

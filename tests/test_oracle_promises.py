@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from matchsim.config import parse_experiment
 from matchsim.errors import ConfigError, InputError
+from matchsim.experiment import parse_experiment
 from matchsim.generate import Population
 from matchsim.oracle import AudienceSizeAPI, Policy
 from matchsim.oracle.catalogue import STATUSES, load_catalogue
@@ -47,7 +47,7 @@ def test_catalogue_problems_are_reported_with_locations(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as exc:
         load_catalogue(bad)
     problems = exc.value.problems
-    assert any("product[0].colour: unknown key" in p for p in problems)
+    assert any("product[0]: unknown key 'colour' (known keys: " in p for p in problems)
     assert any("product[0].figure[0].source: a verified figure needs" in p for p in problems)
     assert any("product[0].simulate.observable: must be one of" in p for p in problems)
     assert all(p.startswith(str(bad)) for p in problems)
@@ -66,7 +66,7 @@ def test_promises_section_is_validated_up_front() -> None:
     problems = exc.value.problems
     assert "[promises].pool: must be >= 10 and <= 1000000, got 3" in problems
     assert any(p.startswith("[promises].products: unknown product(s) myspace") for p in problems)
-    assert any(p.startswith("[promises].colour: unknown key") for p in problems)
+    assert any(p.startswith("[promises]: unknown key 'colour' (known keys: ") for p in problems)
 
 
 def test_difference_check_refuses_near_duplicates() -> None:
@@ -135,7 +135,7 @@ def test_promises_run_end_to_end(nl_population: Population) -> None:
 
 
 def test_promises_experiment_reports_its_table(tmp_path: Path) -> None:
-    from matchsim.pipeline import run_experiment
+    from matchsim.experiment import run_experiment
 
     experiment = parse_experiment(
         {

@@ -200,7 +200,7 @@ def test_config_reports_every_problem() -> None:
     assert "pixel.visitors: must be >= 1, got 0" in problems
     assert "pixel.consent_rate: must be between 0.0 and 1.0, got 2.0" in problems
     assert any(p.startswith("pixel.scheme: must be one of") for p in problems)
-    assert any(p.startswith("pixel.colour: unknown key") for p in problems)
+    assert any(p.startswith("pixel: unknown key 'colour' (known keys: ") for p in problems)
 
 
 def test_figures_render(tiny_world: World, tiny_index: IdentityIndex) -> None:

@@ -133,7 +133,7 @@ def test_params_from_dict_reports_every_problem() -> None:
     with pytest.raises(ConfigError) as exc:
         psi.PsiParams.from_dict({"reveal": "all", "receiver": "nobody", "k": 1}, "scheme.psi")
     assert exc.value.problems == [
-        "scheme.psi.k: unknown key; known: reveal, receiver, test_seed",
+        "scheme.psi: unknown key 'k' (known keys: receiver, reveal, test_seed)",
         "scheme.psi.reveal: must be one of intersection, cardinality, got 'all'",
         "scheme.psi.receiver: must be one of advertiser, platform, got 'nobody'",
     ]

@@ -282,8 +282,7 @@ def test_cli_hostile_inputs(
 
 
 def test_experiment_attack_and_report(tmp_path: Path) -> None:
-    from matchsim.config import parse_experiment
-    from matchsim.pipeline import run_experiment
+    from matchsim.experiment import parse_experiment, run_experiment
 
     tree = {
         "version": 1,
@@ -319,8 +318,8 @@ def test_register_draw_is_seeded(nl_population: Population) -> None:
 
 
 def test_experiment_coverage_validated() -> None:
-    from matchsim.config import parse_experiment
     from matchsim.errors import ConfigError
+    from matchsim.experiment import parse_experiment
 
     tree = {"version": 1, "attacks": [{"kind": "reidentify", "coverage": 0}]}
     with pytest.raises(ConfigError, match=r"\[\[attacks\]\]\[0\]\.coverage: must be above 0"):
@@ -420,8 +419,7 @@ def test_experiment_reuses_phone_and_email_results(tmp_path: Path) -> None:
     keyspaces: reidentify takes their plaintexts and enumerates neither column again,
     with the same results as enumerating afresh."""
     from matchsim.attack.reidentify import experiment_attack
-    from matchsim.config import parse_experiment
-    from matchsim.pipeline import run_experiment
+    from matchsim.experiment import parse_experiment, run_experiment
 
     tree = {
         "version": 1,

@@ -168,7 +168,7 @@ def test_an_unknown_section_renders_generically(tmp_path: Path) -> None:
 
 
 def test_no_risk_section_without_a_list() -> None:
-    from matchsim.config import parse_experiment
+    from matchsim.experiment import parse_experiment
 
     base = {
         "version": 1,

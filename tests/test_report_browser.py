@@ -78,8 +78,7 @@ def demo_tree() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """name -> run folder, for the demo and every shipped experiment (built once)."""
-    from matchsim.config import parse_experiment
-    from matchsim.pipeline import run_experiment
+    from matchsim.experiment import parse_experiment, run_experiment
 
     root = tmp_path_factory.mktemp("reports")
     trees = [demo_tree()] + [tomllib.loads(p.read_text()) for p in EXPERIMENTS]

@@ -368,12 +368,6 @@ def test_schemes_enumeration_cannot_reverse_say_why(name: str) -> None:
         assert isinstance(view, NotEnumerable) and view.reason
 
 
-# Comparisons with a scheme name outside schemes/ that are not about a scheme: the
-# engine checks a hash *algorithm* name; the report picks the plain SHA-256 row to quote
-# (report/render.py, being rewritten in another branch).
-NOT_SCHEME_TESTS = {("attack/engine.py", "sha256"), ("report/sections.py", "sha256")}
-
-
 def test_no_stage_outside_schemes_tests_a_scheme_name() -> None:
     import ast
 
@@ -395,7 +389,14 @@ def test_no_stage_outside_schemes_tests_a_scheme_name() -> None:
             if isinstance(node, ast.Compare):
                 for side in (node.left, *node.comparators):
                     found += [(rel, s, node.lineno) for s in strings(side) if s in SCHEMES]
-    assert [f for f in found if f[:2] not in NOT_SCHEME_TESTS] == []
+    assert found == []
+
+
+def test_one_reference_scheme_and_the_kernel_names_its_algorithm() -> None:
+    from matchsim.kernels.attack import mask
+
+    assert [name for name, cls in SCHEMES.items() if cls.reference] == ["sha256"]
+    assert mask.ALGORITHMS[SCHEMES["sha256"].algorithm] == mask.ALGO_SHA256  # type: ignore[attr-defined]
 
 
 def test_every_scheme_prices_itself_and_the_catalogue_covers_the_registry() -> None:

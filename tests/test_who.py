@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from matchsim.config import parse_experiment
-from matchsim.pipeline import run_experiment
+from matchsim.experiment import parse_experiment, run_experiment
 from matchsim.psi.who import RUN_PARTIES, run_matrix
 from matchsim.report.sections import render_who
 from matchsim.schemes import SCHEMES

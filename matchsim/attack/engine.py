@@ -217,7 +217,7 @@ class _Plan:
         algo = K.ALGORITHMS[name]
         empty = np.zeros(0, dtype=np.uint32)
         if knowledge.hmac_key is not None:
-            if name != "sha256":
+            if algo != K.ALGO_SHA256:
                 raise ConfigError("HMAC is supported with SHA-256 only")
             key = knowledge.hmac_key
             if len(key) > 64:

@@ -52,8 +52,7 @@ def demo(
     ] = False,
 ) -> None:
     """The one-minute teaching demo: a hashed phone number is a phone number."""
-    from matchsim.config import parse_experiment
-    from matchsim.pipeline import run_experiment
+    from matchsim.experiment import parse_experiment, run_experiment
     from matchsim.upload.write import hash_value
 
     started = time.perf_counter()

@@ -26,10 +26,11 @@ def run(
     as_json: Annotated[bool, json_flag("Print results.json.")] = False,
 ) -> None:
     """Run an experiment: generate, hash, join, attack, assess risk, write the report."""
-    from matchsim.config import load_experiment
-    from matchsim.pipeline import run_experiment
+    from matchsim.experiment import load_experiment
 
-    loaded = load_experiment(experiment)
+    loaded = load_experiment(experiment)  # every problem in the file, before any work
+    from matchsim.experiment import run_experiment
+
     with progress_bar() as progress:
         result = run_experiment(
             loaded, out, force=force, progress=progress, measure_costs=not no_measure

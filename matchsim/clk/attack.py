@@ -35,7 +35,9 @@ import numpy as np
 
 from matchsim.clk.encode import Clks, tokens
 from matchsim.clk.link import popcounts
+from matchsim.clk.schema import share_above_zero
 from matchsim.errors import ConfigError
+from matchsim.experiment.fields import Fields
 
 
 @dataclass(frozen=True)
@@ -59,24 +61,31 @@ class AttackParams:
     min_jaccard: float = 0.75
 
     def problems(self, where: str = "clk.attack") -> list[str]:
-        out = []
-        for name, lo in (("align", 1), ("window", 1), ("min_count", 1), ("public_names", 1)):
-            v = getattr(self, name)
-            if not isinstance(v, int) or isinstance(v, bool) or v < lo:
-                out.append(f"{where}.{name}: must be an integer >= {lo}, got {v!r}")
-        j = self.min_jaccard
-        if not isinstance(j, int | float) or isinstance(j, bool) or not 0 < j <= 1:
-            out.append(f"{where}.min_jaccard: must be a number in (0, 1], got {j!r}")
-        return out
+        f = Fields(vars(self), where)
+        type(self).read(f)
+        return f.finish()
+
+    @classmethod
+    def read(cls, f: Fields) -> AttackParams:
+        """Read through the one validator; every problem goes into ``f``."""
+        f.allow(cls.__dataclass_fields__)
+        f.unknown()
+        return cls(
+            target=f.string("target", cls.target),
+            align=f.integer("align", cls.align, 1),
+            window=f.integer("window", cls.window, 1),
+            min_count=f.integer("min_count", cls.min_count, 1),
+            public_names=f.integer("public_names", cls.public_names, 1),
+            min_jaccard=f.number(
+                "min_jaccard", cls.min_jaccard, check=share_above_zero, as_float=False
+            ),
+        )
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], where: str = "clk.attack") -> AttackParams:
-        known = tuple(cls.__dataclass_fields__)
-        problems = [
-            f"{where}.{k}: unknown key; known: {', '.join(known)}" for k in d if k not in known
-        ]
-        params = cls(**{k: v for k, v in d.items() if k in known})
-        ConfigError.collect(problems + params.problems(where))
+        f = Fields(d, where)
+        params = cls.read(f)
+        ConfigError.collect(f.finish())
         return params
 
 

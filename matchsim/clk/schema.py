@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from matchsim.errors import ConfigError
+from matchsim.experiment.fields import Fields
 
 LAYOUTS = ("field", "record")
 FIELDS = ("first_name", "last_name", "dob", "postcode", "city", "gender", "email", "phone")
@@ -24,15 +25,15 @@ class ClkField:
     q: int = 2
     k: int = 20
 
-    def problems(self, where: str) -> list[str]:
-        out = []
-        if self.name not in FIELDS:
-            out.append(f"{where}.name: unknown field {self.name!r}; known: {', '.join(FIELDS)}")
-        for attr, lo, hi in (("q", 1, 4), ("k", 1, 64)):
-            v = getattr(self, attr)
-            if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
-                out.append(f"{where}.{attr}: must be an integer in [{lo}, {hi}], got {v!r}")
-        return out
+    @classmethod
+    def read(cls, f: Fields) -> ClkField | None:
+        """One ``fields`` entry: a name, or a table ``{name, q, k}``; None when unusable."""
+        if "name" not in f:
+            f.problem("name", "missing")
+        name = f.name("name", None, FIELDS, "field")
+        q, k = f.integer("q", cls.q, 1, 4), f.integer("k", cls.k, 1, 64)
+        f.unknown()
+        return None if name is None else cls(name, q=q, k=k)
 
 
 DEFAULT_FIELDS = (ClkField("first_name"), ClkField("last_name"), ClkField("dob", q=2, k=10))
@@ -65,34 +66,10 @@ class ClkSchema:
     xor_fold: bool = False
 
     def problems(self, where: str = "clk") -> list[str]:
-        out: list[str] = []
-        if not self.fields:
-            out.append(f"{where}.fields: at least one field is needed")
-        names = [f.name for f in self.fields]
-        for i, f in enumerate(self.fields):
-            out.extend(f.problems(f"{where}.fields[{i}]"))
-        if len(set(names)) != len(names):
-            out.append(f"{where}.fields: a field is listed twice")
-        length = self.length
-        if (
-            not isinstance(length, int)
-            or isinstance(length, bool)
-            or length < 64
-            or length & (length - 1)
-        ):
-            out.append(f"{where}.length: must be a power of two >= 64, got {length!r}")
-        elif length > 65536:
-            out.append(f"{where}.length: at most 65536 bits, got {length}")
-        if self.layout not in LAYOUTS:
-            out.append(f"{where}.layout: must be one of {', '.join(LAYOUTS)}, got {self.layout!r}")
-        if self.salt_field is not None and self.salt_field not in FIELDS:
-            out.append(f"{where}.salt_field: unknown field {self.salt_field!r}")
-        for flag in ("balance", "xor_fold"):
-            if not isinstance(getattr(self, flag), bool):
-                out.append(f"{where}.{flag}: must be true or false")
-        if self.xor_fold and isinstance(length, int) and not self.balance and length < 128:
-            out.append(f"{where}.xor_fold: needs length >= 128")
-        return out
+        """Every problem of this schema, checked by the same reads as a table."""
+        f = Fields({k: v for k, v in self.to_dict().items() if v is not None}, where)
+        type(self).read(f)
+        return f.finish()
 
     @property
     def segment_bits(self) -> int:
@@ -128,32 +105,63 @@ class ClkSchema:
         }
 
     @classmethod
+    def read(cls, f: Fields) -> ClkSchema:
+        """Read through the one validator; every problem goes into ``f``
+        (``[clk.schema].length``)."""
+        f.allow(("fields", "length", "layout", "salt_field", "balance", "xor_fold"))
+        f.unknown()
+        fields = _fields(f)
+        schema = cls(
+            fields=fields,
+            length=f.integer("length", cls.length, check=_length),
+            layout=f.string("layout", cls.layout, LAYOUTS),
+            salt_field=f.name("salt_field", None, FIELDS, "field"),
+            balance=f.boolean("balance", cls.balance),
+            xor_fold=f.boolean("xor_fold", cls.xor_fold),
+        )
+        if schema.xor_fold and not schema.balance and schema.length < 128:
+            f.problem("xor_fold", "needs length >= 128")
+        return schema
+
+    @classmethod
     def from_dict(cls, d: Mapping[str, Any], where: str = "clk") -> ClkSchema:
         """Build from a config table; ConfigError lists every problem at once."""
-        known = ("fields", "length", "layout", "salt_field", "balance", "xor_fold")
-        problems = [
-            f"{where}.{k}: unknown key; known: {', '.join(known)}" for k in d if k not in known
-        ]
-        kwargs: dict[str, Any] = {k: v for k, v in d.items() if k in known and k != "fields"}
-        fields: list[ClkField] = []
-        for i, f in enumerate(d.get("fields", [])):
-            loc = f"{where}.fields[{i}]"
-            if isinstance(f, str):
-                fields.append(ClkField(f))
-            elif isinstance(f, Mapping):
-                bad = [k for k in f if k not in ("name", "q", "k")]
-                problems += [f"{loc}.{k}: unknown key; known: name, q, k" for k in bad]
-                if "name" not in f:
-                    problems.append(f"{loc}.name: missing")
-                else:
-                    fields.append(ClkField(**{k: v for k, v in f.items() if k not in bad}))
-            else:
-                problems.append(f"{loc}: expected a field name or a table")
-        if "fields" in d:
-            kwargs["fields"] = tuple(fields)
-        schema = cls(**kwargs)
-        ConfigError.collect(problems + schema.problems(where))
+        f = Fields(d, where)
+        schema = cls.read(f)
+        ConfigError.collect(f.finish())
         return schema
+
+
+def _length(v: int) -> str | None:
+    if v < 64 or v & (v - 1):
+        return f"must be a power of two >= 64, got {v!r}"
+    return f"at most 65536 bits, got {v}" if v > 65536 else None
+
+
+def _fields(f: Fields) -> tuple[ClkField, ...]:
+    """``fields``: names or ``{name, q, k}`` tables, each once, at least one."""
+    raw = f.sub("fields")
+    if raw is None:
+        return DEFAULT_FIELDS
+    if not isinstance(raw, list):
+        f.problem("fields", f"must be a list of field names or tables, got {raw!r}")
+        return DEFAULT_FIELDS
+    out: list[ClkField] = []
+    for i, item in enumerate(raw):
+        where = f"{f.where}.fields[{i}]"
+        if not isinstance(item, str | Mapping):
+            f.problems.append(f"{where}: expected a field name or a table")
+            continue
+        table = {"name": item} if isinstance(item, str) else item
+        read = ClkField.read(Fields(table, where, f.problems))
+        if read is not None:
+            out.append(read)
+    if not raw:
+        f.problem("fields", "at least one field is needed")
+    names = [x.name for x in out]
+    if len(set(names)) != len(names):
+        f.problem("fields", "a field is listed twice")
+    return tuple(out) or DEFAULT_FIELDS
 
 
 @dataclass(frozen=True)
@@ -164,20 +172,27 @@ class LinkParams:
     top_k: int = field(default=4)
 
     def problems(self, where: str = "clk.link") -> list[str]:
-        out = []
-        t = self.threshold
-        if not isinstance(t, int | float) or isinstance(t, bool) or not 0 < t <= 1:
-            out.append(f"{where}.threshold: must be a number in (0, 1], got {t!r}")
-        if not isinstance(self.top_k, int) or isinstance(self.top_k, bool) or self.top_k < 1:
-            out.append(f"{where}.top_k: must be an integer >= 1, got {self.top_k!r}")
-        return out
+        f = Fields(vars(self), where)
+        type(self).read(f)
+        return f.finish()
+
+    @classmethod
+    def read(cls, f: Fields) -> LinkParams:
+        f.allow(("threshold", "top_k"))
+        f.unknown()
+        return cls(
+            threshold=f.number("threshold", cls.threshold, check=share_above_zero, as_float=False),
+            top_k=f.integer("top_k", 4, 1),
+        )
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], where: str = "clk.link") -> LinkParams:
-        known = ("threshold", "top_k")
-        problems = [
-            f"{where}.{k}: unknown key; known: {', '.join(known)}" for k in d if k not in known
-        ]
-        params = cls(**{k: v for k, v in d.items() if k in known})
-        ConfigError.collect(problems + params.problems(where))
+        f = Fields(d, where)
+        params = cls.read(f)
+        ConfigError.collect(f.finish())
         return params
+
+
+def share_above_zero(v: float) -> str | None:
+    """A number in (0, 1] (a Dice threshold, a Jaccard similarity)."""
+    return None if 0 < v <= 1 else f"must be a number in (0, 1], got {v!r}"

@@ -11,6 +11,11 @@
   (:mod:`~matchsim.experiment.results`).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from matchsim._lazy import attributes
 from matchsim.experiment.config import (
     Advertiser,
     AttackSpec,
@@ -20,13 +25,22 @@ from matchsim.experiment.config import (
     parse_experiment,
     slugify,
 )
-from matchsim.experiment.run import (
-    RunResult,
-    default_out,
-    read_results,
-    run_experiment,
-    strip_timings,
-)
+
+if TYPE_CHECKING:
+    from matchsim.experiment.run import (
+        RunResult,
+        default_out,
+        read_results,
+        run_experiment,
+        strip_timings,
+    )
+
+# The orchestrator and its stages (Arrow, numba, the report) load when first asked for:
+# validating an experiment file does not need them.
+_RUN = ("RunResult", "default_out", "read_results", "run_experiment", "strip_timings")
+
+
+__getattr__ = attributes(__name__, dict.fromkeys(_RUN, "matchsim.experiment.run"))
 
 __all__ = [
     "Advertiser",

@@ -160,7 +160,7 @@ def parse_experiment(tree: Mapping[str, Any], *, source: Path | None = None) -> 
     schemes = _schemes(f, tree)
     attacks = _attacks(f)
     qi_sets = _qi_sets(f, tree)
-    sections, configs = parse_sections(tree, f.problems, source)
+    sections, configs = parse_sections(f, tree, source)
     ConfigError.collect(f.problems)
     return Experiment(
         name=name,

@@ -4,16 +4,18 @@ Every table of an experiment file, and every optional section's table (``[pixel]
 ``[oracle]``, ``[promises]``, ...), is read through :class:`Fields`. A read that finds a
 problem records ``"location: message"`` and returns the default, so validation walks the
 whole file and a user fixes every problem in one go. Locations are ``table.key`` as the
-file spells them: ``experiment.seed``, ``[population].customers``,
-``[[attacks]][0].number_type``, ``oracle.policies[1].noise``; the experiment loader
-prefixes the file. Wording is one set for every table:
+file spells them: the top level is ``experiment`` (``experiment.seed``), every other table
+is named by its header (``[population].customers``, ``[population.corruption].email_typo``,
+``[[attacks]][0].number_type``, ``[oracle].policies[1].noise``, ``[clk.schema].length``);
+the experiment loader prefixes the file (``file: table.key: message``). Wording is one
+set for every table:
 
-- ``must be an integer, got 'x'``, ``must be a number``, ``must be a string``,
+- ``must be int, got 'x'``, ``must be a number``, ``must be a string``,
   ``must be true or false``, ``must be a list of strings``;
 - ``must be >= 1, got 0``, ``must be between 0.0 and 1.0, got 2.0`` (ranges);
 - ``must be one of a, b, got 'c'`` (a small fixed choice);
 - ``unknown scheme 'x' (known: ...)`` (a name looked up in a registry);
-- ``unknown key; known keys: ...`` (a key the table does not take).
+- ``unknown key 'x' (known keys: ...)``, located at the table (a key it does not take).
 """
 
 from __future__ import annotations
@@ -77,7 +79,7 @@ class Fields:
         if not present:
             return default
         if not isinstance(v, int) or isinstance(v, bool):
-            self.problem(key, f"must be an integer, got {v!r}")
+            self.problem(key, f"must be int, got {v!r}")
             return default
         if (minimum is not None and v < minimum) or (maximum is not None and v > maximum):
             lo = "" if minimum is None else f">= {minimum}"
@@ -219,7 +221,7 @@ class Fields:
         for key in self.table:
             if key not in self.used:
                 known = ", ".join(sorted(self.used))
-                self.problem(key, f"unknown key; known keys: {known}")
+                self.problem_here(f"unknown key {key!r} (known keys: {known})")
         self.used.update(self.table)
 
     def finish(self) -> list[str]:

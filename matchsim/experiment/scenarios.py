@@ -12,7 +12,6 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from matchsim.errors import ConfigError
 from matchsim.experiment.fields import Fields
 from matchsim.experiment.results import ComparisonRow, SectionResult
 from matchsim.experiment.sections import register
@@ -29,22 +28,22 @@ def _sentences() -> Any:
     return sentences
 
 
-def _problems(build: Any, *args: Any) -> tuple[Any, list[str]]:
-    """A stage parser that raises ConfigError, as ``(config, problems)``."""
-    try:
-        return build(*args), []
-    except ConfigError as exc:
-        return None, list(exc.problems)
+def _read(f: Fields, parsed: tuple[Any, list[str]]) -> Any:
+    """A stage parser's ``(config, problems)`` read through ``f`` (its location): the
+    problems join the file's one list."""
+    config, problems = parsed
+    f.problems.extend(problems)
+    return config
 
 
 @register
 class PixelSection:
     key: ClassVar[str] = "pixel"
 
-    def parse(self, table: Any, source: Path | None) -> tuple[Any, list[str]]:
+    def parse(self, f: Fields, source: Path | None) -> Any:
         from matchsim.pixel import PixelConfig
 
-        return PixelConfig.problems(table, "pixel")
+        return _read(f, PixelConfig.problems(f.table, f.where))
 
     def run(self, config: Any, experiment: Experiment, pop_dir: Path) -> SectionResult:
         from matchsim.pixel import simulate
@@ -65,10 +64,10 @@ class PixelSection:
 class OracleSection:
     key: ClassVar[str] = "oracle"
 
-    def parse(self, table: Any, source: Path | None) -> tuple[Any, list[str]]:
+    def parse(self, f: Fields, source: Path | None) -> Any:
         from matchsim.oracle import OracleConfig
 
-        return OracleConfig.problems(table, "oracle")
+        return _read(f, OracleConfig.problems(f.table, f.where))
 
     def run(self, config: Any, experiment: Experiment, pop_dir: Path) -> SectionResult:
         from matchsim.oracle import run
@@ -88,16 +87,13 @@ class PsiSection:
 
     key: ClassVar[str] = "psi"
 
-    def parse(self, table: Any, source: Path | None) -> tuple[Any, list[str]]:
+    def parse(self, f: Fields, source: Path | None) -> Any:
         from matchsim.normalise import PROFILES
-        from matchsim.psi import PsiParams
+        from matchsim.psi.protocol import PsiParams
 
-        f = Fields(table, "psi")
         field_name = f.string("field", "email", ("email", "phone"))
         profile = f.name("profile", None, sorted(PROFILES), "profile")
-        params = {k: v for k, v in table.items() if k not in ("field", "profile")}
-        psi, problems = _problems(PsiParams.from_dict, params)
-        return (psi, field_name, profile), f.problems + problems
+        return PsiParams.read(f), field_name, profile
 
     def run(self, config: Any, experiment: Experiment, pop_dir: Path) -> SectionResult:
         from matchsim.psi import run_population
@@ -136,14 +132,12 @@ class ClkSection:
 
     key: ClassVar[str] = "clk"
 
-    def parse(self, table: Any, source: Path | None) -> tuple[Any, list[str]]:
-        from matchsim.clk import ClkSchema
+    def parse(self, f: Fields, source: Path | None) -> Any:
+        from matchsim.clk.schema import ClkSchema
 
-        f = Fields(table, "clk")
-        schema = f.table_at("schema", "clk.schema").table
+        schema = ClkSchema.read(f.table_at("schema", f"[{self.key}.schema]"))
         f.unknown()
-        config, problems = _problems(ClkSchema.from_dict, dict(schema), "clk.schema")
-        return config, f.problems + problems
+        return schema
 
     def run(self, config: Any, experiment: Experiment, pop_dir: Path) -> SectionResult:
         from matchsim import clk
@@ -181,10 +175,10 @@ class ClkSection:
 class PromisesSection:
     key: ClassVar[str] = "promises"
 
-    def parse(self, table: Any, source: Path | None) -> tuple[Any, list[str]]:
+    def parse(self, f: Fields, source: Path | None) -> Any:
         from matchsim.oracle.promises import PromisesConfig
 
-        return PromisesConfig.problems(table, source=source)
+        return _read(f, PromisesConfig.problems(f.table, f.where, source=source))
 
     def run(self, config: Any, experiment: Experiment, pop_dir: Path) -> SectionResult:
         from matchsim.oracle.promises import run, summary

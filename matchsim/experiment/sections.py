@@ -3,9 +3,10 @@
 Each section is one small class that registers itself with :func:`register` and
 implements the :class:`Section` protocol:
 
-- ``parse(table, source)`` reads its TOML table through the one validator and returns
-  the config with every problem (``location: message``); the experiment loader calls it
-  before any work, so a typo costs nothing;
+- ``parse(fields, source)`` reads its TOML table through the one validator: the loader
+  hands it the table as :class:`~matchsim.experiment.fields.Fields` located at its header
+  (``[pixel]``), every problem goes into the file's one list (``[pixel].visitors: ...``),
+  and it returns the config; the loader calls it before any work, so a typo costs nothing;
 - ``run(config, experiment, pop_dir)`` runs the stage on the population and returns a
   :class:`~matchsim.experiment.results.SectionResult` (answer, summary table, details);
 - ``scheme_row(result)`` is its row in the scheme comparison table, or None.
@@ -20,17 +21,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from matchsim.experiment.results import ComparisonRow, SectionResult
+from matchsim.experiment.fields import Fields
 
 if TYPE_CHECKING:
     from matchsim.experiment.config import Experiment
+    from matchsim.experiment.results import ComparisonRow, SectionResult
 
 
 class Section(Protocol):
     key: ClassVar[str]
 
-    def parse(self, table: Any, source: Path | None) -> tuple[Any, list[str]]:
-        """The section's config and every problem in ``table`` (``location: message``)."""
+    def parse(self, fields: Fields, source: Path | None) -> Any:
+        """The section's config; every problem in its table goes into ``fields``."""
 
     def run(self, config: Any, experiment: Experiment, pop_dir: Path) -> SectionResult:
         """Run the stage on the population folder ``pop_dir``."""
@@ -60,11 +62,12 @@ def section_keys() -> tuple[str, ...]:
 
 
 def parse_sections(
-    tree: Mapping[str, Any], problems: list[str], source: Path | None
+    top: Fields, tree: Mapping[str, Any], source: Path | None
 ) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
     """The optional sections of ``tree``: their tables as written and their parsed configs.
 
-    Every problem is appended to ``problems``; a section with problems has no config.
+    Each section reads its table through ``top``'s validator (its problems join the
+    file's list, located ``[key].name``); a section with problems has no config.
     """
     tables: dict[str, dict[str, Any]] = {}
     configs: dict[str, Any] = {}
@@ -72,12 +75,9 @@ def parse_sections(
         if key not in tree:
             continue
         tables[key] = tree[key]
-        if not isinstance(tree[key], dict):
-            problems.append(f"[{key}]: must be a table")
-            continue
-        config, found = section.parse(tree[key], source)
-        problems.extend(found)
-        if not found:
+        before = len(top.problems)
+        config = section.parse(top.table_at(key, f"[{key}]"), source)
+        if len(top.problems) == before:
             configs[key] = config
     return tables, configs
 

@@ -66,6 +66,7 @@ def scheme_rows(ctx: RunContext, results: Results, measure_costs: bool) -> Any:
 
 def sections(ctx: RunContext, results: Results) -> None:
     """Each optional section the experiment has, in registration order."""
+    from matchsim.experiment.fields import Fields
     from matchsim.experiment.sections import registry
 
     experiment = ctx.experiment
@@ -74,8 +75,9 @@ def sections(ctx: RunContext, results: Results) -> None:
             continue
         config = experiment.section_configs.get(key)
         if config is None:  # an Experiment built by hand: its table is read now
-            config, problems = section.parse(experiment.sections[key], experiment.source)
-            ConfigError.collect(problems)
+            fields = Fields(experiment.sections[key], f"[{key}]")
+            config = section.parse(fields, experiment.source)
+            ConfigError.collect(fields.finish())
         with ctx.stages.stage(key):
             result = section.run(config, experiment, ctx.pop_dir)
         results.sections[key] = result

@@ -10,7 +10,6 @@ customer row) is for evaluation code only; joins and attacks never read it.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import platform as _platform
@@ -18,7 +17,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +28,12 @@ import pyarrow.parquet as pq
 
 from matchsim import __version__
 from matchsim.errors import ConfigError
-from matchsim.generate.corrupt import Corruption, corrupt_customers
+from matchsim.generate.corrupt import corrupt_customers
+from matchsim.generate.params import PopulationParams
 from matchsim.generate.people import Persons, e164, generate_persons, make_unique
 from matchsim.generate.unique import KeySet
 from matchsim.io import finish_folder, prepare_folder
-from matchsim.locale.tables import Locale, available_countries, load_locale
+from matchsim.locale.tables import Locale, load_locale
 from matchsim.rng import Stream, stream
 
 ProgressFn = Callable[[str, int, int], None]
@@ -43,8 +43,6 @@ PLATFORM_FILE = "platform.parquet"
 CUSTOMERS_FILE = "customers.parquet"
 TRUTH_FILE = "truth.parquet"
 MANIFEST_FILE = "manifest.json"
-MAX_ROWS = 1_000_000_000
-"""Most platform users / customers one population may have (identifier sets are in memory)."""
 
 # LZ4 writes ~2x faster than zstd here at 1.6x the size; statistics only where they help
 # a reader prune row groups (uid ranges, dates).
@@ -62,90 +60,6 @@ _PLATFORM_PARQUET: dict[str, Any] = {
     "write_statistics": ["uid", "dob"],
     "column_encoding": {"uid": "DELTA_BINARY_PACKED"},
 }
-
-
-@dataclass(frozen=True)
-class PopulationParams:
-    """Everything that determines a population; the manifest records all of it.
-
-    Attributes:
-        platform_users: accounts on the platform.
-        customers: rows in the advertiser's customer file.
-        country: locale of both (ISO alpha-2; see ``data/locales``).
-        overlap: share of customers who have a platform account.
-        seed: the run's seed; same seed and parameters give byte-identical Parquet.
-        as_of: the simulated date (ages are relative to it), ``YYYY-MM-DD``.
-        platform_email_share: share of accounts that registered an e-mail address.
-        platform_phone_share: share of accounts that registered a phone number (an account
-            has at least one of the two).
-        second_email_share: share of people with an older, second address the platform
-            also holds.
-        chunk_size: rows per generated chunk / Parquet row group (part of the random
-            streams' layout, so it is recorded too).
-        corruption: the customer file's noise rates.
-    """
-
-    platform_users: int = 100_000
-    customers: int = 10_000
-    country: str = "NL"
-    overlap: float = 0.6
-    seed: int = 7
-    as_of: str = "2026-01-01"
-    platform_email_share: float = 0.95
-    platform_phone_share: float = 0.70
-    second_email_share: float = 0.15
-    chunk_size: int = 1_000_000
-    corruption: Corruption = field(default_factory=Corruption)
-
-    def problems(self) -> list[str]:
-        """Every problem with these parameters (empty when valid)."""
-        out: list[str] = []
-
-        def count(name: str, minimum: int) -> None:
-            v = getattr(self, name)
-            if not isinstance(v, int) or isinstance(v, bool) or v < minimum:
-                out.append(f"{name} must be an integer >= {minimum}, got {v!r}")
-
-        def share(name: str) -> None:
-            v = getattr(self, name)
-            if not isinstance(v, int | float) or isinstance(v, bool) or not 0 <= v <= 1:
-                out.append(f"{name} must be a number between 0 and 1, got {v!r}")
-
-        count("platform_users", 1)
-        count("customers", 0)
-        for name in ("platform_users", "customers"):
-            v = getattr(self, name)
-            if isinstance(v, int) and v > MAX_ROWS:
-                out.append(f"{name} must be at most {MAX_ROWS:,}, got {v:,}")
-        count("chunk_size", 1)
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
-            out.append(f"seed must be a non-negative integer, got {self.seed!r}")
-        for name in (
-            "overlap",
-            "platform_email_share",
-            "platform_phone_share",
-            "second_email_share",
-        ):
-            share(name)
-        if str(self.country).lower() not in [c.lower() for c in available_countries()]:
-            out.append(
-                f"unknown country {self.country!r}; available: {', '.join(available_countries())}"
-            )
-        try:
-            np.datetime64(self.as_of, "D")
-        except ValueError:
-            out.append(f"as_of must be a date YYYY-MM-DD, got {self.as_of!r}")
-        if not out and round(self.overlap * self.customers) > self.platform_users:
-            out.append(
-                f"overlap {self.overlap} of {self.customers} customers needs "
-                f"{round(self.overlap * self.customers)} platform users, "
-                f"but there are only {self.platform_users}"
-            )
-        out.extend(self.corruption.problems())
-        return out
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)

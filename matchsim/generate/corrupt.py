@@ -9,15 +9,14 @@ undo it, and the match is lost. Every row's noise is recorded in the truth table
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from matchsim.generate import emails
+from matchsim.generate.params import Corruption
 from matchsim.generate.people import Persons, new_addresses, unique_addresses
 from matchsim.generate.phones import Numbers, render
 from matchsim.generate.unique import KeySet
@@ -25,56 +24,6 @@ from matchsim.locale.tables import Locale
 
 GMAIL_DOMAINS = ("gmail.com", "googlemail.com")
 _PLUS_TAGS = ("news", "shop", "promo", "verzekering", "zorg", "health", "insurance", "spam")
-
-
-@dataclass(frozen=True)
-class Corruption:
-    """Rates (0..1) of each kind of noise in the customer file, per customer row.
-
-    Defaults are modelling assumptions for a reasonably kept CRM, chosen so that every
-    kind of loss shows up in a 10 k-customer run; set them from your own data.
-
-    Attributes:
-        email_missing: no e-mail on file.
-        email_stale: an older address than the platform's current one (the platform may
-            still hold it as a secondary address).
-        email_typo: a letter dropped or doubled in the local part.
-        email_case: upper or Title case (``Jan.DeJong@Gmail.Com``).
-        email_whitespace: a stray leading or trailing space.
-        email_gmail_dots: among gmail/googlemail addresses, dots added or removed in the
-            local part (the same mailbox to Google).
-        email_plus_tag: a ``+tag`` sub-address (``jan+zorg@...``).
-        phone_missing: no phone on file.
-        phone_typo: one subscriber digit wrong.
-        name_typo: a letter dropped or doubled in the first name.
-        dob_missing: no date of birth on file.
-        postcode_format: postcode typed without its space and/or in lower case.
-        madid_present: the CRM holds the customer's mobile advertising id (app users).
-    """
-
-    email_missing: float = 0.05
-    email_stale: float = 0.08
-    email_typo: float = 0.01
-    email_case: float = 0.10
-    email_whitespace: float = 0.03
-    email_gmail_dots: float = 0.10
-    email_plus_tag: float = 0.03
-    phone_missing: float = 0.15
-    phone_typo: float = 0.01
-    name_typo: float = 0.01
-    dob_missing: float = 0.03
-    postcode_format: float = 0.20
-    madid_present: float = 0.10
-
-    def problems(self) -> list[str]:
-        out = []
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= 1:
-                out.append(
-                    f"corruption rate {f.name} must be a number between 0 and 1, got {value!r}"
-                )
-        return out
 
 
 def _split(addresses: pa.Array) -> tuple[pa.Array, pa.Array]:

@@ -23,7 +23,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from matchsim.errors import ConfigError
-from matchsim.kernels import _openssl
 
 DIGEST_SIZES: dict[str, int] = {"md5": 16, "sha1": 20, "sha256": 32, "sha512": 64}
 """Digest size in bytes of each algorithm the kernels implement."""
@@ -90,6 +89,8 @@ def hash_strings(
         raise ConfigError(f"unknown hash algorithm {algorithm!r}; known: {known}")
     if backend not in BACKENDS:
         raise ConfigError(f"unknown kernel backend {backend!r}; known: {', '.join(BACKENDS)}")
+    from matchsim.kernels import _openssl  # numba: loaded at the first hash, not on import
+
     if backend == "openssl" and not _openssl.AVAILABLE:
         raise ConfigError("the openssl kernel backend needs libcrypto, which was not found")
     data, starts, lengths = string_buffers(values)

@@ -23,23 +23,10 @@ import pyarrow.csv as pacsv
 
 from matchsim.errors import ConfigError
 from matchsim.locale.numberplan import NumberPlan, number_plan
+from matchsim.locale.paths import available_countries, data_dir
 
 if TYPE_CHECKING:
     from matchsim.generate.emails import CompiledPatterns
-
-
-def data_dir() -> Path:
-    """The folder holding matchsim's data tables (installed wheel or source checkout)."""
-    pkg = Path(__file__).resolve().parent.parent
-    for candidate in (pkg / "_data", pkg.parent / "data"):
-        if (candidate / "locales").is_dir():
-            return candidate
-    raise ConfigError("matchsim's data folder is missing; reinstall matchsim")
-
-
-def available_countries() -> list[str]:
-    """Country codes with a locale folder, upper case."""
-    return sorted(p.name.upper() for p in (data_dir() / "locales").iterdir() if p.is_dir())
 
 
 def ascii_token(name: str) -> str:

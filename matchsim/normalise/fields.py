@@ -10,6 +10,7 @@ match them, as Google documents).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import cache
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -19,7 +20,12 @@ import pyarrow.compute as pc
 
 from matchsim.normalise import phones
 
-NULL = pa.scalar(None, pa.string())
+
+@cache
+def _null() -> pa.Scalar:
+    # Arrow values from Python objects are made when first used: making one loads pandas,
+    # which importing the normalisers (validating an experiment) should not pay for
+    return pa.scalar(None, pa.string())
 
 
 class Result(NamedTuple):
@@ -37,7 +43,7 @@ def _reason_where(mask: pa.Array | np.ndarray, reason: str, reasons: pa.Array) -
 
 
 def _finish(values: pa.Array, reasons: pa.Array, **extra: Any) -> Result:
-    return Result(pc.if_else(pc.is_null(reasons), values, NULL), reasons, **extra)
+    return Result(pc.if_else(pc.is_null(reasons), values, _null()), reasons, **extra)
 
 
 def _no_reasons(values: pa.Array) -> pa.Array:
@@ -112,7 +118,7 @@ def email(
     if prehashed is not None and prehashed.any():
         keep = pa.array(prehashed)
         out = pc.if_else(keep, text, out)
-        reasons = pc.if_else(keep, NULL, reasons)
+        reasons = pc.if_else(keep, _null(), reasons)
     return _finish(out, reasons, fallback=fallback, prehashed=prehashed)
 
 
@@ -203,7 +209,7 @@ def gender(values: pa.Array, region: str, *, fold: bool = True) -> Result:
     if fold:
         keys = pa.array(list(_GENDERS))
         text = pa.array(list(_GENDERS.values())).take(pc.index_in(text, value_set=keys))
-        text = pc.if_else(pc.is_valid(values), text, NULL)
+        text = pc.if_else(pc.is_valid(values), text, _null())
         bad = pc.and_(pc.is_valid(values), pc.is_null(text))
     else:
         bad = pc.invert(pc.is_in(text, value_set=pa.array(["f", "m"])))
@@ -240,7 +246,11 @@ _COUNTRY_NAMES = {
     "united kingdom": "gb", "uk": "gb", "great britain": "gb", "germany": "de",
     "deutschland": "de", "belgium": "be", "belgie": "be", "belgië": "be", "france": "fr",
 }  # fmt: skip
-_REGIONS = pa.array(sorted(r.lower() for r in phonenumbers.SUPPORTED_REGIONS))
+
+
+@cache
+def _regions() -> pa.Array:
+    return pa.array(sorted(r.lower() for r in phonenumbers.SUPPORTED_REGIONS))
 
 
 def country(values: pa.Array, region: str, *, names: bool = True, case: str = "lower") -> Result:
@@ -254,7 +264,7 @@ def country(values: pa.Array, region: str, *, names: bool = True, case: str = "l
         text = pc.coalesce(mapped, text)
     text = pc.replace_substring_regex(text, r"[^a-z]", "")
     reasons = _reason_where(
-        pc.invert(pc.is_in(text, value_set=_REGIONS)),
+        pc.invert(pc.is_in(text, value_set=_regions())),
         "not an ISO 3166 alpha-2 code",
         _no_reasons(text),
     )

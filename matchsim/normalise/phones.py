@@ -25,7 +25,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 _E164 = r"^\+[1-9][0-9]{7,14}$"
-_CALLING_CODES = pa.array(sorted(str(c) for c in phonenumbers.COUNTRY_CODE_TO_REGION_CODE))
+
+
+@lru_cache(maxsize=1)
+def _calling_codes() -> pa.Array:
+    # built when first used: an Arrow array from a Python list loads pandas, which an
+    # import (validating an experiment) should not pay for
+    return pa.array(sorted(str(c) for c in phonenumbers.COUNTRY_CODE_TO_REGION_CODE))
+
 
 NOT_A_NUMBER = "not a phone number"
 NOT_VALID = "not a valid number for region {region}"
@@ -49,7 +56,7 @@ def _known_calling_code(values: pa.Array) -> np.ndarray:
     ok = np.zeros(len(values), dtype=bool)
     for width in (1, 2, 3):  # calling codes are prefix-free
         head = pc.utf8_slice_codeunits(values, 1, 1 + width)
-        ok |= pc.is_in(head, value_set=_CALLING_CODES).to_numpy(zero_copy_only=False)
+        ok |= pc.is_in(head, value_set=_calling_codes()).to_numpy(zero_copy_only=False)
     return ok
 
 

@@ -187,7 +187,7 @@ def load_catalogue(path: str | Path | None = None) -> list[Product]:
         ConfigError: every problem, each as ``file: product[i].key: message``.
     """
     if path is None:
-        from matchsim.locale.tables import data_dir
+        from matchsim.locale.paths import data_dir
 
         path = data_dir() / CATALOGUE_FILE
     path = Path(path)

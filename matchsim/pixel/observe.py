@@ -22,13 +22,15 @@ changes what the page views themselves reveal.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 
-from matchsim.join.identity import IdentityIndex
 from matchsim.pixel.world import CATEGORIES, MEDICAL, World
+
+if TYPE_CHECKING:  # the join (numba) loads when a pixel runs, not when its table is read
+    from matchsim.join.identity import IdentityIndex
 
 SCHEMES = ("sha256", "hmac-sha256", "pepper-sha256", "salted-sha256", "none")
 """Advanced-matching hashing: the platform's own rule (sha256), an advertiser-held key,

@@ -10,13 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from matchsim.errors import ConfigError
-from matchsim.join.identity import IdentityIndex
 from matchsim.oracle._validate import Fields
 from matchsim.pixel.observe import SCHEMES, Rules, link, measure, pixel_events
 from matchsim.pixel.world import CATEGORIES, Behaviour, World, build_world
+
+if TYPE_CHECKING:  # the join (numba) loads when a pixel runs, not when its table is read
+    from matchsim.join.identity import IdentityIndex
 from matchsim.rng import Stream, stream
 
 ProgressFn = Callable[[str, int, int], None]
@@ -210,6 +212,8 @@ def simulate(
     progress: ProgressFn | None = None,
 ) -> PixelResult:
     """Simulate visits to the insurer's site and every pixel scenario of ``config``."""
+    from matchsim.join.identity import IdentityIndex
+
     index = IdentityIndex.from_population(population_dir, profile=config.profile)
     world = build_world(population_dir, config.behaviour, stream(seed, Stream.PIXEL_WORLD))
     rows = run_scenarios(world, index, config.scenarios(), seed=seed, progress=progress)

@@ -38,6 +38,7 @@ import pyarrow as pa
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
 from matchsim.errors import ConfigError
+from matchsim.experiment.fields import Fields
 from matchsim.psi.curve import PROTOCOL_DST, encode_to_u
 
 POINT_BYTES = 32
@@ -63,27 +64,28 @@ class PsiParams:
     test_seed: int | None = None
 
     def problems(self, where: str = "psi") -> list[str]:
-        out = []
-        if self.reveal not in REVEALS:
-            out.append(f"{where}.reveal: must be one of {', '.join(REVEALS)}, got {self.reveal!r}")
-        if self.receiver not in PARTIES:
-            out.append(
-                f"{where}.receiver: must be one of {', '.join(PARTIES)}, got {self.receiver!r}"
-            )
-        s = self.test_seed
-        if s is not None and (not isinstance(s, int) or isinstance(s, bool) or s < 0):
-            out.append(f"{where}.test_seed: must be a non-negative integer, got {s!r}")
-        return out
+        """Every problem of these parameters, checked by the same reads as a table."""
+        f = Fields({k: v for k, v in vars(self).items() if v is not None}, where)
+        type(self).read(f)
+        return f.finish()
+
+    @classmethod
+    def read(cls, f: Fields) -> PsiParams:
+        """Read through the one validator; every problem goes into ``f`` (``[psi].reveal``)."""
+        f.allow(("reveal", "receiver", "test_seed"))
+        f.unknown()
+        return cls(
+            reveal=f.string("reveal", cls.reveal, REVEALS),
+            receiver=f.string("receiver", cls.receiver, PARTIES),
+            test_seed=f.integer("test_seed", None, 0),  # type: ignore[arg-type]
+        )
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], where: str = "psi") -> PsiParams:
         """Build from a config table; ConfigError lists every problem as ``where.key: ...``."""
-        known = ("reveal", "receiver", "test_seed")
-        problems = [
-            f"{where}.{k}: unknown key; known: {', '.join(known)}" for k in d if k not in known
-        ]
-        params = cls(**{k: v for k, v in d.items() if k in known})
-        ConfigError.collect(problems + params.problems(where))
+        f = Fields(d, where)
+        params = cls.read(f)
+        ConfigError.collect(f.finish())
         return params
 
 

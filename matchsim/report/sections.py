@@ -248,7 +248,10 @@ def _plain(results: dict[str, Any]) -> dict[str, Any] | None:
     attacked = [s for s in _schemes(results) if not s.get("needs_secret") and _recovered(s) > 0]
     if not attacked:
         return None
-    named = [s for s in attacked if s.get("name") == "sha256"]
+    from matchsim.schemes import SCHEMES
+
+    # the registry's reference scheme (plain SHA-256) leads when it was run
+    named = [s for s in attacked if getattr(SCHEMES.get(s.get("name", "")), "reference", False)]
     return named[0] if named else max(attacked, key=_recovered)
 
 

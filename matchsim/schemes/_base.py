@@ -61,6 +61,8 @@ class Scheme:
         secret_word: what the shared secret is called in prose ("key", "pepper").
         own_encoding: the scheme writes its digests in this encoding whatever the
             platform profile asks for (UID2: Base64); None: the profile's encoding.
+        reference: the scheme a report quotes first among those an outsider reverses
+            (plain SHA-256: what platforms ask for); one scheme in the registry.
     """
 
     name: ClassVar[str]
@@ -69,6 +71,7 @@ class Scheme:
     deterministic: ClassVar[bool] = True
     needs_secret: ClassVar[bool] = False
     weak: ClassVar[bool] = False
+    reference: ClassVar[bool] = False
     threat: ClassVar[str] = ""
     secret_word: ClassVar[str] = "key"
     defaults: ClassVar[Mapping[str, Any]] = {}

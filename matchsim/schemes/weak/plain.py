@@ -73,6 +73,7 @@ class SHA1(PlainHash):
 class SHA256(PlainHash):
     name = "sha256"
     algorithm = "sha256"
+    reference = True
 
 
 @register
