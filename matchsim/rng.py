@@ -76,6 +76,10 @@ class Stream(IntEnum):
     """Samples drawn from a full population to validate the estimators (sub-stream per
     sampling fraction)."""
 
+    # experiment/scenarios.py ([clk])
+    CLK_KEY = 700
+    """The simulated linkage unit's CLK key (the attacker is never given it)."""
+
     # experiment/assess.py (membership)
     ADVERTISERS = 500
     """Which matched upload rows each simulated advertiser holds."""

@@ -8,7 +8,6 @@ table).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -141,9 +140,13 @@ class ClkSection:
 
     def run(self, config: Any, experiment: Experiment, pop_dir: Path) -> SectionResult:
         from matchsim import clk
+        from matchsim.rng import Stream, stream
         from matchsim.secrets import Secret
 
-        secret = Secret(os.urandom(32), "generated for this run")
+        # The linkage unit's key, drawn from the run's seed so the section's figures repeat
+        # (the attacker never sees it; a real deployment keys with a secret of its own).
+        key = stream(experiment.seed, Stream.CLK_KEY).bytes(32)
+        secret = Secret(key, "drawn from the run's seed")
         linked = clk.link(pop_dir, config, secret).to_dict()
         attacked = clk.attack(pop_dir, config, secret).to_dict()
         return SectionResult(text="", summary={"linkage": linked, "attack": attacked}, details={})
