@@ -24,6 +24,8 @@ import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from matchsim.normalise.phones_home import parse_home
+
 _E164 = r"^\+[1-9][0-9]{7,14}$"
 _CALLING_CODES = pa.array(sorted(str(c) for c in phonenumbers.COUNTRY_CODE_TO_REGION_CODE))
 
@@ -69,6 +71,8 @@ def to_e164(values: pa.Array, region: str) -> tuple[pa.Array, pa.Array]:
     out = pc.if_else(pa.array(fast), text, pa.nulls(n, pa.string()))
     reasons = pa.nulls(n, pa.string())
     if slow.any():
+        out, slow = _home_region(text, region, slow, out)
+    if slow.any():
         slow_rows = pa.array(slow)
         todo = text.filter(slow_rows)
         distinct = pc.unique(todo)
@@ -79,6 +83,21 @@ def to_e164(values: pa.Array, region: str) -> tuple[pa.Array, pa.Array]:
         out = pc.replace_with_mask(out, slow_rows, e164)
         reasons = pc.replace_with_mask(reasons, slow_rows, why)
     return out, reasons
+
+
+def _home_region(
+    text: pa.Array, region: str, slow: np.ndarray, out: pa.Array
+) -> tuple[pa.Array, np.ndarray]:
+    """The well-formed home-region values among ``slow`` parsed in bulk
+    (:mod:`matchsim.normalise.phones_home`); returns ``out`` with them and what is left."""
+    rows = np.flatnonzero(slow)
+    e164, done = parse_home(text.take(pa.array(rows)), region)
+    if not done.any():
+        return out, slow
+    mask = np.zeros(len(slow), dtype=bool)
+    mask[rows[done]] = True
+    out = pc.replace_with_mask(out, pa.array(mask), e164.filter(pa.array(done)))
+    return out, slow & ~mask
 
 
 def with_plus_where_international(values: pa.Array, region: str) -> pa.Array:
