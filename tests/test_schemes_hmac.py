@@ -50,7 +50,9 @@ def test_hmac_equals_cryptography(key: bytes, messages: list[bytes]) -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(KEYS, st.lists(st.text(max_size=80) | st.none(), min_size=1, max_size=40))
-def test_null_rows_keep_the_digest_of_a_null_pad_string(key: bytes, texts: list[str | None]) -> None:
+def test_null_rows_keep_the_digest_of_a_null_pad_string(
+    key: bytes, texts: list[str | None]
+) -> None:
     """Valid rows are the HMAC of their UTF-8; a null row is SHA-256(opad || SHA-256(""))
     (what hashing the null ``ipad || value`` string gave before)."""
     _, opad = _pads(key)
@@ -76,4 +78,3 @@ def test_sliced_and_chunked_input() -> None:
     chunked = pa.chunked_array([pa.array(texts[3:5000]), pa.array(texts[5000:])])
     assert [bytes(r) for r in hmac_sha256(key, sliced)] == expected
     assert [bytes(r) for r in hmac_sha256(key, chunked)] == expected  # type: ignore[arg-type]
-

@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from matchsim.errors import ConfigError
 from matchsim.kernels import _CHUNK, _openssl, concat, hash_strings, string_buffers
-from matchsim.schemes._base import NotEnumerable, Scheme, fixed_width_binary
+from matchsim.schemes._base import NotEnumerable, Scheme
 from matchsim.schemes._registry import register
 from matchsim.secrets import Secret
 
