@@ -20,7 +20,7 @@ value only where every step is certain to give the same answer:
   strips that prefix too and keeps the result.
 
 Everything else (other countries, odd punctuation, invalid numbers, their reasons) is
-left to ``phonenumbers``; ``tests/test_normalise_phones_home.py`` compares both paths.
+left to ``phonenumbers``; ``tests/test_normalise_bulk.py`` compares both paths.
 """
 
 from __future__ import annotations

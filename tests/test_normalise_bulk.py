@@ -1,4 +1,5 @@
-"""The vectorised home-region phone parse gives exactly what ``phonenumbers`` gives."""
+"""The bulk normalising paths (home-region phones, the e-mail split) give exactly what
+the per-value or regular-expression paths they replace give."""
 
 from __future__ import annotations
 
@@ -111,3 +112,19 @@ def test_regions_where_the_bulk_parse_could_differ_have_no_plan() -> None:
     assert home_plan("GB") is None  # +44 is shared with GG, IM, JE
     assert home_plan("nl") is None  # not a region code phonenumbers knows as such
     assert home_plan("ZZ") is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text("ab@.\n +é") | st.none(), min_size=1, max_size=30))
+def test_email_split_equals_the_regex_it_replaced(values: list[str | None]) -> None:
+    """``fields.split_at`` gives what the e-mail normaliser's regular expression gave,
+    field by field (empty strings where it did not match, nulls included)."""
+    import pyarrow.compute as pc
+
+    from matchsim.normalise.fields import split_at
+
+    text = pa.array(values, pa.string())
+    parts = pc.extract_regex(pc.fill_null(text, ""), r"^(?P<local>[^@]*)@(?P<domain>[^@]*)$")
+    local, domain = split_at(text)
+    assert local.to_pylist() == parts.field("local").to_pylist()
+    assert domain.to_pylist() == parts.field("domain").to_pylist()
