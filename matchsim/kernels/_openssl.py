@@ -127,3 +127,29 @@ def hmac_sha256_batch(
             ctx[:] = outer_ctx
             _sha256_update(p, inner.ctypes.data, 32)
             _sha256_final(out[i].ctypes.data, p)
+
+
+@njit(cache=True, parallel=True)
+def salted_sha256_batch(
+    data: np.ndarray,
+    starts: np.ndarray,
+    lengths: np.ndarray,
+    salts: np.ndarray,
+    out: np.ndarray,
+    chunk: int,
+) -> None:
+    """``out[i] = salts[i] || SHA-256(salts[i] || message i)``: the salt fed to the hash
+    before the message, no ``salt || message`` strings built. ``salts`` is (n, s) uint8,
+    ``out`` (n, s + 32) uint8, both C-contiguous."""
+    n = starts.shape[0]
+    width = salts.shape[1]
+    base = data.ctypes.data
+    for c in prange((n + chunk - 1) // chunk):
+        ctx = np.empty(256, np.uint8)
+        p = ctx.ctypes.data
+        for i in range(c * chunk, min(n, (c + 1) * chunk)):
+            out[i, :width] = salts[i]
+            _sha256_init(p)
+            _sha256_update(p, salts[i].ctypes.data, width)
+            _sha256_update(p, base + starts[i], lengths[i])
+            _sha256_final(out[i, width:].ctypes.data, p)
