@@ -1,12 +1,15 @@
 """Phone numbers: real-world input -> E.164, vectorised where the input allows.
 
-Three paths:
+Four paths:
 
 * values already in E.164 (``+`` then 8-15 digits with a known calling code) take a
   vectorised fast path: no per-value parsing (the platform table is all E.164);
-* everything else (national formats, ``+31 (0)6…``, ``0031…``) is deduplicated and parsed
-  once per distinct value with ``phonenumbers`` given the default region, through an LRU
-  cache shared by all calls;
+* well-formed numbers of the default region (``06-12345678``, ``+31 (0)6…``, ``0031…``)
+  are parsed in bulk by :mod:`matchsim.normalise.phones_home` (Arrow kernels and the
+  region's own metadata patterns; the same result ``phonenumbers`` gives, by construction
+  and by test);
+* everything else is deduplicated and parsed once per distinct value with
+  ``phonenumbers`` given the default region, through an LRU cache shared by all calls;
 * ``raw_digits`` is the naive normaliser some SDKs ship (Meta's Python SDK, X's docs):
   strip separators and leading ``+``/zeros with regular expressions, add no country code.
 
