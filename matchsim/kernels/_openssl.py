@@ -91,3 +91,65 @@ def digest_batch(
                 _sha512_init(p)
                 _sha512_update(p, src, lengths[i])
                 _sha512_final(dst, p)
+
+
+@njit(cache=True, parallel=True)
+def hmac_sha256_batch(
+    data: np.ndarray,
+    starts: np.ndarray,
+    lengths: np.ndarray,
+    ipad: np.ndarray,
+    opad: np.ndarray,
+    out: np.ndarray,
+    chunk: int,
+) -> None:
+    """HMAC-SHA256 (RFC 2104) of every message: the contexts after the key's ipad and
+    opad blocks are built once per chunk and copied per row (a ``SHA256_CTX`` is a plain
+    struct), so each row costs its own blocks plus one outer block, and no
+    ``pad || message`` strings are built. ``ipad``/``opad`` are the 64-byte padded key
+    XOR 0x36/0x5c."""
+    n = starts.shape[0]
+    base = data.ctypes.data
+    for c in prange((n + chunk - 1) // chunk):
+        inner_ctx = np.empty(256, np.uint8)
+        outer_ctx = np.empty(256, np.uint8)
+        ctx = np.empty(256, np.uint8)
+        inner = np.empty(32, np.uint8)
+        _sha256_init(inner_ctx.ctypes.data)
+        _sha256_update(inner_ctx.ctypes.data, ipad.ctypes.data, 64)
+        _sha256_init(outer_ctx.ctypes.data)
+        _sha256_update(outer_ctx.ctypes.data, opad.ctypes.data, 64)
+        p = ctx.ctypes.data
+        for i in range(c * chunk, min(n, (c + 1) * chunk)):
+            ctx[:] = inner_ctx
+            _sha256_update(p, base + starts[i], lengths[i])
+            _sha256_final(inner.ctypes.data, p)
+            ctx[:] = outer_ctx
+            _sha256_update(p, inner.ctypes.data, 32)
+            _sha256_final(out[i].ctypes.data, p)
+
+
+@njit(cache=True, parallel=True)
+def salted_sha256_batch(
+    data: np.ndarray,
+    starts: np.ndarray,
+    lengths: np.ndarray,
+    salts: np.ndarray,
+    out: np.ndarray,
+    chunk: int,
+) -> None:
+    """``out[i] = salts[i] || SHA-256(salts[i] || message i)``: the salt fed to the hash
+    before the message, no ``salt || message`` strings built. ``salts`` is (n, s) uint8,
+    ``out`` (n, s + 32) uint8, both C-contiguous."""
+    n = starts.shape[0]
+    width = salts.shape[1]
+    base = data.ctypes.data
+    for c in prange((n + chunk - 1) // chunk):
+        ctx = np.empty(256, np.uint8)
+        p = ctx.ctypes.data
+        for i in range(c * chunk, min(n, (c + 1) * chunk)):
+            out[i, :width] = salts[i]
+            _sha256_init(p)
+            _sha256_update(p, salts[i].ctypes.data, width)
+            _sha256_update(p, base + starts[i], lengths[i])
+            _sha256_final(out[i, width:].ctypes.data, p)

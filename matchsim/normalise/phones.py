@@ -1,12 +1,15 @@
 """Phone numbers: real-world input -> E.164, vectorised where the input allows.
 
-Three paths:
+Four paths:
 
 * values already in E.164 (``+`` then 8-15 digits with a known calling code) take a
   vectorised fast path: no per-value parsing (the platform table is all E.164);
-* everything else (national formats, ``+31 (0)6…``, ``0031…``) is deduplicated and parsed
-  once per distinct value with ``phonenumbers`` given the default region, through an LRU
-  cache shared by all calls;
+* well-formed numbers of the default region (``06-12345678``, ``+31 (0)6…``, ``0031…``)
+  are parsed in bulk by :mod:`matchsim.normalise.phones_home` (Arrow kernels and the
+  region's own metadata patterns; the same result ``phonenumbers`` gives, by construction
+  and by test);
+* everything else is deduplicated and parsed once per distinct value with
+  ``phonenumbers`` given the default region, through an LRU cache shared by all calls;
 * ``raw_digits`` is the naive normaliser some SDKs ship (Meta's Python SDK, X's docs):
   strip separators and leading ``+``/zeros with regular expressions, add no country code.
 
@@ -23,6 +26,8 @@ import numpy as np
 import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from matchsim.normalise.phones_home import parse_home
 
 _E164 = r"^\+[1-9][0-9]{7,14}$"
 
@@ -76,6 +81,8 @@ def to_e164(values: pa.Array, region: str) -> tuple[pa.Array, pa.Array]:
     out = pc.if_else(pa.array(fast), text, pa.nulls(n, pa.string()))
     reasons = pa.nulls(n, pa.string())
     if slow.any():
+        out, slow = _home_region(text, region, slow, out)
+    if slow.any():
         slow_rows = pa.array(slow)
         todo = text.filter(slow_rows)
         distinct = pc.unique(todo)
@@ -86,6 +93,21 @@ def to_e164(values: pa.Array, region: str) -> tuple[pa.Array, pa.Array]:
         out = pc.replace_with_mask(out, slow_rows, e164)
         reasons = pc.replace_with_mask(reasons, slow_rows, why)
     return out, reasons
+
+
+def _home_region(
+    text: pa.Array, region: str, slow: np.ndarray, out: pa.Array
+) -> tuple[pa.Array, np.ndarray]:
+    """The well-formed home-region values among ``slow`` parsed in bulk
+    (:mod:`matchsim.normalise.phones_home`); returns ``out`` with them and what is left."""
+    rows = np.flatnonzero(slow)
+    e164, done = parse_home(text.take(pa.array(rows)), region)
+    if not done.any():
+        return out, slow
+    mask = np.zeros(len(slow), dtype=bool)
+    mask[rows[done]] = True
+    out = pc.replace_with_mask(out, pa.array(mask), e164.filter(pa.array(done)))
+    return out, slow & ~mask
 
 
 def with_plus_where_international(values: pa.Array, region: str) -> pa.Array:

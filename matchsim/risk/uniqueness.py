@@ -76,6 +76,12 @@ def _shift_up(
     """Raise every x below ``_SHIFT_TO`` by steps of 1, summing ``term(x)`` over the steps
     (the recurrences psi(x) = psi(x + 1) - 1/x and psi'(x) = psi'(x + 1) + 1/x^2)."""
     x = np.array(x, dtype=np.float64)
+    if x.ndim == 0:  # the fit's scalars: the same IEEE steps without numpy's per-call cost
+        v, acc = float(x), 0.0
+        while v < _SHIFT_TO:
+            acc += float(term(np.float64(v)))  # type: ignore[arg-type]
+            v += 1.0
+        return np.array(v), np.array(acc)
     out = np.zeros_like(x)
     while True:
         small = x < _SHIFT_TO

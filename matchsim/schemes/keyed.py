@@ -17,6 +17,7 @@ Threat model:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -24,8 +25,8 @@ import numpy as np
 import pyarrow as pa
 
 from matchsim.errors import ConfigError
-from matchsim.kernels import concat, hash_strings
-from matchsim.schemes._base import NotEnumerable, Scheme, fixed_width_binary
+from matchsim.kernels import _CHUNK, _openssl, concat, hash_strings, string_buffers
+from matchsim.schemes._base import NotEnumerable, Scheme
 from matchsim.schemes._registry import register
 from matchsim.secrets import Secret
 
@@ -37,16 +38,64 @@ _BLOCK = 64
 
 
 def hmac_sha256(key: bytes, values: pa.Array) -> np.ndarray:
-    """HMAC-SHA256 (RFC 2104) of every value, vectorised: two batched SHA-256 passes."""
-    if len(key) > _BLOCK:
-        import hashlib
+    """HMAC-SHA256 (RFC 2104) of every value, vectorised: the key's ipad and opad states
+    are computed once and every row pays only its own blocks and one outer block.
 
+    A null row gets what hashing its null ``ipad || value`` string always gave:
+    ``SHA-256(opad || SHA-256(""))`` (the schemes mark such rows invalid).
+    """
+    if len(key) > _BLOCK:
         key = hashlib.sha256(key).digest()
     key = key.ljust(_BLOCK, b"\0")
     ipad = bytes(b ^ 0x36 for b in key)
     opad = bytes(b ^ 0x5C for b in key)
-    inner = hash_strings(concat(ipad, values, None), "sha256")
-    return hash_strings(concat(opad, fixed_width_binary(inner), None), "sha256")
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    data, starts, lengths = string_buffers(values)
+    out = np.zeros((len(starts), 32), dtype=np.uint8)
+    if len(starts) == 0:
+        return out
+    if len(data) == 0:
+        data = np.zeros(1, np.uint8)
+    if _openssl.AVAILABLE:
+        pads = [np.frombuffer(p, np.uint8).copy() for p in (ipad, opad)]
+        _openssl.hmac_sha256_batch(data, starts, lengths, pads[0], pads[1], out, _CHUNK)
+    else:
+        out[:] = _hmac_by_compressions(data, starts, lengths, ipad, opad)
+    if values.null_count:
+        null_digest = hashlib.sha256(opad + hashlib.sha256(b"").digest()).digest()
+        out[values.is_null().to_numpy(zero_copy_only=False)] = np.frombuffer(null_digest, np.uint8)
+    return out
+
+
+def _sha256_state(block: bytes) -> np.ndarray:
+    """The SHA-256 chaining value after one 64-byte block from the IV, by the kernels'
+    own block function (lane 0 of a lane group)."""
+    from matchsim.kernels.attack._lanes import LANES
+    from matchsim.kernels.attack._unrolled import sha256_block_64
+    from matchsim.kernels.attack.mask import SHA256_IV
+
+    words = np.zeros(16 * LANES, dtype=np.uint32)
+    words[::LANES] = np.frombuffer(block, dtype=">u4")
+    state = np.zeros(8 * LANES, dtype=np.uint32)
+    state[::LANES] = SHA256_IV
+    out = np.zeros(8 * LANES, dtype=np.uint32)
+    sha256_block_64(words, state, out)
+    return np.ascontiguousarray(out[::LANES])
+
+
+def _hmac_by_compressions(
+    data: np.ndarray, starts: np.ndarray, lengths: np.ndarray, ipad: bytes, opad: bytes
+) -> np.ndarray:
+    """HMAC-SHA256 by the numba compressions (no libcrypto): the message hasher started
+    from the ipad state, finished with one block from the opad state."""
+    from matchsim.kernels.attack import mask as K
+
+    words = np.zeros((starts.shape[0], 8), dtype=np.uint32)
+    K.ROW_HASHERS[K.ALGO_SHA256](
+        data, starts, lengths, _BLOCK, _sha256_state(ipad), _sha256_state(opad), words
+    )
+    return np.ascontiguousarray(words).astype(">u4").view(np.uint8)
 
 
 @register

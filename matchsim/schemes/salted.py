@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pyarrow as pa
 
-from matchsim.kernels import concat, hash_strings
+from matchsim.kernels import _CHUNK, _openssl, concat, hash_strings, string_buffers
 from matchsim.schemes._base import (
     Digests,
     NotEnumerable,
@@ -63,6 +63,13 @@ class SaltedSHA256(Scheme):
     def _digest(self, values: pa.Array) -> np.ndarray:
         rng = np.random.default_rng(self.params["seed"])
         salts = rng.integers(0, 256, size=(len(values), SALT_BYTES), dtype=np.uint8)
+        if _openssl.AVAILABLE and len(values):
+            data, starts, lengths = string_buffers(values)
+            if len(data) == 0:
+                data = np.zeros(1, np.uint8)
+            out = np.empty((len(values), SALT_BYTES + 32), dtype=np.uint8)
+            _openssl.salted_sha256_batch(data, starts, lengths, salts, out, _CHUNK)
+            return out
         digests = hash_strings(concat(fixed_width_binary(salts), values, None), "sha256")
         return np.concatenate([salts, digests], axis=1)
 

@@ -1,0 +1,130 @@
+"""The bulk normalising paths (home-region phones, the e-mail split) give exactly what
+the per-value or regular-expression paths they replace give."""
+
+from __future__ import annotations
+
+from unittest.mock import patch
+
+import numpy as np
+import phonenumbers
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from matchsim.normalise import phones
+from matchsim.normalise.phones_home import home_plan, parse_home
+
+REGIONS = ["NL", "DE", "FR", "BE", "GB", "US", "IT", "AR", "MX", "CH", "AT", "SE"]
+SEPARATORS = ["", " ", "-", ".", "(", ")", " (0)", "  ", "--"]
+
+
+def _without_bulk_path(text: pa.Array, region: str) -> tuple[pa.Array, np.ndarray]:
+    return pa.nulls(len(text), pa.string()), np.zeros(len(text), dtype=bool)
+
+
+def _check(values: list[str | None], region: str) -> None:
+    """Same E.164 and reasons as with every non-E.164 value parsed by ``phonenumbers``."""
+    array = pa.array(values, pa.string())
+    out, why = phones.to_e164(array, region)
+    with patch.object(phones, "parse_home", _without_bulk_path):
+        ref_out, ref_why = phones.to_e164(array, region)
+    assert out.to_pylist() == ref_out.to_pylist()
+    assert why.to_pylist() == ref_why.to_pylist()
+
+
+@st.composite
+def typed_numbers(draw: st.DrawFn) -> str:
+    """Numbers as people type them: a lead (``+CC``, ``00CC``, ``0``, nothing), digits,
+    separators anywhere between them."""
+    lead = draw(st.sampled_from(["+31", "0031", "0", "", "+", "00", "+49", "0049", "+44", "000"]))
+    digits = draw(st.text("0123456789", min_size=1, max_size=13))
+    parts = [lead]
+    for d in digits:
+        parts.append(draw(st.sampled_from(SEPARATORS)) if draw(st.booleans()) else "")
+        parts.append(d)
+    if draw(st.booleans()):
+        parts.append(draw(st.sampled_from(["", " ", "#", " x12", ",", ";ext=1", ")"])))
+    return "".join(parts)
+
+
+def _examples(region: str) -> list[str]:
+    """Real numbers of every type for the region, in each written format."""
+    out = []
+    for kind in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE,
+        phonenumbers.PhoneNumberType.TOLL_FREE,
+        phonenumbers.PhoneNumberType.PREMIUM_RATE,
+        phonenumbers.PhoneNumberType.VOIP,
+        phonenumbers.PhoneNumberType.SHARED_COST,
+        phonenumbers.PhoneNumberType.UAN,
+    ):
+        number = phonenumbers.example_number_for_type(region, kind)
+        if number is None:
+            continue
+        for fmt in (
+            phonenumbers.PhoneNumberFormat.NATIONAL,
+            phonenumbers.PhoneNumberFormat.INTERNATIONAL,
+            phonenumbers.PhoneNumberFormat.E164,
+        ):
+            text = phonenumbers.format_number(number, fmt)
+            out += [text, text.replace(" ", ""), text.replace(" ", "-"), "00" + text.lstrip("+")]
+    return out
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_real_numbers_of_every_type_match_phonenumbers(region: str) -> None:
+    _check(_examples(region), region)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(typed_numbers(), min_size=1, max_size=40), st.sampled_from(REGIONS))
+@example(["06-12345678", "+31 (0)6 12345678", "0031 6 12345678", "0800 1234"], "NL")
+@example(["0031 0612345678", "+31 0 6 12345678", "00031612345678", "+310612345678"], "NL")
+@example(["31612345678", "0612345678 x12", "06 1234 5678#", "+31612345678;ext=1"], "NL")
+@example(["0612345678", "(06) 12345678", "06--12345678", "1234567890"], "NL")
+def test_typed_numbers_match_phonenumbers(values: list[str], region: str) -> None:
+    _check(values, region)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.text("0123456789+-(). x#", max_size=20) | st.none(), min_size=1, max_size=30),
+    st.sampled_from(REGIONS),
+)
+def test_adversarial_text_matches_phonenumbers(values: list[str | None], region: str) -> None:
+    _check(values, region)
+
+
+def test_well_formed_home_numbers_take_the_vectorised_path() -> None:
+    """The bulk path is used (not only correct): every shape the NL locale writes."""
+    values = ["06-12345678", "06 12 34 56 78", "0612345678", "+31 (0)6 12345678",
+              "0031 6 12345678", "+31 6 12345678", "020-1234567"]  # fmt: skip
+    e164, done = parse_home(pa.array(values), "NL")
+    assert done.all()
+    assert e164.to_pylist()[0] == "+31612345678"
+
+
+def test_regions_where_the_bulk_parse_could_differ_have_no_plan() -> None:
+    assert home_plan("NL") is not None
+    assert home_plan("US") is None  # +1 is shared by many regions
+    assert home_plan("GB") is None  # +44 is shared with GG, IM, JE
+    assert home_plan("nl") is None  # not a region code phonenumbers knows as such
+    assert home_plan("ZZ") is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text("ab@.\n +é") | st.none(), min_size=1, max_size=30))
+def test_email_split_equals_the_regex_it_replaced(values: list[str | None]) -> None:
+    """``fields.split_at`` gives what the e-mail normaliser's regular expression gave,
+    field by field (empty strings where it did not match, nulls included)."""
+    import pyarrow.compute as pc
+
+    from matchsim.normalise.fields import split_at
+
+    text = pa.array(values, pa.string())
+    parts = pc.extract_regex(pc.fill_null(text, ""), r"^(?P<local>[^@]*)@(?P<domain>[^@]*)$")
+    local, domain = split_at(text)
+    assert local.to_pylist() == parts.field("local").to_pylist()
+    assert domain.to_pylist() == parts.field("domain").to_pylist()
