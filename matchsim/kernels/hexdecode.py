@@ -28,6 +28,11 @@ def _nibbles(upper: bool) -> np.ndarray:
 _TABLES = {"hex": _nibbles(False), "HEX": _nibbles(True)}
 
 
+def hex_table(encoding: str) -> np.ndarray:
+    """Byte -> nibble value for ``hex`` or ``HEX`` (255: not in the alphabet)."""
+    return _TABLES[encoding]
+
+
 @numba.njit(cache=True, nogil=True)
 def _hex_rows(
     data: np.ndarray,
