@@ -30,7 +30,7 @@ import pyarrow.csv as pacsv
 
 from matchsim.io import TableSource
 from matchsim.kernels import csvhex
-from matchsim.kernels.hexdecode import hex_table
+from matchsim.kernels.hexdecode import hex_pairs
 from matchsim.normalise import Profile
 from matchsim.schemes import Digests, Scheme
 
@@ -89,8 +89,6 @@ class _mapped:
     def __enter__(self) -> np.ndarray:
         with open(self.path, "rb") as fh:
             self.mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-        if hasattr(self.mm, "madvise") and hasattr(mmap, "MADV_SEQUENTIAL"):
-            self.mm.madvise(mmap.MADV_SEQUENTIAL)
         return np.frombuffer(self.mm, dtype=np.uint8)
 
     def __exit__(self, *exc: object) -> None:
@@ -137,9 +135,9 @@ def _scan_file(
     status = np.empty((located, n), dtype=np.uint8)
     starts = np.empty((located, n), dtype=np.int64)
     lengths = np.empty((located, n), dtype=np.int64)
-    table = hex_table(scheme.encoding if scheme.encoding in ("hex", "HEX") else "hex")
+    pairs = hex_pairs(scheme.encoding if scheme.encoding in ("hex", "HEX") else "hex")
     got = csvhex.scan(
-        buf, bounds, row0, ord(source.delimiter), kinds, slots, size, table,
+        buf, bounds, row0, ord(source.delimiter), kinds, slots, size, pairs,
         digests, status, starts, lengths,
     )  # fmt: skip
     if (got != capacity).any():

@@ -41,11 +41,28 @@ GIVE_UP_BLANK = -5
 _LF, _CR, _QUOTE = 10, 13, 34
 
 
+_LOW7 = np.uint64(0x7F7F7F7F7F7F7F7F)
+_LFS = np.uint64(0x0A0A0A0A0A0A0A0A)
+_ONES = np.uint64(0x0101010101010101)
+
+
 @numba.njit(cache=True, nogil=True)
 def _count_lf(buf: np.ndarray, lo: int, hi: int) -> int:  # pragma: no cover - compiled
+    """Line feeds in ``buf[lo:hi]``, eight bytes at a time (an exact zero-byte test)."""
     n = 0
-    for i in range(lo, hi):
+    i = lo
+    while i < hi and i % 8:
         n += buf[i] == _LF
+        i += 1
+    words = buf[i : i + (hi - i) // 8 * 8].view(np.uint64)
+    for w in range(words.shape[0]):
+        y = words[w] ^ _LFS
+        t = ~(((y & _LOW7) + _LOW7) | y | _LOW7)  # high bit set exactly where y's byte is 0
+        n += int(((t >> np.uint64(7)) * _ONES) >> np.uint64(56))
+    i += words.shape[0] * 8
+    while i < hi:
+        n += buf[i] == _LF
+        i += 1
     return n
 
 
@@ -84,17 +101,17 @@ def _end_of_field(buf: np.ndarray, e: int, hi: int, last: bool, delim: int) -> i
 
 @numba.njit(cache=True, nogil=True)
 def _decode_hex(
-    buf: np.ndarray, q: int, size: int, table: np.ndarray, out: np.ndarray, h: int, row: int
+    buf: np.ndarray, q: int, size: int, pairs: np.ndarray, out: np.ndarray, h: int, row: int
 ) -> bool:  # pragma: no cover - compiled
     """Decode ``2 * size`` characters at ``q`` into ``out[h, row]``; False if any is not
-    in the alphabet."""
-    acc = np.uint8(0)
+    in the alphabet. ``pairs[(a << 8) | b]``: the byte the two characters ``a b`` spell,
+    or 256 or more if either is not a digit of the alphabet."""
+    acc = np.uint16(0)
     for j in range(size):
-        hi4 = table[buf[q + 2 * j]]
-        lo4 = table[buf[q + 2 * j + 1]]
-        acc |= hi4 | lo4
-        out[h, row, j] = (hi4 << 4) | lo4
-    return bool(acc < 16)
+        v = pairs[(np.int64(buf[q + 2 * j]) << 8) | np.int64(buf[q + 2 * j + 1])]
+        acc |= v
+        out[h, row, j] = np.uint8(v & 0xFF)
+    return bool(acc < 256)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -137,7 +154,7 @@ def _scan_piece(
     kinds: np.ndarray,
     slots: np.ndarray,
     size: int,
-    table: np.ndarray,
+    pairs: np.ndarray,
     digests: np.ndarray,
     status: np.ndarray,
     starts: np.ndarray,
@@ -159,7 +176,7 @@ def _scan_piece(
             k = slots[c]
             if kind == HEX:
                 q = p + 1 if p < hi and buf[p] == _QUOTE else p
-                if q + width <= hi and _decode_hex(buf, q, size, table, digests, k, row):
+                if q + width <= hi and _decode_hex(buf, q, size, pairs, digests, k, row):
                     e = q + width
                     good = True
                     if q > p:
@@ -198,7 +215,7 @@ def scan(
     kinds: np.ndarray,
     slots: np.ndarray,
     size: int,
-    table: np.ndarray,
+    pairs: np.ndarray,
     digests: np.ndarray,
     status: np.ndarray,
     starts: np.ndarray,
@@ -215,7 +232,7 @@ def scan(
     got = np.zeros(t_n, dtype=np.int64)
     for t in prange(t_n):
         got[t] = _scan_piece(
-            buf, bounds[t], bounds[t + 1], row0[t], delim, kinds, slots, size, table,
+            buf, bounds[t], bounds[t + 1], row0[t], delim, kinds, slots, size, pairs,
             digests, status, starts, lengths,
         )  # fmt: skip
     return got
