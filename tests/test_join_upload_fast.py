@@ -162,3 +162,36 @@ def test_bad_utf8_in_a_text_column_gets_arrows_error(tmp_path: Path) -> None:
     path.write_bytes(b"EMAIL,MADID\n" + b"a,b\n" * 30000 + b"a,\xff\xfe\n")
     with pytest.raises(InputError, match="UTF-8"):
         read_upload(path, PROFILE, SCHEME, "NL")
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 400))
+def test_keys_built_then_deduplicated_equal_keys_of_kept_rows(seed: int, n: int) -> None:
+    # _key_digests builds every key from all valid rows while duplicates are found on a
+    # thread, then drops the duplicates: the same as building from the kept rows only.
+    from collections import Counter
+
+    from matchsim.join.keys import NAME_POSTCODE_DOB, KeyDigests
+    from matchsim.join.platform import key_fields
+    from matchsim.join.upload import _key_digests
+    from matchsim.schemes import Digests
+
+    rng = np.random.default_rng(seed)
+    fields = ["email", "phone", "first_name", "last_name", "postcode", "dob", "madid"]
+    per_field = {}
+    for f in fields:  # two values per field: many repeated rows
+        data = np.repeat(rng.integers(0, 2, (n, 1), dtype=np.uint8), 32, axis=1)
+        valid = rng.random(n) < 0.7
+        data[~valid] = 0
+        per_field[f] = Digests(data, valid)
+    keys, keep = _key_digests(per_field, PROFILE, n, Counter())
+    ids = np.arange(n, dtype=np.int64)
+    for key, kf in key_fields(PROFILE).items():
+        if key == NAME_POSTCODE_DOB:
+            want = KeyDigests.combine(
+                [(per_field[f].data, per_field[f].valid & keep) for f in kf], ids
+            )
+        else:
+            want = KeyDigests.from_bytes(per_field[key].data, ids, per_field[key].valid & keep)
+        assert np.array_equal(keys[key].words, want.words)
+        assert np.array_equal(keys[key].ids, want.ids)

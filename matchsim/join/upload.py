@@ -295,21 +295,26 @@ def _key_digests(
         valid = np.logical_and.reduce([per_field[f].valid for f in fields])
         key_valid[key] = valid
         usable |= valid
-    duplicate = _duplicate_rows(per_field) & usable
+    # Duplicate rows are found on a thread while the keys are built from every valid row;
+    # the duplicates are then taken out (the same digests as building from kept rows).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        found = pool.submit(_duplicate_rows, per_field)
+        keys: dict[str, KeyDigests] = {}
+        for key, valid in key_valid.items():
+            fields = key_fields(profile)[key]
+            if key == NAME_POSTCODE_DOB:
+                parts = [(per_field[f].data, per_field[f].valid) for f in fields]
+                keys[key] = KeyDigests.combine(parts, ids)
+            else:
+                keys[key] = KeyDigests.from_bytes(per_field[key].data, ids, valid)
+        duplicate = found.result() & usable
     if duplicate.any():
         rejected[DUPLICATE_ROW] = int(duplicate.sum())
+        keys = {k: d.take(~duplicate[d.ids]) for k, d in keys.items()}
     keep = usable & ~duplicate
     no_key = ~usable
     if no_key.any():
         rejected[NO_USABLE_KEY] = int(no_key.sum())
-    keys: dict[str, KeyDigests] = {}
-    for key, valid in key_valid.items():
-        fields = key_fields(profile)[key]
-        if key == NAME_POSTCODE_DOB:
-            parts = [(per_field[f].data, per_field[f].valid & keep) for f in fields]
-            keys[key] = KeyDigests.combine(parts, ids)
-        else:
-            keys[key] = KeyDigests.from_bytes(per_field[key].data, ids, valid & keep)
     return keys, keep
 
 
