@@ -195,3 +195,16 @@ def test_keys_built_then_deduplicated_equal_keys_of_kept_rows(seed: int, n: int)
             want = KeyDigests.from_bytes(per_field[key].data, ids, per_field[key].valid & keep)
         assert np.array_equal(keys[key].words, want.words)
         assert np.array_equal(keys[key].ids, want.ids)
+
+
+def test_byte_order_mark_and_semicolons_take_the_fast_path(tmp_path: Path) -> None:
+    d = _digest(2)
+    path = tmp_path / "up.csv"
+    path.write_bytes(f'\ufeffEMAIL;PHONE;cid\r\n"{d}";;7\r\n;{d};8\r\n'.encode())
+    assert _takes_fast_path(path)
+    fast, arrow = _both(path)
+    _same(fast, arrow)
+    keys, report = fast  # type: ignore[misc]
+    assert keys.customer_ids.tolist() == [7, 8]
+    assert keys.keys["email"].ids.tolist() == [0] and keys.keys["phone"].ids.tolist() == [1]
+    assert report.rejected == {}
