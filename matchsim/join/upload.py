@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from matchsim.errors import InputError
+from matchsim.io import TableSource
 from matchsim.join.keys import NAME_POSTCODE_DOB, KeyDigests, UploadKeys
 from matchsim.join.platform import clear_scheme, key_fields
 from matchsim.join.table import DigestTable
@@ -138,38 +139,24 @@ def read_upload(
 
     path = Path(path)
     source = open_table(path)
-    header, batches = source.header, source.batches
+    header = source.header
     columns = map_upload_columns(path, header, profile)
     report = UploadReport(str(path), columns={f: c for f, c in columns.items()})
     report.ignored_columns = [h for h in header if h not in columns.values()]
     id_columns = [h for h in report.ignored_columns if h.strip().lower() in ID_COLUMNS]
-    rejected: Counter[str] = Counter()
-    # Batch by batch: only the decoded digests of the whole upload are held, never its
-    # text; a batch decodes on a thread while the reader parses the next one.
-    parts: list[dict[str, Digests]] = []
-    id_parts: list[pa.Table] = []
-    n = 0
-    with ThreadPoolExecutor(max_workers=1) as stage:
-        pending: list[Future[tuple[dict[str, Digests], Counter[str]]]] = []
-        for batch in batches:
-            table = pa.Table.from_batches([batch])
-            if len(pending) >= 2:  # at most two batches of text in memory
-                _collect(pending.pop(0), parts, rejected)
-            pending.append(stage.submit(_decode_fields, table, columns, profile, scheme, region))
-            id_parts.append(table.select(id_columns))
-            n += table.num_rows
-            if progress:
-                progress("reading upload (MB)", *_megabytes(path, id_parts, table))
-        for future in pending:
-            _collect(future, parts, rejected)
+    fast = _read_fast(source, columns, id_columns, profile, scheme, region)
+    if fast is not None:
+        per_field, rejected, ids, n = fast
+    else:
+        per_field, rejected, ids, n = _read_batches(
+            path, source, columns, id_columns, profile, scheme, region, progress
+        )
     if progress and n:
         size = max(1, path.stat().st_size >> 20)
         progress("reading upload (MB)", size, size)
     if n == 0:
         raise InputError(path, "has no rows")
     report.rows = n
-    per_field = {f: _concat_digests([part[f] for part in parts]) for f in parts[0]}
-    del parts
     if any(r.startswith(tuple(f"{f}: Base64" for f in columns)) for r in rejected) or any(
         "hex in a" in r for r in rejected
     ):
@@ -181,9 +168,68 @@ def read_upload(
         keys=keys,
         rejected=dict(rejected),
         rejected_rows=np.flatnonzero(~keep).astype(np.int64),
-        customer_ids=_customer_ids(pa.concat_tables(id_parts), report) if id_columns else None,
+        customer_ids=_customer_ids(ids, report) if id_columns else None,
     )
     return upload, report
+
+
+_Read = tuple[dict[str, Digests], Counter[str], pa.Table, int]
+"""Per field the digests, refused values per reason, the customer-id columns, rows."""
+
+
+def _read_fast(
+    source: TableSource, columns: Mapping[str, str], id_columns: list[str],
+    profile: Profile, scheme: Scheme, region: str,
+) -> _Read | None:  # fmt: skip
+    """The one-scan reader of a plain CSV (:mod:`matchsim.join.upload_fast`), fields in
+    clear normalised as :func:`_decode_fields` does; ``None`` where it does not apply."""
+    from matchsim.join.upload_fast import read_fast
+
+    fast = read_fast(source, columns, id_columns, profile, scheme)
+    if fast is None:
+        return None
+    per_field = dict(fast.digests)
+    text = {f: c for f, c in columns.items() if c in fast.text.column_names}
+    counts: Counter[str] = Counter()
+    if text and fast.rows:
+        more, counts = _decode_fields(fast.text, text, profile, scheme, region)
+        per_field.update(more)
+    rejected: Counter[str] = Counter()
+    for f in columns:  # the Arrow path's order (of a file read in one batch)
+        rejected.update(fast.rejected.get(f, Counter()))
+        rejected.update({r: c for r, c in counts.items() if r.startswith(f"{f}: ")})
+    order = {f: per_field[f] for f in columns if f in per_field}
+    ids = fast.text.select(id_columns) if id_columns else pa.table({})
+    return order, rejected, ids, fast.rows
+
+
+def _read_batches(
+    path: Path, source: TableSource, columns: Mapping[str, str], id_columns: list[str],
+    profile: Profile, scheme: Scheme, region: str,
+    progress: Callable[[str, int, int], None] | None,
+) -> _Read:  # fmt: skip
+    """Arrow's reader, batch by batch: only the decoded digests of the whole upload are
+    held, never its text; a batch decodes on a thread while the reader parses the next."""
+    rejected: Counter[str] = Counter()
+    parts: list[dict[str, Digests]] = []
+    id_parts: list[pa.Table] = []
+    n = 0
+    with ThreadPoolExecutor(max_workers=1) as stage:
+        pending: list[Future[tuple[dict[str, Digests], Counter[str]]]] = []
+        for batch in source.batches:
+            table = pa.Table.from_batches([batch])
+            if len(pending) >= 2:  # at most two batches of text in memory
+                _collect(pending.pop(0), parts, rejected)
+            pending.append(stage.submit(_decode_fields, table, columns, profile, scheme, region))
+            id_parts.append(table.select(id_columns))
+            n += table.num_rows
+            if progress:
+                progress("reading upload (MB)", *_megabytes(path, id_parts, table))
+        for future in pending:
+            _collect(future, parts, rejected)
+    per_field = {f: _concat_digests([part[f] for part in parts]) for f in parts[0]} if parts else {}
+    ids = pa.concat_tables(id_parts) if id_parts else pa.table({})
+    return per_field, rejected, ids, n
 
 
 def _megabytes(path: Path, parts: list[pa.Table], last: pa.Table) -> tuple[int, int]:
@@ -249,21 +295,26 @@ def _key_digests(
         valid = np.logical_and.reduce([per_field[f].valid for f in fields])
         key_valid[key] = valid
         usable |= valid
-    duplicate = _duplicate_rows(per_field) & usable
+    # Duplicate rows are found on a thread while the keys are built from every valid row;
+    # the duplicates are then taken out (the same digests as building from kept rows).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        found = pool.submit(_duplicate_rows, per_field)
+        keys: dict[str, KeyDigests] = {}
+        for key, valid in key_valid.items():
+            fields = key_fields(profile)[key]
+            if key == NAME_POSTCODE_DOB:
+                parts = [(per_field[f].data, per_field[f].valid) for f in fields]
+                keys[key] = KeyDigests.combine(parts, ids)
+            else:
+                keys[key] = KeyDigests.from_bytes(per_field[key].data, ids, valid)
+        duplicate = found.result() & usable
     if duplicate.any():
         rejected[DUPLICATE_ROW] = int(duplicate.sum())
+        keys = {k: d.take(~duplicate[d.ids]) for k, d in keys.items()}
     keep = usable & ~duplicate
     no_key = ~usable
     if no_key.any():
         rejected[NO_USABLE_KEY] = int(no_key.sum())
-    keys: dict[str, KeyDigests] = {}
-    for key, valid in key_valid.items():
-        fields = key_fields(profile)[key]
-        if key == NAME_POSTCODE_DOB:
-            parts = [(per_field[f].data, per_field[f].valid & keep) for f in fields]
-            keys[key] = KeyDigests.combine(parts, ids)
-        else:
-            keys[key] = KeyDigests.from_bytes(per_field[key].data, ids, valid & keep)
     return keys, keep
 
 

@@ -1,0 +1,200 @@
+"""The upload's fast path: a plain UTF-8 CSV of hex digests read in one scan of its bytes.
+
+:func:`read_fast` maps the file, cuts it at newlines into pieces (one scan per thread,
+:mod:`matchsim.kernels.csvhex`), and gives what the Arrow path of
+:func:`~matchsim.join.upload.read_upload` gives: per field the digests and validity, the
+refused values counted under the same reasons, and the text of the columns it needs as
+text (fields sent in clear, the customer id). Cells Arrow reads as null (empty, or one of
+Arrow's null spellings such as ``NA``) are "no value" here too.
+
+It returns ``None`` — read the file with Arrow — for anything it does not handle exactly:
+Parquet, another encoding, quoted line breaks or doubled quotes, a lone ``\\r``, a blank
+line, a row with the wrong number of fields, a byte over 127 outside a text column, text
+that is not valid UTF-8. Every error message therefore still comes from the Arrow path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import mmap
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numba
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from matchsim.io import TableSource
+from matchsim.kernels import csvhex
+from matchsim.kernels.hexdecode import hex_pairs
+from matchsim.normalise import Profile
+from matchsim.schemes import Digests, Scheme
+
+ARROW_NULLS = pa.array(pacsv.ConvertOptions().null_values, pa.string())
+"""Cells Arrow's CSV reader (``strings_can_be_null``) reads as null."""
+
+MIN_PIECE = 1 << 20
+"""Bytes: pieces smaller than this are not worth a thread."""
+
+
+@dataclass
+class FastRead:
+    """What the scan found: the digests of the hex fields, per field its refused values
+    counted per ``"<field>: <reason>"``, and the text columns (fields in clear, customer
+    ids)."""
+
+    rows: int
+    digests: dict[str, Digests]
+    rejected: dict[str, Counter[str]]
+    text: pa.Table
+
+
+def read_fast(
+    source: TableSource, columns: Mapping[str, str], keep_text: Sequence[str],
+    profile: Profile, scheme: Scheme,
+) -> FastRead | None:  # fmt: skip
+    """Scan ``source`` (a CSV opened by :func:`matchsim.io.open_table`); ``None``: use Arrow.
+
+    Args:
+        columns: field -> upload column, as :func:`~matchsim.join.upload.map_upload_columns`.
+        keep_text: other columns wanted as text (the customer id).
+    """
+    if source.format != "csv" or source.encoding != "utf-8" or len(source.delimiter) != 1:
+        return None
+    if source.delimiter in '"\r\n' or ord(source.delimiter) > 127:
+        return None
+    hex_ok = scheme.encoding in ("hex", "HEX")
+    by_column = {c: f for f, c in columns.items()}
+    kinds = np.zeros(len(source.header), dtype=np.int64)
+    for i, name in enumerate(source.header):
+        if name in by_column:
+            hashed = profile.fields[by_column[name]].hashed
+            kinds[i] = csvhex.HEX if hashed and hex_ok else csvhex.TEXT
+        elif name in keep_text:
+            kinds[i] = csvhex.TEXT
+    with _mapped(source.path) as buf:
+        return _scan_file(buf, source, kinds, by_column, scheme)
+
+
+class _mapped:
+    """The file's bytes as a read-only uint8 array (memory-mapped)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self) -> np.ndarray:
+        with open(self.path, "rb") as fh:
+            self.mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        return np.frombuffer(self.mm, dtype=np.uint8)
+
+    def __exit__(self, *exc: object) -> None:
+        with contextlib.suppress(BufferError):  # an array still views it: closes with it
+            self.mm.close()
+
+
+def _pieces(buf: np.ndarray, start: int) -> np.ndarray:
+    """Piece boundaries: ``start``, then just past a newline near each even split, end."""
+    size = len(buf) - start
+    n = max(1, min(4 * numba.get_num_threads(), size // MIN_PIECE))
+    bounds = [start]
+    for t in range(1, n):
+        at = start + size * t // n
+        lf = np.flatnonzero(buf[at : at + MIN_PIECE] == 10)
+        if len(lf) and at + int(lf[0]) + 1 > bounds[-1]:
+            bounds.append(at + int(lf[0]) + 1)
+    bounds.append(len(buf))
+    return np.array(bounds, dtype=np.int64)
+
+
+def _scan_file(
+    buf: np.ndarray, source: TableSource, kinds: np.ndarray, by_column: Mapping[str, str],
+    scheme: Scheme,
+) -> FastRead | None:  # fmt: skip
+    head = bytes(buf[: 1 << 16])
+    eol = head.find(b"\n")
+    if eol < 0:
+        return None if len(buf) > len(head) else _empty(source, kinds)
+    if head[:eol].count(b'"') % 2:
+        return None  # a quoted line break in the header
+    bounds = _pieces(buf, eol + 1)
+    capacity = csvhex.count_rows(buf, bounds)
+    n = int(capacity.sum())
+    row0 = np.concatenate([[0], np.cumsum(capacity)[:-1]]).astype(np.int64)
+    slots = np.full(len(kinds), -1, dtype=np.int64)
+    hex_cols = np.flatnonzero(kinds == csvhex.HEX)
+    text_cols = np.flatnonzero(kinds == csvhex.TEXT)
+    slots[hex_cols] = np.arange(len(hex_cols))
+    slots[text_cols] = len(hex_cols) + np.arange(len(text_cols))
+    located = len(hex_cols) + len(text_cols)
+    size = scheme.digest_size
+    digests = np.empty((len(hex_cols), n, size), dtype=np.uint8)
+    status = np.empty((located, n), dtype=np.uint8)
+    starts = np.empty((located, n), dtype=np.int64)
+    lengths = np.empty((located, n), dtype=np.int64)
+    pairs = hex_pairs(scheme.encoding if scheme.encoding in ("hex", "HEX") else "hex")
+    got = csvhex.scan(
+        buf, bounds, row0, ord(source.delimiter), kinds, slots, size, pairs,
+        digests, status, starts, lengths,
+    )  # fmt: skip
+    if (got != capacity).any():
+        return None
+    rejected: dict[str, Counter[str]] = {}
+    out: dict[str, Digests] = {}
+    for c in hex_cols:
+        name = source.header[c]
+        k = int(slots[c])
+        out[by_column[name]] = Digests(digests[k], status[k] == csvhex.DECODED)
+        bad = np.flatnonzero(status[k] == csvhex.PRESENT)
+        if len(bad):
+            from matchsim.join.upload import classify_text
+
+            cells = _cells(buf, starts[k], lengths[k], bad, np.ones(len(bad), bool))
+            if cells is None:
+                return None
+            _, reasons = classify_text(cells, size, scheme.encoding)
+            field = by_column[name]
+            counts = Counter(reasons.drop_null().to_pylist())
+            rejected[field] = Counter({f"{field}: {r}": c for r, c in counts.items()})
+    text: dict[str, pa.Array] = {}
+    for c in text_cols:
+        k = int(slots[c])
+        present = status[k] == csvhex.PRESENT
+        cells = _cells(buf, starts[k], lengths[k], np.arange(n), present)
+        if cells is None:
+            return None
+        text[source.header[c]] = cells
+    return FastRead(n, out, rejected, pa.table(text) if text else pa.table({}))
+
+
+def _empty(source: TableSource, kinds: np.ndarray) -> FastRead:
+    return FastRead(0, {}, {}, pa.table({}))
+
+
+def _cells(
+    buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray, rows: np.ndarray,
+    present: np.ndarray,
+) -> pa.Array | None:  # fmt: skip
+    """The cells ``rows`` as Arrow reads them (null where absent or an Arrow null
+    spelling); ``None`` if they are not valid UTF-8."""
+    offsets, data = csvhex.gather_cells(buf, starts, lengths, rows)
+    validity = pa.py_buffer(np.packbits(present, bitorder="little"))
+    if offsets[-1] < (1 << 31):
+        array = pa.StringArray.from_buffers(
+            len(rows), pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data), validity
+        )
+    else:
+        array = pa.LargeStringArray.from_buffers(
+            len(rows), pa.py_buffer(offsets), pa.py_buffer(data), validity
+        )
+    try:
+        array.validate(full=True)
+    except pa.ArrowInvalid:
+        return None
+    spelled = pc.is_in(array, value_set=ARROW_NULLS)
+    if pc.any(spelled).as_py():
+        array = pc.if_else(spelled, pa.scalar(None, array.type), array)
+    return array
