@@ -99,6 +99,23 @@ def test_unique_rows_equals_numpy_unique(rows: list[bytes], dup: int) -> None:
     assert np.array_equal(inverse, want_inverse.ravel())
 
 
+def test_unique_rows_orders_keys_that_share_their_top_bits() -> None:
+    """Keys equal above the bits that hold the row index and out of order below them
+    (the packed sort's tie-break: index order, then put right)."""
+    from matchsim.attack.targets import unique_rows
+
+    rng = np.random.default_rng(7)
+    raw = rng.integers(0, 256, (1000, 16), dtype=np.uint8)
+    raw[:300, :7] = 5  # 300 rows share their first 7 bytes: ties above the low 10 bits
+    raw[:300, 7] = np.arange(300)[::-1] % 256
+    raw[300:310] = raw[:10]  # and some repeats
+    got, inverse = unique_rows(raw)
+    want, want_inverse = np.unique(raw, axis=0, return_inverse=True)
+    assert np.array_equal(got, want)
+    assert np.array_equal(inverse, want_inverse.ravel())
+    assert np.array_equal(got[inverse], raw)
+
+
 @pytest.mark.parametrize("target", ["cpu", "gpu"])
 def test_unrolled_kernels_are_what_the_generator_writes(target: str) -> None:
     """The committed, generated modules may not drift from their generator."""
