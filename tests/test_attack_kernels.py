@@ -99,6 +99,20 @@ def test_unique_rows_equals_numpy_unique(rows: list[bytes], dup: int) -> None:
     assert np.array_equal(inverse, want_inverse.ravel())
 
 
+@pytest.mark.parametrize("algo", ALGOS)
+@pytest.mark.parametrize("n", [1, 2, 8, 9])
+def test_scan_with_a_few_targets_recovers_exactly_them(algo: str, n: int) -> None:
+    """Up to 8 targets the kernel tests all lanes against the first bitmap's few bits
+    at once before the exact tests; 9 takes the bitmap path. Both find every planted
+    number (first and last candidates of the space included) and nothing else."""
+    space = MaskKeyspace("3161?d?d?d?d?d", (Mask((b"3", b"1", b"6", b"1", *(DIGITS,) * 5)),))
+    want = sorted({"316100000", "316199999", *_numbers(n, seed=n)[: n - 2]})[:n]
+    digests = [hashlib.new(algo, w.encode()).hexdigest() for w in want]
+    targets = parse_digests(pa.array(digests))
+    result = reverse(targets, space, Knowledge(algo), stop_when_done=False)
+    assert sorted(v for v in result.plaintext.to_pylist() if v is not None) == want
+
+
 def test_unique_rows_orders_keys_that_share_their_top_bits() -> None:
     """Keys equal above the bits that hold the row index and out of order below them
     (the packed sort's tie-break: index order, then put right)."""
