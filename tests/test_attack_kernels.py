@@ -99,6 +99,37 @@ def test_unique_rows_equals_numpy_unique(rows: list[bytes], dup: int) -> None:
     assert np.array_equal(inverse, want_inverse.ravel())
 
 
+@pytest.mark.parametrize("algo", ALGOS)
+@pytest.mark.parametrize("n", [1, 2, 8, 9])
+def test_scan_with_a_few_targets_recovers_exactly_them(algo: str, n: int) -> None:
+    """Up to 8 targets the kernel tests all lanes against the first bitmap's few bits
+    at once before the exact tests; 9 takes the bitmap path. Both find every planted
+    number (first and last candidates of the space included) and nothing else."""
+    space = MaskKeyspace("3161?d?d?d?d?d", (Mask((b"3", b"1", b"6", b"1", *(DIGITS,) * 5)),))
+    want = sorted({"316100000", "316199999", *_numbers(n, seed=n)[: n - 2]})[:n]
+    digests = [hashlib.new(algo, w.encode()).hexdigest() for w in want]
+    targets = parse_digests(pa.array(digests))
+    result = reverse(targets, space, Knowledge(algo), stop_when_done=False)
+    assert sorted(v for v in result.plaintext.to_pylist() if v is not None) == want
+
+
+def test_unique_rows_orders_keys_that_share_their_top_bits() -> None:
+    """Keys equal above the bits that hold the row index and out of order below them
+    (the packed sort's tie-break: index order, then put right)."""
+    from matchsim.attack.targets import unique_rows
+
+    rng = np.random.default_rng(7)
+    raw = rng.integers(0, 256, (1000, 16), dtype=np.uint8)
+    raw[:300, :7] = 5  # 300 rows share their first 7 bytes: ties above the low 10 bits
+    raw[:300, 7] = np.arange(300)[::-1] % 256
+    raw[300:310] = raw[:10]  # and some repeats
+    got, inverse = unique_rows(raw)
+    want, want_inverse = np.unique(raw, axis=0, return_inverse=True)
+    assert np.array_equal(got, want)
+    assert np.array_equal(inverse, want_inverse.ravel())
+    assert np.array_equal(got[inverse], raw)
+
+
 @pytest.mark.parametrize("target", ["cpu", "gpu"])
 def test_unrolled_kernels_are_what_the_generator_writes(target: str) -> None:
     """The committed, generated modules may not drift from their generator."""

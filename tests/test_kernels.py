@@ -72,3 +72,35 @@ def test_unknown_algorithm_and_backend() -> None:
         hash_strings(pa.array(["a"]), "sha3")
     with pytest.raises(ConfigError, match="unknown kernel backend 'gpu'"):
         hash_strings(pa.array(["a"]), "sha256", backend="gpu")
+
+
+def test_first_kernel_call_leaves_scipy_linalg_unimported_and_blas_working() -> None:
+    """The attack kernels' first dispatch in a fresh process does not import SciPy's
+    linear algebra (numba's BLAS probe is deferred: 0.2-0.4 s of start-up), numba still
+    believes BLAS is there when SciPy is installed, and a kernel using ``np.dot`` still
+    compiles and gives NumPy's answer."""
+    import subprocess
+    import sys
+
+    code = """
+import importlib.util, sys
+import numpy as np
+from matchsim.kernels.attack import mask as K
+from matchsim.kernels import hash_strings
+import pyarrow as pa
+got = hash_strings(pa.array(["a"]), "md5", backend="numba")
+assert bytes(got[0]).hex() == "0cc175b9c0f1b6a831c399e269772661", got
+assert "scipy.linalg" not in sys.modules
+import numba.np.arraymath as am
+assert am._HAVE_BLAS == (importlib.util.find_spec("scipy.linalg") is not None)
+import numba
+@numba.njit
+def dot(a, b):
+    return np.dot(a, b)
+a = np.arange(6.0).reshape(2, 3)
+assert np.allclose(dot(a, a.T), a @ a.T)
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().endswith("ok")

@@ -164,6 +164,37 @@ def decode_base64(values: pa.Array, n_bytes: int) -> np.ndarray:
     return out.reshape(len(values), -1)[:, :n_bytes].astype(np.uint8)
 
 
+def _key_order(keys: np.ndarray) -> np.ndarray:
+    """An order that sorts uint64 ``keys`` (ties in any order): the keys' top bits and
+    each key's index packed into one uint64 and sorted by value, which NumPy does with
+    SIMD sorting networks at twice the speed of ``np.argsort`` (1 M keys: 50 vs 110 ms,
+    shared machine). Keys that share their top bits but differ below (for uniform keys,
+    a few pairs in a million) come out in index order; one stable pass, near-linear on
+    an almost-sorted input, puts them right."""
+    n = keys.shape[0]
+    b = max(1, n.bit_length())
+    if b > 40:
+        return np.argsort(keys)
+    low = np.uint64((1 << b) - 1)
+    packed = (keys & ~low) | np.arange(n, dtype=np.uint64)
+    packed.sort()
+    order = (packed & low).astype(np.intp)
+    ranked = keys[order]
+    if n > 1 and not bool(np.all(ranked[1:] >= ranked[:-1])):
+        order = order[np.argsort(ranked, kind="stable")]
+    return order
+
+
+def _take_rows(raw: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``raw[index]`` for an (n, k) uint8 array, each row gathered as one k-byte item
+    (a 2-D fancy index moves byte by byte: 4x the time for 1 M digests)."""
+    rows = np.ascontiguousarray(raw)
+    k = rows.shape[1]
+    if k == 0:
+        return rows[index]
+    return np.ascontiguousarray(rows.view(f"V{k}").ravel()[index]).view(np.uint8).reshape(-1, k)
+
+
 def unique_rows(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct rows of an (n, k) uint8 array sorted by their bytes, and each row's index
     into them: ``np.unique(raw, axis=0, return_inverse=True)``, in a tenth of the time.
@@ -179,7 +210,7 @@ def unique_rows(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # Sort on the first 8 bytes; neighbours with equal keys are compared in full,
         # and only if two differ does the full sort below decide.
         keys = raw[:, :8].copy().view(">u8").ravel().astype(np.uint64)
-        order = np.argsort(keys)  # equal keys are equal rows here: no need for stable
+        order = _key_order(keys)
         ranked_keys = keys[order]
         same = np.flatnonzero(ranked_keys[1:] == ranked_keys[:-1])
         if not np.any(raw[order[same]] != raw[order[same + 1]]):
@@ -188,7 +219,7 @@ def unique_rows(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             group = np.cumsum(fresh) - 1
             inverse = np.empty(n, dtype=np.int64)
             inverse[order] = group
-            return np.ascontiguousarray(raw[order[fresh]]), inverse
+            return _take_rows(raw, order[fresh]), inverse
     if k % 8:
         padded = np.zeros((n, (k + 7) // 8 * 8), dtype=np.uint8)
         padded[:, :k] = raw

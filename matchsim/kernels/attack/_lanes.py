@@ -5,6 +5,10 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from matchsim.kernels.attack._numba_start import defer_blas_check
+
+defer_blas_check()
+
 LANES = 16
 """Candidates hashed together; 16 x uint32 fills one AVX-512 register (two AVX2)."""
 

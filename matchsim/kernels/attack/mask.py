@@ -233,9 +233,28 @@ def _outer_message(Wo: np.ndarray, S: np.ndarray) -> None:
 
 
 @numba.njit(cache=True, inline="always")
+def _few_bits(bm: np.ndarray, most: int) -> np.ndarray:
+    """Positions of the set bits of bitmap ``bm`` if there are at most ``most``, else
+    none (empty)."""
+    pos = np.zeros(most, dtype=np.uint64)
+    n = 0
+    for i in range(bm.shape[0]):
+        w = bm[i]
+        if w:
+            for b in range(64):
+                if (w >> np.uint64(b)) & np.uint64(1):
+                    if n == most:
+                        return pos[:0]
+                    pos[n] = np.uint64(i * 64 + b)
+                    n += 1
+    return pos[:n]
+
+
+@numba.njit(cache=True, inline="always")
 def _keep_survivors(
     out: np.ndarray,
     n_lane: int,
+    few: np.ndarray,
     bm1: np.ndarray,
     bm2: np.ndarray,
     bits_mask: np.uint64,
@@ -248,6 +267,16 @@ def _keep_survivors(
     candidate indices ``first + lane``; returns the task's new survivor count (past
     ``hits``' capacity only counted)."""
     cap = hits.shape[1]
+    if few.shape[0] > 0:
+        # The first bitmap holds a few bits: test every lane against them at once
+        # (vector compares) and go on only when some lane matches one (same result).
+        anyhit = False
+        for k in range(few.shape[0]):
+            f = few[k]
+            for ln in range(LANES):
+                anyhit |= (np.uint64(out[ln]) & bits_mask) == f
+        if not anyhit:
+            return found
     for ln in range(n_lane):
         w1 = np.uint64(out[ln]) & bits_mask
         if (bm1[w1 >> np.uint64(6)] >> (w1 & np.uint64(63))) & np.uint64(1):
@@ -330,6 +359,7 @@ def _make_scan(algo: int) -> Any:
                      var_counts, n_outer, P, P_pad, big, wide)  # fmt: skip
         varword = _varying_words(n_words, var_offset, word_shift)
         short = not hmac and _is_short(template, varword, short_from, length_word)
+        few = _few_bits(bm1, 8)
         o_start = start // P
         o_total = (stop + P - 1) // P - o_start
         for task in prange(n_tasks):
@@ -361,7 +391,7 @@ def _make_scan(algo: int) -> Any:
                         W, S0, S, out, Wo, SO, n_state, short, hmac, b_short, b_early, b_full
                     )
                     n_lane = min(LANES, int(j_hi - j0))
-                    found = _keep_survivors(out, n_lane, bm1, bm2, bits_mask,
+                    found = _keep_survivors(out, n_lane, few, bm1, bm2, bits_mask,
                                             o * P + j0, hits, task, found)  # fmt: skip
             hit_counts[task] = found
 
