@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from matchsim.generate import Population, PopulationParams, population
+from matchsim.upload.write import hash_file
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -87,15 +88,17 @@ def leftovers(folder: Path) -> list[str]:
 def test_hash_interrupted_leaves_old_upload_and_summary_alone(tmp_path: Path, signum: int) -> None:
     src = tmp_path / "crm.csv"
     src.write_text("email,phone\na@b.nl,0612345678\n")
-    old = {n: f"old {n}" for n in ("up.csv", "up.rejects.csv", "up.summary.json")}
-    for name, text in old.items():
-        (tmp_path / name).write_text(text)
+    # The old upload is one matchsim wrote (--force replaces only those), from other data.
+    old_src = tmp_path / "old-crm.csv"
+    old_src.write_text("email,phone\nold@b.nl,0687654321\n")
+    hash_file(old_src, profile="meta", region="NL", out=tmp_path / "up.csv")
+    old = {n: (tmp_path / n).read_text() for n in ("up.csv", "up.rejects.csv", "up.summary.json")}
     result = interrupt(
         tmp_path,
         signum,
         "matchsim.upload.write",
         "_hash_batch",
-        ["hash", src, "--region", "NL", "--out", "up.csv"],
+        ["hash", src, "--region", "NL", "--out", "up.csv", "--force"],
     )
     assert_interrupted(result, signum)
     for name, text in old.items():

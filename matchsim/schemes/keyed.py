@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 
 from matchsim.errors import ConfigError
-from matchsim.kernels import _CHUNK, _openssl, concat, hash_strings, string_buffers
+from matchsim.kernels import _CHUNK, concat, hash_strings, string_buffers
 from matchsim.schemes._base import NotEnumerable, Scheme
 from matchsim.schemes._registry import register
 from matchsim.secrets import Secret
@@ -57,6 +57,8 @@ def hmac_sha256(key: bytes, values: pa.Array) -> np.ndarray:
         return out
     if len(data) == 0:
         data = np.zeros(1, np.uint8)
+    from matchsim.kernels import _openssl  # numba: loaded when hashing, not at validation
+
     if _openssl.AVAILABLE:
         pads = [np.frombuffer(p, np.uint8).copy() for p in (ipad, opad)]
         _openssl.hmac_sha256_batch(data, starts, lengths, pads[0], pads[1], out, _CHUNK)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pyarrow as pa
 
-from matchsim.kernels import _CHUNK, _openssl, concat, hash_strings, string_buffers
+from matchsim.kernels import _CHUNK, concat, hash_strings, string_buffers
 from matchsim.schemes._base import (
     Digests,
     NotEnumerable,
@@ -63,6 +63,8 @@ class SaltedSHA256(Scheme):
     def _digest(self, values: pa.Array) -> np.ndarray:
         rng = np.random.default_rng(self.params["seed"])
         salts = rng.integers(0, 256, size=(len(values), SALT_BYTES), dtype=np.uint8)
+        from matchsim.kernels import _openssl  # numba: loaded when hashing, not at validation
+
         if _openssl.AVAILABLE and len(values):
             data, starts, lengths = string_buffers(values)
             if len(data) == 0:
