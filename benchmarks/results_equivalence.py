@@ -8,8 +8,9 @@ experiment, so two trees (before and after a refactor) can be compared byte for 
 
 NAME is ``demo`` or a shipped experiment's stem (``us-retailer`` is skipped: it enumerates
 the whole US number plan). Populations are capped at 20,000 users and 2,000 customers.
-The ``clk`` section draws a fresh key per run, so ``schemes-compared`` differs in its CLK
-figures between any two runs.
+The ``clk`` section's key is drawn from the run's seed (since 2026-12-01; before, a fresh
+key per run made ``schemes-compared`` differ in its CLK figures between any two runs, so a
+tree from before that differs there from one after).
 """
 
 from __future__ import annotations
