@@ -29,7 +29,6 @@ from matchsim.attack.keyspace import Mask, MaskKeyspace, WordKeyspace
 from matchsim.attack.targets import TargetSet
 from matchsim.errors import ConfigError
 from matchsim.kernels.attack import mask as K
-from matchsim.kernels.attack._lanes import LANES
 
 Progress = Callable[[str, int, int], None]
 
@@ -175,20 +174,6 @@ def _word_order(algo: int) -> str:
     return f"<u{size}" if algo == K.ALGO_MD5 else f">u{size}"
 
 
-def _sha256_block(state: np.ndarray, block: bytes) -> np.ndarray:
-    """One SHA-256 compression of a 64-byte block from ``state`` (the HMAC key's pad
-    states, once per attack), by the kernels' own block function on lane 0."""
-    from matchsim.kernels.attack._unrolled import sha256_block_64
-
-    words = np.zeros(16 * LANES, dtype=np.uint32)
-    words[::LANES] = np.frombuffer(block, dtype=">u4")
-    lanes = np.zeros(8 * LANES, dtype=np.uint32)
-    lanes[::LANES] = state
-    out = np.zeros(8 * LANES, dtype=np.uint32)
-    sha256_block_64(words, lanes, out)
-    return np.ascontiguousarray(out[::LANES])
-
-
 @dataclass(frozen=True)
 class _Plan:
     """How candidates become messages for one algorithm and secret."""
@@ -223,8 +208,8 @@ class _Plan:
             if len(key) > 64:
                 key = hashlib.sha256(key).digest()
             key = key.ljust(64, b"\0")
-            ipad = _sha256_block(K.SHA256_IV, bytes(b ^ 0x36 for b in key))
-            opad = _sha256_block(K.SHA256_IV, bytes(b ^ 0x5C for b in key))
+            ipad = K.sha256_compress(K.SHA256_IV, bytes(b ^ 0x36 for b in key))
+            opad = K.sha256_compress(K.SHA256_IV, bytes(b ^ 0x5C for b in key))
             return cls(algo, name, head, tail, 64, ipad, opad)
         return cls(algo, name, head, tail, 0, _IV[algo], empty)
 

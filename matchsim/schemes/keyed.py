@@ -71,19 +71,10 @@ def hmac_sha256(key: bytes, values: pa.Array) -> np.ndarray:
 
 
 def _sha256_state(block: bytes) -> np.ndarray:
-    """The SHA-256 chaining value after one 64-byte block from the IV, by the kernels'
-    own block function (lane 0 of a lane group)."""
-    from matchsim.kernels.attack._lanes import LANES
-    from matchsim.kernels.attack._unrolled import sha256_block_64
-    from matchsim.kernels.attack.mask import SHA256_IV
+    """The SHA-256 chaining value after one 64-byte block from the IV."""
+    from matchsim.kernels.attack.mask import SHA256_IV, sha256_compress
 
-    words = np.zeros(16 * LANES, dtype=np.uint32)
-    words[::LANES] = np.frombuffer(block, dtype=">u4")
-    state = np.zeros(8 * LANES, dtype=np.uint32)
-    state[::LANES] = SHA256_IV
-    out = np.zeros(8 * LANES, dtype=np.uint32)
-    sha256_block_64(words, state, out)
-    return np.ascontiguousarray(out[::LANES])
+    return sha256_compress(SHA256_IV, block)
 
 
 def _hmac_by_compressions(

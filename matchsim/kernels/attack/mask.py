@@ -73,6 +73,20 @@ ALGO_MD5, ALGO_SHA1, ALGO_SHA256, ALGO_SHA512 = 0, 1, 2, 3
 ALGORITHMS = {"md5": ALGO_MD5, "sha1": ALGO_SHA1, "sha256": ALGO_SHA256, "sha512": ALGO_SHA512}
 M32 = np.uint64(0xFFFFFFFF)
 
+
+def sha256_compress(state: np.ndarray, block: bytes) -> np.ndarray:
+    """One SHA-256 compression of a 64-byte ``block`` from the chaining value ``state``
+    (e.g. an HMAC key's ipad/opad states, once per key), by the kernels' own block
+    function on lane 0 of a lane group."""
+    words = np.zeros(16 * LANES, dtype=np.uint32)
+    words[::LANES] = np.frombuffer(block, dtype=">u4")
+    lanes = np.zeros(8 * LANES, dtype=np.uint32)
+    lanes[::LANES] = state
+    out = np.zeros(8 * LANES, dtype=np.uint32)
+    sha256_block_64(words, lanes, out)
+    return np.ascontiguousarray(out[::LANES])
+
+
 SHA256_IV = np.array(C.SHA256_IV, dtype=np.uint32)
 SHA512_IV = np.array(C.SHA512_IV, dtype=np.uint64)
 SHA1_IV = np.array(C.SHA1_IV, dtype=np.uint32)
