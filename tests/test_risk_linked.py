@@ -132,3 +132,14 @@ def test_pack_short_strings(strings: list[str], ok: bool) -> None:
     assert packed is ok
     if ok:
         assert len(set(keys.tolist())) == len(strings)  # "a" and "a\0" differ
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(-(1 << 40), 1 << 40), max_size=60))
+def test_sorted_unique_is_numpys_unique(values: list[int]) -> None:
+    from matchsim.risk.membership import sorted_unique
+
+    arr = np.array(values, dtype=np.int64)
+    got, want = sorted_unique(arr), np.unique(arr)
+    assert got.dtype == want.dtype
+    assert got.tolist() == want.tolist()
