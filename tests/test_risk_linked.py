@@ -102,19 +102,19 @@ def test_chunked_dictionaries_and_known_answer() -> None:
 
 def test_kernels_known_answers() -> None:
     keys = np.array([5, 9, 5, -1, 9, 7, 5], dtype=np.int64)
-    ids, slot_keys, slot_ids, groups = first_seen_groups(keys)
+    ids, table, groups = first_seen_groups(keys)
     assert ids.tolist() == [0, 1, 0, 2, 1, 3, 0]
     assert groups == 4
     assert first_rows(ids, groups).tolist() == [0, 1, 3, 5]
     probe = np.array([9, 9, 8, -1, 5, 0, 7, 7, 7], dtype=np.int64)
-    assert count_into(probe, slot_keys, slot_ids, groups).tolist() == [1, 2, 1, 3]
+    assert count_into(probe, table, groups).tolist() == [1, 2, 1, 3]
 
 
 def test_kernels_grow_past_the_first_table() -> None:
     rng = np.random.default_rng(3)
     keys = rng.integers(-(1 << 62), 1 << 62, 20_000)
     keys = np.concatenate([keys, keys[::-1]])
-    ids, _, _, groups = first_seen_groups(keys)
+    ids, _, groups = first_seen_groups(keys)
     assert groups == 20_000
     assert ids[:20_000].tolist() == list(range(20_000))
     assert ids[20_000:].tolist() == list(range(20_000))[::-1]

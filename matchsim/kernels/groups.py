@@ -16,23 +16,15 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from matchsim.kernels.prefetch import prefetch
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_AHEAD = 16  # rows between a slot's prefetch and its use
 
 
 @numba.njit(cache=True, nogil=True)
 def _slot(key: np.int64, shift: np.uint64) -> np.int64:
     return np.int64((np.uint64(key) * _GOLDEN) >> shift)
-
-
-@numba.njit(cache=True, nogil=True)
-def _insert(slot_keys: np.ndarray, slot_ids: np.ndarray, key: np.int64, g: np.int64) -> None:
-    mask = slot_ids.shape[0] - 1
-    shift = np.uint64(64 - _bits(slot_ids.shape[0]))
-    s = _slot(key, shift)
-    while slot_ids[s] >= 0:
-        s = (s + 1) & mask
-    slot_keys[s] = key
-    slot_ids[s] = g
 
 
 @numba.njit(cache=True, nogil=True)
@@ -44,64 +36,84 @@ def _bits(size: int) -> int:
 
 
 @numba.njit(cache=True, nogil=True)
-def first_seen_groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """``(ids, slot_keys, slot_ids, groups)``: the group id of each key (0, 1, ... in order
-    of first appearance), the hash table (for :func:`count_into`) and the number of groups.
-    The table doubles whenever it is half full, so its size follows the distinct keys."""
+def _empty_table(size: int) -> np.ndarray:
+    """``size`` slots, each ``[key, group]`` side by side (one cache line); group -1 empty."""
+    table = np.zeros(2 * size, dtype=np.int64)
+    table[1::2] = -1
+    return table
+
+
+@numba.njit(cache=True, nogil=True)
+def _insert(table: np.ndarray, key: np.int64, g: np.int64) -> None:
+    size = table.shape[0] // 2
+    shift = np.uint64(64 - _bits(size))
+    s = _slot(key, shift)
+    while table[2 * s + 1] >= 0:
+        s = (s + 1) & (size - 1)
+    table[2 * s] = key
+    table[2 * s + 1] = g
+
+
+@numba.njit(cache=True, nogil=True)
+def first_seen_groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """``(ids, table, groups)``: the group id of each key (0, 1, ... in order of first
+    appearance), the hash table (for :func:`count_into`) and the number of groups. The
+    table doubles whenever it is half full, so its size follows the distinct keys."""
     n = keys.shape[0]
     size = 1 << 12
-    slot_keys = np.zeros(size, dtype=np.int64)
-    slot_ids = np.full(size, -1, dtype=np.int64)
+    table = _empty_table(size)
     shift = np.uint64(64 - _bits(size))
     ids = np.empty(n, dtype=np.int64)
     groups = 0
     for i in range(n):
+        if i + _AHEAD < n:
+            prefetch(table, 2 * _slot(keys[i + _AHEAD], shift))  # type: ignore[call-arg]
         key = keys[i]
         s = _slot(key, shift)
         while True:
-            g = slot_ids[s]
+            g = table[2 * s + 1]
             if g < 0:
                 g = groups
                 groups += 1
-                slot_keys[s] = key
-                slot_ids[s] = g
+                table[2 * s] = key
+                table[2 * s + 1] = g
                 break
-            if slot_keys[s] == key:
+            if table[2 * s] == key:
                 break
             s = (s + 1) & (size - 1)
         ids[i] = g
         if 2 * groups > size:  # grow: re-insert every key into a table twice the size
-            old_keys, old_ids = slot_keys, slot_ids
+            old = table
             size *= 2
             shift = np.uint64(64 - _bits(size))
-            slot_keys = np.zeros(size, dtype=np.int64)
-            slot_ids = np.full(size, -1, dtype=np.int64)
-            for j in range(old_ids.shape[0]):
-                if old_ids[j] >= 0:
-                    _insert(slot_keys, slot_ids, old_keys[j], old_ids[j])
-    return ids, slot_keys, slot_ids, groups
+            table = _empty_table(size)
+            for j in range(old.shape[0] // 2):
+                if old[2 * j + 1] >= 0:
+                    _insert(table, old[2 * j], old[2 * j + 1])
+    return ids, table, groups
 
 
 @numba.njit(cache=True, nogil=True)
-def count_into(
-    keys: np.ndarray, slot_keys: np.ndarray, slot_ids: np.ndarray, groups: int
-) -> np.ndarray:
+def count_into(keys: np.ndarray, table: np.ndarray, groups: int) -> np.ndarray:
     """How many of ``keys`` fall in each group of the table :func:`first_seen_groups` made
     (keys in no group are not counted)."""
-    mask = slot_ids.shape[0] - 1
-    shift = np.uint64(64 - _bits(slot_ids.shape[0]))
+    size = table.shape[0] // 2
+    shift = np.uint64(64 - _bits(size))
+    n = keys.shape[0]
     counts = np.zeros(groups, dtype=np.int64)
-    for i in range(keys.shape[0]):
+    for i in range(n):
+        if i + _AHEAD < n:
+            prefetch(table, 2 * _slot(keys[i + _AHEAD], shift))  # type: ignore[call-arg]
         key = keys[i]
         s = _slot(key, shift)
         while True:
-            g = slot_ids[s]
+            g = table[2 * s + 1]
             if g < 0:
                 break
-            if slot_keys[s] == key:
+            if table[2 * s] == key:
                 counts[g] += 1
                 break
-            s = (s + 1) & mask
+            s = (s + 1) & (size - 1)
     return counts
 
 

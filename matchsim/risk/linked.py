@@ -98,10 +98,10 @@ def _short_strings(column: pa.Array) -> _Encoded | None:
     if not ok:
         return None
     if not column.null_count:
-        ids, _, _, groups = first_seen_groups(keys)
+        ids, _, groups = first_seen_groups(keys)
         return _Encoded(ids, column.take(pa.array(first_rows(ids, groups))))
     valid = np.asarray(column.is_valid().to_numpy(zero_copy_only=False))
-    ids, _, _, groups = first_seen_groups(keys[valid])
+    ids, _, groups = first_seen_groups(keys[valid])
     indices = np.full(len(column), -1, dtype=np.int64)
     indices[valid] = ids
     where = np.flatnonzero(valid)[first_rows(ids, groups)]
@@ -176,8 +176,8 @@ class LinkedCodes:
                 key_p = key_p * card + cp
             radix *= card
         assert key_s is not None and key_p is not None
-        ids, slot_keys, slot_ids, groups = first_seen_groups(np.ascontiguousarray(key_s))
+        ids, table, groups = first_seen_groups(np.ascontiguousarray(key_s))
         sizes = np.bincount(ids, minlength=groups).astype(np.int64, copy=False)
-        pop = count_into(np.ascontiguousarray(key_p), slot_keys, slot_ids, groups)
+        pop = count_into(np.ascontiguousarray(key_p), table, groups)
         names = tuple(f.name for f in fields)
         return EquivalenceClasses(qi=names, row_class=ids, sizes=sizes), pop
