@@ -81,7 +81,7 @@ def _by_range(column: pa.Array) -> _Encoded | None:
     return _Encoded(indices, dictionary.cast(column.type))
 
 
-def _short_strings(column: pa.Array) -> _Encoded | None:
+def _short_strings(column: pa.Array, dictionary: bool = True) -> _Encoded | None:
     """Strings of at most 7 bytes (postcodes, genders) packed into int64 keys and grouped
     by :mod:`matchsim.kernels.groups`, instead of hashing them as strings; None when one
     is longer. The dictionary holds each distinct value once, in order of first row."""
@@ -97,15 +97,34 @@ def _short_strings(column: pa.Array) -> _Encoded | None:
     keys, ok = pack_short_strings(offsets, data)
     if not ok:
         return None
+    empty = pa.array([], column.type)
     if not column.null_count:
         ids, _, groups = first_seen_groups(keys)
+        if not dictionary:
+            return _Encoded(ids, empty)
         return _Encoded(ids, column.take(pa.array(first_rows(ids, groups))))
     valid = np.asarray(column.is_valid().to_numpy(zero_copy_only=False))
     ids, _, groups = first_seen_groups(keys[valid])
     indices = np.full(len(column), -1, dtype=np.int64)
     indices[valid] = ids
+    if not dictionary:
+        return _Encoded(indices, empty)
     where = np.flatnonzero(valid)[first_rows(ids, groups)]
     return _Encoded(indices, column.take(pa.array(where)))
+
+
+def _dense(values: pa.Array) -> tuple[np.ndarray, int]:
+    """:func:`dense_codes` (null its own last code), by packed keys when every value is a
+    short string (two tables' distinct postcodes: 2 x 10^6 strings)."""
+    t = values.type
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        short = _short_strings(values, dictionary=False)
+        if short is not None:
+            card = int(short.indices.max(initial=-1)) + 1
+            if not values.null_count:
+                return short.indices, card
+            return np.where(short.indices < 0, card, short.indices), card + 1
+    return dense_codes(values)
 
 
 def _indices(array: pa.DictionaryArray) -> np.ndarray:
@@ -148,7 +167,7 @@ class LinkedCodes:
         if pa.types.is_dictionary(tp.type):
             tp = tp.cast(tp.type.value_type)
         values = _as_one(ts, tp)
-        joint, card = dense_codes(values)
+        joint, card = _dense(values)
         # index -1 (a null row) picks the appended entry: the code of null, which is the
         # dictionary's own null code if it holds a null, else one more code
         null_code, total = (card - 1, card) if values.null_count else (card, card + 1)
