@@ -20,6 +20,7 @@ from matchsim.kernels.prefetch import prefetch
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _AHEAD = 16  # rows between a slot's prefetch and its use
+_BLOCK = 4096  # population rows whose keys are built before they are probed
 
 
 @numba.njit(cache=True, nogil=True)
@@ -114,6 +115,48 @@ def count_into(keys: np.ndarray, table: np.ndarray, groups: int) -> np.ndarray:
                 counts[g] += 1
                 break
             s = (s + 1) & (size - 1)
+    return counts
+
+
+@numba.njit(cache=True, nogil=True)
+def count_linked(
+    indices: tuple[np.ndarray, ...],
+    maps: tuple[np.ndarray, ...],
+    cards: np.ndarray,
+    table: np.ndarray,
+    groups: int,
+) -> np.ndarray:
+    """:func:`count_into` of keys built on the fly: row ``i``'s key combines, field by
+    field (mixed radix ``cards``), ``maps[f][indices[f][i]]`` (index -1: the map's last
+    entry). Keys are built a block at a time, then probed with prefetch. ``indices`` and
+    ``maps`` are tuples of int64 arrays (one compiled version per number of fields)."""
+    size = table.shape[0] // 2
+    shift = np.uint64(64 - _bits(size))
+    n = indices[0].shape[0]
+    counts = np.zeros(groups, dtype=np.int64)
+    block = np.empty(_BLOCK, dtype=np.int64)
+    for lo in range(0, n, _BLOCK):
+        m = min(_BLOCK, n - lo)
+        block[:m] = 0
+        for f in range(len(indices)):
+            idx, codes, card = indices[f], maps[f], cards[f]
+            last = codes.shape[0] - 1
+            for j in range(m):
+                k = idx[lo + j]
+                block[j] = block[j] * card + codes[k if k >= 0 else last]
+        for j in range(m):
+            if j + _AHEAD < m:
+                prefetch(table, 2 * _slot(block[j + _AHEAD], shift))  # type: ignore[call-arg]
+            key = block[j]
+            s = _slot(key, shift)
+            while True:
+                g = table[2 * s + 1]
+                if g < 0:
+                    break
+                if table[2 * s] == key:
+                    counts[g] += 1
+                    break
+                s = (s + 1) & (size - 1)
     return counts
 
 

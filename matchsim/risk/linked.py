@@ -157,8 +157,9 @@ class LinkedCodes:
             self._columns[key] = _encode(table.column(name))
         return self._columns[key]
 
-    def codes(self, f: QIField) -> tuple[np.ndarray, np.ndarray, int]:
-        """``(sample codes, population codes, cardinality)`` of one field (null its own code)."""
+    def maps(self, f: QIField) -> tuple[np.ndarray, np.ndarray, int]:
+        """``(sample map, population map, cardinality)`` of one field: the code of each
+        dictionary entry of either table, and last, at index -1, the code of null."""
         s, p = self._column(0, f.column), self._column(1, f.column)
         ts = field_values(pa.table({f.column: s.dictionary}), f)
         tp = field_values(pa.table({f.column: p.dictionary}), f)
@@ -168,35 +169,51 @@ class LinkedCodes:
             tp = tp.cast(tp.type.value_type)
         values = _as_one(ts, tp)
         joint, card = _dense(values)
-        # index -1 (a null row) picks the appended entry: the code of null, which is the
-        # dictionary's own null code if it holds a null, else one more code
+        # the code of null: the dictionary's own null code if it holds a null, else one more
         null_code, total = (card - 1, card) if values.null_count else (card, card + 1)
         ns = len(ts)
-        s_map = np.append(joint[:ns], null_code)
-        p_map = np.append(joint[ns:], null_code)
-        return s_map[s.indices], p_map[p.indices], total
+        return np.append(joint[:ns], null_code), np.append(joint[ns:], null_code), total
+
+    def codes(self, f: QIField) -> tuple[np.ndarray, np.ndarray, int]:
+        """``(sample codes, population codes, cardinality)`` of one field (null its own code)."""
+        s_map, p_map, total = self.maps(f)
+        return (
+            s_map[self._column(0, f.column).indices],
+            p_map[self._column(1, f.column).indices],
+            total,
+        )
 
     def classes(self, fields: Sequence[QIField]) -> tuple[EquivalenceClasses, np.ndarray] | None:
         """The sample's classes (first-appearance order) and each one's population size;
-        None when the combined key would overflow int64 (the caller groups jointly)."""
-        from matchsim.kernels.groups import count_into, first_seen_groups
+        None when the combined key would overflow int64 (the caller groups jointly).
+
+        The population's keys are never materialised: one kernel pass looks each row's
+        codes up in the maps, combines them and probes the sample's table."""
+        from matchsim.kernels.groups import count_linked, first_seen_groups
 
         key_s: np.ndarray | None = None
-        key_p: np.ndarray | None = None
         radix = 1
+        p_indices: list[np.ndarray] = []
+        p_maps: list[np.ndarray] = []
+        cards: list[int] = []
         for f in fields:
-            cs, cp, card = self.codes(f)
+            s_map, p_map, card = self.maps(f)
             if radix * card >= _MAX_RADIX:
                 return None
-            if key_s is None or key_p is None:
-                key_s, key_p = cs, cp
+            cs = s_map[self._column(0, f.column).indices]
+            if key_s is None:
+                key_s = cs
             else:
-                key_s = key_s * card + cs
-                key_p = key_p * card + cp
+                key_s *= card
+                key_s += cs
             radix *= card
-        assert key_s is not None and key_p is not None
+            p_indices.append(np.ascontiguousarray(self._column(1, f.column).indices, np.int64))
+            p_maps.append(np.ascontiguousarray(p_map, np.int64))
+            cards.append(card)
+        assert key_s is not None
         ids, table, groups = first_seen_groups(np.ascontiguousarray(key_s))
         sizes = np.bincount(ids, minlength=groups).astype(np.int64, copy=False)
-        pop = count_into(np.ascontiguousarray(key_p), table, groups)
+        cards_ = np.asarray(cards, dtype=np.int64)
+        pop = count_linked(tuple(p_indices), tuple(p_maps), cards_, table, groups)
         names = tuple(f.name for f in fields)
         return EquivalenceClasses(qi=names, row_class=ids, sizes=sizes), pop
