@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from matchsim.generate import Population
 from matchsim.kernels.groups import count_into, first_rows, first_seen_groups, pack_short_strings
 from matchsim.risk.assess import _concat, _split
 from matchsim.risk.classes import field_values, group, parse_qi
@@ -143,3 +144,44 @@ def test_sorted_unique_is_numpys_unique(values: list[int]) -> None:
     got, want = sorted_unique(arr), np.unique(arr)
     assert got.dtype == want.dtype
     assert got.tolist() == want.tolist()
+
+
+def _per_set(customers: object, platform: object, qi_sets: list[list[str]]) -> dict[str, object]:
+    """The risk section as before: every QI set reads its own columns and groups the two
+    files jointly (the shared tables and the linked codes switched off)."""
+    from unittest.mock import patch
+
+    from matchsim.risk import assess, risk_section
+
+    with (
+        patch.object(assess, "_shared_tables", lambda *a: None),
+        patch.object(LinkedCodes, "classes", lambda self, fields: None),
+    ):
+        return risk_section(customers, platform=platform, qi_sets=qi_sets, country="NL")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "qi_sets",
+    [
+        [
+            ["postcode:4", "dob"],
+            ["postcode", "dob", "gender"],
+            ["first_name", "last_name", "dob:year"],
+        ],
+        [["gender"], ["postcode", "no_such_column"], ["city", "dob:month"]],  # one set skipped
+        [["email", "dob"]],  # long strings: Arrow's dictionaries, not packed keys
+    ],
+)
+def test_risk_section_equals_the_per_set_joint_path(
+    nl_population: Population, qi_sets: list[list[str]]
+) -> None:
+    from matchsim.risk import risk_section
+
+    got = risk_section(
+        nl_population.customers, platform=nl_population.platform, qi_sets=qi_sets, country="NL"
+    )
+    want = _per_set(nl_population.customers, nl_population.platform, qi_sets)
+    assert got == want
+    entries: list[dict[str, object]] = got["quasi_identifiers"]
+    skipped = [q["qi"] for q in entries if "skipped" in q]
+    assert skipped == [q for q in qi_sets if "no_such_column" in q]
