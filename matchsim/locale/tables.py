@@ -230,6 +230,9 @@ def load_locale(country: str) -> Locale:
     Raises:
         ConfigError: unknown country, or a malformed locale folder.
     """
+    from matchsim.kernels.attack._numba_start import defer_blas_check
+
+    defer_blas_check()  # the first numba dispatch (the alias tables) without SciPy's linalg
     code = country.strip().lower()
     folder = data_dir() / "locales" / code
     if not folder.is_dir():
