@@ -102,3 +102,147 @@ def test_hmac_pad_states(benchmark: Any, emails: pa.Array) -> None:
     out = benchmark.pedantic(hmac_sha256, args=(KEY, emails), rounds=3)
     assert (out == _hmac_by_strings(KEY, emails)).all()
     _ratio(benchmark, "hmac pad states", "hmac strings")
+
+
+# -- H-pop stages: risk, membership, KeySet claims (issue 15, second round) ------------
+#
+# Each beside the path it replaced, on a population generated here (``N`` platform users,
+# ``N // 10`` customers, the NL locale, seed 7), outputs compared:
+#
+# * the risk section of ``nl-health-insurer`` (its three QI sets against the platform):
+#   both files read once and linked codes (``risk.linked``) against each set reading its
+#   columns and grouping customers + platform jointly (the previous path, forced here);
+# * membership's distinct user ids: one sort against ``np.unique`` (numpy 2's hash path);
+# * KeySet claims of 10 x N/10 random keys: the prefetching kernel against the same loop
+#   without prefetch.
+#
+# Full size: MATCHSIM_BENCH_N=10_000_000 (the experiment's 10 M users and 1 M customers).
+
+QI_SETS = (
+    ("postcode:4", "dob"),
+    ("postcode", "dob", "gender"),
+    ("first_name", "last_name", "dob:year"),
+)
+
+
+@pytest.fixture(scope="module")
+def population(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from matchsim.generate import PopulationParams
+    from matchsim.generate import population as generate
+
+    out = tmp_path_factory.mktemp("pop") / "population"
+    params = PopulationParams(platform_users=N, customers=max(N // 10, 1), country="NL", seed=7)
+    return generate(params, out)
+
+
+def _risk_joint(customers: Any, platform: Any) -> dict[str, Any]:
+    from matchsim.risk import assess, linked, risk_section
+
+    with (
+        patch.object(assess, "_shared_tables", lambda *a: None),
+        patch.object(linked.LinkedCodes, "classes", lambda self, fields: None),
+    ):
+        return risk_section(customers, platform=platform, qi_sets=QI_SETS, country="NL")
+
+
+def test_risk_joint_grouping(benchmark: Any, population: Any) -> None:
+    benchmark.pedantic(_risk_joint, args=(population.customers, population.platform), rounds=1)
+    _ratio(benchmark, "risk joint", "risk linked")
+
+
+def test_risk_linked_codes(benchmark: Any, population: Any) -> None:
+    from matchsim.risk import risk_section
+
+    out = benchmark.pedantic(
+        risk_section,
+        args=(population.customers,),
+        kwargs={"platform": population.platform, "qi_sets": QI_SETS, "country": "NL"},
+        rounds=3,
+    )
+    assert out == _risk_joint(population.customers, population.platform)
+    _ratio(benchmark, "risk linked", "risk joint")
+
+
+@pytest.fixture(scope="module")
+def matched_uids() -> np.ndarray:
+    return np.random.default_rng(5).integers(0, 10 * N, max(N // 10, 1) * 6 // 10)
+
+
+def test_unique_numpy(benchmark: Any, matched_uids: np.ndarray) -> None:
+    benchmark.pedantic(np.unique, args=(matched_uids,), rounds=3)
+    _ratio(benchmark, "np.unique", "sorted_unique")
+
+
+def test_unique_by_sort(benchmark: Any, matched_uids: np.ndarray) -> None:
+    from matchsim.risk.membership import sorted_unique
+
+    out = benchmark.pedantic(sorted_unique, args=(matched_uids,), rounds=3)
+    assert np.array_equal(out, np.unique(matched_uids))
+    _ratio(benchmark, "sorted_unique", "np.unique")
+
+
+def _claims(kernel: Any, keys: list[np.ndarray]) -> np.ndarray:
+    table = np.zeros(1 << max(16, (4 * N - 1).bit_length()), dtype=np.uint64)
+    active = np.ones(keys[0].shape[0], dtype=np.bool_)
+    out = []
+    for k in keys:
+        taken = np.zeros(k.shape[0], dtype=np.bool_)
+        kernel(table, k, active, taken)
+        out.append(taken)
+    return np.concatenate(out)
+
+
+@pytest.fixture(scope="module")
+def claim_keys() -> list[np.ndarray]:
+    rng = np.random.default_rng(6)
+    keys = [rng.integers(1, 1 << 63, N // 10, dtype=np.uint64) for _ in range(10)]
+    keys[7][: N // 100] = keys[3][: N // 100]  # some taken
+    return keys
+
+
+def _plain_claim() -> Any:
+    """The claim loop as it was (no prefetch), compiled here."""
+    import numba
+
+    from matchsim.kernels.mix import splitmix64
+
+    @numba.njit(nogil=True)
+    def claim(table: np.ndarray, keys: np.ndarray, active: np.ndarray, taken: np.ndarray) -> int:
+        mask = np.uint64(table.shape[0] - 1)
+        added = 0
+        for i in range(keys.shape[0]):
+            if not active[i]:
+                continue
+            k = keys[i]
+            if k == np.uint64(0):
+                k = np.uint64(1)
+            slot = splitmix64(k) & mask
+            while True:
+                cur = table[slot]
+                if cur == np.uint64(0):
+                    table[slot] = k
+                    added += 1
+                    taken[i] = False
+                    break
+                if cur == k:
+                    taken[i] = True
+                    break
+                slot = (slot + np.uint64(1)) & mask
+        return added
+
+    return claim
+
+
+def test_claim_plain(benchmark: Any, claim_keys: list[np.ndarray]) -> None:
+    kernel = _plain_claim()
+    _claims(kernel, [k[:4] for k in claim_keys[:1]])  # compile outside the timing
+    benchmark.pedantic(_claims, args=(kernel, claim_keys), rounds=3)
+    _ratio(benchmark, "claim plain", "claim prefetch")
+
+
+def test_claim_prefetch(benchmark: Any, claim_keys: list[np.ndarray]) -> None:
+    from matchsim.generate.unique import _claim
+
+    out = benchmark.pedantic(_claims, args=(_claim, claim_keys), rounds=3)
+    assert np.array_equal(out, _claims(_plain_claim(), claim_keys))
+    _ratio(benchmark, "claim prefetch", "claim plain")

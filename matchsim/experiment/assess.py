@@ -23,6 +23,7 @@ def membership(experiment: Experiment, join: Any, platform_users: int) -> Member
     """
     from matchsim.risk import Upload
     from matchsim.risk import membership as accumulate
+    from matchsim.risk.membership import sorted_unique
 
     pairs = join.result.pairs
     rows = np.concatenate([r for r, _ in pairs.values()]) if pairs else np.zeros(0, np.int64)
@@ -31,7 +32,7 @@ def membership(experiment: Experiment, join: Any, platform_users: int) -> Member
     uploads, sizes = [], []
     for advertiser in experiment.advertisers:
         mine = rng.random(join.result.n_rows) < advertiser.share
-        uids = np.unique(users[mine[rows]]) if rows.size else np.zeros(0, np.int64)
+        uids = sorted_unique(users[mine[rows]]) if rows.size else np.zeros(0, np.int64)
         uploads.append(
             Upload(advertiser.name, uids, sensitive=advertiser.sensitive, category=advertiser.label)
         )

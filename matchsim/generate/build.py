@@ -199,10 +199,11 @@ def _generate(
         if progress:
             progress(stage, done, total_rows)
 
-    members = _write_platform(params, locale, folder, members_uid, keys, advance)
+    members, drawn = _write_platform(params, locale, folder, members_uid, keys, advance)
     outsiders: list[Persons] = []
-    for i, _start, count in _chunks(n_outsiders, params.chunk_size):
-        persons, rng = _persons(params, locale, i, count, Stream.OUTSIDERS)
+    for (_, _start, count), (persons, rng) in zip(
+        _chunks(n_outsiders, params.chunk_size), drawn, strict=True
+    ):
         outsiders.append(make_unique(rng, locale, persons, keys.email, keys.phone))
         advance("non-users", count)
     _write_customers(params, locale, folder, members_uid, members + outsiders, keys.email)
@@ -237,10 +238,15 @@ def _write_platform(
     members_uid: np.ndarray,
     keys: _Keys,
     advance: Callable[[str, int], None],
-) -> list[Persons]:
-    """Write the platform's users chunk by chunk; return the customers among them."""
+) -> tuple[list[Persons], list[tuple[Persons, np.random.Generator]]]:
+    """Write the platform's users chunk by chunk; return the customers among them, and
+    the non-users (customers the platform has never seen) drawn meanwhile: their people
+    are drawn on the generating thread once the last platform chunk is, each chunk from
+    its own stream (their identifiers are claimed later, after every platform user's)."""
     member_parts: list[Persons] = []
     chunks = list(_chunks(params.platform_users, params.chunk_size))
+    n_outsiders = params.customers - members_uid.shape[0]
+    outsider_chunks = list(_chunks(n_outsiders, params.chunk_size))
     # Three stages overlap: generating chunk i+1 (worker thread), claiming identifiers and
     # building chunk i's table (this thread, in chunk order, so the result is
     # deterministic), and writing chunk i-1 (writer thread). numba and Arrow release the
@@ -253,6 +259,14 @@ def _write_platform(
     ):
         futures: dict[int, Future[tuple[Persons, np.random.Generator]]] = {}
         writes: list[Future[None]] = []
+        drawn: list[Future[tuple[Persons, np.random.Generator]]] = []
+
+        def draw_outsiders() -> list[Future[tuple[Persons, np.random.Generator]]]:
+            return [
+                gen_pool.submit(_persons, params, locale, i, n, Stream.OUTSIDERS)
+                for i, _, n in outsider_chunks
+            ]
+
         for k, (_, start, count) in enumerate(chunks):
             for j in range(k, min(k + 2, len(chunks))):
                 if j not in futures:
@@ -260,6 +274,8 @@ def _write_platform(
                         _persons, params, locale, chunks[j][0], chunks[j][2], Stream.PLATFORM
                     )
             persons, rng = futures.pop(k).result()
+            if k == len(chunks) - 1:  # the generating thread is free from here on
+                drawn = draw_outsiders()
             persons = make_unique(rng, locale, persons, keys.email, keys.phone)
             lo, hi = np.searchsorted(members_uid, [start, start + count])
             if hi > lo:
@@ -271,7 +287,8 @@ def _write_platform(
             advance("platform users", count)
         for w in writes:
             w.result()
-    return member_parts
+        outsiders = [d.result() for d in (drawn if chunks else draw_outsiders())]
+    return member_parts, outsiders
 
 
 def _write_customers(
@@ -299,7 +316,6 @@ def _write_customers(
         columns, flags = _empty_customer_columns()
     uid = uid_of_row[order]
     customers = pa.table({"cid": pa.array(cid), **columns})
-    pq.write_table(customers, folder / CUSTOMERS_FILE, **_PARQUET)
     truth = pa.table(
         {
             "cid": pa.array(cid),
@@ -307,7 +323,11 @@ def _write_customers(
             **flags,
         }
     )
-    pq.write_table(truth, folder / TRUTH_FILE, **_PARQUET)
+    # two files, two threads (Parquet encoding releases the GIL)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="write") as pool:
+        done = pool.submit(pq.write_table, truth, folder / TRUTH_FILE, **_PARQUET)
+        pq.write_table(customers, folder / CUSTOMERS_FILE, **_PARQUET)
+        done.result()
 
 
 def _manifest(

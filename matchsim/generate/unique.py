@@ -13,15 +13,29 @@ import numpy as np
 import pyarrow as pa
 
 from matchsim.kernels.mix import splitmix64
+from matchsim.kernels.prefetch import prefetch
 
 _EMPTY = np.uint64(0)
+_AHEAD = 16  # rows between a slot's prefetch and its insert
+
+
+@numba.njit(cache=True, nogil=True)
+def _home(key: np.uint64, mask: np.uint64) -> np.uint64:
+    return splitmix64(np.uint64(1) if key == _EMPTY else key) & mask
 
 
 @numba.njit(cache=True, nogil=True)
 def _claim(table: np.ndarray, keys: np.ndarray, active: np.ndarray, taken: np.ndarray) -> int:
     mask = np.uint64(table.shape[0] - 1)
+    n = keys.shape[0]
     added = 0
-    for i in range(keys.shape[0]):
+    # The table is far larger than the caches: each key's slot is prefetched _AHEAD rows
+    # before its insert, so that the misses overlap (the inserts stay in row order).
+    for i in range(min(n, _AHEAD)):
+        prefetch(table, np.int64(_home(keys[i], mask)))  # type: ignore[call-arg]
+    for i in range(n):
+        if i + _AHEAD < n:
+            prefetch(table, np.int64(_home(keys[i + _AHEAD], mask)))  # type: ignore[call-arg]
         if not active[i]:
             continue
         k = keys[i]

@@ -195,8 +195,24 @@ def _factorised(name: str, values: pa.Array) -> dict[str, Any]:
 
 
 def _tokens(names: pa.Array) -> pa.Array:
-    """E-mail-ready forms of a name table; a name with no ASCII letters keeps a placeholder."""
-    return pa.array([ascii_token(n) or "x" for n in names.to_pylist()], pa.string())
+    """E-mail-ready forms of a name table; a name with no ASCII letters keeps a placeholder.
+
+    :func:`ascii_token` of every name: pure-ASCII names (nearly all; their NFKD form is
+    themselves) in Arrow, lower-cased with everything but ``[a-z0-9]`` dropped; only the
+    others through Python's ``unicodedata``.
+    """
+    names = names.cast(pa.string())
+    tokens = pc.replace_substring_regex(pc.ascii_lower(names), "[^a-z0-9]", "")
+    tokens = pc.if_else(pc.equal(pc.utf8_length(tokens), 0), "x", tokens)
+    other = np.flatnonzero(~np.asarray(pc.string_is_ascii(names).to_numpy(zero_copy_only=False)))
+    if other.size:
+        folded = pa.array(
+            [ascii_token(n) or "x" for n in names.take(pa.array(other)).to_pylist()], pa.string()
+        )
+        mask = np.zeros(len(names), dtype=bool)
+        mask[other] = True
+        tokens = pc.replace_with_mask(tokens, pa.array(mask), folded)
+    return tokens
 
 
 def _shares(section: dict[str, object], where: str) -> list[tuple[str, float]]:
@@ -214,6 +230,9 @@ def load_locale(country: str) -> Locale:
     Raises:
         ConfigError: unknown country, or a malformed locale folder.
     """
+    from matchsim.kernels.attack._numba_start import defer_blas_check
+
+    defer_blas_check()  # the first numba dispatch (the alias tables) without SciPy's linalg
     code = country.strip().lower()
     folder = data_dir() / "locales" / code
     if not folder.is_dir():

@@ -12,8 +12,16 @@ import numpy as np
 import pyarrow as pa
 
 from matchsim.errors import ConfigError, InputError
-from matchsim.risk.classes import EquivalenceClasses, field_values, group, parse_qi, read_columns
+from matchsim.risk.classes import (
+    EquivalenceClasses,
+    QIField,
+    field_values,
+    group,
+    parse_qi,
+    read_columns,
+)
 from matchsim.risk.expected import census_tables, expected_share_unique, keyspace
+from matchsim.risk.linked import LinkedCodes
 from matchsim.risk.membership import Upload, membership, read_matched
 from matchsim.risk.models import SampleRisk, sample_risk, size_distribution
 from matchsim.risk.uniqueness import (
@@ -132,20 +140,43 @@ def qi_risk(
     fields = parse_qi(qi)
     columns = [f.column for f in fields]
     table, name = _load(data, columns)
+    for f in fields:  # the file's field errors before the population's (type checks only)
+        field_values(table.slice(0, 0), f, name)
+    pop = None if population is None else _load(population, columns)
+    return _qi_risk(fields, table, name, pop, population_size, threshold, country)
+
+
+def _qi_risk(
+    fields: list[QIField],
+    table: pa.Table,
+    name: str | None,
+    pop: tuple[pa.Table, str | None] | None,
+    population_size: int | None,
+    threshold: float,
+    country: str | None,
+    linked: LinkedCodes | None = None,
+) -> QIRisk:
+    """:func:`qi_risk` on loaded tables; ``linked`` shares column codes between QI sets."""
     values = [field_values(table, f, name) for f in fields]
     nulls = {f.name: int(v.null_count) for f, v in zip(fields, values, strict=True)}
     n = table.num_rows
     pop_sizes = None
-    if population is None:
+    if pop is None:
         classes = group(values, [f.name for f in fields])
     else:
-        pop_table, pop_name = _load(population, columns)
-        pop_values = [field_values(pop_table, f, pop_name) for f in fields]
-        joint = group(
-            [_concat(a, b) for a, b in zip(values, pop_values, strict=True)],
-            [f.name for f in fields],
-        )
-        classes, pop_sizes = _split(joint, n)
+        pop_table, pop_name = pop
+        # the population's fields as the joint grouping would read them (same errors)
+        for f in fields:
+            field_values(pop_table.slice(0, 0), f, pop_name)
+        found = (linked or LinkedCodes(table, pop_table)).classes(fields)
+        if found is None:  # too many combinations for one int64 key: group jointly
+            pop_values = [field_values(pop_table, f, pop_name) for f in fields]
+            joint = group(
+                [_concat(a, b) for a, b in zip(values, pop_values, strict=True)],
+                [f.name for f in fields],
+            )
+            found = _split(joint, n)
+        classes, pop_sizes = found
         if population_size is None:
             population_size = pop_table.num_rows
     sample = sample_risk(classes.sizes, pop_sizes, threshold)
@@ -277,11 +308,16 @@ def risk_section(
         platform_rows = pq.read_metadata(platform).num_rows
     elif isinstance(platform, pa.Table):
         platform_rows = platform.num_rows
+    shared = _shared_tables(customers, platform, qi_sets)
     for qi in qi_sets:
         try:
-            report = qi_risk(
-                customers, qi, population=platform, threshold=threshold, country=country
-            )
+            if shared is not None and platform is not None:
+                table, name, pop, linked = shared
+                report = _qi_risk(parse_qi(qi), table, name, pop, None, threshold, country, linked)
+            else:
+                report = qi_risk(
+                    customers, qi, population=platform, threshold=threshold, country=country
+                )
         except InputError as exc:
             if exc.column is None:
                 raise
@@ -292,6 +328,28 @@ def risk_section(
     if uploads:
         section["membership"] = membership(uploads, platform_rows).to_dict()
     return section
+
+
+def _shared_tables(
+    customers: Source, platform: Source | None, qi_sets: Sequence[Sequence[str]]
+) -> tuple[pa.Table, str | None, tuple[pa.Table, str | None], LinkedCodes] | None:
+    """Both tables read once, with every column any QI set names, and their shared codes.
+
+    None (each QI set then reads its own columns, as :func:`qi_risk` does) when there is
+    no population table, or when a set names a column a file lacks or reading fails: the
+    per-set path reports that set as skipped with the same message.
+    """
+    if platform is None:
+        return None
+    try:
+        columns = list(dict.fromkeys(f.column for qi in qi_sets for f in parse_qi(qi)))
+        table, name = _load(customers, columns)
+        pop = _load(platform, columns)
+    except (InputError, ConfigError):
+        return None
+    if any(c not in t.column_names for c in columns for t in (table, pop[0])):
+        return None
+    return table, name, pop, LinkedCodes(table, pop[0])
 
 
 def uploads_from_files(
