@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
 import numpy as np
 
 from matchsim.join.keys import KeyDigests
-from matchsim.kernels.join import build_table, probe_table, radix_partition
+from matchsim.kernels.join import FILTER_BITS, MAX_ROWS, build_table, probe_range, radix_partition
 
 _LOAD = 1.5  # slots per digest, at least: load factor <= 2/3
 
@@ -15,7 +19,18 @@ def table_bits(n: int) -> int:
     return max(4, int(np.ceil(np.log2(max(1.0, n * _LOAD)))))
 
 
-_REGION_BITS = 14  # slots per region: 2**14 * 12 bytes stays in a core's L2 cache
+_REGION_BITS = 14  # slots per region: 2**14 * 8 bytes stays in a core's L2 cache
+_TASK = 1 << 18  # platform rows per probe work item (8 MB of SHA-256 digests)
+_POOL: dict[int, ThreadPoolExecutor] = {}
+_POOL_LOCK = threading.Lock()
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    """A process-wide pool of ``threads`` probe threads (the probe kernel drops the GIL)."""
+    with _POOL_LOCK:
+        if threads not in _POOL:
+            _POOL[threads] = ThreadPoolExecutor(threads, thread_name_prefix="matchsim-probe")
+        return _POOL[threads]
 
 
 def region_bits(bits: int) -> int:
@@ -35,32 +50,32 @@ class DigestTable:
 
     def __init__(self, upload: KeyDigests) -> None:
         n = len(upload)
+        if n > MAX_ROWS:
+            raise ValueError(f"a digest table holds at most {MAX_ROWS:,} digests, got {n:,}")
         self.upload = upload
         self.bits = table_bits(n)
-        row_type = np.int32 if n < 2**31 else np.int64
         self.pbits = region_bits(self.bits)
         part_keys, part_rows, starts = self._partition(upload.words, self.pbits)
         if n and int(np.diff(starts).max()) > 0.75 * (1 << (self.bits - self.pbits)):
             self.pbits = 0
             part_keys, part_rows, starts = self._partition(upload.words, 0)
-        self.keys = np.zeros(1 << self.bits, dtype=np.uint64)
-        self.rows = np.empty(1 << self.bits, dtype=row_type)
-        self.bloom = np.zeros(1 << max(0, self.bits + 3 - 6), dtype=np.uint64)
-        rep = np.empty(n, dtype=row_type)
-        self.distinct = int(
+        self.table = np.zeros(1 << self.bits, dtype=np.uint64)
+        self.bloom = np.zeros(1 << (self.bits + FILTER_BITS - 6), dtype=np.uint64)
+        dup_rows = np.empty(n, dtype=np.int64)  # untouched beyond the duplicates found
+        dup_of = np.empty(n, dtype=np.int64)
+        dups = int(
             build_table(
                 upload.words, part_keys, part_rows, starts, self.pbits, self.bits,
-                self.keys, self.rows, rep, self.bloom,
+                self.table, self.bloom, dup_rows, dup_of,
             )
         )  # fmt: skip
         del part_keys, part_rows
-        self._rep = rep
+        self.distinct = n - dups
         # Rows whose digest an earlier row already holds, grouped by that earlier row.
-        dups = np.flatnonzero(rep != np.arange(n, dtype=row_type))
-        order = np.argsort(rep[dups], kind="stable")
-        self._dup_rows = dups[order].astype(np.int64)
-        self._dup_of = rep[dups][order].astype(np.int64)
-        self._out = np.empty(0, dtype=row_type)
+        order = np.argsort(dup_of[:dups], kind="stable")
+        self._dup_rows = dup_rows[:dups][order]
+        self._dup_of = dup_of[:dups][order]
+        self._out = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
 
     @staticmethod
     def _partition(words: np.ndarray, pbits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -73,11 +88,13 @@ class DigestTable:
 
     def first_rows(self) -> np.ndarray:
         """For each upload digest, the position of the first digest equal to it."""
-        return self._rep.astype(np.int64)
+        first = np.arange(len(self.upload), dtype=np.int64)
+        first[self._dup_rows] = self._dup_of
+        return first
 
     @property
     def nbytes(self) -> int:
-        return int(self.keys.nbytes + self.rows.nbytes)
+        return int(self.table.nbytes + self.bloom.nbytes)
 
     def probe(self, platform: KeyDigests) -> tuple[np.ndarray, np.ndarray]:
         """Verified matches of ``platform`` digests: ``(upload ids, platform ids)``."""
@@ -85,16 +102,7 @@ class DigestTable:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         if platform.words.shape[1] != self.upload.words.shape[1]:
             raise ValueError("digest widths differ between upload and platform")
-        if len(self._out) < len(platform):  # reused across chunks: no page faults per chunk
-            self._out = np.empty(len(platform), dtype=self._out.dtype)
-        out: np.ndarray = self._out[: len(platform)]
-        probe_table(
-            platform.words, self.pbits, self.bits, self.keys, self.rows, self.bloom,
-            self.upload.words, out,
-        )  # fmt: skip
-        hit = np.flatnonzero(out >= 0)
-        first = out[hit].astype(np.int64)
-        users = platform.ids[hit]
+        first, users = self._matches(platform)
         if len(self._dup_rows) and len(first):
             lo = np.searchsorted(self._dup_of, first, side="left")
             hi = np.searchsorted(self._dup_of, first, side="right")
@@ -106,3 +114,32 @@ class DigestTable:
                 first = np.concatenate([first, self._dup_rows[pos]])
                 users = np.concatenate([users, users[owner]])
         return self.upload.ids[first], users
+
+    def _matches(self, platform: KeyDigests) -> tuple[np.ndarray, np.ndarray]:
+        """``(table row, platform id)`` of each platform digest the table holds, in
+        platform order: :func:`probe_range` over work items of ``_TASK`` rows, handed
+        out one at a time to the probe threads (a core slowed by other work takes fewer)."""
+        n = len(platform)
+        if len(self._out[0]) < n:  # reused across chunks: no page faults per chunk
+            self._out = (np.empty(n, np.int64), np.empty(n, np.int64))
+        out_r, out_u = self._out
+        rmask = (1 << (self.bits - self.pbits)) - 1
+
+        def run(lo: int, hi: int) -> int:
+            return int(
+                probe_range(
+                    platform.words, platform.ids, lo, hi, self.bits, rmask, self.table,
+                    self.bloom, self.upload.words, out_r, out_u,
+                )
+            )  # fmt: skip
+
+        starts = range(0, n, _TASK)
+        threads = min(numba.get_num_threads(), len(starts))
+        if threads > 1:
+            counts = list(_pool(threads).map(run, starts, [min(n, s + _TASK) for s in starts]))
+        else:
+            counts = [run(0, n)]
+        if len(counts) == 1:
+            return out_r[: counts[0]].copy(), out_u[: counts[0]].copy()
+        keep = np.concatenate([np.arange(lo, lo + c) for lo, c in zip(starts, counts, strict=True)])
+        return out_r[keep], out_u[keep]
