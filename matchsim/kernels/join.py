@@ -43,6 +43,7 @@ _S52 = np.uint64(52)
 _S58 = np.uint64(58)
 _M63 = np.uint64(63)
 _AHEAD = 16  # lookups between a prefetch and its use
+_FILTER_AHEAD = 48  # rows between a filter word's prefetch and its test
 _BLOCK = 2048  # probe rows per pass of the three stages (scratch stays in L1/L2)
 FILTER_BITS = 3
 """log2 of filter bits per table slot."""
@@ -257,13 +258,13 @@ def _filter_block(
     probe: np.ndarray, lo: int, hi: int, wbits: int, bloom: np.ndarray, survivors: np.ndarray
 ) -> int:
     """Rows ``lo..hi`` of ``probe`` whose three filter bits are set, into ``survivors``;
-    their count. Branch-free; filter words are prefetched ``_AHEAD`` rows early."""
+    their count. Branch-free; filter words are prefetched ``_FILTER_AHEAD`` rows early."""
     m = 0
-    for i in range(lo, min(hi, lo + _AHEAD)):
+    for i in range(lo, min(hi, lo + _FILTER_AHEAD)):
         _prefetch(bloom, _filter_word(probe[i, 0], wbits))  # type: ignore[call-arg]
     for i in range(lo, hi):
-        if i + _AHEAD < hi:
-            _prefetch(bloom, _filter_word(probe[i + _AHEAD, 0], wbits))  # type: ignore[call-arg]
+        if i + _FILTER_AHEAD < hi:
+            _prefetch(bloom, _filter_word(probe[i + _FILTER_AHEAD, 0], wbits))  # type: ignore[call-arg]
         k = probe[i, 0]
         mask = _filter_mask(k)
         survivors[m] = i
