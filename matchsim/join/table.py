@@ -38,6 +38,13 @@ def region_bits(bits: int) -> int:
     return max(0, bits - _REGION_BITS)
 
 
+def _aligned_zeros(n: int) -> np.ndarray:
+    """``n`` zeroed uint64 starting on a 64-byte boundary (a bucket is one cache line)."""
+    buf = np.zeros(n + 8, dtype=np.uint64)
+    skip = (-buf.ctypes.data % 64) // 8
+    return buf[skip : skip + n]
+
+
 class DigestTable:
     """Distinct upload digests of one key, direct-addressed on their top bits.
 
@@ -59,7 +66,7 @@ class DigestTable:
         if n and int(np.diff(starts).max()) > 0.75 * (1 << (self.bits - self.pbits)):
             self.pbits = 0
             part_keys, part_rows, starts = self._partition(upload.words, 0)
-        self.table = np.zeros(1 << self.bits, dtype=np.uint64)
+        self.table = _aligned_zeros(1 << self.bits)
         self.bloom = np.zeros(1 << (self.bits + FILTER_BITS - 6), dtype=np.uint64)
         dup_rows = np.empty(n, dtype=np.int64)  # untouched beyond the duplicates found
         dup_of = np.empty(n, dtype=np.int64)

@@ -43,6 +43,7 @@ _S52 = np.uint64(52)
 _S58 = np.uint64(58)
 _M63 = np.uint64(63)
 _AHEAD = 16  # lookups between a prefetch and its use
+_BUCKET = 8  # slots in a 64-byte cache line
 _FILTER_AHEAD = 48  # rows between a filter word's prefetch and its test
 _BLOCK = 2048  # probe rows per pass of the three stages (scratch stays in L1/L2)
 FILTER_BITS = 3
@@ -51,32 +52,33 @@ MAX_ROWS = (1 << 32) - 2
 """Most digests one table holds (a slot stores the row plus one in 32 bits)."""
 
 
+def _prefetch_codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+    aryty = signature.args[0]
+    ary = context.make_array(aryty)(context, builder, args[0])
+    ptr = cgutils.get_item_pointer(context, builder, aryty, ary, list(args[1:]), wraparound=False)
+    i8p = ir.IntType(8).as_pointer()
+    i32 = ir.IntType(32)
+    fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+    fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0i8")
+    # read, high temporal locality, data cache
+    builder.call(
+        fn,
+        [builder.bitcast(ptr, i8p), ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)],
+    )
+    return context.get_dummy_value()
+
+
 @intrinsic
 def _prefetch(typingctx: Any, array: Any, index: Any) -> Any:
-    """``llvm.prefetch`` of ``array[index]``: start the cache miss early, do not wait."""
-    sig = types.void(array, index)
+    """``llvm.prefetch`` of ``array[index]`` (a row of a 2-d array): start the cache miss
+    early, do not wait."""
+    return types.void(array, index), _prefetch_codegen
 
-    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-        aryty = signature.args[0]
-        ary = context.make_array(aryty)(context, builder, args[0])
-        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]], wraparound=False)
-        i8p = ir.IntType(8).as_pointer()
-        i32 = ir.IntType(32)
-        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
-        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0i8")
-        # read, high temporal locality, data cache
-        builder.call(
-            fn,
-            [
-                builder.bitcast(ptr, i8p),
-                ir.Constant(i32, 0),
-                ir.Constant(i32, 3),
-                ir.Constant(i32, 1),
-            ],
-        )
-        return context.get_dummy_value()
 
-    return sig, codegen
+@intrinsic
+def _prefetch_at(typingctx: Any, array: Any, row: Any, col: Any) -> Any:
+    """``llvm.prefetch`` of ``array[row, col]`` of a 2-d array."""
+    return types.void(array, row, col), _prefetch_codegen
 
 
 @intrinsic
@@ -120,6 +122,13 @@ def _filter_mask(k: np.uint64) -> np.uint64:
     """The three bits key ``k`` sets in its filter word (from a multiply of all its bits)."""
     h = k * _MUL
     return (_ONE << (h >> _S58)) | (_ONE << ((h >> _S52) & _M63)) | (_ONE << ((h >> _S46) & _M63))
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _home(k: np.uint64, shift: np.uint64) -> int:
+    """The first slot of key ``k``'s bucket: its top bits, rounded down to a cache line
+    of ``_BUCKET`` slots (the table is 64-byte aligned), where linear probing starts."""
+    return int(k >> shift) & ~(_BUCKET - 1)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -194,7 +203,7 @@ def _build_region(
         k = part_keys[j]
         i = part_rows[j]
         fp = k & _LOW
-        s = np.int64(k >> shift)
+        s = _home(k, shift)
         while True:
             t = table[s]
             if t == _ZERO:
@@ -284,29 +293,36 @@ def _slot_block(
     cand_r: np.ndarray,
 ) -> int:
     """For each of the ``m`` filter survivors, the row of the first slot holding its
-    fingerprint, into ``cand_i``/``cand_r``; their count. Slots are prefetched."""
+    fingerprint, into ``cand_i``/``cand_r``; their count. A bucket (one cache line) is
+    read whole and its first empty-or-matching slot picked without branching; only a
+    full bucket sends the lookup on to the next. Buckets are prefetched."""
     shift = np.uint64(64 - bits)
     for c in range(min(m, _AHEAD)):
-        _prefetch(table, np.int64(probe[survivors[c], 0] >> shift))  # type: ignore[call-arg]
+        _prefetch(table, _home(probe[survivors[c], 0], shift))  # type: ignore[call-arg]
     q = 0
     for c in range(m):
         if c + _AHEAD < m:
-            nxt = np.int64(probe[survivors[c + _AHEAD], 0] >> shift)
-            _prefetch(table, nxt)  # type: ignore[call-arg]
+            _prefetch(table, _home(probe[survivors[c + _AHEAD], 0], shift))  # type: ignore[call-arg]
         i = survivors[c]
         k = probe[i, 0]
         fp = k & _LOW
-        s = np.int64(k >> shift)
-        while True:
-            t = table[s]
-            if t == _ZERO:
-                break
-            if (t >> _S32) == fp:
-                cand_i[q] = i
-                cand_r[q] = _row_of(t)
-                q += 1
-                break
-            s = (s & ~rmask) | ((s + 1) & rmask)
+        s = _home(k, shift)
+        stop = _ZERO
+        for j in range(_BUCKET):
+            t = table[s + j]
+            stop |= np.uint64((t == _ZERO) | ((t >> _S32) == fp)) << np.uint64(j)
+        if stop:
+            t = table[s + int(_lowest_bit(stop))]  # type: ignore[call-arg]
+        else:  # a full bucket: walk on
+            s = (s & ~rmask) | ((s + _BUCKET) & rmask)
+            while True:
+                t = table[s]
+                if t == _ZERO or (t >> _S32) == fp:
+                    break
+                s = (s & ~rmask) | ((s + 1) & rmask)
+        cand_i[q] = i
+        cand_r[q] = _row_of(t)
+        q += int(t != _ZERO)
     return q
 
 
@@ -318,7 +334,7 @@ def _walk(
     past fingerprint collisions), else -1."""
     k = probe[i, 0]
     fp = k & _LOW
-    s = np.int64(k >> np.uint64(64 - bits))
+    s = _home(k, np.uint64(64 - bits))
     while True:
         t = table[s]
         if t == _ZERO:
@@ -363,11 +379,14 @@ def probe_range(
         bhi = min(hi, blo + _BLOCK)
         m = _filter_block(probe, blo, bhi, wbits, bloom, survivors)
         c2 = _slot_block(probe, survivors, m, bits, rmask, table, cand_i, cand_r)
+        last = words.shape[1] - 1  # a row may straddle two cache lines: fetch both
         for c in range(min(c2, _AHEAD)):
             _prefetch(words, cand_r[c])  # type: ignore[call-arg]
+            _prefetch_at(words, cand_r[c], last)  # type: ignore[call-arg]
         for c in range(c2):
             if c + _AHEAD < c2:
                 _prefetch(words, cand_r[c + _AHEAD])  # type: ignore[call-arg]
+                _prefetch_at(words, cand_r[c + _AHEAD], last)  # type: ignore[call-arg]
             i = cand_i[c]
             r = cand_r[c]
             if not _same(words, r, probe, i):  # a rare fingerprint collision
