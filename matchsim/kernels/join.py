@@ -382,11 +382,11 @@ def probe_range(
         last = words.shape[1] - 1  # a row may straddle two cache lines: fetch both
         for c in range(min(c2, _AHEAD)):
             _prefetch(words, cand_r[c])  # type: ignore[call-arg]
-            _prefetch_at(words, cand_r[c], last)  # type: ignore[call-arg]
+            _prefetch_at(words, cand_r[c], last)
         for c in range(c2):
             if c + _AHEAD < c2:
                 _prefetch(words, cand_r[c + _AHEAD])  # type: ignore[call-arg]
-                _prefetch_at(words, cand_r[c + _AHEAD], last)  # type: ignore[call-arg]
+                _prefetch_at(words, cand_r[c + _AHEAD], last)
             i = cand_i[c]
             r = cand_r[c]
             if not _same(words, r, probe, i):  # a rare fingerprint collision
