@@ -19,7 +19,7 @@ def table_bits(n: int) -> int:
     return max(4, int(np.ceil(np.log2(max(1.0, n * _LOAD)))))
 
 
-_REGION_BITS = 17  # slots per region: 2**14 * 8 bytes stays in a core's L2 cache
+_REGION_BITS = 17  # slots per region: 2**17 * 8 bytes = 1 MB, a core's L2 cache
 _TASK = 1 << 18  # platform rows per probe work item (8 MB of SHA-256 digests)
 _POOL: dict[int, ThreadPoolExecutor] = {}
 _POOL_LOCK = threading.Lock()

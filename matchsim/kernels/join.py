@@ -132,6 +132,17 @@ def _home(k: np.uint64, shift: np.uint64) -> int:
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
+def _stops(table: np.ndarray, s: int, fp: np.uint64) -> np.uint64:
+    """Bit ``j`` set where slot ``s + j`` of the bucket at ``s`` is empty or holds
+    fingerprint ``fp``: the whole cache line compared at once, without branches."""
+    stop = _ZERO
+    for j in range(_BUCKET):
+        t = table[s + j]
+        stop |= np.uint64((t == _ZERO) | ((t >> _S32) == fp)) << np.uint64(j)
+    return stop
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
 def _row_of(t: np.uint64) -> int:
     """The upload row a (non-empty) slot word holds."""
     return int(t & _LOW) - 1
@@ -200,10 +211,17 @@ def _build_region(
     wbits = bits - FILTER_BITS
     d = lo
     for j in range(lo, hi):
+        if j + _AHEAD < hi:
+            ahead = part_keys[j + _AHEAD]
+            _prefetch(table, _home(ahead, shift))  # type: ignore[call-arg]
+            _prefetch(bloom, _filter_word(ahead, wbits))
         k = part_keys[j]
         i = part_rows[j]
         fp = k & _LOW
         s = _home(k, shift)
+        stop = _stops(table, s, fp)
+        if stop:  # start at the bucket's first empty or same-fingerprint slot
+            s += int(_lowest_bit(stop))  # type: ignore[call-arg]
         while True:
             t = table[s]
             if t == _ZERO:
@@ -307,10 +325,7 @@ def _slot_block(
         k = probe[i, 0]
         fp = k & _LOW
         s = _home(k, shift)
-        stop = _ZERO
-        for j in range(_BUCKET):
-            t = table[s + j]
-            stop |= np.uint64((t == _ZERO) | ((t >> _S32) == fp)) << np.uint64(j)
+        stop = _stops(table, s, fp)
         if stop:
             t = table[s + int(_lowest_bit(stop))]  # type: ignore[call-arg]
         else:  # a full bucket: walk on
