@@ -38,6 +38,16 @@ def region_bits(bits: int) -> int:
     return max(0, bits - _REGION_BITS)
 
 
+def _task_starts(n: int, threads: int) -> list[int]:
+    """First rows of the probe work items of ``n`` rows: ``_TASK`` rows each, the last
+    ``threads`` of them cut in eight, so that threads finish together (each chunk of the
+    platform waits for its slowest item)."""
+    tail = min(n, threads * _TASK)
+    big = list(range(0, n - tail, _TASK))
+    small = max(1, _TASK // 8)
+    return big + list(range(n - tail, n, small))
+
+
 def _aligned_zeros(n: int) -> np.ndarray:
     """``n`` zeroed uint64 starting on a 64-byte boundary (a bucket is one cache line)."""
     buf = np.zeros(n + 8, dtype=np.uint64)
@@ -140,10 +150,10 @@ class DigestTable:
                 )
             )  # fmt: skip
 
-        starts = range(0, n, _TASK)
-        threads = min(numba.get_num_threads(), len(starts))
+        threads = min(numba.get_num_threads(), -(-n // _TASK))
+        starts = _task_starts(n, threads)
         if threads > 1:
-            counts = list(_pool(threads).map(run, starts, [min(n, s + _TASK) for s in starts]))
+            counts = list(_pool(threads).map(run, starts, [*starts[1:], n]))
         else:
             counts = [run(0, n)]
         if len(counts) == 1:

@@ -428,8 +428,12 @@ def mix_rows(words: np.ndarray) -> np.ndarray:
 
 @numba.njit(cache=True, nogil=True)
 def mark_bits(values: np.ndarray, lo: int, bitset: np.ndarray) -> None:
-    """Set bit ``v - lo`` of ``bitset`` (uint64 words) for every value."""
-    for i in range(values.shape[0]):
+    """Set bit ``v - lo`` of ``bitset`` (uint64 words) for every value (words prefetched
+    ahead: a bitset of 10**8 users does not fit in the cache)."""
+    n = values.shape[0]
+    for i in range(n):
+        if i + _FILTER_AHEAD < n:
+            _prefetch(bitset, (values[i + _FILTER_AHEAD] - lo) >> 6)  # type: ignore[call-arg]
         d = values[i] - lo
         bitset[d >> 6] |= _ONE << np.uint64(d & 63)
 
