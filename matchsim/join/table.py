@@ -92,7 +92,7 @@ class DigestTable:
         order = np.argsort(dup_of[:dups], kind="stable")
         self._dup_rows = dup_rows[:dups][order]
         self._dup_of = dup_of[:dups][order]
-        self._out = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
+        self._out: tuple[np.ndarray, ...] = ()
 
     @staticmethod
     def _partition(words: np.ndarray, pbits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -119,34 +119,36 @@ class DigestTable:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         if platform.words.shape[1] != self.upload.words.shape[1]:
             raise ValueError("digest widths differ between upload and platform")
-        first, users = self._matches(platform)
-        if len(self._dup_rows) and len(first):
-            lo = np.searchsorted(self._dup_of, first, side="left")
-            hi = np.searchsorted(self._dup_of, first, side="right")
-            extra = hi - lo
-            if extra.any():
-                owner = np.repeat(np.arange(len(first)), extra)
-                start = np.repeat(lo - np.cumsum(extra) + extra, extra)
-                pos = np.arange(int(extra.sum())) + start
-                first = np.concatenate([first, self._dup_rows[pos]])
-                users = np.concatenate([users, users[owner]])
-        return self.upload.ids[first], users
+        first, found, users = self._matches(platform)
+        if not len(self._dup_rows) or not len(first):
+            return found, users
+        lo = np.searchsorted(self._dup_of, first, side="left")
+        hi = np.searchsorted(self._dup_of, first, side="right")
+        extra = hi - lo
+        if not extra.any():
+            return found, users
+        owner = np.repeat(np.arange(len(first)), extra)
+        start = np.repeat(lo - np.cumsum(extra) + extra, extra)
+        pos = np.arange(int(extra.sum())) + start
+        more = self.upload.ids[self._dup_rows[pos]]
+        return np.concatenate([found, more]), np.concatenate([users, users[owner]])
 
-    def _matches(self, platform: KeyDigests) -> tuple[np.ndarray, np.ndarray]:
-        """``(table row, platform id)`` of each platform digest the table holds, in
-        platform order: :func:`probe_range` over work items of ``_TASK`` rows, handed
-        out one at a time to the probe threads (a core slowed by other work takes fewer)."""
+    def _matches(self, platform: KeyDigests) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(table row, its upload id, platform id)`` of each platform digest the table
+        holds, in platform order: :func:`probe_range` over work items of ``_TASK`` rows,
+        handed out one at a time to the probe threads (a core slowed by other work takes
+        fewer)."""
         n = len(platform)
-        if len(self._out[0]) < n:  # reused across chunks: no page faults per chunk
-            self._out = (np.empty(n, np.int64), np.empty(n, np.int64))
-        out_r, out_u = self._out
+        if not self._out or len(self._out[0]) < n:  # reused across chunks: no page faults per chunk
+            self._out = tuple(np.empty(n, np.int64) for _ in range(3))
+        out_r, out_id, out_u = self._out
         rmask = (1 << (self.bits - self.pbits)) - 1
 
         def run(lo: int, hi: int) -> int:
             return int(
                 probe_range(
                     platform.words, platform.ids, lo, hi, self.bits, rmask, self.table,
-                    self.bloom, self.upload.words, out_r, out_u,
+                    self.bloom, self.upload.words, self.upload.ids, out_r, out_id, out_u,
                 )
             )  # fmt: skip
 
@@ -157,6 +159,7 @@ class DigestTable:
         else:
             counts = [run(0, n)]
         if len(counts) == 1:
-            return out_r[: counts[0]].copy(), out_u[: counts[0]].copy()
+            q = counts[0]
+            return out_r[:q].copy(), out_id[:q].copy(), out_u[:q].copy()
         keep = np.concatenate([np.arange(lo, lo + c) for lo, c in zip(starts, counts, strict=True)])
-        return out_r[keep], out_u[keep]
+        return out_r[keep], out_id[keep], out_u[keep]

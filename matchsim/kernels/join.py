@@ -372,14 +372,17 @@ def probe_range(
     table: np.ndarray,
     bloom: np.ndarray,
     words: np.ndarray,
+    up_ids: np.ndarray,
     out_r: np.ndarray,
+    out_id: np.ndarray,
     out_u: np.ndarray,
 ) -> int:
     """Matches of the platform rows ``probe[lo:hi]``; their count ``q``.
 
-    Writes, for the ``j``-th match, ``out_r[lo + j]`` (the table's upload row: the first
-    holding that digest) and ``out_u[lo + j] = ids[i]`` (the platform row's id), platform
-    rows in order; ``out_*`` are sized like ``probe``. ``rmask`` is the region size minus
+    Writes, for the ``j``-th match, ``out_r[lo + j]`` (the table's upload row ``r``: the
+    first holding that digest), ``out_id[lo + j] = up_ids[r]`` and ``out_u[lo + j] =
+    ids[i]`` (the platform row's id), platform rows in order; ``out_*`` are sized like
+    ``probe``. ``rmask`` is the region size minus
     one. Single-threaded and without the GIL: callers run ranges on several threads.
     Per block of rows, three stages: the filter (:func:`_filter_block`), the table for
     the survivors only (:func:`_slot_block`), and the full-digest check of the
@@ -398,16 +401,19 @@ def probe_range(
         for c in range(min(c2, _AHEAD)):
             _prefetch(words, cand_r[c])  # type: ignore[call-arg]
             _prefetch_at(words, cand_r[c], last)
+            _prefetch(up_ids, cand_r[c])
         for c in range(c2):
             if c + _AHEAD < c2:
                 _prefetch(words, cand_r[c + _AHEAD])  # type: ignore[call-arg]
                 _prefetch_at(words, cand_r[c + _AHEAD], last)
+                _prefetch(up_ids, cand_r[c + _AHEAD])
             i = cand_i[c]
             r = cand_r[c]
             if not _same(words, r, probe, i):  # a rare fingerprint collision
                 r = _walk(probe, i, bits, rmask, table, words)
             if r >= 0:
                 out_r[q] = r
+                out_id[q] = up_ids[r]
                 out_u[q] = ids[i]
                 q += 1
     return q - lo
