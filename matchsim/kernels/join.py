@@ -208,7 +208,7 @@ def _build_region(
     """Insert rows ``lo..hi`` of the partition (one region); their duplicates go to
     ``dup_rows[lo:]``/``dup_of[lo:]``. Returns the number of duplicates."""
     shift = np.uint64(64 - bits)
-    wbits = bits - FILTER_BITS
+    wbits = bits + FILTER_BITS - 6  # log2 of the filter's words
     d = lo
     for j in range(lo, hi):
         if j + _AHEAD < hi:
@@ -388,7 +388,7 @@ def probe_range(
     the survivors only (:func:`_slot_block`), and the full-digest check of the
     candidates, the upload's digests prefetched ahead.
     """
-    wbits = bits - FILTER_BITS
+    wbits = bits + FILTER_BITS - 6  # log2 of the filter's words
     survivors = np.empty(_BLOCK, dtype=np.int64)
     cand_i = np.empty(_BLOCK, dtype=np.int64)
     cand_r = np.empty(_BLOCK, dtype=np.int64)
