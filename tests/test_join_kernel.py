@@ -8,6 +8,8 @@ many work items on several threads.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections import Counter
 
 import numpy as np
@@ -132,3 +134,24 @@ def test_local_engine_counts_equal_reference(seed: int, n_up: int, n_pl: int, st
         assert report.users_only_this_key == len(users[key] - users[other])
         got = Counter(zip(*(a.tolist() for a in result.pairs[key]), strict=True))
         assert got == ref[key]
+
+
+def _probe_count(table: DigestTable, words: np.ndarray) -> None:
+    rows, _ = table.probe(KeyDigests(words, np.arange(len(words), dtype=np.int64), 32))
+    os._exit(0 if len(rows) == len(words) else 1)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_probe_in_a_forked_child(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A child forked after the probe threads started gets threads of its own (a pool
+    inherited from the parent has none and would wait forever)."""
+    monkeypatch.setattr(table_module, "_TASK", 8)
+    words = np.random.default_rng(0).integers(0, 2**64, size=(100, 4), dtype=np.uint64)
+    table = DigestTable(KeyDigests(words, np.arange(100, dtype=np.int64), 32))
+    assert len(table.probe(KeyDigests(words, np.arange(100, dtype=np.int64), 32))[0]) == 100
+    child = multiprocessing.get_context("fork").Process(target=_probe_count, args=(table, words))
+    child.start()
+    child.join(60)
+    if child.exitcode is None:
+        child.kill()
+    assert child.exitcode == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -23,6 +24,10 @@ _REGION_BITS = 17  # slots per region: 2**17 * 8 bytes = 1 MB, a core's L2 cache
 _TASK = 1 << 18  # platform rows per probe work item (8 MB of SHA-256 digests)
 _POOL: dict[int, ThreadPoolExecutor] = {}
 _POOL_LOCK = threading.Lock()
+
+
+# A forked child has none of the parent's pool threads: it starts its own pools.
+os.register_at_fork(after_in_child=_POOL.clear)
 
 
 def _pool(threads: int) -> ThreadPoolExecutor:
