@@ -1,6 +1,6 @@
 """The ``local`` engine: numba on one machine, platform streamed chunk by chunk.
 
-Memory is the upload itself, its table (12 bytes a slot, 1.5-3 slots per digest) and
+Memory is the upload itself, its table (8 bytes a slot, 1.5-3 slots per digest) and
 filter (1 byte a slot), and one platform chunk at a time; the next chunk is loaded on a
 background thread while the current one is probed (the probe kernel releases the GIL).
 """

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
 import numpy as np
 
 from matchsim.join.keys import KeyDigests
-from matchsim.kernels.join import build_table, probe_table, radix_partition
+from matchsim.kernels.join import FILTER_BITS, MAX_ROWS, build_table, probe_range, radix_partition
 
 _LOAD = 1.5  # slots per digest, at least: load factor <= 2/3
 
@@ -15,12 +20,44 @@ def table_bits(n: int) -> int:
     return max(4, int(np.ceil(np.log2(max(1.0, n * _LOAD)))))
 
 
-_REGION_BITS = 14  # slots per region: 2**14 * 12 bytes stays in a core's L2 cache
+_REGION_BITS = 17  # slots per region: 2**17 * 8 bytes = 1 MB, a core's L2 cache
+_TASK = 1 << 18  # platform rows per probe work item (8 MB of SHA-256 digests)
+_POOL: dict[int, ThreadPoolExecutor] = {}
+_POOL_LOCK = threading.Lock()
+
+
+# A forked child has none of the parent's pool threads: it starts its own pools.
+os.register_at_fork(after_in_child=_POOL.clear)
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    """A process-wide pool of ``threads`` probe threads (the probe kernel drops the GIL)."""
+    with _POOL_LOCK:
+        if threads not in _POOL:
+            _POOL[threads] = ThreadPoolExecutor(threads, thread_name_prefix="matchsim-probe")
+        return _POOL[threads]
 
 
 def region_bits(bits: int) -> int:
     """log2 of the region count for a table of ``2**bits`` slots."""
     return max(0, bits - _REGION_BITS)
+
+
+def _task_starts(n: int, threads: int) -> list[int]:
+    """First rows of the probe work items of ``n`` rows: ``_TASK`` rows each, the last
+    ``threads`` of them cut in eight, so that threads finish together (each chunk of the
+    platform waits for its slowest item)."""
+    tail = min(n, threads * _TASK)
+    big = list(range(0, n - tail, _TASK))
+    small = max(1, _TASK // 8)
+    return big + list(range(n - tail, n, small))
+
+
+def _aligned_zeros(n: int) -> np.ndarray:
+    """``n`` zeroed uint64 starting on a 64-byte boundary (a bucket is one cache line)."""
+    buf = np.zeros(n + 8, dtype=np.uint64)
+    skip = (-buf.ctypes.data % 64) // 8
+    return buf[skip : skip + n]
 
 
 class DigestTable:
@@ -35,32 +72,32 @@ class DigestTable:
 
     def __init__(self, upload: KeyDigests) -> None:
         n = len(upload)
+        if n > MAX_ROWS:
+            raise ValueError(f"a digest table holds at most {MAX_ROWS:,} digests, got {n:,}")
         self.upload = upload
         self.bits = table_bits(n)
-        row_type = np.int32 if n < 2**31 else np.int64
         self.pbits = region_bits(self.bits)
         part_keys, part_rows, starts = self._partition(upload.words, self.pbits)
         if n and int(np.diff(starts).max()) > 0.75 * (1 << (self.bits - self.pbits)):
             self.pbits = 0
             part_keys, part_rows, starts = self._partition(upload.words, 0)
-        self.keys = np.zeros(1 << self.bits, dtype=np.uint64)
-        self.rows = np.empty(1 << self.bits, dtype=row_type)
-        self.bloom = np.zeros(1 << max(0, self.bits + 3 - 6), dtype=np.uint64)
-        rep = np.empty(n, dtype=row_type)
-        self.distinct = int(
+        self.table = _aligned_zeros(1 << self.bits)
+        self.bloom = np.zeros(1 << (self.bits + FILTER_BITS - 6), dtype=np.uint64)
+        dup_rows = np.empty(n, dtype=np.int64)  # untouched beyond the duplicates found
+        dup_of = np.empty(n, dtype=np.int64)
+        dups = int(
             build_table(
                 upload.words, part_keys, part_rows, starts, self.pbits, self.bits,
-                self.keys, self.rows, rep, self.bloom,
+                self.table, self.bloom, dup_rows, dup_of,
             )
         )  # fmt: skip
         del part_keys, part_rows
-        self._rep = rep
+        self.distinct = n - dups
         # Rows whose digest an earlier row already holds, grouped by that earlier row.
-        dups = np.flatnonzero(rep != np.arange(n, dtype=row_type))
-        order = np.argsort(rep[dups], kind="stable")
-        self._dup_rows = dups[order].astype(np.int64)
-        self._dup_of = rep[dups][order].astype(np.int64)
-        self._out = np.empty(0, dtype=row_type)
+        order = np.argsort(dup_of[:dups], kind="stable")
+        self._dup_rows = dup_rows[:dups][order]
+        self._dup_of = dup_of[:dups][order]
+        self._out: tuple[np.ndarray, ...] = ()
 
     @staticmethod
     def _partition(words: np.ndarray, pbits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -73,11 +110,13 @@ class DigestTable:
 
     def first_rows(self) -> np.ndarray:
         """For each upload digest, the position of the first digest equal to it."""
-        return self._rep.astype(np.int64)
+        first = np.arange(len(self.upload), dtype=np.int64)
+        first[self._dup_rows] = self._dup_of
+        return first
 
     @property
     def nbytes(self) -> int:
-        return int(self.keys.nbytes + self.rows.nbytes)
+        return int(self.table.nbytes + self.bloom.nbytes)
 
     def probe(self, platform: KeyDigests) -> tuple[np.ndarray, np.ndarray]:
         """Verified matches of ``platform`` digests: ``(upload ids, platform ids)``."""
@@ -85,24 +124,47 @@ class DigestTable:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         if platform.words.shape[1] != self.upload.words.shape[1]:
             raise ValueError("digest widths differ between upload and platform")
-        if len(self._out) < len(platform):  # reused across chunks: no page faults per chunk
-            self._out = np.empty(len(platform), dtype=self._out.dtype)
-        out: np.ndarray = self._out[: len(platform)]
-        probe_table(
-            platform.words, self.pbits, self.bits, self.keys, self.rows, self.bloom,
-            self.upload.words, out,
-        )  # fmt: skip
-        hit = np.flatnonzero(out >= 0)
-        first = out[hit].astype(np.int64)
-        users = platform.ids[hit]
-        if len(self._dup_rows) and len(first):
-            lo = np.searchsorted(self._dup_of, first, side="left")
-            hi = np.searchsorted(self._dup_of, first, side="right")
-            extra = hi - lo
-            if extra.any():
-                owner = np.repeat(np.arange(len(first)), extra)
-                start = np.repeat(lo - np.cumsum(extra) + extra, extra)
-                pos = np.arange(int(extra.sum())) + start
-                first = np.concatenate([first, self._dup_rows[pos]])
-                users = np.concatenate([users, users[owner]])
-        return self.upload.ids[first], users
+        first, found, users = self._matches(platform)
+        if not len(self._dup_rows) or not len(first):
+            return found, users
+        lo = np.searchsorted(self._dup_of, first, side="left")
+        hi = np.searchsorted(self._dup_of, first, side="right")
+        extra = hi - lo
+        if not extra.any():
+            return found, users
+        owner = np.repeat(np.arange(len(first)), extra)
+        start = np.repeat(lo - np.cumsum(extra) + extra, extra)
+        pos = np.arange(int(extra.sum())) + start
+        more = self.upload.ids[self._dup_rows[pos]]
+        return np.concatenate([found, more]), np.concatenate([users, users[owner]])
+
+    def _matches(self, platform: KeyDigests) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(table row, its upload id, platform id)`` of each platform digest the table
+        holds, in platform order: :func:`probe_range` over work items of ``_TASK`` rows,
+        handed out one at a time to the probe threads (a core slowed by other work takes
+        fewer)."""
+        n = len(platform)
+        if not self._out or len(self._out[0]) < n:  # reused across chunks: no page faults per chunk
+            self._out = tuple(np.empty(n, np.int64) for _ in range(3))
+        out_r, out_id, out_u = self._out
+        rmask = (1 << (self.bits - self.pbits)) - 1
+
+        def run(lo: int, hi: int) -> int:
+            return int(
+                probe_range(
+                    platform.words, platform.ids, lo, hi, self.bits, rmask, self.table,
+                    self.bloom, self.upload.words, self.upload.ids, out_r, out_id, out_u,
+                )
+            )  # fmt: skip
+
+        threads = min(numba.get_num_threads(), -(-n // _TASK))
+        starts = _task_starts(n, threads)
+        if threads > 1:
+            counts = list(_pool(threads).map(run, starts, [*starts[1:], n]))
+        else:
+            counts = [run(0, n)]
+        if len(counts) == 1:
+            q = counts[0]
+            return out_r[:q].copy(), out_id[:q].copy(), out_u[:q].copy()
+        keep = np.concatenate([np.arange(lo, lo + c) for lo, c in zip(starts, counts, strict=True)])
+        return out_r[keep], out_id[keep], out_u[keep]
