@@ -27,7 +27,7 @@ from matchsim.io import check_folder, output_folder
 from matchsim.join.engine import ProgressFn, get_engine
 from matchsim.join.evaluate import Evaluation, evaluate, upload_row_cids
 from matchsim.join.keys import UploadKeys
-from matchsim.join.platform import ParquetPlatform
+from matchsim.join.platform import ParquetPlatform, salt_filter
 from matchsim.join.result import MatchResult
 from matchsim.join.upload import read_upload
 from matchsim.normalise import Profile, get_profile
@@ -98,6 +98,7 @@ def join_files(
     sch = source._scheme()
     region = _region_of(platform_file)
     upload_keys, upload_report = read_upload(upload, prof, sch, region, progress)
+    source.salt_filter = salt_filter(upload_keys, prof, sch)
     index_info = (
         _use_index(source, progress, digests=index != "normalised") if index else {"status": "off"}
     )

@@ -242,6 +242,16 @@ def fixed_width_binary(rows: np.ndarray) -> pa.Array:
 
 _HEX_LOWER = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 _HEX_UPPER = np.frombuffer(b"0123456789ABCDEF", dtype=np.uint8)
+
+
+def _hex_pairs(alphabet: np.ndarray) -> np.ndarray:
+    """Byte -> its two characters as one little-endian uint16 (low byte: high nibble's)."""
+    chars = alphabet.astype(np.uint16)
+    byte = np.arange(256)
+    return (chars[byte >> 4] | (chars[byte & 0x0F] << 8)).astype("<u2")
+
+
+_HEX_PAIRS = {"hex": _hex_pairs(_HEX_LOWER), "HEX": _hex_pairs(_HEX_UPPER)}
 _B64 = np.frombuffer(
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", dtype=np.uint8
 )
@@ -268,10 +278,9 @@ def encode_text(data: np.ndarray, valid: np.ndarray, encoding: str) -> pa.Array:
     """Vectorised hex / HEX / Base64 (standard alphabet, ``=`` padded) of each row."""
     n, k = data.shape
     if encoding in ("hex", "HEX"):
-        table = _HEX_LOWER if encoding == "hex" else _HEX_UPPER
-        chars = np.empty((n, 2 * k), dtype=np.uint8)
-        chars[:, 0::2] = table[data >> 4]
-        chars[:, 1::2] = table[data & 0x0F]
+        # one table look-up per byte gives both characters (no strided writes)
+        pairs = _HEX_PAIRS[encoding][np.ascontiguousarray(data, dtype=np.uint8)]
+        chars = pairs.view(np.uint8).reshape(n, 2 * k)
     elif encoding == "base64":
         groups = (k + 2) // 3
         padded = np.zeros((n, groups * 3), dtype=np.uint32)
