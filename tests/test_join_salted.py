@@ -12,8 +12,9 @@ import pytest
 
 import matchsim.join.run as join_run
 from matchsim.generate import Population
-from matchsim.join.platform import ParquetPlatform, _may_match
+from matchsim.join.platform import ParquetPlatform
 from matchsim.join.run import JoinRun, join_files
+from matchsim.join.salted import SaltSet
 from matchsim.join.upload import read_upload
 from matchsim.normalise import get_profile
 from matchsim.schemes import get_scheme
@@ -92,12 +93,16 @@ def test_random_salts_hash_no_platform_row_and_match_the_same(
     assert len(chunk["madid"]) == len(madids) - madids["madid"].null_count
 
 
-def test_may_match_is_first_word_membership() -> None:
+def test_salt_set_is_first_word_membership() -> None:
     rng = np.random.default_rng(1)
     salts = rng.integers(0, 256, (1000, 16), dtype=np.uint8)
     first = salts[:, :8].copy().view(np.uint64)[:, 0]
     wanted = np.unique(first[::7])
-    got = _may_match(salts, wanted)
+    got = SaltSet.of(first[::7]).holds(salts)
     assert np.array_equal(got, np.isin(first, wanted))
     assert got.sum() == len(wanted)
-    assert not _may_match(salts, np.zeros(0, np.uint64)).any()
+    assert not SaltSet.of(np.zeros(0, np.uint64)).holds(salts).any()
+    # a salt whose top bits share a bucket with a wanted one but differs below is refused
+    near = salts[:1].copy()
+    near[0, 0] ^= 1  # little-endian: the lowest byte of the first word
+    assert SaltSet.of(first[:1]).holds(np.concatenate([salts[:1], near])).tolist() == [True, False]

@@ -17,9 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -32,12 +31,13 @@ from matchsim.join.keys import (
     NAME_POSTCODE_DOB,
     PHONE,
     KeyDigests,
-    UploadKeys,
 )
 from matchsim.normalise import Normalised, Profile, distinct, get_profile
 from matchsim.schemes import Digests, Scheme, get_scheme
-from matchsim.schemes._base import as_strings
 from matchsim.secrets import Secret, load_secret
+
+if TYPE_CHECKING:
+    from matchsim.join.salted import SaltSet
 
 PLATFORM_COLUMNS: Mapping[str, tuple[str, ...]] = {
     EMAIL: ("email", "email2"),
@@ -130,7 +130,8 @@ class ParquetPlatform:
             :mod:`matchsim.join.index`); None: normalise and hash each chunk.
         norm_dir: the on-disk normalised platform (one per profile) to hash chunks from.
         salt_filter: for a per-record-salted scheme, per key the salts the upload carries
-            (:func:`salt_filter`): only platform rows that draw one of them are hashed.
+            (:func:`matchsim.join.salted.salt_filter`): only platform rows that draw one
+            of them are hashed.
     """
 
     path: Path
@@ -142,7 +143,7 @@ class ParquetPlatform:
     secret: Secret | None = None
     index_dir: Path | None = None
     norm_dir: Path | None = None
-    salt_filter: Mapping[str, np.ndarray] | None = None
+    salt_filter: Mapping[str, SaltSet] | None = None
     _meta: pq.FileMetaData = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -223,7 +224,7 @@ class ParquetPlatform:
 
 def table_digests(
     table: pa.Table, prof: Profile, sch: Scheme, path: Path, region: str | None = None,
-    salts: Mapping[str, np.ndarray] | None = None,
+    salts: Mapping[str, SaltSet] | None = None,
 ) -> dict[str, KeyDigests]:  # fmt: skip
     """Per key, the digests of ``table``'s rows as the platform keys them (ids: ``uid``)."""
     return normalised_digests(normalised_table(table, prof, path, region), prof, sch, salts)
@@ -267,15 +268,18 @@ def _as_text(values: pa.Array | pa.ChunkedArray, repeated: bool) -> pa.Array:
 
 
 def normalised_digests(
-    ntable: pa.Table, prof: Profile, sch: Scheme, salts: Mapping[str, np.ndarray] | None = None
+    ntable: pa.Table, prof: Profile, sch: Scheme, salts: Mapping[str, SaltSet] | None = None
 ) -> dict[str, KeyDigests]:
     """Per key, the digests of a :func:`normalised_table` under scheme ``sch``; with
-    ``salts`` (:func:`salt_filter`), only those of the keys' rows that can match."""
+    ``salts`` (:func:`matchsim.join.salted.salt_filter`), only those of the salted keys'
+    rows that can match."""
     uid = ntable["uid"].to_numpy()
     out: dict[str, KeyDigests] = {}
     for key, fields in key_fields(prof).items():
         if salts is not None and key in salts:
-            out[key] = _salted_candidates(ntable, prof, sch, key, uid, salts[key])
+            from matchsim.join.salted import salted_candidates
+
+            out[key] = salted_candidates(ntable, prof, sch, key, uid, salts[key])
             continue
         if key == NAME_POSTCODE_DOB:
             parts = []
@@ -292,88 +296,6 @@ def normalised_digests(
             pieces.append(KeyDigests.from_bytes(d.data, uid, d.valid))
         out[key] = KeyDigests.concat(pieces, digest_width(prof, sch, key, fields))
     return out
-
-
-def salt_filter(upload: UploadKeys, prof: Profile, sch: Scheme) -> dict[str, np.ndarray] | None:
-    """For a scheme whose digests start with a per-record salt (``salt_bytes``, drawn
-    before hashing), per key it hashes: the sorted distinct first 8 bytes of the salts
-    the upload's digests carry (as uint64; a combination key's first part's salt, after
-    its leading mix word). A platform digest can only equal an upload digest whose salt
-    is its own, so the platform hashes only rows whose drawn salt starts like one of
-    these: the same matches as hashing every row. None for any other scheme."""
-    if sch.deterministic or getattr(sch, "salt_bytes", 0) < 8:
-        return None
-    out: dict[str, np.ndarray] = {}
-    for key, fields in key_fields(prof).items():
-        if key not in upload.keys or not prof.fields[fields[0]].hashed:
-            continue
-        words = upload.keys[key].words
-        at = 1 if key == NAME_POSTCODE_DOB else 0  # combine() leads with a mix word
-        out[key] = np.unique(words[:, at]) if len(words) else np.zeros(0, np.uint64)
-    return out
-
-
-def _may_match(salts: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """Which ``(n, salt_bytes)`` salts start with one of the sorted uint64 ``wanted``."""
-    if len(wanted) == 0 or len(salts) == 0:
-        return np.zeros(len(salts), dtype=bool)
-    first = np.ascontiguousarray(salts[:, :8]).view(np.uint64)[:, 0]
-    at = np.minimum(np.searchsorted(wanted, first), len(wanted) - 1)
-    return np.asarray(wanted[at] == first)
-
-
-def _salted_candidates(
-    ntable: pa.Table, prof: Profile, sch: Any, key: str, uid: np.ndarray, wanted: np.ndarray
-) -> KeyDigests:
-    """A salted key's digests of the rows that can match: every present value draws its
-    salt exactly as :meth:`~matchsim.schemes.salted.SaltedSHA256.encode` would (in row
-    order, per column), and only rows whose salt is in ``wanted`` are hashed."""
-    fields = key_fields(prof)[key]
-    width = digest_width(prof, sch, key, fields)
-    if key == NAME_POSTCODE_DOB:
-        drawn: list[tuple[pa.Array, np.ndarray | None, np.ndarray]] = []
-        for f in fields:
-            values = as_strings(ntable[f])
-            valid = values.is_valid().to_numpy(zero_copy_only=False)
-            salt = None
-            if prof.fields[f].hashed:  # a field keyed in clear draws no salt
-                salt = np.zeros((len(values), sch.salt_bytes), dtype=np.uint8)
-                salt[valid] = sch.salts(int(valid.sum()))
-            drawn.append((values, salt, valid))
-        keep = np.logical_and.reduce([v for _, _, v in drawn])
-        first = drawn[0][1]
-        assert first is not None  # salt_filter() keys a combination by a hashed first part
-        rows = np.flatnonzero(keep & _may_match(first, wanted))
-        parts = [(_digest_rows(sch, v, s, rows), np.ones(len(rows), bool)) for v, s, _ in drawn]
-        return KeyDigests.combine(parts, uid[rows])
-    pieces = []
-    for column in PLATFORM_COLUMNS[key]:
-        if column not in ntable.column_names:
-            continue
-        values = as_strings(ntable[column])
-        present = np.flatnonzero(values.is_valid().to_numpy(zero_copy_only=False))
-        salt = sch.salts(len(present))
-        hit = _may_match(salt, wanted)
-        rows = present[hit]
-        data = _digest_rows(sch, values, None, rows, salt[hit])
-        pieces.append(KeyDigests.from_bytes(data, uid[rows]))
-    return KeyDigests.concat(pieces, width)
-
-
-def _digest_rows(
-    sch: Any, values: pa.Array, row_salts: np.ndarray | None, rows: np.ndarray,
-    salts: np.ndarray | None = None,
-) -> np.ndarray:  # fmt: skip
-    """Digests of ``values`` at ``rows``: salted with ``salts`` (one a row taken) or
-    ``row_salts[rows]``; keyed in clear where neither is given."""
-    if salts is None and row_salts is not None:
-        salts = row_salts[rows]
-    if salts is None:
-        data = clear_scheme().encode(values.take(pa.array(rows))).data
-        return np.asarray(data)
-    if len(rows) == 0:
-        return np.zeros((0, sch.digest_size), dtype=np.uint8)
-    return np.asarray(sch.digest_with(values.take(pa.array(rows)), salts))
 
 
 def _column(table: pa.Table, field_name: str, path: Path) -> pa.ChunkedArray:

@@ -27,8 +27,9 @@ from matchsim.io import check_folder, output_folder
 from matchsim.join.engine import ProgressFn, get_engine
 from matchsim.join.evaluate import Evaluation, evaluate, upload_row_cids
 from matchsim.join.keys import UploadKeys
-from matchsim.join.platform import ParquetPlatform, salt_filter
+from matchsim.join.platform import ParquetPlatform
 from matchsim.join.result import MatchResult
+from matchsim.join.salted import salt_filter
 from matchsim.join.upload import read_upload
 from matchsim.normalise import Profile, get_profile
 from matchsim.schemes import Scheme, upload_params
