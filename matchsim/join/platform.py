@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -34,6 +35,7 @@ from matchsim.join.keys import (
 )
 from matchsim.normalise import Normalised, Profile, distinct, get_profile
 from matchsim.schemes import Digests, Scheme, get_scheme
+from matchsim.schemes._base import as_strings
 from matchsim.secrets import Secret, load_secret
 
 if TYPE_CHECKING:
@@ -282,20 +284,49 @@ def normalised_digests(
             out[key] = salted_candidates(ntable, prof, sch, key, uid, salts[key])
             continue
         if key == NAME_POSTCODE_DOB:
-            parts = []
-            for f in fields:
-                d = digest_normalised(prof, sch, f, ntable[f])
-                parts.append((d.data, d.valid))
-            out[key] = KeyDigests.combine(parts, uid)
+            tables = [_digest_table(prof, sch, f, ntable[f]) for f in fields]
+            valid = np.logical_and.reduce([v for _, _, v in tables])
+            out[key] = KeyDigests.gather([(d, i) for d, i, _ in tables], valid, uid)
             continue
         pieces = []
         for column in PLATFORM_COLUMNS[key]:
             if column not in ntable.column_names:
                 continue
-            d = digest_normalised(prof, sch, key, ntable[column])
-            pieces.append(KeyDigests.from_bytes(d.data, uid, d.valid))
+            values = _flat(ntable[column])
+            present = values.is_valid()
+            rows = np.flatnonzero(present.to_numpy(zero_copy_only=False))
+            if len(rows) < len(values):  # hash the present values only (in row order)
+                values = values.filter(present)
+            d = digest_normalised(prof, sch, key, values)
+            pieces.append(KeyDigests.from_bytes(d.data, uid[rows], d.valid))
         out[key] = KeyDigests.concat(pieces, digest_width(prof, sch, key, fields))
     return out
+
+
+def _flat(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
+def _digest_table(
+    prof: Profile, sch: Scheme, name: str, values: pa.Array | pa.ChunkedArray
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """Field ``name``'s digests as ``(table, index, valid)``: row ``r``'s digest is
+    ``table[index[r]]`` (``table[r]`` where ``index`` is None), valid where ``valid``.
+    A dictionary-encoded column under a deterministic scheme hashes its dictionary
+    once and is never expanded row by row."""
+    values = _flat(values)
+    used = sch if prof.fields[name].hashed else clear_scheme()
+    if not (pa.types.is_dictionary(values.type) and used.deterministic):
+        d = digest_normalised(prof, sch, name, values)
+        return d.data, None, d.valid
+    assert isinstance(values, pa.DictionaryArray)
+    once = used.encode(as_strings(values.dictionary))
+    indices = values.indices
+    index = np.asarray(pc.fill_null(indices, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
+    valid = indices.is_valid().to_numpy(zero_copy_only=False)
+    if len(once.valid):
+        valid &= once.valid[index]
+    return once.data, index, valid
 
 
 def _column(table: pa.Table, field_name: str, path: Path) -> pa.ChunkedArray:
