@@ -76,6 +76,28 @@ def test_indexed_chunks_equal_computed_chunks(own_population: Path) -> None:
             assert read[key].digest_size == computed[key].digest_size
 
 
+def test_read_ahead_chunks_equal_plain_chunks(own_population: Path) -> None:
+    """Chunks computed ahead on threads are the chunks computed one at a time, in any
+    order asked; a pickled source (a Dask worker's) computes none ahead."""
+    import pickle
+
+    plain = ParquetPlatform(own_population / "platform.parquet", "meta", "sha256", {})
+    ahead = ParquetPlatform(own_population / "platform.parquet", "meta", "sha256", {}, read_ahead=2)
+    try:
+        for i in [0, 1, 2, 3, 1, 0]:
+            got, want = ahead.chunk(i), plain._compute_chunk(i)
+            assert set(got) == set(want)
+            for key in want:
+                assert np.array_equal(got[key].words, want[key].words), (i, key)
+                assert np.array_equal(got[key].ids, want[key].ids), (i, key)
+        assert ahead._pool is not None
+        worker = pickle.loads(pickle.dumps(ahead))
+        assert worker.read_ahead == 0 and worker._pool is None and not worker._pending
+    finally:
+        ahead.close()
+    assert ahead._pool is None and not ahead._pending
+
+
 def test_keyed_scheme_index_holds_no_secret_and_is_per_key(
     own_population: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -15,6 +15,7 @@ keyed scheme, re-loads the secret from the file or environment variable it came 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -134,6 +135,10 @@ class ParquetPlatform:
         salt_filter: for a per-record-salted scheme, per key the salts the upload carries
             (:func:`matchsim.join.salted.salt_filter`): only platform rows that draw one
             of them are hashed.
+        read_ahead: chunks computed ahead on threads of their own when chunks are read
+            in order (the local engine): the next chunk's reading and hashing overlap the
+            current one's; 0 (the default, and on a Dask worker): none. :meth:`close`
+            stops them.
     """
 
     path: Path
@@ -146,7 +151,12 @@ class ParquetPlatform:
     index_dir: Path | None = None
     norm_dir: Path | None = None
     salt_filter: Mapping[str, SaltSet] | None = None
+    read_ahead: int = 0
     _meta: pq.FileMetaData = field(init=False, repr=False)
+    _pool: ThreadPoolExecutor | None = field(init=False, repr=False, default=None)
+    _pending: dict[int, Future[Mapping[str, KeyDigests]]] = field(
+        init=False, repr=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         self.path = Path(self.path)
@@ -163,7 +173,9 @@ class ParquetPlatform:
         self._scheme()  # fail early on a bad scheme or missing secret
 
     def __getstate__(self) -> dict[str, Any]:
-        state = {k: v for k, v in self.__dict__.items() if k not in ("secret", "_meta")}
+        private = ("secret", "_meta", "_pool", "_pending")
+        state = {k: v for k, v in self.__dict__.items() if k not in private}
+        state["read_ahead"] = 0  # a worker reads the chunks it is given, in no order
         if self.secret is not None and self.key_file is None and self.key_env is None:
             raise SecretError(
                 "a distributed join needs the key as --key-file or --key-env, "
@@ -174,6 +186,7 @@ class ParquetPlatform:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.secret = None
+        self._pool, self._pending = None, {}
         self._meta = pq.ParquetFile(self.path).metadata
 
     def _profile(self) -> Profile:
@@ -200,6 +213,27 @@ class ParquetPlatform:
         return int(self._meta.num_rows)
 
     def chunk(self, index: int) -> Mapping[str, KeyDigests]:
+        if self.read_ahead <= 0:
+            return self._chunk(index)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.read_ahead, thread_name_prefix="platform-chunk")
+        for stale in [i for i in self._pending if i < index]:
+            self._pending.pop(stale).cancel()
+        for i in range(index, min(self.n_chunks, index + self.read_ahead)):
+            if i not in self._pending:
+                self._pending[i] = self._pool.submit(self._chunk, i)
+        return self._pending.pop(index).result()
+
+    def close(self) -> None:
+        """Stop computing chunks ahead (none is computed after this returns)."""
+        pending, self._pending = self._pending, {}
+        for future in pending.values():
+            future.cancel()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def _chunk(self, index: int) -> Mapping[str, KeyDigests]:
         if self.index_dir is not None and self._meta.num_row_groups:
             from matchsim.join.index import read_chunk
 

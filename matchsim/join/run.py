@@ -38,6 +38,8 @@ from matchsim.secrets import Secret
 MATCHED_FILE = "matched.parquet"
 KEYS_FILE = "keys.csv"
 JOIN_FILE = "join.json"
+READ_AHEAD = 2
+"""Platform chunks the local engine's source computes at once (one per core here)."""
 
 
 @dataclass(frozen=True)
@@ -104,8 +106,14 @@ def join_files(
         _use_index(source, progress, digests=index != "normalised") if index else {"status": "off"}
     )
     joined = time.perf_counter()
-    with get_engine(engine, **(engine_options or {})) as eng:
-        result = eng.match(upload_keys, source, progress)
+    if engine == "local":  # chunks read in order: the next ones are computed meanwhile
+        source.read_ahead = READ_AHEAD
+    try:
+        with get_engine(engine, **(engine_options or {})) as eng:
+            result = eng.match(upload_keys, source, progress)
+    finally:
+        source.close()
+        source.read_ahead = 0
     join_seconds = time.perf_counter() - joined
 
     truth_path = Path(truth) if truth is not None else platform_file.parent / "truth.parquet"
