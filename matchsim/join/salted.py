@@ -85,24 +85,7 @@ def salted_candidates(
     order), and only rows whose salt ``wanted`` holds are hashed."""
     fields = key_fields(prof)[key]
     if key == NAME_POSTCODE_DOB:
-        drawn: list[tuple[pa.Array, np.ndarray | None, np.ndarray]] = []
-        for f in fields:
-            values = _flat(ntable[f])
-            valid = values.is_valid().to_numpy(zero_copy_only=False)
-            salt = None
-            if prof.fields[f].hashed:  # a part keyed in clear draws no salt
-                salt = np.zeros((len(values), sch.salt_bytes), dtype=np.uint8)
-                salt[valid] = sch.salts(int(valid.sum()))
-            drawn.append((values, salt, valid))
-        keep = np.logical_and.reduce([v for _, _, v in drawn])
-        first = drawn[0][1]
-        assert first is not None  # salt_filter keys a combination by a hashed first part
-        rows = np.flatnonzero(keep & wanted.holds(first))
-        parts = [
-            (_digest_rows(sch, v, rows, None if s is None else s[rows]), np.ones(len(rows), bool))
-            for v, s, _ in drawn
-        ]
-        return KeyDigests.combine(parts, uid[rows])
+        return _combination(ntable, prof, sch, fields, uid, wanted)
     pieces = []
     for column in PLATFORM_COLUMNS[key]:
         if column not in ntable.column_names:
@@ -114,6 +97,37 @@ def salted_candidates(
         rows = present[hit]
         pieces.append(KeyDigests.from_bytes(_digest_rows(sch, values, rows, salt[hit]), uid[rows]))
     return KeyDigests.concat(pieces, digest_width(prof, sch, key, fields))
+
+
+def _combination(
+    ntable: pa.Table, prof: Profile, sch: Any, fields: tuple[str, ...], uid: np.ndarray,
+    wanted: SaltSet,
+) -> KeyDigests:  # fmt: skip
+    """The combination key: rows holding every part whose first part's salt ``wanted``
+    holds. The other parts draw their salts only when some row is kept (each draw starts
+    the scheme's generator afresh, so a draw not made changes no other)."""
+    columns = [_flat(ntable[f]) for f in fields]
+    present = [np.flatnonzero(c.is_valid().to_numpy(zero_copy_only=False)) for c in columns]
+    keep = np.zeros(len(uid), dtype=bool)
+    keep[present[0]] = True
+    for p in present[1:]:
+        mask = np.zeros(len(uid), dtype=bool)
+        mask[p] = True
+        keep &= mask
+    first = sch.salts(len(present[0]))
+    rows = present[0][wanted.holds(first) & keep[present[0]]]
+    parts = []
+    for f, values, p in zip(fields, columns, present, strict=True):
+        if not prof.fields[f].hashed:  # a part keyed in clear draws no salt
+            parts.append((_digest_rows(sch, values, rows, None), np.ones(len(rows), bool)))
+            continue
+        if not len(rows):
+            salts = np.zeros((0, sch.salt_bytes), dtype=np.uint8)
+        else:
+            drawn = first if f == fields[0] else sch.salts(len(p))
+            salts = drawn[np.searchsorted(p, rows)]  # row -> its rank among the present
+        parts.append((_digest_rows(sch, values, rows, salts), np.ones(len(rows), bool)))
+    return KeyDigests.combine(parts, uid[rows])
 
 
 def _flat(values: pa.Array | pa.ChunkedArray) -> pa.Array:
