@@ -40,6 +40,7 @@ from matchsim.schemes._base import as_strings
 from matchsim.secrets import Secret, load_secret
 
 if TYPE_CHECKING:
+    from matchsim.join.index import NormalisedTee
     from matchsim.join.salted import SaltSet
 
 PLATFORM_COLUMNS: Mapping[str, tuple[str, ...]] = {
@@ -152,6 +153,7 @@ class ParquetPlatform:
     norm_dir: Path | None = None
     salt_filter: Mapping[str, SaltSet] | None = None
     read_ahead: int = 0
+    tee: NormalisedTee | None = field(default=None, repr=False)
     _meta: pq.FileMetaData = field(init=False, repr=False)
     _pool: ThreadPoolExecutor | None = field(init=False, repr=False, default=None)
     _pending: dict[int, Future[Mapping[str, KeyDigests]]] = field(
@@ -173,7 +175,7 @@ class ParquetPlatform:
         self._scheme()  # fail early on a bad scheme or missing secret
 
     def __getstate__(self) -> dict[str, Any]:
-        private = ("secret", "_meta", "_pool", "_pending")
+        private = ("secret", "_meta", "_pool", "_pending", "tee")
         state = {k: v for k, v in self.__dict__.items() if k not in private}
         state["read_ahead"] = 0  # a worker reads the chunks it is given, in no order
         if self.secret is not None and self.key_file is None and self.key_env is None:
@@ -186,7 +188,7 @@ class ParquetPlatform:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.secret = None
-        self._pool, self._pending = None, {}
+        self._pool, self._pending, self.tee = None, {}, None
         self._meta = pq.ParquetFile(self.path).metadata
 
     def _profile(self) -> Profile:
@@ -225,13 +227,29 @@ class ParquetPlatform:
         return self._pending.pop(index).result()
 
     def close(self) -> None:
-        """Stop computing chunks ahead (none is computed after this returns)."""
+        """Stop computing chunks ahead (none is computed after this returns), and drop a
+        normalised layer being written that :meth:`finish_tee` did not publish."""
         pending, self._pending = self._pending, {}
         for future in pending.values():
             future.cancel()
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        if self.tee is not None:
+            self.tee.abort()
+            self.tee = None
+
+    def finish_tee(self) -> Path | None:
+        """Publish the normalised layer this source wrote while a join read every chunk
+        (see :func:`matchsim.join.index.ensure_index`); later chunks are read from it."""
+        tee, self.tee = self.tee, None
+        if tee is None:
+            return None
+        self.close()
+        folder = tee.finish()
+        if folder is not None:
+            self.norm_dir = folder
+        return folder
 
     def _chunk(self, index: int) -> Mapping[str, KeyDigests]:
         if self.index_dir is not None and self._meta.num_row_groups:
@@ -255,7 +273,12 @@ class ParquetPlatform:
             ntable = read_normalised(self.norm_dir, index)
             return normalised_digests(ntable, prof, sch, self.salt_filter)
         table = pq.ParquetFile(self.path).read_row_group(index)
-        return table_digests(table, prof, sch, self.path, salts=self.salt_filter)
+        tee = self.tee
+        if tee is None:
+            return table_digests(table, prof, sch, self.path, salts=self.salt_filter)
+        ntable = normalised_table(table, prof, self.path)
+        tee.put(index, ntable)
+        return normalised_digests(ntable, prof, sch, self.salt_filter)
 
 
 def table_digests(

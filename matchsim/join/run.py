@@ -102,15 +102,20 @@ def join_files(
     region = _region_of(platform_file)
     upload_keys, upload_report = read_upload(upload, prof, sch, region, progress)
     source.salt_filter = salt_filter(upload_keys, prof, sch)
+    local = engine == "local"
     index_info = (
-        _use_index(source, progress, digests=index != "normalised") if index else {"status": "off"}
+        _use_index(source, progress, digests=index != "normalised", tee=local)
+        if index
+        else {"status": "off"}
     )
     joined = time.perf_counter()
-    if engine == "local":  # chunks read in order: the next ones are computed meanwhile
+    if local:  # chunks read in order: the next ones are computed meanwhile
         source.read_ahead = READ_AHEAD
     try:
         with get_engine(engine, **(engine_options or {})) as eng:
             result = eng.match(upload_keys, source, progress)
+        if source.tee is not None and source.finish_tee() is None:
+            index_info = {"status": "none", "why": "the join did not read every chunk"}
     finally:
         source.close()
         source.read_ahead = 0
@@ -190,7 +195,7 @@ def _evaluate(
 
 
 def _use_index(
-    source: ParquetPlatform, progress: ProgressFn | None, digests: bool = True
+    source: ParquetPlatform, progress: ProgressFn | None, digests: bool = True, tee: bool = False
 ) -> dict[str, Any]:
     """Attach the platform's on-disk digest index to ``source``; say what happened."""
     from matchsim.join.index import ensure_index, index_root
@@ -199,9 +204,9 @@ def _use_index(
     root = index_root()
     before = {p.name for p in root.iterdir()} if root.is_dir() else set()
     why: list[str] = []
-    folder = ensure_index(source, progress, digests, why)
+    folder = ensure_index(source, progress, digests, why, tee)
     if folder is None:
-        if source.norm_dir is not None and not digests:
+        if (source.norm_dir is not None or source.tee is not None) and not digests:
             return {"status": "normalised only", "seconds": round(time.perf_counter() - started, 3)}
         return {"status": "none", "why": "; ".join(why)}
     return {
