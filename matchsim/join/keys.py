@@ -17,6 +17,7 @@ import numpy as np
 
 from matchsim.errors import ConfigError
 from matchsim.kernels.join import gather_bytes, mix_rows
+from matchsim.kernels.mix import mix_into_first
 
 EMAIL, PHONE, MADID, NAME_POSTCODE_DOB = "email", "phone", "madid", "name_postcode_dob"
 MATCH_KEYS = (EMAIL, PHONE, MADID, NAME_POSTCODE_DOB)
@@ -101,7 +102,7 @@ class KeyDigests:
             d = np.ascontiguousarray(d, np.uint8)
             gather_bytes(d, keep if index is None else np.asarray(index)[keep], raw, at)
             at += d.shape[1]
-        words[:, 0] = mix_rows(np.ascontiguousarray(words[:, 1:]))
+        mix_into_first(words)  # word 0 = mix_rows(words[:, 1:]), without copying them
         return cls(words, np.asarray(ids, np.int64)[keep], size)
 
     def take(self, index: np.ndarray | slice) -> KeyDigests:
