@@ -52,6 +52,11 @@ PLATFORM_COLUMNS: Mapping[str, tuple[str, ...]] = {
 
 _FIELD_COLUMN = {"state": "region"}
 
+KEYED = "keyed:"
+"""Prefix of a normalised-table column holding a clear field's internal digests (its
+:func:`clear_scheme` digest, null where it cannot be keyed) instead of its text: no
+scheme changes them, so they are hashed once, when the platform is normalised."""
+
 PRESENCE_COLUMNS = (EMAIL, PHONE, MADID)
 """Raw platform columns whose presence the normalised layer also records."""
 
@@ -305,10 +310,42 @@ def normalised_table(
             if column in table.column_names:
                 columns[column] = normalised_values(prof, key, table[column], region)
     out = {k: v if k == "uid" else _as_text(v, k in COMBINATION_FIELDS) for k, v in columns.items()}
+    for key in key_fields(prof):  # a key taken in clear: its digest, the same for every scheme
+        if key != NAME_POSTCODE_DOB and not prof.fields[key].hashed:
+            for column in PLATFORM_COLUMNS[key]:
+                if column in out:
+                    out[f"{KEYED}{column}"] = _clear_digests(out.pop(column))
     for column in PRESENCE_COLUMNS:  # whether the raw value is there (for evaluation)
         if column in table.column_names:
             out[f"present:{column}"] = table[column].is_valid()
     return pa.table(out)
+
+
+def _clear_digests(values: pa.Array) -> pa.Array:
+    """``values``' :func:`clear_scheme` digests as fixed-size binary, null where null."""
+    d = clear_scheme().encode(values)
+    width = d.data.shape[1]
+    validity = None
+    if not d.valid.all():
+        validity = pa.py_buffer(np.packbits(d.valid, bitorder="little"))
+    data = pa.py_buffer(np.ascontiguousarray(d.data))
+    return pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), len(d.valid), [validity, data])
+
+
+def _keyed_digests(column: pa.Array | pa.ChunkedArray, uid: np.ndarray) -> KeyDigests:
+    """:class:`KeyDigests` of a ``keyed:`` column's non-null digests."""
+    values = _flat(column)
+    present = values.is_valid()
+    rows = np.flatnonzero(present.to_numpy(zero_copy_only=False))
+    if len(rows) < len(values):
+        values = values.filter(present)
+    width = values.type.byte_width
+    if len(values) == 0:
+        data = np.zeros((0, width), dtype=np.uint8)
+    else:
+        data = np.frombuffer(values.buffers()[1], dtype=np.uint8, count=len(values) * width,
+                             offset=values.offset * width).reshape(len(values), width)  # fmt: skip
+    return KeyDigests.from_bytes(data, uid[rows])
 
 
 def _as_text(values: pa.Array | pa.ChunkedArray, repeated: bool) -> pa.Array:
@@ -347,6 +384,9 @@ def normalised_digests(
             continue
         pieces = []
         for column in PLATFORM_COLUMNS[key]:
+            if f"{KEYED}{column}" in ntable.column_names:
+                pieces.append(_keyed_digests(ntable[f"{KEYED}{column}"], uid))
+                continue
             if column not in ntable.column_names:
                 continue
             values = _flat(ntable[column])
