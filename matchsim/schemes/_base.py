@@ -255,6 +255,8 @@ def _hex_pairs(alphabet: np.ndarray) -> np.ndarray:
 
 
 _HEX_PAIRS = {"hex": _hex_pairs(_HEX_LOWER), "HEX": _hex_pairs(_HEX_UPPER)}
+_KERNEL_BYTES = 1 << 20
+"""Digest bytes from which :func:`encode_text` spells hex in a numba loop (3x numpy's)."""
 _B64 = np.frombuffer(
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", dtype=np.uint8
 )
@@ -282,8 +284,13 @@ def encode_text(data: np.ndarray, valid: np.ndarray, encoding: str) -> pa.Array:
     n, k = data.shape
     if encoding in ("hex", "HEX"):
         # one table look-up per byte gives both characters (no strided writes)
-        pairs = _HEX_PAIRS[encoding][np.ascontiguousarray(data, dtype=np.uint8)]
-        chars = pairs.view(np.uint8).reshape(n, 2 * k)
+        data = np.ascontiguousarray(data, dtype=np.uint8)
+        if n * k >= _KERNEL_BYTES:  # numba: loaded for big columns only, not for one value
+            from matchsim.kernels.hexdecode import hex_encode
+
+            chars = hex_encode(data, _HEX_PAIRS[encoding]).reshape(n, 2 * k)
+        else:
+            chars = _HEX_PAIRS[encoding][data].view(np.uint8).reshape(n, 2 * k)
     elif encoding == "base64":
         groups = (k + 2) // 3
         padded = np.zeros((n, groups * 3), dtype=np.uint32)
