@@ -79,6 +79,7 @@ _CODE_PARTS = (
     "kernels/attack/mask.py",
     "kernels/attack/_unrolled.py",
     "kernels/_openssl.py",
+    "kernels/mix.py",
     "join/platform.py",
     "join/keys.py",
 )
