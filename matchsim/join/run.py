@@ -109,16 +109,7 @@ def join_files(
         else {"status": "off"}
     )
     joined = time.perf_counter()
-    if local:  # chunks read in order: the next ones are computed meanwhile
-        source.read_ahead = READ_AHEAD
-    try:
-        with get_engine(engine, **(engine_options or {})) as eng:
-            result = eng.match(upload_keys, source, progress)
-        if source.tee is not None and source.finish_tee() is None:
-            index_info = {"status": "none", "why": "the join did not read every chunk"}
-    finally:
-        source.close()
-        source.read_ahead = 0
+    result, index_info = _match(upload_keys, source, engine, engine_options, progress, index_info)
     join_seconds = time.perf_counter() - joined
 
     truth_path = Path(truth) if truth is not None else platform_file.parent / "truth.parquet"
@@ -149,6 +140,26 @@ def join_files(
         report.update(extra)
     write_outputs(out_path, result, report)
     return JoinRun(out_path, result, report, evaluation)
+
+
+def _match(
+    upload_keys: UploadKeys, source: ParquetPlatform, engine: str,
+    engine_options: dict[str, Any] | None, progress: ProgressFn | None,
+    index_info: dict[str, Any],
+) -> tuple[MatchResult, dict[str, Any]]:  # fmt: skip
+    """Run the engine; on the local engine the source computes chunks ahead, and a
+    normalised layer it wrote as it went is published once every chunk was read."""
+    if engine == "local":  # chunks read in order: the next ones are computed meanwhile
+        source.read_ahead = READ_AHEAD
+    try:
+        with get_engine(engine, **(engine_options or {})) as eng:
+            result = eng.match(upload_keys, source, progress)
+        if source.tee is not None and source.finish_tee() is None:
+            index_info = {"status": "none", "why": "the join did not read every chunk"}
+    finally:
+        source.close()
+        source.read_ahead = 0
+    return result, index_info
 
 
 def _evaluate(
