@@ -69,7 +69,7 @@ def ctx(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def _index(ctx: dict[str, Any], name: str, fresh: bool) -> None:
-    folder = ctx["folder"] / name
+    folder = ctx["folder"] / f"index-{name}"
     if fresh:
         shutil.rmtree(folder, ignore_errors=True)
     os.environ["MATCHSIM_INDEX_DIR"] = str(folder)
