@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+import matchsim.join.index as index_module
 from matchsim.generate import Population
 from matchsim.join.index import ensure_index, index_root
 from matchsim.join.platform import ParquetPlatform
@@ -74,6 +75,28 @@ def test_indexed_chunks_equal_computed_chunks(own_population: Path) -> None:
             assert np.array_equal(read[key].words, computed[key].words), key
             assert np.array_equal(read[key].ids, computed[key].ids), key
             assert read[key].digest_size == computed[key].digest_size
+
+
+def test_read_ahead_chunks_equal_plain_chunks(own_population: Path) -> None:
+    """Chunks computed ahead on threads are the chunks computed one at a time, in any
+    order asked; a pickled source (a Dask worker's) computes none ahead."""
+    import pickle
+
+    plain = ParquetPlatform(own_population / "platform.parquet", "meta", "sha256", {})
+    ahead = ParquetPlatform(own_population / "platform.parquet", "meta", "sha256", {}, read_ahead=2)
+    try:
+        for i in [0, 1, 2, 3, 1, 0]:
+            got, want = ahead.chunk(i), plain._compute_chunk(i)
+            assert set(got) == set(want)
+            for key in want:
+                assert np.array_equal(got[key].words, want[key].words), (i, key)
+                assert np.array_equal(got[key].ids, want[key].ids), (i, key)
+        assert ahead._pool is not None
+        worker = pickle.loads(pickle.dumps(ahead))
+        assert worker.read_ahead == 0 and worker._pool is None and not worker._pending
+    finally:
+        ahead.close()
+    assert ahead._pool is None and not ahead._pending
 
 
 def test_keyed_scheme_index_holds_no_secret_and_is_per_key(
@@ -175,6 +198,65 @@ def test_normalised_layer_feeds_every_scheme(own_population: Path) -> None:
         for key in a:
             assert np.array_equal(a[key].words, b[key].words), key
             assert np.array_equal(a[key].ids, b[key].ids), key
+
+
+def _no_separate_pass(*args: object) -> None:
+    raise AssertionError("normalised in a pass of its own")
+
+
+def test_join_writes_the_normalised_layer_as_it_goes(
+    own_population: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``index="normalised"`` on the local engine: the first join writes the layer from
+    its own pass (no pass of its own first), the same file ``ensure_normalised`` writes;
+    the second join reads it; both join as a join without any index does."""
+    from matchsim.join.index import ensure_normalised
+
+    monkeypatch.setenv("MATCHSIM_INDEX_DIR", str(tmp_path / "cache"))
+    upload = tmp_path / "up.csv"
+    hash_file(own_population / "customers.parquet", profile="meta", scheme="sha256",
+              region="NL", out=upload)  # fmt: skip
+    plain = join_files(own_population, upload, out=tmp_path / "plain", index=False)
+    with monkeypatch.context() as m:  # the layer must come from the join's own pass
+        m.setattr(index_module, "ensure_normalised", _no_separate_pass)
+        first = join_files(own_population, upload, out=tmp_path / "first", index="normalised")
+    assert first.report["platform_index"]["status"] == "normalised only"
+    layers = list((tmp_path / "cache").glob("meta-normalised-*"))
+    assert len(layers) == 1 and not list((tmp_path / "cache").glob(".partial*"))
+    second = join_files(own_population, upload, out=tmp_path / "second", index="normalised")
+    _same(plain, first)
+    _same(plain, second)
+    teed = pq.read_table(layers[0] / "normalised.parquet")
+    shutil.rmtree(layers[0])
+    built = ensure_normalised(ParquetPlatform(own_population / "platform.parquet", "meta",
+                                              "sha256", {}))  # fmt: skip
+    assert built == layers[0]
+    assert pq.read_table(built / "normalised.parquet").equals(teed)
+    assert pq.ParquetFile(built / "normalised.parquet").metadata.num_row_groups == 4
+
+
+def test_a_failed_join_leaves_no_normalised_layer(
+    own_population: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MATCHSIM_INDEX_DIR", str(tmp_path / "cache"))
+    upload = tmp_path / "up.csv"
+    hash_file(own_population / "customers.parquet", profile="meta", scheme="sha256",
+              region="NL", out=upload)  # fmt: skip
+    calls = []
+    real = ParquetPlatform._chunk
+
+    def failing(self: ParquetPlatform, index: int) -> object:
+        calls.append(index)
+        if index == 2:
+            raise OSError("disk gone")
+        return real(self, index)
+
+    monkeypatch.setattr(ParquetPlatform, "_chunk", failing)
+    with pytest.raises(OSError, match="disk gone"):
+        join_files(own_population, upload, out=tmp_path / "j", index="normalised")
+    assert 2 in calls
+    assert not list((tmp_path / "cache").glob("meta-normalised-*"))
+    assert not list((tmp_path / "cache").glob(".partial*"))
 
 
 def test_code_stamp_reads_every_part() -> None:

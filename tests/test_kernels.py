@@ -104,3 +104,16 @@ print("ok")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().endswith("ok")
+
+
+def test_mix_into_first_is_mix_rows_of_the_other_words() -> None:
+    from matchsim.kernels.join import mix_rows
+    from matchsim.kernels.mix import mix_into_first
+
+    rng = np.random.default_rng(4)
+    for w in (2, 5, 17):
+        words = rng.integers(0, 2**63, (500, w), dtype=np.int64).astype(np.uint64)
+        want = mix_rows(np.ascontiguousarray(words[:, 1:]))
+        mix_into_first(words)
+        assert np.array_equal(words[:, 0], want)
+        assert len(np.unique(want)) == len(want)

@@ -197,8 +197,11 @@ def _platform_holds(
     got = table["uid"].to_numpy()
     if len(got) == 0:
         return {key: np.zeros(len(uids), dtype=bool) for key in keys}
-    order = np.argsort(got)
-    where = order[np.minimum(np.searchsorted(got, uids, sorter=order), len(got) - 1)]
+    if len(got) < 2 or bool((got[1:] >= got[:-1]).all()):  # stored in uid order: no sort
+        where = np.minimum(np.searchsorted(got, uids), len(got) - 1)
+    else:
+        order = np.argsort(got)
+        where = order[np.minimum(np.searchsorted(got, uids, sorter=order), len(got) - 1)]
     known = got[where] == uids  # a user the platform no longer has holds nothing
     return {key: present[key][where] & known for key in keys}
 

@@ -42,10 +42,12 @@ written to, joins simply go without them.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -77,6 +79,7 @@ _CODE_PARTS = (
     "kernels/attack/mask.py",
     "kernels/attack/_unrolled.py",
     "kernels/_openssl.py",
+    "kernels/mix.py",
     "join/platform.py",
     "join/keys.py",
 )
@@ -177,11 +180,15 @@ def ensure_index(
     progress: ProgressFn | None = None,
     digests: bool = True,
     why: list[str] | None = None,
+    tee: bool = False,
 ) -> Path | None:
     """Point ``source`` at its on-disk index, building it first if it is missing.
 
     With ``digests=False`` only the normalised layer is kept (for a population no later
-    join will see again, writing its digest index would be wasted work).
+    join will see again, writing its digest index would be wasted work). With ``tee``
+    too, a missing normalised layer is not built first: ``source`` writes it as it
+    normalises its chunks for the join (:class:`NormalisedTee`), and
+    :meth:`~matchsim.join.platform.ParquetPlatform.finish_tee` publishes it.
 
     Returns the index folder, or None when there is none (index off, salted scheme, empty
     platform, or a population folder that cannot be written to). The source then keeps
@@ -196,7 +203,10 @@ def ensure_index(
         reasons.append("the platform has no rows")
         return None
     try:  # no room or no permission: normalise in memory
-        ensure_normalised(source, progress)
+        if not digests and tee and not _valid(*_normalised_place(source), source.n_chunks):
+            source.tee = NormalisedTee(source)  # written by the join's own pass
+        else:
+            ensure_normalised(source, progress)
     except OSError as exc:
         reasons.append(f"normalised layer not written: {exc.strerror or exc}")
     if not digests:
@@ -274,10 +284,8 @@ def ensure_normalised(source: ParquetPlatform, progress: ProgressFn | None = Non
     first use): every scheme then hashes them without normalising again."""
     from matchsim.join.platform import normalised_table
 
-    fp = normalised_fingerprint(source)
+    final, fp = _normalised_place(source)
     root = index_root()
-    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in source.profile)
-    final = root / f"{safe}-normalised-{fp[:24]}"
     n = source.n_chunks
     if not _valid(final, fp, n):
         tmp = _partial(root, fp)
@@ -291,28 +299,102 @@ def ensure_normalised(source: ParquetPlatform, progress: ProgressFn | None = Non
 
             for i, table in enumerate(_ahead(normalised, n)):
                 if writer is None:
-                    writer = pq.ParquetWriter(tmp / NORMALISED_FILE, table.schema)
+                    writer = _normalised_writer(tmp, table.schema)
                 writer.write_table(table, row_group_size=max(1, table.num_rows))
                 if progress:
                     progress("normalising platform", i + 1, n)
             if writer is not None:
                 writer.close()
-            stamp = population_stamp(source.path)
-            meta = {
-                "format": INDEX_FORMAT,
-                "fingerprint": fp,
-                "population": str(source.path.resolve()),
-                "population_stamp": stamp,
-                "profile": source.profile,
-                "chunks": n,
-                "files": [NORMALISED_FILE],
-            }
-            _publish(tmp, final, meta, root, source.path)
+            _publish(tmp, final, _normalised_meta(source, fp), root, source.path)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
     source.norm_dir = final
     return final
+
+
+def _normalised_place(source: ParquetPlatform) -> tuple[Path, str]:
+    """The normalised layer's folder for ``source``, and its fingerprint."""
+    fp = normalised_fingerprint(source)
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in source.profile)
+    return index_root() / f"{safe}-normalised-{fp[:24]}", fp
+
+
+def _normalised_writer(tmp: Path, schema: pa.Schema) -> pq.ParquetWriter:
+    # uncompressed: every scheme reads it back, twice as fast as Snappy's
+    return pq.ParquetWriter(tmp / NORMALISED_FILE, schema, compression="none")
+
+
+def _normalised_meta(source: ParquetPlatform, fp: str) -> dict[str, Any]:
+    return {
+        "format": INDEX_FORMAT,
+        "fingerprint": fp,
+        "population": str(source.path.resolve()),
+        "population_stamp": population_stamp(source.path),
+        "profile": source.profile,
+        "chunks": source.n_chunks,
+        "files": [NORMALISED_FILE],
+    }
+
+
+class NormalisedTee:
+    """The normalised layer written by a join's own pass over the platform: each chunk
+    the join normalises is handed to :meth:`put` (from any thread, in any order) and
+    written in chunk order; :meth:`finish` publishes the folder once every chunk is in
+    (the same file :func:`ensure_normalised` writes), :meth:`abort` drops it."""
+
+    def __init__(self, source: ParquetPlatform) -> None:
+        self.source = source
+        self.final, self.fp = _normalised_place(source)
+        self.root = index_root()
+        self.tmp: Path | None = _partial(self.root, self.fp)
+        self.n = source.n_chunks
+        self.next = 0
+        self.waiting: dict[int, pa.Table] = {}
+        self.writer: pq.ParquetWriter | None = None
+        self.lock = threading.Lock()
+
+    def put(self, index: int, table: pa.Table) -> None:
+        with self.lock:
+            if index < self.next or self.tmp is None:
+                return  # already written (a chunk asked for twice), or given up
+            self.waiting[index] = table
+            while self.next in self.waiting:
+                chunk = self.waiting.pop(self.next)
+                if self.writer is None:
+                    self.writer = _normalised_writer(self.tmp, chunk.schema)
+                self.writer.write_table(chunk, row_group_size=max(1, chunk.num_rows))
+                self.next += 1
+
+    def finish(self) -> Path | None:
+        """Publish the layer if every chunk was written; its folder, else None."""
+        with self.lock:
+            if self.tmp is None or self.next < self.n or self.writer is None:
+                self._drop()
+                return None
+            tmp, self.tmp = self.tmp, None
+            try:
+                self.writer.close()
+                _publish(tmp, self.final, _normalised_meta(self.source, self.fp), self.root,
+                         self.source.path)  # fmt: skip
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+            return self.final
+
+    def abort(self) -> None:
+        with self.lock:
+            self._drop()
+
+    def _drop(self) -> None:
+        if self.writer is not None:
+            with contextlib.suppress(OSError):
+                self.writer.close()
+            self.writer = None
+        if self.tmp is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            self.tmp = None
+        self.waiting.clear()
 
 
 def _ahead(work: Callable[[int], T], n: int, window: int = 2) -> Iterator[T]:

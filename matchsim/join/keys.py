@@ -17,6 +17,7 @@ import numpy as np
 
 from matchsim.errors import ConfigError
 from matchsim.kernels.join import gather_bytes, mix_rows
+from matchsim.kernels.mix import mix_into_first
 
 EMAIL, PHONE, MADID, NAME_POSTCODE_DOB = "email", "phone", "madid", "name_postcode_dob"
 MATCH_KEYS = (EMAIL, PHONE, MADID, NAME_POSTCODE_DOB)
@@ -80,6 +81,16 @@ class KeyDigests:
     def combine(cls, parts: Sequence[tuple[np.ndarray, np.ndarray]], ids: np.ndarray) -> KeyDigests:
         """One digest per row from several ``(data, valid)`` parts, valid where all are."""
         valid = np.logical_and.reduce([np.asarray(v, bool) for _, v in parts])
+        return cls.gather([(d, None) for d, _ in parts], valid, ids)
+
+    @classmethod
+    def gather(
+        cls, parts: Sequence[tuple[np.ndarray, np.ndarray | None]], valid: np.ndarray,
+        ids: np.ndarray,
+    ) -> KeyDigests:  # fmt: skip
+        """What :meth:`combine` gives for parts given as ``(table, index)``: row ``r``'s
+        part is ``table[index[r]]`` (``table[r]`` where ``index`` is None), so that a part
+        with few distinct values is gathered from its table, never expanded first."""
         keep = np.flatnonzero(valid)
         size = sum(int(np.shape(d)[1]) for d, _ in parts)
         # Word 0: a mix of the rest (the parts' first words are not independent of the
@@ -87,11 +98,11 @@ class KeyDigests:
         words = np.zeros((len(keep), 1 + -(-size // 8)), dtype=np.uint64)
         raw = words.view(np.uint8)
         at = 8
-        for d, _ in parts:
+        for d, index in parts:
             d = np.ascontiguousarray(d, np.uint8)
-            gather_bytes(d, keep, raw, at)
+            gather_bytes(d, keep if index is None else np.asarray(index)[keep], raw, at)
             at += d.shape[1]
-        words[:, 0] = mix_rows(np.ascontiguousarray(words[:, 1:]))
+        mix_into_first(words)  # word 0 = mix_rows(words[:, 1:]), without copying them
         return cls(words, np.asarray(ids, np.int64)[keep], size)
 
     def take(self, index: np.ndarray | slice) -> KeyDigests:

@@ -15,10 +15,12 @@ keyed scheme, re-loads the secret from the file or environment variable it came 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -34,7 +36,12 @@ from matchsim.join.keys import (
 )
 from matchsim.normalise import Normalised, Profile, distinct, get_profile
 from matchsim.schemes import Digests, Scheme, get_scheme
+from matchsim.schemes._base import as_strings
 from matchsim.secrets import Secret, load_secret
+
+if TYPE_CHECKING:
+    from matchsim.join.index import NormalisedTee
+    from matchsim.join.salted import SaltSet
 
 PLATFORM_COLUMNS: Mapping[str, tuple[str, ...]] = {
     EMAIL: ("email", "email2"),
@@ -44,6 +51,11 @@ PLATFORM_COLUMNS: Mapping[str, tuple[str, ...]] = {
 """Match key -> the platform table's columns that index to it."""
 
 _FIELD_COLUMN = {"state": "region"}
+
+KEYED = "keyed:"
+"""Prefix of a normalised-table column holding a clear field's internal digests (its
+:func:`clear_scheme` digest, null where it cannot be keyed) instead of its text: no
+scheme changes them, so they are hashed once, when the platform is normalised."""
 
 PRESENCE_COLUMNS = (EMAIL, PHONE, MADID)
 """Raw platform columns whose presence the normalised layer also records."""
@@ -126,6 +138,13 @@ class ParquetPlatform:
         index_dir: the on-disk digest index to read chunks from (see
             :mod:`matchsim.join.index`); None: normalise and hash each chunk.
         norm_dir: the on-disk normalised platform (one per profile) to hash chunks from.
+        salt_filter: for a per-record-salted scheme, per key the salts the upload carries
+            (:func:`matchsim.join.salted.salt_filter`): only platform rows that draw one
+            of them are hashed.
+        read_ahead: chunks computed ahead on threads of their own when chunks are read
+            in order (the local engine): the next chunk's reading and hashing overlap the
+            current one's; 0 (the default, and on a Dask worker): none. :meth:`close`
+            stops them.
     """
 
     path: Path
@@ -137,7 +156,14 @@ class ParquetPlatform:
     secret: Secret | None = None
     index_dir: Path | None = None
     norm_dir: Path | None = None
+    salt_filter: Mapping[str, SaltSet] | None = None
+    read_ahead: int = 0
+    tee: NormalisedTee | None = field(default=None, repr=False)
     _meta: pq.FileMetaData = field(init=False, repr=False)
+    _pool: ThreadPoolExecutor | None = field(init=False, repr=False, default=None)
+    _pending: dict[int, Future[Mapping[str, KeyDigests]]] = field(
+        init=False, repr=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         self.path = Path(self.path)
@@ -154,7 +180,9 @@ class ParquetPlatform:
         self._scheme()  # fail early on a bad scheme or missing secret
 
     def __getstate__(self) -> dict[str, Any]:
-        state = {k: v for k, v in self.__dict__.items() if k not in ("secret", "_meta")}
+        private = ("secret", "_meta", "_pool", "_pending", "tee")
+        state = {k: v for k, v in self.__dict__.items() if k not in private}
+        state["read_ahead"] = 0  # a worker reads the chunks it is given, in no order
         if self.secret is not None and self.key_file is None and self.key_env is None:
             raise SecretError(
                 "a distributed join needs the key as --key-file or --key-env, "
@@ -165,6 +193,7 @@ class ParquetPlatform:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.secret = None
+        self._pool, self._pending, self.tee = None, {}, None
         self._meta = pq.ParquetFile(self.path).metadata
 
     def _profile(self) -> Profile:
@@ -191,6 +220,43 @@ class ParquetPlatform:
         return int(self._meta.num_rows)
 
     def chunk(self, index: int) -> Mapping[str, KeyDigests]:
+        if self.read_ahead <= 0:
+            return self._chunk(index)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.read_ahead, thread_name_prefix="platform-chunk")
+        for stale in [i for i in self._pending if i < index]:
+            self._pending.pop(stale).cancel()
+        for i in range(index, min(self.n_chunks, index + self.read_ahead)):
+            if i not in self._pending:
+                self._pending[i] = self._pool.submit(self._chunk, i)
+        return self._pending.pop(index).result()
+
+    def close(self) -> None:
+        """Stop computing chunks ahead (none is computed after this returns), and drop a
+        normalised layer being written that :meth:`finish_tee` did not publish."""
+        pending, self._pending = self._pending, {}
+        for future in pending.values():
+            future.cancel()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        if self.tee is not None:
+            self.tee.abort()
+            self.tee = None
+
+    def finish_tee(self) -> Path | None:
+        """Publish the normalised layer this source wrote while a join read every chunk
+        (see :func:`matchsim.join.index.ensure_index`); later chunks are read from it."""
+        tee, self.tee = self.tee, None
+        if tee is None:
+            return None
+        self.close()
+        folder = tee.finish()
+        if folder is not None:
+            self.norm_dir = folder
+        return folder
+
+    def _chunk(self, index: int) -> Mapping[str, KeyDigests]:
         if self.index_dir is not None and self._meta.num_row_groups:
             from matchsim.join.index import read_chunk
 
@@ -209,16 +275,23 @@ class ParquetPlatform:
         if self.norm_dir is not None and (self.norm_dir / "normalised.parquet").exists():
             from matchsim.join.index import read_normalised
 
-            return normalised_digests(read_normalised(self.norm_dir, index), prof, sch)
+            ntable = read_normalised(self.norm_dir, index)
+            return normalised_digests(ntable, prof, sch, self.salt_filter)
         table = pq.ParquetFile(self.path).read_row_group(index)
-        return table_digests(table, prof, sch, self.path)
+        tee = self.tee
+        if tee is None:
+            return table_digests(table, prof, sch, self.path, salts=self.salt_filter)
+        ntable = normalised_table(table, prof, self.path)
+        tee.put(index, ntable)
+        return normalised_digests(ntable, prof, sch, self.salt_filter)
 
 
 def table_digests(
-    table: pa.Table, prof: Profile, sch: Scheme, path: Path, region: str | None = None
-) -> dict[str, KeyDigests]:
+    table: pa.Table, prof: Profile, sch: Scheme, path: Path, region: str | None = None,
+    salts: Mapping[str, SaltSet] | None = None,
+) -> dict[str, KeyDigests]:  # fmt: skip
     """Per key, the digests of ``table``'s rows as the platform keys them (ids: ``uid``)."""
-    return normalised_digests(normalised_table(table, prof, path, region), prof, sch)
+    return normalised_digests(normalised_table(table, prof, path, region), prof, sch, salts)
 
 
 def normalised_table(
@@ -237,10 +310,42 @@ def normalised_table(
             if column in table.column_names:
                 columns[column] = normalised_values(prof, key, table[column], region)
     out = {k: v if k == "uid" else _as_text(v, k in COMBINATION_FIELDS) for k, v in columns.items()}
+    for key in key_fields(prof):  # a key taken in clear: its digest, the same for every scheme
+        if key != NAME_POSTCODE_DOB and not prof.fields[key].hashed:
+            for column in PLATFORM_COLUMNS[key]:
+                if column in out:
+                    out[f"{KEYED}{column}"] = _clear_digests(out.pop(column))
     for column in PRESENCE_COLUMNS:  # whether the raw value is there (for evaluation)
         if column in table.column_names:
             out[f"present:{column}"] = table[column].is_valid()
     return pa.table(out)
+
+
+def _clear_digests(values: pa.Array) -> pa.Array:
+    """``values``' :func:`clear_scheme` digests as fixed-size binary, null where null."""
+    d = clear_scheme().encode(values)
+    width = d.data.shape[1]
+    validity = None
+    if not d.valid.all():
+        validity = pa.py_buffer(np.packbits(d.valid, bitorder="little"))
+    data = pa.py_buffer(np.ascontiguousarray(d.data))
+    return pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), len(d.valid), [validity, data])
+
+
+def _keyed_digests(column: pa.Array | pa.ChunkedArray, uid: np.ndarray) -> KeyDigests:
+    """:class:`KeyDigests` of a ``keyed:`` column's non-null digests."""
+    values = _flat(column)
+    present = values.is_valid()
+    rows = np.flatnonzero(present.to_numpy(zero_copy_only=False))
+    if len(rows) < len(values):
+        values = values.filter(present)
+    width = values.type.byte_width
+    if len(values) == 0:
+        data = np.zeros((0, width), dtype=np.uint8)
+    else:
+        data = np.frombuffer(values.buffers()[1], dtype=np.uint8, count=len(values) * width,
+                             offset=values.offset * width).reshape(len(values), width)  # fmt: skip
+    return KeyDigests.from_bytes(data, uid[rows])
 
 
 def _as_text(values: pa.Array | pa.ChunkedArray, repeated: bool) -> pa.Array:
@@ -258,26 +363,67 @@ def _as_text(values: pa.Array | pa.ChunkedArray, repeated: bool) -> pa.Array:
     return out.cast(pa.dictionary(pa.int32(), pa.string()))
 
 
-def normalised_digests(ntable: pa.Table, prof: Profile, sch: Scheme) -> dict[str, KeyDigests]:
-    """Per key, the digests of a :func:`normalised_table` under scheme ``sch``."""
+def normalised_digests(
+    ntable: pa.Table, prof: Profile, sch: Scheme, salts: Mapping[str, SaltSet] | None = None
+) -> dict[str, KeyDigests]:
+    """Per key, the digests of a :func:`normalised_table` under scheme ``sch``; with
+    ``salts`` (:func:`matchsim.join.salted.salt_filter`), only those of the salted keys'
+    rows that can match."""
     uid = ntable["uid"].to_numpy()
     out: dict[str, KeyDigests] = {}
     for key, fields in key_fields(prof).items():
+        if salts is not None and key in salts:
+            from matchsim.join.salted import salted_candidates
+
+            out[key] = salted_candidates(ntable, prof, sch, key, uid, salts[key])
+            continue
         if key == NAME_POSTCODE_DOB:
-            parts = []
-            for f in fields:
-                d = digest_normalised(prof, sch, f, ntable[f])
-                parts.append((d.data, d.valid))
-            out[key] = KeyDigests.combine(parts, uid)
+            tables = [_digest_table(prof, sch, f, ntable[f]) for f in fields]
+            valid = np.logical_and.reduce([v for _, _, v in tables])
+            out[key] = KeyDigests.gather([(d, i) for d, i, _ in tables], valid, uid)
             continue
         pieces = []
         for column in PLATFORM_COLUMNS[key]:
+            if f"{KEYED}{column}" in ntable.column_names:
+                pieces.append(_keyed_digests(ntable[f"{KEYED}{column}"], uid))
+                continue
             if column not in ntable.column_names:
                 continue
-            d = digest_normalised(prof, sch, key, ntable[column])
-            pieces.append(KeyDigests.from_bytes(d.data, uid, d.valid))
+            values = _flat(ntable[column])
+            present = values.is_valid()
+            rows = np.flatnonzero(present.to_numpy(zero_copy_only=False))
+            if len(rows) < len(values):  # hash the present values only (in row order)
+                values = values.filter(present)
+            d = digest_normalised(prof, sch, key, values)
+            pieces.append(KeyDigests.from_bytes(d.data, uid[rows], d.valid))
         out[key] = KeyDigests.concat(pieces, digest_width(prof, sch, key, fields))
     return out
+
+
+def _flat(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
+def _digest_table(
+    prof: Profile, sch: Scheme, name: str, values: pa.Array | pa.ChunkedArray
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """Field ``name``'s digests as ``(table, index, valid)``: row ``r``'s digest is
+    ``table[index[r]]`` (``table[r]`` where ``index`` is None), valid where ``valid``.
+    A dictionary-encoded column under a deterministic scheme hashes its dictionary
+    once and is never expanded row by row."""
+    values = _flat(values)
+    used = sch if prof.fields[name].hashed else clear_scheme()
+    if not (pa.types.is_dictionary(values.type) and used.deterministic):
+        d = digest_normalised(prof, sch, name, values)
+        return d.data, None, d.valid
+    assert isinstance(values, pa.DictionaryArray)
+    once = used.encode(as_strings(values.dictionary))
+    indices = values.indices
+    index = np.asarray(pc.fill_null(indices, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
+    valid = indices.is_valid().to_numpy(zero_copy_only=False)
+    if len(once.valid):
+        valid &= once.valid[index]
+    return once.data, index, valid
 
 
 def _column(table: pa.Table, field_name: str, path: Path) -> pa.ChunkedArray:

@@ -29,6 +29,7 @@ from matchsim.join.evaluate import Evaluation, evaluate, upload_row_cids
 from matchsim.join.keys import UploadKeys
 from matchsim.join.platform import ParquetPlatform
 from matchsim.join.result import MatchResult
+from matchsim.join.salted import salt_filter
 from matchsim.join.upload import read_upload
 from matchsim.normalise import Profile, get_profile
 from matchsim.schemes import Scheme, upload_params
@@ -37,6 +38,8 @@ from matchsim.secrets import Secret
 MATCHED_FILE = "matched.parquet"
 KEYS_FILE = "keys.csv"
 JOIN_FILE = "join.json"
+READ_AHEAD = 2
+"""Platform chunks the local engine's source computes at once (one per core here)."""
 
 
 @dataclass(frozen=True)
@@ -98,12 +101,15 @@ def join_files(
     sch = source._scheme()
     region = _region_of(platform_file)
     upload_keys, upload_report = read_upload(upload, prof, sch, region, progress)
+    source.salt_filter = salt_filter(upload_keys, prof, sch)
+    local = engine == "local"
     index_info = (
-        _use_index(source, progress, digests=index != "normalised") if index else {"status": "off"}
+        _use_index(source, progress, digests=index != "normalised", tee=local)
+        if index
+        else {"status": "off"}
     )
     joined = time.perf_counter()
-    with get_engine(engine, **(engine_options or {})) as eng:
-        result = eng.match(upload_keys, source, progress)
+    result, index_info = _match(upload_keys, source, engine, engine_options, progress, index_info)
     join_seconds = time.perf_counter() - joined
 
     truth_path = Path(truth) if truth is not None else platform_file.parent / "truth.parquet"
@@ -134,6 +140,26 @@ def join_files(
         report.update(extra)
     write_outputs(out_path, result, report)
     return JoinRun(out_path, result, report, evaluation)
+
+
+def _match(
+    upload_keys: UploadKeys, source: ParquetPlatform, engine: str,
+    engine_options: dict[str, Any] | None, progress: ProgressFn | None,
+    index_info: dict[str, Any],
+) -> tuple[MatchResult, dict[str, Any]]:  # fmt: skip
+    """Run the engine; on the local engine the source computes chunks ahead, and a
+    normalised layer it wrote as it went is published once every chunk was read."""
+    if engine == "local":  # chunks read in order: the next ones are computed meanwhile
+        source.read_ahead = READ_AHEAD
+    try:
+        with get_engine(engine, **(engine_options or {})) as eng:
+            result = eng.match(upload_keys, source, progress)
+        if source.tee is not None and source.finish_tee() is None:
+            index_info = {"status": "none", "why": "the join did not read every chunk"}
+    finally:
+        source.close()
+        source.read_ahead = 0
+    return result, index_info
 
 
 def _evaluate(
@@ -180,7 +206,7 @@ def _evaluate(
 
 
 def _use_index(
-    source: ParquetPlatform, progress: ProgressFn | None, digests: bool = True
+    source: ParquetPlatform, progress: ProgressFn | None, digests: bool = True, tee: bool = False
 ) -> dict[str, Any]:
     """Attach the platform's on-disk digest index to ``source``; say what happened."""
     from matchsim.join.index import ensure_index, index_root
@@ -189,9 +215,9 @@ def _use_index(
     root = index_root()
     before = {p.name for p in root.iterdir()} if root.is_dir() else set()
     why: list[str] = []
-    folder = ensure_index(source, progress, digests, why)
+    folder = ensure_index(source, progress, digests, why, tee)
     if folder is None:
-        if source.norm_dir is not None and not digests:
+        if (source.norm_dir is not None or source.tee is not None) and not digests:
             return {"status": "normalised only", "seconds": round(time.perf_counter() - started, 3)}
         return {"status": "none", "why": "; ".join(why)}
     return {

@@ -138,3 +138,15 @@ def row_fingerprints(parts: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
         else:
             _fold_rows(data, np.asarray(valid, bool), h)
     return h
+
+
+@numba.njit(cache=True, nogil=True)
+def hex_encode(data: np.ndarray, pairs: np.ndarray) -> np.ndarray:  # pragma: no cover
+    """``(n, k)`` bytes -> ``(n, 2k)`` characters, ``pairs[b]`` spelling byte ``b`` as a
+    little-endian uint16 (``schemes._base._HEX_PAIRS``): one read and one write per byte."""
+    n, k = data.shape
+    out = np.empty((n, k), dtype=np.uint16)
+    for i in range(n):
+        for j in range(k):
+            out[i, j] = pairs[data[i, j]]
+    return out.view(np.uint8)

@@ -12,3 +12,16 @@ def splitmix64(x: np.uint64) -> np.uint64:
     x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     return x ^ (x >> np.uint64(31))
+
+
+@numba.njit(cache=True, nogil=True)
+def mix_into_first(words: np.ndarray) -> None:
+    """``words[:, 0] = mix_rows(words[:, 1:])`` in place, reading the row's other words
+    where they lie (no contiguous copy of them first); the same mix word for word as
+    :func:`matchsim.kernels.join.mix_rows`."""
+    n, w = words.shape
+    for i in range(n):
+        h = np.uint64(0x9E3779B97F4A7C15)
+        for j in range(1, w):
+            h = splitmix64(h ^ words[i, j])
+        words[i, 0] = h

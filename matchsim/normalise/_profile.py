@@ -132,7 +132,9 @@ class Profile:
             values = values.cast(values.type.value_type)
         if not (pa.types.is_date(values.type) or pa.types.is_timestamp(values.type)):
             values = values.cast(pa.string())
-            values = pc.utf8_normalize(pc.utf8_trim_whitespace(values), form="NFC")
+            values = pc.utf8_trim_whitespace(values)
+            if not pc.all(pc.string_is_ascii(values), min_count=0).as_py():  # ASCII: its own NFC
+                values = pc.utf8_normalize(values, form="NFC")
             values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
         present = values.is_valid().to_numpy(zero_copy_only=False)
         result = NORMALISERS[rule.normaliser](values, region.upper(), **rule.options)

@@ -152,6 +152,9 @@ class Scheme:
         """Digest every value; null input gives an invalid all-zero row."""
         values = as_strings(values)
         valid = ~values.is_null().to_numpy(zero_copy_only=False)
+        if valid.all() and len(values):  # no null: the digests as they come
+            data = np.ascontiguousarray(self._digest(values), dtype=np.uint8)
+            return Digests(data.reshape(len(values), self.digest_size), valid)
         data = np.zeros((len(values), self.digest_size), dtype=np.uint8)
         if valid.any():
             present = values if valid.all() else values.filter(pa.array(valid))
@@ -242,6 +245,18 @@ def fixed_width_binary(rows: np.ndarray) -> pa.Array:
 
 _HEX_LOWER = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 _HEX_UPPER = np.frombuffer(b"0123456789ABCDEF", dtype=np.uint8)
+
+
+def _hex_pairs(alphabet: np.ndarray) -> np.ndarray:
+    """Byte -> its two characters as one little-endian uint16 (low byte: high nibble's)."""
+    chars = alphabet.astype(np.uint16)
+    byte = np.arange(256)
+    return (chars[byte >> 4] | (chars[byte & 0x0F] << 8)).astype("<u2")
+
+
+_HEX_PAIRS = {"hex": _hex_pairs(_HEX_LOWER), "HEX": _hex_pairs(_HEX_UPPER)}
+_KERNEL_BYTES = 1 << 20
+"""Digest bytes from which :func:`encode_text` spells hex in a numba loop (3x numpy's)."""
 _B64 = np.frombuffer(
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", dtype=np.uint8
 )
@@ -268,10 +283,14 @@ def encode_text(data: np.ndarray, valid: np.ndarray, encoding: str) -> pa.Array:
     """Vectorised hex / HEX / Base64 (standard alphabet, ``=`` padded) of each row."""
     n, k = data.shape
     if encoding in ("hex", "HEX"):
-        table = _HEX_LOWER if encoding == "hex" else _HEX_UPPER
-        chars = np.empty((n, 2 * k), dtype=np.uint8)
-        chars[:, 0::2] = table[data >> 4]
-        chars[:, 1::2] = table[data & 0x0F]
+        # one table look-up per byte gives both characters (no strided writes)
+        data = np.ascontiguousarray(data, dtype=np.uint8)
+        if n * k >= _KERNEL_BYTES:  # numba: loaded for big columns only, not for one value
+            from matchsim.kernels.hexdecode import hex_encode
+
+            chars = hex_encode(data, _HEX_PAIRS[encoding]).reshape(n, 2 * k)
+        else:
+            chars = _HEX_PAIRS[encoding][data].view(np.uint8).reshape(n, 2 * k)
     elif encoding == "base64":
         groups = (k + 2) // 3
         padded = np.zeros((n, groups * 3), dtype=np.uint32)

@@ -60,11 +60,24 @@ class SaltedSHA256(Scheme):
     def digest_size(self) -> int:
         return SALT_BYTES + 32
 
-    def _digest(self, values: pa.Array) -> np.ndarray:
+    salt_bytes = SALT_BYTES
+    """Each digest starts with its salt, drawn before hashing (the join's platform side
+    hashes only the rows whose salt some upload digest carries; see
+    :func:`matchsim.join.platform.normalised_digests`)."""
+
+    def salts(self, n: int) -> np.ndarray:
+        """The ``(n, SALT_BYTES)`` salts :meth:`_digest` gives ``n`` values, in order."""
         rng = np.random.default_rng(self.params["seed"])
-        salts = rng.integers(0, 256, size=(len(values), SALT_BYTES), dtype=np.uint8)
+        return rng.integers(0, 256, size=(n, SALT_BYTES), dtype=np.uint8)
+
+    def _digest(self, values: pa.Array) -> np.ndarray:
+        return self.digest_with(values, self.salts(len(values)))
+
+    def digest_with(self, values: pa.Array, salts: np.ndarray) -> np.ndarray:
+        """``salt || SHA-256(salt || value)`` of each value with the salt on its row."""
         from matchsim.kernels import _openssl  # numba: loaded when hashing, not at validation
 
+        salts = np.ascontiguousarray(salts, dtype=np.uint8)
         if _openssl.AVAILABLE and len(values):
             data, starts, lengths = string_buffers(values)
             if len(data) == 0:

@@ -34,6 +34,7 @@ from matchsim.io import check_files, check_paths, output_files, shown
 from matchsim.io import open_table as read_source
 from matchsim.normalise import FIELDS, INPUT_COLUMNS, Normalised, Profile, distinct, get_profile
 from matchsim.schemes import Scheme, get_scheme
+from matchsim.schemes._base import as_strings
 from matchsim.secrets import Secret
 
 BATCH_ROWS = 1_000_000
@@ -177,9 +178,20 @@ def _written_here(out: Path, path: Path) -> bool:
 # --------------------------------------------------------------------------- hashing
 
 
-def encode_column(scheme: Scheme, values: pa.Array, prehashed: np.ndarray) -> pa.Array:
-    """Digest text of normalised values; pre-hashed values pass through as they are."""
-    text = scheme.to_text(distinct.encode(scheme, values))
+def encode_column(
+    scheme: Scheme, values: pa.Array, prehashed: np.ndarray,
+    encoded: pa.DictionaryArray | None = None,
+) -> pa.Array:  # fmt: skip
+    """Digest text of normalised values; pre-hashed values pass through as they are.
+
+    ``encoded``: ``values`` dictionary-encoded (:func:`matchsim.normalise.distinct.dictionary`),
+    if at hand: a deterministic scheme then hashes and spells each distinct value once
+    and takes the text to every row (the same text as row by row)."""
+    if encoded is not None and scheme.deterministic:
+        once = scheme.encode(as_strings(encoded.dictionary))
+        text = scheme.to_text(once).take(encoded.indices)
+    else:
+        text = scheme.to_text(distinct.encode(scheme, values))
     if prehashed.any():
         text = pc.if_else(pa.array(prehashed), values, text)
     return text
@@ -377,7 +389,8 @@ def _hash_batch(
                 )
             )
         if rule.hashed:
-            cols.append(encode_column(sch, norm.values, norm.prehashed))
+            encoded = memo.encoded(f, norm.values) if memo is not None else None
+            cols.append(encode_column(sch, norm.values, norm.prehashed, encoded))
         else:
             cols.append(norm.values)
     writer.write(pa.Table.from_arrays(cols, schema=writer.schema))
@@ -391,6 +404,7 @@ class _Memo:
     messy phone numbers, most of the work). Keyed by the file's path, size and mtime."""
 
     _held: ClassVar[dict[tuple[Any, ...], Normalised]] = {}
+    _encoded: ClassVar[dict[tuple[Any, ...], pa.DictionaryArray | None]] = {}
     _file: ClassVar[tuple[Any, ...] | None] = None
     LIMIT: ClassVar[int] = 16_000_000
     """Values held at most (about 300 MB for a 1 M-row, 11-field file); a larger file is
@@ -408,6 +422,7 @@ class _Memo:
         self.region = region
         if stamp != _Memo._file:  # one file's worth at a time
             _Memo._held.clear()
+            _Memo._encoded.clear()
             _Memo._file = stamp
 
     def get(self, field_name: str, raw: pa.Array | pa.ChunkedArray) -> Normalised:
@@ -419,6 +434,18 @@ class _Memo:
             if self.stamp is not None and held + len(raw) <= _Memo.LIMIT:
                 _Memo._held[key] = norm
         return norm
+
+    def encoded(self, field_name: str, values: pa.Array) -> pa.DictionaryArray | None:
+        """The normalised ``values`` of a held field dictionary-encoded, if they repeat
+        enough to be worth it (kept with them: each scheme hashes the same distinct
+        values); None where they do not, or are not held."""
+        key = (*self.key, field_name, len(values))
+        if self.stamp is None or key not in _Memo._held:
+            return None
+        if key not in _Memo._encoded:
+            repeats = distinct.repeats(values)
+            _Memo._encoded[key] = distinct.dictionary(values) if repeats else None
+        return _Memo._encoded[key]
 
 
 def _infer_region(path: Path, batch: pa.RecordBatch, columns: dict[str, str]) -> str:

@@ -1,0 +1,159 @@
+"""The "hash *" and "join *" stages of ``matchsim run``, each beside the path it replaced
+(pytest-benchmark; not part of the test run).
+
+Run (shared machine figures are labelled so in the report)::
+
+    .venv/bin/pytest benchmarks/bench_run_joins.py --benchmark-only -p no:cacheprovider -s
+    MATCHSIM_BENCH_POP=/path/to/nl10m .venv/bin/pytest benchmarks/bench_run_joins.py \
+        --benchmark-only -p no:cacheprovider -s        # the nl-health-insurer population
+
+Without ``MATCHSIM_BENCH_POP`` a seeded NL population of ``MATCHSIM_BENCH_N`` platform
+users (default 200,000; customers a tenth) is generated. The stages run as ``matchsim run``
+runs them (``experiment/schemes.py``): per scheme ``hash_file`` of the customer file, then
+``join_files`` with ``index="normalised"`` into a fresh index folder, SHA-256 first (it
+writes the normalised platform), HMAC and the salted scheme reading it back. The peers:
+
+* ``join sha256``: the join writing the normalised layer from its own pass
+  (``NormalisedTee``) against building the layer first and joining from it (before);
+* ``join salted-sha256``: hashing only platform rows whose salt an upload digest carries
+  (``join/salted.py``) against hashing every platform row (before).
+
+Each pair's ratio is printed and put in ``extra_info``; each pair's join reports are
+asserted equal (match sets and per-key counts; evaluation included).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from matchsim.join.run import join_files
+from matchsim.normalise import get_profile
+from matchsim.schemes import SCHEMES, get_scheme, upload_params
+from matchsim.secrets import Secret
+from matchsim.upload.write import hash_file
+
+N = int(os.environ.get("MATCHSIM_BENCH_N", "200000"))
+SCHEME_NAMES = ("sha256", "hmac-sha256", "salted-sha256")
+_TIMES: dict[str, float] = {}
+_REPORTS: dict[str, dict[str, Any]] = {}
+_VOLATILE = ("elapsed_seconds", "join_seconds", "peak_rss_bytes", "platform_index")
+
+
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    folder = tmp_path_factory.mktemp("run-joins")
+    given = os.environ.get("MATCHSIM_BENCH_POP")
+    if given:
+        pop = Path(given)
+    else:
+        from matchsim.generate import PopulationParams, population
+
+        pop = folder / "pop"
+        made = PopulationParams(platform_users=N, customers=N // 10, country="NL",
+                                overlap=0.6, seed=7)  # fmt: skip
+        population(made, pop)
+    secret = Secret(os.urandom(32), "generated for this benchmark")
+    profile = get_profile("meta")
+    schemes = {}
+    for name in SCHEME_NAMES:
+        needs = bool(getattr(SCHEMES[name], "needs_secret", False))
+        params = upload_params(name, {}, profile.encoding)
+        schemes[name] = (get_scheme(name, secret=secret if needs else None, **params), params)
+    return {"pop": pop, "folder": folder, "profile": profile, "schemes": schemes,
+            "secret": secret}  # fmt: skip
+
+
+def _index(ctx: dict[str, Any], name: str, fresh: bool) -> None:
+    folder = ctx["folder"] / f"index-{name}"
+    if fresh:
+        shutil.rmtree(folder, ignore_errors=True)
+    os.environ["MATCHSIM_INDEX_DIR"] = str(folder)
+
+
+def _hash(ctx: dict[str, Any], name: str) -> Path:
+    scheme, _ = ctx["schemes"][name]
+    out = ctx["folder"] / f"{name}.csv"
+    hash_file(ctx["pop"] / "customers.parquet", profile=ctx["profile"], scheme=scheme,
+              region="NL", out=out, force=True)  # fmt: skip
+    return out
+
+
+def _join(ctx: dict[str, Any], name: str, out: str) -> dict[str, Any]:
+    scheme, params = ctx["schemes"][name]
+    run = join_files(
+        ctx["pop"], ctx["folder"] / f"{name}.csv", profile="meta", scheme=name,
+        scheme_params=params, secret=scheme.secret, out=ctx["folder"] / out,
+        truth=ctx["pop"] / "truth.parquet", force=True, index="normalised",
+    )  # fmt: skip
+    return {k: v for k, v in run.report.items() if k not in _VOLATILE}
+
+
+def _ratio(benchmark: Any, mine: str, peer: str) -> None:
+    _TIMES[mine] = benchmark.stats.stats.min
+    if peer in _TIMES and mine in _TIMES:
+        benchmark.extra_info[f"{peer}/{mine}"] = _TIMES[peer] / _TIMES[mine]
+        print(f"\n{mine}: {_TIMES[mine]:.2f} s, {peer}: {_TIMES[peer]:.2f} s, "
+              f"ratio {_TIMES[peer] / _TIMES[mine]:.2f}x")  # fmt: skip
+
+
+@pytest.mark.parametrize("name", SCHEME_NAMES)
+def test_hash(benchmark: Any, ctx: dict[str, Any], name: str) -> None:
+    benchmark.pedantic(_hash, args=(ctx, name), rounds=1, warmup_rounds=0)
+    _TIMES[f"hash {name}"] = benchmark.stats.stats.min
+
+
+def test_join_sha256_separate_pass(benchmark: Any, ctx: dict[str, Any]) -> None:
+    """Before: the normalised layer built in a pass of its own, then the join reads it."""
+    from matchsim.join.index import ensure_normalised
+    from matchsim.join.platform import ParquetPlatform
+
+    def before() -> dict[str, Any]:
+        _index(ctx, "separate", fresh=True)
+        ensure_normalised(ParquetPlatform(ctx["pop"] / "platform.parquet", "meta", "sha256"))
+        return _join(ctx, "sha256", "separate")
+
+    _REPORTS["separate"] = benchmark.pedantic(before, rounds=1)
+    _ratio(benchmark, "join sha256 separate pass", "join sha256")
+
+
+def test_join_sha256(benchmark: Any, ctx: dict[str, Any]) -> None:
+    def now() -> dict[str, Any]:
+        _index(ctx, "run", fresh=True)  # the run's first join: no layer yet
+        return _join(ctx, "sha256", "sha256")
+
+    _REPORTS["sha256"] = benchmark.pedantic(now, rounds=1)
+    _ratio(benchmark, "join sha256", "join sha256 separate pass")
+    if "separate" in _REPORTS:
+        assert _REPORTS["separate"] == _REPORTS["sha256"]
+
+
+def test_join_hmac(benchmark: Any, ctx: dict[str, Any]) -> None:
+    _index(ctx, "run", fresh=False)  # reads the layer the SHA-256 join wrote
+    got = benchmark.pedantic(_join, args=(ctx, "hmac-sha256", "hmac"), rounds=1)
+    assert got["matched_rows"] > 0
+
+
+def test_join_salted_every_row(benchmark: Any, ctx: dict[str, Any]) -> None:
+    """Before: every platform row salted and hashed."""
+    import matchsim.join.run as join_run
+
+    _index(ctx, "run", fresh=False)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(join_run, "salt_filter", lambda *a: None)
+        _REPORTS["salted every row"] = benchmark.pedantic(
+            _join, args=(ctx, "salted-sha256", "salted-every"), rounds=1
+        )
+    _ratio(benchmark, "join salted every row", "join salted")
+
+
+def test_join_salted(benchmark: Any, ctx: dict[str, Any]) -> None:
+    _index(ctx, "run", fresh=False)
+    _REPORTS["salted"] = benchmark.pedantic(_join, args=(ctx, "salted-sha256", "salted"), rounds=1)
+    _ratio(benchmark, "join salted", "join salted every row")
+    if "salted every row" in _REPORTS:
+        assert _REPORTS["salted every row"] == _REPORTS["salted"]
