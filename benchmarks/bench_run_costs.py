@@ -174,7 +174,7 @@ def test_unique_numpy(benchmark: Any, matched_uids: np.ndarray) -> None:
 
 
 def test_unique_by_sort(benchmark: Any, matched_uids: np.ndarray) -> None:
-    from matchsim.risk.membership import sorted_unique
+    from matchsim.arrays import sorted_unique
 
     out = benchmark.pedantic(sorted_unique, args=(matched_uids,), rounds=3)
     assert np.array_equal(out, np.unique(matched_uids))

@@ -138,7 +138,7 @@ def test_pack_short_strings(strings: list[str], ok: bool) -> None:
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.integers(-(1 << 40), 1 << 40), max_size=60))
 def test_sorted_unique_is_numpys_unique(values: list[int]) -> None:
-    from matchsim.risk.membership import sorted_unique
+    from matchsim.arrays import sorted_unique
 
     arr = np.array(values, dtype=np.int64)
     got, want = sorted_unique(arr), np.unique(arr)

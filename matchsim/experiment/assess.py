@@ -21,9 +21,9 @@ def membership(experiment: Experiment, join: Any, platform_users: int) -> Member
     advertisers may share a customer); its matched users are those the deterministic
     join matched from its rows.
     """
+    from matchsim.arrays import sorted_unique
     from matchsim.risk import Upload
     from matchsim.risk import membership as accumulate
-    from matchsim.risk.membership import sorted_unique
 
     pairs = join.result.pairs
     rows = np.concatenate([r for r, _ in pairs.values()]) if pairs else np.zeros(0, np.int64)

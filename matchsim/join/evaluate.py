@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from matchsim.arrays import sorted_unique
 from matchsim.errors import InputError
 from matchsim.join.keys import EMAIL, MADID, PHONE, UploadKeys
 from matchsim.join.platform import table_digests
@@ -189,7 +190,7 @@ def _platform_holds(
         table = pq.read_table(
             platform_path,
             columns=["uid", "email", "phone", "madid"],
-            filters=[("uid", "in", pa.array(np.unique(uids)))],
+            filters=[("uid", "in", pa.array(sorted_unique(uids)))],
         )
         present = {k: table[k].is_valid().to_numpy(zero_copy_only=False) for k in keys}
     else:

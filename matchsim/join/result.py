@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from matchsim.arrays import sorted_unique
 from matchsim.kernels.join import count_bits, mark_bits, set_bits
 
 
@@ -25,7 +26,7 @@ def distinct(values: np.ndarray) -> np.ndarray:
         return values
     lo, hi = int(values.min()), int(values.max())
     if hi - lo > max(64 * len(values), 1 << 20):
-        return np.unique(values)
+        return sorted_unique(values)
     bits = _bitset(values, lo, hi)
     return set_bits(bits, lo, int(count_bits(bits)))
 
@@ -126,7 +127,7 @@ class MatchResult:
         span_u = int(users.max()) - lo_u + 1
         if lo_r >= 0 and lo_u >= 0 and (int(rows.max()) + 1) * span_u < 2**62:
             # One int64 key per pair, row-major: a 1-d sort instead of a row-wise unique.
-            key = np.unique(rows.astype(np.int64) * span_u + (users - lo_u))
+            key = sorted_unique(rows.astype(np.int64) * span_u + (users - lo_u))
             return key // span_u, key % span_u + lo_u
         both = np.unique(np.stack([rows, users], axis=1), axis=0)
         return both[:, 0].copy(), both[:, 1].copy()

@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from matchsim.arrays import sorted_unique
 from matchsim.join.identity import IdentityIndex, hash_identifiers
 from matchsim.locale.numberplan import NumberPlan
 from matchsim.oracle.policy import PERIODS, Estimate, Policy
@@ -111,12 +112,12 @@ class AudienceSizeAPI:
 
     def _add(self, uids: np.ndarray) -> int:
         self.usage.uploads += 1
-        self._audiences.append(np.unique(uids))
+        self._audiences.append(sorted_unique(uids))
         return len(self._audiences) - 1
 
     def _platform_audience(self, uids: np.ndarray) -> int:
         """An audience the platform itself builds (e.g. visitors its pixel linked)."""
-        self._audiences.append(np.unique(np.asarray(uids, dtype=np.int64)))
+        self._audiences.append(sorted_unique(np.asarray(uids, dtype=np.int64)))
         return len(self._audiences) - 1
 
     # -- the one thing the advertiser sees --------------------------------------------
@@ -155,7 +156,7 @@ class AudienceSizeAPI:
 
     def _union(self, key: tuple[int, ...]) -> np.ndarray:
         parts = [self._audiences[a] for a in key]
-        return np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
+        return sorted_unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
 
     def _count(self, key: tuple[int, ...]) -> int:
         count = self._counts.get(key)

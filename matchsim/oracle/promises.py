@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from matchsim.arrays import sorted_unique
 from matchsim.errors import ConfigError, InputError
 from matchsim.join.identity import IdentityIndex, hash_identifiers
 from matchsim.oracle._validate import Fields
@@ -63,7 +64,7 @@ class Setting:
             pa.array(emails, pa.string()), "email", i.region, i.profile, i.scheme
         )
         uids = i.lookup("email", data, valid)
-        return int(np.unique(uids[uids >= 0]).size)
+        return int(sorted_unique(uids[uids >= 0]).size)
 
 
 def setting(
@@ -99,7 +100,7 @@ def setting(
         pa.array(pool_list, pa.string()), "email", index.region, index.profile, index.scheme
     )
     found = index.lookup("email", data, valid)
-    pool_accounts = np.unique(found[found >= 0])
+    pool_accounts = sorted_unique(found[found >= 0])
 
     p_uid = platform["uid"].to_numpy()
     p_email = platform["email"].combine_chunks()

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
+from matchsim.arrays import sorted_unique
 from matchsim.pixel.world import CATEGORIES, MEDICAL, World
 
 if TYPE_CHECKING:  # the join (numba) loads when a pixel runs, not when its table is read
@@ -255,7 +256,7 @@ def measure(world: World, events: Events, links: Links) -> dict[str, Any]:
         return int(hit.sum())
 
     users = true_uid >= 0
-    shadow_profiles = np.unique(links.shadow[links.shadow >= 0]).size
+    shadow_profiles = sorted_unique(links.shadow[links.shadow >= 0]).size
     return {
         "medical_visits": n_med,
         "events": int(events.pv.size),
