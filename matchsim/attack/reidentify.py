@@ -1027,8 +1027,8 @@ def _draw_encoded(pop_dir: str | Path, coverage: float, seed: int) -> tuple[pa.T
     pop = Path(pop_dir)
     fields = list(REGISTER_FIELDS)
     rng = stream(seed, Stream.REGISTER)
-    platform = _read_encoded(pop / "platform.parquet", "uid", fields)
-    customers = _read_encoded(pop / "customers.parquet", "cid", fields)
+    platform = _read_fields(pop / "platform.parquet", "uid", fields)
+    customers = _read_fields(pop / "customers.parquet", "cid", fields)
     truth_uid = pq.read_table(pop / "truth.parquet", columns=["uid"]).column("uid")
     outside = np.flatnonzero(np.asarray(truth_uid.is_null().to_numpy(zero_copy_only=False)))
     keep_p = np.flatnonzero(rng.random(platform.num_rows) < coverage)
@@ -1048,22 +1048,22 @@ def _draw_encoded(pop_dir: str | Path, coverage: float, seed: int) -> tuple[pa.T
     return pa.table({"id": ids, **columns}), person
 
 
-def _read_encoded(path: Path, key: str, fields: list[str]) -> pa.Table:
-    """``key`` and ``fields`` of a population file, text read dictionary-encoded."""
+def _read_fields(path: Path, key: str, fields: list[str]) -> pa.Table:
+    """``key`` and ``fields`` of a population file (text as stored: plain or dictionary;
+    Parquet's own dictionary reading of a plain column is slower than encoding it)."""
     import pyarrow.parquet as pq
 
-    schema = pq.read_schema(path)
-    text = [f for f in fields if pa.types.is_string(schema.field(f).type)]
-    return pq.read_table(path, columns=[key, *fields], read_dictionary=text)
+    return pq.read_table(path, columns=[key, *fields])
 
 
 def _gathered(parts: list[pa.ChunkedArray], rows: np.ndarray) -> pa.Array:
     """Rows ``rows`` of the parts one after the other; text as one dictionary array.
 
-    Each chunk's dictionary is mapped into one dictionary of the distinct values of all
-    of them, then only the integer codes are gathered (Arrow's own unification of
-    chunks with a dictionary each is many times slower on ten million rows)."""
-    chunks = [c for part in parts for c in part.chunks]
+    Plain text is dictionary-encoded first; each chunk's dictionary is mapped into one
+    dictionary of the distinct values of all of them, then only the integer codes are
+    gathered (Arrow's own unification of chunks with a dictionary each is many times
+    slower on ten million rows)."""
+    chunks = [c for part in parts for c in _dictionary_chunks(part)]
     if not all(pa.types.is_dictionary(c.type) for c in chunks):
         return pa.concat_arrays([c.combine_chunks() for c in parts]).take(pa.array(rows))
     # Arrow's batches of one Parquet row group share its dictionary: each distinct one
@@ -1085,6 +1085,13 @@ def _gathered(parts: list[pa.ChunkedArray], rows: np.ndarray) -> pa.Array:
         at += len(c)
     picked = codes[rows]
     return pa.DictionaryArray.from_arrays(pa.array(picked, mask=picked < 0), dictionary)
+
+
+def _dictionary_chunks(part: pa.ChunkedArray) -> list[pa.Array]:
+    """``part``'s chunks; a plain text column as one dictionary array."""
+    if not pa.types.is_string(part.type):
+        return list(part.chunks)
+    return [pc.dictionary_encode(part.combine_chunks())]
 
 
 def _buffer_key(arr: pa.Array) -> tuple[int, ...]:
@@ -1211,8 +1218,9 @@ def _link_hashed(
     for f in cols:
         mix_codes(up_h, up_ok, up_codes[f])
         mix_codes(reg_h, reg_ok, reg_codes[f])
-    up_key, reg_key, rep, count, last = key_counts(up_h, up_ok, reg_h, reg_ok)
-    if not all(same_codes(up_codes[f], reg_codes[f], up_key, reg_key, rep) for f in cols):
+    up_key, rep, count, last, reg_rows, reg_keys = key_counts(up_h, up_ok, reg_h, reg_ok)
+    paired = (up_key, rep, reg_rows, reg_keys)
+    if not all(same_codes(up_codes[f], reg_codes[f], *paired) for f in cols):
         return None
     k = count[up_key]
     return k, np.where(k == 1, last[up_key], -1)

@@ -30,23 +30,34 @@ def mix_codes(h: np.ndarray, ok: np.ndarray, codes: np.ndarray) -> None:
         h[i] = splitmix64((h[i] ^ np.uint64(c)) + _SEED)
 
 
+_FILTER_BITS_PER_KEY = 16  # filter bits per distinct upload key (about 6 % false hits)
+
+
 @numba.njit(cache=True, nogil=True)
 def key_counts(
     up_h: np.ndarray, up_ok: np.ndarray, reg_h: np.ndarray, reg_ok: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Key ids of the upload rows and the register rows that share their word.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Key ids of the upload rows, and the register rows that share their word.
+
+    Register rows first go through a bit filter of the upload words that fits in cache,
+    so the many that match nothing never touch the table.
 
     Returns:
-        ``(up_key, reg_key, rep, count, last)``: the key of each upload row (-1 where not
-        ``up_ok``), of each register row (-1 where not ``reg_ok`` or no upload row has its
-        word), the first upload row of each key, and per key the number of register rows
-        with it and the last of them (-1 if none).
+        ``(up_key, rep, count, last, reg_rows, reg_keys)``: the key of each upload row
+        (-1 where not ``up_ok``), the first upload row of each key, per key the number
+        of register rows with it and the last of them (-1 if none), and every register
+        row (``reg_ok``) whose word is a key's, in order, with that key.
     """
     n_up = up_h.shape[0]
     size = 1
     while size < 2 * n_up + 2:
         size *= 2
     mask = np.uint64(size - 1)
+    fbits = 6
+    while (np.int64(1) << fbits) < _FILTER_BITS_PER_KEY * n_up:
+        fbits += 1
+    shift = np.uint64(64 - fbits)
+    bits = np.zeros((np.int64(1) << fbits) // 64, dtype=np.uint64)
     slot_h = np.zeros(size, dtype=np.uint64)
     slot_key = np.full(size, -1, dtype=np.int64)
     up_key = np.full(n_up, -1, dtype=np.int64)
@@ -56,7 +67,7 @@ def key_counts(
         if not up_ok[i]:
             continue
         w = up_h[i]
-        s = splitmix64(w) & mask
+        s = w & mask
         while slot_key[s] >= 0 and slot_h[s] != w:
             s = (s + np.uint64(1)) & mask
         if slot_key[s] < 0:
@@ -64,25 +75,32 @@ def key_counts(
             slot_key[s] = n_keys
             rep[n_keys] = i
             n_keys += 1
+            b = w >> shift
+            bits[b >> np.uint64(6)] |= np.uint64(1) << (b & np.uint64(63))
         up_key[i] = slot_key[s]
     count = np.zeros(n_keys, dtype=np.int64)
     last = np.full(n_keys, -1, dtype=np.int64)
-    reg_key = np.full(reg_h.shape[0], -1, dtype=np.int64)
-    if n_keys == 0:
-        return up_key, reg_key, rep[:0], count, last
-    for j in range(reg_h.shape[0]):
+    reg_rows = np.empty(reg_h.shape[0], dtype=np.int64)
+    reg_keys = np.empty(reg_h.shape[0], dtype=np.int64)
+    m = 0
+    for j in range(reg_h.shape[0] if n_keys else 0):
         if not reg_ok[j]:
             continue
         w = reg_h[j]
-        s = splitmix64(w) & mask
+        b = w >> shift
+        if bits[b >> np.uint64(6)] & (np.uint64(1) << (b & np.uint64(63))) == 0:
+            continue
+        s = w & mask
         while slot_key[s] >= 0 and slot_h[s] != w:
             s = (s + np.uint64(1)) & mask
         key = slot_key[s]
         if key >= 0:
-            reg_key[j] = key
+            reg_rows[m] = j
+            reg_keys[m] = key
+            m += 1
             count[key] += 1
             last[key] = j
-    return up_key, reg_key, rep[:n_keys], count, last
+    return up_key, rep[:n_keys], count, last, reg_rows[:m], reg_keys[:m]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -90,8 +108,9 @@ def same_codes(
     up_codes: np.ndarray,
     reg_codes: np.ndarray,
     up_key: np.ndarray,
-    reg_key: np.ndarray,
     rep: np.ndarray,
+    reg_rows: np.ndarray,
+    reg_keys: np.ndarray,
 ) -> bool:
     """True when every row paired with a key carries the same code of this field as the
     key's first upload row (no two different tuples shared a word)."""
@@ -99,8 +118,7 @@ def same_codes(
         key = up_key[i]
         if key >= 0 and up_codes[i] != up_codes[rep[key]]:
             return False
-    for j in range(reg_key.shape[0]):
-        key = reg_key[j]
-        if key >= 0 and reg_codes[j] != up_codes[rep[key]]:
+    for t in range(reg_rows.shape[0]):
+        if reg_codes[reg_rows[t]] != up_codes[rep[reg_keys[t]]]:
             return False
     return True
