@@ -20,6 +20,25 @@ postcode, city, state, country): the naive attacker - a Python dict of
 per column, and a pandas ``merge`` with the register on the reversed fields. Both get
 the keyspaces built (outside the timing) and read the same files; the ratio printed is
 peer / matchsim on that shared workload.
+
+Issue 15 (the attack stages of ``matchsim run experiments/nl-health-insurer.toml``), each
+beside the path it replaced, same answers asserted:
+
+* ``test_link_*``: the linkage of the reversed upload to the register on every
+  low-entropy field, one numba hash join per field pattern (``_link_hashed``) against
+  the factorised mixed-radix join it replaced (``_link_factorised``, still the fallback);
+* ``test_register_*``: the experiment's register drawn as dictionary codes
+  (``_draw_encoded``) against drawing it as plain text (``draw_register``), each then
+  normalised into a :class:`Register`;
+* ``test_attack_stages``: the run's attack stages (phone, e-mail 5 M guesses,
+  reidentify) on the SHA-256 and HMAC uploads of a population folder, timed per stage as
+  ``manifest.json`` times them. Full size (the experiment's own population)::
+
+    MATCHSIM_BENCH_REID_POP=/path/to/nl10m pytest benchmarks/bench_reidentify.py \
+        -k attack_stages -s --benchmark-only -p no:cacheprovider
+
+  (a folder ``matchsim generate`` wrote with the experiment's parameters: seed 7, NL,
+  10 M platform users, 1 M customers, overlap 0.6; default: the small world above).
 """
 
 from __future__ import annotations
@@ -28,6 +47,7 @@ import hashlib
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,6 +65,12 @@ ROWS = int(os.environ.get("MATCHSIM_BENCH_REID_ROWS", "100000").replace("_", "")
 EMAIL_GUESSES = int(os.environ.get("MATCHSIM_BENCH_REID_EMAIL", "1000000").replace("_", ""))
 LOW = ("first_name", "last_name", "dob", "gender", "postcode", "city", "state", "country")
 _TIMES: dict[str, float] = {}
+
+
+@pytest.fixture(scope="module")
+def pop_dir(world: tuple[Path, Path, pa.Table]) -> Path:
+    """The world's population folder."""
+    return world[0].parent / "pop"
 
 
 @pytest.fixture(scope="module")
@@ -155,3 +181,146 @@ def test_low_entropy_naive_peer(benchmark, world: tuple[Path, Path, pa.Table], c
         )
     assert found > 0
     assert np.isfinite(peer)
+
+
+# --------------------------------------------------------------------------- issue 15
+
+
+@pytest.fixture(scope="module")
+def reversed_world(world: tuple[Path, Path, pa.Table]) -> tuple[Any, Any, dict[str, np.ndarray]]:
+    """The upload reversed on the low-entropy fields, the register, and the upload's
+    codes in the register (outside the timing: both joins start from them)."""
+    from matchsim.attack.reidentify import _upload_codes, register_from_table, reverse_upload
+
+    upload, _, table = world
+    rev = reverse_upload(pq.read_table(upload), "meta", "NL", fields=list(LOW))
+    reg = register_from_table(table, "meta", "NL")
+    codes = {f: _upload_codes(rev.values[f], reg, f) for f in LOW if f in reg.codes}
+    return rev, reg, codes
+
+
+def _link_with(join: Any, rev: Any, reg: Any, codes: dict[str, np.ndarray]) -> np.ndarray:
+    """k per row over the complete rows, by ``join`` (every pattern of fields)."""
+    cols = list(codes)
+    have = np.stack([codes[f] >= 0 for f in cols], axis=1)
+    out = np.full(rev.n_rows, -1, dtype=np.int64)
+    for n_have in (len(cols), len(cols) - 1):
+        for drop in range(len(cols)) if n_have < len(cols) else [None]:
+            use = [f for j, f in enumerate(cols) if j != drop]
+            rows = np.flatnonzero(have[:, [cols.index(f) for f in use]].all(axis=1))
+            k, _ = join(rows, use, codes, reg)
+            out[rows] = k
+    return out
+
+
+def test_link_hashed(benchmark, reversed_world) -> None:  # type: ignore[no-untyped-def]
+    from matchsim.attack.reidentify import _link_hashed
+
+    def run() -> np.ndarray:
+        def join(*a: Any) -> Any:
+            found = _link_hashed(*a)
+            assert found is not None
+            return found
+
+        return _link_with(join, *reversed_world)
+
+    _join_results["hashed"] = benchmark.pedantic(run, rounds=3, iterations=1, warmup_rounds=1)
+    _TIMES["link_hashed"] = benchmark.stats.stats.min
+
+
+def test_link_factorised(benchmark, reversed_world) -> None:  # type: ignore[no-untyped-def]
+    from matchsim.attack.reidentify import _link_factorised
+
+    got = benchmark.pedantic(
+        lambda: _link_with(_link_factorised, *reversed_world), rounds=3, iterations=1
+    )
+    peer = benchmark.stats.stats.min
+    if "hashed" in _join_results:
+        assert np.array_equal(got, _join_results["hashed"])
+        ratio = peer / _TIMES["link_hashed"]
+        benchmark.extra_info["factorised_over_hashed"] = round(ratio, 2)
+        print(
+            f"\nlink {ROWS:,} rows x {ROWS:,} register, {len(LOW)} fields and each 7: "
+            f"hashed {_TIMES['link_hashed']:.3f} s, factorised {peer:.3f} s: {ratio:.1f}x"
+        )
+
+
+_join_results: dict[str, np.ndarray] = {}
+
+
+def _register_encoded(pop: Path) -> Any:
+    from matchsim.attack.reidentify import _draw_encoded, register_from_table
+
+    table, _ = _draw_encoded(pop, 0.95, 7)
+    return register_from_table(table, "meta", "NL")
+
+
+def _register_plain(pop: Path) -> Any:
+    from matchsim.attack.reidentify import register_from_table
+
+    table, _ = draw_register(pop, 0.95, 7)
+    return register_from_table(table, "meta", "NL")
+
+
+def test_register_encoded(benchmark, pop_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    reg = benchmark.pedantic(_register_encoded, args=(pop_dir,), rounds=3, iterations=1)
+    _TIMES["register_encoded"] = benchmark.stats.stats.min
+    _join_results["register"] = reg  # type: ignore[assignment]
+
+
+def test_register_plain(benchmark, pop_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    reg = benchmark.pedantic(_register_plain, args=(pop_dir,), rounds=3, iterations=1)
+    peer = benchmark.stats.stats.min
+    enc: Any = _join_results.get("register")
+    if enc is not None:
+        assert enc.ids.equals(reg.ids)
+        for f in reg.codes:  # the same value in every row (codes number them differently)
+            a = enc.dictionary[f].take(pa.array(np.maximum(enc.codes[f], 0)))
+            b = reg.dictionary[f].take(pa.array(np.maximum(reg.codes[f], 0)))
+            assert a.equals(b) and np.array_equal(enc.codes[f] < 0, reg.codes[f] < 0)
+        ratio = peer / _TIMES["register_encoded"]
+        benchmark.extra_info["plain_over_encoded"] = round(ratio, 2)
+        print(
+            f"\nregister draw + normalise ({reg.rows:,} rows): encoded "
+            f"{_TIMES['register_encoded']:.2f} s, plain text {peer:.2f} s: {ratio:.1f}x"
+        )
+
+
+def test_attack_stages(benchmark, pop_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The run's attack stages on one population, timed per stage (one round: the first
+    reidentify draws the register, the e-mail guesses are generated once, as in a run)."""
+    from matchsim.experiment.attacks import HashedValues, attack
+    from matchsim.experiment.config import AttackSpec, SchemeSpec
+    from matchsim.schemes import SCHEMES, get_scheme
+    from matchsim.secrets import Secret
+
+    pop = Path(os.environ.get("MATCHSIM_BENCH_REID_POP", str(pop_dir)))
+    profile = get_profile("meta")
+    uploads = {}
+    for name in ("sha256", "hmac-sha256"):
+        cls = SCHEMES[name]
+        secret = Secret(os.urandom(32), "bench") if getattr(cls, "needs_secret", False) else None
+        scheme = get_scheme(name, secret=secret, **cls.upload_params({}, profile.encoding))
+        uploads[name] = (scheme, secret, tmp_path / f"{name}.csv")
+        hash_file(pop / "customers.parquet", profile=profile, scheme=scheme, region="NL",
+                  out=uploads[name][2])  # fmt: skip
+    specs = [AttackSpec("phone"), AttackSpec("email", guesses=5_000_000),
+             AttackSpec("reidentify", coverage=0.95, guesses=1_000_000)]  # fmt: skip
+    stages: dict[str, float] = {}
+
+    def run() -> None:
+        hashed = HashedValues(pop / "customers.parquet", "NL")
+        for name, (scheme, secret, upload) in uploads.items():
+            recovered: dict[str, Any] = {}
+            for spec in specs:
+                t0 = time.perf_counter()
+                result = attack(spec, SchemeSpec(name), scheme, secret, upload, profile, "NL",
+                                None, hashed, recovered)  # fmt: skip
+                stages[f"attack {spec.kind} {name}"] = round(time.perf_counter() - t0, 3)
+                assert result["feasible"]
+
+    benchmark.pedantic(run, rounds=1, iterations=1)
+    benchmark.extra_info["stages"] = stages
+    print(f"\nattack stages on {pop}:")
+    for stage, seconds in stages.items():
+        print(f"  {stage:<32} {seconds:7.2f} s")
