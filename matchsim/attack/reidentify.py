@@ -48,7 +48,7 @@ from matchsim.attack.keyspace import (
     wordlist_keyspace,
     words_keyspace,
 )
-from matchsim.attack.targets import TargetSet, parse_digests
+from matchsim.attack.targets import TargetSet, parse_digests, upload_table
 from matchsim.errors import ConfigError, InputError
 from matchsim.normalise import INPUT_COLUMNS, PROFILES, Profile, get_profile
 from matchsim.risk.classes import combine_codes
@@ -1461,7 +1461,7 @@ def reidentify(
     if isinstance(upload, pa.Table):
         table, source = upload, None
     else:
-        table, source = read_table(upload), str(upload)
+        table, source = upload_table(upload), str(upload)
     layout = upload_layout(table, prof, source)
     needed = [f for f in LINK_FIELDS if f in layout]
     reg, kind = _register_for(register, register_id, population, prof, region, needed)
