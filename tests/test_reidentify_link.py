@@ -129,3 +129,25 @@ def test_shared_hash_word_falls_back_to_exact(monkeypatch: pytest.MonkeyPatch) -
     assert np.array_equal(forced.match, honest.match)
     k, match = _brute(rev, reg)
     assert np.array_equal(forced.k, k) and np.array_equal(forced.match, match)
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_up=st.integers(1, 8))
+def test_few_rows_join_only_candidate_register_rows(seed: int, n_up: int) -> None:
+    """A few upload rows: only the register rows sharing their most varied value are
+    hashed (``_register_candidates``), with the same answer as brute force."""
+    from matchsim.attack.reidentify import _register_candidates
+
+    rev, reg = _world(seed, n_up, 3_000, 3, 0.1)
+    # one field with many values, so that a few rows pick out a few register rows
+    rng = np.random.default_rng(seed)
+    words = np.array([f"pc{i}" for i in range(300)], dtype=object)
+    reg.codes["postcode"] = rng.integers(0, 300, reg.rows).astype(np.int64)
+    reg.dictionary["postcode"] = pa.array(words, pa.string())
+    rev.values["postcode"] = pa.array(words[reg.codes["postcode"][:n_up]], pa.string())
+    up = {"postcode": reg.codes["postcode"][:n_up]}
+    assert _register_candidates(up, list(FIELDS), reg) is not None
+    result = link(rev, reg, FIELDS)
+    k, match = _brute(rev, reg)
+    assert np.array_equal(result.k, k) and np.array_equal(result.match, match)
+    assert (k >= 0).all()  # every row has a postcode to link on

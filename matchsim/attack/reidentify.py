@@ -1209,12 +1209,17 @@ def _link_hashed(
     (:mod:`matchsim.kernels.attack.link`); None if two different keys shared a word."""
     from matchsim.kernels.attack.link import key_counts, mix_codes, same_codes
 
+    up_codes = {f: np.ascontiguousarray(codes[f][rows], dtype=np.int64) for f in cols}
+    among = _register_candidates(up_codes, cols, register)
+    if among is None:
+        reg_codes = {f: np.ascontiguousarray(register.codes[f], dtype=np.int64) for f in cols}
+    else:
+        reg_codes = {f: register.codes[f][among].astype(np.int64, copy=False) for f in cols}
+    n_reg = register.rows if among is None else among.shape[0]
     up_h = np.zeros(rows.shape[0], dtype=np.uint64)
     up_ok = np.ones(rows.shape[0], dtype=np.bool_)
-    reg_h = np.zeros(register.rows, dtype=np.uint64)
-    reg_ok = np.ones(register.rows, dtype=np.bool_)
-    up_codes = {f: np.ascontiguousarray(codes[f][rows], dtype=np.int64) for f in cols}
-    reg_codes = {f: np.ascontiguousarray(register.codes[f], dtype=np.int64) for f in cols}
+    reg_h = np.zeros(n_reg, dtype=np.uint64)
+    reg_ok = np.ones(n_reg, dtype=np.bool_)
     for f in cols:
         mix_codes(up_h, up_ok, up_codes[f])
         mix_codes(reg_h, reg_ok, reg_codes[f])
@@ -1223,7 +1228,26 @@ def _link_hashed(
     if not all(same_codes(up_codes[f], reg_codes[f], *paired) for f in cols):
         return None
     k = count[up_key]
-    return k, np.where(k == 1, last[up_key], -1)
+    hit = last[up_key]
+    if among is not None:  # positions among the candidates -> register rows (same order)
+        ok = hit >= 0
+        hit[ok] = among[hit[ok]]
+    return k, np.where(k == 1, hit, -1)
+
+
+def _register_candidates(
+    up_codes: dict[str, np.ndarray], cols: list[str], register: Register
+) -> np.ndarray | None:
+    """The register rows whose value of the most varied field of ``cols`` some upload
+    row has (no other row can share a key with one), or None where that is over half
+    of the register (then a pass over all rows is cheaper than gathering them)."""
+    f = max(cols, key=lambda c: len(register.dictionary[c]))
+    seen = np.zeros(len(register.dictionary[f]) + 1, dtype=bool)
+    seen[up_codes[f]] = True
+    keep = seen[register.codes[f]]  # code -1 (no value) reads the last slot: False
+    if 2 * int(np.count_nonzero(keep)) > register.rows:
+        return None
+    return np.flatnonzero(keep)
 
 
 def _link_factorised(
