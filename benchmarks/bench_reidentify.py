@@ -30,6 +30,10 @@ beside the path it replaced, same answers asserted:
 * ``test_register_*``: the experiment's register drawn as dictionary codes
   (``_draw_encoded``) against drawing it as plain text (``draw_register``), each then
   normalised into a :class:`Register`;
+* ``test_scan_words_*``: a word keyspace (the e-mail guesses) hashed and looked up
+  among 1 M digests: in place from the Arrow buffers with the numba bucket walk
+  (``engine._scan_words``) against gathering each length group into rows and walking
+  the buckets in NumPy (the code it replaced, kept here and as ``_lookup_numpy``);
 * ``test_attack_stages``: the run's attack stages (phone, e-mail 5 M guesses,
   reidentify) on the SHA-256 and HMAC uploads of a population folder, timed per stage as
   ``manifest.json`` times them. Full size (the experiment's own population)::
@@ -324,3 +328,75 @@ def test_attack_stages(benchmark, pop_dir: Path, tmp_path: Path) -> None:  # typ
     print(f"\nattack stages on {pop}:")
     for stage, seconds in stages.items():
         print(f"  {stage:<32} {seconds:7.2f} s")
+
+
+@pytest.fixture(scope="module")
+def email_scan() -> tuple[list[pa.Array], Any, Any]:
+    """The first ``EMAIL_GUESSES`` e-mail guesses, 1 M target digests (a tenth of them
+    among the guesses), and the SHA-256 plan."""
+    from matchsim.attack.engine import Knowledge, _Plan
+    from matchsim.attack.keyspace import email_keyspace
+    from matchsim.attack.targets import parse_digests
+
+    batches = list(email_keyspace("NL", max_guesses=EMAIL_GUESSES).batches())
+    words = pa.concat_arrays(batches).to_pylist()
+    rng = np.random.default_rng(5)
+    hidden = [words[i] for i in rng.integers(0, len(words), 100_000)]
+    hidden += [f"nobody{i}@example.nl" for i in range(900_000)]
+    digests = pa.array([hashlib.sha256(w.encode()).hexdigest() for w in hidden])
+    return batches, parse_digests(digests), _Plan.make(Knowledge(algorithm="sha256"))
+
+
+def _scan_grouped(batch: pa.Array, plan: Any, targets: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The word scan before issue 15: rows gathered per byte length, NumPy lookup."""
+    arr = pa.concat_arrays([batch.cast(pa.binary())])
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[: len(arr) + 1]
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)
+    lengths = np.diff(offsets)
+    order = np.argsort(lengths, kind="stable")
+    bounds = np.flatnonzero(np.diff(lengths[order])) + 1
+    out_idx, out_where = [], []
+    for group in np.split(order, bounds):
+        width = int(lengths[group[0]])
+        rows = data[offsets[group][:, None] + np.arange(width)[None, :]]
+        where = targets._lookup_numpy(plan.digest_rows(rows))
+        out_idx.append(group[where >= 0])
+        out_where.append(where[where >= 0])
+    return np.concatenate(out_idx), np.concatenate(out_where)
+
+
+def _scan_all(scan: Any, batches: list[pa.Array], plan: Any, targets: Any) -> set[tuple[int, int]]:
+    found: set[tuple[int, int]] = set()
+    at = 0
+    for batch in batches:
+        idx, where = scan(batch, plan, targets)
+        found.update(zip((idx + at).tolist(), where.tolist(), strict=True))
+        at += len(batch)
+    return found
+
+
+def test_scan_words_in_place(benchmark, email_scan) -> None:  # type: ignore[no-untyped-def]
+    from matchsim.attack.engine import _scan_words
+
+    batches, targets, plan = email_scan
+    got = benchmark.pedantic(_scan_all, args=(_scan_words, batches, plan, targets),
+                             rounds=3, iterations=1, warmup_rounds=1)  # fmt: skip
+    _TIMES["scan_in_place"] = benchmark.stats.stats.min
+    _join_results["scan"] = got  # type: ignore[assignment]
+
+
+def test_scan_words_grouped(benchmark, email_scan) -> None:  # type: ignore[no-untyped-def]
+    batches, targets, plan = email_scan
+    got = benchmark.pedantic(_scan_all, args=(_scan_grouped, batches, plan, targets),
+                             rounds=3, iterations=1)  # fmt: skip
+    peer = benchmark.stats.stats.min
+    mine: Any = _join_results.get("scan")
+    if mine is not None:
+        assert got == mine and len(got) >= 90_000
+        ratio = peer / _TIMES["scan_in_place"]
+        benchmark.extra_info["grouped_over_in_place"] = round(ratio, 2)
+        n = sum(len(b) for b in batches)
+        print(
+            f"\nscan {n:,} e-mail guesses against 1,000,000 digests: in place "
+            f"{_TIMES['scan_in_place']:.2f} s, grouped + NumPy lookup {peer:.2f} s: {ratio:.1f}x"
+        )
