@@ -1063,17 +1063,25 @@ def _gathered(parts: list[pa.ChunkedArray], rows: np.ndarray) -> pa.Array:
     dictionary of the distinct values of all of them, then only the integer codes are
     gathered (Arrow's own unification of chunks with a dictionary each is many times
     slower on ten million rows)."""
-    chunks = [c for part in parts for c in _dictionary_chunks(part)]
-    if not all(pa.types.is_dictionary(c.type) for c in chunks):
+    if all(pa.types.is_string(part.type) for part in parts):  # one encoding, one dictionary
+        joined = pa.chunked_array(_all_chunks(parts), type=parts[0].type)
+        chunks = list(pc.dictionary_encode(joined).chunks)
+    else:
+        chunks = [c for part in parts for c in _dictionary_chunks(part)]
+    if not chunks or not all(pa.types.is_dictionary(c.type) for c in chunks):
         return pa.concat_arrays([c.combine_chunks() for c in parts]).take(pa.array(rows))
     # Arrow's batches of one Parquet row group share its dictionary: each distinct one
     # is mapped once.
     shared = {_buffer_key(c.dictionary): c.dictionary for c in chunks}
-    joint = pc.dictionary_encode(pa.concat_arrays(list(shared.values())))
-    dictionary = joint.dictionary
-    every = np.asarray(joint.indices.to_numpy(zero_copy_only=False), np.int32)
-    ends = np.cumsum([len(d) for d in shared.values()])
-    remaps = dict(zip(shared, np.split(every, ends[:-1]), strict=True))
+    if len(shared) == 1:
+        dictionary = chunks[0].dictionary
+        remaps = {key: np.arange(len(dictionary), dtype=np.int32) for key in shared}
+    else:
+        joint = pc.dictionary_encode(pa.concat_arrays(list(shared.values())))
+        dictionary = joint.dictionary
+        every = np.asarray(joint.indices.to_numpy(zero_copy_only=False), np.int32)
+        ends = np.cumsum([len(d) for d in shared.values()])
+        remaps = dict(zip(shared, np.split(every, ends[:-1]), strict=True))
     codes = np.empty(sum(len(c) for c in chunks), dtype=np.int32)
     at = 0
     for c in chunks:
@@ -1085,6 +1093,10 @@ def _gathered(parts: list[pa.ChunkedArray], rows: np.ndarray) -> pa.Array:
         at += len(c)
     picked = codes[rows]
     return pa.DictionaryArray.from_arrays(pa.array(picked, mask=picked < 0), dictionary)
+
+
+def _all_chunks(parts: list[pa.ChunkedArray]) -> list[pa.Array]:
+    return [c for part in parts for c in part.chunks]
 
 
 def _dictionary_chunks(part: pa.ChunkedArray) -> list[pa.Array]:
