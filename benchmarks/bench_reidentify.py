@@ -20,6 +20,29 @@ postcode, city, state, country): the naive attacker - a Python dict of
 per column, and a pandas ``merge`` with the register on the reversed fields. Both get
 the keyspaces built (outside the timing) and read the same files; the ratio printed is
 peer / matchsim on that shared workload.
+
+Issue 15 (the attack stages of ``matchsim run experiments/nl-health-insurer.toml``), each
+beside the path it replaced, same answers asserted:
+
+* ``test_link_*``: the linkage of the reversed upload to the register on every
+  low-entropy field, one numba hash join per field pattern (``_link_hashed``) against
+  the factorised mixed-radix join it replaced (``_link_factorised``, still the fallback);
+* ``test_register_*``: the experiment's register drawn as dictionary codes
+  (``_draw_encoded``) against drawing it as plain text (``draw_register``), each then
+  normalised into a :class:`Register`;
+* ``test_scan_words_*``: a word keyspace (the e-mail guesses) hashed and looked up
+  among 1 M digests: in place from the Arrow buffers with the numba bucket walk
+  (``engine._scan_words``) against gathering each length group into rows and walking
+  the buckets in NumPy (the code it replaced, kept here and as ``_lookup_numpy``);
+* ``test_attack_stages``: the run's attack stages (phone, e-mail 5 M guesses,
+  reidentify) on the SHA-256 and HMAC uploads of a population folder, timed per stage as
+  ``manifest.json`` times them. Full size (the experiment's own population)::
+
+    MATCHSIM_BENCH_REID_POP=/path/to/nl10m pytest benchmarks/bench_reidentify.py \
+        -k attack_stages -s --benchmark-only -p no:cacheprovider
+
+  (a folder ``matchsim generate`` wrote with the experiment's parameters: seed 7, NL,
+  10 M platform users, 1 M customers, overlap 0.6; default: the small world above).
 """
 
 from __future__ import annotations
@@ -28,6 +51,7 @@ import hashlib
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,6 +69,12 @@ ROWS = int(os.environ.get("MATCHSIM_BENCH_REID_ROWS", "100000").replace("_", "")
 EMAIL_GUESSES = int(os.environ.get("MATCHSIM_BENCH_REID_EMAIL", "1000000").replace("_", ""))
 LOW = ("first_name", "last_name", "dob", "gender", "postcode", "city", "state", "country")
 _TIMES: dict[str, float] = {}
+
+
+@pytest.fixture(scope="module")
+def pop_dir(world: tuple[Path, Path, pa.Table]) -> Path:
+    """The world's population folder."""
+    return world[0].parent / "pop"
 
 
 @pytest.fixture(scope="module")
@@ -155,3 +185,218 @@ def test_low_entropy_naive_peer(benchmark, world: tuple[Path, Path, pa.Table], c
         )
     assert found > 0
     assert np.isfinite(peer)
+
+
+# --------------------------------------------------------------------------- issue 15
+
+
+@pytest.fixture(scope="module")
+def reversed_world(world: tuple[Path, Path, pa.Table]) -> tuple[Any, Any, dict[str, np.ndarray]]:
+    """The upload reversed on the low-entropy fields, the register, and the upload's
+    codes in the register (outside the timing: both joins start from them)."""
+    from matchsim.attack.reidentify import _upload_codes, register_from_table, reverse_upload
+
+    upload, _, table = world
+    rev = reverse_upload(pq.read_table(upload), "meta", "NL", fields=list(LOW))
+    reg = register_from_table(table, "meta", "NL")
+    codes = {f: _upload_codes(rev.values[f], reg, f) for f in LOW if f in reg.codes}
+    return rev, reg, codes
+
+
+def _link_with(join: Any, rev: Any, reg: Any, codes: dict[str, np.ndarray]) -> np.ndarray:
+    """k per row over the complete rows, by ``join`` (every pattern of fields)."""
+    cols = list(codes)
+    have = np.stack([codes[f] >= 0 for f in cols], axis=1)
+    out = np.full(rev.n_rows, -1, dtype=np.int64)
+    for n_have in (len(cols), len(cols) - 1):
+        for drop in range(len(cols)) if n_have < len(cols) else [None]:
+            use = [f for j, f in enumerate(cols) if j != drop]
+            rows = np.flatnonzero(have[:, [cols.index(f) for f in use]].all(axis=1))
+            k, _ = join(rows, use, codes, reg)
+            out[rows] = k
+    return out
+
+
+def test_link_hashed(benchmark, reversed_world) -> None:  # type: ignore[no-untyped-def]
+    from matchsim.attack.reidentify import _link_hashed
+
+    def run() -> np.ndarray:
+        def join(*a: Any) -> Any:
+            found = _link_hashed(*a)
+            assert found is not None
+            return found
+
+        return _link_with(join, *reversed_world)
+
+    _join_results["hashed"] = benchmark.pedantic(run, rounds=3, iterations=1, warmup_rounds=1)
+    _TIMES["link_hashed"] = benchmark.stats.stats.min
+
+
+def test_link_factorised(benchmark, reversed_world) -> None:  # type: ignore[no-untyped-def]
+    from matchsim.attack.reidentify import _link_factorised
+
+    got = benchmark.pedantic(
+        lambda: _link_with(_link_factorised, *reversed_world), rounds=3, iterations=1
+    )
+    peer = benchmark.stats.stats.min
+    if "hashed" in _join_results:
+        assert np.array_equal(got, _join_results["hashed"])
+        ratio = peer / _TIMES["link_hashed"]
+        benchmark.extra_info["factorised_over_hashed"] = round(ratio, 2)
+        print(
+            f"\nlink {ROWS:,} rows x {ROWS:,} register, {len(LOW)} fields and each 7: "
+            f"hashed {_TIMES['link_hashed']:.3f} s, factorised {peer:.3f} s: {ratio:.1f}x"
+        )
+
+
+_join_results: dict[str, np.ndarray] = {}
+
+
+def _register_encoded(pop: Path) -> Any:
+    from matchsim.attack.reidentify import _draw_encoded, register_from_table
+
+    table, _ = _draw_encoded(pop, 0.95, 7)
+    return register_from_table(table, "meta", "NL")
+
+
+def _register_plain(pop: Path) -> Any:
+    from matchsim.attack.reidentify import register_from_table
+
+    table, _ = draw_register(pop, 0.95, 7)
+    return register_from_table(table, "meta", "NL")
+
+
+def test_register_encoded(benchmark, pop_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    reg = benchmark.pedantic(_register_encoded, args=(pop_dir,), rounds=3, iterations=1)
+    _TIMES["register_encoded"] = benchmark.stats.stats.min
+    _join_results["register"] = reg  # type: ignore[assignment]
+
+
+def test_register_plain(benchmark, pop_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    reg = benchmark.pedantic(_register_plain, args=(pop_dir,), rounds=3, iterations=1)
+    peer = benchmark.stats.stats.min
+    enc: Any = _join_results.get("register")
+    if enc is not None:
+        assert enc.ids.equals(reg.ids)
+        for f in reg.codes:  # the same value in every row (codes number them differently)
+            a = enc.dictionary[f].take(pa.array(np.maximum(enc.codes[f], 0)))
+            b = reg.dictionary[f].take(pa.array(np.maximum(reg.codes[f], 0)))
+            assert a.equals(b) and np.array_equal(enc.codes[f] < 0, reg.codes[f] < 0)
+        ratio = peer / _TIMES["register_encoded"]
+        benchmark.extra_info["plain_over_encoded"] = round(ratio, 2)
+        print(
+            f"\nregister draw + normalise ({reg.rows:,} rows): encoded "
+            f"{_TIMES['register_encoded']:.2f} s, plain text {peer:.2f} s: {ratio:.1f}x"
+        )
+
+
+def test_attack_stages(benchmark, pop_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The run's attack stages on one population, timed per stage (one round: the first
+    reidentify draws the register, the e-mail guesses are generated once, as in a run)."""
+    from matchsim.experiment.attacks import HashedValues, attack
+    from matchsim.experiment.config import AttackSpec, SchemeSpec
+    from matchsim.schemes import SCHEMES, get_scheme
+    from matchsim.secrets import Secret
+
+    pop = Path(os.environ.get("MATCHSIM_BENCH_REID_POP", str(pop_dir)))
+    profile = get_profile("meta")
+    uploads = {}
+    for name in ("sha256", "hmac-sha256"):
+        cls = SCHEMES[name]
+        secret = Secret(os.urandom(32), "bench") if getattr(cls, "needs_secret", False) else None
+        scheme = get_scheme(name, secret=secret, **cls.upload_params({}, profile.encoding))
+        uploads[name] = (scheme, secret, tmp_path / f"{name}.csv")
+        hash_file(pop / "customers.parquet", profile=profile, scheme=scheme, region="NL",
+                  out=uploads[name][2])  # fmt: skip
+    specs = [AttackSpec("phone"), AttackSpec("email", guesses=5_000_000),
+             AttackSpec("reidentify", coverage=0.95, guesses=1_000_000)]  # fmt: skip
+    stages: dict[str, float] = {}
+
+    def run() -> None:
+        hashed = HashedValues(pop / "customers.parquet", "NL")
+        for name, (scheme, secret, upload) in uploads.items():
+            recovered: dict[str, Any] = {}
+            for spec in specs:
+                t0 = time.perf_counter()
+                result = attack(spec, SchemeSpec(name), scheme, secret, upload, profile, "NL",
+                                None, hashed, recovered)  # fmt: skip
+                stages[f"attack {spec.kind} {name}"] = round(time.perf_counter() - t0, 3)
+                assert result["feasible"]
+
+    benchmark.pedantic(run, rounds=1, iterations=1)
+    benchmark.extra_info["stages"] = stages
+    print(f"\nattack stages on {pop}:")
+    for stage, seconds in stages.items():
+        print(f"  {stage:<32} {seconds:7.2f} s")
+
+
+@pytest.fixture(scope="module")
+def email_scan() -> tuple[list[pa.Array], Any, Any]:
+    """The first ``EMAIL_GUESSES`` e-mail guesses, 1 M target digests (a tenth of them
+    among the guesses), and the SHA-256 plan."""
+    from matchsim.attack.engine import Knowledge, _Plan
+    from matchsim.attack.keyspace import email_keyspace
+    from matchsim.attack.targets import parse_digests
+
+    batches = list(email_keyspace("NL", max_guesses=EMAIL_GUESSES).batches())
+    words = pa.concat_arrays(batches).to_pylist()
+    rng = np.random.default_rng(5)
+    hidden = [words[i] for i in rng.integers(0, len(words), 100_000)]
+    hidden += [f"nobody{i}@example.nl" for i in range(900_000)]
+    digests = pa.array([hashlib.sha256(w.encode()).hexdigest() for w in hidden])
+    return batches, parse_digests(digests), _Plan.make(Knowledge(algorithm="sha256"))
+
+
+def _scan_grouped(batch: pa.Array, plan: Any, targets: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The word scan before issue 15: rows gathered per byte length, NumPy lookup."""
+    arr = pa.concat_arrays([batch.cast(pa.binary())])
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[: len(arr) + 1]
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)
+    lengths = np.diff(offsets)
+    order = np.argsort(lengths, kind="stable")
+    bounds = np.flatnonzero(np.diff(lengths[order])) + 1
+    out_idx, out_where = [], []
+    for group in np.split(order, bounds):
+        width = int(lengths[group[0]])
+        rows = data[offsets[group][:, None] + np.arange(width)[None, :]]
+        where = targets._lookup_numpy(plan.digest_rows(rows))
+        out_idx.append(group[where >= 0])
+        out_where.append(where[where >= 0])
+    return np.concatenate(out_idx), np.concatenate(out_where)
+
+
+def _scan_all(scan: Any, batches: list[pa.Array], plan: Any, targets: Any) -> set[tuple[int, int]]:
+    found: set[tuple[int, int]] = set()
+    at = 0
+    for batch in batches:
+        idx, where = scan(batch, plan, targets)
+        found.update(zip((idx + at).tolist(), where.tolist(), strict=True))
+        at += len(batch)
+    return found
+
+
+def test_scan_words_in_place(benchmark, email_scan) -> None:  # type: ignore[no-untyped-def]
+    from matchsim.attack.engine import _scan_words
+
+    batches, targets, plan = email_scan
+    got = benchmark.pedantic(_scan_all, args=(_scan_words, batches, plan, targets),
+                             rounds=3, iterations=1, warmup_rounds=1)  # fmt: skip
+    _TIMES["scan_in_place"] = benchmark.stats.stats.min
+    _join_results["scan"] = got  # type: ignore[assignment]
+
+
+def test_scan_words_grouped(benchmark, email_scan) -> None:  # type: ignore[no-untyped-def]
+    batches, targets, plan = email_scan
+    got = benchmark.pedantic(_scan_all, args=(_scan_grouped, batches, plan, targets),
+                             rounds=3, iterations=1)  # fmt: skip
+    peer = benchmark.stats.stats.min
+    mine: Any = _join_results.get("scan")
+    if mine is not None:
+        assert got == mine and len(got) >= 90_000
+        ratio = peer / _TIMES["scan_in_place"]
+        benchmark.extra_info["grouped_over_in_place"] = round(ratio, 2)
+        n = sum(len(b) for b in batches)
+        print(
+            f"\nscan {n:,} e-mail guesses against 1,000,000 digests: in place "
+            f"{_TIMES['scan_in_place']:.2f} s, grouped + NumPy lookup {peer:.2f} s: {ratio:.1f}x"
+        )

@@ -224,10 +224,16 @@ class _Plan:
         width = rows.shape[1]
         starts = np.arange(n, dtype=np.int64) * width
         lengths = np.full(n, width, dtype=np.int64)
+        return self.digest_messages(rows.reshape(-1), starts, lengths)
+
+    def digest_messages(
+        self, data: np.ndarray, starts: np.ndarray, lengths: np.ndarray
+    ) -> np.ndarray:
+        """Full digests (n, k) uint8 of the messages ``data[starts[i]:starts[i] +
+        lengths[i]]`` as they are (the plan's head and tail not added)."""
+        n = starts.shape[0]
         words = np.zeros((n, 8), dtype=self.init.dtype)
-        K.ROW_HASHERS[self.algo](
-            rows.reshape(-1), starts, lengths, self.extra, self.init, self.outer, words
-        )
+        K.ROW_HASHERS[self.algo](data, starts, lengths, self.extra, self.init, self.outer, words)
         n_state = K.STATE_WORDS[self.algo]
         order = _word_order(self.algo)
         return np.ascontiguousarray(words[:, :n_state]).astype(order).view(np.uint8)
@@ -746,7 +752,11 @@ def _place_strings(vals: pa.Array, take: np.ndarray, valid: np.ndarray) -> pa.Ar
 
 
 def _scan_words(batch: pa.Array, plan: _Plan, targets: TargetSet) -> tuple[np.ndarray, np.ndarray]:
-    """Hash a batch of candidate strings (grouped by byte length); (position, target)."""
+    """Hash a batch of candidate strings; (position, target) of each that hit.
+
+    Without a pepper the strings are hashed in place, straight from the Arrow buffers
+    (each message its own length); a pepper's head or tail is joined to candidates
+    grouped by byte length."""
     arr = batch.cast(pa.binary())
     arr = pa.concat_arrays([arr])
     n = len(arr)
@@ -756,6 +766,11 @@ def _scan_words(batch: pa.Array, plan: _Plan, targets: TargetSet) -> tuple[np.nd
     offsets = np.frombuffer(buffers[1], dtype=np.int32)[arr.offset : arr.offset + n + 1]
     data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] else np.zeros(1, np.uint8)
     lengths = np.diff(offsets)
+    if not plan.head and not plan.tail:
+        starts = offsets[:-1].astype(np.int64)
+        where = targets.lookup(plan.digest_messages(data, starts, lengths.astype(np.int64)))
+        ok = where >= 0
+        return np.flatnonzero(ok).astype(np.int64), where[ok]
     order = np.argsort(lengths, kind="stable")
     bounds = np.flatnonzero(np.diff(lengths[order])) + 1
     out_idx, out_where = [], []

@@ -466,9 +466,45 @@ def email_keyspace(
     size = min(max_guesses, derivations + (extra.size if extra is not None else 0))
 
     def batches() -> Iterator[pa.Array]:
-        return _email_batches(compiled, derivations, extra, size)
+        if extra is not None:
+            return _email_batches(compiled, derivations, extra, size)
+        return _remembered((loc.country, as_of_year, suffixes, size), compiled, derivations)
 
     return WordKeyspace(name=f"{loc.country} e-mail guesses", size=size, batches=batches)
+
+
+EMAIL_CACHE_GUESSES = 12_000_000
+"""Most e-mail guesses kept in memory between attacks of one process
+(:func:`_remembered`); about 30 bytes each."""
+
+_EMAIL_CACHE: dict[tuple[str, int, bool, int], tuple[pa.Array, ...]] = {}
+
+
+def _remembered(
+    key: tuple[str, int, bool, int], compiled: list[_Compiled], derivations: int
+) -> Iterator[pa.Array]:
+    """:func:`_email_batches` of a model without a wordlist, generated once per process.
+
+    The guesses depend only on the locale, the year, the suffix switch and the size
+    (``key``): a run that attacks several uploads with the same keyspace (each scheme's
+    e-mail column, and again in its re-identification) replays the very batches the
+    first attack drew. Only a generation that ran to its end is kept (an attack that
+    stopped early leaves nothing), and at most :data:`EMAIL_CACHE_GUESSES` guesses are
+    held, the latest kept.
+    """
+    hit = _EMAIL_CACHE.get(key)
+    if hit is not None:
+        yield from hit
+        return
+    got: list[pa.Array] = []
+    for batch in _email_batches(compiled, derivations, None, key[3]):
+        got.append(batch)
+        yield batch
+    if key[3] > EMAIL_CACHE_GUESSES:
+        return
+    while _EMAIL_CACHE and sum(k[3] for k in _EMAIL_CACHE) + key[3] > EMAIL_CACHE_GUESSES:
+        del _EMAIL_CACHE[next(iter(_EMAIL_CACHE))]
+    _EMAIL_CACHE[key] = tuple(got)
 
 
 # One address pattern, compiled: (literal pieces, factors between them, pattern share).

@@ -48,7 +48,7 @@ from matchsim.attack.keyspace import (
     wordlist_keyspace,
     words_keyspace,
 )
-from matchsim.attack.targets import TargetSet, parse_digests
+from matchsim.attack.targets import TargetSet, parse_digests, upload_table
 from matchsim.errors import ConfigError, InputError
 from matchsim.normalise import INPUT_COLUMNS, PROFILES, Profile, get_profile
 from matchsim.risk.classes import combine_codes
@@ -991,6 +991,11 @@ def population_register(
     )
 
 
+REGISTER_FIELDS = ("first_name", "last_name", "dob", "gender", "postcode", "city", "region",
+                   "country")  # fmt: skip
+"""The columns a drawn register carries besides its ``id``."""
+
+
 def draw_register(pop_dir: str | Path, coverage: float, seed: int) -> tuple[pa.Table, np.ndarray]:
     """A municipal-register-like table drawn from the simulated population.
 
@@ -1006,35 +1011,104 @@ def draw_register(pop_dir: str | Path, coverage: float, seed: int) -> tuple[pa.T
         a customer who is no platform user) is for evaluation only and never part of
         the register.
     """
+    table, person = _draw_encoded(pop_dir, coverage, seed)
+    return pa.table({c: _plain(table.column(c)) for c in table.column_names}), person
+
+
+def _draw_encoded(pop_dir: str | Path, coverage: float, seed: int) -> tuple[pa.Table, np.ndarray]:
+    """:func:`draw_register`'s rows with its text columns dictionary-encoded (one
+    dictionary per column for platform and customers together): every draw and
+    permutation moves integer indices, and a register built from it normalises each
+    distinct value once (:func:`register_from_table`), never ten million strings."""
     import pyarrow.parquet as pq
 
     if not 0 < coverage <= 1:
         raise ConfigError(f"register coverage must be in (0, 1], got {coverage}")
     pop = Path(pop_dir)
-    fields = ["first_name", "last_name", "dob", "gender", "postcode", "city", "region", "country"]
+    fields = list(REGISTER_FIELDS)
     rng = stream(seed, Stream.REGISTER)
-    platform = pq.read_table(pop / "platform.parquet", columns=["uid", *fields])
-    customers = pq.read_table(pop / "customers.parquet", columns=["cid", *fields])
+    platform = _read_fields(pop / "platform.parquet", "uid", fields)
+    customers = _read_fields(pop / "customers.parquet", "cid", fields)
     truth_uid = pq.read_table(pop / "truth.parquet", columns=["uid"]).column("uid")
     outside = np.flatnonzero(np.asarray(truth_uid.is_null().to_numpy(zero_copy_only=False)))
     keep_p = np.flatnonzero(rng.random(platform.num_rows) < coverage)
     keep_c = outside[rng.random(outside.shape[0]) < coverage]
-    parts = []
-    for t, rows in ((platform, keep_p), (customers, keep_c)):
-        sub = t.take(pa.array(rows)).select(fields)
-        parts.append(pa.table({f: _plain(sub.column(f)) for f in fields}))
     person = np.concatenate(
         [
             platform.column("uid").to_numpy()[keep_p],
             -(customers.column("cid").to_numpy()[keep_c] + 1),
         ]
     ).astype(np.int64)
-    table = pa.concat_tables(parts)
-    order = rng.permutation(table.num_rows)
-    table = table.take(pa.array(order))
+    order = rng.permutation(person.shape[0])
+    # platform rows then customer rows, permuted: one gather per column
+    rows = np.concatenate([keep_p, keep_c + platform.num_rows])[order]
+    columns = {f: _gathered([platform.column(f), customers.column(f)], rows) for f in fields}
     person = person[order]
-    ids = pa.array(rng.permutation(table.num_rows).astype(np.int64) + 100_000_000)
-    return table.add_column(0, "id", ids), person
+    ids = pa.array(rng.permutation(person.shape[0]).astype(np.int64) + 100_000_000)
+    return pa.table({"id": ids, **columns}), person
+
+
+def _read_fields(path: Path, key: str, fields: list[str]) -> pa.Table:
+    """``key`` and ``fields`` of a population file (text as stored: plain or dictionary;
+    Parquet's own dictionary reading of a plain column is slower than encoding it)."""
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path, columns=[key, *fields])
+
+
+def _gathered(parts: list[pa.ChunkedArray], rows: np.ndarray) -> pa.Array:
+    """Rows ``rows`` of the parts one after the other; text as one dictionary array.
+
+    Plain text is dictionary-encoded first; each chunk's dictionary is mapped into one
+    dictionary of the distinct values of all of them, then only the integer codes are
+    gathered (Arrow's own unification of chunks with a dictionary each is many times
+    slower on ten million rows)."""
+    if all(pa.types.is_string(part.type) for part in parts):  # one encoding, one dictionary
+        joined = pa.chunked_array(_all_chunks(parts), type=parts[0].type)
+        chunks = list(pc.dictionary_encode(joined).chunks)
+    else:
+        chunks = [c for part in parts for c in _dictionary_chunks(part)]
+    if not chunks or not all(pa.types.is_dictionary(c.type) for c in chunks):
+        return pa.concat_arrays([c.combine_chunks() for c in parts]).take(pa.array(rows))
+    # Arrow's batches of one Parquet row group share its dictionary: each distinct one
+    # is mapped once.
+    shared = {_buffer_key(c.dictionary): c.dictionary for c in chunks}
+    if len(shared) == 1:
+        dictionary = chunks[0].dictionary
+        remaps = {key: np.arange(len(dictionary), dtype=np.int32) for key in shared}
+    else:
+        joint = pc.dictionary_encode(pa.concat_arrays(list(shared.values())))
+        dictionary = joint.dictionary
+        every = np.asarray(joint.indices.to_numpy(zero_copy_only=False), np.int32)
+        ends = np.cumsum([len(d) for d in shared.values()])
+        remaps = dict(zip(shared, np.split(every, ends[:-1]), strict=True))
+    codes = np.empty(sum(len(c) for c in chunks), dtype=np.int32)
+    at = 0
+    for c in chunks:
+        index = np.asarray(c.indices.fill_null(0).to_numpy(zero_copy_only=False), np.int64)
+        got = remaps[_buffer_key(c.dictionary)][index]
+        if c.null_count:
+            got[np.asarray(c.is_null().to_numpy(zero_copy_only=False))] = -1
+        codes[at : at + len(c)] = got
+        at += len(c)
+    picked = codes[rows]
+    return pa.DictionaryArray.from_arrays(pa.array(picked, mask=picked < 0), dictionary)
+
+
+def _all_chunks(parts: list[pa.ChunkedArray]) -> list[pa.Array]:
+    return [c for part in parts for c in part.chunks]
+
+
+def _dictionary_chunks(part: pa.ChunkedArray) -> list[pa.Array]:
+    """``part``'s chunks; a plain text column as one dictionary array."""
+    if not pa.types.is_string(part.type):
+        return list(part.chunks)
+    return [pc.dictionary_encode(part.combine_chunks())]
+
+
+def _buffer_key(arr: pa.Array) -> tuple[int, ...]:
+    """Where ``arr``'s data lies: equal for arrays that share their buffers."""
+    return (arr.offset, len(arr), *(b.address if b is not None else 0 for b in arr.buffers()))
 
 
 def _plain(column: pa.ChunkedArray) -> pa.Array:
@@ -1098,9 +1172,10 @@ def link(
     """Join every upload row to ``register`` on all of its known ``fields`` at once.
 
     Rows are grouped by which fields they have (a row whose date of birth was missing is
-    joined on the rest); each group is one vectorised join: mixed-radix keys of the
-    fields' codes (:func:`matchsim.risk.classes.combine_codes`), factorised together
-    with the keys of the register rows that have all those fields, and counted.
+    joined on the rest); each group is one hash join: the distinct keys (tuples of the
+    fields' codes) of its rows in a table, every register row looked up once and counted
+    per key (:func:`_link_hashed`; exact, with :func:`_link_factorised` as the fallback
+    should two keys share a hash word).
     """
     t0 = time.perf_counter()
     usable = [
@@ -1131,33 +1206,91 @@ def link(
         rows = rows[~absent]
         if rows.shape[0] == 0:
             continue
-        # Only register rows whose every value occurs among these upload rows can share
-        # a key with one of them: counting those alone gives the same k, at a fraction of
-        # the work for the many small groups.
-        reg_ok = np.ones(register.rows, dtype=bool)
-        for f in cols:
-            seen = np.zeros(len(register.dictionary[f]) + 1, dtype=bool)
-            seen[codes[f][rows]] = True
-            reg_ok &= seen[register.codes[f]]  # code -1 (no value) reads the last slot: False
-        reg_rows = np.flatnonzero(reg_ok)
-        joint = combine_codes(
-            [
-                (
-                    np.concatenate([codes[f][rows], register.codes[f][reg_rows]]),
-                    len(register.dictionary[f]),
-                )
-                for f in cols
-            ]
-        )
-        ids, uniques = pd.factorize(joint, sort=False)
-        n_u = rows.shape[0]
-        counts = np.bincount(ids[n_u:], minlength=len(uniques))
-        k[rows] = counts[ids[:n_u]]
-        last = np.full(len(uniques), -1, dtype=np.int64)
-        last[ids[n_u:]] = reg_rows
-        one = k[rows] == 1
-        match[rows[one]] = last[ids[:n_u][one]]
+        found = _link_hashed(rows, cols, codes, register)
+        if found is None:  # two different keys folded to one word: count them exactly
+            found = _link_factorised(rows, cols, codes, register)
+        k[rows], match[rows] = found
     return Linkage(tuple(usable), k, match, time.perf_counter() - t0)
+
+
+def _link_hashed(
+    rows: np.ndarray, cols: list[str], codes: dict[str, np.ndarray], register: Register
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(k, match)`` of upload ``rows`` (every field of ``cols`` in the register's
+    dictionary) by one hash table of their keys and one pass over the register
+    (:mod:`matchsim.kernels.attack.link`); None if two different keys shared a word."""
+    from matchsim.kernels.attack.link import key_counts, mix_codes, same_codes
+
+    up_codes = {f: np.ascontiguousarray(codes[f][rows], dtype=np.int64) for f in cols}
+    among = _register_candidates(up_codes, cols, register)
+    if among is None:
+        reg_codes = {f: np.ascontiguousarray(register.codes[f], dtype=np.int64) for f in cols}
+    else:
+        reg_codes = {f: register.codes[f][among].astype(np.int64, copy=False) for f in cols}
+    n_reg = register.rows if among is None else among.shape[0]
+    up_h = np.zeros(rows.shape[0], dtype=np.uint64)
+    up_ok = np.ones(rows.shape[0], dtype=np.bool_)
+    reg_h = np.zeros(n_reg, dtype=np.uint64)
+    reg_ok = np.ones(n_reg, dtype=np.bool_)
+    for f in cols:
+        mix_codes(up_h, up_ok, up_codes[f])
+        mix_codes(reg_h, reg_ok, reg_codes[f])
+    up_key, rep, count, last, reg_rows, reg_keys = key_counts(up_h, up_ok, reg_h, reg_ok)
+    paired = (up_key, rep, reg_rows, reg_keys)
+    if not all(same_codes(up_codes[f], reg_codes[f], *paired) for f in cols):
+        return None
+    k = count[up_key]
+    hit = last[up_key]
+    if among is not None:  # positions among the candidates -> register rows (same order)
+        ok = hit >= 0
+        hit[ok] = among[hit[ok]]
+    return k, np.where(k == 1, hit, -1)
+
+
+def _register_candidates(
+    up_codes: dict[str, np.ndarray], cols: list[str], register: Register
+) -> np.ndarray | None:
+    """The register rows whose value of the most varied field of ``cols`` some upload
+    row has (no other row can share a key with one), or None where that is over half
+    of the register (then a pass over all rows is cheaper than gathering them)."""
+    f = max(cols, key=lambda c: len(register.dictionary[c]))
+    seen = np.zeros(len(register.dictionary[f]) + 1, dtype=bool)
+    seen[up_codes[f]] = True
+    keep = seen[register.codes[f]]  # code -1 (no value) reads the last slot: False
+    if 2 * int(np.count_nonzero(keep)) > register.rows:
+        return None
+    return np.flatnonzero(keep)
+
+
+def _link_factorised(
+    rows: np.ndarray, cols: list[str], codes: dict[str, np.ndarray], register: Register
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_link_hashed`'s answer by factorising the upload's and the register's
+    mixed-radix keys together (exact whatever the keys; many times slower)."""
+    # Only register rows whose every value occurs among these upload rows can share
+    # a key with one of them: counting those alone gives the same k.
+    reg_ok = np.ones(register.rows, dtype=bool)
+    for f in cols:
+        seen = np.zeros(len(register.dictionary[f]) + 1, dtype=bool)
+        seen[codes[f][rows]] = True
+        reg_ok &= seen[register.codes[f]]  # code -1 (no value) reads the last slot: False
+    reg_rows = np.flatnonzero(reg_ok)
+    joint = combine_codes(
+        [
+            (
+                np.concatenate([codes[f][rows], register.codes[f][reg_rows]]),
+                len(register.dictionary[f]),
+            )
+            for f in cols
+        ]
+    )
+    ids, uniques = pd.factorize(joint, sort=False)
+    n_u = rows.shape[0]
+    counts = np.bincount(ids[n_u:], minlength=len(uniques))
+    k = counts[ids[:n_u]]
+    last = np.full(len(uniques), -1, dtype=np.int64)
+    last[ids[n_u:]] = reg_rows
+    return k, np.where(k == 1, last[ids[:n_u]], -1)
 
 
 def within_upload(reversed_: Reversed, fields: Iterable[str] | None = None) -> np.ndarray:
@@ -1364,7 +1497,7 @@ def reidentify(
     if isinstance(upload, pa.Table):
         table, source = upload, None
     else:
-        table, source = read_table(upload), str(upload)
+        table, source = upload_table(upload), str(upload)
     layout = upload_layout(table, prof, source)
     needed = [f for f in LINK_FIELDS if f in layout]
     reg, kind = _register_for(register, register_id, population, prof, region, needed)
@@ -1464,7 +1597,7 @@ def _drawn_register(
     """The experiment's register, drawn and normalised once per run (every scheme of an
     experiment links to the same register); ``stamp`` (the platform file's size and
     modification time) keeps a population rewritten at the same path from reusing it."""
-    table, person = draw_register(pop_dir, coverage, seed)
+    table, person = _draw_encoded(pop_dir, coverage, seed)
     register = register_from_table(table, profile, region, source="drawn register")
     return register, person
 

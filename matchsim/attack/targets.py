@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,9 +89,22 @@ class TargetSet:
         Digests are uniform, so a candidate's key (first 8 bytes) is found by its top
         bits' bucket of about one digest and a short walk inside it: a few passes over
         the candidates that are still walking, where ``np.searchsorted`` would take 20
-        cache-missing steps per candidate (4x the time for a million)."""
+        cache-missing steps per candidate (4x the time for a million). The walk runs in
+        :func:`matchsim.kernels.attack.lookup.lookup`, one candidate at a time."""
         if candidates.shape[0] == 0 or self.n_distinct == 0:
             return np.full(candidates.shape[0], -1, dtype=np.int64)
+        if candidates.shape[1] == self.digests.shape[1] >= 8:
+            from matchsim.kernels.attack.lookup import lookup
+
+            out = np.empty(candidates.shape[0], dtype=np.int64)
+            shift, starts = self._buckets
+            lookup(self.digests, self._keys, starts, shift,
+                   np.ascontiguousarray(candidates, dtype=np.uint8), out)  # fmt: skip
+            return out
+        return self._lookup_numpy(candidates)
+
+    def _lookup_numpy(self, candidates: np.ndarray) -> np.ndarray:
+        """:meth:`lookup` by NumPy passes (the walk before the numba kernel)."""
         keys = self._keys
         ck = _first_words(candidates)
         shift, starts = self._buckets
@@ -413,6 +427,64 @@ def parse_digests(values: pa.Array, path: str | Path | None = None) -> TargetSet
     )
 
 
+@dataclass
+class _Read:
+    """The last CSV upload read: its identity, the header question's answer, the table."""
+
+    key: tuple[str, int, int]
+    fields: list[str]
+    header: bool
+    table: pa.Table
+
+
+_LAST_READ: list[_Read] = []
+
+
+def _read_remembered(p: Path, has_header: Callable[[list[str]], bool]) -> pa.Table:
+    """:func:`matchsim.io.read_table` of ``p`` (every column as text), the last CSV kept.
+
+    A run attacks each upload several times (its phone column, its e-mail column, then
+    the whole row): the 1 M-row CSV is parsed once. The table is reused only for the
+    same file (path, size and modification time) whose header question ``has_header``
+    answers as it did when it was read; a Parquet file is read each time (cheap)."""
+    from matchsim.io import read_table
+
+    st = p.stat()
+    key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
+    last = _LAST_READ[0] if _LAST_READ else None
+    if last is not None and last.key == key and has_header(last.fields) == last.header:
+        return last.table
+    asked: list[tuple[list[str], bool]] = []
+
+    def header(fields: list[str]) -> bool:
+        answer = has_header(fields)
+        asked.append((fields, answer))
+        return answer
+
+    _LAST_READ.clear()  # the previous table is released before the next is read
+    table = read_table(p, header=header, require_rows=False)
+    table = pa.table({n: table.column(n).cast(pa.string()) for n in table.column_names})
+    if asked:  # a CSV: the header callback ran
+        _LAST_READ.append(_Read(key, *asked[0], table))
+    return table
+
+
+def upload_table(path: str | Path) -> pa.Table:
+    """The upload as :func:`matchsim.io.read_table` reads it with a header (every
+    column as text), through the same one-file memory as :func:`read_upload`.
+
+    Raises:
+        InputError: unreadable file, or a header but no rows.
+    """
+    from matchsim.io import is_parquet, read_table
+
+    p = Path(path)
+    if not p.is_file() or p.stat().st_size == 0 or is_parquet(p):
+        return read_table(p)  # its own one-line error; a Parquet file as it is typed
+    table = _read_remembered(p, lambda fields: True)
+    return table if table.num_rows else read_table(p)
+
+
 def read_upload(path: str | Path, column: str | None = None) -> tuple[pa.Table, str]:
     """Read a CSV (with or without a header) or a one-digest-per-line text file.
 
@@ -422,7 +494,6 @@ def read_upload(path: str | Path, column: str | None = None) -> tuple[pa.Table, 
     Raises:
         InputError: unreadable or empty file, or an unknown column.
     """
-    from matchsim.io import read_table
 
     p = Path(path)
     if not p.is_file():
@@ -435,7 +506,7 @@ def read_upload(path: str | Path, column: str | None = None) -> tuple[pa.Table, 
             return True
         return not any(_looks_like_digest(f.strip().strip('"')) for f in fields)
 
-    table = read_table(p, header=has_header, require_rows=False)
+    table = _read_remembered(p, has_header)
     if table.num_rows == 0:
         raise NothingToAttack(p, "no hashed values to attack (the file or column is empty)")
     table = pa.table({n: table.column(n).cast(pa.string()) for n in table.column_names})

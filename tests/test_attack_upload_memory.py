@@ -1,0 +1,63 @@
+"""An upload CSV is parsed once for the several attacks of a run, and read again
+whenever it may differ."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+import matchsim.io
+from matchsim.attack import targets
+from matchsim.attack.targets import load_targets, read_upload, upload_table
+
+
+def _write(path: Path, words: list[str]) -> None:
+    def sha(text: str) -> str:
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    rows = [f"{sha(w)},{sha(w + '@example.nl')}" for w in words]
+    path.write_text("phone,email\n" + "\n".join(rows) + "\n")
+
+
+def test_one_parse_for_every_attack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "upload.csv"
+    _write(path, ["a", "b", "c"])
+    calls: list[Path] = []
+    real = matchsim.io.read_table
+    monkeypatch.setattr(matchsim.io, "read_table", lambda p, **kw: calls.append(p) or real(p, **kw))
+    monkeypatch.setattr(targets, "_LAST_READ", [])
+    phone = load_targets(path, "phone")
+    email = load_targets(path, "email")
+    whole = upload_table(path)
+    assert len(calls) == 1
+    assert phone.n_distinct == email.n_distinct == 3 and whole.num_rows == 3
+    assert whole.equals(real(path))  # what reidentify read before
+    # the file changes: read again, and the new rows are seen
+    _write(path, ["a", "b", "c", "d"])
+    os.utime(path, ns=(1, 1))
+    assert load_targets(path, "phone").n_distinct == 4
+    assert len(calls) == 2
+    # another file replaces the one kept
+    other = tmp_path / "other.csv"
+    _write(other, ["x"])
+    assert read_upload(other)[0].num_rows == 1
+    assert upload_table(path).num_rows == 4
+    assert len(calls) == 4
+
+
+def test_header_question_answered_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file without a header whose first row the caller names differently is not
+    served from memory under the other reading."""
+    path = tmp_path / "bare.csv"
+    path.write_text(
+        hashlib.sha256(b"a").hexdigest() + "\n" + hashlib.sha256(b"b").hexdigest() + "\n"
+    )
+    monkeypatch.setattr(targets, "_LAST_READ", [])
+    table, col = read_upload(path)
+    assert table.num_rows == 2  # no header: both rows are digests
+    first = hashlib.sha256(b"a").hexdigest()
+    table, col = read_upload(path, first)  # a column named like the first row: a header
+    assert col == first and table.num_rows == 1

@@ -1,0 +1,153 @@
+"""The re-identification linkage: the numba hash join against brute force and against
+the factorised join it replaced, and its fallback when two keys share a hash word."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import matchsim.kernels.attack.link as kernels
+from matchsim.attack.reidentify import (
+    Register,
+    Reversed,
+    _link_factorised,
+    _link_hashed,
+    link,
+)
+from matchsim.normalise import get_profile
+
+FIELDS = ("first_name", "last_name", "postcode")
+
+
+def _world(
+    seed: int, n_up: int, n_reg: int, card: int, null_share: float
+) -> tuple[Reversed, Register]:
+    """An upload of ``n_up`` rows and a register of ``n_reg``, values drawn from
+    ``card`` per field (so keys repeat), some missing on either side."""
+    rng = np.random.default_rng(seed)
+    values: dict[str, pa.Array] = {}
+    codes: dict[str, np.ndarray] = {}
+    dictionary: dict[str, pa.Array] = {}
+    for f in FIELDS:
+        words = np.array([f"{f}{i}" for i in range(card + 2)], dtype=object)
+        # upload values may lie outside the register's dictionary (the last two words)
+        up = words[rng.integers(0, card + 2, n_up)]
+        up_mask = rng.random(n_up) < null_share
+        values[f] = pa.array(up, pa.string(), mask=up_mask)
+        reg = rng.integers(0, card, n_reg)
+        reg[rng.random(n_reg) < null_share] = -1
+        codes[f] = reg.astype(np.int64)
+        dictionary[f] = pa.array(words[:card], pa.string())
+    fields = dict.fromkeys(FIELDS)
+    rev = Reversed(n_up, get_profile("meta"), "NL", values, fields)  # type: ignore[arg-type]
+    ids = pa.array(np.arange(n_reg, dtype=np.int64))
+    return rev, Register(ids, codes, dictionary)
+
+
+def _brute(rev: Reversed, reg: Register) -> tuple[np.ndarray, np.ndarray]:
+    """Per upload row: register rows equal on every field the row has, by loops."""
+    up = {f: rev.values[f].to_pylist() for f in FIELDS}
+    words = {f: reg.dictionary[f].to_pylist() for f in FIELDS}
+    reg_vals = [
+        tuple(words[f][c] if c >= 0 else None for f, c in zip(FIELDS, row, strict=True))
+        for row in zip(*(reg.codes[f].tolist() for f in FIELDS), strict=True)
+    ]
+    k = np.full(rev.n_rows, -1, dtype=np.int64)
+    match = np.full(rev.n_rows, -1, dtype=np.int64)
+    for i in range(rev.n_rows):
+        have = [j for j, f in enumerate(FIELDS) if up[f][i] is not None]
+        if not have:
+            continue
+        hits = [
+            r
+            for r, vals in enumerate(reg_vals)
+            if all(vals[j] is not None and vals[j] == up[FIELDS[j]][i] for j in have)
+        ]
+        k[i] = len(hits)
+        if len(hits) == 1:
+            match[i] = hits[0]
+    return k, match
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_up=st.integers(1, 60),
+    n_reg=st.integers(0, 120),
+    card=st.integers(1, 6),
+    null_share=st.sampled_from([0.0, 0.1, 0.5]),
+)
+def test_link_equals_brute_force(
+    seed: int, n_up: int, n_reg: int, card: int, null_share: float
+) -> None:
+    rev, reg = _world(seed, n_up, n_reg, card, null_share)
+    result = link(rev, reg, FIELDS)
+    k, match = _brute(rev, reg)
+    assert np.array_equal(result.k, k)
+    assert np.array_equal(result.match, match)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), card=st.integers(1, 40))
+def test_hashed_join_equals_factorised(seed: int, card: int) -> None:
+    rev, reg = _world(seed, 400, 3_000, card, 0.0)
+    codes = {
+        f: np.asarray(
+            pa.compute.index_in(rev.values[f], value_set=reg.dictionary[f])
+            .fill_null(-1)
+            .to_numpy(zero_copy_only=False),
+            dtype=np.int64,
+        )
+        for f in FIELDS
+    }
+    rows = np.flatnonzero(np.all([codes[f] >= 0 for f in FIELDS], axis=0))
+    hashed = _link_hashed(rows, list(FIELDS), codes, reg)
+    assert hashed is not None
+    k, match = _link_factorised(rows, list(FIELDS), codes, reg)
+    assert np.array_equal(hashed[0], k) and np.array_equal(hashed[1], match)
+    assert (k > 0).any()  # the draw makes keys the register holds
+
+
+def test_shared_hash_word_falls_back_to_exact(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every key folded to the same word: the pairing check notices, and link() still
+    counts exactly (through the factorised join)."""
+    rev, reg = _world(3, 300, 2_000, 4, 0.1)
+    honest = link(rev, reg, FIELDS)
+
+    def same_word(h: np.ndarray, ok: np.ndarray, codes: np.ndarray) -> None:
+        ok &= codes >= 0  # h stays 0 for every row: every tuple shares one word
+
+    monkeypatch.setattr(kernels, "mix_codes", same_word)
+    codes = {f: np.asarray(reg.codes[f][:300]) for f in FIELDS}
+    rows = np.flatnonzero(np.all([codes[f] >= 0 for f in FIELDS], axis=0))
+    assert _link_hashed(rows, list(FIELDS), codes, reg) is None
+    forced = link(rev, reg, FIELDS)
+    assert np.array_equal(forced.k, honest.k)
+    assert np.array_equal(forced.match, honest.match)
+    k, match = _brute(rev, reg)
+    assert np.array_equal(forced.k, k) and np.array_equal(forced.match, match)
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_up=st.integers(1, 8))
+def test_few_rows_join_only_candidate_register_rows(seed: int, n_up: int) -> None:
+    """A few upload rows: only the register rows sharing their most varied value are
+    hashed (``_register_candidates``), with the same answer as brute force."""
+    from matchsim.attack.reidentify import _register_candidates
+
+    rev, reg = _world(seed, n_up, 3_000, 3, 0.1)
+    # one field with many values, so that a few rows pick out a few register rows
+    rng = np.random.default_rng(seed)
+    words = np.array([f"pc{i}" for i in range(300)], dtype=object)
+    reg.codes["postcode"] = rng.integers(0, 300, reg.rows).astype(np.int64)
+    reg.dictionary["postcode"] = pa.array(words, pa.string())
+    rev.values["postcode"] = pa.array(words[reg.codes["postcode"][:n_up]], pa.string())
+    up = {"postcode": reg.codes["postcode"][:n_up]}
+    assert _register_candidates(up, list(FIELDS), reg) is not None
+    result = link(rev, reg, FIELDS)
+    k, match = _brute(rev, reg)
+    assert np.array_equal(result.k, k) and np.array_equal(result.match, match)
+    assert (k >= 0).all()  # every row has a postcode to link on
