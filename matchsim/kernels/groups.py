@@ -95,15 +95,14 @@ def first_seen_groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
 
 
 @numba.njit(cache=True, nogil=True)
-def count_into(keys: np.ndarray, table: np.ndarray, groups: int) -> np.ndarray:
-    """How many of ``keys`` fall in each group of the table :func:`first_seen_groups` made
-    (keys in no group are not counted)."""
+def _count_probes(
+    keys: np.ndarray, m: int, table: np.ndarray, shift: np.uint64, counts: np.ndarray
+) -> None:
+    """Add one to ``counts[g]`` for each of ``keys[:m]`` found in group ``g`` of the table
+    (each slot prefetched :data:`_AHEAD` keys before its probe)."""
     size = table.shape[0] // 2
-    shift = np.uint64(64 - _bits(size))
-    n = keys.shape[0]
-    counts = np.zeros(groups, dtype=np.int64)
-    for i in range(n):
-        if i + _AHEAD < n:
+    for i in range(m):
+        if i + _AHEAD < m:
             prefetch(table, 2 * _slot(keys[i + _AHEAD], shift))  # type: ignore[call-arg]
         key = keys[i]
         s = _slot(key, shift)
@@ -115,6 +114,15 @@ def count_into(keys: np.ndarray, table: np.ndarray, groups: int) -> np.ndarray:
                 counts[g] += 1
                 break
             s = (s + 1) & (size - 1)
+
+
+@numba.njit(cache=True, nogil=True)
+def count_into(keys: np.ndarray, table: np.ndarray, groups: int) -> np.ndarray:
+    """How many of ``keys`` fall in each group of the table :func:`first_seen_groups` made
+    (keys in no group are not counted)."""
+    shift = np.uint64(64 - _bits(table.shape[0] // 2))
+    counts = np.zeros(groups, dtype=np.int64)
+    _count_probes(keys, keys.shape[0], table, shift, counts)
     return counts
 
 
@@ -144,19 +152,7 @@ def count_linked(
             for j in range(m):
                 k = idx[lo + j]
                 block[j] = block[j] * card + codes[k if k >= 0 else last]
-        for j in range(m):
-            if j + _AHEAD < m:
-                prefetch(table, 2 * _slot(block[j + _AHEAD], shift))  # type: ignore[call-arg]
-            key = block[j]
-            s = _slot(key, shift)
-            while True:
-                g = table[2 * s + 1]
-                if g < 0:
-                    break
-                if table[2 * s] == key:
-                    counts[g] += 1
-                    break
-                s = (s + 1) & (size - 1)
+        _count_probes(block, m, table, shift, counts)
     return counts
 
 
