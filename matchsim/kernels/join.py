@@ -28,10 +28,11 @@ import numba
 import numpy as np
 from llvmlite import ir
 from numba import prange, types
-from numba.core import cgutils
 from numba.extending import intrinsic
 
 from matchsim.kernels.mix import splitmix64
+from matchsim.kernels.prefetch import prefetch as _prefetch
+from matchsim.kernels.prefetch import prefetch_at as _prefetch_at
 
 _ONE = np.uint64(1)
 _ZERO = np.uint64(0)
@@ -50,35 +51,6 @@ FILTER_BITS = 3
 """log2 of filter bits per table slot."""
 MAX_ROWS = (1 << 32) - 2
 """Most digests one table holds (a slot stores the row plus one in 32 bits)."""
-
-
-def _prefetch_codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-    aryty = signature.args[0]
-    ary = context.make_array(aryty)(context, builder, args[0])
-    ptr = cgutils.get_item_pointer(context, builder, aryty, ary, list(args[1:]), wraparound=False)
-    i8p = ir.IntType(8).as_pointer()
-    i32 = ir.IntType(32)
-    fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
-    fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0i8")
-    # read, high temporal locality, data cache
-    builder.call(
-        fn,
-        [builder.bitcast(ptr, i8p), ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)],
-    )
-    return context.get_dummy_value()
-
-
-@intrinsic
-def _prefetch(typingctx: Any, array: Any, index: Any) -> Any:
-    """``llvm.prefetch`` of ``array[index]`` (a row of a 2-d array): start the cache miss
-    early, do not wait."""
-    return types.void(array, index), _prefetch_codegen
-
-
-@intrinsic
-def _prefetch_at(typingctx: Any, array: Any, row: Any, col: Any) -> Any:
-    """``llvm.prefetch`` of ``array[row, col]`` of a 2-d array."""
-    return types.void(array, row, col), _prefetch_codegen
 
 
 @intrinsic
