@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import matchsim.attack.reidentify as reid
 import matchsim.kernels.attack.link as kernels
 from matchsim.attack.reidentify import (
     Register,
@@ -151,3 +152,45 @@ def test_few_rows_join_only_candidate_register_rows(seed: int, n_up: int) -> Non
     k, match = _brute(rev, reg)
     assert np.array_equal(result.k, k) and np.array_equal(result.match, match)
     assert (k >= 0).all()  # every row has a postcode to link on
+
+
+_SHORT = st.one_of(st.none(), st.text(alphabet="AB 1é", max_size=4))  # é: 2 bytes
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    chunks=st.lists(st.lists(_SHORT, max_size=12), min_size=1, max_size=4),
+    customers=st.lists(_SHORT, max_size=12),
+    long=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_gathered_short_strings_equal_arrow_dictionary_encode(
+    chunks: list[list[str | None]],
+    customers: list[str | None],
+    long: bool,
+    seed: int,
+) -> None:
+    """Plain text of at most 7 bytes (postcodes), grouped as packed int64 keys, gathers
+    into the same dictionary array (dictionary and codes) as Arrow's dictionary_encode;
+    a longer value takes the Arrow path."""
+    if long:
+        customers = [*customers, "longer than seven bytes"]
+    parts = [
+        pa.chunked_array([pa.array(c, pa.string()) for c in chunks], pa.string()),
+        pa.chunked_array([pa.array(customers, pa.string())], pa.string()),
+    ]
+    n = sum(len(c) for c in chunks) + len(customers)
+    rows = np.random.default_rng(seed).permutation(n)[: max(n - 2, 0)]
+    values = [v for c in [*chunks, customers] for v in c if v is not None]
+    too_long = any(len(v.encode()) > 7 for v in values)
+    assert (reid._short_codes(parts) is None) == (too_long or n == 0)
+    got = reid._gathered(parts, rows)
+    if not values:  # Arrow's path fails on this (no dictionary at all); codes: all null
+        assert n == 0 or (got.null_count == len(rows) and len(got.dictionary) == 0)
+        return
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(reid, "_short_codes", lambda parts: None)
+        want = reid._gathered(parts, rows)
+    assert got.type == want.type
+    assert got.dictionary.equals(want.dictionary)
+    assert got.indices.equals(want.indices)
