@@ -3,6 +3,9 @@ the factorised join it replaced, and its fallback when two keys share a hash wor
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import Any
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -12,6 +15,7 @@ from hypothesis import strategies as st
 import matchsim.attack.reidentify as reid
 import matchsim.kernels.attack.link as kernels
 from matchsim.attack.reidentify import (
+    Linkage,
     Register,
     Reversed,
     _link_factorised,
@@ -194,3 +198,28 @@ def test_gathered_short_strings_equal_arrow_dictionary_encode(
     assert got.type == want.type
     assert got.dictionary.equals(want.dictionary)
     assert got.indices.equals(want.indices)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), card=st.integers(1, 6))
+def test_scenarios_reuse_the_linkage_and_codes(seed: int, card: int) -> None:
+    """What-ifs handed the upload's own linkage and codes (as :func:`reidentify` does)
+    classify every scenario as linking each afresh does, with one linkage fewer."""
+    rev, reg = _world(seed, 50, 90, card, 0.2)
+    rev.fields = {f: SimpleNamespace(hashed=f != "postcode") for f in FIELDS}  # type: ignore[misc]
+    calls: list[tuple[str, ...]] = []
+
+    def counted(*args: Any, **kwargs: Any) -> Linkage:
+        calls.append(tuple(args[2]))
+        return link(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(reid, "link", counted)
+        fresh = reid.scenarios(rev, reg)
+        n_fresh = len(calls)
+        codes: dict[str, np.ndarray] = {}
+        reused = reid.scenarios(rev, reg, link(rev, reg, _codes=codes), _codes=codes)
+    assert n_fresh - (len(calls) - n_fresh) == 1
+    assert [(s.name, s.fields, s.classes) for s in reused] == [
+        (s.name, s.fields, s.classes) for s in fresh
+    ]

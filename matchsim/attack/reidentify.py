@@ -1444,12 +1444,20 @@ def _uniqueness(size: np.ndarray) -> dict[str, Any]:
     }
 
 
-def scenarios(reversed_: Reversed, register: Register) -> list[Scenario]:
+def scenarios(
+    reversed_: Reversed,
+    register: Register,
+    linkage: Linkage | None = None,
+    *,
+    _codes: dict[str, np.ndarray] | None = None,
+) -> list[Scenario]:
     """The same upload linked as it was reversed, under HMAC (only clear fields left),
     and under each profile's choice of fields (what it takes, what it sends in clear).
 
     What-ifs reuse the plaintexts recovered here: a profile's scenario links on the
-    fields it takes that this upload carried. Identical field sets are linked once.
+    fields it takes that this upload carried. Identical field sets are linked once;
+    ``linkage`` (:func:`link` of the same upload and register on its fields) and
+    ``_codes`` (the upload's codes per field, as :func:`link` fills them) are reused.
     """
     available = [f for f in LINK_FIELDS if f in reversed_.values and f in register.codes]
     wanted: list[tuple[str, tuple[str, ...]]] = [
@@ -1467,7 +1475,9 @@ def scenarios(reversed_: Reversed, register: Register) -> list[Scenario]:
         wanted.append((f"{name}, SHA-256 (hashed fields reversed)", tuple(takes)))
         wanted.append((f"{name} under HMAC (clear fields only)", tuple(clear)))
     cache: dict[tuple[str, ...], dict[str, int]] = {}
-    codes: dict[str, np.ndarray] = {}
+    if linkage is not None:
+        cache[linkage.fields] = linkage.classes()
+    codes = _codes if _codes is not None else {}
     out = []
     for label, fields in wanted:
         if fields not in cache:
@@ -1538,8 +1548,9 @@ def reidentify(
     )  # fmt: skip
     seconds["reverse"] = time.perf_counter() - t1
     t3 = time.perf_counter()
-    linkage = link(rev, reg) if reg is not None else None
-    what = scenarios(rev, reg) if reg is not None and what_ifs else []
+    codes: dict[str, np.ndarray] = {}  # upload codes per field, shared by every linkage
+    linkage = link(rev, reg, _codes=codes) if reg is not None else None
+    what = scenarios(rev, reg, linkage, _codes=codes) if reg is not None and what_ifs else []
     within = within_upload(rev)
     seconds["link"] = time.perf_counter() - t3
     seconds["total"] = time.perf_counter() - t0
