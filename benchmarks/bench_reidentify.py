@@ -34,6 +34,12 @@ beside the path it replaced, same answers asserted:
   among 1 M digests: in place from the Arrow buffers with the numba bucket walk
   (``engine._scan_words``) against gathering each length group into rows and walking
   the buckets in NumPy (the code it replaced, kept here and as ``_lookup_numpy``);
+* ``test_gather_postcodes_*``: the register draw's postcodes (plain text, 11 M rows at
+  full size) gathered into one dictionary array by packing each (at most 7 bytes) into
+  an int64 key grouped by ``kernels.groups`` (``_short_codes``) against Arrow's
+  ``dictionary_encode`` of the strings (the path it replaced, still the fallback for
+  longer values); same dictionary and codes asserted. Full size: the
+  ``MATCHSIM_BENCH_REID_POP`` command below with ``-k gather_postcodes``;
 * ``test_attack_stages``: the run's attack stages (phone, e-mail 5 M guesses,
   reidentify) on the SHA-256 and HMAC uploads of a population folder, timed per stage as
   ``manifest.json`` times them. Full size (the experiment's own population)::
@@ -399,4 +405,47 @@ def test_scan_words_grouped(benchmark, email_scan) -> None:  # type: ignore[no-u
         print(
             f"\nscan {n:,} e-mail guesses against 1,000,000 digests: in place "
             f"{_TIMES['scan_in_place']:.2f} s, grouped + NumPy lookup {peer:.2f} s: {ratio:.1f}x"
+        )
+
+
+@pytest.fixture(scope="module")
+def postcode_parts(pop_dir: Path) -> tuple[list[pa.ChunkedArray], np.ndarray]:
+    """The register draw's postcode columns (platform, customers: plain text) and a
+    seeded 95 % of their rows in random order, as ``_draw_encoded`` gathers them."""
+    from matchsim.attack.reidentify import _read_fields
+
+    pop = Path(os.environ.get("MATCHSIM_BENCH_REID_POP", str(pop_dir)))
+    parts = [
+        _read_fields(pop / f"{name}.parquet", key, ["postcode"]).column("postcode")
+        for name, key in (("platform", "uid"), ("customers", "cid"))
+    ]
+    n = sum(len(p) for p in parts)
+    rows = np.random.default_rng(7).permutation(n)[: int(0.95 * n)]
+    return parts, rows
+
+
+def test_gather_postcodes_packed(benchmark, postcode_parts) -> None:  # type: ignore[no-untyped-def]
+    """Issue 15: postcodes (at most 7 bytes) grouped as packed int64 keys."""
+    from matchsim.attack.reidentify import _gathered
+
+    got = benchmark.pedantic(_gathered, args=postcode_parts, rounds=3, iterations=1)
+    _TIMES["gather_packed"] = benchmark.stats.stats.min
+    _join_results["gather"] = got  # type: ignore[assignment]
+
+
+def test_gather_postcodes_arrow(benchmark, postcode_parts, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The path it replaced: Arrow's dictionary_encode of the strings, then unifying."""
+    import matchsim.attack.reidentify as reid
+
+    monkeypatch.setattr(reid, "_short_codes", lambda parts: None)
+    got = benchmark.pedantic(reid._gathered, args=postcode_parts, rounds=3, iterations=1)
+    peer = benchmark.stats.stats.min
+    packed: Any = _join_results.get("gather")
+    if packed is not None:
+        assert packed.dictionary.equals(got.dictionary) and packed.indices.equals(got.indices)
+        ratio = peer / _TIMES["gather_packed"]
+        benchmark.extra_info["arrow_over_packed"] = round(ratio, 2)
+        print(
+            f"\nregister postcodes gathered ({len(postcode_parts[1]):,} rows): packed "
+            f"{_TIMES['gather_packed']:.3f} s, Arrow dictionary_encode {peer:.3f} s: {ratio:.1f}x"
         )
