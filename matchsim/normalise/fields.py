@@ -29,9 +29,12 @@ def _null() -> pa.Scalar:
 
 
 class Result(NamedTuple):
+    """``fallback`` may be given as a function that makes it: it is then only made where
+    a profile accepts invalid values and some are invalid (:meth:`Profile.normalise`)."""
+
     values: pa.Array
     reasons: pa.Array
-    fallback: pa.Array | None = None
+    fallback: pa.Array | Callable[[], pa.Array] | None = None
     prehashed: np.ndarray | None = None
 
 
@@ -160,16 +163,18 @@ def phone(
     """
     if not parse:
         out, reasons = phones.raw_digits(values, max_zeros)
-        return _finish(out, reasons, fallback=phones.digits_only(values))
+        return _finish(out, reasons, fallback=lambda: phones.digits_only(values))
     if style == "digits":
         values = phones.with_plus_where_international(values, region)
     out, reasons = phones.to_e164(values, region)
     if style == "digits":
         out = pc.utf8_ltrim(out, "+")
-        fallback = phones.digits_only(values)
-    else:
-        fallback = pc.binary_join_element_wise("+", phones.digits_only(values), "")
-    return _finish(out, reasons, fallback=fallback)
+        return _finish(out, reasons, fallback=lambda: phones.digits_only(values))
+    return _finish(
+        out,
+        reasons,
+        fallback=lambda: pc.binary_join_element_wise("+", phones.digits_only(values), ""),
+    )
 
 
 # --------------------------------------------------------------------------- names
