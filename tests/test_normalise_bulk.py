@@ -128,3 +128,50 @@ def test_email_split_equals_the_regex_it_replaced(values: list[str | None]) -> N
     local, domain = split_at(text)
     assert local.to_pylist() == parts.field("local").to_pylist()
     assert domain.to_pylist() == parts.field("domain").to_pylist()
+
+
+_EMAIL_ALPHABET = "aZ0@.+-_ \t\n\x0b\x0c\r\u00a0\u2003éİ"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.text(_EMAIL_ALPHABET, max_size=12) | st.none(), min_size=1, max_size=30))
+@example(["@", "", "a@", "@b.c", "a@@b.c", "a@b", "a@b.", "a@.b", "a@b..c", "a@b c.d", None])
+@example(["a@b.c", "x@b\u00a0c.d", "x@b\u2003.d", "x@b\x0b.c", "İ@a.b", ".@a.b", "a@b.c\n"])
+def test_email_without_local_rules_equals_the_split_path(values: list[str | None]) -> None:
+    """With no local-part rule (Meta), ``_email_whole`` gives the values and reasons the
+    split-and-rejoin path (``_email_parts`` with no rules; Google's path) gives, on
+    random and adversarial input (whitespace RE2 does and does not count as ``\\s``,
+    letters that lower-case to another length, nulls)."""
+    import pyarrow.compute as pc
+
+    from matchsim.normalise import fields, get_profile
+
+    text = pc.utf8_lower(pa.array(values, pa.string()))
+    reasons = fields._no_reasons(text)
+    ats = pc.count_substring(text, "@")
+    reasons = fields._reason_where(pc.equal(ats, 0), "no @", reasons)
+    reasons = fields._reason_where(pc.greater(ats, 1), "more than one @", reasons)
+    ref_out, ref_why = fields._email_parts(text, ats, reasons, (), ())
+    out, why = fields._email_whole(text, reasons)
+    assert why.to_pylist() == ref_why.to_pylist()
+    assert (
+        fields._finish(out, why).values.to_pylist()
+        == fields._finish(ref_out, ref_why).values.to_pylist()
+    )
+    raw = pa.array(values, pa.string())
+    for profile in ("meta", "meta-sdk"):  # the whole normaliser, with the old path patched in
+        got = get_profile(profile).normalise("email", raw, "NL")
+        with patch.object(fields, "_email_whole", _split_path):
+            ref = get_profile(profile).normalise("email", raw, "NL")
+        assert got.values.to_pylist() == ref.values.to_pylist()
+        assert got.reasons.to_pylist() == ref.reasons.to_pylist()
+        assert got.rejected.tolist() == ref.rejected.tolist()
+        assert got.prehashed.tolist() == ref.prehashed.tolist()
+
+
+def _split_path(text: pa.Array, reasons: pa.Array) -> tuple[pa.Array, pa.Array]:
+    import pyarrow.compute as pc
+
+    from matchsim.normalise import fields
+
+    return fields._email_parts(text, pc.count_substring(text, "@"), reasons, (), ())

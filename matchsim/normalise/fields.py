@@ -113,24 +113,10 @@ def email(
     ats = pc.count_substring(text, "@")
     reasons = _reason_where(pc.equal(ats, 0), "no @", reasons)
     reasons = _reason_where(pc.greater(ats, 1), "more than one @", reasons)
-    local, domain = split_at(text, ats)
-    if dots_domains:
-        dotted = pc.is_in(domain, value_set=pa.array(list(dots_domains)))
-        local = pc.if_else(dotted, pc.replace_substring(local, ".", ""), local)
-    if plus_domains is None or plus_domains:
-        plussed = (
-            pc.is_valid(domain)
-            if plus_domains is None
-            else pc.is_in(domain, value_set=pa.array(list(plus_domains)))
-        )
-        local = pc.if_else(plussed, pc.replace_substring_regex(local, r"\+.*$", ""), local)
-    reasons = _reason_where(pc.equal(pc.utf8_length(local), 0), "empty local part", reasons)
-    reasons = _reason_where(
-        pc.invert(pc.match_substring_regex(domain, r"^[^.\s]+(\.[^.\s]+)+$")),
-        "domain is not a host name",
-        reasons,
-    )
-    out = pc.binary_join_element_wise(local, domain, "@")
+    if dots_domains or plus_domains is None or plus_domains:
+        out, reasons = _email_parts(text, ats, reasons, dots_domains, plus_domains)
+    else:
+        out, reasons = _email_whole(text, reasons)
     if pattern is not None:
         reasons = _reason_where(
             pc.invert(pc.match_substring_regex(out, pattern)), "rejected by SDK pattern", reasons
@@ -237,6 +223,48 @@ def gender(values: pa.Array, region: str, *, fold: bool = True) -> Result:
         bad = pc.invert(pc.is_in(text, value_set=pa.array(["f", "m"])))
     reasons = _reason_where(bad, "not f or m", _no_reasons(values))
     return _finish(text, reasons)
+
+
+def _email_parts(
+    text: pa.Array,
+    ats: pa.Array,
+    reasons: pa.Array,
+    dots_domains: Sequence[str],
+    plus_domains: Sequence[str] | None,
+) -> tuple[pa.Array, pa.Array]:
+    """The local-part rules of :func:`email` applied to ``text`` split at its ``@``:
+    ``(local@domain, reasons)``."""
+    local, domain = split_at(text, ats)
+    if dots_domains:
+        dotted = pc.is_in(domain, value_set=pa.array(list(dots_domains)))
+        local = pc.if_else(dotted, pc.replace_substring(local, ".", ""), local)
+    if plus_domains is None or plus_domains:
+        plussed = (
+            pc.is_valid(domain)
+            if plus_domains is None
+            else pc.is_in(domain, value_set=pa.array(list(plus_domains)))
+        )
+        local = pc.if_else(plussed, pc.replace_substring_regex(local, r"\+.*$", ""), local)
+    reasons = _reason_where(pc.equal(pc.utf8_length(local), 0), "empty local part", reasons)
+    reasons = _reason_where(
+        pc.invert(pc.match_substring_regex(domain, r"^[^.\s]+(\.[^.\s]+)+$")),
+        "domain is not a host name",
+        reasons,
+    )
+    return pc.binary_join_element_wise(local, domain, "@"), reasons
+
+
+def _email_whole(text: pa.Array, reasons: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """What :func:`_email_parts` gives when no local-part rule applies, without splitting:
+    a value with exactly one ``@`` (every row without a reason yet) rejoins to itself,
+    its local part is empty iff it starts with ``@``, and its domain is what follows
+    the ``@``; a null value reads as ``""`` (an empty local part), as split there."""
+    whole = pc.fill_null(text, pa.scalar("", pa.string()))
+    empty = pc.or_(pc.equal(whole, ""), pc.starts_with(whole, "@"))
+    reasons = _reason_where(empty, "empty local part", reasons)
+    host = pc.match_substring_regex(whole, r"^[^@]*@[^.\s@]+(\.[^.\s@]+)+$")
+    reasons = _reason_where(pc.invert(host), "domain is not a host name", reasons)
+    return text, reasons
 
 
 def place(values: pa.Array, region: str, *, remove: str = r"[\s\p{Z}\p{P}\p{S}]") -> Result:
