@@ -328,10 +328,11 @@ _UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 def madid(values: pa.Array, region: str) -> Result:
     """Mobile advertising ID (IDFA / AAID): lower-case UUID with hyphens."""
+    from matchsim.kernels.textshape import lower_uuid  # numba: loaded when first used
+
     text = pc.utf8_lower(values)
-    reasons = _reason_where(
-        pc.invert(pc.match_substring_regex(text, _UUID)), "not a UUID", _no_reasons(text)
-    )
+    bad = text.is_valid().to_numpy(zero_copy_only=False) & ~lower_uuid(text)  # = _UUID
+    reasons = _reason_where(bad, "not a UUID", _no_reasons(text))
     return _finish(text, reasons)
 
 
