@@ -213,3 +213,28 @@ def test_uuid_kernel_equals_the_regex(values: list[str | None], skip: int) -> No
     array = pa.array(["x"] * skip + values, pa.string()).slice(skip)
     ref = pc.fill_null(pc.match_substring_regex(array, _UUID), False)
     assert lower_uuid(array).tolist() == ref.to_pylist()
+
+
+_POSTCODE_ALPHABET = "1aZ -\t\n\x0b\x0c\r\x1c\x85\u00a0\u2003\u2010é_."
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.text(_POSTCODE_ALPHABET, max_size=12) | st.none(), min_size=1, max_size=30),
+    st.integers(0, 9),
+)
+@example(["", None, " - ", "1234 AB", "1234-ab", "\x0b1\x85", "\u00a02\u2003"], 0)
+def test_drop_ascii_equals_the_regex_it_replaced(values: list[str | None], skip: int) -> None:
+    """``kernels.textshape.drop_ascii`` with RE2's ``\\s`` and ``-`` gives what the
+    postcode normaliser's ``replace_substring_regex(values, "[\\s\\-]", "")`` gave, on
+    whitespace RE2 does not count (``\\v``, Unicode spaces), nulls and sliced arrays."""
+    import pyarrow.compute as pc
+
+    from matchsim.kernels.textshape import drop_ascii
+    from matchsim.normalise.fields import _RE2_SPACE
+
+    array = pa.array([None, "x"] * skip + values, pa.string()).slice(2 * skip)
+    got = drop_ascii(array, _RE2_SPACE + "-")
+    got.validate(full=True)
+    ref = pc.replace_substring_regex(array, r"[\s\-]", "")
+    assert got.to_pylist() == ref.to_pylist()

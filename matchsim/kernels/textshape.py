@@ -43,3 +43,49 @@ def lower_uuid(values: pa.Array) -> np.ndarray:
     if len(data) == 0:
         data = np.zeros(1, np.uint8)
     return _uuid_rows(data, starts, lengths)
+
+
+@numba.njit(cache=True, nogil=True)
+def _drop_rows(
+    data: np.ndarray, starts: np.ndarray, lengths: np.ndarray, drop: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    offsets = np.zeros(len(starts) + 1, dtype=np.int64)
+    out = np.empty(max(1, int(lengths.sum())), dtype=np.uint8)
+    k = 0
+    for i in range(len(starts)):
+        s = starts[i]
+        for j in range(lengths[i]):
+            c = data[s + j]
+            if not drop[c]:
+                out[k] = c
+                k += 1
+        offsets[i + 1] = k
+    return out[:k], offsets
+
+
+def drop_ascii(values: pa.Array, chars: str) -> pa.Array:
+    """``values`` (a string array) with every character in ``chars`` (ASCII only)
+    removed; nulls stay null. What ``replace_substring_regex(values, "[...]", "")`` gives
+    for a class of ASCII characters: no byte of a multi-byte UTF-8 character is ASCII."""
+    if not chars.isascii():
+        raise ValueError("drop_ascii removes ASCII characters only")
+    drop = np.zeros(256, dtype=np.bool_)
+    drop[list(chars.encode("ascii"))] = True
+    data, starts, lengths = string_buffers(values)
+    if len(data) == 0:
+        data = np.zeros(1, np.uint8)
+    kept, offsets = _drop_rows(data, starts, lengths, drop)
+    validity = values.buffers()[0] if values.null_count else None
+    if validity is not None and values.offset:  # re-base the validity bitmap
+        validity = pa.py_buffer(
+            np.packbits(values.is_valid().to_numpy(zero_copy_only=False), bitorder="little")
+        )
+    if offsets[-1] >= 2**31:
+        raise ValueError("drop_ascii: more than 2 GiB of text")
+    return pa.StringArray.from_buffers(
+        len(values),
+        pa.py_buffer(offsets.astype(np.int32)),
+        pa.py_buffer(kept),
+        validity,
+        values.null_count,
+    )

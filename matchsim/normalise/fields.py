@@ -276,9 +276,15 @@ def place(values: pa.Array, region: str, *, remove: str = r"[\s\p{Z}\p{P}\p{S}]"
     return _finish(text, reasons)
 
 
+_RE2_SPACE = "\t\n\f\r "
+"""What RE2's ``\\s`` matches (not ``\\v``, not Unicode spaces)."""
+
+
 def postcode(values: pa.Array, region: str, *, case: str = "lower", us_five: bool = True) -> Result:
     """Remove spaces and dashes; US ZIP codes keep their first five digits."""
-    text = pc.replace_substring_regex(values, r"[\s\-]", "")
+    from matchsim.kernels.textshape import drop_ascii  # numba: loaded when first used
+
+    text = drop_ascii(values.cast(pa.string()), _RE2_SPACE + "-")  # = [\s\-] in RE2
     text = pc.utf8_lower(text) if case == "lower" else pc.utf8_upper(text)
     if us_five and region == "US":
         text = pc.utf8_slice_codeunits(text, 0, 5)
