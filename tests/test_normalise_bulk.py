@@ -238,3 +238,32 @@ def test_drop_ascii_equals_the_regex_it_replaced(values: list[str | None], skip:
     got.validate(full=True)
     ref = pc.replace_substring_regex(array, r"[\s\-]", "")
     assert got.to_pylist() == ref.to_pylist()
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.text("+0123456789 -é", max_size=18)
+        | st.integers(0, 10**16).map(lambda n: f"+{n}")
+        | st.sampled_from(["+31612345678", "+1", "+999123456789", "+0031612345678", "+2121234567"])
+        | st.none(),
+        min_size=1,
+        max_size=30,
+    ),
+    st.integers(0, 5),
+)
+def test_e164_kernel_equals_the_regex_and_calling_codes(
+    values: list[str | None], skip: int
+) -> None:
+    """``kernels.textshape.e164_known`` gives what the E.164 regex and the calling-code
+    prefix test gave together (nulls as False), on sliced arrays too."""
+    import pyarrow.compute as pc
+
+    from matchsim.kernels.textshape import e164_known
+
+    array = pa.array(["x"] * skip + values, pa.string()).slice(skip)
+    ref = pc.fill_null(pc.match_substring_regex(array, phones._E164), False).to_numpy(
+        zero_copy_only=False
+    )
+    ref = ref & phones._known_calling_code(pc.fill_null(array, ""))
+    assert e164_known(array, phones._calling_code_table()).tolist() == ref.tolist()

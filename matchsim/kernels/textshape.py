@@ -89,3 +89,35 @@ def drop_ascii(values: pa.Array, chars: str) -> pa.Array:
         validity,
         values.null_count,
     )
+
+
+@numba.njit(cache=True, nogil=True)
+def _e164_rows(
+    data: np.ndarray, starts: np.ndarray, lengths: np.ndarray, codes: np.ndarray
+) -> np.ndarray:
+    out = np.zeros(len(starts), dtype=np.bool_)
+    for i in range(len(starts)):
+        n, s = lengths[i], starts[i]
+        if n < 9 or n > 16 or data[s] != 43 or not 49 <= data[s + 1] <= 57:  # "+", 1-9
+            continue
+        ok = True
+        for j in range(2, n):
+            if not 48 <= data[s + j] <= 57:
+                ok = False
+                break
+        if ok:
+            d1 = data[s + 1] - 48
+            d2 = d1 * 10 + data[s + 2] - 48
+            d3 = d2 * 10 + data[s + 3] - 48
+            out[i] = codes[d1] or codes[d2] or codes[d3]
+    return out
+
+
+def e164_known(values: pa.Array, calling_codes: np.ndarray) -> np.ndarray:
+    """Whether each value matches ``^\\+[1-9][0-9]{7,14}$`` and starts with a calling code
+    (``calling_codes[c]`` True for each assigned code ``c``, 1-999; codes are prefix-free
+    and never start with 0, so widths 1-3 cannot be confused); False where null."""
+    data, starts, lengths = string_buffers(values)
+    if len(data) == 0:
+        data = np.zeros(1, np.uint8)
+    return _e164_rows(data, starts, lengths, calling_codes)
