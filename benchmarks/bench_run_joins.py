@@ -18,6 +18,9 @@ writes the normalised platform), HMAC and the salted scheme reading it back. The
 * ``join salted-sha256``: hashing only platform rows whose salt an upload digest carries
   (``join/salted.py``) against hashing every platform row (before).
 
+The ``test_op_*`` pairs time each normalising op the first join replaced (postcode
+separators, the MADID shape, the e-mail split) beside the RE2/Arrow op it replaced.
+
 Each pair's ratio is printed and put in ``extra_info``; each pair's join reports are
 asserted equal (match sets and per-key counts; evaluation included).
 """
@@ -157,3 +160,72 @@ def test_join_salted(benchmark: Any, ctx: dict[str, Any]) -> None:
     _ratio(benchmark, "join salted", "join salted every row")
     if "salted every row" in _REPORTS:
         assert _REPORTS["salted every row"] == _REPORTS["salted"]
+
+
+# ----------------------------------------------------- the platform's normalisers, op by op
+# Each op the first join's normalising pass replaced, beside the Arrow/RE2 op it replaced,
+# on the population's first platform row group (1 M users at full size).
+
+_OPS: dict[str, float] = {}
+
+
+def _column(ctx: dict[str, Any], name: str) -> Any:
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    values = pq.ParquetFile(ctx["pop"] / "platform.parquet").read_row_group(0, columns=[name])
+    return pc.utf8_lower(values[name].combine_chunks().cast("string"))
+
+
+def _peer(name: str, benchmark: Any, fn: Any, *args: Any) -> None:
+    benchmark.pedantic(fn, args=args, rounds=3, warmup_rounds=1)
+    _OPS[name] = benchmark.stats.stats.min
+    mine, before = name.removesuffix(" (before)"), f"{name.removesuffix(' (before)')} (before)"
+    if mine in _OPS and before in _OPS:
+        ratio = _OPS[before] / _OPS[mine]
+        benchmark.extra_info["before/now"] = ratio
+        print(f"\n{mine}: {_OPS[mine]:.3f} s, before {_OPS[before]:.3f} s, {ratio:.1f}x")
+
+
+@pytest.mark.parametrize("way", ["before", "now"])
+def test_op_postcode_separators(benchmark: Any, ctx: dict[str, Any], way: str) -> None:
+    import pyarrow.compute as pc
+
+    from matchsim.kernels.textshape import drop_ascii
+    from matchsim.normalise.fields import _RE2_SPACE
+
+    values = _column(ctx, "postcode")
+    if way == "before":
+        _peer("postcode separators (before)", benchmark, pc.replace_substring_regex, values,
+              r"[\s\-]", "")  # fmt: skip
+    else:
+        _peer("postcode separators", benchmark, drop_ascii, values, _RE2_SPACE + "-")
+
+
+@pytest.mark.parametrize("way", ["before", "now"])
+def test_op_madid_shape(benchmark: Any, ctx: dict[str, Any], way: str) -> None:
+    import pyarrow.compute as pc
+
+    from matchsim.kernels.textshape import lower_uuid
+    from matchsim.normalise.fields import _UUID
+
+    values = _column(ctx, "madid")
+    if way == "before":
+        _peer("madid shape (before)", benchmark, pc.match_substring_regex, values, _UUID)
+    else:
+        _peer("madid shape", benchmark, lower_uuid, values)
+
+
+@pytest.mark.parametrize("way", ["before", "now"])
+def test_op_email_rules(benchmark: Any, ctx: dict[str, Any], way: str) -> None:
+    import pyarrow.compute as pc
+
+    from matchsim.normalise import fields
+
+    text = _column(ctx, "email")
+    reasons = fields._no_reasons(text)
+    if way == "before":
+        ats = pc.count_substring(text, "@")
+        _peer("email split (before)", benchmark, fields._email_parts, text, ats, reasons, (), ())
+    else:
+        _peer("email split", benchmark, fields._email_whole, text, reasons)

@@ -128,3 +128,142 @@ def test_email_split_equals_the_regex_it_replaced(values: list[str | None]) -> N
     local, domain = split_at(text)
     assert local.to_pylist() == parts.field("local").to_pylist()
     assert domain.to_pylist() == parts.field("domain").to_pylist()
+
+
+_EMAIL_ALPHABET = "aZ0@.+-_ \t\n\x0b\x0c\r\u00a0\u2003éİ"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.text(_EMAIL_ALPHABET, max_size=12) | st.none(), min_size=1, max_size=30))
+@example(["@", "", "a@", "@b.c", "a@@b.c", "a@b", "a@b.", "a@.b", "a@b..c", "a@b c.d", None])
+@example(["a@b.c", "x@b\u00a0c.d", "x@b\u2003.d", "x@b\x0b.c", "İ@a.b", ".@a.b", "a@b.c\n"])
+def test_email_without_local_rules_equals_the_split_path(values: list[str | None]) -> None:
+    """With no local-part rule (Meta), ``_email_whole`` gives the values and reasons the
+    split-and-rejoin path (``_email_parts`` with no rules; Google's path) gives, on
+    random and adversarial input (whitespace RE2 does and does not count as ``\\s``,
+    letters that lower-case to another length, nulls)."""
+    import pyarrow.compute as pc
+
+    from matchsim.normalise import fields, get_profile
+
+    text = pc.utf8_lower(pa.array(values, pa.string()))
+    reasons = fields._no_reasons(text)
+    ats = pc.count_substring(text, "@")
+    reasons = fields._reason_where(pc.equal(ats, 0), "no @", reasons)
+    reasons = fields._reason_where(pc.greater(ats, 1), "more than one @", reasons)
+    ref_out, ref_why = fields._email_parts(text, ats, reasons, (), ())
+    out, why = fields._email_whole(text, reasons)
+    assert why.to_pylist() == ref_why.to_pylist()
+    assert (
+        fields._finish(out, why).values.to_pylist()
+        == fields._finish(ref_out, ref_why).values.to_pylist()
+    )
+    raw = pa.array(values, pa.string())
+    for profile in ("meta", "meta-sdk"):  # the whole normaliser, with the old path patched in
+        got = get_profile(profile).normalise("email", raw, "NL")
+        with patch.object(fields, "_email_whole", _split_path):
+            ref = get_profile(profile).normalise("email", raw, "NL")
+        assert got.values.to_pylist() == ref.values.to_pylist()
+        assert got.reasons.to_pylist() == ref.reasons.to_pylist()
+        assert got.rejected.tolist() == ref.rejected.tolist()
+        assert got.prehashed.tolist() == ref.prehashed.tolist()
+
+
+def _split_path(text: pa.Array, reasons: pa.Array) -> tuple[pa.Array, pa.Array]:
+    import pyarrow.compute as pc
+
+    from matchsim.normalise import fields
+
+    return fields._email_parts(text, pc.count_substring(text, "@"), reasons, (), ())
+
+
+@st.composite
+def near_uuids(draw: st.DrawFn) -> str | None:
+    """UUIDs and near misses: one character changed, cut, grown, upper-cased, a
+    multi-byte or newline character in it; random text and nulls too."""
+    import uuid
+
+    base = str(uuid.UUID(int=draw(st.integers(0, 2**128 - 1))))
+    how = draw(st.sampled_from(["same", "change", "cut", "grow", "upper", "text", "none"]))
+    if how == "none":
+        return None
+    if how == "text":
+        return draw(st.text("0123456789abcdefgABCDEF-\n é", max_size=40))
+    if how == "change":
+        at = draw(st.integers(0, 35))
+        ch = draw(st.sampled_from("0af9g-A\né/:`@G"))
+        return base[:at] + ch + base[at + 1 :]
+    if how == "cut":
+        return base[: draw(st.integers(0, 35))]
+    if how == "grow":
+        return base + draw(st.sampled_from(["\n", "0", "-", "é"]))
+    return base.upper() if how == "upper" else base
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(near_uuids(), min_size=1, max_size=40), st.integers(0, 5))
+def test_uuid_kernel_equals_the_regex(values: list[str | None], skip: int) -> None:
+    """``kernels.textshape.lower_uuid`` gives what RE2 matching the MADID pattern gives
+    (nulls as False), on sliced arrays too."""
+    import pyarrow.compute as pc
+
+    from matchsim.kernels.textshape import lower_uuid
+    from matchsim.normalise.fields import _UUID
+
+    array = pa.array(["x"] * skip + values, pa.string()).slice(skip)
+    ref = pc.fill_null(pc.match_substring_regex(array, _UUID), False)
+    assert lower_uuid(array).tolist() == ref.to_pylist()
+
+
+_POSTCODE_ALPHABET = "1aZ -\t\n\x0b\x0c\r\x1c\x85\u00a0\u2003\u2010é_."
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.text(_POSTCODE_ALPHABET, max_size=12) | st.none(), min_size=1, max_size=30),
+    st.integers(0, 9),
+)
+@example(["", None, " - ", "1234 AB", "1234-ab", "\x0b1\x85", "\u00a02\u2003"], 0)
+def test_drop_ascii_equals_the_regex_it_replaced(values: list[str | None], skip: int) -> None:
+    """``kernels.textshape.drop_ascii`` with RE2's ``\\s`` and ``-`` gives what the
+    postcode normaliser's ``replace_substring_regex(values, "[\\s\\-]", "")`` gave, on
+    whitespace RE2 does not count (``\\v``, Unicode spaces), nulls and sliced arrays."""
+    import pyarrow.compute as pc
+
+    from matchsim.kernels.textshape import drop_ascii
+    from matchsim.normalise.fields import _RE2_SPACE
+
+    array = pa.array([None, "x"] * skip + values, pa.string()).slice(2 * skip)
+    got = drop_ascii(array, _RE2_SPACE + "-")
+    got.validate(full=True)
+    ref = pc.replace_substring_regex(array, r"[\s\-]", "")
+    assert got.to_pylist() == ref.to_pylist()
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.text("+0123456789 -é", max_size=18)
+        | st.integers(0, 10**16).map(lambda n: f"+{n}")
+        | st.sampled_from(["+31612345678", "+1", "+999123456789", "+0031612345678", "+2121234567"])
+        | st.none(),
+        min_size=1,
+        max_size=30,
+    ),
+    st.integers(0, 5),
+)
+def test_e164_kernel_equals_the_regex_and_calling_codes(
+    values: list[str | None], skip: int
+) -> None:
+    """``kernels.textshape.e164_known`` gives what the E.164 regex and the calling-code
+    prefix test gave together (nulls as False), on sliced arrays too."""
+    import pyarrow.compute as pc
+
+    from matchsim.kernels.textshape import e164_known
+
+    array = pa.array(["x"] * skip + values, pa.string()).slice(skip)
+    ref = pc.fill_null(pc.match_substring_regex(array, phones._E164), False).to_numpy(
+        zero_copy_only=False
+    )
+    ref = ref & phones._known_calling_code(pc.fill_null(array, ""))
+    assert e164_known(array, phones._calling_code_table()).tolist() == ref.tolist()

@@ -143,6 +143,8 @@ class Profile:
         out = result.values
         if rule.on_invalid == "accept" and bad.any():
             fallback = result.fallback if result.fallback is not None else values
+            if callable(fallback):  # made only now that it is needed
+                fallback = fallback()
             out = pc.if_else(pa.array(bad), fallback, out)
             reasons = pc.if_else(
                 pa.array(bad),

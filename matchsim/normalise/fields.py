@@ -29,9 +29,12 @@ def _null() -> pa.Scalar:
 
 
 class Result(NamedTuple):
+    """``fallback`` may be given as a function that makes it: it is then only made where
+    a profile accepts invalid values and some are invalid (:meth:`Profile.normalise`)."""
+
     values: pa.Array
     reasons: pa.Array
-    fallback: pa.Array | None = None
+    fallback: pa.Array | Callable[[], pa.Array] | None = None
     prehashed: np.ndarray | None = None
 
 
@@ -110,24 +113,10 @@ def email(
     ats = pc.count_substring(text, "@")
     reasons = _reason_where(pc.equal(ats, 0), "no @", reasons)
     reasons = _reason_where(pc.greater(ats, 1), "more than one @", reasons)
-    local, domain = split_at(text, ats)
-    if dots_domains:
-        dotted = pc.is_in(domain, value_set=pa.array(list(dots_domains)))
-        local = pc.if_else(dotted, pc.replace_substring(local, ".", ""), local)
-    if plus_domains is None or plus_domains:
-        plussed = (
-            pc.is_valid(domain)
-            if plus_domains is None
-            else pc.is_in(domain, value_set=pa.array(list(plus_domains)))
-        )
-        local = pc.if_else(plussed, pc.replace_substring_regex(local, r"\+.*$", ""), local)
-    reasons = _reason_where(pc.equal(pc.utf8_length(local), 0), "empty local part", reasons)
-    reasons = _reason_where(
-        pc.invert(pc.match_substring_regex(domain, r"^[^.\s]+(\.[^.\s]+)+$")),
-        "domain is not a host name",
-        reasons,
-    )
-    out = pc.binary_join_element_wise(local, domain, "@")
+    if dots_domains or plus_domains is None or plus_domains:
+        out, reasons = _email_parts(text, ats, reasons, dots_domains, plus_domains)
+    else:
+        out, reasons = _email_whole(text, reasons)
     if pattern is not None:
         reasons = _reason_where(
             pc.invert(pc.match_substring_regex(out, pattern)), "rejected by SDK pattern", reasons
@@ -160,16 +149,18 @@ def phone(
     """
     if not parse:
         out, reasons = phones.raw_digits(values, max_zeros)
-        return _finish(out, reasons, fallback=phones.digits_only(values))
+        return _finish(out, reasons, fallback=lambda: phones.digits_only(values))
     if style == "digits":
         values = phones.with_plus_where_international(values, region)
     out, reasons = phones.to_e164(values, region)
     if style == "digits":
         out = pc.utf8_ltrim(out, "+")
-        fallback = phones.digits_only(values)
-    else:
-        fallback = pc.binary_join_element_wise("+", phones.digits_only(values), "")
-    return _finish(out, reasons, fallback=fallback)
+        return _finish(out, reasons, fallback=lambda: phones.digits_only(values))
+    return _finish(
+        out,
+        reasons,
+        fallback=lambda: pc.binary_join_element_wise("+", phones.digits_only(values), ""),
+    )
 
 
 # --------------------------------------------------------------------------- names
@@ -234,6 +225,48 @@ def gender(values: pa.Array, region: str, *, fold: bool = True) -> Result:
     return _finish(text, reasons)
 
 
+def _email_parts(
+    text: pa.Array,
+    ats: pa.Array,
+    reasons: pa.Array,
+    dots_domains: Sequence[str],
+    plus_domains: Sequence[str] | None,
+) -> tuple[pa.Array, pa.Array]:
+    """The local-part rules of :func:`email` applied to ``text`` split at its ``@``:
+    ``(local@domain, reasons)``."""
+    local, domain = split_at(text, ats)
+    if dots_domains:
+        dotted = pc.is_in(domain, value_set=pa.array(list(dots_domains)))
+        local = pc.if_else(dotted, pc.replace_substring(local, ".", ""), local)
+    if plus_domains is None or plus_domains:
+        plussed = (
+            pc.is_valid(domain)
+            if plus_domains is None
+            else pc.is_in(domain, value_set=pa.array(list(plus_domains)))
+        )
+        local = pc.if_else(plussed, pc.replace_substring_regex(local, r"\+.*$", ""), local)
+    reasons = _reason_where(pc.equal(pc.utf8_length(local), 0), "empty local part", reasons)
+    reasons = _reason_where(
+        pc.invert(pc.match_substring_regex(domain, r"^[^.\s]+(\.[^.\s]+)+$")),
+        "domain is not a host name",
+        reasons,
+    )
+    return pc.binary_join_element_wise(local, domain, "@"), reasons
+
+
+def _email_whole(text: pa.Array, reasons: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """What :func:`_email_parts` gives when no local-part rule applies, without splitting:
+    a value with exactly one ``@`` (every row without a reason yet) rejoins to itself,
+    its local part is empty iff it starts with ``@``, and its domain is what follows
+    the ``@``; a null value reads as ``""`` (an empty local part), as split there."""
+    whole = pc.fill_null(text, pa.scalar("", pa.string()))
+    empty = pc.or_(pc.equal(whole, ""), pc.starts_with(whole, "@"))
+    reasons = _reason_where(empty, "empty local part", reasons)
+    host = pc.match_substring_regex(whole, r"^[^@]*@[^.\s@]+(\.[^.\s@]+)+$")
+    reasons = _reason_where(pc.invert(host), "domain is not a host name", reasons)
+    return text, reasons
+
+
 def place(values: pa.Array, region: str, *, remove: str = r"[\s\p{Z}\p{P}\p{S}]") -> Result:
     """City / state: lower-case, remove spaces (Unicode ones too: a no-break space left at an
     edge once punctuation is gone would be trimmed on a second pass) and punctuation (or
@@ -243,9 +276,15 @@ def place(values: pa.Array, region: str, *, remove: str = r"[\s\p{Z}\p{P}\p{S}]"
     return _finish(text, reasons)
 
 
+_RE2_SPACE = "\t\n\f\r "
+"""What RE2's ``\\s`` matches (not ``\\v``, not Unicode spaces)."""
+
+
 def postcode(values: pa.Array, region: str, *, case: str = "lower", us_five: bool = True) -> Result:
     """Remove spaces and dashes; US ZIP codes keep their first five digits."""
-    text = pc.replace_substring_regex(values, r"[\s\-]", "")
+    from matchsim.kernels.textshape import drop_ascii  # numba: loaded when first used
+
+    text = drop_ascii(values.cast(pa.string()), _RE2_SPACE + "-")  # = [\s\-] in RE2
     text = pc.utf8_lower(text) if case == "lower" else pc.utf8_upper(text)
     if us_five and region == "US":
         text = pc.utf8_slice_codeunits(text, 0, 5)
@@ -295,10 +334,11 @@ _UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 def madid(values: pa.Array, region: str) -> Result:
     """Mobile advertising ID (IDFA / AAID): lower-case UUID with hyphens."""
+    from matchsim.kernels.textshape import lower_uuid  # numba: loaded when first used
+
     text = pc.utf8_lower(values)
-    reasons = _reason_where(
-        pc.invert(pc.match_substring_regex(text, _UUID)), "not a UUID", _no_reasons(text)
-    )
+    bad = text.is_valid().to_numpy(zero_copy_only=False) & ~lower_uuid(text)  # = _UUID
+    reasons = _reason_where(bad, "not a UUID", _no_reasons(text))
     return _finish(text, reasons)
 
 

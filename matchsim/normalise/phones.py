@@ -39,6 +39,14 @@ def _calling_codes() -> pa.Array:
     return pa.array(sorted(str(c) for c in phonenumbers.COUNTRY_CODE_TO_REGION_CODE))
 
 
+@lru_cache(maxsize=1)
+def _calling_code_table() -> np.ndarray:
+    """``table[c]``: whether ``c`` (1-999) is an assigned calling code."""
+    table = np.zeros(1000, dtype=bool)
+    table[[int(c) for c in phonenumbers.COUNTRY_CODE_TO_REGION_CODE if 0 < int(c) < 1000]] = True
+    return table
+
+
 NOT_A_NUMBER = "not a phone number"
 NOT_VALID = "not a valid number for region {region}"
 
@@ -74,9 +82,9 @@ def to_e164(values: pa.Array, region: str) -> tuple[pa.Array, pa.Array]:
     text = pc.utf8_trim_whitespace(values)
     present = pc.fill_null(pc.greater(pc.utf8_length(text), 0), False)
     present_np = present.to_numpy(zero_copy_only=False)
-    fast = pc.fill_null(pc.match_substring_regex(text, _E164), False).to_numpy(zero_copy_only=False)
-    if fast.any():
-        fast &= _known_calling_code(pc.fill_null(text, ""))
+    from matchsim.kernels.textshape import e164_known  # numba: loaded when first used
+
+    fast = e164_known(text, _calling_code_table())  # _E164 and _known_calling_code, at once
     slow = present_np & ~fast
     out = pc.if_else(pa.array(fast), text, pa.nulls(n, pa.string()))
     reasons = pa.nulls(n, pa.string())
