@@ -237,3 +237,21 @@ def test_a_no_break_space_is_a_space_in_places() -> None:
     assert once.values.to_pylist() == ["0", "denhaag"]
     twice = meta.normalise("city", once.values, "NL")
     assert twice.values.to_pylist() == ["0", "denhaag"]
+
+
+@pytest.mark.parametrize(
+    ("profile", "values", "want"),
+    [
+        ("meta", ["0\x1f:", "\va.b\v"], ["0", "ab"]),
+        ("meta-sdk", ["\vab.\v", "x(\x1f)"], ["ab", "x"]),
+    ],
+)
+def test_place_trims_what_is_left_at_an_edge(
+    profile: str, values: list[str], want: list[str]
+) -> None:
+    """A control "space" (\\x1f, \\v) left at an edge once punctuation is gone is trimmed in
+    the first pass, as the second would trim it (hypothesis found ``'0\\x1f:'``)."""
+    prof = get_profile(profile)
+    once = prof.normalise("city", pa.array(values, pa.string()), "NL")
+    twice = prof.normalise("city", once.values, "NL")
+    assert once.values.to_pylist() == twice.values.to_pylist() == want

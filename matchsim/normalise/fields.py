@@ -272,6 +272,9 @@ def place(values: pa.Array, region: str, *, remove: str = r"[\s\p{Z}\p{P}\p{S}]"
     edge once punctuation is gone would be trimmed on a second pass) and punctuation (or
     the ``remove`` class)."""
     text = pc.replace_substring_regex(pc.utf8_lower(values), remove, "")
+    # what input trimming strips but ``remove`` keeps (\v, \x1c-\x1f, ...) left at an edge
+    # once punctuation is gone: trimmed now, or a second pass would trim it
+    text = pc.utf8_trim_whitespace(text)
     reasons = _reason_where(pc.equal(pc.utf8_length(text), 0), "nothing left", _no_reasons(text))
     return _finish(text, reasons)
 
