@@ -45,12 +45,18 @@ def _empty_table(size: int) -> np.ndarray:
 
 
 @numba.njit(cache=True, nogil=True)
-def _insert(table: np.ndarray, key: np.int64, g: np.int64) -> None:
+def _find(table: np.ndarray, key: np.int64, shift: np.uint64) -> np.int64:
+    """The slot holding ``key``, else the empty slot where it goes (linear probing)."""
     size = table.shape[0] // 2
-    shift = np.uint64(64 - _bits(size))
     s = _slot(key, shift)
-    while table[2 * s + 1] >= 0:
+    while table[2 * s + 1] >= 0 and table[2 * s] != key:
         s = (s + 1) & (size - 1)
+    return s
+
+
+@numba.njit(cache=True, nogil=True)
+def _insert(table: np.ndarray, key: np.int64, g: np.int64) -> None:
+    s = _find(table, key, np.uint64(64 - _bits(table.shape[0] // 2)))
     table[2 * s] = key
     table[2 * s + 1] = g
 
@@ -70,18 +76,13 @@ def first_seen_groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
         if i + _AHEAD < n:
             prefetch(table, 2 * _slot(keys[i + _AHEAD], shift))  # type: ignore[call-arg]
         key = keys[i]
-        s = _slot(key, shift)
-        while True:
-            g = table[2 * s + 1]
-            if g < 0:
-                g = groups
-                groups += 1
-                table[2 * s] = key
-                table[2 * s + 1] = g
-                break
-            if table[2 * s] == key:
-                break
-            s = (s + 1) & (size - 1)
+        s = _find(table, key, shift)
+        g = table[2 * s + 1]
+        if g < 0:
+            g = groups
+            groups += 1
+            table[2 * s] = key
+            table[2 * s + 1] = g
         ids[i] = g
         if 2 * groups > size:  # grow: re-insert every key into a table twice the size
             old = table
@@ -100,20 +101,12 @@ def _count_probes(
 ) -> None:
     """Add one to ``counts[g]`` for each of ``keys[:m]`` found in group ``g`` of the table
     (each slot prefetched :data:`_AHEAD` keys before its probe)."""
-    size = table.shape[0] // 2
     for i in range(m):
         if i + _AHEAD < m:
             prefetch(table, 2 * _slot(keys[i + _AHEAD], shift))  # type: ignore[call-arg]
-        key = keys[i]
-        s = _slot(key, shift)
-        while True:
-            g = table[2 * s + 1]
-            if g < 0:
-                break
-            if table[2 * s] == key:
-                counts[g] += 1
-                break
-            s = (s + 1) & (size - 1)
+        g = table[2 * _find(table, keys[i], shift) + 1]
+        if g >= 0:
+            counts[g] += 1
 
 
 @numba.njit(cache=True, nogil=True)
