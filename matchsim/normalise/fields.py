@@ -154,6 +154,7 @@ def phone(
         values = phones.with_plus_where_international(values, region)
     out, reasons = phones.to_e164(values, region)
     if style == "digits":
+        out, reasons = phones.international_where_rejected(values, out, reasons)
         out = pc.utf8_ltrim(out, "+")
         return _finish(out, reasons, fallback=lambda: phones.digits_only(values))
     return _finish(

@@ -143,6 +143,35 @@ def with_plus_where_international(values: pa.Array, region: str) -> pa.Array:
     return pc.replace_with_mask(values.cast(pa.string()), rows, chosen)
 
 
+def international_where_rejected(
+    values: pa.Array, out: pa.Array, reasons: pa.Array
+) -> tuple[pa.Array, pa.Array]:
+    """Read a rejected digits-only value as carrying its country code (``10000000`` is
+    ``+1 0000000``), for the digits-only platforms (Meta, TikTok), which require it.
+
+    Their normaliser writes E.164 without the ``+``, and its E.164 path checks structure,
+    not the number plan: ``+10000000`` is accepted and written ``10000000``. Read back as a
+    national number of the default region it would be rejected, so normalising twice lost
+    the value. Only values the national reading rejected get this second reading, with
+    the same structural check as ``+``-prefixed input; a value valid either way (``612345678``
+    in NL, also ``+61 2345678``) stays national, as a CRM's digits usually are.
+    """
+    if not pc.any(pc.is_valid(reasons)).as_py():
+        return out, reasons
+    from matchsim.kernels.textshape import e164_known
+
+    text = pc.utf8_trim_whitespace(values)
+    plussed = pc.binary_join_element_wise("+", text, "")
+    rejected = reasons.is_valid().to_numpy(zero_copy_only=False)
+    digits = pc.fill_null(pc.match_substring_regex(text, r"^[0-9]+$"), False)
+    ok = rejected & digits.to_numpy(zero_copy_only=False)
+    ok &= e164_known(plussed, _calling_code_table())
+    if not ok.any():
+        return out, reasons
+    mask = pa.array(ok)
+    return pc.if_else(mask, plussed, out), pc.if_else(mask, pa.nulls(len(ok), pa.string()), reasons)
+
+
 def raw_digits(values: pa.Array, max_zeros: int | None = 2) -> tuple[pa.Array, pa.Array]:
     """The naive SDK normaliser: drop separators, a leading ``+`` and up to ``max_zeros``
     leading zeros (all of them if None); no country code is added. Values that are not
