@@ -133,3 +133,63 @@ def test_errors_cross_the_pipe_intact() -> None:
         assert type(again) is type(exc) and str(again) == str(exc)
     again = side_by_side._rebuild(side_by_side._portable(InputError("up.csv", "x", row=3)))
     assert isinstance(again, InputError) and again.row == 3 and again.path == "up.csv"
+
+
+def _marked(marker: str) -> list[int]:
+    """Our processes whose environment holds ``marker`` (the run and its worker)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if marker.encode() in (entry / "environ").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
+def test_ctrl_c_leaves_no_process_and_no_folder(tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT to the terminal's process group) while the worker hashes and this
+    process attacks: exit 130, one line, no run folder, no partial folder, no process."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    import uuid
+
+    marker = f"MATCHSIM_TEST_MARK={uuid.uuid4().hex}"
+    toml = tmp_path / "x.toml"
+    toml.write_text(
+        'version = 1\nname = "ctrl-c"\nseed = 3\n[population]\nplatform_users = 20_000\n'
+        'customers = 4_000\ncountry = "NL"\noverlap = 0.6\n[advertiser]\nname = "A"\n'
+        'label = "a"\nprofile = "meta"\n[platform]\nprofile = "meta"\n'
+        '[[schemes]]\nname = "sha256"\n[[schemes]]\nname = "hmac-sha256"\n'
+        '[[attacks]]\nkind = "email"\nguesses = 2_000_000\n'
+    )
+    out = tmp_path / "run"
+    env = {**os.environ, "MATCHSIM_OVERLAP": "1", marker.split("=")[0]: marker.split("=")[1]}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "matchsim", "run", str(toml), "--out", str(out)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        partial = [p for p in tmp_path.iterdir() if "partial" in p.name]
+        if partial and (partial[0] / "uploads" / "00-sha256.csv").exists():
+            break
+        time.sleep(0.2)
+    assert proc.poll() is None, proc.communicate()
+    assert len(_marked(marker.split("=")[1])) >= 2  # the run and its worker
+    time.sleep(1.0)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert err.decode().startswith("Error: interrupted") and err.decode().count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.toml"]
+    for _ in range(50):  # the worker may take a moment to be reaped
+        if not _marked(marker.split("=")[1]):
+            break
+        time.sleep(0.1)
+    assert _marked(marker.split("=")[1]) == []
