@@ -272,17 +272,11 @@ def _worker_main(conn: Any) -> None:
     """The worker: wait for the plan, then hash and join every scheme in order."""
     _die_with_parent()
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # unwind like Ctrl-C
+    from matchsim.experiment.memory import reusing_memory
+
     try:
-        _warm_up()
-        message = conn.recv()
-        if message[0] != "plan":
-            return
-        _, experiment, folder, pop_dir, region = message
-        secrets = conn.recv()[1]
-        stages = Stages()
-        membership = _hash_and_join_all(conn, experiment, folder, pop_dir, region, secrets, stages)
-        conn.send(("membership", membership))
-        conn.send(("done", stages))
+        with reusing_memory():
+            _work(conn)
     except KeyboardInterrupt:
         return
     except (EOFError, BrokenPipeError):  # the parent is gone
@@ -292,6 +286,20 @@ def _worker_main(conn: Any) -> None:
             conn.send(("error", _portable(exc)))
     finally:
         conn.close()
+
+
+def _work(conn: Any) -> None:
+    """Wait for the plan, run it, report the membership result and the stage timings."""
+    _warm_up()
+    message = conn.recv()
+    if message[0] != "plan":
+        return
+    _, experiment, folder, pop_dir, region = message
+    secrets = conn.recv()[1]
+    stages = Stages()
+    membership = _hash_and_join_all(conn, experiment, folder, pop_dir, region, secrets, stages)
+    conn.send(("membership", membership))
+    conn.send(("done", stages))
 
 
 def _portable(exc: BaseException) -> tuple[Any, ...]:

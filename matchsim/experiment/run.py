@@ -110,12 +110,14 @@ def _run(
     overlap: bool | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     from matchsim.experiment import overlap as side_by_side
+    from matchsim.experiment.memory import reusing_memory
 
-    if not side_by_side.wanted(experiment, on_step, overlap):
-        return _stages(experiment, folder, progress, measure_costs, on_step, None)
-    # started first: its imports overlap the population
-    with side_by_side.Worker(progress) as worker, worker.raising_errors():
-        return _stages(experiment, folder, worker.progress, measure_costs, on_step, worker)
+    with reusing_memory():  # freed arrays are reused, not faulted in again (memory.py)
+        if not side_by_side.wanted(experiment, on_step, overlap):
+            return _stages(experiment, folder, progress, measure_costs, on_step, None)
+        # started first: its imports overlap the population
+        with side_by_side.Worker(progress) as worker, worker.raising_errors():
+            return _stages(experiment, folder, worker.progress, measure_costs, on_step, worker)
 
 
 def _stages(
