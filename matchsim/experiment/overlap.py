@@ -116,7 +116,10 @@ class Worker:
         self._conn, child = ctx.Pipe()
         self._proc = ctx.Process(target=_worker_main, args=(child,), name="matchsim-worker")
         self._proc.daemon = True
-        self._proc.start()
+        from matchsim.experiment.memory import worker_environment
+
+        with _environment(worker_environment()):  # read by the allocators at start-up
+            self._proc.start()
         child.close()
         self._relay = threading.Thread(target=self._read, name="matchsim-worker-relay", daemon=True)
         self._relay.start()
@@ -231,6 +234,21 @@ class Worker:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@contextlib.contextmanager
+def _environment(extra: dict[str, str]) -> Iterator[None]:
+    """``extra`` in ``os.environ`` while a child process is started (then as before)."""
+    saved = {k: os.environ.get(k) for k in extra}
+    os.environ.update(extra)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _ended(proc: Any) -> BaseException:
