@@ -149,10 +149,26 @@ def _marked(marker: str) -> list[int]:
     return found
 
 
+def _worker_catches_sigint(marker: str) -> bool:
+    """The worker is past its start-up: it has its own SIGINT handler (``SigCgt`` bit 2)."""
+    for pid in _marked(marker):
+        try:
+            if b"spawn_main" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+                continue
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        caught = next(line for line in status.splitlines() if line.startswith("SigCgt:"))
+        return bool(int(caught.split()[1], 16) & 0x2)
+    return False
+
+
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
-def test_ctrl_c_leaves_no_process_and_no_folder(tmp_path: Path) -> None:
-    """Ctrl-C (SIGINT to the terminal's process group) while the worker hashes and this
-    process attacks: exit 130, one line, no run folder, no partial folder, no process."""
+@pytest.mark.parametrize("target", ["group", "worker"])
+def test_ctrl_c_leaves_no_process_and_no_folder(tmp_path: Path, target: str) -> None:
+    """Ctrl-C (SIGINT to the terminal's process group, or to the worker alone) while the
+    worker joins and this process attacks: exit 130, one line, no run folder, no partial
+    folder, no process."""
     import signal
     import subprocess
     import sys
@@ -162,11 +178,11 @@ def test_ctrl_c_leaves_no_process_and_no_folder(tmp_path: Path) -> None:
     marker = f"MATCHSIM_TEST_MARK={uuid.uuid4().hex}"
     toml = tmp_path / "x.toml"
     toml.write_text(
-        'version = 1\nname = "ctrl-c"\nseed = 3\n[population]\nplatform_users = 20_000\n'
-        'customers = 4_000\ncountry = "NL"\noverlap = 0.6\n[advertiser]\nname = "A"\n'
+        'version = 1\nname = "ctrl-c"\nseed = 3\n[population]\nplatform_users = 200_000\n'
+        'customers = 20_000\ncountry = "NL"\noverlap = 0.6\n[advertiser]\nname = "A"\n'
         'label = "a"\nprofile = "meta"\n[platform]\nprofile = "meta"\n'
         '[[schemes]]\nname = "sha256"\n[[schemes]]\nname = "hmac-sha256"\n'
-        '[[attacks]]\nkind = "email"\nguesses = 2_000_000\n'
+        '[[attacks]]\nkind = "email"\nguesses = 5_000_000\n'
     )
     out = tmp_path / "run"
     env = {**os.environ, "MATCHSIM_OVERLAP": "1", marker.split("=")[0]: marker.split("=")[1]}
@@ -177,13 +193,20 @@ def test_ctrl_c_leaves_no_process_and_no_folder(tmp_path: Path) -> None:
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
         partial = [p for p in tmp_path.iterdir() if "partial" in p.name]
+        if target == "worker" and partial and _worker_catches_sigint(marker.split("=")[1]):
+            break  # the worker waits for its plan while the population is generated
         if partial and (partial[0] / "uploads" / "00-sha256.csv").exists():
-            break
+            break  # the worker joins while this process attacks
         time.sleep(0.2)
     assert proc.poll() is None, proc.communicate()
     assert len(_marked(marker.split("=")[1])) >= 2  # the run and its worker
-    time.sleep(1.0)
-    os.killpg(proc.pid, signal.SIGINT)
+    time.sleep(0.2)
+    if target == "group":
+        os.killpg(proc.pid, signal.SIGINT)
+    else:
+        (worker,) = [p for p in _marked(marker.split("=")[1])
+                     if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]  # fmt: skip
+        os.kill(worker, signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert err.decode().startswith("Error: interrupted") and err.decode().count("\n") == 1

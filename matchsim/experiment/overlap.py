@@ -45,6 +45,7 @@ MIN_PLATFORM_USERS = 1_000_000
 """Below this many platform users a run is quicker on one core than a worker's start-up."""
 
 _GRACE_SECONDS = 10.0
+_INTERRUPTED = 130
 
 
 def wanted(experiment: Experiment, on_step: StepFn | None, requested: bool | None) -> bool:
@@ -118,7 +119,9 @@ class Worker:
         self._proc.daemon = True
         from matchsim.experiment.memory import worker_environment
 
-        with _environment(worker_environment()):  # read by the allocators at start-up
+        # read by the allocators at start-up; SIGINT ignored until the worker's own handler
+        # is in place (no traceback from a Ctrl-C during its imports: the parent stops it)
+        with _environment(worker_environment()), _sigint_ignored():
             self._proc.start()
         child.close()
         self._relay = threading.Thread(target=self._read, name="matchsim-worker-relay", daemon=True)
@@ -219,6 +222,8 @@ class Worker:
     def close(self) -> None:
         """Stop the worker (if it still runs) and wait for it; never leaves an orphan."""
         proc = self._proc
+        if self._inbox.stages is not None:  # finished: let it exit on its own
+            proc.join(_GRACE_SECONDS)
         if proc.is_alive():
             with contextlib.suppress(OSError):
                 proc.terminate()  # SIGTERM: the worker unwinds (KeyboardInterrupt) and exits
@@ -251,11 +256,30 @@ def _environment(extra: dict[str, str]) -> Iterator[None]:
                 os.environ[k] = v
 
 
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored while a child is started (an ignored signal stays so across exec)."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _ended(proc: Any) -> BaseException:
     from matchsim.errors import MatchsimError
 
     proc.join(_GRACE_SECONDS)
     code = proc.exitcode
+    if code in (_INTERRUPTED, -signal.SIGINT, -signal.SIGTERM):
+        from matchsim.io import Interrupted
+
+        # the worker was interrupted: so is the run (what the CLI reports for Ctrl-C)
+        return Interrupted(signal.SIGTERM if code == -signal.SIGTERM else signal.SIGINT)
     return MatchsimError(f"the run's worker process ended without finishing (exit code {code})")
 
 
@@ -290,13 +314,15 @@ def _worker_main(conn: Any) -> None:
     """The worker: wait for the plan, then hash and join every scheme in order."""
     _die_with_parent()
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # unwind like Ctrl-C
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from matchsim.experiment.memory import reusing_memory
 
     try:
         with reusing_memory():
             _work(conn)
-    except KeyboardInterrupt:
-        return
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM from the parent: no traceback
+        conn.close()
+        os._exit(_INTERRUPTED)
     except (EOFError, BrokenPipeError):  # the parent is gone
         return
     except BaseException as exc:  # every error goes back to the parent
