@@ -246,3 +246,47 @@ def test_claim_prefetch(benchmark: Any, claim_keys: list[np.ndarray]) -> None:
     out = benchmark.pedantic(_claims, args=(_claim, claim_keys), rounds=3)
     assert np.array_equal(out, _claims(_plain_claim(), claim_keys))
     _ratio(benchmark, "claim prefetch", "claim plain")
+
+
+# -- H-sched: a whole run on one core against both (issue 15, third round) --------------
+#
+# ``run_experiment`` of nl-health-insurer scaled to ``MATCHSIM_BENCH_RUN_USERS`` platform
+# users (default 200,000; customers a tenth), serial (``overlap=False``) against the
+# hashing and joins in a worker process (``overlap=True``, matchsim.experiment.overlap),
+# the same results asserted. Full size: MATCHSIM_BENCH_RUN_USERS=10_000_000 (5.5 GB + the
+# worker; run it alone).
+
+RUN_USERS = int(os.environ.get("MATCHSIM_BENCH_RUN_USERS", "200000"))
+
+
+def _run_nl(out: Any, overlap: bool) -> dict[str, Any]:
+    import tomllib
+    from pathlib import Path
+
+    from matchsim.experiment import parse_experiment, run_experiment, strip_timings
+
+    toml = Path(__file__).resolve().parent.parent / "experiments" / "nl-health-insurer.toml"
+    tree = tomllib.loads(toml.read_text())
+    tree["population"].update(platform_users=RUN_USERS, customers=max(RUN_USERS // 10, 1))
+    result = run_experiment(parse_experiment(tree), out, force=True, measure_costs=False,
+                            overlap=overlap)  # fmt: skip
+    stripped: dict[str, Any] = strip_timings(result.results)
+    return stripped
+
+
+@pytest.fixture(scope="module")
+def serial_results() -> dict[str, Any]:
+    return {}
+
+
+def test_run_serial(benchmark: Any, tmp_path: Any, serial_results: dict[str, Any]) -> None:
+    out = benchmark.pedantic(_run_nl, args=(tmp_path / "serial", False), rounds=1)
+    serial_results["serial"] = out
+    _ratio(benchmark, "run serial", "run overlapped")
+
+
+def test_run_overlapped(benchmark: Any, tmp_path: Any, serial_results: dict[str, Any]) -> None:
+    out = benchmark.pedantic(_run_nl, args=(tmp_path / "side", True), rounds=1)
+    if "serial" in serial_results:
+        assert out == serial_results["serial"]
+    _ratio(benchmark, "run overlapped", "run serial")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,18 +17,40 @@ StepFn = Callable[[str, dict[str, Any]], None]
 
 
 class Stages:
-    """Wall-clock seconds per stage, for the manifest."""
+    """Wall-clock seconds per stage, for the manifest, and what each stage cost its process.
+
+    ``resources[stage]`` holds the stage's user and system CPU seconds, minor page faults
+    and the process's peak RSS afterwards (``getrusage`` of the process that ran it, all
+    its threads; a stage that overlaps another in the same process shares the counters).
+    """
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
+        self.resources: dict[str, dict[str, float]] = {}
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
         t0 = time.perf_counter()
+        r0 = resource.getrusage(resource.RUSAGE_SELF)
         try:
             yield
         finally:
             self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - t0, 3)
+            self._account(name, r0, resource.getrusage(resource.RUSAGE_SELF))
+
+    def _account(self, name: str, r0: resource.struct_rusage, r1: resource.struct_rusage) -> None:
+        was = self.resources.get(name, {})
+        self.resources[name] = {
+            "user_seconds": round(was.get("user_seconds", 0.0) + r1.ru_utime - r0.ru_utime, 3),
+            "system_seconds": round(was.get("system_seconds", 0.0) + r1.ru_stime - r0.ru_stime, 3),
+            "minor_faults": was.get("minor_faults", 0) + r1.ru_minflt - r0.ru_minflt,
+            "peak_rss_mb": round(r1.ru_maxrss / 1024),
+        }
+
+    def merge(self, other: Stages) -> None:
+        """Take ``other``'s stages (measured in another process) into this record."""
+        self.seconds.update(other.seconds)
+        self.resources.update(other.resources)
 
 
 def _no_step(name: str, payload: dict[str, Any]) -> None:

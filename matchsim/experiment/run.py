@@ -58,6 +58,7 @@ def run_experiment(
     runs_root: str | Path = "runs",
     measure_costs: bool = True,
     on_step: StepFn | None = None,
+    overlap: bool | None = None,
 ) -> RunResult:
     """Run every stage of ``experiment`` into a run folder (atomically).
 
@@ -70,6 +71,10 @@ def run_experiment(
             seconds); otherwise only the reference GPU rates are used.
         on_step: ``on_step(step, payload)`` after each step (``population``, ``hash``,
             ``join``, ``attack``, ``scheme``), for a narrator such as ``matchsim demo``.
+        overlap: hash and join in a second process while this one attacks (both cores;
+            :mod:`matchsim.experiment.overlap`); default: for 1 M platform users or more
+            (``MATCHSIM_OVERLAP=0``/``1`` overrides), never with ``on_step``. The results
+            are the same either way.
 
     Raises:
         MatchsimError subclasses for every user-facing problem.
@@ -80,7 +85,7 @@ def run_experiment(
     inputs = [p for p in (experiment.source, experiment.population_path, *keys) if p is not None]
     tmp = prepare_folder(out_path, force, inputs)
     try:
-        results, manifest = _run(experiment, tmp, progress, measure_costs, on_step)
+        results, manifest = _run(experiment, tmp, progress, measure_costs, on_step, overlap)
         (tmp / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
         from matchsim.report import write_report
 
@@ -102,22 +107,46 @@ def _run(
     progress: ProgressFn | None,
     measure_costs: bool,
     on_step: StepFn | None = None,
+    overlap: bool | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    from matchsim.experiment import overlap as side_by_side
+    from matchsim.experiment.memory import reusing_memory
+
+    with reusing_memory():  # freed arrays are reused, not faulted in again (memory.py)
+        if not side_by_side.wanted(experiment, on_step, overlap):
+            return _stages(experiment, folder, progress, measure_costs, on_step, None)
+        # started first: its imports overlap the population
+        with side_by_side.Worker(progress) as worker, worker.raising_errors():
+            return _stages(experiment, folder, worker.progress, measure_costs, on_step, worker)
+
+
+def _stages(
+    experiment: Experiment,
+    folder: Path,
+    progress: ProgressFn | None,
+    measure_costs: bool,
+    on_step: StepFn | None,
+    worker: Any,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     from matchsim.experiment import assess
-    from matchsim.experiment.stages import population, scheme_rows, sections
+    from matchsim.experiment.stages import overlapped_rows, population, scheme_rows, sections
 
     stages = Stages()
     started = datetime.now(UTC).isoformat(timespec="seconds")
     ctx, pop_manifest = population(experiment, folder, stages, progress, on_step)
     results = _header(experiment, ctx, pop_manifest)
-    first_join = scheme_rows(ctx, results, measure_costs)
-    if first_join is not None:
-        with stages.stage("membership"):
-            users = pop_manifest["counts"]["platform_users"]
-            results.membership = assess.membership(experiment, first_join, users)
-    if experiment.qi_sets:
-        with stages.stage("risk"):
-            results.risk = assess.risk(experiment, ctx.customers, ctx.pop_dir, ctx.region)
+    if worker is not None:
+        overlapped_rows(ctx, results, measure_costs, worker)
+    else:
+        first_join = scheme_rows(ctx, results, measure_costs)
+        if first_join is not None:
+            with stages.stage("membership"):
+                users = pop_manifest["counts"]["platform_users"]
+                results.membership = assess.membership(experiment, first_join, users)
+        del first_join
+        if experiment.qi_sets:
+            with stages.stage("risk"):
+                results.risk = assess.risk(experiment, ctx.customers, ctx.pop_dir, ctx.region)
     sections(ctx, results)
     out = results.to_dict()
     if results.schemes:
@@ -168,6 +197,7 @@ def _manifest(experiment: Experiment, started: str, stages: Stages) -> dict[str,
         "seed": experiment.seed,
         "started": started,
         "timings": stages.seconds,
+        "resources": stages.resources,
         "environment": {
             "python": _platform.python_version(),
             "numpy": np.__version__,

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,13 +52,20 @@ class _Prepared:
     upload: Path
 
 
-def _prepare(ctx: RunContext, spec: SchemeSpec, index: int) -> _Prepared:
+def scheme_secret(spec: SchemeSpec) -> Secret | None:
+    """The secret a scheme of this run uses (None for a scheme without one)."""
+    from matchsim.schemes import SCHEMES
+
+    return secret_for(spec, bool(getattr(SCHEMES[spec.name], "needs_secret", False)))
+
+
+def prepare(ctx: RunContext, spec: SchemeSpec, index: int, secret: Secret | None) -> _Prepared:
+    """Scheme ``index`` of the run made ready, under ``secret`` (:func:`scheme_secret`)."""
     from matchsim.normalise import get_profile
     from matchsim.schemes import SCHEMES, get_scheme
 
     profile = get_profile(ctx.experiment.advertisers[0].profile)
     cls = SCHEMES[spec.name]
-    secret = secret_for(spec, bool(getattr(cls, "needs_secret", False)))
     # The upload is written in the advertiser's profile's encoding unless the experiment
     # says otherwise (UID2 has its own); the platform parses it with the same parameters.
     params = cls.upload_params(spec.params, profile.encoding)
@@ -73,14 +81,19 @@ def run_scheme(
     hashed: HashedValues,
 ) -> tuple[SchemeResult, Any]:  # fmt: skip
     """Hash, join and attack under one scheme; the result row and the join (for membership)."""
-    p = _prepare(ctx, spec, index)
-    summary, join = _hash_and_join(ctx, p)
-    entry = _entry(ctx, p, summary.as_dict(), join.report)
-    _attack_all(ctx, p, entry, prices, hashed)
+    p = prepare(ctx, spec, index, scheme_secret(spec))
+    summary, join = hash_and_join(ctx, p)
+    entry = scheme_entry(ctx, p, summary.as_dict(), join.report)
+    attack_all(ctx, p, prices, hashed).apply(entry)
     return entry, join
 
 
-def _hash_and_join(ctx: RunContext, p: _Prepared) -> tuple[Any, Any]:
+def hash_and_join(
+    ctx: RunContext, p: _Prepared, on_hashed: Callable[[dict[str, Any]], None] | None = None
+) -> tuple[Any, Any]:
+    """The advertiser's upload, then the platform's join of it: (hash summary, join).
+
+    ``on_hashed(summary)`` is called once the upload is written, before the join."""
     from matchsim.join.run import join_files
     from matchsim.upload.write import hash_file
 
@@ -89,6 +102,8 @@ def _hash_and_join(ctx: RunContext, p: _Prepared) -> tuple[Any, Any]:
         summary = hash_file(
             ctx.customers, profile=p.profile, scheme=p.scheme, region=ctx.region, out=p.upload
         )
+    if on_hashed is not None:
+        on_hashed(summary.as_dict())
     with ctx.stages.stage(f"join {name}"):
         join = join_files(
             ctx.pop_dir,
@@ -119,9 +134,10 @@ _JOIN_KEYS = {
 }  # fmt: skip
 
 
-def _entry(
+def scheme_entry(
     ctx: RunContext, p: _Prepared, summary: dict[str, Any], report: dict[str, Any]
 ) -> SchemeResult:
+    """The scheme's ``schemes[]`` row from its hash summary and join report (no attacks)."""
     folder = ctx.folder
     return SchemeResult(
         name=p.spec.name,
@@ -146,22 +162,40 @@ def _entry(
     )
 
 
-def _attack_all(
-    ctx: RunContext, p: _Prepared, entry: SchemeResult, prices: dict[str, Any] | None,
-    hashed: HashedValues,
-) -> None:  # fmt: skip
-    """Every attack of the experiment on this scheme's upload, into ``entry``."""
+@dataclass
+class AttackOutcome:
+    """What a scheme's attacks add to its row (:meth:`apply` writes it there)."""
+
+    attacks: list[dict[str, Any]] = field(default_factory=list)
+    shares: dict[str, Any] = field(default_factory=dict)
+    reverse_seconds: float | None = None
+    cost: dict[str, Any] | None = None
+
+    def apply(self, entry: SchemeResult) -> None:
+        entry.attacks.extend(self.attacks)
+        for kind, share in self.shares.items():
+            setattr(entry, f"{kind}_share", share)
+        entry.reverse_seconds = self.reverse_seconds
+        entry.cost = self.cost
+
+
+def attack_all(
+    ctx: RunContext, p: _Prepared, prices: dict[str, Any] | None, hashed: HashedValues,
+) -> AttackOutcome:  # fmt: skip
+    """Every attack of the experiment on this scheme's upload (needs only the upload)."""
+    out = AttackOutcome()
     recovered: dict[str, Any] = {}  # field -> what this upload's phone/email attack reversed
     for spec in ctx.experiment.attacks:
         ctx.step("attack start", {"scheme": p.spec, "attack": spec})
         with ctx.stages.stage(f"attack {spec.kind} {p.spec.name}"):
             result = attack(spec, p.spec, p.scheme, p.secret, p.upload, p.profile, ctx.region,
                             ctx.progress, hashed, recovered)  # fmt: skip
-        entry.attacks.append(result)
+        out.attacks.append(result)
         ctx.step("attack", {"scheme": p.spec, "attack": spec, "result": result})
         if result.get("share") is not None:
-            setattr(entry, f"{spec.kind}_share", result["share"])
+            out.shares[spec.kind] = result["share"]
         if spec.kind == "phone":
-            entry.reverse_seconds = result.get("seconds") if result.get("recovered") else None
+            out.reverse_seconds = result.get("seconds") if result.get("recovered") else None
             if prices is not None:
-                entry.cost = cost_for(p.spec.name, result, prices)
+                out.cost = cost_for(p.spec.name, result, prices)
+    return out

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from matchsim.errors import ConfigError
 from matchsim.experiment.config import Experiment
 from matchsim.experiment.context import ProgressFn, RunContext, Stages, StepFn
 from matchsim.experiment.results import Results
+
+if TYPE_CHECKING:
+    from matchsim.experiment.overlap import Worker
 
 
 def population(
@@ -45,14 +48,10 @@ def scheme_rows(ctx: RunContext, results: Results, measure_costs: bool) -> Any:
     Returns the first deterministic scheme's join (what membership is read from), or None.
     """
     from matchsim.experiment.attacks import HashedValues
-    from matchsim.experiment.costs import price_catalogue
     from matchsim.experiment.schemes import run_scheme
 
     experiment = ctx.experiment
-    prices = None
-    if experiment.schemes and any(a.kind == "phone" for a in experiment.attacks):
-        with ctx.stages.stage("cost model"):
-            prices = price_catalogue(experiment, measure_costs)
+    prices = _prices(ctx, measure_costs)
     first_join: Any = None
     hashed = HashedValues(ctx.customers, ctx.region)
     for i, spec in enumerate(experiment.schemes):
@@ -62,6 +61,52 @@ def scheme_rows(ctx: RunContext, results: Results, measure_costs: bool) -> Any:
         if first_join is None and entry.deterministic:
             first_join = join
     return first_join
+
+
+def _prices(ctx: RunContext, measure_costs: bool) -> dict[str, Any] | None:
+    from matchsim.experiment.costs import price_catalogue
+
+    experiment = ctx.experiment
+    if experiment.schemes and any(a.kind == "phone" for a in experiment.attacks):
+        with ctx.stages.stage("cost model"):
+            return price_catalogue(experiment, measure_costs)
+    return None
+
+
+def overlapped_rows(
+    ctx: RunContext, results: Results, measure_costs: bool, worker: Worker
+) -> None:  # fmt: skip
+    """:func:`scheme_rows`, membership and risk, with the hashing and joins in ``worker``
+    (:mod:`matchsim.experiment.overlap`) and the attacks and risk here, side by side.
+
+    The same rows, in the same order, as the serial path."""
+    from matchsim.experiment import assess
+    from matchsim.experiment.attacks import HashedValues
+    from matchsim.experiment.overlap import Plan
+    from matchsim.experiment.schemes import attack_all, prepare, scheme_entry, scheme_secret
+
+    experiment = ctx.experiment
+    prices = _prices(ctx, measure_costs)  # timed before the worker starts hashing
+    prepared = [prepare(ctx, spec, i, scheme_secret(spec))
+                for i, spec in enumerate(experiment.schemes)]  # fmt: skip
+    held = [None if p.secret is None else (p.secret.value, p.secret.source) for p in prepared]
+    worker.start_plan(Plan(experiment, ctx.folder, ctx.pop_dir, ctx.region, held))
+    if experiment.qi_sets:  # needs only the population: while the first upload is written
+        with ctx.stages.stage("risk"):
+            results.risk = assess.risk(experiment, ctx.customers, ctx.pop_dir, ctx.region)
+    hashed = HashedValues(ctx.customers, ctx.region)
+    outcomes = []
+    for i, p in enumerate(prepared):
+        worker.hashed(i)
+        outcomes.append(attack_all(ctx, p, prices, hashed))
+    for i, (p, outcome) in enumerate(zip(prepared, outcomes, strict=True)):
+        entry = scheme_entry(ctx, p, worker.hashed(i), worker.joined(i))
+        outcome.apply(entry)
+        results.schemes.append(entry)
+    membership, stages = worker.finish()
+    ctx.stages.merge(stages)
+    if membership is not None:
+        results.membership = membership
 
 
 def sections(ctx: RunContext, results: Results) -> None:
