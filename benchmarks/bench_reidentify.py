@@ -205,7 +205,7 @@ def reversed_world(world: tuple[Path, Path, pa.Table]) -> tuple[Any, Any, dict[s
     upload, _, table = world
     rev = reverse_upload(pq.read_table(upload), "meta", "NL", fields=list(LOW))
     reg = register_from_table(table, "meta", "NL")
-    codes = {f: _upload_codes(rev.values[f], reg, f) for f in LOW if f in reg.codes}
+    codes = {f: _upload_codes(rev, reg, f) for f in LOW if f in reg.codes}
     return rev, reg, codes
 
 
