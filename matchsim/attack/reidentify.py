@@ -145,8 +145,32 @@ def _as_words(space: MaskKeyspace) -> WordKeyspace:
     masks (one per month of a date range) hash in one batch, not one kernel call each."""
     from matchsim.attack.engine import _rows_to_strings
 
-    parts = [_rows_to_strings(m.decode(np.arange(m.size, dtype=np.int64))) for m in space.masks]
-    return words_keyspace(space.name, pa.concat_arrays(parts))
+    masks = space.masks
+    if len({m.length for m in masks}) != 1:
+        parts = [_rows_to_strings(m.decode(np.arange(m.size, dtype=np.int64))) for m in masks]
+        return words_keyspace(space.name, pa.concat_arrays(parts))
+    return words_keyspace(space.name, _rows_to_strings(_decode_all(masks)))
+
+
+def _decode_all(masks: Sequence[Mask]) -> np.ndarray:
+    """Every candidate of ``masks`` (all of one length) in order, as (n, length) uint8:
+    what each :meth:`Mask.decode` gives, one mask after the other, in one pass per
+    position over all of them (a date range is thousands of masks of a few dozen)."""
+    length = masks[0].length
+    radix = np.array([[len(p) for p in m.positions] for m in masks], dtype=np.int64)
+    table = np.zeros((len(masks), length, int(radix.max())), dtype=np.uint8)
+    for j, m in enumerate(masks):
+        for i, p in enumerate(m.positions):
+            table[j, i, : len(p)] = np.frombuffer(p, dtype=np.uint8)
+    sizes = np.prod(radix, axis=1)
+    which = np.repeat(np.arange(len(masks)), sizes)
+    rem = np.arange(which.shape[0], dtype=np.int64) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    out = np.empty((which.shape[0], length), dtype=np.uint8)
+    for i in range(length - 1, -1, -1):  # last position fastest, as Mask.decode
+        r = radix[which, i]
+        out[:, i] = table[which, i, rem % r]
+        rem //= r
+    return out
 
 
 def field_keyspace(
