@@ -40,6 +40,10 @@ beside the path it replaced, same answers asserted:
   ``dictionary_encode`` of the strings (the path it replaced, still the fallback for
   longer values); same dictionary and codes asserted. Full size: the
   ``MATCHSIM_BENCH_REID_POP`` command below with ``-k gather_postcodes``;
+* ``test_distinct_digests_*``: an upload column's distinct digests (1 M rows, a city
+  column's few thousand values) grouped by hash (``targets._grouped_rows``, what
+  ``unique_rows`` now takes for columns with repeats) against the sort it replaced;
+  same digests and row indices asserted;
 * ``test_attack_stages``: the run's attack stages (phone, e-mail 5 M guesses,
   reidentify) on the SHA-256 and HMAC uploads of a population folder, timed per stage as
   ``manifest.json`` times them. Full size (the experiment's own population)::
@@ -205,7 +209,7 @@ def reversed_world(world: tuple[Path, Path, pa.Table]) -> tuple[Any, Any, dict[s
     upload, _, table = world
     rev = reverse_upload(pq.read_table(upload), "meta", "NL", fields=list(LOW))
     reg = register_from_table(table, "meta", "NL")
-    codes = {f: _upload_codes(rev.values[f], reg, f) for f in LOW if f in reg.codes}
+    codes = {f: _upload_codes(rev, reg, f) for f in LOW if f in reg.codes}
     return rev, reg, codes
 
 
@@ -448,4 +452,42 @@ def test_gather_postcodes_arrow(benchmark, postcode_parts, monkeypatch) -> None:
         print(
             f"\nregister postcodes gathered ({len(postcode_parts[1]):,} rows): packed "
             f"{_TIMES['gather_packed']:.3f} s, Arrow dictionary_encode {peer:.3f} s: {ratio:.1f}x"
+        )
+
+
+@pytest.fixture(scope="module")
+def city_digests() -> np.ndarray:
+    """1 M rows of SHA-256 digests of 2,500 distinct values (an upload's city column)."""
+    rng = np.random.default_rng(11)
+    base = np.frombuffer(
+        b"".join(hashlib.sha256(f"city{i}".encode()).digest() for i in range(2500)), np.uint8
+    ).reshape(2500, 32)
+    return base[rng.integers(0, 2500, ROWS * 10)]
+
+
+def test_distinct_digests_grouped(benchmark, city_digests) -> None:  # type: ignore[no-untyped-def]
+    from matchsim.attack.targets import _grouped_rows
+
+    got = benchmark.pedantic(_grouped_rows, args=(city_digests,), rounds=3, iterations=1,
+                             warmup_rounds=1)  # fmt: skip
+    assert got is not None
+    _TIMES["distinct_grouped"] = benchmark.stats.stats.min
+    _join_results["distinct"] = got  # type: ignore[assignment]
+
+
+def test_distinct_digests_sorted(benchmark, city_digests, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The path it replaced: every row sorted on its first 8 bytes."""
+    import matchsim.attack.targets as targets
+
+    monkeypatch.setattr(targets, "_grouped_rows", lambda raw: None)
+    got = benchmark.pedantic(targets.unique_rows, args=(city_digests,), rounds=3, iterations=1)
+    peer = benchmark.stats.stats.min
+    mine: Any = _join_results.get("distinct")
+    if mine is not None:
+        assert np.array_equal(mine[0], got[0]) and np.array_equal(mine[1], got[1])
+        ratio = peer / _TIMES["distinct_grouped"]
+        benchmark.extra_info["sorted_over_grouped"] = round(ratio, 2)
+        print(
+            f"\ndistinct digests of {len(city_digests):,} rows (2,500 values): grouped "
+            f"{_TIMES['distinct_grouped']:.3f} s, sorted {peer:.3f} s: {ratio:.1f}x"
         )

@@ -48,7 +48,7 @@ from matchsim.attack.keyspace import (
     wordlist_keyspace,
     words_keyspace,
 )
-from matchsim.attack.targets import TargetSet, parse_digests, upload_table
+from matchsim.attack.targets import TargetSet, hex_target_set, parse_digests, upload_table
 from matchsim.errors import ConfigError, InputError
 from matchsim.normalise import INPUT_COLUMNS, PROFILES, Profile, get_profile
 from matchsim.risk.classes import combine_codes
@@ -145,8 +145,32 @@ def _as_words(space: MaskKeyspace) -> WordKeyspace:
     masks (one per month of a date range) hash in one batch, not one kernel call each."""
     from matchsim.attack.engine import _rows_to_strings
 
-    parts = [_rows_to_strings(m.decode(np.arange(m.size, dtype=np.int64))) for m in space.masks]
-    return words_keyspace(space.name, pa.concat_arrays(parts))
+    masks = space.masks
+    if len({m.length for m in masks}) != 1:
+        parts = [_rows_to_strings(m.decode(np.arange(m.size, dtype=np.int64))) for m in masks]
+        return words_keyspace(space.name, pa.concat_arrays(parts))
+    return words_keyspace(space.name, _rows_to_strings(_decode_all(masks)))
+
+
+def _decode_all(masks: Sequence[Mask]) -> np.ndarray:
+    """Every candidate of ``masks`` (all of one length) in order, as (n, length) uint8:
+    what each :meth:`Mask.decode` gives, one mask after the other, in one pass per
+    position over all of them (a date range is thousands of masks of a few dozen)."""
+    length = masks[0].length
+    radix = np.array([[len(p) for p in m.positions] for m in masks], dtype=np.int64)
+    table = np.zeros((len(masks), length, int(radix.max())), dtype=np.uint8)
+    for j, m in enumerate(masks):
+        for i, p in enumerate(m.positions):
+            table[j, i, : len(p)] = np.frombuffer(p, dtype=np.uint8)
+    sizes = np.prod(radix, axis=1)
+    which = np.repeat(np.arange(len(masks)), sizes)
+    rem = np.arange(which.shape[0], dtype=np.int64) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    out = np.empty((which.shape[0], length), dtype=np.uint8)
+    for i in range(length - 1, -1, -1):  # last position fastest, as Mask.decode
+        r = radix[which, i]
+        out[:, i] = table[which, i, rem % r]
+        rem //= r
+    return out
 
 
 def field_keyspace(
@@ -567,6 +591,19 @@ class Reversed:
     region: str
     values: dict[str, pa.Array]
     fields: dict[str, FieldReversal]
+    codes: dict[str, tuple[np.ndarray, pa.Array]] = field(default_factory=dict)
+
+    def encoded(self, field_name: str) -> tuple[np.ndarray, pa.Array]:
+        """``(index, dictionary)``: each row's value of ``field_name`` as an index into
+        its distinct values (-1 where null), computed once (the reversal fills it in
+        per digest)."""
+        got = self.codes.get(field_name)
+        if got is None:
+            enc = pc.dictionary_encode(self.values[field_name])
+            index = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+            got = (np.asarray(index, dtype=np.int64), enc.dictionary)
+            self.codes[field_name] = got
+        return got
 
     def hashed_fields(self) -> list[str]:
         return [f for f, r in self.fields.items() if r.hashed]
@@ -732,7 +769,25 @@ def reverse_upload(
         got = means.reverse(f, raw, rows, report[f])
         if got is not None:
             values[f] = got
-    return Reversed(table.num_rows, prof, region.upper(), values, report)
+    return Reversed(table.num_rows, prof, region.upper(), values, report, means.codes)
+
+
+def _by_digest(
+    n: int, rows: np.ndarray, row_digest: np.ndarray, plain: pa.Array
+) -> tuple[pa.Array, tuple[np.ndarray, pa.Array]]:
+    """The column (``n`` rows; ``rows`` carry digests ``row_digest``, whose plaintexts
+    are ``plain``), and its :meth:`Reversed.encoded` form: distinct plaintexts are
+    numbered once per digest, not per row."""
+    from matchsim.attack.engine import _place_strings
+
+    enc = pc.dictionary_encode(plain)
+    per_digest = np.asarray(enc.indices.fill_null(-1).to_numpy(zero_copy_only=False), np.int64)
+    index = np.full(n, -1, dtype=np.int64)
+    index[rows] = per_digest[row_digest]
+    dictionary = enc.dictionary
+    if len(dictionary) == 0:
+        return pa.nulls(n, pa.string()), (index, dictionary)
+    return _place_strings(dictionary, index, index >= 0), (index, dictionary)
 
 
 @dataclass(frozen=True)
@@ -750,6 +805,7 @@ class _Means:
     known: Mapping[str, Recovered]
     not_enumerable: str | None
     progress: Progress | None
+    codes: dict[str, tuple[np.ndarray, pa.Array]] = field(default_factory=dict)
 
     def reverse(
         self, f: str, raw: pa.Array, rows: np.ndarray, rec: FieldReversal
@@ -763,14 +819,19 @@ class _Means:
         if self.not_enumerable is not None:
             rec.note = f"not enumerable: {self.not_enumerable}"
             return None
-        # Each distinct digest text once (a gender column holds two): parse and reverse
-        # the dictionary, then read every row's value through its index.
-        filled = pc.dictionary_encode(raw if rec.present == n else raw.take(pa.array(rows)))
-        try:
-            targets = parse_digests(filled.dictionary, self.path)
-        except InputError as exc:
-            rec.note = f"not enumerable: {exc.reason}"
-            return None
+        # Each distinct digest once (a gender column holds two): a column of plain hex
+        # digests is decoded and sorted as bytes; any other is dictionary-encoded and
+        # its dictionary parsed. Either way the same distinct digests are reversed.
+        nonempty = raw if rec.present == n else raw.take(pa.array(rows))
+        targets = hex_target_set(nonempty)
+        filled = None
+        if targets is None:
+            filled = pc.dictionary_encode(nonempty)
+            try:
+                targets = parse_digests(filled.dictionary, self.path)
+            except InputError as exc:
+                rec.note = f"not enumerable: {exc.reason}"
+                return None
         know = self.knowledge or Knowledge(algorithm=targets.algorithm)
         if know.algorithm != targets.algorithm:
             know = Knowledge(targets.algorithm, know.pepper, know.pepper_position, know.hmac_key)
@@ -782,12 +843,15 @@ class _Means:
                 rec.note = "not a low-entropy field (random identifier): not enumerated"
                 return None
             plain = self._enumerate(targets, space, know, self.known.get(f), rec)
-        distinct = _scatter(
-            len(filled.dictionary), targets.rows, plain.take(pa.array(targets.row_digest))
-        )
-        values = _scatter(n, rows, distinct.take(filled.indices))
-        rec.reversed = len(values) - values.null_count
         rec.algorithm = know.describe()
+        if filled is None:  # targets' rows are the non-empty rows
+            values, self.codes[f] = _by_digest(n, rows, targets.row_digest, plain)
+        else:
+            distinct = _scatter(
+                len(filled.dictionary), targets.rows, plain.take(pa.array(targets.row_digest))
+            )
+            values = _scatter(n, rows, distinct.take(filled.indices))
+        rec.reversed = len(values) - values.null_count
         return values
 
     def _ids(self, targets: TargetSet, know: Knowledge, rec: FieldReversal) -> pa.Array:
@@ -1015,11 +1079,18 @@ def draw_register(pop_dir: str | Path, coverage: float, seed: int) -> tuple[pa.T
     return pa.table({c: _plain(table.column(c)) for c in table.column_names}), person
 
 
-def _draw_encoded(pop_dir: str | Path, coverage: float, seed: int) -> tuple[pa.Table, np.ndarray]:
+def _draw_encoded(
+    pop_dir: str | Path, coverage: float, seed: int, shuffled: bool = True
+) -> tuple[pa.Table, np.ndarray]:
     """:func:`draw_register`'s rows with its text columns dictionary-encoded (one
     dictionary per column for platform and customers together): every draw and
     permutation moves integer indices, and a register built from it normalises each
-    distinct value once (:func:`register_from_table`), never ten million strings."""
+    distinct value once (:func:`register_from_table`), never ten million strings.
+
+    ``shuffled=False``: the same people with the same register numbers, in the order
+    they were drawn (platform users, then customers) instead of the register's seeded
+    order. A linkage counts and names the same people either way; the columns are then
+    gathered in file order (sequential reads, not random ones)."""
     import pyarrow.parquet as pq
 
     if not 0 < coverage <= 1:
@@ -1041,11 +1112,15 @@ def _draw_encoded(pop_dir: str | Path, coverage: float, seed: int) -> tuple[pa.T
     ).astype(np.int64)
     order = rng.permutation(person.shape[0])
     # platform rows then customer rows, permuted: one gather per column
-    rows = np.concatenate([keep_p, keep_c + platform.num_rows])[order]
+    rows = np.concatenate([keep_p, keep_c + platform.num_rows])
+    numbers = rng.permutation(person.shape[0]).astype(np.int64) + 100_000_000
+    if shuffled:
+        rows, person, ids = rows[order], person[order], numbers
+    else:  # drawn row order[p] is register row p, number numbers[p]
+        ids = np.empty_like(numbers)
+        ids[order] = numbers
     columns = {f: _gathered([platform.column(f), customers.column(f)], rows) for f in fields}
-    person = person[order]
-    ids = pa.array(rng.permutation(person.shape[0]).astype(np.int64) + 100_000_000)
-    return pa.table({"id": ids, **columns}), person
+    return pa.table({"id": pa.array(ids), **columns}), person
 
 
 def _read_fields(path: Path, key: str, fields: list[str]) -> pa.Table:
@@ -1181,13 +1256,13 @@ class Linkage:
         return out
 
 
-def _upload_codes(values: pa.Array, register: Register, f: str) -> np.ndarray:
-    """Codes of upload values in the register's dictionary: -1 not in it, -2 missing."""
-    codes = pc.index_in(values, value_set=register.dictionary[f])
-    out = np.asarray(codes.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
-    missing = np.asarray(values.is_null().to_numpy(zero_copy_only=False))
-    out[missing] = -2
-    return out
+def _upload_codes(reversed_: Reversed, register: Register, f: str) -> np.ndarray:
+    """Codes of upload values in the register's dictionary: -1 not in it, -2 missing
+    (each distinct value looked up once)."""
+    index, distinct = reversed_.encoded(f)
+    codes = pc.index_in(distinct, value_set=register.dictionary[f])
+    found = np.asarray(codes.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return np.where(index >= 0, found[np.maximum(index, 0)] if len(found) else -1, -2)
 
 
 def link(
@@ -1215,7 +1290,7 @@ def link(
     codes = _codes if _codes is not None else {}
     for f in usable:
         if f not in codes:
-            codes[f] = _upload_codes(reversed_.values[f], register, f)
+            codes[f] = _upload_codes(reversed_, register, f)
     k = np.full(n, -1, dtype=np.int64)
     match = np.full(n, -1, dtype=np.int64)
     if not usable:
@@ -1324,8 +1399,6 @@ def _link_factorised(
 def within_upload(reversed_: Reversed, fields: Iterable[str] | None = None) -> np.ndarray:
     """Per row, how many upload rows share its known fields (the row's class size), or
     -1 where it has no field: uniqueness without a register."""
-    from matchsim.risk.classes import dense_codes
-
     usable = [f for f in (fields if fields is not None else LINK_FIELDS) if f in reversed_.values]
     n = reversed_.n_rows
     size = np.full(n, -1, dtype=np.int64)
@@ -1333,7 +1406,10 @@ def within_upload(reversed_: Reversed, fields: Iterable[str] | None = None) -> n
         return size
     have = np.stack([reversed_.known(f) for f in usable], axis=1)
     pattern = have.astype(np.int64) @ (1 << np.arange(len(usable), dtype=np.int64))
-    codes = {f: dense_codes(reversed_.values[f]) for f in usable}
+    codes = {}
+    for f in usable:  # dense codes: equal values, equal codes (null: its own, unused)
+        index, distinct = reversed_.encoded(f)
+        codes[f] = (np.where(index >= 0, index, len(distinct)), len(distinct) + 1)
     for p in np.unique(pattern):
         if p == 0:
             continue
@@ -1636,7 +1712,9 @@ def _drawn_register(
     """The experiment's register, drawn and normalised once per run (every scheme of an
     experiment links to the same register); ``stamp`` (the platform file's size and
     modification time) keeps a population rewritten at the same path from reusing it."""
-    table, person = _draw_encoded(pop_dir, coverage, seed)
+    # In drawing order: a linkage's counts and the people it names do not depend on
+    # the register's row order, and the columns are gathered sequentially.
+    table, person = _draw_encoded(pop_dir, coverage, seed, shuffled=False)
     register = register_from_table(table, profile, region, source="drawn register")
     return register, person
 

@@ -209,6 +209,35 @@ def _take_rows(raw: np.ndarray, index: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(rows.view(f"V{k}").ravel()[index]).view(np.uint8).reshape(-1, k)
 
 
+_GROUP_MIN_ROWS = 4096
+"""Fewer rows than this are sorted (grouping by hash pays off on larger columns)."""
+
+_GROUP_SAMPLE = 1 << 16
+"""Rows whose distinct share decides between grouping by hash and sorting."""
+
+
+def _grouped_rows(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`unique_rows` of a column with many repeats (a gender, a city: each value
+    in thousands of rows): rows grouped by their first 8 bytes in a hash table
+    (:func:`matchsim.kernels.groups.first_seen_groups`), every row checked equal to its
+    group's first in full, and only the distinct rows sorted. None where most rows of a
+    sample are distinct (sorting them all is cheaper), or where two different rows
+    share their first 8 bytes (the sort decides)."""
+    from matchsim.kernels.groups import first_rows, first_seen_groups
+
+    rows = np.ascontiguousarray(raw)
+    keys = rows[:, :8].copy().view(np.int64).ravel()
+    sample = keys[:_GROUP_SAMPLE]
+    if 2 * first_seen_groups(sample)[2] > sample.shape[0]:
+        return None
+    ids, _, groups = first_seen_groups(keys)
+    firsts = _take_rows(rows, first_rows(ids, groups))
+    if not np.array_equal(rows, _take_rows(firsts, ids)):
+        return None
+    digests, inverse = unique_rows(firsts)
+    return digests, inverse[ids]
+
+
 def unique_rows(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct rows of an (n, k) uint8 array sorted by their bytes, and each row's index
     into them: ``np.unique(raw, axis=0, return_inverse=True)``, in a tenth of the time.
@@ -220,6 +249,10 @@ def unique_rows(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n, k = raw.shape
     if n == 0:
         return raw.copy(), np.zeros(0, dtype=np.int64)
+    if k >= 8 and n >= _GROUP_MIN_ROWS:
+        grouped = _grouped_rows(raw)
+        if grouped is not None:
+            return grouped
     if k >= 8:
         # Sort on the first 8 bytes; neighbours with equal keys are compared in full,
         # and only if two differ does the full sort below decide.
@@ -321,6 +354,28 @@ def _plain_target_set(raw: np.ndarray) -> TargetSet:
         n_rows=n,
         rejected={},
     )
+
+
+def hex_target_set(values: pa.Array) -> TargetSet | None:
+    """The targets of a column whose every value is one lower-case hex digest of one
+    length (what matchsim and the platforms' SDKs write), decoded in one numba pass
+    from Arrow's buffers (:func:`matchsim.kernels.hexdecode.decode_digests`): the same
+    digests, in the same order, as :func:`parse_digests` finds; ``rows`` and
+    ``row_digest`` follow ``values``' rows. None for any other column (a null, a blank,
+    upper case, another length), which :func:`parse_digests` reads."""
+    from matchsim.kernels.hexdecode import decode_digests
+
+    if not pa.types.is_string(values.type) or len(values) == 0 or values.null_count:
+        return None
+    arr = pa.concat_arrays([values]) if values.offset else values
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)
+    width = int(offsets[1] - offsets[0])
+    if width % 2 or width // 2 not in _BY_BYTES:
+        return None
+    decoded = decode_digests(arr, width // 2, "hex")
+    if not bool(decoded.valid.all()):
+        return None
+    return _plain_target_set(decoded.data)
 
 
 def _plain_hex_file(path: Path) -> np.ndarray | None:
