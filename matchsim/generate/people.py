@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from matchsim.generate import emails
-from matchsim.generate.phones import E164, Numbers, render, sample_numbers
+from matchsim.generate.phones import Numbers, render_e164, sample_numbers
 from matchsim.generate.unique import KeySet, arrow_string_keys
 from matchsim.locale.tables import Locale
 
@@ -145,6 +145,27 @@ def phone_plan_choice(rng: np.random.Generator, locale: Locale, n: int) -> np.nd
     return (rng.random(n) >= locale.mobile_share).astype(np.int64)
 
 
+@numba.njit(cache=True, nogil=True)
+def _civil_years(days: np.ndarray) -> np.ndarray:
+    """The proleptic Gregorian year of each day number since 1970-01-01 (Hinnant's
+    ``civil_from_days``; ``//`` floors, as in Python)."""
+    out = np.empty(days.shape[0], dtype=np.int64)
+    for i in range(days.shape[0]):
+        z = days[i] + 719468
+        era = z // 146097
+        doe = z - era * 146097
+        yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+        doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+        mp = (5 * doy + 2) // 153
+        out[i] = yoe + era * 400 + (1 if mp >= 10 else 0)  # January and February: next year
+    return out
+
+
+def birth_years(dob: np.ndarray) -> np.ndarray:
+    """``dob.astype("datetime64[Y]") + 1970`` as int64 in one pass (no NaT here)."""
+    return _civil_years(np.ascontiguousarray(dob, dtype="datetime64[D]").view(np.int64))
+
+
 def new_addresses(
     rng: np.random.Generator,
     locale: Locale,
@@ -154,7 +175,7 @@ def new_addresses(
 ) -> pa.Array:
     """An e-mail address per person from their own names, on the country's domain mix."""
     n = first.shape[0]
-    year = dob.astype("datetime64[Y]").astype(np.int64) + 1970
+    year = birth_years(dob)
     return emails.render_addresses(
         locale.email_compiled,
         locale.email_compiled.choose(rng, n),
@@ -271,4 +292,4 @@ def unique_addresses(rng: np.random.Generator, addresses: pa.Array, keys: KeySet
 
 
 def e164(numbers: Numbers) -> pa.Array:
-    return render(numbers, [E164])
+    return render_e164(numbers)

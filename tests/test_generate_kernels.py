@@ -1,0 +1,104 @@
+"""The generator's one-pass kernels against plain references (the generated files depend on
+them byte for byte): E.164 rendering, e-mail rendering, birth years."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matchsim.generate import emails, people, phones
+from matchsim.locale.tables import load_locale
+
+_TOKEN = re.compile(r"\{(\w+)\}")
+
+
+def _address(
+    pattern: str, first: str, last: str, year: int, nn: int, domain: str
+) -> str:  # the documented meaning of each token, in Python
+    def fill(m: re.Match[str]) -> str:
+        token = m.group(1)
+        return {
+            "first": first,
+            "last": last,
+            "f": first[:1],
+            "l": last[:1],
+            "short": first[:4],
+            "yy": f"{year % 100:02d}",
+            "yyyy": f"{year % 10000:04d}",
+            "nn": f"{1 + nn % 99:02d}",
+            "nnn": f"{1 + nn % 999:03d}",
+        }[token]
+
+    return _TOKEN.sub(fill, pattern) + "@" + domain
+
+
+@pytest.mark.parametrize("country", ["NL", "US"])
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 300))
+def test_render_addresses_matches_python(country: str, seed: int, n: int) -> None:
+    loc = load_locale(country)
+    rng = np.random.default_rng(seed)
+    compiled = loc.email_compiled
+    pattern = compiled.choose(rng, n)
+    first = rng.integers(0, len(loc.first_dict), n).astype(np.int32)
+    last = rng.integers(0, len(loc.last_names.values), n).astype(np.int32)
+    year = rng.integers(1900, 2030, n)
+    nn = rng.integers(0, 2**31, n)
+    domain = loc.domains.sample(rng, n)
+    got = emails.render_addresses(
+        compiled, pattern, first, last, year, nn, domain,
+        loc.first_token_table, loc.last_token_table, loc.domain_table,
+    )  # fmt: skip
+    firsts, lasts = loc.first_tokens.to_pylist(), loc.last_tokens.to_pylist()
+    domains = loc.domains.values.to_pylist()
+    want = [
+        _address(p, firsts[f], lasts[la], int(y), int(k), domains[d])
+        for p, f, la, y, k, d in zip(
+            (loc.email_patterns[i][0] for i in pattern),
+            first,
+            last,
+            year,
+            nn,
+            domain,
+            strict=True,
+        )
+    ]
+    assert got.type.equals(loc.first_tokens.type) and got.to_pylist() == want
+
+
+@pytest.mark.parametrize("country", ["NL", "US"])
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 2000))
+def test_render_e164_equals_template_render(country: str, seed: int, n: int) -> None:
+    loc = load_locale(country)
+    rng = np.random.default_rng(seed)
+    numbers = phones.sample_numbers(
+        rng, [loc.mobile_plan, loc.fixed_plan], people.phone_plan_choice(rng, loc, n)
+    )
+    got = phones.render_e164(numbers)
+    want = phones.render(numbers, [phones.E164])
+    assert got.equals(want)
+    assert all(v.startswith(f"+{numbers.country_code}") for v in got.to_pylist())
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(-3_000_000, 3_000_000), max_size=200))
+def test_birth_years_equal_numpy(days: list[int]) -> None:
+    dob = np.array(days, dtype=np.int64).astype("datetime64[D]")
+    want = dob.astype("datetime64[Y]").astype(np.int64) + 1970
+    assert np.array_equal(people.birth_years(dob), want)
+
+
+def test_birth_years_at_year_edges() -> None:
+    edges = np.array(
+        ["1600-01-01", "1899-12-31", "1900-01-01", "1900-02-28", "1900-03-01", "1969-12-31",
+         "1970-01-01", "2000-02-29", "2000-12-31", "2001-01-01", "9999-12-31"],
+        dtype="datetime64[D]",
+    )  # fmt: skip
+    assert people.birth_years(edges).tolist() == [
+        1600, 1899, 1900, 1900, 1900, 1969, 1970, 2000, 2000, 2001, 9999
+    ]  # fmt: skip
