@@ -6,11 +6,13 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matchsim.generate import emails, people, phones
+from matchsim.generate import emails, people, phones, strings
 from matchsim.locale.tables import load_locale
 
 _TOKEN = re.compile(r"\{(\w+)\}")
@@ -102,3 +104,31 @@ def test_birth_years_at_year_edges() -> None:
     assert people.birth_years(edges).tolist() == [
         1600, 1899, 1900, 1900, 1900, 1969, 1970, 2000, 2000, 2001, 9999
     ]  # fmt: skip
+
+
+_ADDRESS_TEXT = st.text(alphabet=st.sampled_from("ab@.\n é+-1"), max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(_ADDRESS_TEXT, st.none(), st.from_regex(r"[a-z.]{1,8}@[a-z]{1,6}\.nl")),
+        max_size=30,
+    ),
+    st.integers(0, 3),
+)
+def test_split_addresses_equals_extract_regex(values: list[str | None], start: int) -> None:
+    """The numba split gives extract_regex's fields on any input (its own fast case or
+    the fallback): no ``@``, several, empty sides, newlines, multi-byte text, nulls,
+    a sliced array."""
+    array = pa.array(values, pa.string()).slice(min(start, len(values)))
+    parts = pc.extract_regex(array, r"^(?P<local>[^@]+)@(?P<domain>.+)$")
+    local, domain = strings.split_addresses(array)
+    assert local.equals(parts.field("local")) and domain.equals(parts.field("domain"))
+
+
+def test_split_addresses_fast_case() -> None:
+    array = pa.array(["jan.jansen@gmail.com", "x@y", "a@b@c", "é@ü.nl"]).slice(1)
+    local, domain = strings.split_addresses(array)
+    assert local.to_pylist() == ["x", "a", "é"]
+    assert domain.to_pylist() == ["y", "b@c", "ü.nl"]
