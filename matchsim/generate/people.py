@@ -121,11 +121,32 @@ def _fixed_strings(chars: np.ndarray) -> pa.Array:
     return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(chars.tobytes()))
 
 
+@numba.njit(cache=True, nogil=True)
+def _suffixed(
+    b_off: np.ndarray, b_data: np.ndarray, place: np.ndarray, pick: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's place code, a space and its two letters (one pass, int64 offsets)."""
+    n = place.shape[0]
+    out_off = np.empty(n + 1, dtype=np.int64)
+    out_off[0] = 0
+    for i in range(n):
+        out_off[i + 1] = out_off[i] + b_off[place[i] + 1] - b_off[place[i]] + 3
+    out = np.empty(max(int(out_off[n]), 1), dtype=np.uint8)
+    for i in range(n):
+        pos = out_off[i]
+        for j in range(b_off[place[i]], b_off[place[i] + 1]):
+            out[pos] = b_data[j]
+            pos += 1
+        out[pos] = 32
+        out[pos + 1] = pick[i, 0]
+        out[pos + 2] = pick[i, 1]
+    return out_off, out
+
+
 def postcodes(rng: np.random.Generator, locale: Locale, place: np.ndarray) -> pa.Array:
     """Full postcodes: the place's code plus, where the country uses one, a letter suffix."""
-    base = locale.postcodes.take(pa.array(place))
     if locale.postcode_suffix != "letters2":
-        return base
+        return locale.postcodes.take(pa.array(place))
     letters = np.frombuffer(locale.postcode_letters.encode(), dtype=np.uint8)
     n = place.shape[0]
     pick = letters[rng.integers(0, letters.size, size=(n, 2))]
@@ -137,7 +158,16 @@ def postcodes(rng: np.random.Generator, locale: Locale, place: np.ndarray) -> pa
         if not bad.any():
             break
         pick[bad] = letters[rng.integers(0, letters.size, size=(int(bad.sum()), 2))]
-    return pc.binary_join_element_wise(base, pa.scalar(" "), _fixed_strings(pick), "")
+    # what binary_join_element_wise(code, " ", letters) gives, without taking the codes
+    # into a string array of their own first
+    out_off, out = _suffixed(*locale.postcode_table, np.asarray(place, np.int64), pick)
+    if out_off[-1] >= 2**31:
+        return pc.binary_join_element_wise(
+            locale.postcodes.take(pa.array(place)), pa.scalar(" "), _fixed_strings(pick), ""
+        )
+    return pa.StringArray.from_buffers(
+        place.shape[0], pa.py_buffer(out_off.astype(np.int32)), pa.py_buffer(out)
+    )
 
 
 def phone_plan_choice(rng: np.random.Generator, locale: Locale, n: int) -> np.ndarray:
