@@ -65,8 +65,9 @@ def _encode(column: pa.ChunkedArray | pa.Array) -> _Encoded:
 def _one_dictionary(column: pa.ChunkedArray) -> bool:
     """Every chunk holds the same dictionary, of distinct non-null values: what
     ``unify_dictionaries`` would return is the column itself (the first dictionary, every
-    index unchanged), so the unification, which hashes each chunk's dictionary (10^5
-    surnames x 80 batches of a platform file: ~0.8 s), can be skipped."""
+    index unchanged), so the unification, which hashes each chunk's dictionary, can be
+    skipped (the platform's 124 k surnames: ~0.09 s over the 10 row groups the risk
+    section reads, ~0.8 s over the 80 batches ``pq.read_table`` makes of them)."""
     if column.num_chunks == 0:
         return False
     first = column.chunks[0].dictionary
