@@ -185,3 +185,47 @@ def test_risk_section_equals_the_per_set_joint_path(
     entries: list[dict[str, object]] = got["quasi_identifiers"]
     skipped = [q["qi"] for q in entries if "skipped" in q]
     assert skipped == [q for q in qi_sets if "no_such_column" in q]
+
+
+def _chunked_dictionary(
+    dictionaries: list[list[str | None]], rows: list[list[int | None]]
+) -> pa.ChunkedArray:
+    return pa.chunked_array(
+        [
+            pa.DictionaryArray.from_arrays(pa.array(r, pa.int32()), pa.array(d, pa.string()))
+            for d, r in zip(dictionaries, rows, strict=True)
+        ]
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", "b", "c", "d"]), min_size=1, max_size=5),
+    st.integers(1, 4),
+    st.booleans(),
+    st.data(),
+)
+def test_encode_skips_unification_only_where_it_changes_nothing(
+    words: list[str], chunks: int, same: bool, data: st.DataObject
+) -> None:
+    """One shared dictionary of distinct values: encoded without unifying, with exactly
+    unify_dictionaries' dictionary and indices; duplicates or differing chunks take the
+    unifying path (a null in a dictionary too, which Arrow refuses to unify, as before)."""
+    from matchsim.risk.linked import _encode
+
+    dictionaries = [list(words) if same or i == 0 else list(reversed(words)) for i in range(chunks)]
+    rows = [
+        data.draw(st.lists(st.one_of(st.none(), st.integers(0, len(words) - 1)), max_size=6))
+        for _ in range(chunks)
+    ]
+    column = _chunked_dictionary(dictionaries, rows)
+    got = _encode(column)
+    unified = column.unify_dictionaries()
+    want = np.concatenate(
+        [
+            np.asarray(c.indices.fill_null(-1).to_numpy(zero_copy_only=False), np.int64)
+            for c in unified.chunks
+        ]
+    )
+    assert got.dictionary.equals(unified.chunks[0].dictionary)
+    assert got.indices.tolist() == want.tolist()

@@ -35,3 +35,40 @@ def test_scalar_shift_equals_array_shift(x: float, which: int) -> None:
 def test_digamma_trigamma_scalars_match_arrays(x: float) -> None:
     assert U.digamma(x).tobytes() == U.digamma(np.array([x]))[0].tobytes()
     assert U.trigamma(x).tobytes() == U.trigamma(np.array([x]))[0].tobytes()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(min_value=-20.0, max_value=1e6),
+            st.sampled_from(
+                [0.0, -1.0, -3.0, 1e-300, 5e-324, 9.999999999999998, 10.0, np.nan, np.inf]
+            ),
+        ),
+        min_size=0,
+        max_size=40,
+    ),
+    st.sampled_from([0, 1]),
+)
+def test_kernel_shift_equals_numpy_steps(xs: list[float], which: int) -> None:
+    """digamma/trigamma's numba recurrence takes numpy's steps bit for bit, on arrays
+    (zeros, negatives, NaN, inf, underflowing squares included) and on scalars."""
+    x = np.array(xs, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        want_x, want_out = U._shift_up(x.copy(), TERMS[which])
+        got_x, got_out = U._shift(x.copy(), bool(which))
+    assert got_x.tobytes() == want_x.tobytes() and got_out.tobytes() == want_out.tobytes()
+    for v in xs[:5]:
+        with np.errstate(all="ignore"):
+            want = U._shift_up(v, TERMS[which])
+            got = U._shift(v, bool(which))
+        assert got[0].tobytes() == want[0].tobytes() and got[1].tobytes() == want[1].tobytes()
+
+
+def test_kernel_shift_keeps_shape() -> None:
+    x = np.array([[0.5, 12.0], [3.25, 9.5]])
+    got_x, got_out = U._shift(x, False)
+    want_x, want_out = U._shift_up(x, TERMS[0])
+    assert got_x.shape == (2, 2) and got_out.tobytes() == want_out.tobytes()
+    assert got_x.tobytes() == want_x.tobytes()

@@ -10,6 +10,7 @@ customer row) is for evaluation code only; joins and attacks never read it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform as _platform
@@ -44,13 +45,25 @@ CUSTOMERS_FILE = "customers.parquet"
 TRUTH_FILE = "truth.parquet"
 MANIFEST_FILE = "manifest.json"
 
-# LZ4 writes ~2x faster than zstd here at 1.6x the size; statistics only where they help
-# a reader prune row groups (uid ranges, dates).
-_PARQUET: dict[str, Any] = {"compression": "lz4", "use_dictionary": True}
+# The customer file is written last, with nothing left to overlap it: no compression
+# (65 MB instead of 48 MB per 10^6 rows, ~40 % less write time, no slower to read), a
+# dictionary only where values repeat, the row ids delta-encoded.
+_CUSTOMERS_PARQUET: dict[str, Any] = {
+    "compression": "none",
+    "use_dictionary": ["first_name", "last_name", "gender", "city", "region", "country"],
+    "column_encoding": {"cid": "DELTA_BINARY_PACKED"},
+}
+_TRUTH_PARQUET: dict[str, Any] = {
+    "compression": "lz4",
+    "use_dictionary": ["phone_format"],
+    "column_encoding": {"cid": "DELTA_BINARY_PACKED"},
+}
 _PLATFORM_COLUMNS = (
     "uid", "email", "email2", "phone", "first_name", "last_name", "dob", "gender",
     "postcode", "city", "region", "country", "madid",
 )  # fmt: skip
+# LZ4 writes ~2x faster than zstd here at 1.6x the size; statistics only where they help
+# a reader prune row groups (uid ranges, dates).
 _PLATFORM_PARQUET: dict[str, Any] = {
     # MADIDs are random hex: LZ4 saves 3 % of their bytes for a fifth of the write time.
     "compression": {c: "none" if c == "madid" else "lz4" for c in _PLATFORM_COLUMNS},
@@ -199,14 +212,20 @@ def _generate(
         if progress:
             progress(stage, done, total_rows)
 
-    members, drawn = _write_platform(params, locale, folder, members_uid, keys, advance)
-    outsiders: list[Persons] = []
-    for (_, _start, count), (persons, rng) in zip(
-        _chunks(n_outsiders, params.chunk_size), drawn, strict=True
-    ):
-        outsiders.append(make_unique(rng, locale, persons, keys.email, keys.phone))
-        advance("non-users", count)
-    _write_customers(params, locale, folder, members_uid, members + outsiders, keys.email)
+    # The platform file's last row group is written and the file closed on the writer
+    # thread while this one claims the non-users' identifiers and builds the customers.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="write") as write_pool:
+        members, drawn, closed = _write_platform(
+            params, locale, folder, members_uid, keys, advance, write_pool
+        )
+        outsiders: list[Persons] = []
+        for (_, _start, count), (persons, rng) in zip(
+            _chunks(n_outsiders, params.chunk_size), drawn, strict=True
+        ):
+            outsiders.append(make_unique(rng, locale, persons, keys.email, keys.phone))
+            advance("non-users", count)
+        _write_customers(params, locale, folder, members_uid, members + outsiders, keys.email)
+        closed.result()
     return _manifest(params, locale, n_members, n_outsiders)
 
 
@@ -238,11 +257,45 @@ def _write_platform(
     members_uid: np.ndarray,
     keys: _Keys,
     advance: Callable[[str, int], None],
-) -> tuple[list[Persons], list[tuple[Persons, np.random.Generator]]]:
-    """Write the platform's users chunk by chunk; return the customers among them, and
-    the non-users (customers the platform has never seen) drawn meanwhile: their people
-    are drawn on the generating thread once the last platform chunk is, each chunk from
-    its own stream (their identifiers are claimed later, after every platform user's)."""
+    write_pool: ThreadPoolExecutor,
+) -> tuple[list[Persons], list[tuple[Persons, np.random.Generator]], Future[None]]:
+    """Write the platform's users chunk by chunk; return the customers among them, the
+    non-users (customers the platform has never seen) drawn meanwhile, and the writer's
+    close on ``write_pool`` (queued after the last row group; the caller awaits it). The
+    non-users' people are drawn on the generating thread once the last platform chunk is,
+    each chunk from its own stream (their identifiers are claimed later, after every
+    platform user's)."""
+    writer = pq.ParquetWriter(folder / PLATFORM_FILE, PLATFORM_SCHEMA, **_PLATFORM_PARQUET)
+    try:
+        parts, outsiders, pending = _platform_chunks(
+            params, locale, members_uid, keys, advance, writer, write_pool
+        )
+    except BaseException:
+        with contextlib.suppress(Exception):  # the first error is the one to report
+            write_pool.submit(writer.close).result()  # after any write still queued
+        raise
+
+    def finish() -> None:  # on the writer thread, after the queued row group
+        try:
+            for w in pending:
+                w.result()  # its error, if it failed
+        finally:
+            writer.close()
+
+    return parts, outsiders, write_pool.submit(finish)
+
+
+def _platform_chunks(
+    params: PopulationParams,
+    locale: Locale,
+    members_uid: np.ndarray,
+    keys: _Keys,
+    advance: Callable[[str, int], None],
+    writer: pq.ParquetWriter,
+    write_pool: ThreadPoolExecutor,
+) -> tuple[list[Persons], list[tuple[Persons, np.random.Generator]], list[Future[None]]]:
+    """:func:`_write_platform`'s chunks; the last row group's write may still be queued
+    (returned last)."""
     member_parts: list[Persons] = []
     chunks = list(_chunks(params.platform_users, params.chunk_size))
     n_outsiders = params.customers - members_uid.shape[0]
@@ -251,12 +304,7 @@ def _write_platform(
     # building chunk i's table (this thread, in chunk order, so the result is
     # deterministic), and writing chunk i-1 (writer thread). numba and Arrow release the
     # GIL, so the two cores are both busy.
-    # The writer is opened first so that it closes last, after the pools have drained.
-    with (
-        pq.ParquetWriter(folder / PLATFORM_FILE, PLATFORM_SCHEMA, **_PLATFORM_PARQUET) as writer,
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="generate") as gen_pool,
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="write") as write_pool,
-    ):
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="generate") as gen_pool:
         futures: dict[int, Future[tuple[Persons, np.random.Generator]]] = {}
         writes: list[Future[None]] = []
         drawn: list[Future[tuple[Persons, np.random.Generator]]] = []
@@ -285,10 +333,8 @@ def _write_platform(
                 writes.pop().result()
             writes.append(write_pool.submit(writer.write_table, table))
             advance("platform users", count)
-        for w in writes:
-            w.result()
         outsiders = [d.result() for d in (drawn if chunks else draw_outsiders())]
-    return member_parts, outsiders
+    return member_parts, outsiders, writes
 
 
 def _write_customers(
@@ -325,8 +371,8 @@ def _write_customers(
     )
     # two files, two threads (Parquet encoding releases the GIL)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="write") as pool:
-        done = pool.submit(pq.write_table, truth, folder / TRUTH_FILE, **_PARQUET)
-        pq.write_table(customers, folder / CUSTOMERS_FILE, **_PARQUET)
+        done = pool.submit(pq.write_table, truth, folder / TRUTH_FILE, **_TRUTH_PARQUET)
+        pq.write_table(customers, folder / CUSTOMERS_FILE, **_CUSTOMERS_PARQUET)
         done.result()
 
 

@@ -19,6 +19,7 @@ from matchsim.generate import emails
 from matchsim.generate.params import Corruption
 from matchsim.generate.people import Persons, new_addresses, unique_addresses
 from matchsim.generate.phones import Numbers, render
+from matchsim.generate.strings import split_addresses
 from matchsim.generate.unique import KeySet
 from matchsim.locale.tables import Locale
 
@@ -27,8 +28,7 @@ _PLUS_TAGS = ("news", "shop", "promo", "verzekering", "zorg", "health", "insuran
 
 
 def _split(addresses: pa.Array) -> tuple[pa.Array, pa.Array]:
-    parts = pc.extract_regex(addresses, r"^(?P<local>[^@]+)@(?P<domain>.+)$")
-    return parts.field("local"), parts.field("domain")
+    return split_addresses(addresses)  # extract_regex ^(?P<local>[^@]+)@(?P<domain>.+)$
 
 
 def _edit(values: pa.Array, rng: np.random.Generator, start: int = 0) -> pa.Array:

@@ -90,19 +90,17 @@ def string_table(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _copy(out: np.ndarray, pos: int, write: bool, src: np.ndarray, a: int, b: int) -> int:
-    if write:
-        for j in range(a, b):
-            out[pos + j - a] = src[j]
+def _copy(out: np.ndarray, pos: int, src: np.ndarray, a: int, b: int) -> int:
+    for j in range(a, b):
+        out[pos + j - a] = src[j]
     return pos + (b - a)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _number(out: np.ndarray, pos: int, write: bool, value: int, width: int) -> int:
-    if write:
-        for j in range(width - 1, -1, -1):
-            out[pos + j] = 48 + value % 10
-            value //= 10
+def _number(out: np.ndarray, pos: int, value: int, width: int) -> int:
+    for j in range(width - 1, -1, -1):
+        out[pos + j] = 48 + value % 10
+        value //= 10
     return pos + width
 
 
@@ -127,10 +125,12 @@ def _render(
     d_data: np.ndarray,
     offsets: np.ndarray,
     data: np.ndarray,
-    write: bool,
-) -> None:
+) -> int:
+    """Every row's address, one after the other, into ``data`` (large enough for the
+    longest address per row); row ``i`` ends at ``offsets[i + 1]``. Returns the bytes used."""
+    pos = 0
+    offsets[0] = 0
     for i in range(pattern.shape[0]):
-        pos = offsets[i]
         fa, fb = f_off[first[i]], f_off[first[i] + 1]
         la, lb = l_off[last[i]], l_off[last[i] + 1]
         p = pattern[i]
@@ -138,31 +138,57 @@ def _render(
             op = ops[k]
             if op == _LIT:
                 a = args[k]
-                pos = _copy(data, pos, write, lit, lit_off[a], lit_off[a + 1])
+                pos = _copy(data, pos, lit, lit_off[a], lit_off[a + 1])
             elif op == _FIRST:
-                pos = _copy(data, pos, write, f_data, fa, fb)
+                pos = _copy(data, pos, f_data, fa, fb)
             elif op == _LAST:
-                pos = _copy(data, pos, write, l_data, la, lb)
+                pos = _copy(data, pos, l_data, la, lb)
             elif op == _F:
-                pos = _copy(data, pos, write, f_data, fa, min(fa + 1, fb))
+                pos = _copy(data, pos, f_data, fa, min(fa + 1, fb))
             elif op == _L:
-                pos = _copy(data, pos, write, l_data, la, min(la + 1, lb))
+                pos = _copy(data, pos, l_data, la, min(la + 1, lb))
             elif op == _SHORT:
-                pos = _copy(data, pos, write, f_data, fa, min(fa + 4, fb))
+                pos = _copy(data, pos, f_data, fa, min(fa + 4, fb))
             elif op == _YY:
-                pos = _number(data, pos, write, year[i] % 100, 2)
+                pos = _number(data, pos, year[i] % 100, 2)
             elif op == _YYYY:
-                pos = _number(data, pos, write, year[i], 4)
+                pos = _number(data, pos, year[i], 4)
             elif op == _NN:
-                pos = _number(data, pos, write, 1 + nn[i] % 99, 2)
+                pos = _number(data, pos, 1 + nn[i] % 99, 2)
             else:
-                pos = _number(data, pos, write, 1 + nn[i] % 999, 3)
-        if write:
-            data[pos] = 64  # '@'
+                pos = _number(data, pos, 1 + nn[i] % 999, 3)
+        data[pos] = 64  # '@'
         pos += 1
-        pos = _copy(data, pos, write, d_data, d_off[domain[i]], d_off[domain[i] + 1])
-        if not write:
-            offsets[i + 1] = pos - offsets[i]
+        pos = _copy(data, pos, d_data, d_off[domain[i]], d_off[domain[i] + 1])
+        offsets[i + 1] = pos
+    return pos
+
+
+_WIDTH = {_F: 1, _L: 1, _SHORT: 4, _YY: 2, _YYYY: 4, _NN: 2, _NNN: 3}
+
+
+def _longest(
+    compiled: CompiledPatterns,
+    first_tokens: tuple[np.ndarray, np.ndarray],
+    last_tokens: tuple[np.ndarray, np.ndarray],
+    domains: tuple[np.ndarray, np.ndarray],
+) -> int:
+    """An upper bound on one address's bytes: the longest pattern filled with the longest
+    tokens, ``@`` and the longest domain (every number token writes a fixed width)."""
+    longest = {
+        _FIRST: int(np.diff(first_tokens[0]).max(initial=0)),
+        _LAST: int(np.diff(last_tokens[0]).max(initial=0)),
+        **_WIDTH,
+    }
+    lit_len = np.diff(compiled.lit_off)
+    per_pattern = [
+        sum(
+            int(lit_len[compiled.args[k]]) if op == _LIT else longest[int(op)]
+            for k, op in enumerate(compiled.ops[a:b], start=a)
+        )
+        for a, b in zip(compiled.starts[:-1], compiled.starts[1:], strict=True)
+    ]
+    return max(per_pattern, default=0) + 1 + int(np.diff(domains[0]).max(initial=0))
 
 
 def render_addresses(
@@ -177,21 +203,26 @@ def render_addresses(
     last_tokens: tuple[np.ndarray, np.ndarray],
     domains: tuple[np.ndarray, np.ndarray],
 ) -> pa.Array:
-    """One address per row: ``pattern``-shaped local part, ``@``, the row's domain."""
+    """One address per row: ``pattern``-shaped local part, ``@``, the row's domain.
+
+    One pass into a buffer sized for the longest possible address per row (the pages
+    beyond the bytes written are never touched, so they cost address space, not memory).
+    """
     n = pattern.shape[0]
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    scratch = np.zeros(1, dtype=np.uint8)
+    offsets = np.empty(n + 1, dtype=np.int64)
+    data = np.empty(max(n * _longest(compiled, first_tokens, last_tokens, domains), 1), np.uint8)
     common = (
         compiled.ops, compiled.args, compiled.starts, compiled.lit_off, compiled.lit_data,
         *first_tokens, *last_tokens, *domains,
     )  # fmt: skip
-    _render(pattern, first, last, year, nn, domain, *common, offsets, scratch, False)
-    np.cumsum(offsets, out=offsets)
-    data = np.empty(max(int(offsets[-1]), 1), dtype=np.uint8)
-    _render(pattern, first, last, year, nn, domain, *common, offsets, data, True)
-    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data)).cast(
-        pa.string()
-    )
+    used = _render(pattern, first, last, year, nn, domain, *common, offsets, data)
+    if used < 2**31:
+        return pa.StringArray.from_buffers(
+            n, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data[:used])
+        )
+    return pa.LargeStringArray.from_buffers(
+        n, pa.py_buffer(offsets), pa.py_buffer(data[:used])
+    ).cast(pa.string())
 
 
 def join_address(local: pa.Array, domain: pa.Array) -> pa.Array:

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from matchsim.generate import emails
-from matchsim.generate.phones import E164, Numbers, render, sample_numbers
+from matchsim.generate.phones import Numbers, render_e164, sample_numbers
 from matchsim.generate.unique import KeySet, arrow_string_keys
 from matchsim.locale.tables import Locale
 
@@ -121,11 +121,32 @@ def _fixed_strings(chars: np.ndarray) -> pa.Array:
     return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(chars.tobytes()))
 
 
+@numba.njit(cache=True, nogil=True)
+def _suffixed(
+    b_off: np.ndarray, b_data: np.ndarray, place: np.ndarray, pick: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's place code, a space and its two letters (one pass, int64 offsets)."""
+    n = place.shape[0]
+    out_off = np.empty(n + 1, dtype=np.int64)
+    out_off[0] = 0
+    for i in range(n):
+        out_off[i + 1] = out_off[i] + b_off[place[i] + 1] - b_off[place[i]] + 3
+    out = np.empty(max(int(out_off[n]), 1), dtype=np.uint8)
+    for i in range(n):
+        pos = out_off[i]
+        for j in range(b_off[place[i]], b_off[place[i] + 1]):
+            out[pos] = b_data[j]
+            pos += 1
+        out[pos] = 32
+        out[pos + 1] = pick[i, 0]
+        out[pos + 2] = pick[i, 1]
+    return out_off, out
+
+
 def postcodes(rng: np.random.Generator, locale: Locale, place: np.ndarray) -> pa.Array:
     """Full postcodes: the place's code plus, where the country uses one, a letter suffix."""
-    base = locale.postcodes.take(pa.array(place))
     if locale.postcode_suffix != "letters2":
-        return base
+        return locale.postcodes.take(pa.array(place))
     letters = np.frombuffer(locale.postcode_letters.encode(), dtype=np.uint8)
     n = place.shape[0]
     pick = letters[rng.integers(0, letters.size, size=(n, 2))]
@@ -137,12 +158,42 @@ def postcodes(rng: np.random.Generator, locale: Locale, place: np.ndarray) -> pa
         if not bad.any():
             break
         pick[bad] = letters[rng.integers(0, letters.size, size=(int(bad.sum()), 2))]
-    return pc.binary_join_element_wise(base, pa.scalar(" "), _fixed_strings(pick), "")
+    # what binary_join_element_wise(code, " ", letters) gives, without taking the codes
+    # into a string array of their own first
+    out_off, out = _suffixed(*locale.postcode_table, np.asarray(place, np.int64), pick)
+    if out_off[-1] >= 2**31:
+        return pc.binary_join_element_wise(
+            locale.postcodes.take(pa.array(place)), pa.scalar(" "), _fixed_strings(pick), ""
+        )
+    return pa.StringArray.from_buffers(
+        place.shape[0], pa.py_buffer(out_off.astype(np.int32)), pa.py_buffer(out)
+    )
 
 
 def phone_plan_choice(rng: np.random.Generator, locale: Locale, n: int) -> np.ndarray:
     """0 = mobile, 1 = fixed line, per person."""
     return (rng.random(n) >= locale.mobile_share).astype(np.int64)
+
+
+@numba.njit(cache=True, nogil=True)
+def _civil_years(days: np.ndarray) -> np.ndarray:
+    """The proleptic Gregorian year of each day number since 1970-01-01 (Hinnant's
+    ``civil_from_days``; ``//`` floors, as in Python)."""
+    out = np.empty(days.shape[0], dtype=np.int64)
+    for i in range(days.shape[0]):
+        z = days[i] + 719468
+        era = z // 146097
+        doe = z - era * 146097
+        yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+        doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+        mp = (5 * doy + 2) // 153
+        out[i] = yoe + era * 400 + (1 if mp >= 10 else 0)  # January and February: next year
+    return out
+
+
+def birth_years(dob: np.ndarray) -> np.ndarray:
+    """``dob.astype("datetime64[Y]") + 1970`` as int64 in one pass (no NaT here)."""
+    return _civil_years(np.ascontiguousarray(dob, dtype="datetime64[D]").view(np.int64))
 
 
 def new_addresses(
@@ -154,7 +205,7 @@ def new_addresses(
 ) -> pa.Array:
     """An e-mail address per person from their own names, on the country's domain mix."""
     n = first.shape[0]
-    year = dob.astype("datetime64[Y]").astype(np.int64) + 1970
+    year = birth_years(dob)
     return emails.render_addresses(
         locale.email_compiled,
         locale.email_compiled.choose(rng, n),
@@ -271,4 +322,4 @@ def unique_addresses(rng: np.random.Generator, addresses: pa.Array, keys: KeySet
 
 
 def e164(numbers: Numbers) -> pa.Array:
-    return render(numbers, [E164])
+    return render_e164(numbers)

@@ -115,15 +115,21 @@ class NumberPlan:
     shapes: tuple[Shape, ...]
     ndc_lengths: tuple[int, ...]
 
+    @cached_property
+    def _shape_sizes(self) -> tuple[int, ...]:
+        # Computed once: the generator asks for the sizes on every draw of phone numbers
+        # (each chunk and each redraw of a taken number), and a plan has hundreds of shapes.
+        return tuple(math.prod(len(p) for p in s) for s in self.shapes)
+
     @property
     def sizes(self) -> np.ndarray:
         """How many numbers each shape holds (float64: NANP-wide plans exceed int64 sums)."""
-        return np.array([math.prod(len(p) for p in s) for s in self.shapes], dtype=np.float64)
+        return np.array(self._shape_sizes, dtype=np.float64)
 
     @property
     def size(self) -> int:
         """How many valid numbers the plan holds."""
-        return sum(math.prod(len(p) for p in s) for s in self.shapes)
+        return sum(self._shape_sizes)
 
     @property
     def max_length(self) -> int:

