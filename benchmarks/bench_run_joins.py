@@ -229,3 +229,105 @@ def test_op_email_rules(benchmark: Any, ctx: dict[str, Any], way: str) -> None:
         _peer("email split (before)", benchmark, fields._email_parts, text, ats, reasons, (), ())
     else:
         _peer("email split", benchmark, fields._email_whole, text, reasons)
+
+
+@pytest.mark.parametrize("way", ["before", "now"])
+def test_op_email_checks(benchmark: Any, ctx: dict[str, Any], way: str) -> None:
+    """Meta's e-mail checks: the @ count, two comparisons and RE2 (before) against one
+    byte loop (kernels/textshape.email_checks)."""
+    import pyarrow.compute as pc
+
+    from matchsim.normalise import fields
+
+    text = _column(ctx, "email")
+
+    def before(text: Any) -> Any:
+        reasons = fields._no_reasons(text)
+        ats = pc.count_substring(text, "@")
+        reasons = fields._reason_where(pc.equal(ats, 0), "no @", reasons)
+        reasons = fields._reason_where(pc.greater(ats, 1), "more than one @", reasons)
+        return fields._email_whole(text, reasons)
+
+    if way == "before":
+        _peer("email checks (before)", benchmark, before, text)
+    else:
+        assert fields._email_checked(text)[1].equals(before(text)[1])
+        _peer("email checks", benchmark, fields._email_checked, text)
+
+
+@pytest.mark.parametrize("way", ["before", "now"])
+def test_op_phone_rows(
+    benchmark: Any, ctx: dict[str, Any], way: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The platform's phones (30 % missing, the rest distinct): dictionary-encoded first
+    (before: nulls counted as a repeated value) against row by row."""
+    import pyarrow.parquet as pq
+
+    from matchsim.join.platform import normalised_values
+    from matchsim.normalise import distinct
+
+    raw = pq.ParquetFile(ctx["pop"] / "platform.parquet").read_row_group(0, columns=["phone"])
+    phones = raw["phone"].combine_chunks()
+    profile = ctx["profile"]
+    if way == "before":
+        monkeypatch.setattr(distinct, "repeats", lambda values: True)
+    _peer("phone normalising" + (" (before)" if way == "before" else ""), benchmark,
+          normalised_values, profile, "phone", phones, "NL")  # fmt: skip
+
+
+@pytest.mark.parametrize("way", ["before", "now"])
+def test_op_combination_gather(benchmark: Any, ctx: dict[str, Any], way: str) -> None:
+    """The name+postcode+dob key of one chunk: four 32-byte parts gathered byte by byte
+    into a zeroed array (before) against word by word into an uninitialised one."""
+    import numpy as np
+
+    from matchsim.join.keys import KeyDigests
+    from matchsim.kernels.join import gather_bytes
+    from matchsim.kernels.mix import mix_into_first
+
+    rng = np.random.default_rng(7)
+    n = 1_000_000 if os.environ.get("MATCHSIM_BENCH_POP") else N
+    parts = [(rng.integers(0, 256, (m, 32), dtype=np.uint8), rng.integers(0, m, n))
+             for m in (5_000, 20_000, 300_000, 30_000)]  # fmt: skip
+    valid = rng.random(n) < 0.95
+    ids = np.arange(n, dtype=np.int64)
+
+    def before() -> KeyDigests:
+        keep = np.flatnonzero(valid)
+        words = np.zeros((len(keep), 17), dtype=np.uint64)
+        raw, at = words.view(np.uint8), 8
+        for d, index in parts:
+            gather_bytes(d, index[keep], raw, at)
+            at += 32
+        mix_into_first(words)
+        return KeyDigests(words, ids[keep], 128)
+
+    if way == "before":
+        _peer("combination gather (before)", benchmark, before)
+    else:
+        assert np.array_equal(KeyDigests.gather(parts, valid, ids).words, before().words)
+        _peer("combination gather", benchmark, KeyDigests.gather, parts, valid, ids)
+
+
+@pytest.mark.parametrize("way", ["before", "now"])
+def test_op_layer_write(benchmark: Any, ctx: dict[str, Any], way: str, tmp_path: Path) -> None:
+    """One chunk of the normalised layer written with Parquet's defaults (before: column
+    statistics, a dictionary tried on every column) against the layer's writer."""
+    import pyarrow.parquet as pq
+
+    from matchsim.join.index import _normalised_writer
+    from matchsim.join.platform import normalised_table
+
+    path = ctx["pop"] / "platform.parquet"
+    table = normalised_table(pq.ParquetFile(path).read_row_group(0), ctx["profile"], path)
+
+    def write() -> None:
+        if way == "before":
+            writer = pq.ParquetWriter(tmp_path / "normalised.parquet", table.schema,
+                                      compression="none")  # fmt: skip
+        else:
+            writer = _normalised_writer(tmp_path, table.schema)
+        writer.write_table(table, row_group_size=table.num_rows)
+        writer.close()
+
+    _peer("layer write" + (" (before)" if way == "before" else ""), benchmark, write)

@@ -75,3 +75,17 @@ def test_platform_digests_equal_row_by_row(
     for key in fast:
         assert np.array_equal(fast[key].words, slow[key].words), key
         assert np.array_equal(fast[key].ids, slow[key].ids), key
+
+
+def test_repeats_counts_present_values_only() -> None:
+    """Nulls do not make a column repeat: present values nearly all distinct go row by
+    row, however many nulls sit between them (unless most rows are null)."""
+    n = 10_000
+    distinct_values = [f"+316{i:08d}" for i in range(n)]
+    some_missing = pa.array([None if i % 10 < 3 else v for i, v in enumerate(distinct_values)])
+    assert not distinct.repeats(some_missing)  # 30 % null, the rest distinct
+    mostly_missing = pa.array([None if i % 10 < 6 else v for i, v in enumerate(distinct_values)])
+    assert distinct.repeats(mostly_missing)
+    few = pa.array([None if i % 10 < 3 else f"v{i % 50}" for i in range(n)])
+    assert distinct.repeats(few)
+    assert not distinct.repeats(pa.array(distinct_values))

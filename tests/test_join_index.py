@@ -284,3 +284,25 @@ def test_an_index_that_cannot_be_written_says_why_and_joins_the_same(
     assert info["status"] == "none"
     assert "digest index not written in " in info["why"] and "Not a directory" in info["why"]
     _same(fresh, unwritable)
+
+
+def test_normalised_layer_reads_back_as_parquet_defaults_would(
+    own_population: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The layer is written without statistics and with Parquet dictionaries only for
+    dictionary columns: each chunk reads back as the normalised table written with
+    Parquet's defaults does (the same values, types and dictionaries)."""
+    from matchsim.join.index import ensure_normalised, read_normalised
+    from matchsim.join.platform import normalised_table
+
+    monkeypatch.setenv("MATCHSIM_INDEX_DIR", str(tmp_path / "cache"))
+    source = ParquetPlatform(own_population / "platform.parquet", "meta", "sha256", {})
+    folder = ensure_normalised(source)
+    raw = pq.ParquetFile(source.path)
+    for i in range(source.n_chunks):
+        table = normalised_table(raw.read_row_group(i), source._profile(), source.path)
+        plain = tmp_path / f"plain-{i}.parquet"
+        pq.write_table(table, plain, compression="none", row_group_size=table.num_rows)
+        assert read_normalised(folder, i).equals(pq.read_table(plain)), i
+    meta = pq.ParquetFile(folder / "normalised.parquet").metadata
+    assert meta.row_group(0).column(1).statistics is None  # email: no min/max written

@@ -158,15 +158,33 @@ def test_email_without_local_rules_equals_the_split_path(values: list[str | None
         fields._finish(out, why).values.to_pylist()
         == fields._finish(ref_out, ref_why).values.to_pylist()
     )
+    # the byte loop (the path the normaliser takes) gives both, nulls and types too
+    fast_out, fast_why = fields._email_checked(text)
+    assert fast_why.equals(why) and fast_why.type == why.type
+    assert fast_out.equals(out)
+    assert fields._email_checked(text.slice(1))[1].equals(why.slice(1))  # an offset buffer
     raw = pa.array(values, pa.string())
     for profile in ("meta", "meta-sdk"):  # the whole normaliser, with the old path patched in
         got = get_profile(profile).normalise("email", raw, "NL")
-        with patch.object(fields, "_email_whole", _split_path):
+        with patch.object(fields, "_email_checked", _split_checked):
             ref = get_profile(profile).normalise("email", raw, "NL")
         assert got.values.to_pylist() == ref.values.to_pylist()
         assert got.reasons.to_pylist() == ref.reasons.to_pylist()
         assert got.rejected.tolist() == ref.rejected.tolist()
         assert got.prehashed.tolist() == ref.prehashed.tolist()
+
+
+def _split_checked(text: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """The split-and-rejoin path with the ``@`` count's reasons, as before the byte loop."""
+    import pyarrow.compute as pc
+
+    from matchsim.normalise import fields
+
+    reasons = fields._no_reasons(text)
+    ats = pc.count_substring(text, "@")
+    reasons = fields._reason_where(pc.equal(ats, 0), "no @", reasons)
+    reasons = fields._reason_where(pc.greater(ats, 1), "more than one @", reasons)
+    return _split_path(text, reasons)
 
 
 def _split_path(text: pa.Array, reasons: pa.Array) -> tuple[pa.Array, pa.Array]:

@@ -17,7 +17,7 @@ import numpy as np
 
 from matchsim.errors import ConfigError
 from matchsim.kernels.join import gather_bytes, mix_rows
-from matchsim.kernels.mix import mix_into_first
+from matchsim.kernels.mix import gather_words, mix_into_first
 
 EMAIL, PHONE, MADID, NAME_POSTCODE_DOB = "email", "phone", "madid", "name_postcode_dob"
 MATCH_KEYS = (EMAIL, PHONE, MADID, NAME_POSTCODE_DOB)
@@ -95,12 +95,19 @@ class KeyDigests:
         size = sum(int(np.shape(d)[1]) for d, _ in parts)
         # Word 0: a mix of the rest (the parts' first words are not independent of the
         # rest); words 1..: the parts side by side, zero-padded. Gathered in one pass.
-        words = np.zeros((len(keep), 1 + -(-size // 8)), dtype=np.uint64)
+        width = 1 + -(-size // 8)
+        # parts of whole words are copied word by word (every byte written: no zeroing)
+        whole = all(int(np.shape(d)[1]) % 8 == 0 for d, _ in parts)
+        words = (np.empty if whole else np.zeros)((len(keep), width), dtype=np.uint64)
         raw = words.view(np.uint8)
         at = 8
         for d, index in parts:
             d = np.ascontiguousarray(d, np.uint8)
-            gather_bytes(d, keep if index is None else np.asarray(index)[keep], raw, at)
+            rows = keep if index is None else np.asarray(index)[keep]
+            if whole:
+                gather_words(d.view(np.uint64), rows, words, at // 8)
+            else:
+                gather_bytes(d, rows, raw, at)
             at += d.shape[1]
         mix_into_first(words)  # word 0 = mix_rows(words[:, 1:]), without copying them
         return cls(words, np.asarray(ids, np.int64)[keep], size)

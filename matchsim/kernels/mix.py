@@ -25,3 +25,15 @@ def mix_into_first(words: np.ndarray) -> None:
         for j in range(1, w):
             h = splitmix64(h ^ words[i, j])
         words[i, 0] = h
+
+
+@numba.njit(cache=True, nogil=True)
+def gather_words(src: np.ndarray, keep: np.ndarray, dst: np.ndarray, col: int) -> None:
+    """``dst[i, col : col + w] = src[keep[i]]`` for every ``i`` (``w``: src's width), whole
+    uint64 words at a time: what :func:`matchsim.kernels.join.gather_bytes` does byte by
+    byte, for parts whose width and offset are multiples of 8 bytes."""
+    w = src.shape[1]
+    for i in range(keep.shape[0]):
+        r = keep[i]
+        for j in range(w):
+            dst[i, col + j] = src[r, j]

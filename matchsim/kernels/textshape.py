@@ -121,3 +121,62 @@ def e164_known(values: pa.Array, calling_codes: np.ndarray) -> np.ndarray:
     if len(data) == 0:
         data = np.zeros(1, np.uint8)
     return _e164_rows(data, starts, lengths, calling_codes)
+
+
+@numba.njit(cache=True, nogil=True)
+def _email_rows(
+    data: np.ndarray, starts: np.ndarray, lengths: np.ndarray, valid: np.ndarray
+) -> np.ndarray:
+    out = np.zeros(len(starts), dtype=np.uint8)
+    for i in range(len(starts)):
+        if not valid[i]:
+            out[i] = EMPTY_LOCAL  # read as "" (an empty local part)
+            continue
+        s, n = starts[i], lengths[i]
+        ats, at = 0, -1
+        for j in range(n):
+            if data[s + j] == 64:  # "@"
+                ats += 1
+                if at < 0:
+                    at = j
+        if ats == 0:
+            out[i] = NO_AT
+        elif ats > 1:
+            out[i] = MANY_AT
+        elif at == 0:
+            out[i] = EMPTY_LOCAL
+        else:  # [^.\s@]+(\.[^.\s@]+)+ after the @ (RE2's \s: \t \n \f \r and space)
+            ok, dots, run = True, 0, 0
+            for j in range(at + 1, n):
+                c = data[s + j]
+                if c == 46:  # "."
+                    if run == 0:
+                        ok = False
+                        break
+                    dots += 1
+                    run = 0
+                elif c == 9 or c == 10 or c == 12 or c == 13 or c == 32:
+                    ok = False
+                    break
+                else:
+                    run += 1
+            if not (ok and dots > 0 and run > 0):
+                out[i] = NOT_HOST
+    return out
+
+
+NO_AT, MANY_AT, EMPTY_LOCAL, NOT_HOST = 1, 2, 3, 4
+""":func:`email_checks` codes (0: none of them)."""
+
+
+def email_checks(values: pa.Array) -> np.ndarray:
+    """Per value, the first e-mail check it fails, as a code: 1 no ``@``, 2 more than one,
+    3 an empty local part (a null reads as ``""``), 4 what follows the ``@`` is not a
+    host name (``[^.\\s@]+(\\.[^.\\s@]+)+``), 0 none. One byte loop over the string
+    buffer instead of a count, two comparisons and a regular expression per value; no
+    byte of a multi-byte UTF-8 character is ASCII, so the checks read bytes."""
+    data, starts, lengths = string_buffers(values)
+    if len(data) == 0:
+        data = np.zeros(1, np.uint8)
+    valid = values.is_valid().to_numpy(zero_copy_only=False)
+    return _email_rows(data, starts, lengths, valid)

@@ -34,15 +34,21 @@ def _flat(values: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 def repeats(values: pa.Array | pa.ChunkedArray) -> bool:
-    """Whether ``values`` repeat enough that a dictionary saves work (a sample decides)."""
+    """Whether ``values`` repeat enough that a dictionary saves work (a sample decides:
+    mostly null, or its present values mostly repeat)."""
     if pa.types.is_dictionary(values.type):
         return True
     n = len(values)
     if n < 64:
         return False
     sample = _flat(values.slice(0, min(n, SAMPLE_ROWS)))
-    distinct = pc.count_distinct(sample, mode="all").as_py()
-    return bool(distinct <= MOSTLY_DISTINCT * len(sample))
+    if 2 * sample.null_count >= len(sample):
+        return True  # mostly null: the dictionary is short, the rows are not
+    # nulls do not repeat a value: 30 % of phones missing, the rest distinct, is the row
+    # by row case (a dictionary of 1 M phones: 0.3 s against 0.2 s per 1 M rows)
+    valid = len(sample) - sample.null_count
+    distinct = pc.count_distinct(sample, mode="only_valid").as_py()
+    return bool(distinct <= MOSTLY_DISTINCT * valid)
 
 
 def dictionary(values: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
