@@ -124,8 +124,9 @@ class DigestTable:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         if platform.words.shape[1] != self.upload.words.shape[1]:
             raise ValueError("digest widths differ between upload and platform")
-        first, found, users = self._matches(platform)
-        if not len(self._dup_rows) or not len(first):
+        dups = len(self._dup_rows) > 0
+        first, found, users = self._matches(platform, dups)
+        if not dups or not len(first):
             return found, users
         lo = np.searchsorted(self._dup_of, first, side="left")
         hi = np.searchsorted(self._dup_of, first, side="right")
@@ -138,11 +139,14 @@ class DigestTable:
         more = self.upload.ids[self._dup_rows[pos]]
         return np.concatenate([found, more]), np.concatenate([users, users[owner]])
 
-    def _matches(self, platform: KeyDigests) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _matches(
+        self, platform: KeyDigests, want_rows: bool
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(table row, its upload id, platform id)`` of each platform digest the table
         holds, in platform order: :func:`probe_range` over work items of ``_TASK`` rows,
         handed out one at a time to the probe threads (a core slowed by other work takes
-        fewer)."""
+        fewer). Each item writes its matches from its own first row on; they are joined
+        by copying those runs (the table rows only when ``want_rows``: else empty)."""
         n = len(platform)
         if not self._out or len(self._out[0]) < n:  # reused across chunks: no page faults per chunk
             self._out = tuple(np.empty(n, np.int64) for _ in range(3))
@@ -162,9 +166,11 @@ class DigestTable:
         if threads > 1:
             counts = list(_pool(threads).map(run, starts, [*starts[1:], n]))
         else:
-            counts = [run(0, n)]
-        if len(counts) == 1:
-            q = counts[0]
-            return out_r[:q].copy(), out_id[:q].copy(), out_u[:q].copy()
-        keep = np.concatenate([np.arange(lo, lo + c) for lo, c in zip(starts, counts, strict=True)])
-        return out_r[keep], out_id[keep], out_u[keep]
+            starts, counts = [0], [run(0, n)]
+        runs = [(lo, c) for lo, c in zip(starts, counts, strict=True) if c]
+
+        def joined(out: np.ndarray) -> np.ndarray:
+            return np.concatenate([out[lo : lo + c] for lo, c in runs] or [out[:0]])
+
+        rows = joined(out_r) if want_rows else out_r[:0].copy()
+        return rows, joined(out_id), joined(out_u)
