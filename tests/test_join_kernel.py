@@ -194,3 +194,26 @@ def test_match_result_counts_equal_reference(
         assert report.users_only_this_key == len(users_of[key] - others)
         assert report.upload_digests == 7
         assert np.array_equal(result.pairs[key][0], rows)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 1500), st.integers(1, 3000), st.integers(1, 700))
+def test_local_engine_pipelined_chunks_equal_reference(
+    seed: int, n_up: int, n_pl: int, chunk: int
+) -> None:
+    """Chunks probed on several threads while the last chunk's matches are collected:
+    the same pairs, in the same order, as probing the chunks one after another."""
+    upload, rows, platform, uids = _case(seed, n_up, n_pl, 4, seed % 3)
+    keys = UploadKeys(3 * n_up, {"email": KeyDigests(upload, rows, 32)})
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(table_module, "_TASK", 5)  # many work items per chunk
+        chunked = InMemoryPlatform({"email": KeyDigests(platform, uids, 32)}, n_pl, chunk)
+        with get_engine("local") as eng:
+            got = eng.match(keys, chunked).pairs["email"]
+        table = DigestTable(KeyDigests(upload, rows, 32))
+        one_by_one = [table.probe(chunked.chunk(i)["email"]) for i in range(chunked.n_chunks)]
+    expected = [np.concatenate([p[j] for p in one_by_one]) for j in (0, 1)]
+    assert Counter(zip(*(a.tolist() for a in got), strict=True)) == _reference(
+        upload, rows, platform, uids
+    )
+    assert all(np.array_equal(a, b) for a, b in zip(got, expected, strict=True))
