@@ -170,6 +170,7 @@ def test_match_result_counts_equal_reference(
 ) -> None:
     """Distinct rows and users, and each key's counts, against sets: compact ranges (the
     bitsets) and sparse ones (a sort), repeated pairs, negative ids, keys without pairs."""
+    import matchsim.join.result as result_module
     from matchsim.join.result import MatchResult
 
     rng = np.random.default_rng(seed)
@@ -180,7 +181,9 @@ def test_match_result_counts_equal_reference(
         users = base + rng.integers(0, span, size=m)
         take = rng.integers(0, max(1, m), size=m // 3)
         pairs[f"k{j}"] = (np.concatenate([rows, rows[take]]), np.concatenate([users, users[take]]))
-    result = MatchResult.from_pairs(pairs, 10, 9, {k: 7 for k in pairs})
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(result_module, "_SPLIT", 0 if seed % 2 else 1 << 62)  # two threads or one
+        result = MatchResult.from_pairs(pairs, 10, 9, {k: 7 for k in pairs})
     users_of = {k: set(u.tolist()) for k, (_, u) in pairs.items()}
     assert result.matched_rows.tolist() == sorted(
         {r for p in pairs.values() for r in p[0].tolist()}

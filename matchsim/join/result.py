@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,9 @@ def distinct(values: np.ndarray) -> np.ndarray:
         return sorted_unique(values)
     bits = _bitset(values, lo, hi)
     return set_bits(bits, lo, int(count_bits(bits)))
+
+
+_SPLIT = 1 << 20  # pairs from which the rows' and the users' sets are made on two threads
 
 
 def _compact(lo: int, hi: int, n: int) -> bool:
@@ -130,8 +134,14 @@ class MatchResult:
             zero = {k: KeyReport(k, upload_digests.get(k, 0), 0, 0, 0) for k in keys}
             return cls(dict(zip(keys, zip(rows, users, strict=True), strict=True)), n_rows,
                        accepted_rows, empty, empty, zero)  # fmt: skip
-        matched_rows, row_counts, _ = _union(rows)
-        matched_users, user_counts, only = _union(users)
+        if sum(len(u) for u in users) >= _SPLIT:  # rows on a second thread (nogil kernels)
+            with ThreadPoolExecutor(1) as pool:
+                of_rows = pool.submit(_union, rows)
+                matched_users, user_counts, only = _union(users)
+                matched_rows, row_counts, _ = of_rows.result()
+        else:
+            matched_rows, row_counts, _ = _union(rows)
+            matched_users, user_counts, only = _union(users)
         per_key = {
             key: KeyReport(key, upload_digests.get(key, 0), row_counts[j], user_counts[j], only[j])
             for j, key in enumerate(keys)
