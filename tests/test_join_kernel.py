@@ -155,3 +155,68 @@ def test_probe_in_a_forked_child(monkeypatch: pytest.MonkeyPatch) -> None:
     if child.exitcode is None:
         child.kill()
     assert child.exitcode == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(1, 4),
+    st.integers(0, 400),
+    st.sampled_from([50, 5_000, 10**9, 2**40]),
+    st.integers(-(2**20), 2**20),
+)
+def test_match_result_counts_equal_reference(
+    seed: int, n_keys: int, n: int, span: int, base: int
+) -> None:
+    """Distinct rows and users, and each key's counts, against sets: compact ranges (the
+    bitsets) and sparse ones (a sort), repeated pairs, negative ids, keys without pairs."""
+    import matchsim.join.result as result_module
+    from matchsim.join.result import MatchResult
+
+    rng = np.random.default_rng(seed)
+    pairs = {}
+    for j in range(n_keys):
+        m = int(rng.integers(0, n + 1)) if j else n
+        rows = base + rng.integers(0, span, size=m)
+        users = base + rng.integers(0, span, size=m)
+        take = rng.integers(0, max(1, m), size=m // 3)
+        pairs[f"k{j}"] = (np.concatenate([rows, rows[take]]), np.concatenate([users, users[take]]))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(result_module, "_SPLIT", 0 if seed % 2 else 1 << 62)  # two threads or one
+        result = MatchResult.from_pairs(pairs, 10, 9, {k: 7 for k in pairs})
+    users_of = {k: set(u.tolist()) for k, (_, u) in pairs.items()}
+    assert result.matched_rows.tolist() == sorted(
+        {r for p in pairs.values() for r in p[0].tolist()}
+    )
+    assert result.matched_users.tolist() == sorted(set().union(*users_of.values()))
+    for key, (rows, _) in pairs.items():
+        report = result.per_key[key]
+        others = set().union(*(u for k, u in users_of.items() if k != key))
+        assert report.rows_matched == len(set(rows.tolist()))
+        assert report.users_matched == len(users_of[key])
+        assert report.users_only_this_key == len(users_of[key] - others)
+        assert report.upload_digests == 7
+        assert np.array_equal(result.pairs[key][0], rows)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 1500), st.integers(1, 3000), st.integers(1, 700))
+def test_local_engine_pipelined_chunks_equal_reference(
+    seed: int, n_up: int, n_pl: int, chunk: int
+) -> None:
+    """Chunks probed on several threads while the last chunk's matches are collected:
+    the same pairs, in the same order, as probing the chunks one after another."""
+    upload, rows, platform, uids = _case(seed, n_up, n_pl, 4, seed % 3)
+    keys = UploadKeys(3 * n_up, {"email": KeyDigests(upload, rows, 32)})
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(table_module, "_TASK", 5)  # many work items per chunk
+        chunked = InMemoryPlatform({"email": KeyDigests(platform, uids, 32)}, n_pl, chunk)
+        with get_engine("local") as eng:
+            got = eng.match(keys, chunked).pairs["email"]
+        table = DigestTable(KeyDigests(upload, rows, 32))
+        one_by_one = [table.probe(chunked.chunk(i)["email"]) for i in range(chunked.n_chunks)]
+    expected = [np.concatenate([p[j] for p in one_by_one]) for j in (0, 1)]
+    assert Counter(zip(*(a.tolist() for a in got), strict=True)) == _reference(
+        upload, rows, platform, uids
+    )
+    assert all(np.array_equal(a, b) for a, b in zip(got, expected, strict=True))

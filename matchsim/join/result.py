@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,10 +26,51 @@ def distinct(values: np.ndarray) -> np.ndarray:
     if len(values) == 0:
         return values
     lo, hi = int(values.min()), int(values.max())
-    if hi - lo > max(64 * len(values), 1 << 20):
+    if not _compact(lo, hi, len(values)):
         return sorted_unique(values)
     bits = _bitset(values, lo, hi)
     return set_bits(bits, lo, int(count_bits(bits)))
+
+
+_SPLIT = 1 << 20  # pairs from which the rows' and the users' sets are made on two threads
+
+
+def _compact(lo: int, hi: int, n: int) -> bool:
+    """Whether a bitset over ``lo..hi`` is cheaper than sorting ``n`` values."""
+    return hi - lo <= max(64 * n, 1 << 20)
+
+
+def _union(parts: list[np.ndarray]) -> tuple[np.ndarray, list[int], list[int]]:
+    """``(sorted distinct values of all parts, each part's distinct count, each part's
+    count of values no other part holds)``. Where the range is compact one bitset a part
+    serves all three; else sorted arrays. Some part must be non-empty."""
+    lo = min(int(p.min()) for p in parts if len(p))
+    hi = max(int(p.max()) for p in parts if len(p))
+    if _compact(lo, hi, sum(len(p) for p in parts)):
+        sets = [_bitset(p, lo, hi) for p in parts]
+        union = sets[0]
+        only = [int(count_bits(sets[0]))]
+        if len(sets) > 1:
+            union = sets[0].copy()
+            for bits in sets[1:]:
+                union |= bits
+            only = []
+            for j, mine in enumerate(sets):
+                others = np.zeros_like(mine)
+                for i, bits in enumerate(sets):
+                    if i != j:
+                        others |= bits
+                only.append(int(count_bits(mine & ~others)))
+        values = set_bits(union, lo, int(count_bits(union)))
+        return values, [int(count_bits(b)) for b in sets], only
+    each = [distinct(p) for p in parts]
+    values = distinct(np.concatenate(each))
+    only = []
+    for j, mine in enumerate(each):
+        rest = [e for i, e in enumerate(each) if i != j]
+        others = distinct(np.concatenate(rest)) if rest else mine[:0]
+        only.append(len(np.setdiff1d(mine, others, assume_unique=True)))
+    return values, [len(e) for e in each], only
 
 
 @dataclass(frozen=True)
@@ -84,32 +126,28 @@ class MatchResult:
         accepted_rows: int,
         upload_digests: Mapping[str, int],
     ) -> MatchResult:
-        rows_all = [r for r, _ in pairs.values()]
-        users_all = [u for _, u in pairs.values()]
-        matched_rows = distinct(np.concatenate(rows_all)) if rows_all else np.zeros(0, np.int64)
-        matched_users = distinct(np.concatenate(users_all)) if users_all else np.zeros(0, np.int64)
-        per_key: dict[str, KeyReport] = {}
-        if len(matched_users):
-            lo, hi = int(matched_users[0]), int(matched_users[-1])
-            sets = {k: _bitset(u, lo, hi) for k, (_, u) in pairs.items()}
-            for key, (rows, _users) in pairs.items():
-                others = np.zeros_like(sets[key])
-                for other, bits in sets.items():
-                    if other != key:
-                        others |= bits
-                per_key[key] = KeyReport(
-                    key,
-                    upload_digests.get(key, 0),
-                    len(distinct(rows)),
-                    int(count_bits(sets[key])),
-                    int(count_bits(sets[key] & ~others)),
-                )
+        keys = list(pairs)
+        rows = [np.asarray(pairs[k][0], np.int64) for k in keys]
+        users = [np.asarray(pairs[k][1], np.int64) for k in keys]
+        if not sum(len(u) for u in users):
+            empty = np.zeros(0, np.int64)
+            zero = {k: KeyReport(k, upload_digests.get(k, 0), 0, 0, 0) for k in keys}
+            return cls(dict(zip(keys, zip(rows, users, strict=True), strict=True)), n_rows,
+                       accepted_rows, empty, empty, zero)  # fmt: skip
+        if sum(len(u) for u in users) >= _SPLIT:  # rows on a second thread (nogil kernels)
+            with ThreadPoolExecutor(1) as pool:
+                of_rows = pool.submit(_union, rows)
+                matched_users, user_counts, only = _union(users)
+                matched_rows, row_counts, _ = of_rows.result()
         else:
-            per_key = {k: KeyReport(k, upload_digests.get(k, 0), 0, 0, 0) for k in pairs}
+            matched_rows, row_counts, _ = _union(rows)
+            matched_users, user_counts, only = _union(users)
+        per_key = {
+            key: KeyReport(key, upload_digests.get(key, 0), row_counts[j], user_counts[j], only[j])
+            for j, key in enumerate(keys)
+        }
         return cls(
-            pairs={
-                k: (np.asarray(r, np.int64), np.asarray(u, np.int64)) for k, (r, u) in pairs.items()
-            },
+            pairs=dict(zip(keys, zip(rows, users, strict=True), strict=True)),
             n_rows=n_rows,
             accepted_rows=accepted_rows,
             matched_rows=matched_rows,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numba
 import numpy as np
@@ -97,7 +98,7 @@ class DigestTable:
         order = np.argsort(dup_of[:dups], kind="stable")
         self._dup_rows = dup_rows[:dups][order]
         self._dup_of = dup_of[:dups][order]
-        self._out: tuple[np.ndarray, ...] = ()
+        self._free: list[tuple[np.ndarray, ...]] = []  # output buffers of finished probes
 
     @staticmethod
     def _partition(words: np.ndarray, pbits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -120,12 +121,44 @@ class DigestTable:
 
     def probe(self, platform: KeyDigests) -> tuple[np.ndarray, np.ndarray]:
         """Verified matches of ``platform`` digests: ``(upload ids, platform ids)``."""
-        if len(platform) == 0 or len(self.upload) == 0:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        if platform.words.shape[1] != self.upload.words.shape[1]:
+        return self.finish(self.start(platform))
+
+    def start(self, platform: KeyDigests) -> Pending:
+        """Start probing ``platform`` on the probe threads; :meth:`finish` waits for it.
+        A caller may start the next chunk first, so that the threads probe it while this
+        thread collects the last one's matches."""
+        n = len(platform) if len(self.upload) else 0
+        if n and platform.words.shape[1] != self.upload.words.shape[1]:
             raise ValueError("digest widths differ between upload and platform")
-        first, found, users = self._matches(platform)
-        if not len(self._dup_rows) or not len(first):
+        out = self._buffers(n)
+        out_r, out_id, out_u = out
+        rmask = (1 << (self.bits - self.pbits)) - 1
+
+        def run(lo: int, hi: int) -> int:
+            return int(
+                probe_range(
+                    platform.words, platform.ids, lo, hi, self.bits, rmask, self.table,
+                    self.bloom, self.upload.words, self.upload.ids, out_r, out_id, out_u,
+                )
+            )  # fmt: skip
+
+        threads = min(numba.get_num_threads(), -(-n // _TASK))
+        if threads > 1:  # work items of _TASK rows, handed out one at a time
+            starts = _task_starts(n, threads)
+            pool = _pool(threads)
+            counts: list[Future[int]] | list[int] = [
+                pool.submit(run, lo, hi) for lo, hi in zip(starts, [*starts[1:], n], strict=True)
+            ]
+        else:
+            starts, counts = [0], [run(0, n) if n else 0]
+        return Pending(out, starts, counts)
+
+    def finish(self, pending: Pending) -> tuple[np.ndarray, np.ndarray]:
+        """The matches of a probe :meth:`start` began (waits for its threads)."""
+        dups = len(self._dup_rows) > 0
+        first, found, users = pending.matches(dups)
+        self._free.append(pending.out)
+        if not dups or not len(first):
             return found, users
         lo = np.searchsorted(self._dup_of, first, side="left")
         hi = np.searchsorted(self._dup_of, first, side="right")
@@ -138,33 +171,35 @@ class DigestTable:
         more = self.upload.ids[self._dup_rows[pos]]
         return np.concatenate([found, more]), np.concatenate([users, users[owner]])
 
-    def _matches(self, platform: KeyDigests) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _buffers(self, n: int) -> tuple[np.ndarray, ...]:
+        """Three output arrays of at least ``n`` rows, reused across chunks (no page
+        faults per chunk): a finished probe's, else new ones."""
+        while self._free:
+            out = self._free.pop()
+            if len(out[0]) >= n:
+                return out
+        return tuple(np.empty(n, np.int64) for _ in range(3))
+
+
+@dataclass
+class Pending:
+    """A probe under way: its output buffers and, per work item, its first row and its
+    match count (a future while the item runs). Each item writes its matches from its
+    first row on; :meth:`matches` joins them by copying those runs."""
+
+    out: tuple[np.ndarray, ...]
+    starts: list[int]
+    counts: list[Future[int]] | list[int]
+
+    def matches(self, want_rows: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(table row, its upload id, platform id)`` of each platform digest the table
-        holds, in platform order: :func:`probe_range` over work items of ``_TASK`` rows,
-        handed out one at a time to the probe threads (a core slowed by other work takes
-        fewer)."""
-        n = len(platform)
-        if not self._out or len(self._out[0]) < n:  # reused across chunks: no page faults per chunk
-            self._out = tuple(np.empty(n, np.int64) for _ in range(3))
-        out_r, out_id, out_u = self._out
-        rmask = (1 << (self.bits - self.pbits)) - 1
+        holds, in platform order (table rows only when ``want_rows``: else empty)."""
+        counts = [c if isinstance(c, int) else c.result() for c in self.counts]
+        runs = [(lo, c) for lo, c in zip(self.starts, counts, strict=True) if c]
+        out_r, out_id, out_u = self.out
 
-        def run(lo: int, hi: int) -> int:
-            return int(
-                probe_range(
-                    platform.words, platform.ids, lo, hi, self.bits, rmask, self.table,
-                    self.bloom, self.upload.words, self.upload.ids, out_r, out_id, out_u,
-                )
-            )  # fmt: skip
+        def joined(out: np.ndarray) -> np.ndarray:
+            return np.concatenate([out[lo : lo + c] for lo, c in runs] or [out[:0]])
 
-        threads = min(numba.get_num_threads(), -(-n // _TASK))
-        starts = _task_starts(n, threads)
-        if threads > 1:
-            counts = list(_pool(threads).map(run, starts, [*starts[1:], n]))
-        else:
-            counts = [run(0, n)]
-        if len(counts) == 1:
-            q = counts[0]
-            return out_r[:q].copy(), out_id[:q].copy(), out_u[:q].copy()
-        keep = np.concatenate([np.arange(lo, lo + c) for lo, c in zip(starts, counts, strict=True)])
-        return out_r[keep], out_id[keep], out_u[keep]
+        rows = joined(out_r) if want_rows else out_r[:0].copy()
+        return rows, joined(out_id), joined(out_u)
