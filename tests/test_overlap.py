@@ -216,3 +216,13 @@ def test_ctrl_c_leaves_no_process_and_no_folder(tmp_path: Path, target: str) -> 
             break
         time.sleep(0.1)
     assert _marked(marker.split("=")[1]) == []
+
+
+def test_the_plan_never_shows_a_secret() -> None:
+    from pathlib import Path
+
+    from matchsim.experiment.overlap import Plan
+
+    key = b"do-not-print-this-key-0123456789"
+    plan = Plan(None, Path("f"), Path("p"), "NL", [(key, "key-file"), None])  # type: ignore[arg-type]
+    assert key.decode() not in repr(plan) and "do-not-print" not in str(plan)

@@ -85,7 +85,7 @@ class Plan:
     folder: Path
     pop_dir: Path
     region: str
-    secrets: list[tuple[bytes, str] | None]
+    secrets: list[tuple[bytes, str] | None] = field(repr=False)  # never in a repr or log
 
 
 @dataclass
