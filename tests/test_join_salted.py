@@ -19,16 +19,7 @@ from matchsim.join.upload import read_upload
 from matchsim.normalise import get_profile
 from matchsim.schemes import get_scheme
 from matchsim.upload.write import hash_file
-
-
-def _same(a: JoinRun, b: JoinRun) -> None:
-    assert a.result.summary() == b.result.summary()
-    assert np.array_equal(a.result.matched_users, b.result.matched_users)
-    assert np.array_equal(a.result.matched_rows, b.result.matched_rows)
-    for key in a.result.pairs:
-        pa_ = np.unique(np.stack(a.result.pairs[key], axis=1), axis=0)
-        pb_ = np.unique(np.stack(b.result.pairs[key], axis=1), axis=0)
-        assert np.array_equal(pa_, pb_), key
+from tests.test_join_index import _same  # match sets, counts, pairs, evaluation
 
 
 def _both(
