@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from matchsim import __version__
+from matchsim._allocator import keep_arrow_memory
 from matchsim.cli._output import err_console, out_console
 
 try:  # typer >= 0.25 vendors click
@@ -60,6 +61,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     is one ``Error:`` line too (set ``MATCHSIM_DEBUG=1`` to see the traceback).
     """
     import os
+
+    args = list(argv) if argv is not None else sys.argv[1:]
+    if next((a for a in args if not a.startswith("-")), None) == "run":
+        keep_arrow_memory()  # before anything loads pyarrow (matchsim.experiment.memory)
 
     from matchsim.io import Interrupted, shown, signals_raise
 
