@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import unicodedata
 from pathlib import Path
 
@@ -271,15 +272,66 @@ def test_digits_rejected_nationally_are_read_with_their_country_code(profile: st
 
 
 def test_the_meta_sdk_phone_rule_is_not_idempotent() -> None:
-    """Meta's Python SDK strips a ``+`` and at most two leading zeros per pass
-    (``re.sub(r"^\\+?0{0,2}", "", ph)``), so each pass strips two more; the profile
-    reproduces that, which is why the idempotence property leaves it out."""
+    """Meta's Python SDK strips a ``+`` and at most two leading zeros, and then up to two
+    more in ``is_international_number`` (keeping the first result unchecked when a zero
+    is still left), so each pass strips more; the profile reproduces that, which is why
+    the idempotence property leaves it out."""
     sdk = get_profile("meta-sdk")
     once = sdk.normalise("phone", pa.array(["000000000", "+0031612345678"]), "NL")
     assert once.values.to_pylist() == ["0000000", "31612345678"]
     twice = sdk.normalise("phone", once.values, "NL")
-    assert twice.values.to_pylist() == [None, "31612345678"]
-    assert twice.rejected.tolist() == [True, False]
+    assert twice.values.to_pylist() == ["00000", "31612345678"]
+    assert twice.rejected.tolist() == [False, False]
+
+
+def _sdk_reference(value: str) -> str | None:
+    """The SDK's phone steps restated with Python's ``re`` (the oracle for
+    :func:`matchsim.normalise.phones.meta_sdk_phone`); None where the SDK raises."""
+    data = value.lower().strip()
+    if re.match(r"^[a-f0-9]{32}$", data) or re.match(r"^[a-f0-9]{64}$", data):
+        return data
+    data = re.sub(r"[\s\-()]", "", data)
+    data = re.sub(r"^\+?0{0,2}", "", data)
+    again = re.sub(r"^\+?0{0,2}", "", data)
+    if again.startswith("0"):
+        return data
+    found = re.compile(r"^\d{1,4}\(?\d{2,3}\)?\d{4,}$").match(again)
+    return found.group() if found else None
+
+
+_SDK_CASES = [
+    ("06-12345678", "612345678"),
+    ("+1 (650) 555-1212", "16505551212"),
+    ("650.555.1212", None),  # the SDK keeps the dots, then fails its own check
+    ("000612345678", "612345678"),  # three zeros: two, then one more
+    ("0000612345678", "612345678"),
+    ("00000612345678", "000612345678"),  # a zero still left: kept unchecked
+    ("++31612345678", "31612345678"),
+    ("12345678901234567890", "12345678901234567890"),  # no upper bound
+    ("00000x", "000x"),
+    ("abc", None),
+]
+
+
+@pytest.mark.parametrize(("typed", "want"), _SDK_CASES)
+def test_meta_sdk_phone_known_answers(typed: str, want: str | None) -> None:
+    assert _sdk_reference(typed) == want  # the oracle says what the SDK says
+    out = get_profile("meta-sdk").normalise("phone", pa.array([typed]), "NL")
+    assert out.values.to_pylist() == [want]
+    assert out.rejected.tolist() == [want is None]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="0123456789+-() .x\t\xa0\u2003\u0663ab", max_size=16),
+                max_size=30))  # fmt: skip
+def test_meta_sdk_phone_is_the_sdk_code(values: list[str]) -> None:
+    out = get_profile("meta-sdk").normalise("phone", pa.array(values, pa.string()), "NL")
+    for typed, got, rejected in zip(values, out.values.to_pylist(), out.rejected, strict=True):
+        if typed.strip() == "":
+            assert got is None and not rejected  # missing, not rejected
+            continue
+        want = _sdk_reference(typed)
+        assert (got, bool(rejected)) == (want, want is None), typed
 
 
 def test_a_no_break_space_is_a_space_in_places() -> None:

@@ -27,7 +27,7 @@ WRITTEN_OUT = [
                 "email",
                 {"strip_outer_dots": True, "pattern": _META_SDK_EMAIL, "pass_hashed": True},
             ),
-            "phone": R("PHONE", True, "phone", {"parse": False, "max_zeros": 2}),
+            "phone": R("PHONE", True, "phone", {"sdk": True}),
             "first_name": R("FN", True, "name", {"strip_punctuation": False}),
             "last_name": R("LN", True, "name", {"strip_punctuation": False}),
             "dob": R("DOB", True, "dob"),

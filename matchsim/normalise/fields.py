@@ -138,6 +138,7 @@ def phone(
     style: str = "e164",
     parse: bool = True,
     max_zeros: int | None = 2,
+    sdk: bool = False,
 ) -> Result:
     """Parse to E.164 with the default region, then render ``+316…`` or ``316…``.
 
@@ -146,7 +147,13 @@ def phone(
         parse: False for the naive SDK path (:func:`phones.raw_digits`), which adds no
             country code.
         max_zeros: leading zeros the naive path strips (None: all).
+        sdk: Meta's Python SDK's own code instead (:func:`phones.meta_sdk_phone`: no
+            parsing, no country code; digests pass through).
     """
+    if sdk:
+        out, reasons, prehashed = phones.meta_sdk_phone(values)
+        return _finish(out, reasons, fallback=lambda: phones.digits_only(values),
+                       prehashed=prehashed)  # fmt: skip
     if not parse:
         out, reasons = phones.raw_digits(values, max_zeros)
         return _finish(out, reasons, fallback=lambda: phones.digits_only(values))

@@ -10,8 +10,9 @@ Four paths:
   and by test);
 * everything else is deduplicated and parsed once per distinct value with
   ``phonenumbers`` given the default region, through an LRU cache shared by all calls;
-* ``raw_digits`` is the naive normaliser some SDKs ship (Meta's Python SDK, X's docs):
-  strip separators and leading ``+``/zeros with regular expressions, add no country code.
+* ``raw_digits`` is the naive normaliser some SDKs ship (X's docs): strip separators
+  and leading ``+``/zeros with regular expressions, add no country code;
+  ``meta_sdk_phone`` is Meta's Python SDK's, step for step (its zeros stripped twice).
 
 The fast path checks structure (calling code, length), not the national number plan;
 numbers that are E.164-shaped but unassigned pass, as they would through a platform's
@@ -186,6 +187,50 @@ def raw_digits(values: pa.Array, max_zeros: int | None = 2) -> tuple[pa.Array, p
     bad = pc.and_(pc.invert(ok), pc.invert(blank))
     reasons = pc.if_else(bad, pa.scalar(NOT_A_NUMBER), pa.scalar(None, pa.string()))
     return pc.if_else(ok, text, pa.scalar(None, pa.string())), reasons
+
+
+# Python's ``\s`` in a str pattern (what ``str.isspace`` holds), which RE2's ``\s`` is not.
+_PY_SPACE = r"\t\n\v\f\r\x1c-\x1f \x85\p{Z}"
+_SDK_LEAD = r"^\+?0{0,2}"
+_SDK_INTERNATIONAL = r"^\p{Nd}{1,4}\(?\p{Nd}{2,3}\)?\p{Nd}{4,}$"  # Python's \d: any Nd digit
+
+
+def meta_sdk_phone(values: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray]:
+    r"""Meta's Python business SDK's phone normaliser, step for step
+    (``Normalize.normalize_field("ph", ...)`` in facebook-python-business-sdk's
+    ``serverside/normalize.py``): ``(values, reasons, prehashed)``.
+
+    1. lower-case and strip; a value that is then an MD5 or SHA-256 hex digest passes
+       through as it is (``prehashed``);
+    2. remove whitespace, ``-``, ``(`` and ``)`` (not dots or slashes);
+    3. remove a leading ``+`` and at most two leading zeros;
+    4. ``is_international_number`` removes ``^\+?0{0,2}`` *again*: if what is left
+       starts with ``0`` the value of step 3 is kept as it is (no check at all);
+       else what is left is returned when it matches ``^\d{1,4}\(?\d{2,3}\)?\d{4,}$``
+       (seven digits or more, no upper bound);
+    5. else the SDK raises (``None.group()``): the row is rejected here.
+
+    A blank value is missing, not rejected (the SDK returns None for an empty string;
+    for a string of spaces it raises, which is not worth reproducing); a value of
+    separators only (``-``) is rejected, as the SDK raises.
+    """
+    text = pc.utf8_lower(pc.utf8_trim_whitespace(values))
+    hashed = pc.fill_null(pc.match_substring_regex(text, r"^(?:[0-9a-f]{32}|[0-9a-f]{64})$"), False)
+    blank = pc.fill_null(pc.equal(text, ""), True)
+    text = pc.replace_substring_regex(text, rf"[{_PY_SPACE}\-()]", "")
+    once = pc.replace_substring_regex(text, _SDK_LEAD, "", max_replacements=1)
+    twice = pc.replace_substring_regex(once, _SDK_LEAD, "", max_replacements=1)
+    zero = pc.fill_null(pc.starts_with(twice, "0"), False)
+    international = pc.fill_null(pc.match_substring_regex(twice, _SDK_INTERNATIONAL), False)
+    out = pc.if_else(hashed, text, pc.if_else(zero, once, twice))
+    keep = pc.or_(pc.or_(hashed, zero), international)
+    bad = pc.and_(pc.invert(keep), pc.invert(blank))
+    reasons = pc.if_else(bad, pa.scalar(NOT_A_NUMBER), pa.scalar(None, pa.string()))
+    return (
+        pc.if_else(keep, out, pa.scalar(None, pa.string())),
+        reasons,
+        hashed.to_numpy(zero_copy_only=False),
+    )
 
 
 def digits_only(values: pa.Array) -> pa.Array:

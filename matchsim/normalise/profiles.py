@@ -181,7 +181,7 @@ _VARIANTS = {
                     "pattern": _META_SDK_EMAIL,
                     "pass_hashed": True,
                 },
-                "phone": {"parse": False, "max_zeros": 2},
+                "phone": {"sdk": True},
                 "first_name": {"strip_punctuation": False},
                 "last_name": {"strip_punctuation": False},
                 "gender": {"fold": False},
