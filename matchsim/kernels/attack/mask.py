@@ -306,7 +306,7 @@ def _keep_survivors(
 def _hash_group(  # type: ignore[no-untyped-def]
     W, S0, S, out, Wo, SO, n_state, short, hmac, block_short, block_early, block_full
 ):
-    """Hash the 16 candidates in ``W`` from state ``S0``; the check words (or, for
+    """Hash the ``LANES`` candidates in ``W`` from state ``S0``; the check words (or, for
     HMAC, the inner state in ``S`` and the outer check words) land in ``out``. The block
     functions are arguments (njit dispatchers; inlined, so resolved at compile time)."""
     n_blocks = W.shape[0] // (16 * LANES)
