@@ -163,7 +163,7 @@ def test_scan_around_the_short_candidate_boundary(algo: str) -> None:
 @pytest.mark.parametrize("algo", ALGOS)
 def test_message_hasher_mixes_lengths_in_one_lane_group(algo: str) -> None:
     """The hasher behind ``hash_strings``' numba backend: rows of different lengths
-    (and so different block counts) share a group of 16 lanes."""
+    (and so different block counts) share a group of lanes."""
     from matchsim.kernels.attack import mask as K
 
     rng = np.random.default_rng(3)

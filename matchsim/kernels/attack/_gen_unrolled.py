@@ -5,7 +5,9 @@
   arrays and go through L1 on every round. Spelled out, each round's a..h and each
   schedule word is a local, the lane loop's body is straight-line code, and LLVM
   vectorises the lane loop with the whole state in SIMD registers (the rates are in
-  :mod:`.mask`'s docstring); 32-bit words use :mod:`matchsim.kernels.u32`.
+  :mod:`.mask`'s docstring); 32-bit words use :mod:`matchsim.kernels.u32`, an MD5
+  step is one :func:`._md5_step.md5_step` call, and the scan's MD5 block functions
+  hash ``MD5_GROUPS`` lane groups side by side.
 - ``_unrolled_gpu.py`` (CUDA device functions for :mod:`.gpu`): the same rounds for one
   candidate per thread, 32-bit words as uint64 masked to 32 bits (the intrinsics are
   CPU-only, and numba's CUDA simulator runs this code as Python).
@@ -22,7 +24,8 @@ Every value has its own name, assigned once, so numba's SSA pass has nothing to 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from matchsim.kernels import constants as C
@@ -31,6 +34,15 @@ HERE = Path(__file__).parent
 TARGETS = {"cpu": HERE / "_unrolled.py", "gpu": HERE / "_unrolled_gpu.py"}
 # Rounds (steps) after which the two check words are final (see mask.py).
 EARLY_SHA256, EARLY_SHA512, EARLY_SHA1, EARLY_MD5 = 61, 77, 77, 62
+MD5_GROUPS = 3
+"""Independent lane groups each of the scan's MD5 block functions (the early-rejection
+ones) hashes side by side. An MD5 step waits on the step before, about six cycles of
+latency for ten vector operations: one group of 8 AVX2 lanes left the vector units
+idle most of the time (47 M candidates per CPU-second on the NL mobile mask), two
+groups gave 70 and three 95; four spilled registers (76). ``LANES // MD5_GROUPS``
+must stay at least 16: LLVM does not vectorise a loop of fewer iterations that needs
+run-time alias checks. SHA-512 with two groups was not faster by more than the noise
+and took 130 s to compile; SHA-1 and SHA-256 are left as they are."""
 
 
 class _Ops:
@@ -89,6 +101,21 @@ class _Ops:
     def const(self, v: int) -> str:
         raise NotImplementedError
 
+    def md5_step(self, i: int, w: str | None) -> list[str]:
+        """MD5 step ``i`` with message word ``w``: ``x{i + 4}`` from ``x{i}..x{i + 3}``
+        (a, d, c, b), through ``y{i}``."""
+        a, d, c, b = f"x{i}", f"x{i + 1}", f"x{i + 2}", f"x{i + 3}"
+        if i < 16:
+            f = self.xor(d, self.and_(b, self.xor(c, d)))
+        elif i < 32:
+            f = self.xor(c, self.and_(d, self.xor(b, c)))
+        elif i < 48:
+            f = self.xor(self.xor(b, c), d)
+        else:
+            f = self.xor(c, self.or_(b, self.not_(d)))
+        y = self.add(self.add(a, f), self.add(self.const(C.MD5_T[i]), w))
+        return [f"y{i} = {y}", f"x{i + 4} = {self.add(b, self.rotl(f'y{i}', C.MD5_S[i]))}"]
+
 
 class _U32(_Ops):
     """32-bit words through :mod:`matchsim.kernels.u32` (LLVM ``i32``; CPU)."""
@@ -127,6 +154,12 @@ class _U32(_Ops):
 
     def const(self, v: int) -> str:
         return f"np.uint32({v:#010x})"
+
+    def md5_step(self, i: int, w: str | None) -> list[str]:
+        """One :func:`~._md5_step.md5_step` call (a dozen u32 calls spelled out)."""
+        kind = ("F", "G", "H_shared" if i % 2 else "H", "I")[i // 16]
+        args = f"x{i}, x{i + 3}, x{i + 2}, x{i + 1}, {w}, {C.MD5_T[i]:#010x}, {C.MD5_S[i]}"
+        return [f'x{i + 4} = md5_step("{kind}", {args})']
 
 
 class _Masked32(_Ops):
@@ -168,6 +201,7 @@ class _Target:
     """Where a block function reads its message and state and writes its result."""
 
     cpu: bool
+    groups: int = 1
 
     def w(self, t: int) -> str:
         return f"W[_ix({t}, ln)]" if self.cpu else f"M[moff + {t}]"
@@ -180,6 +214,7 @@ class _Target:
 
     def function(self, name: str, rounds: int, doc: str, body: list[str]) -> list[str]:
         if self.cpu:
+            lanes = "LANES" if self.groups == 1 else f"LANES // {self.groups}"
             return [
                 "",
                 "",
@@ -187,8 +222,8 @@ class _Target:
                 f"def {name}_{rounds}(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:",
                 f'    """{rounds} rounds of one block per lane (message rows 0..15 of ``W``). '
                 f'{doc}"""',
-                "    for ln in range(LANES):",
-                *(f"        {line}" for line in body),
+                f"    for ln in range({lanes}):",
+                *(f"        {line}" for line in _interleave(body, self.groups)),
             ]
         return [
             "",
@@ -198,6 +233,26 @@ class _Target:
             f'    """{rounds} rounds of one block (message words ``M[moff:moff + 16]``). {doc}"""',
             *(f"    {line}" for line in body),
         ]
+
+
+_LOCAL = re.compile(r"\b([wxyaepr]\d+)\b")
+"""A local of the generated bodies: a letter and a number (``w3``, ``x17``, ``a9``)."""
+
+
+def _interleave(body: list[str], groups: int) -> list[str]:
+    """``body`` for ``groups`` independent lane groups, statement by statement: group
+    ``g`` works on lanes ``ln + g * LANES // groups``, its locals suffixed ``_g``. The
+    statements of one step for every group sit side by side, so the out-of-order core
+    always has independent work while one group's chain waits."""
+    if groups == 1:
+        return body
+    out = []
+    for line in body:
+        for g in range(groups):
+            lane = f"ln + {g} * LANES // {groups}" if g else "ln"
+            named = _LOCAL.sub(rf"\g<1>_{g}", line)
+            out.append(named.replace(", ln)]", f", {lane})]"))
+    return out
 
 
 def _result(early: bool, check: str, n_state: int, zero: frozenset[int] = frozenset()) -> str:
@@ -336,17 +391,7 @@ def _md5(tg: _Target, op: _Ops, steps: int, zero: frozenset[int] = frozenset()) 
     body, w = _message(tg, zero)
     body += [f"x0 = {tg.s(0)}", f"x1 = {tg.s(3)}", f"x2 = {tg.s(2)}", f"x3 = {tg.s(1)}"]
     for i in range(steps):
-        a, d, c, b = f"x{i}", f"x{i + 1}", f"x{i + 2}", f"x{i + 3}"
-        if i < 16:
-            f = op.xor(d, op.and_(b, op.xor(c, d)))
-        elif i < 32:
-            f = op.xor(c, op.and_(d, op.xor(b, c)))
-        elif i < 48:
-            f = op.xor(op.xor(b, c), d)
-        else:
-            f = op.xor(c, op.or_(b, op.not_(d)))
-        y = op.add(op.add(a, f), op.add(op.const(C.MD5_T[i]), w[C.MD5_G[i]]))
-        body += [f"y{i} = {y}", f"x{i + 4} = {op.add(b, op.rotl(f'y{i}', C.MD5_S[i]))}"]
+        body += op.md5_step(i, w[C.MD5_G[i]])
     n = steps
     if early:
         # After 62 steps the final a is step 60's b and the final d step 61's.
@@ -363,14 +408,18 @@ def _md5(tg: _Target, op: _Ops, steps: int, zero: frozenset[int] = frozenset()) 
 
 def _functions(tg: _Target, op32: _Ops) -> list[str]:
     wide = _Native64()
-    lines = _md5(tg, op32, EARLY_MD5) + _md5(tg, op32, 64)
+    # Only the scan's MD5 block functions interleave lane groups: the full one (batch
+    # hashing, verification, the blocks before a long candidate's last) is not worth
+    # its compile time.
+    md5 = replace(tg, groups=MD5_GROUPS) if tg.cpu else tg
+    lines = _md5(md5, op32, EARLY_MD5) + _md5(tg, op32, 64)
     lines += _sha1(tg, op32, EARLY_SHA1) + _sha1(tg, op32, 80)
     lines += _sha2(tg, op32, EARLY_SHA256) + _sha2(tg, op32, 64)
     lines += _sha2(tg, wide, EARLY_SHA512) + _sha2(tg, wide, 80)
     if tg.cpu:
         # The scan's single block of a short candidate (phones, dates, postcodes).
         z = SHORT_ZERO
-        lines += _md5(tg, op32, EARLY_MD5, z["md5"]) + _sha1(tg, op32, EARLY_SHA1, z["sha1"])
+        lines += _md5(md5, op32, EARLY_MD5, z["md5"]) + _sha1(tg, op32, EARLY_SHA1, z["sha1"])
         lines += _sha2(tg, op32, EARLY_SHA256, z["sha256"])
         lines += _sha2(tg, wide, EARLY_SHA512, z["sha512"])
     return lines
@@ -398,6 +447,7 @@ def render(target: str = "cpu") -> str:
             "import numpy as np",
             "",
             "from matchsim.kernels.attack._lanes import LANES, _ix",
+            "from matchsim.kernels.attack._md5_step import md5_step",
             "from matchsim.kernels import u32",
         ]
         return "\n".join(head + _functions(_Target(cpu=True), _U32())) + "\n"
