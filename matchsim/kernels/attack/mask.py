@@ -23,7 +23,21 @@ Tricks borrowed from hashcat's optimised kernels:
   lanes for MD5, SHA-1 and SHA-256 through :mod:`matchsim.kernels.u32` (numba would
   widen each uint32 operation to 64 bits). Against round loops over lane arrays in L1
   this took MD5 from 34 to 171 M candidates/s on 2 cores, SHA-1 from 42 to 169,
-  SHA-256 from 56 to 89 (``pytest benchmarks/bench_attack.py -s -k raw_rate``).
+  SHA-256 from 56 to 89 (``pytest benchmarks/bench_attack.py -s -k raw_rate``);
+- **SHA-NI** (:mod:`.shani`): on a CPU with the x86 SHA extensions, SHA-256 and SHA-1
+  (scan and row hasher) run each lane's compression on ``sha256rnds2`` (two rounds per
+  instruction, the state in two XMM registers) and ``sha1rnds4`` (four rounds) instead
+  of in AVX2 lanes; two lanes at a time, so their round chains overlap (one round
+  instruction's latency is two to three times its throughput on Zen 3). Early
+  rejection at that granularity: SHA-256 after 62 rounds, SHA-1 after 76 and one
+  scalar round. ``MATCHSIM_SHANI=0`` (read at import) keeps the lane functions.
+  Per CPU-second on one core of this project's Zen 3 machine
+  (``NUMBA_NUM_THREADS=1 python benchmarks/attack_rate_cpu.py sha1 sha256``,
+  ``MATCHSIM_SHANI=0`` and ``=1`` alternately): SHA-256 from 22 to 41 M candidates/s
+  (hashcat -b: 28 per core), SHA-1 from 38 to 46 (hashcat: 72). SHA-1 is bound by
+  ``sha1rnds4`` (latency 6 cycles, one per 2 cycles: at most ~82 M blocks/s at
+  3.1 GHz with 19 of them a block) and by the scan loop around the compression
+  (~3.2 ns a candidate with the compression replaced by a constant).
 
 Scan arguments (``SCANNERS[algo](...)``): ``template`` (nb * 16,) message words of
 every candidate (constant bytes, padding and length filled in; varying byte slots
@@ -53,6 +67,7 @@ import numpy as np
 from numba import prange
 
 from matchsim.kernels import constants as C
+from matchsim.kernels.attack import shani
 from matchsim.kernels.attack._lanes import LANES, _ix
 from matchsim.kernels.attack._unrolled import (
     md5_block_62,
@@ -330,7 +345,7 @@ def _hash_group(  # type: ignore[no-untyped-def]
         block_early(Wo, SO, out)
 
 
-def _make_scan(algo: int) -> Any:
+def _make_scan(algo: int, sha_ni: bool = shani.USE_SHANI) -> Any:
     """The scan kernel of one algorithm (arguments: "Scan arguments" above), compiled
     for ``algo`` alone: the closure holds only plain constants (ints, bools and a NumPy
     scalar type, which pickle the same in every process, so numba's on-disk cache key
@@ -338,7 +353,8 @@ def _make_scan(algo: int) -> Any:
     a recompile every run), and the branches that pick the compression function compare
     it with constants, which numba prunes before typing. It stays one closure (not a
     function taking the algorithm as an argument) for that pruning: an argument would
-    make numba type all four compressions in every kernel."""
+    make numba type all four compressions in every kernel. ``sha_ni``: SHA-256 and
+    SHA-1 on the SHA extensions (:mod:`.shani`; only where the CPU has them)."""
     big = algo != ALGO_MD5
     n_state = STATE_WORDS[algo]
     wide = algo == ALGO_SHA512  # 64-bit words; the others 32-bit (closure constants)
@@ -347,6 +363,7 @@ def _make_scan(algo: int) -> Any:
     # Words ``short_from``..15 but the length are zero in a short candidate's block.
     short_from = 2 if wide else 4
     length_word = 14 if algo == ALGO_MD5 else 15
+    sha_ni = bool(sha_ni) and algo in (ALGO_SHA1, ALGO_SHA256)
 
     @numba.njit(cache=True, nogil=True, parallel=_PARALLEL)
     def scan(template, var_offset, var_choices, var_counts, n_inner, init_state, outer_state,  # type: ignore[no-untyped-def]
@@ -354,11 +371,17 @@ def _make_scan(algo: int) -> Any:
         """Enumerate mask indices ``[start, stop)``, hash each, keep those passing both
         bitmaps (the module docstring says how)."""
         if algo == ALGO_SHA256:  # pruned to one branch before typing
-            b_short, b_early, b_full = sha256_short_61, sha256_block_61, sha256_block_64
+            if sha_ni:
+                b_short, b_early, b_full = shani.sha256_short, shani.sha256_early, shani.sha256_full
+            else:
+                b_short, b_early, b_full = sha256_short_61, sha256_block_61, sha256_block_64
         elif algo == ALGO_SHA512:
             b_short, b_early, b_full = sha512_short_77, sha512_block_77, sha512_block_80
         elif algo == ALGO_SHA1:
-            b_short, b_early, b_full = sha1_short_77, sha1_block_77, sha1_block_80
+            if sha_ni:
+                b_short, b_early, b_full = shani.sha1_short, shani.sha1_early, shani.sha1_full
+            else:
+                b_short, b_early, b_full = sha1_short_77, sha1_block_77, sha1_block_80
         else:
             b_short, b_early, b_full = md5_short_62, md5_block_62, md5_block_64
         n_words = template.shape[0]
@@ -451,15 +474,16 @@ def _load_message_block(
         W[_ix(w, ln)] = words[w]
 
 
-def _make_hash_rows(algo: int) -> Any:
+def _make_hash_rows(algo: int, sha_ni: bool = shani.USE_SHANI) -> Any:
     """The message-hashing kernel of one algorithm (one closure per algorithm, for
-    the reasons :func:`_make_scan` gives)."""
+    the reasons :func:`_make_scan` gives; ``sha_ni`` as there)."""
     big = algo != ALGO_MD5
     n_state = STATE_WORDS[algo]
     wide = algo == ALGO_SHA512
     word = np.uint64 if wide else np.uint32
     block = 128 if wide else 64  # bytes
     tail = 17 if wide else 9  # 0x80 and the length field
+    sha_ni = bool(sha_ni) and algo in (ALGO_SHA1, ALGO_SHA256)
 
     @numba.njit(cache=True, nogil=True, parallel=_PARALLEL)
     def hash_rows(data, starts, lengths, extra_bytes, init_state, outer_state, out_words):  # type: ignore[no-untyped-def]
@@ -469,11 +493,11 @@ def _make_hash_rows(algo: int) -> Any:
         states, ``extra_bytes`` = 64)."""
         block_full: Any  # the branches below are pruned to one before typing
         if algo == ALGO_SHA256:
-            block_full = sha256_block_64
+            block_full = shani.sha256_full if sha_ni else sha256_block_64
         elif algo == ALGO_SHA512:
             block_full = sha512_block_80
         elif algo == ALGO_SHA1:
-            block_full = sha1_block_80
+            block_full = shani.sha1_full if sha_ni else sha1_block_80
         else:
             block_full = md5_block_64
         n = starts.shape[0]
