@@ -27,17 +27,18 @@ Tricks borrowed from hashcat's optimised kernels:
 - **SHA-NI** (:mod:`.shani`): on a CPU with the x86 SHA extensions, SHA-256 and SHA-1
   (scan and row hasher) run each lane's compression on ``sha256rnds2`` (two rounds per
   instruction, the state in two XMM registers) and ``sha1rnds4`` (four rounds) instead
-  of in AVX2 lanes; two lanes at a time, so their round chains overlap (one round
-  instruction's latency is two to three times its throughput on Zen 3). Early
+  of in AVX2 lanes, two lanes at a time so that their round chains overlap. Early
   rejection at that granularity: SHA-256 after 62 rounds, SHA-1 after 76 and one
   scalar round. ``MATCHSIM_SHANI=0`` (read at import) keeps the lane functions.
   Per CPU-second on one core of this project's Zen 3 machine
-  (``NUMBA_NUM_THREADS=1 python benchmarks/attack_rate_cpu.py sha1 sha256``,
-  ``MATCHSIM_SHANI=0`` and ``=1`` alternately): SHA-256 from 22 to 41 M candidates/s
-  (hashcat -b: 28 per core), SHA-1 from 38 to 46 (hashcat: 72). SHA-1 is bound by
-  ``sha1rnds4`` (latency 6 cycles, one per 2 cycles: at most ~82 M blocks/s at
-  3.1 GHz with 19 of them a block) and by the scan loop around the compression
-  (~3.2 ns a candidate with the compression replaced by a constant).
+  (``NUMBA_NUM_THREADS=1 python benchmarks/attack_rate_cpu.py sha1 sha256``, three runs
+  each of ``MATCHSIM_SHANI=1`` and ``=0`` alternately, machine shared): SHA-256 from
+  21-23 to 40-41 M candidates/s (hashcat -b: 28 a core), HMAC-SHA256 from 9.6 to 18,
+  SHA-1 from 38-40 to 45-46 (hashcat: 72). SHA-1 is bound by ``sha1rnds4`` (6 cycles
+  of latency, one issued every 2: two lanes keep it a third idle, and a third lane
+  spills) and by the scan loop around the compression (2.8-3.2 ns a candidate with
+  the compression replaced by a constant). A cold compile of the SHA-1 and SHA-256
+  scans takes 9 and 13 CPU-seconds against 24 and 44 for the lane functions.
 
 Scan arguments (``SCANNERS[algo](...)``): ``template`` (nb * 16,) message words of
 every candidate (constant bytes, padding and length filled in; varying byte slots
