@@ -10,6 +10,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import os
+import subprocess
+import sys
 from typing import Any
 
 import numpy as np
@@ -165,3 +168,13 @@ def test_attack_recovers_the_same_with_sha_ni_and_lanes(
         assert result.candidates_tried == 10**5
         results.append(sorted(v for v in result.plaintext.to_pylist() if v is not None))
     assert results[0] == results[1] == want
+
+
+@pytest.mark.parametrize(("value", "used"), [("0", "False"), ("1", "True")])
+def test_matchsim_shani_switch(value: str, used: str) -> None:
+    """``MATCHSIM_SHANI=0`` keeps the lane functions (read at import)."""
+    code = "from matchsim.kernels.attack import shani; print(shani.USE_SHANI)"
+    env = {**os.environ, "MATCHSIM_SHANI": value}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, check=True)  # fmt: skip
+    assert done.stdout.strip() == used
