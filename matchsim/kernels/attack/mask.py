@@ -33,11 +33,11 @@ Tricks borrowed from hashcat's optimised kernels:
   Per CPU-second on one core of this project's Zen 3 machine
   (``NUMBA_NUM_THREADS=1 python benchmarks/attack_rate_cpu.py sha1 sha256``, three runs
   each of ``MATCHSIM_SHANI=1`` and ``=0`` alternately, machine shared): SHA-256 from
-  21-23 to 40-41 M candidates/s (hashcat -b: 28 a core), HMAC-SHA256 from 9.6 to 18,
-  SHA-1 from 38-40 to 45-46 (hashcat: 72). SHA-1 is bound by ``sha1rnds4`` (6 cycles
-  of latency, one issued every 2: two lanes keep it a third idle, and a third lane
-  spills) and by the scan loop around the compression (2.8-3.2 ns a candidate with
-  the compression replaced by a constant). A cold compile of the SHA-1 and SHA-256
+  22-23 to 41 M candidates/s (hashcat -b: 28 a core), HMAC-SHA256 from 9.6 to 18,
+  SHA-1 only from 43-44 to 45-46 (hashcat: 72); batch hashing of 11-byte rows 1.3-1.4x.
+  SHA-1 is bound by ``sha1rnds4`` (6 cycles of latency, one issued every 2: two lanes
+  keep it a third idle, and a third lane spills) and by the scan loop around the
+  compression (2.8-3.2 ns a candidate with the compression replaced by a constant). A cold compile of the SHA-1 and SHA-256
   scans takes 9 and 13 CPU-seconds against 24 and 44 for the lane functions.
 
 Scan arguments (``SCANNERS[algo](...)``): ``template`` (nb * 16,) message words of
@@ -319,6 +319,20 @@ def _keep_survivors(
 
 
 @numba.njit(cache=True, inline="always")
+def _fill_lanes(
+    W: np.ndarray, varword: np.ndarray, base: np.ndarray, inner: np.ndarray, P_pad: int, j0: int
+) -> None:
+    """The message words of candidates ``j0..j0 + LANES - 1`` of the inner space: each
+    varying word is the outer index's base word OR'd with the inner table's."""
+    for w in range(varword.shape[0]):
+        if varword[w]:
+            row = w * LANES
+            b = base[w]
+            for ln in range(LANES):
+                W[row + ln] = b | inner[w * P_pad + j0 + ln]
+
+
+@numba.njit(cache=True, inline="always")
 def _hash_group(  # type: ignore[no-untyped-def]
     W, S0, S, out, Wo, SO, n_state, short, hmac, block_short, block_early, block_full
 ):
@@ -354,8 +368,7 @@ def _make_scan(algo: int, sha_ni: bool = shani.USE_SHANI) -> Any:
     a recompile every run), and the branches that pick the compression function compare
     it with constants, which numba prunes before typing. It stays one closure (not a
     function taking the algorithm as an argument) for that pruning: an argument would
-    make numba type all four compressions in every kernel. ``sha_ni``: SHA-256 and
-    SHA-1 on the SHA extensions (:mod:`.shani`; only where the CPU has them)."""
+    make numba type all four compressions in every kernel. ``sha_ni``: :mod:`.shani`."""
     big = algo != ALGO_MD5
     n_state = STATE_WORDS[algo]
     wide = algo == ALGO_SHA512  # 64-bit words; the others 32-bit (closure constants)
@@ -371,18 +384,16 @@ def _make_scan(algo: int, sha_ni: bool = shani.USE_SHANI) -> Any:
              start, stop, n_tasks, bm1, bm2, bits_mask, hits, hit_counts):  # fmt: skip
         """Enumerate mask indices ``[start, stop)``, hash each, keep those passing both
         bitmaps (the module docstring says how)."""
-        if algo == ALGO_SHA256:  # pruned to one branch before typing
-            if sha_ni:
-                b_short, b_early, b_full = shani.sha256_short, shani.sha256_early, shani.sha256_full
-            else:
-                b_short, b_early, b_full = sha256_short_61, sha256_block_61, sha256_block_64
+        if algo == ALGO_SHA256 and sha_ni:  # pruned to one branch before typing
+            b_short, b_early, b_full = shani.sha256_short, shani.sha256_early, shani.sha256_full
+        elif algo == ALGO_SHA256:
+            b_short, b_early, b_full = sha256_short_61, sha256_block_61, sha256_block_64
         elif algo == ALGO_SHA512:
             b_short, b_early, b_full = sha512_short_77, sha512_block_77, sha512_block_80
+        elif algo == ALGO_SHA1 and sha_ni:
+            b_short, b_early, b_full = shani.sha1_short, shani.sha1_early, shani.sha1_full
         elif algo == ALGO_SHA1:
-            if sha_ni:
-                b_short, b_early, b_full = shani.sha1_short, shani.sha1_early, shani.sha1_full
-            else:
-                b_short, b_early, b_full = sha1_short_77, sha1_block_77, sha1_block_80
+            b_short, b_early, b_full = sha1_short_77, sha1_block_77, sha1_block_80
         else:
             b_short, b_early, b_full = md5_short_62, md5_block_62, md5_block_64
         n_words = template.shape[0]
@@ -419,12 +430,7 @@ def _make_scan(algo: int, sha_ni: bool = shani.USE_SHANI) -> Any:
                 j_lo = max(start - o * P, np.int64(0))
                 j_hi = min(stop - o * P, np.int64(P))
                 for j0 in range(j_lo, j_hi, LANES):
-                    for w in range(n_words):
-                        if varword[w]:
-                            row = w * LANES
-                            b = base[w]
-                            for ln in range(LANES):
-                                W[row + ln] = b | inner[w * P_pad + j0 + ln]
+                    _fill_lanes(W, varword, base, inner, P_pad, j0)
                     _hash_group(
                         W, S0, S, out, Wo, SO, n_state, short, hmac, b_short, b_early, b_full
                     )
