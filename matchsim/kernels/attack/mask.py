@@ -37,8 +37,9 @@ Tricks borrowed from hashcat's optimised kernels:
   SHA-1 only from 43-44 to 45-46 (hashcat: 72); batch hashing of 11-byte rows 1.3-1.4x.
   SHA-1 is bound by ``sha1rnds4`` (6 cycles of latency, one issued every 2: two lanes
   keep it a third idle, and a third lane spills) and by the scan loop around the
-  compression (2.8-3.2 ns a candidate with the compression replaced by a constant). A cold compile of the SHA-1 and SHA-256
-  scans takes 9 and 13 CPU-seconds against 24 and 44 for the lane functions.
+  compression (2.8-3.2 ns a candidate with the compression replaced by a constant).
+  A cold compile of the SHA-1 and SHA-256 scans takes 9 and 13 CPU-seconds against 24
+  and 44 for the lane functions.
 
 Scan arguments (``SCANNERS[algo](...)``): ``template`` (nb * 16,) message words of
 every candidate (constant bytes, padding and length filled in; varying byte slots
