@@ -24,6 +24,22 @@ Tricks borrowed from hashcat's optimised kernels:
   widen each uint32 operation to 64 bits). Against round loops over lane arrays in L1
   this took MD5 from 34 to 171 M candidates/s on 2 cores, SHA-1 from 42 to 169,
   SHA-256 from 56 to 89 (``pytest benchmarks/bench_attack.py -s -k raw_rate``);
+- **SHA-NI** (:mod:`.shani`): on a CPU with the x86 SHA extensions, SHA-256 and SHA-1
+  (scan and row hasher) run each lane's compression on ``sha256rnds2`` (two rounds per
+  instruction, the state in two XMM registers) and ``sha1rnds4`` (four rounds) instead
+  of in AVX2 lanes, two lanes at a time so that their round chains overlap. Early
+  rejection at that granularity: SHA-256 after 62 rounds, SHA-1 after 76 and one
+  scalar round. ``MATCHSIM_SHANI=0`` (read at import) keeps the lane functions.
+  Per CPU-second on one core of this project's Zen 3 machine
+  (``NUMBA_NUM_THREADS=1 python benchmarks/attack_rate_cpu.py sha1 sha256``, three runs
+  each of ``MATCHSIM_SHANI=1`` and ``=0`` alternately, machine shared): SHA-256 from
+  22-23 to 41 M candidates/s (hashcat -b: 28 a core), HMAC-SHA256 from 9.6 to 18,
+  SHA-1 only from 43-44 to 45-46 (hashcat: 72); batch hashing of 11-byte rows 1.3-1.4x.
+  SHA-1 is bound by ``sha1rnds4`` (6 cycles of latency, one issued every 2: two lanes
+  keep it a third idle, and a third lane spills) and by the scan loop around the
+  compression (2.8-3.2 ns a candidate with the compression replaced by a constant).
+  A cold compile of the SHA-1 and SHA-256 scans takes 9 and 13 CPU-seconds against 24
+  and 44 for the lane functions.
 - **interleaved lane groups** (MD5): the scan's MD5 block functions hash three groups
   of 16 lanes statement by statement, one intrinsic per step
   (:mod:`._md5_step`), so the step chain's latency is hidden behind the other
@@ -60,6 +76,7 @@ import numpy as np
 from numba import prange
 
 from matchsim.kernels import constants as C
+from matchsim.kernels.attack import shani
 from matchsim.kernels.attack._lanes import LANES, _ix
 from matchsim.kernels.attack._unrolled import (
     md5_block_62,
@@ -310,6 +327,20 @@ def _keep_survivors(
 
 
 @numba.njit(cache=True, inline="always")
+def _fill_lanes(
+    W: np.ndarray, varword: np.ndarray, base: np.ndarray, inner: np.ndarray, P_pad: int, j0: int
+) -> None:
+    """The message words of candidates ``j0..j0 + LANES - 1`` of the inner space: each
+    varying word is the outer index's base word OR'd with the inner table's."""
+    for w in range(varword.shape[0]):
+        if varword[w]:
+            row = w * LANES
+            b = base[w]
+            for ln in range(LANES):
+                W[row + ln] = b | inner[w * P_pad + j0 + ln]
+
+
+@numba.njit(cache=True, inline="always")
 def _hash_group(  # type: ignore[no-untyped-def]
     W, S0, S, out, Wo, SO, n_state, short, hmac, block_short, block_early, block_full
 ):
@@ -337,7 +368,7 @@ def _hash_group(  # type: ignore[no-untyped-def]
         block_early(Wo, SO, out)
 
 
-def _make_scan(algo: int) -> Any:
+def _make_scan(algo: int, sha_ni: bool = shani.USE_SHANI) -> Any:
     """The scan kernel of one algorithm (arguments: "Scan arguments" above), compiled
     for ``algo`` alone: the closure holds only plain constants (ints, bools and a NumPy
     scalar type, which pickle the same in every process, so numba's on-disk cache key
@@ -345,7 +376,7 @@ def _make_scan(algo: int) -> Any:
     a recompile every run), and the branches that pick the compression function compare
     it with constants, which numba prunes before typing. It stays one closure (not a
     function taking the algorithm as an argument) for that pruning: an argument would
-    make numba type all four compressions in every kernel."""
+    make numba type all four compressions in every kernel. ``sha_ni``: :mod:`.shani`."""
     big = algo != ALGO_MD5
     n_state = STATE_WORDS[algo]
     wide = algo == ALGO_SHA512  # 64-bit words; the others 32-bit (closure constants)
@@ -354,16 +385,21 @@ def _make_scan(algo: int) -> Any:
     # Words ``short_from``..15 but the length are zero in a short candidate's block.
     short_from = 2 if wide else 4
     length_word = 14 if algo == ALGO_MD5 else 15
+    sha_ni = bool(sha_ni) and algo in (ALGO_SHA1, ALGO_SHA256)
 
     @numba.njit(cache=True, nogil=True, parallel=_PARALLEL)
     def scan(template, var_offset, var_choices, var_counts, n_inner, init_state, outer_state,  # type: ignore[no-untyped-def]
              start, stop, n_tasks, bm1, bm2, bits_mask, hits, hit_counts):  # fmt: skip
         """Enumerate mask indices ``[start, stop)``, hash each, keep those passing both
         bitmaps (the module docstring says how)."""
-        if algo == ALGO_SHA256:  # pruned to one branch before typing
+        if algo == ALGO_SHA256 and sha_ni:  # pruned to one branch before typing
+            b_short, b_early, b_full = shani.sha256_short, shani.sha256_early, shani.sha256_full
+        elif algo == ALGO_SHA256:
             b_short, b_early, b_full = sha256_short_61, sha256_block_61, sha256_block_64
         elif algo == ALGO_SHA512:
             b_short, b_early, b_full = sha512_short_77, sha512_block_77, sha512_block_80
+        elif algo == ALGO_SHA1 and sha_ni:
+            b_short, b_early, b_full = shani.sha1_short, shani.sha1_early, shani.sha1_full
         elif algo == ALGO_SHA1:
             b_short, b_early, b_full = sha1_short_77, sha1_block_77, sha1_block_80
         else:
@@ -402,12 +438,7 @@ def _make_scan(algo: int) -> Any:
                 j_lo = max(start - o * P, np.int64(0))
                 j_hi = min(stop - o * P, np.int64(P))
                 for j0 in range(j_lo, j_hi, LANES):
-                    for w in range(n_words):
-                        if varword[w]:
-                            row = w * LANES
-                            b = base[w]
-                            for ln in range(LANES):
-                                W[row + ln] = b | inner[w * P_pad + j0 + ln]
+                    _fill_lanes(W, varword, base, inner, P_pad, j0)
                     _hash_group(
                         W, S0, S, out, Wo, SO, n_state, short, hmac, b_short, b_early, b_full
                     )
@@ -458,15 +489,16 @@ def _load_message_block(
         W[_ix(w, ln)] = words[w]
 
 
-def _make_hash_rows(algo: int) -> Any:
+def _make_hash_rows(algo: int, sha_ni: bool = shani.USE_SHANI) -> Any:
     """The message-hashing kernel of one algorithm (one closure per algorithm, for
-    the reasons :func:`_make_scan` gives)."""
+    the reasons :func:`_make_scan` gives; ``sha_ni`` as there)."""
     big = algo != ALGO_MD5
     n_state = STATE_WORDS[algo]
     wide = algo == ALGO_SHA512
     word = np.uint64 if wide else np.uint32
     block = 128 if wide else 64  # bytes
     tail = 17 if wide else 9  # 0x80 and the length field
+    sha_ni = bool(sha_ni) and algo in (ALGO_SHA1, ALGO_SHA256)
 
     @numba.njit(cache=True, nogil=True, parallel=_PARALLEL)
     def hash_rows(data, starts, lengths, extra_bytes, init_state, outer_state, out_words):  # type: ignore[no-untyped-def]
@@ -476,11 +508,11 @@ def _make_hash_rows(algo: int) -> Any:
         states, ``extra_bytes`` = 64)."""
         block_full: Any  # the branches below are pruned to one before typing
         if algo == ALGO_SHA256:
-            block_full = sha256_block_64
+            block_full = shani.sha256_full if sha_ni else sha256_block_64
         elif algo == ALGO_SHA512:
             block_full = sha512_block_80
         elif algo == ALGO_SHA1:
-            block_full = sha1_block_80
+            block_full = shani.sha1_full if sha_ni else sha1_block_80
         else:
             block_full = md5_block_64
         n = starts.shape[0]
