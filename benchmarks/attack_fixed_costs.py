@@ -29,7 +29,7 @@ def main(path: str) -> None:
     import numpy as np
 
     from matchsim.attack import engine, load_targets, phone_keyspace
-    from matchsim.kernels.attack import mask as K
+    from matchsim.kernels import aot
 
     mark("imports")
     ks = phone_keyspace("NL", lengths=(9,))
@@ -52,13 +52,18 @@ def main(path: str) -> None:
         "wall": round(marks[-1][1] - marks[0][1], 4),
         "cpu": round(marks[-1][2] - marks[0][2], 4),
     }
-    scan, rows = K.SCANNERS[plan.algo], K.ROW_HASHERS[plan.algo]
-    report["cache"] = {
-        "scan": {"hits": sum(scan.stats.cache_hits.values()),
-                 "misses": sum(scan.stats.cache_misses.values())},
-        "verify": {"hits": sum(rows.stats.cache_hits.values()),
-                   "misses": sum(rows.stats.cache_misses.values())},
-    }  # fmt: skip
+    report["aot"] = sorted(aot.used())
+    report["numba"] = "numba" in sys.modules
+    if report["numba"]:
+        from matchsim.kernels.attack import mask as K
+
+        scan, rows = K.SCANNERS[plan.algo], K.ROW_HASHERS[plan.algo]
+        report["cache"] = {
+            "scan": {"hits": sum(scan.stats.cache_hits.values()),
+                     "misses": sum(scan.stats.cache_misses.values())},
+            "verify": {"hits": sum(rows.stats.cache_hits.values()),
+                       "misses": sum(rows.stats.cache_misses.values())},
+        }  # fmt: skip
     report["digests"] = targets.n_distinct
     print(json.dumps(report))
 

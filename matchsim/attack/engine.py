@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +27,8 @@ import pyarrow.compute as pc
 from matchsim.attack.keyspace import Mask, MaskKeyspace, WordKeyspace
 from matchsim.attack.targets import TargetSet
 from matchsim.errors import ConfigError
-from matchsim.kernels.attack import mask as K
+from matchsim.kernels import aot
+from matchsim.kernels.attack import params as K
 
 Progress = Callable[[str, int, int], None]
 
@@ -208,8 +208,8 @@ class _Plan:
             if len(key) > 64:
                 key = hashlib.sha256(key).digest()
             key = key.ljust(64, b"\0")
-            ipad = K.sha256_compress(K.SHA256_IV, bytes(b ^ 0x36 for b in key))
-            opad = K.sha256_compress(K.SHA256_IV, bytes(b ^ 0x5C for b in key))
+            ipad = aot.sha256_compress(K.SHA256_IV, bytes(b ^ 0x36 for b in key))
+            opad = aot.sha256_compress(K.SHA256_IV, bytes(b ^ 0x5C for b in key))
             return cls(algo, name, head, tail, 64, ipad, opad)
         return cls(algo, name, head, tail, 0, _IV[algo], empty)
 
@@ -233,7 +233,7 @@ class _Plan:
         lengths[i]]`` as they are (the plan's head and tail not added)."""
         n = starts.shape[0]
         words = np.zeros((n, 8), dtype=self.init.dtype)
-        K.ROW_HASHERS[self.algo](data, starts, lengths, self.extra, self.init, self.outer, words)
+        aot.row_hasher(self.algo)(data, starts, lengths, self.extra, self.init, self.outer, words)
         n_state = K.STATE_WORDS[self.algo]
         order = _word_order(self.algo)
         return np.ascontiguousarray(words[:, :n_state]).astype(order).view(np.uint8)
@@ -345,9 +345,11 @@ def _scan_verified(
     filt: _Filter | None = None,
     layout: dict[str, Any] | None = None,
     gpu: Any = None,
+    job: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`scan_mask_range`, with the recovered candidates' bytes (decoded once, to
-    verify them, and kept for the result)."""
+    verify them, and kept for the result); ``job``: the candidates of the whole attack
+    (which scan kernel pays, :func:`matchsim.kernels.aot.scanner`)."""
     filt = filt or _Filter.make(targets, plan.algo)
     if gpu is not None:
         from matchsim.kernels.attack.gpu import MIN_INNER
@@ -356,7 +358,7 @@ def _scan_verified(
         index = gpu.scan(layout, start, stop, _hit_cap(stop - start, 1, targets.n_distinct))
     else:
         layout = layout or _mask_layout(mask, plan)
-        index = _scan_cpu(layout, plan, filt, targets.n_distinct, start, stop)
+        index = _scan_cpu(layout, plan, filt, targets.n_distinct, start, stop, job)
     rows = mask.decode(index)
     if index.shape[0] == 0:
         return index, index, rows
@@ -366,15 +368,23 @@ def _scan_verified(
 
 
 def _scan_cpu(
-    layout: dict[str, Any], plan: _Plan, filt: _Filter, n_distinct: int, start: int, stop: int
+    layout: dict[str, Any],
+    plan: _Plan,
+    filt: _Filter,
+    n_distinct: int,
+    start: int,
+    stop: int,
+    job: int = 0,
 ) -> np.ndarray:
-    """Indices in ``[start, stop)`` whose check words pass both bitmaps (unverified)."""
+    """Indices in ``[start, stop)`` whose check words pass both bitmaps (unverified);
+    ``job``: the candidates of the whole attack, if more than this range."""
     n_tasks = 4 * _threads()
     cap = _hit_cap(stop - start, n_tasks, n_distinct)
+    scan = aot.scanner(plan.algo, max(job, stop - start))
     while True:
         hits = np.zeros((n_tasks, cap), dtype=np.int64)
         counts = np.zeros(n_tasks, dtype=np.int64)
-        K.SCANNERS[plan.algo](
+        scan(
             layout["template"],
             layout["var_offset"],
             layout["var_choices"],
@@ -404,9 +414,7 @@ def _hit_cap(span: int, n_tasks: int, n_distinct: int) -> int:
 
 
 def _threads() -> int:
-    import numba
-
-    return int(numba.get_num_threads())
+    return aot.threads()
 
 
 def _chunk_ranges(ks: MaskKeyspace, chunk_size: int, plan: _Plan) -> Iterator[tuple[int, int, int]]:
@@ -508,6 +516,8 @@ def _reverse_dask(
     shared = client.scatter(
         (keyspace, plan, targets, _Filter.make(targets, plan.algo)), broadcast=True, hash=False
     )
+    import uuid
+
     token = uuid.uuid4().hex
     futures = [
         client.submit(_scan_chunk, shared, *r, pure=False, key=f"matchsim-scan-{token}-{i}")
@@ -655,7 +665,7 @@ class _Run:
             if k not in layouts:
                 layouts[k] = _mask_layout(mask, plan, min_inner)
             idx, where, rows = _scan_verified(
-                mask, start, stop, plan, targets, filt, layouts[k], gpu
+                mask, start, stop, plan, targets, filt, layouts[k], gpu, keyspace.size
             )
             self.found[where] = offsets[k] + idx
             self.values.append(_rows_to_strings(rows))
