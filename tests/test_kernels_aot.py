@@ -157,6 +157,19 @@ def test_lookup_and_hex_decoder_equal_the_reference(library: Path) -> None:
     assert np.all(got[targets.digests[::7].shape[0] :] == -1)
 
 
+@pytest.mark.parametrize("algo", BUILT)
+def test_bitmap_equals_numpys(library: Path, algo: str) -> None:
+    ident = K.ALGORITHMS[algo]
+    words = np.random.default_rng(3).integers(0, 2**63, 20_000).astype(aot.word_dtype(ident))
+    for bits in (16, 21):
+        assert np.array_equal(aot.bitmap(ident, words, bits), K.make_bitmap(words, bits))
+    from matchsim.kernels.attack.bitmap import set_bits
+
+    jit = np.zeros(1 << 15, dtype=np.uint64)
+    set_bits(words, np.uint64((1 << 21) - 1), jit)
+    assert np.array_equal(jit, K.make_bitmap(words, 21))
+
+
 def test_a_fresh_attack_runs_without_numba(library: Path, tmp_path: Path) -> None:
     """The fixed-cost path of a fresh process (read the upload, plan, bitmaps, scan,
     verify) loads the compiled modules and never imports numba; the result is right."""
@@ -211,6 +224,12 @@ def test_arguments_the_signature_does_not_take_go_to_the_jit(library: Path) -> N
     shift, starts = targets._buckets
     lookup(targets.digests, targets._keys, starts, shift, probes, out)
     assert np.array_equal(out, np.arange(99))
+
+
+def test_the_lane_count_copy_is_the_kernels_own() -> None:
+    from matchsim.kernels.attack._lanes import LANES
+
+    assert aot.LANES == LANES
 
 
 def test_fingerprint_follows_the_sources_and_the_cpu(

@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from matchsim.attack.keyspace import Mask, MaskKeyspace, WordKeyspace
 from matchsim.attack.targets import TargetSet
@@ -89,6 +88,8 @@ class AttackResult:
 
     @property
     def recovered_rows(self) -> int:
+        import pyarrow.compute as pc
+
         ok = pc.is_valid(self.plaintext).to_numpy(zero_copy_only=False)
         return int(ok[self.targets.row_digest].sum())
 
@@ -131,6 +132,8 @@ class AttackResult:
 
         ``truth`` is aligned with the upload's accepted rows (``targets.rows``).
         """
+        import pyarrow.compute as pc
+
         got = self.row_plaintext()
         recovered = pc.is_valid(got).to_numpy(zero_copy_only=False)
         correct = pc.fill_null(pc.equal(got, truth.cast(pa.string())), False).to_numpy(
@@ -261,7 +264,7 @@ class _Filter:
     def make(cls, targets: TargetSet, algo: int) -> _Filter:
         bits = min(27, max(16, math.ceil(math.log2(max(1, targets.n_distinct) * 32))))
         w1, w2 = _check_words(targets, algo)
-        return cls(K.make_bitmap(w1, bits), K.make_bitmap(w2, bits), bits)
+        return cls(aot.bitmap(algo, w1, bits), aot.bitmap(algo, w2, bits), bits)
 
 
 def _mask_layout(mask: Mask, plan: _Plan, min_inner: int = 256) -> dict[str, Any]:
@@ -715,6 +718,8 @@ def _rows_to_strings(rows: np.ndarray) -> pa.Array:
 def _align(n: int, values: list[pa.Array], where: list[np.ndarray]) -> pa.Array:
     """Recovered strings placed at their digest index; null elsewhere (where a digest
     was given two strings, the later one)."""
+    import pyarrow.compute as pc
+
     if not values:
         return pa.nulls(n, pa.string())
     vals = pa.concat_arrays([v.cast(pa.string()) for v in values])

@@ -3,14 +3,16 @@
 A fresh ``matchsim attack`` used to spend a second before its first candidate on numba
 alone: importing it (0.4 s of CPU on this project's machine) and loading its cached
 kernels (0.5 s more for the first call of any cached function). The kernels that run on
-that path (the mask scan, the message hasher that verifies its survivors and the lookup
-among the upload's digests) are compiled here into one CPython extension module per hash
-algorithm by ``numba.pycc`` (:mod:`.build`), from the JIT kernels' own Python functions
-(``dispatcher.py_func``: one source of truth), for this machine's CPU. The extension
-loads in milliseconds and needs neither numba nor llvmlite at run time.
+that path (the upload's hex decoder, the bitmap filter, the mask scan, the message hasher
+that verifies its survivors and the lookup among the upload's digests) are compiled here
+into one CPython extension module per hash algorithm by ``numba.pycc`` (:mod:`.build`),
+from the JIT kernels' own Python functions (``dispatcher.py_func``: one source of
+truth), for this machine's CPU. The extension loads in milliseconds and needs neither
+numba nor llvmlite at run time.
 
-``matchsim build-kernels`` builds it (a minute of CPU per algorithm); nothing builds it
-behind a user's back. Where it lives: ``$MATCHSIM_AOT_DIR`` (default
+``matchsim build-kernels`` builds it (15-25 s of CPU per algorithm, about a minute of
+wall time for all four on this project's shared machine); nothing builds it behind a
+user's back. Where it lives: ``$MATCHSIM_AOT_DIR`` (default
 ``$XDG_CACHE_HOME/matchsim/aot``, else ``~/.cache/matchsim/aot``), in a folder named by
 :func:`fingerprint`: a SHA-256 of every source file of :mod:`matchsim.kernels`, the
 numba, llvmlite and NumPy versions, the Python ABI, numba's code-generation settings
@@ -252,6 +254,20 @@ def hex_decoder(algo: int) -> Callable[[np.ndarray, int, int], np.ndarray | None
     if module is None:
         return None
     return functools.partial(_aot_hex_lines, module.hex_rows)
+
+
+def bitmap(algo: int, words: np.ndarray, bits: int) -> np.ndarray:
+    """:func:`matchsim.kernels.attack.params.make_bitmap` of ``algo``'s check words, by
+    :func:`matchsim.kernels.attack.bitmap.set_bits` compiled into its module where
+    built (the same bitmap), else by NumPy."""
+    from matchsim.kernels.attack.params import make_bitmap
+
+    module = load(NAMES[algo])
+    if module is None or not _is(words, word_dtype(algo), 1):
+        return make_bitmap(words, bits)
+    out = np.zeros(max(1, (1 << bits) >> 6), dtype=np.uint64)
+    module.set_bits(words, np.uint64((1 << bits) - 1), out)
+    return out
 
 
 def sha256_compress(state: np.ndarray, block: bytes) -> np.ndarray:

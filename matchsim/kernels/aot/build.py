@@ -1,7 +1,8 @@
 """Build the ahead-of-time kernel library (:mod:`matchsim.kernels.aot`) with ``numba.pycc``.
 
-Each algorithm's module exports ``scan``, ``hash_rows``, ``lookup`` and ``hex_rows``
-(the upload reader's hex decoder, :func:`matchsim.kernels.hexdecode._hex_rows`) and
+Each algorithm's module exports ``scan``, ``hash_rows``, ``lookup``, ``set_bits`` (the
+bitmap filter, :mod:`matchsim.kernels.attack.bitmap`), ``hex_rows`` (the upload
+reader's hex decoder, :func:`matchsim.kernels.hexdecode._hex_rows`) and
 ``sha256_block`` (one SHA-256 compression over lane arrays: an HMAC key's pad states,
 :func:`matchsim.kernels.aot.sha256_compress`), compiled from the
 JIT kernels' Python functions (``py_func``) with explicit signatures: the scan and the
@@ -52,6 +53,7 @@ def signatures(algo: int) -> dict[str, Any]:
         ),
         "hash_rows": T.none(arr(u8), arr(i64), arr(i64), i64, arr(word), arr(u32), arr(word, 2)),
         "lookup": T.none(arr(u8, 2), arr(u64), arr(i64), i64, arr(u8, 2), arr(i64)),
+        "set_bits": T.none(arr(word), u64, arr(u64)),
         "hex_rows": T.none(
             arr(u8), arr(i64), arr(i64), arr(T.boolean), arr(u8), arr(u8, 2), arr(T.boolean)
         ),
@@ -65,6 +67,7 @@ def _functions(algo: int) -> dict[str, Any]:
     """The JIT kernels whose Python functions are compiled (the one source of truth)."""
     from matchsim.kernels.attack import mask
     from matchsim.kernels.attack._unrolled import sha256_block_64
+    from matchsim.kernels.attack.bitmap import set_bits
     from matchsim.kernels.attack.lookup import lookup
     from matchsim.kernels.hexdecode import _hex_rows
 
@@ -73,6 +76,7 @@ def _functions(algo: int) -> dict[str, Any]:
         "scan": mask.SCANNERS[algo].py_func,
         "hash_rows": mask.ROW_HASHERS[algo].py_func,
         "lookup": lookup.py_func,
+        "set_bits": set_bits.py_func,
         "hex_rows": _hex_rows.py_func,
     }
 
