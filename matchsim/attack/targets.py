@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from matchsim.errors import InputError
 from matchsim.io import shown
@@ -298,6 +297,8 @@ def encode_hex(digests: np.ndarray) -> list[str]:
 
 def _classify(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Per row: format code (0 none, 1 hex, 2 base64) and digest byte length (0 if none)."""
+    import pyarrow.compute as pc
+
     length = pc.utf8_length(values).to_numpy(zero_copy_only=False)
     n = len(values)
     if n and values.null_count == 0 and int(length.min()) == int(length.max()):
@@ -437,6 +438,8 @@ def parse_digests(values: pa.Array, path: str | Path | None = None) -> TargetSet
     Raises:
         InputError: no values, no recognisable digests, or mixed formats.
     """
+    import pyarrow.compute as pc
+
     fast = _plain_hex(values)
     if fast is not None:
         return _plain_target_set(fast)
@@ -565,6 +568,7 @@ def read_upload(path: str | Path, column: str | None = None) -> tuple[pa.Table, 
     Raises:
         InputError: unreadable or empty file, or an unknown column.
     """
+    import pyarrow.compute as pc
 
     p = Path(path)
     if not p.is_file():

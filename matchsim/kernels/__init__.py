@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from matchsim.errors import ConfigError
 
@@ -141,6 +140,8 @@ def concat(
 
     ``prefix`` and ``suffix`` are constant bytes or per-row binary/string arrays.
     """
+    import pyarrow.compute as pc
+
     parts: list[pa.Array | pa.Scalar] = []
     for part in (prefix, values, suffix):
         if part is None:
