@@ -257,6 +257,16 @@ def _fresh_fingerprint() -> str:
     return done.stdout.strip()
 
 
+def test_an_unwritable_folder_is_one_error(tmp_path: Path) -> None:
+    from matchsim.errors import ConfigError
+    from matchsim.kernels.aot.build import compile_module
+
+    blocker = tmp_path / "a file"
+    blocker.write_text("")
+    with pytest.raises(ConfigError, match="cannot write the compiled kernels to"):
+        compile_module("md5", blocker / "aot")
+
+
 def test_cli_build_kernels(library: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
     code, out, err = run_cli("build-kernels", "--algorithm", "sha3")
     assert (code, err.strip()) == (

@@ -128,27 +128,39 @@ def compile_module(algorithm: str, directory: Path) -> Path:
     if algorithm not in ALGORITHMS:
         raise ConfigError(f"unknown hash algorithm {algorithm!r}; known: {', '.join(ALGORITHMS)}")
     algo = ALGORITHMS[algorithm]
-    directory.mkdir(parents=True, exist_ok=True)
     final = aot.module_path(directory, algorithm)
-    with tempfile.TemporaryDirectory(prefix=".build-", dir=directory) as tmp:
-        cc = CC(aot.module_name(algorithm))
-        cc.output_dir = tmp
-        cc.target_cpu = "host"
-        cc.verbose = False
-        functions = _functions(algo)
-        for name, sig in signatures(algo).items():
-            cc.export(name, sig)(functions[name])
-        try:
-            with _as_the_jit_compiles():
-                cc.compile()
-        except Exception as exc:  # pycc raises distutils' and numba's errors alike
-            reason = " ".join(str(exc).split())[:300] or type(exc).__name__
-            raise ConfigError(f"building the {algorithm} kernels failed: {reason}") from None
-        built = aot.module_path(Path(tmp), algorithm)
-        staged = directory / f".{final.name}.{os.getpid()}.tmp"
-        shutil.copyfile(built, staged)
-        os.replace(staged, final)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".build-", dir=directory) as tmp:
+            _compile_into(CC, algo, algorithm, Path(tmp), final)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError(f"cannot write the compiled kernels to {directory}: {reason}") from None
     return final
+
+
+def _compile_into(cc_class: Any, algo: int, algorithm: str, tmp: Path, final: Path) -> None:
+    """pycc ``algorithm``'s module in ``tmp``, then copy it beside ``final`` under a
+    temporary name and rename it into place."""
+    directory = final.parent
+    cc = cc_class(aot.module_name(algorithm))
+    cc.output_dir = str(tmp)
+    cc.output_file = final.name  # the name the run-time side looks for
+    cc.target_cpu = "host"
+    cc.verbose = False
+    functions = _functions(algo)
+    for name, sig in signatures(algo).items():
+        cc.export(name, sig)(functions[name])
+    try:
+        with _as_the_jit_compiles():
+            cc.compile()
+    except Exception as exc:  # pycc raises distutils' and numba's errors alike
+        reason = " ".join(str(exc).split())[:300] or type(exc).__name__
+        raise ConfigError(f"building the {algorithm} kernels failed: {reason}") from None
+    built = aot.module_path(tmp, algorithm)
+    staged = directory / f".{final.name}.{os.getpid()}.tmp"
+    shutil.copyfile(built, staged)
+    os.replace(staged, final)
 
 
 def build(
