@@ -149,18 +149,22 @@ def module_path(directory: Path, algorithm: str) -> Path:
     return directory / f"{module_name(algorithm)}{EXTENSION_SUFFIXES[0]}"
 
 
-_loaded: dict[tuple[str, str], ModuleType | None] = {}
+_loaded: dict[tuple[str | None, ...], ModuleType | None] = {}
 
 
 def load(algorithm: str) -> ModuleType | None:
     """The compiled module of ``algorithm`` for this fingerprint, or None (turned off,
-    not built, or not loadable here)."""
-    if not enabled():
-        return None
-    directory = library_dir()
-    key = (str(directory), algorithm)
+    not built, or not loadable here). Remembered per setting of the environment
+    variables that decide it (a kernel is asked for on every call: a dictionary look-up)."""
+    env = os.environ
+    key = (env.get(ENV_SWITCH), env.get(ENV_DIR), env.get("XDG_CACHE_HOME"), algorithm)
     if key not in _loaded:
-        _loaded[key] = _load_file(module_path(directory, algorithm), module_name(algorithm))
+        directory = library_dir()
+        _loaded[key] = (
+            _load_file(module_path(directory, algorithm), module_name(algorithm))
+            if enabled()
+            else None
+        )
     return _loaded[key]
 
 
@@ -185,7 +189,7 @@ def forget() -> None:
 
 def used() -> dict[str, str]:
     """Path of every compiled module this process has loaded, by algorithm."""
-    return {alg: str(m.__file__) for (_, alg), m in _loaded.items() if m is not None}
+    return {str(key[-1]): str(m.__file__) for key, m in _loaded.items() if m is not None}
 
 
 def threads() -> int:
