@@ -1,15 +1,19 @@
 """A fresh process's fixed costs before the attack's first candidate, each measured
 separately: imports, the keyspace, reading the digests file, the bitmaps, loading the
-cached scan and verification kernels (numba's on-disk cache: the script fails if a
-kernel was compiled instead of loaded). Prints one JSON line.
+scan and verification kernels. Prints one JSON line, with the ahead-of-time modules the
+process loaded (``aot``), whether it imported numba, and if it did, numba's cache hits
+and misses of the two kernels.
 
     python benchmarks/attack_fixed_costs.py HASHES.txt
     python benchmarks/attack_fixed_costs.py --floor
 
-Run it twice: the first run in a fresh tree fills numba's cache. ``--floor`` measures
-what no kernel layout can remove, the same way: importing NumPy and numba and the first
-call of a trivial function loaded from numba's cache (with the BLAS probe deferred as
-the attack kernels defer it, :mod:`matchsim.kernels.attack._numba_start`).
+The kernels come from :mod:`matchsim.kernels.aot` where ``matchsim build-kernels`` has
+built them (then numba is not imported at all), else from numba's on-disk cache (run it
+twice: the first run in a fresh tree fills that cache). ``--floor`` measures what no
+kernel layout can remove, the same way: importing NumPy, loading one compiled module
+(where built), and for the JIT path importing numba and the first call of a trivial
+function loaded from numba's cache (with the BLAS probe deferred as the attack kernels
+defer it, :mod:`matchsim.kernels.attack._numba_start`).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ def main(path: str) -> None:
     import numpy as np
 
     from matchsim.attack import engine, load_targets, phone_keyspace
-    from matchsim.kernels.attack import mask as K
+    from matchsim.kernels import aot
 
     mark("imports")
     ks = phone_keyspace("NL", lengths=(9,))
@@ -52,13 +56,18 @@ def main(path: str) -> None:
         "wall": round(marks[-1][1] - marks[0][1], 4),
         "cpu": round(marks[-1][2] - marks[0][2], 4),
     }
-    scan, rows = K.SCANNERS[plan.algo], K.ROW_HASHERS[plan.algo]
-    report["cache"] = {
-        "scan": {"hits": sum(scan.stats.cache_hits.values()),
-                 "misses": sum(scan.stats.cache_misses.values())},
-        "verify": {"hits": sum(rows.stats.cache_hits.values()),
-                   "misses": sum(rows.stats.cache_misses.values())},
-    }  # fmt: skip
+    report["aot"] = sorted(aot.used())
+    report["numba"] = "numba" in sys.modules
+    if report["numba"]:
+        from matchsim.kernels.attack import mask as K
+
+        scan, rows = K.SCANNERS[plan.algo], K.ROW_HASHERS[plan.algo]
+        report["cache"] = {
+            "scan": {"hits": sum(scan.stats.cache_hits.values()),
+                     "misses": sum(scan.stats.cache_misses.values())},
+            "verify": {"hits": sum(rows.stats.cache_hits.values()),
+                       "misses": sum(rows.stats.cache_misses.values())},
+        }  # fmt: skip
     report["digests"] = targets.n_distinct
     print(json.dumps(report))
 
@@ -67,6 +76,10 @@ def floor() -> None:
     import numpy as np
 
     mark("numpy")
+    from matchsim.kernels import aot
+
+    built = aot.load("sha256") is not None
+    mark("compiled module")
     import numba
 
     from matchsim.kernels.attack._numba_start import defer_blas_check
@@ -86,6 +99,7 @@ def floor() -> None:
     }
     report["total"] = {"wall": round(marks[-1][1] - marks[0][1], 4)}
     report["cache"] = {"hits": sum(total.stats.cache_hits.values())}
+    report["aot"] = built
     print(json.dumps(report))
 
 

@@ -44,7 +44,6 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from matchsim.errors import InputError, OutputError
 
@@ -285,6 +284,8 @@ _REFUSED_TYPES = (
 def _parquet(
     path: Path, columns: Sequence[str] | None = None, allow_binary: bool = False
 ) -> TableSource:
+    import pyarrow.parquet as pq  # here: an upload is usually a CSV or text file
+
     try:
         pf = pq.ParquetFile(path)
         schema = pf.schema_arrow

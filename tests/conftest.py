@@ -59,3 +59,13 @@ def run_cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
         return (code if isinstance(code, int) else 1), captured.out, captured.err
 
     return run
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _aot_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Kernels compiled ahead of time are looked for in an empty folder of this session
+    (so every test runs the JIT kernels, whatever the machine has built), except where a
+    test builds its own (``tests/test_kernels_aot.py``)."""
+    import os
+
+    os.environ["MATCHSIM_AOT_DIR"] = str(tmp_path_factory.mktemp("aot"))

@@ -16,19 +16,18 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from matchsim.attack.keyspace import Mask, MaskKeyspace, WordKeyspace
 from matchsim.attack.targets import TargetSet
 from matchsim.errors import ConfigError
-from matchsim.kernels.attack import mask as K
+from matchsim.kernels import aot
+from matchsim.kernels.attack import params as K
 
 Progress = Callable[[str, int, int], None]
 
@@ -89,6 +88,8 @@ class AttackResult:
 
     @property
     def recovered_rows(self) -> int:
+        import pyarrow.compute as pc
+
         ok = pc.is_valid(self.plaintext).to_numpy(zero_copy_only=False)
         return int(ok[self.targets.row_digest].sum())
 
@@ -131,6 +132,8 @@ class AttackResult:
 
         ``truth`` is aligned with the upload's accepted rows (``targets.rows``).
         """
+        import pyarrow.compute as pc
+
         got = self.row_plaintext()
         recovered = pc.is_valid(got).to_numpy(zero_copy_only=False)
         correct = pc.fill_null(pc.equal(got, truth.cast(pa.string())), False).to_numpy(
@@ -208,8 +211,8 @@ class _Plan:
             if len(key) > 64:
                 key = hashlib.sha256(key).digest()
             key = key.ljust(64, b"\0")
-            ipad = K.sha256_compress(K.SHA256_IV, bytes(b ^ 0x36 for b in key))
-            opad = K.sha256_compress(K.SHA256_IV, bytes(b ^ 0x5C for b in key))
+            ipad = aot.sha256_compress(K.SHA256_IV, bytes(b ^ 0x36 for b in key))
+            opad = aot.sha256_compress(K.SHA256_IV, bytes(b ^ 0x5C for b in key))
             return cls(algo, name, head, tail, 64, ipad, opad)
         return cls(algo, name, head, tail, 0, _IV[algo], empty)
 
@@ -233,7 +236,7 @@ class _Plan:
         lengths[i]]`` as they are (the plan's head and tail not added)."""
         n = starts.shape[0]
         words = np.zeros((n, 8), dtype=self.init.dtype)
-        K.ROW_HASHERS[self.algo](data, starts, lengths, self.extra, self.init, self.outer, words)
+        aot.row_hasher(self.algo)(data, starts, lengths, self.extra, self.init, self.outer, words)
         n_state = K.STATE_WORDS[self.algo]
         order = _word_order(self.algo)
         return np.ascontiguousarray(words[:, :n_state]).astype(order).view(np.uint8)
@@ -261,7 +264,7 @@ class _Filter:
     def make(cls, targets: TargetSet, algo: int) -> _Filter:
         bits = min(27, max(16, math.ceil(math.log2(max(1, targets.n_distinct) * 32))))
         w1, w2 = _check_words(targets, algo)
-        return cls(K.make_bitmap(w1, bits), K.make_bitmap(w2, bits), bits)
+        return cls(aot.bitmap(algo, w1, bits), aot.bitmap(algo, w2, bits), bits)
 
 
 def _mask_layout(mask: Mask, plan: _Plan, min_inner: int = 256) -> dict[str, Any]:
@@ -345,9 +348,11 @@ def _scan_verified(
     filt: _Filter | None = None,
     layout: dict[str, Any] | None = None,
     gpu: Any = None,
+    job: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`scan_mask_range`, with the recovered candidates' bytes (decoded once, to
-    verify them, and kept for the result)."""
+    verify them, and kept for the result); ``job``: the candidates of the whole attack
+    (which scan kernel pays, :func:`matchsim.kernels.aot.scanner`)."""
     filt = filt or _Filter.make(targets, plan.algo)
     if gpu is not None:
         from matchsim.kernels.attack.gpu import MIN_INNER
@@ -356,7 +361,7 @@ def _scan_verified(
         index = gpu.scan(layout, start, stop, _hit_cap(stop - start, 1, targets.n_distinct))
     else:
         layout = layout or _mask_layout(mask, plan)
-        index = _scan_cpu(layout, plan, filt, targets.n_distinct, start, stop)
+        index = _scan_cpu(layout, plan, filt, targets.n_distinct, start, stop, job)
     rows = mask.decode(index)
     if index.shape[0] == 0:
         return index, index, rows
@@ -366,15 +371,23 @@ def _scan_verified(
 
 
 def _scan_cpu(
-    layout: dict[str, Any], plan: _Plan, filt: _Filter, n_distinct: int, start: int, stop: int
+    layout: dict[str, Any],
+    plan: _Plan,
+    filt: _Filter,
+    n_distinct: int,
+    start: int,
+    stop: int,
+    job: int = 0,
 ) -> np.ndarray:
-    """Indices in ``[start, stop)`` whose check words pass both bitmaps (unverified)."""
+    """Indices in ``[start, stop)`` whose check words pass both bitmaps (unverified);
+    ``job``: the candidates of the whole attack, if more than this range."""
     n_tasks = 4 * _threads()
     cap = _hit_cap(stop - start, n_tasks, n_distinct)
+    scan = aot.scanner(plan.algo, max(job, stop - start))
     while True:
         hits = np.zeros((n_tasks, cap), dtype=np.int64)
         counts = np.zeros(n_tasks, dtype=np.int64)
-        K.SCANNERS[plan.algo](
+        scan(
             layout["template"],
             layout["var_offset"],
             layout["var_choices"],
@@ -404,9 +417,7 @@ def _hit_cap(span: int, n_tasks: int, n_distinct: int) -> int:
 
 
 def _threads() -> int:
-    import numba
-
-    return int(numba.get_num_threads())
+    return aot.threads()
 
 
 def _chunk_ranges(ks: MaskKeyspace, chunk_size: int, plan: _Plan) -> Iterator[tuple[int, int, int]]:
@@ -508,6 +519,8 @@ def _reverse_dask(
     shared = client.scatter(
         (keyspace, plan, targets, _Filter.make(targets, plan.algo)), broadcast=True, hash=False
     )
+    import uuid
+
     token = uuid.uuid4().hex
     futures = [
         client.submit(_scan_chunk, shared, *r, pure=False, key=f"matchsim-scan-{token}-{i}")
@@ -655,7 +668,7 @@ class _Run:
             if k not in layouts:
                 layouts[k] = _mask_layout(mask, plan, min_inner)
             idx, where, rows = _scan_verified(
-                mask, start, stop, plan, targets, filt, layouts[k], gpu
+                mask, start, stop, plan, targets, filt, layouts[k], gpu, keyspace.size
             )
             self.found[where] = offsets[k] + idx
             self.values.append(_rows_to_strings(rows))
@@ -705,6 +718,8 @@ def _rows_to_strings(rows: np.ndarray) -> pa.Array:
 def _align(n: int, values: list[pa.Array], where: list[np.ndarray]) -> pa.Array:
     """Recovered strings placed at their digest index; null elsewhere (where a digest
     was given two strings, the later one)."""
+    import pyarrow.compute as pc
+
     if not values:
         return pa.nulls(n, pa.string())
     vals = pa.concat_arrays([v.cast(pa.string()) for v in values])

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from matchsim.errors import ConfigError, InputError
 from matchsim.locale.numberplan import NumberPlan, number_plan
@@ -288,6 +287,8 @@ class WordKeyspace:
 
 def words_keyspace(name: str, values: pa.Array) -> WordKeyspace:
     """A fixed list (names, a wordlist), in the given order, deduplicated."""
+    import pyarrow.compute as pc
+
     values = pc.unique(pc.drop_null(values.cast(pa.string())))
 
     def batches() -> Iterator[pa.Array]:
@@ -304,6 +305,8 @@ def wordlist_keyspace(path: str | Path) -> WordKeyspace:
     Raises:
         InputError: file missing or empty.
     """
+    import pyarrow.compute as pc
+
     p = Path(path)
     if not p.is_file():
         raise InputError(p, "wordlist not found")
@@ -318,6 +321,8 @@ def wordlist_keyspace(path: str | Path) -> WordKeyspace:
 def combine_words(parts: Sequence[pa.Array], separator: str = "") -> pa.Array:
     """Cartesian product of small value lists joined by ``separator`` (e.g. first name x
     last name, or date of birth x postcode), first list slowest."""
+    import pyarrow.compute as pc
+
     sizes = [len(p) for p in parts]
     total = int(np.prod(sizes))
     idx = np.indices(sizes).reshape(len(parts), total)
@@ -392,6 +397,8 @@ zero-padded). Modelling assumptions, not measurements; see :func:`email_keyspace
 
 def _digit_strings(width: int) -> pa.Array:
     """Every ``width``-digit string, zero-padded, in numeric order."""
+    import pyarrow.compute as pc
+
     numbers = pa.array(np.arange(10**width, dtype=np.int64)).cast(pa.string())
     return pc.utf8_lpad(numbers, width, "0")
 
@@ -523,6 +530,8 @@ def first_name_weights(loc: Locale) -> np.ndarray:
 def _email_tokens(loc: Locale, as_of_year: int) -> tuple[dict[str, Factor], Factor]:
     """The pattern tokens ({first}, {l}, {yyyy}, ...) as factors, and the domain factor
     in descending probability."""
+    import pyarrow.compute as pc
+
     first = _factor(loc.first_tokens, first_name_weights(loc))
     last = _factor(loc.last_tokens, loc.last_names.probabilities())
     domain = Factor(loc.domains.values, loc.domains.probabilities())
@@ -645,6 +654,8 @@ def _render_guesses(
     ``found`` holds per pattern ``((literals, factors, share), indices, probability)``;
     ``offsets`` are the start of each pattern's rows in the concatenation.
     """
+    import pyarrow.compute as pc
+
     which = np.searchsorted(offsets, picks, side="right") - 1
     parts: list[pa.Array] = []
     placed: list[np.ndarray] = []

@@ -47,7 +47,7 @@ def people_lengths(region: str, number_type: str) -> tuple[int, ...] | None:
     where matchsim has no locale for ``region`` or the locale does not narrow the type:
     then every length phonenumbers allows is enumerated.
     """
-    from matchsim.locale.tables import data_dir
+    from matchsim.locale.paths import data_dir
 
     toml = data_dir() / "locales" / region.strip().lower() / "locale.toml"
     if not toml.is_file():

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from matchsim.errors import InputError
 from matchsim.io import shown
+from matchsim.kernels.attack.params import ALGORITHMS
 
 DIGEST_BYTES = {"md5": 16, "sha1": 20, "sha256": 32, "sha512": 64}
 _BY_BYTES = {v: k for k, v in DIGEST_BYTES.items()}
@@ -79,9 +79,12 @@ class TargetSet:
         shift == b``) are ``starts[b]:starts[b + 1]``; about one digest per bucket."""
         bits = max(1, min(26, int(self.n_distinct).bit_length()))
         shift = 64 - bits
-        edges = np.arange(1 << bits, dtype=np.uint64) << np.uint64(shift)
-        starts = np.append(np.searchsorted(self._keys, edges), self.n_distinct)
-        return shift, starts.astype(np.int64)
+        # The keys are sorted, so bucket b starts after every key of the buckets below
+        # it: a count per bucket and a running sum (a tenth of searching for each edge).
+        counts = np.bincount((self._keys >> np.uint64(shift)).astype(np.intp), minlength=1 << bits)
+        starts = np.zeros((1 << bits) + 1, dtype=np.int64)
+        np.cumsum(counts, out=starts[1:])
+        return shift, starts
 
     def lookup(self, candidates: np.ndarray) -> np.ndarray:
         """Index into ``digests`` of each (c, k) candidate digest, or -1 (exact match).
@@ -90,11 +93,14 @@ class TargetSet:
         bits' bucket of about one digest and a short walk inside it: a few passes over
         the candidates that are still walking, where ``np.searchsorted`` would take 20
         cache-missing steps per candidate (4x the time for a million). The walk runs in
-        :func:`matchsim.kernels.attack.lookup.lookup`, one candidate at a time."""
+        :func:`matchsim.kernels.attack.lookup.lookup`, one candidate at a time
+        (compiled ahead of time where :mod:`matchsim.kernels.aot` is built)."""
         if candidates.shape[0] == 0 or self.n_distinct == 0:
             return np.full(candidates.shape[0], -1, dtype=np.int64)
         if candidates.shape[1] == self.digests.shape[1] >= 8:
-            from matchsim.kernels.attack.lookup import lookup
+            from matchsim.kernels.aot import digest_lookup
+
+            lookup = digest_lookup(ALGORITHMS[self.algorithm])
 
             out = np.empty(candidates.shape[0], dtype=np.int64)
             shift, starts = self._buckets
@@ -123,7 +129,10 @@ class TargetSet:
 
 
 def _first_words(digests: np.ndarray) -> np.ndarray:
-    """First 8 bytes of each (n, k) uint8 row as a big-endian uint64."""
+    """First 8 bytes of each (n, k) uint8 row as a big-endian uint64 (one pass where the
+    rows are whole 64-bit words)."""
+    if digests.shape[1] % 8 == 0 and digests.flags.c_contiguous:
+        return digests.view(">u8")[:, 0].astype(np.uint64)
     return digests[:, :8].copy().view(">u8").ravel().astype(np.uint64)
 
 
@@ -193,20 +202,21 @@ def _key_order(keys: np.ndarray) -> np.ndarray:
     packed = (keys & ~low) | np.arange(n, dtype=np.uint64)
     packed.sort()
     order = (packed & low).astype(np.intp)
-    ranked = keys[order]
+    ranked = np.take(keys, order)
     if n > 1 and not bool(np.all(ranked[1:] >= ranked[:-1])):
         order = order[np.argsort(ranked, kind="stable")]
     return order
 
 
 def _take_rows(raw: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """``raw[index]`` for an (n, k) uint8 array, each row gathered as one k-byte item
-    (a 2-D fancy index moves byte by byte: 4x the time for 1 M digests)."""
+    """``raw[index]`` for an (n, k) uint8 array, each row gathered as one k-byte item by
+    ``np.take`` (a 2-D fancy index moves byte by byte: 4x the time for 1 M digests; a
+    fancy index of the k-byte items, 5x that of ``np.take``)."""
     rows = np.ascontiguousarray(raw)
     k = rows.shape[1]
     if k == 0:
         return rows[index]
-    return np.ascontiguousarray(rows.view(f"V{k}").ravel()[index]).view(np.uint8).reshape(-1, k)
+    return np.take(rows.view(f"V{k}").ravel(), index).view(np.uint8).reshape(-1, k)
 
 
 _GROUP_MIN_ROWS = 4096
@@ -222,14 +232,16 @@ def _grouped_rows(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     (:func:`matchsim.kernels.groups.first_seen_groups`), every row checked equal to its
     group's first in full, and only the distinct rows sorted. None where most rows of a
     sample are distinct (sorting them all is cheaper), or where two different rows
-    share their first 8 bytes (the sort decides)."""
+    share their first 8 bytes (the sort decides). The sample is counted by NumPy (a
+    few milliseconds), so a column of distinct digests, the usual upload, never loads
+    numba."""
+    rows = np.ascontiguousarray(raw)
+    sample = rows[:_GROUP_SAMPLE, :8].copy().view(np.int64).ravel()
+    if 2 * np.unique(sample).shape[0] > sample.shape[0]:
+        return None
     from matchsim.kernels.groups import first_rows, first_seen_groups
 
-    rows = np.ascontiguousarray(raw)
     keys = rows[:, :8].copy().view(np.int64).ravel()
-    sample = keys[:_GROUP_SAMPLE]
-    if 2 * first_seen_groups(sample)[2] > sample.shape[0]:
-        return None
     ids, _, groups = first_seen_groups(keys)
     firsts = _take_rows(rows, first_rows(ids, groups))
     if not np.array_equal(rows, _take_rows(firsts, ids)):
@@ -256,10 +268,14 @@ def unique_rows(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if k >= 8:
         # Sort on the first 8 bytes; neighbours with equal keys are compared in full,
         # and only if two differ does the full sort below decide.
-        keys = raw[:, :8].copy().view(">u8").ravel().astype(np.uint64)
+        keys = _first_words(raw)
         order = _key_order(keys)
-        ranked_keys = keys[order]
+        ranked_keys = np.take(keys, order)
         same = np.flatnonzero(ranked_keys[1:] == ranked_keys[:-1])
+        if same.shape[0] == 0:  # every row distinct (a column of digests)
+            inverse = np.empty(n, dtype=np.int64)
+            inverse[order] = np.arange(n, dtype=np.int64)
+            return _take_rows(raw, order), inverse
         if not np.any(raw[order[same]] != raw[order[same + 1]]):
             fresh = np.ones(n, dtype=bool)
             fresh[same + 1] = False
@@ -289,6 +305,8 @@ def encode_hex(digests: np.ndarray) -> list[str]:
 
 def _classify(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Per row: format code (0 none, 1 hex, 2 base64) and digest byte length (0 if none)."""
+    import pyarrow.compute as pc
+
     length = pc.utf8_length(values).to_numpy(zero_copy_only=False)
     n = len(values)
     if n and values.null_count == 0 and int(length.min()) == int(length.max()):
@@ -393,8 +411,15 @@ def _plain_hex_file(path: Path) -> np.ndarray | None:
     n = len(data) // (width + 1)
     if len(data) != n * (width + 1):
         return None
-    if not bool(np.all(np.frombuffer(data, np.uint8)[width :: width + 1] == 10)):
+    chars = np.frombuffer(data, np.uint8)
+    if not bool(np.all(chars[width :: width + 1] == 10)):
         return None
+    from matchsim.kernels.aot import hex_decoder
+
+    decode = hex_decoder(ALGORITHMS[_BY_BYTES[width // 2]])
+    decoded = decode(chars, n, width) if decode is not None else None
+    if decoded is not None:  # every character lower-case hex: the same bytes as below
+        return decoded
     try:
         raw = bytes.fromhex(data.decode("ascii"))  # skips the newlines
     except (UnicodeDecodeError, ValueError):
@@ -421,6 +446,8 @@ def parse_digests(values: pa.Array, path: str | Path | None = None) -> TargetSet
     Raises:
         InputError: no values, no recognisable digests, or mixed formats.
     """
+    import pyarrow.compute as pc
+
     fast = _plain_hex(values)
     if fast is not None:
         return _plain_target_set(fast)
@@ -549,6 +576,7 @@ def read_upload(path: str | Path, column: str | None = None) -> tuple[pa.Table, 
     Raises:
         InputError: unreadable or empty file, or an unknown column.
     """
+    import pyarrow.compute as pc
 
     p = Path(path)
     if not p.is_file():

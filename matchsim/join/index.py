@@ -77,6 +77,7 @@ _CODE_PARTS = (
     "locale",
     "kernels/__init__.py",
     "kernels/attack/mask.py",
+    "kernels/attack/params.py",
     "kernels/attack/_unrolled.py",
     "kernels/_openssl.py",
     "kernels/mix.py",

@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from matchsim.errors import ConfigError
 
@@ -111,14 +110,16 @@ def _numba_digests(
     data: np.ndarray, starts: np.ndarray, lengths: np.ndarray, algorithm: str
 ) -> np.ndarray:
     """(n, digest size) uint8 digests by the attack's message hasher (imported here:
-    the OpenSSL path never loads the attack's kernels)."""
-    from matchsim.kernels.attack import mask as K
+    the OpenSSL path never loads the attack's kernels; compiled ahead of time where
+    :mod:`matchsim.kernels.aot` is built)."""
+    from matchsim.kernels import aot
+    from matchsim.kernels.attack import params as K
 
     algo = K.ALGORITHMS[algorithm]
     iv = K.IVS[algo]
     words = np.zeros((starts.shape[0], 8), dtype=iv.dtype)
     no_hmac = np.zeros(0, dtype=np.uint32)
-    K.ROW_HASHERS[algo](data, starts, lengths, 0, iv, no_hmac, words)
+    aot.row_hasher(algo)(data, starts, lengths, 0, iv, no_hmac, words)
     order = ("<" if algo == K.ALGO_MD5 else ">") + f"u{K.WORD_BYTES[algo]}"
     return np.ascontiguousarray(words[:, : K.STATE_WORDS[algo]]).astype(order).view(np.uint8)
 
@@ -139,6 +140,8 @@ def concat(
 
     ``prefix`` and ``suffix`` are constant bytes or per-row binary/string arrays.
     """
+    import pyarrow.compute as pc
+
     parts: list[pa.Array | pa.Scalar] = []
     for part in (prefix, values, suffix):
         if part is None:

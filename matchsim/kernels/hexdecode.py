@@ -14,18 +14,11 @@ import pyarrow as pa
 from numba import prange
 
 from matchsim.kernels import string_buffers
+from matchsim.kernels.hextable import nibbles
 from matchsim.kernels.mix import splitmix64
 from matchsim.schemes import Digests, decode_text
 
-
-def _nibbles(upper: bool) -> np.ndarray:
-    table = np.full(256, 255, dtype=np.uint8)
-    alphabet = b"0123456789ABCDEF" if upper else b"0123456789abcdef"
-    table[np.frombuffer(alphabet, dtype=np.uint8)] = np.arange(16, dtype=np.uint8)
-    return table
-
-
-_TABLES = {"hex": _nibbles(False), "HEX": _nibbles(True)}
+_TABLES = {"hex": nibbles(False), "HEX": nibbles(True)}
 
 
 def hex_pairs(encoding: str) -> np.ndarray:
