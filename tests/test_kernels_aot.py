@@ -279,3 +279,12 @@ def test_cli_build_kernels(library: Path, run_cli) -> None:  # type: ignore[no-u
     report = json.loads(out)
     assert report["modules"] == {"sha256": str(aot.module_path(library, "sha256"))}
     assert aot.module_path(library, "sha256").stat().st_mtime_ns == before  # already built
+
+
+def test_the_compiled_path_shares_the_kernels_lane_count() -> None:
+    """The numba-free side (pad states, hasher work items) lays lanes out as the kernels
+    do: one ``LANES`` (a copy of it, 16 against the kernels' 48, once made every HMAC
+    pad state wrong)."""
+    from matchsim.kernels.attack import _lanes
+
+    assert aot.LANES == _lanes.LANES

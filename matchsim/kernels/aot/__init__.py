@@ -42,19 +42,16 @@ from typing import Any
 
 import numpy as np
 
-from matchsim.kernels.attack.params import ALGO_SHA512, NAMES
+from matchsim.kernels.attack.params import ALGO_SHA512, LANES, NAMES
 
 FORMAT = 1
 """Bump when the layout of a library folder or a module's exports change."""
 
 ENV_SWITCH = "MATCHSIM_AOT"
 ENV_DIR = "MATCHSIM_AOT_DIR"
-LANES = 16
-"""= :data:`matchsim.kernels.attack._lanes.LANES` (rows per lane group of the hasher;
-that module imports numba)."""
 
 _PARALLEL_MIN = 1 << 16
-"""Candidates (or rows, x 16) below which a call runs its work items on this thread."""
+"""Candidates (or rows, x LANES) below which a call runs its work items on this thread."""
 
 
 def enabled() -> bool:

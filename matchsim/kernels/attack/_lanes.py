@@ -1,4 +1,5 @@
-"""The lane layout the CPU attack kernels share: ``LANES`` candidates per row."""
+"""The lane layout the CPU attack kernels share: ``LANES`` candidates per row (the
+number lives in :mod:`.params`, which the ahead-of-time path reads without numba)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,11 @@ import numba
 import numpy as np
 
 from matchsim.kernels.attack._numba_start import defer_blas_check
+from matchsim.kernels.attack.params import LANES
 
 defer_blas_check()
 
-LANES = 48
-"""Candidates hashed together: the MD5 block functions hash them as three interleaved
-groups of 16 (two AVX2 registers each; ``_gen_unrolled.MD5_GROUPS`` says why), so a
-multiple of 48. Measured against 16, 32 (two groups of 16: 70 M MD5 candidates per
-CPU-second against 95) and 96 (the block functions alone were faster, the scan slower:
-75 M single-threaded against 97)."""
+__all__ = ["LANES", "_ix"]
 
 
 @numba.njit(cache=True, inline="always")
