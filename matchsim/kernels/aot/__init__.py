@@ -15,7 +15,8 @@ wall time for all four on this project's shared machine); nothing builds it behi
 user's back. Where it lives: ``$MATCHSIM_AOT_DIR`` (default
 ``$XDG_CACHE_HOME/matchsim/aot``, else ``~/.cache/matchsim/aot``), in a folder named by
 :func:`fingerprint`: a SHA-256 of every source file of :mod:`matchsim.kernels`, the
-numba, llvmlite and NumPy versions, the Python ABI, numba's code-generation settings
+numba, llvmlite and NumPy versions, the Python ABI, numba's code-generation settings (and
+``MATCHSIM_SHANI``, which picks the SHA-256/SHA-1 block functions compiled in)
 and the CPU's model and feature flags. Any change gives another folder, so a library is
 only ever loaded by the code and machine it was built for; each module file is written
 under a temporary name and renamed into place, so a half-written one is never seen.
@@ -96,7 +97,9 @@ def _package_version(name: str) -> str:
         return f"{name}: {spec.origin}"
 
 
-_CODEGEN_SETTINGS = ("NUMBA_OPT", "NUMBA_BOUNDSCHECK", "NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES")
+_CODEGEN_SETTINGS = (
+    "NUMBA_OPT", "NUMBA_BOUNDSCHECK", "NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES", "MATCHSIM_SHANI",
+)  # fmt: skip
 
 
 KERNELS = Path(__file__).resolve().parent.parent
