@@ -38,7 +38,7 @@ import ctypes
 import sys
 from collections.abc import Iterator
 
-from matchsim._allocator import enabled, keep_arrow_memory
+from matchsim._allocator import enabled
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
@@ -76,4 +76,4 @@ def _glibc_keep() -> None:
         libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD)
 
 
-__all__ = ["enabled", "keep_arrow_memory", "reusing_memory", "worker_environment"]
+__all__ = ["enabled", "reusing_memory", "worker_environment"]

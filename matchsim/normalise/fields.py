@@ -55,7 +55,7 @@ def _no_reasons(values: pa.Array) -> pa.Array:
 
 # --------------------------------------------------------------------------- e-mail
 
-_HEX_DIGEST = r"^(?:[0-9a-f]{32}|[0-9a-f]{64})$"
+_HEX_DIGEST = phones.HEX_DIGEST
 
 
 def split_at(text: pa.Array, ats: pa.Array | None = None) -> tuple[pa.Array, pa.Array]:

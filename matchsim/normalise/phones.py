@@ -189,6 +189,8 @@ def raw_digits(values: pa.Array, max_zeros: int | None = 2) -> tuple[pa.Array, p
     return pc.if_else(ok, text, pa.scalar(None, pa.string())), reasons
 
 
+HEX_DIGEST = r"^(?:[0-9a-f]{32}|[0-9a-f]{64})$"
+"""A lower-case MD5 or SHA-256 hex digest (what Meta's SDK passes through as hashed)."""
 # Python's ``\s`` in a str pattern (what ``str.isspace`` holds), which RE2's ``\s`` is not.
 _PY_SPACE = r"\t\n\v\f\r\x1c-\x1f \x85\p{Z}"
 _SDK_LEAD = r"^\+?0{0,2}"
@@ -215,7 +217,7 @@ def meta_sdk_phone(values: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray]:
     separators only (``-``) is rejected, as the SDK raises.
     """
     text = pc.utf8_lower(pc.utf8_trim_whitespace(values))
-    hashed = pc.fill_null(pc.match_substring_regex(text, r"^(?:[0-9a-f]{32}|[0-9a-f]{64})$"), False)
+    hashed = pc.fill_null(pc.match_substring_regex(text, HEX_DIGEST), False)
     blank = pc.fill_null(pc.equal(text, ""), True)
     text = pc.replace_substring_regex(text, rf"[{_PY_SPACE}\-()]", "")
     once = pc.replace_substring_regex(text, _SDK_LEAD, "", max_replacements=1)
