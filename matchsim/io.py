@@ -58,9 +58,16 @@ MANIFESTS = ("manifest.json", "join.json", "results.json")
 # --------------------------------------------------------------------------- messages
 
 
+PATH_LIMIT = 1024
+"""A path is shown whole up to this many characters: a path cut short cannot be found."""
+
+
 def shown(text: object, limit: int = 80) -> str:
     """``text`` safe to print in a one-line message: control and invisible format
-    characters escaped (no terminal escape injection), cut to ``limit`` characters."""
+    characters escaped (no terminal escape injection), cut to ``limit`` characters
+    (a path object to at least :data:`PATH_LIMIT`: the user has to find the file)."""
+    if isinstance(text, os.PathLike):
+        limit = max(limit, PATH_LIMIT)
     out = []
     for ch in str(text):
         if ch == " " or (ch.isprintable() and unicodedata.category(ch) != "Cf"):

@@ -80,3 +80,16 @@ def test_attack_out_and_table_out_follow_the_same_rule(run_cli, tmp_path: Path) 
     table.unlink()
     assert run_cli("attack-table", "--region", "NU", "--out", table)[0] == 0
     assert run_cli("attack-table", "--region", "NU", "--out", table, "--force")[0] == 0
+
+
+def test_a_long_output_path_is_named_whole(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # A path cut to fit a line cannot be found; the message names it whole, whatever the
+    # length of the test's own tmp folder.
+    deep = tmp_path.joinpath(*(["a-folder-with-a-long-name"] * 6))
+    deep.mkdir(parents=True)
+    out = deep / "upload.csv"
+    out.write_text(SOMEONE_ELSES)
+    crm = _crm(tmp_path / "crm.csv")
+    code, _, err = run_cli("hash", crm, "--profile", "meta", "--region", "NL", "--out", out)
+    assert len(str(out)) > 160
+    assert (code, err) == (1, f"Error: --out {out} already exists (use --force to replace it)\n")
