@@ -16,6 +16,7 @@ Neither looks at an upload: a keyspace is what the attacker knows about the worl
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -48,9 +49,9 @@ class Mask:
     def length(self) -> int:
         return len(self.positions)
 
-    @property
+    @functools.cached_property
     def size(self) -> int:
-        return int(np.prod([len(p) for p in self.positions], dtype=object))
+        return math.prod(len(p) for p in self.positions)
 
     def varying(self) -> list[int]:
         return [i for i, p in enumerate(self.positions) if len(p) > 1]
@@ -85,8 +86,10 @@ class MaskKeyspace:
     name: str
     masks: tuple[Mask, ...]
 
-    @property
+    @functools.cached_property
     def size(self) -> int:
+        # Cached: callers ask once per chunk, and a date keyspace has thousands of masks
+        # (summing them afresh made a table build quadratic in the number of masks).
         return sum(m.size for m in self.masks)
 
     def chunks(self, chunk_size: int) -> Iterator[tuple[int, int, int]]:
