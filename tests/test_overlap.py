@@ -64,7 +64,10 @@ def test_every_stage_timed_where_it_ran(both: tuple[Any, Any]) -> None:
     for row in side.manifest["resources"].values():
         assert row["user_seconds"] >= 0 and row["peak_rss_mb"] > 0
     assert side.manifest["timings"]["join sha256"] > 0  # measured in the worker
+    assert side.manifest["resources"]["join sha256"]["process"] == "worker"
     assert side.manifest["timings"]["attack email sha256"] > 0  # measured here
+    assert side.manifest["resources"]["attack email sha256"]["process"] == "main"
+    assert {row["process"] for row in serial.manifest["resources"].values()} == {"main"}
 
 
 def test_same_results_reusing_a_population(both: tuple[Any, Any], tmp_path: Path) -> None:
@@ -101,6 +104,9 @@ def test_joins_taken_by_this_process_give_the_same_results(
                           overlap=True)  # fmt: skip
     assert strip_timings(serial.results) == strip_timings(side.results)
     assert set(serial.manifest["timings"]) == set(side.manifest["timings"])
+    ran = {k: v["process"] for k, v in side.manifest["resources"].items() if "join" in k}
+    assert ran == {"join sha256": "worker", "join hmac-sha256": "main",
+                   "join salted-sha256": "main"}  # fmt: skip
     for name in ("uploads/00-sha256.csv", "joins/02-salted-sha256/keys.csv"):
         assert (serial.out / name).read_bytes() == (side.out / name).read_bytes()
 

@@ -372,7 +372,7 @@ def _work(conn: Any, claims: Claims) -> None:
         return
     _, experiment, folder, pop_dir, region = message
     secrets = conn.recv()[1]
-    stages = Stages()
+    stages = Stages("worker")
     membership = _hash_and_join_all(conn, experiment, folder, pop_dir, region, secrets, stages,
                                     claims)  # fmt: skip
     conn.send(("membership", membership))
