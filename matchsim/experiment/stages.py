@@ -107,7 +107,8 @@ def overlapped_rows(
     membership = None
     for i in range(len(prepared) - 1, 0, -1):
         if worker.take_join(i):
-            join, got = join_and_membership(ctx, prepared[i], i == first)
+            here = _own_bars(ctx, prepared[i].spec.name)  # the worker's join has the plain ones
+            join, got = join_and_membership(here, prepared[i], i == first)
             reports[i] = join.report
             membership = got if got is not None else membership
             del join
@@ -121,6 +122,21 @@ def overlapped_rows(
     membership = membership if membership is not None else from_worker
     if membership is not None:
         results.membership = membership
+
+
+def _own_bars(ctx: RunContext, scheme: str) -> RunContext:
+    """``ctx`` whose progress stages are named after ``scheme`` too (``platform chunks
+    (hmac-sha256)``): a join run here while the worker runs another keeps its own bars."""
+    import dataclasses
+
+    progress = ctx.progress
+    if progress is None:
+        return ctx
+
+    def named(stage: str, done: int, total: int) -> None:
+        progress(f"{stage} ({scheme})", done, total)
+
+    return dataclasses.replace(ctx, progress=named)
 
 
 def sections(ctx: RunContext, results: Results) -> None:
