@@ -64,7 +64,10 @@ def test_every_stage_timed_where_it_ran(both: tuple[Any, Any]) -> None:
     for row in side.manifest["resources"].values():
         assert row["user_seconds"] >= 0 and row["peak_rss_mb"] > 0
     assert side.manifest["timings"]["join sha256"] > 0  # measured in the worker
+    assert side.manifest["resources"]["join sha256"]["process"] == "worker"
     assert side.manifest["timings"]["attack email sha256"] > 0  # measured here
+    assert side.manifest["resources"]["attack email sha256"]["process"] == "main"
+    assert {row["process"] for row in serial.manifest["resources"].values()} == {"main"}
 
 
 def test_same_results_reusing_a_population(both: tuple[Any, Any], tmp_path: Path) -> None:
@@ -80,6 +83,44 @@ def test_same_results_reusing_a_population(both: tuple[Any, Any], tmp_path: Path
     a, b = strip_timings(serial.results), strip_timings(side.results)
     a.pop("population"), b.pop("population")
     assert a == b
+
+
+def test_joins_taken_by_this_process_give_the_same_results(
+    both: tuple[Any, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every join after the first claimed here before the worker reaches it (what a run
+    whose attacks finish before the worker's joins does): this process runs them, the
+    worker skips them, and the results are the serial run's."""
+
+    class Eager(side_by_side.Worker):
+        def __init__(self, progress: Any, schemes: int = 0) -> None:
+            super().__init__(progress, schemes)
+            assert schemes == 3
+            assert [self.take_join(i) for i in (1, 2)] == [True, True]
+
+    monkeypatch.setattr(side_by_side, "Worker", Eager)
+    serial, _ = both
+    side = run_experiment(parse_experiment(_tree()), tmp_path / "side", measure_costs=False,
+                          overlap=True)  # fmt: skip
+    assert strip_timings(serial.results) == strip_timings(side.results)
+    assert set(serial.manifest["timings"]) == set(side.manifest["timings"])
+    ran = {k: v["process"] for k, v in side.manifest["resources"].items() if "join" in k}
+    assert ran == {"join sha256": "worker", "join hmac-sha256": "main",
+                   "join salted-sha256": "main"}  # fmt: skip
+    for name in ("uploads/00-sha256.csv", "joins/02-salted-sha256/keys.csv"):
+        assert (serial.out / name).read_bytes() == (side.out / name).read_bytes()
+
+
+def test_each_join_is_claimed_once() -> None:
+    import multiprocessing as mp
+
+    claims = side_by_side.Claims(mp.get_context("spawn"), 3)
+    worker, parent = side_by_side.Claims.WORKER, side_by_side.Claims.PARENT
+    assert claims.claim(0, worker) and claims.claim(0, worker)  # asked again: still its own
+    assert not claims.claim(0, parent)
+    assert claims.claim(2, parent) and not claims.claim(2, worker)
+    assert claims.claim(1, worker) and not claims.claim(1, parent)
+    assert claims.claim(5, worker) and not claims.claim(5, parent)  # beyond the count
 
 
 def test_wanted() -> None:

@@ -21,12 +21,14 @@ class Stages:
 
     ``resources[stage]`` holds the stage's user and system CPU seconds, minor page faults
     and the process's peak RSS afterwards (``getrusage`` of the process that ran it, all
-    its threads; a stage that overlaps another in the same process shares the counters).
+    its threads; a stage that overlaps another in the same process shares the counters),
+    and which process ran it (``process``: ``main``, or ``worker`` in an overlapped run).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, process: str = "main") -> None:
+        self.process = process
         self.seconds: dict[str, float] = {}
-        self.resources: dict[str, dict[str, float]] = {}
+        self.resources: dict[str, dict[str, Any]] = {}
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -45,6 +47,7 @@ class Stages:
             "system_seconds": round(was.get("system_seconds", 0.0) + r1.ru_stime - r0.ru_stime, 3),
             "minor_faults": was.get("minor_faults", 0) + r1.ru_minflt - r0.ru_minflt,
             "peak_rss_mb": round(r1.ru_maxrss / 1024),
+            "process": self.process,
         }
 
     def merge(self, other: Stages) -> None:

@@ -4,13 +4,18 @@ process runs the attacks, the risk section and the cost model.
 What depends on what (and so what may run side by side):
 
 * each scheme's upload (``hash``) needs only the customer file;
-* the first join normalises the platform and writes the layer the later joins read, so
-  the joins run one after another, in scheme order, all in the worker;
-* membership needs only the first deterministic join: the worker computes it there;
+* the first join normalises the platform and writes the layer the later joins read: the
+  worker writes the first upload and joins it, then writes every other upload, then joins
+  them in scheme order;
 * a scheme's attacks need only its upload: this process attacks scheme ``i`` as soon as the
   worker reports upload ``i`` written, in scheme order, so the per-process caches of
   :mod:`matchsim.experiment.attacks` (e-mail guesses, the parsed upload) see the same
   sequence as a serial run;
+* a join after the first needs only its upload and that layer: once this process has
+  attacked every upload it takes the joins the worker has not started yet, last scheme
+  first, and runs them here (each join is claimed by one process, :class:`Claims`), so
+  neither core waits on the other's queue;
+* membership needs only the first deterministic join: the process that ran it computes it;
 * risk needs only the population: it runs here while the worker writes the first upload.
 
 The worker is a fresh interpreter (``spawn``), never a fork: by the time it is needed this
@@ -99,6 +104,27 @@ class _Inbox:
     error: BaseException | None = None
 
 
+class Claims:
+    """Which process runs each scheme's join: whichever claims it first (one byte per
+    scheme in shared memory; 0 unclaimed, else the claimant)."""
+
+    WORKER, PARENT = 1, 2
+
+    def __init__(self, ctx: Any, schemes: int) -> None:
+        self._owner = ctx.Array("b", max(schemes, 1))
+
+    def claim(self, index: int, who: int) -> bool:
+        """Take join ``index`` for ``who``; False if the other process has it. A join past
+        the schemes counted at the start is always the worker's."""
+        if index >= len(self._owner):
+            return who == self.WORKER
+        with self._owner.get_lock():
+            if self._owner[index]:
+                return bool(self._owner[index] == who)
+            self._owner[index] = who
+            return True
+
+
 class Worker:
     """The worker process and this process's side of its pipe.
 
@@ -106,7 +132,7 @@ class Worker:
     :meth:`hashed` / :meth:`joined` / :meth:`finish` wait for what the worker reports.
     """
 
-    def __init__(self, progress: ProgressFn | None) -> None:
+    def __init__(self, progress: ProgressFn | None, schemes: int = 0) -> None:
         import multiprocessing as mp
 
         self._progress = progress
@@ -115,7 +141,9 @@ class Worker:
         self._inbox = _Inbox()
         ctx = mp.get_context("spawn")
         self._conn, child = ctx.Pipe()
-        self._proc = ctx.Process(target=_worker_main, args=(child,), name="matchsim-worker")
+        self.claims = Claims(ctx, schemes)  # shared memory: passed at start, not pickled later
+        self._proc = ctx.Process(target=_worker_main, args=(child, self.claims),
+                                 name="matchsim-worker")  # fmt: skip
         self._proc.daemon = True
         from matchsim.experiment.memory import worker_environment
 
@@ -142,8 +170,12 @@ class Worker:
         """Wait until upload ``index`` is written; its summary."""
         return self._wait(lambda inbox: inbox.hashed.get(index))
 
+    def take_join(self, index: int) -> bool:
+        """Claim join ``index`` for this process (False: the worker runs or ran it)."""
+        return self.claims.claim(index, Claims.PARENT)
+
     def joined(self, index: int) -> dict[str, Any]:
-        """Wait until join ``index`` is done; its report."""
+        """Wait until join ``index`` is done in the worker; its report."""
         return self._wait(lambda inbox: inbox.joined.get(index))
 
     def finish(self) -> tuple[Any, Stages]:
@@ -310,8 +342,8 @@ def _rebuild(portable: tuple[Any, ...]) -> BaseException:
 # -- the worker process ------------------------------------------------------------------
 
 
-def _worker_main(conn: Any) -> None:
-    """The worker: wait for the plan, then hash and join every scheme in order."""
+def _worker_main(conn: Any, claims: Claims) -> None:
+    """The worker: wait for the plan, then hash every scheme and join those it claims."""
     _die_with_parent()
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # unwind like Ctrl-C
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -319,7 +351,7 @@ def _worker_main(conn: Any) -> None:
 
     try:
         with reusing_memory():
-            _work(conn)
+            _work(conn, claims)
     except KeyboardInterrupt:  # Ctrl-C, or SIGTERM from the parent: no traceback
         conn.close()
         os._exit(_INTERRUPTED)
@@ -332,7 +364,7 @@ def _worker_main(conn: Any) -> None:
         conn.close()
 
 
-def _work(conn: Any) -> None:
+def _work(conn: Any, claims: Claims) -> None:
     """Wait for the plan, run it, report the membership result and the stage timings."""
     _warm_up()
     message = conn.recv()
@@ -340,8 +372,9 @@ def _work(conn: Any) -> None:
         return
     _, experiment, folder, pop_dir, region = message
     secrets = conn.recv()[1]
-    stages = Stages()
-    membership = _hash_and_join_all(conn, experiment, folder, pop_dir, region, secrets, stages)
+    stages = Stages("worker")
+    membership = _hash_and_join_all(conn, experiment, folder, pop_dir, region, secrets, stages,
+                                    claims)  # fmt: skip
     conn.send(("membership", membership))
     conn.send(("done", stages))
 
@@ -400,35 +433,66 @@ def _hash_and_join_all(
     region: str,
     secrets: list[tuple[bytes, str] | None],
     stages: Stages,
+    claims: Claims,
 ) -> Any:
-    """Every scheme's upload and join, in order; the membership result (or None)."""
+    """Every scheme's upload, and the joins this process claims, in order: the first
+    upload and its join (which writes the normalised platform), then the other uploads
+    (the parent attacks each as soon as it is written), then their joins. The membership
+    result if this process ran the first deterministic join, else None."""
     from matchsim.experiment.context import RunContext
-    from matchsim.experiment.schemes import hash_and_join, prepare
+    from matchsim.experiment.schemes import hash_upload, prepare
     from matchsim.secrets import Secret
 
     def progress(stage: str, done: int, total: int) -> None:
         conn.send(("progress", stage, done, total))
 
     ctx = RunContext(experiment, folder, pop_dir, region, stages, progress)
-    membership = None
+    prepared = []
     for i, spec in enumerate(experiment.schemes):
         held = secrets[i]
-        secret = None if held is None else Secret(held[0], held[1])
-        p = prepare(ctx, spec, i, secret)
-
-        def hashed(summary: dict[str, Any], i: int = i) -> None:
-            conn.send(("hashed", i, summary))
-
-        _, join = hash_and_join(ctx, p, on_hashed=hashed)
-        conn.send(("joined", i, join.report))
-        if membership is None and bool(getattr(p.scheme, "deterministic", True)):
-            from matchsim.experiment import assess
-
-            with stages.stage("membership"):
-                users = json_counts(pop_dir)["platform_users"]
-                membership = assess.membership(experiment, join, users)
-        del join
+        prepared.append(prepare(ctx, spec, i, None if held is None else Secret(held[0], held[1])))
+    first = membership_scheme(prepared)
+    membership = None
+    for i, p in enumerate(prepared):
+        conn.send(("hashed", i, hash_upload(ctx, p).as_dict()))
+        if i == 0 and claims.claim(0, Claims.WORKER):
+            membership = _join(conn, ctx, p, 0, first)
+    for i, p in enumerate(prepared[1:], start=1):
+        if claims.claim(i, Claims.WORKER):
+            got = _join(conn, ctx, p, i, first)
+            membership = got if got is not None else membership
     return membership
+
+
+def _join(conn: Any, ctx: Any, p: Any, index: int, first: int | None) -> Any:
+    """Join upload ``index`` here and report it; the membership result if ``index`` is
+    the first deterministic scheme (``first``), else None."""
+    join = join_and_membership(ctx, p, index == first)
+    conn.send(("joined", index, join[0].report))
+    return join[1]
+
+
+def membership_scheme(prepared: list[Any]) -> int | None:
+    """Index of the first deterministic scheme (whose join membership is read from)."""
+    return next(
+        (i for i, p in enumerate(prepared) if bool(getattr(p.scheme, "deterministic", True))),
+        None,
+    )
+
+
+def join_and_membership(ctx: Any, p: Any, membership: bool) -> tuple[Any, Any]:
+    """Scheme ``p``'s join in this process, and with ``membership`` the membership result
+    read from it (else None)."""
+    from matchsim.experiment.schemes import join_upload
+
+    join = join_upload(ctx, p)
+    if not membership:
+        return join, None
+    from matchsim.experiment import assess
+
+    with ctx.stages.stage("membership"):
+        users = json_counts(ctx.pop_dir)["platform_users"]
+        return join, assess.membership(ctx.experiment, join, users)
 
 
 def json_counts(pop_dir: Path) -> dict[str, Any]:

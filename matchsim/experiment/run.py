@@ -116,7 +116,8 @@ def _run(
         if not side_by_side.wanted(experiment, on_step, overlap):
             return _stages(experiment, folder, progress, measure_costs, on_step, None)
         # started first: its imports overlap the population
-        with side_by_side.Worker(progress) as worker, worker.raising_errors():
+        schemes = len(experiment.schemes)
+        with side_by_side.Worker(progress, schemes) as worker, worker.raising_errors():
             return _stages(experiment, folder, worker.progress, measure_costs, on_step, worker)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,28 +87,36 @@ def run_scheme(
     return entry, join
 
 
-def hash_and_join(
-    ctx: RunContext, p: _Prepared, on_hashed: Callable[[dict[str, Any]], None] | None = None
-) -> tuple[Any, Any]:
-    """The advertiser's upload, then the platform's join of it: (hash summary, join).
+def hash_and_join(ctx: RunContext, p: _Prepared) -> tuple[Any, Any]:
+    """The advertiser's upload, then the platform's join of it: (hash summary, join)."""
+    summary = hash_upload(ctx, p)
+    join = join_upload(ctx, p)
+    ctx.step("hash", {"scheme": p.spec, "upload": p.upload, "summary": summary.as_dict()})
+    ctx.step("join", {"scheme": p.spec, "report": join.report})
+    return summary, join
 
-    ``on_hashed(summary)`` is called once the upload is written, before the join."""
-    from matchsim.join.run import join_files
+
+def hash_upload(ctx: RunContext, p: _Prepared) -> Any:
+    """The advertiser hashes its customer file under the scheme; the upload's summary."""
     from matchsim.upload.write import hash_file
 
-    experiment, name = ctx.experiment, p.spec.name
-    with ctx.stages.stage(f"hash {name}"):
-        summary = hash_file(
+    with ctx.stages.stage(f"hash {p.spec.name}"):
+        return hash_file(
             ctx.customers, profile=p.profile, scheme=p.scheme, region=ctx.region, out=p.upload
         )
-    if on_hashed is not None:
-        on_hashed(summary.as_dict())
-    with ctx.stages.stage(f"join {name}"):
-        join = join_files(
+
+
+def join_upload(ctx: RunContext, p: _Prepared) -> Any:
+    """The platform joins the scheme's upload (written by :func:`hash_upload`)."""
+    from matchsim.join.run import join_files
+
+    experiment = ctx.experiment
+    with ctx.stages.stage(f"join {p.spec.name}"):
+        return join_files(
             ctx.pop_dir,
             p.upload,
             profile=experiment.platform_profile,
-            scheme=name,
+            scheme=p.spec.name,
             scheme_params=p.params,
             secret=p.secret,
             out=ctx.folder / "joins" / p.slug,
@@ -122,9 +129,6 @@ def hash_and_join(
             # the schemes, but write no digest index that no later join would read
             index=True if experiment.population_path is not None else "normalised",
         )
-    ctx.step("hash", {"scheme": p.spec, "upload": p.upload, "summary": summary.as_dict()})
-    ctx.step("join", {"scheme": p.spec, "report": join.report})
-    return summary, join
 
 
 _JOIN_KEYS = {

@@ -82,7 +82,7 @@ def overlapped_rows(
     The same rows, in the same order, as the serial path."""
     from matchsim.experiment import assess
     from matchsim.experiment.attacks import HashedValues
-    from matchsim.experiment.overlap import Plan
+    from matchsim.experiment.overlap import Plan, join_and_membership, membership_scheme
     from matchsim.experiment.schemes import attack_all, prepare, scheme_entry, scheme_secret
 
     experiment = ctx.experiment
@@ -99,14 +99,44 @@ def overlapped_rows(
     for i, p in enumerate(prepared):
         worker.hashed(i)
         outcomes.append(attack_all(ctx, p, prices, hashed))
+    del hashed
+    # the joins the worker has not started yet, run here (last first: the worker takes
+    # them first to last)
+    first = membership_scheme(prepared)
+    reports: dict[int, dict[str, Any]] = {}
+    membership = None
+    for i in range(len(prepared) - 1, 0, -1):
+        if worker.take_join(i):
+            here = _own_bars(ctx, prepared[i].spec.name)  # the worker's join has the plain ones
+            join, got = join_and_membership(here, prepared[i], i == first)
+            reports[i] = join.report
+            membership = got if got is not None else membership
+            del join
     for i, (p, outcome) in enumerate(zip(prepared, outcomes, strict=True)):
-        entry = scheme_entry(ctx, p, worker.hashed(i), worker.joined(i))
+        report = reports[i] if i in reports else worker.joined(i)
+        entry = scheme_entry(ctx, p, worker.hashed(i), report)
         outcome.apply(entry)
         results.schemes.append(entry)
-    membership, stages = worker.finish()
+    from_worker, stages = worker.finish()
     ctx.stages.merge(stages)
+    membership = membership if membership is not None else from_worker
     if membership is not None:
         results.membership = membership
+
+
+def _own_bars(ctx: RunContext, scheme: str) -> RunContext:
+    """``ctx`` whose progress stages are named after ``scheme`` too (``platform chunks
+    (hmac-sha256)``): a join run here while the worker runs another keeps its own bars."""
+    import dataclasses
+
+    progress = ctx.progress
+    if progress is None:
+        return ctx
+
+    def named(stage: str, done: int, total: int) -> None:
+        progress(f"{stage} ({scheme})", done, total)
+
+    return dataclasses.replace(ctx, progress=named)
 
 
 def sections(ctx: RunContext, results: Results) -> None:
