@@ -39,7 +39,7 @@ MD5_GROUPS = 3
 ones) hashes side by side. An MD5 step waits on the step before, about six cycles of
 latency for ten vector operations: one group of 8 AVX2 lanes left the vector units
 idle most of the time (47 M candidates per CPU-second on the NL mobile mask), two
-groups gave 70 and three 95; four spilled registers (76). ``LANES // MD5_GROUPS``
+groups gave 70 and three 95; four spilled registers (76). ``LANES_MD5 // MD5_GROUPS``
 must stay at least 16: LLVM does not vectorise a loop of fewer iterations that needs
 run-time alias checks. SHA-512 with two groups was not faster by more than the noise
 and took 130 s to compile; SHA-1 and SHA-256 are left as they are."""
@@ -202,19 +202,21 @@ class _Target:
 
     cpu: bool
     groups: int = 1
+    lanes: str = ""
+    """The name of the algorithm's lane count (:mod:`.params`; CPU)."""
 
     def w(self, t: int) -> str:
-        return f"W[_ix({t}, ln)]" if self.cpu else f"M[moff + {t}]"
+        return f"W[_ix({t}, ln, {self.lanes})]" if self.cpu else f"M[moff + {t}]"
 
     def s(self, i: int) -> str:
-        return f"S[_ix({i}, ln)]" if self.cpu else f"S[{i}]"
+        return f"S[_ix({i}, ln, {self.lanes})]" if self.cpu else f"S[{i}]"
 
     def out(self, i: int) -> str:
-        return f"out[_ix({i}, ln)]" if self.cpu else f"out[{i}]"
+        return f"out[_ix({i}, ln, {self.lanes})]" if self.cpu else f"out[{i}]"
 
     def function(self, name: str, rounds: int, doc: str, body: list[str]) -> list[str]:
         if self.cpu:
-            lanes = "LANES" if self.groups == 1 else f"LANES // {self.groups}"
+            lanes = self.lanes if self.groups == 1 else f"{self.lanes} // {self.groups}"
             return [
                 "",
                 "",
@@ -223,7 +225,7 @@ class _Target:
                 f'    """{rounds} rounds of one block per lane (message rows 0..15 of ``W``). '
                 f'{doc}"""',
                 f"    for ln in range({lanes}):",
-                *(f"        {line}" for line in _interleave(body, self.groups)),
+                *(f"        {line}" for line in _interleave(body, self.groups, self.lanes)),
             ]
         return [
             "",
@@ -239,9 +241,9 @@ _LOCAL = re.compile(r"\b([wxyaepr]\d+)\b")
 """A local of the generated bodies: a letter and a number (``w3``, ``x17``, ``a9``)."""
 
 
-def _interleave(body: list[str], groups: int) -> list[str]:
+def _interleave(body: list[str], groups: int, lanes: str) -> list[str]:
     """``body`` for ``groups`` independent lane groups, statement by statement: group
-    ``g`` works on lanes ``ln + g * LANES // groups``, its locals suffixed ``_g``. The
+    ``g`` works on lanes ``ln + g * lanes // groups``, its locals suffixed ``_g``. The
     statements of one step for every group sit side by side, so the out-of-order core
     always has independent work while one group's chain waits."""
     if groups == 1:
@@ -249,9 +251,9 @@ def _interleave(body: list[str], groups: int) -> list[str]:
     out = []
     for line in body:
         for g in range(groups):
-            lane = f"ln + {g} * LANES // {groups}" if g else "ln"
+            lane = f"ln + {g} * {lanes} // {groups}" if g else "ln"
             named = _LOCAL.sub(rf"\g<1>_{g}", line)
-            out.append(named.replace(", ln)]", f", {lane})]"))
+            out.append(named.replace(", ln, ", f", {lane}, "))
     return out
 
 
@@ -408,20 +410,26 @@ def _md5(tg: _Target, op: _Ops, steps: int, zero: frozenset[int] = frozenset()) 
 
 def _functions(tg: _Target, op32: _Ops) -> list[str]:
     wide = _Native64()
+    md5, sha1, sha256, sha512 = tg, tg, tg, tg
+    if tg.cpu:  # each algorithm's lane count
+        md5, sha1, sha256, sha512 = (
+            replace(tg, lanes=f"LANES_{a.upper()}") for a in ("md5", "sha1", "sha256", "sha512")
+        )
     # Only the scan's MD5 block functions interleave lane groups: the full one (batch
     # hashing, verification, the blocks before a long candidate's last) is not worth
     # its compile time.
-    md5 = replace(tg, groups=MD5_GROUPS) if tg.cpu else tg
-    lines = _md5(md5, op32, EARLY_MD5) + _md5(tg, op32, 64)
-    lines += _sha1(tg, op32, EARLY_SHA1) + _sha1(tg, op32, 80)
-    lines += _sha2(tg, op32, EARLY_SHA256) + _sha2(tg, op32, 64)
-    lines += _sha2(tg, wide, EARLY_SHA512) + _sha2(tg, wide, 80)
+    md5_groups = replace(md5, groups=MD5_GROUPS) if tg.cpu else md5
+    lines = _md5(md5_groups, op32, EARLY_MD5) + _md5(md5, op32, 64)
+    lines += _sha1(sha1, op32, EARLY_SHA1) + _sha1(sha1, op32, 80)
+    lines += _sha2(sha256, op32, EARLY_SHA256) + _sha2(sha256, op32, 64)
+    lines += _sha2(sha512, wide, EARLY_SHA512) + _sha2(sha512, wide, 80)
     if tg.cpu:
         # The scan's single block of a short candidate (phones, dates, postcodes).
         z = SHORT_ZERO
-        lines += _md5(md5, op32, EARLY_MD5, z["md5"]) + _sha1(tg, op32, EARLY_SHA1, z["sha1"])
-        lines += _sha2(tg, op32, EARLY_SHA256, z["sha256"])
-        lines += _sha2(tg, wide, EARLY_SHA512, z["sha512"])
+        lines += _md5(md5_groups, op32, EARLY_MD5, z["md5"])
+        lines += _sha1(sha1, op32, EARLY_SHA1, z["sha1"])
+        lines += _sha2(sha256, op32, EARLY_SHA256, z["sha256"])
+        lines += _sha2(sha512, wide, EARLY_SHA512, z["sha512"])
     return lines
 
 
@@ -446,7 +454,13 @@ def render(target: str = "cpu") -> str:
             "import numba",
             "import numpy as np",
             "",
-            "from matchsim.kernels.attack._lanes import LANES, _ix",
+            "from matchsim.kernels.attack._lanes import (",
+            "    LANES_MD5,",
+            "    LANES_SHA1,",
+            "    LANES_SHA256,",
+            "    LANES_SHA512,",
+            "    _ix,",
+            ")",
             "from matchsim.kernels.attack._md5_step import md5_step",
             "from matchsim.kernels import u32",
         ]

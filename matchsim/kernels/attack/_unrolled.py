@@ -12,7 +12,13 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from matchsim.kernels.attack._lanes import LANES, _ix
+from matchsim.kernels.attack._lanes import (
+    LANES_MD5,
+    LANES_SHA1,
+    LANES_SHA256,
+    LANES_SHA512,
+    _ix,
+)
 from matchsim.kernels.attack._md5_step import md5_step
 from matchsim.kernels import u32
 
@@ -20,67 +26,67 @@ from matchsim.kernels import u32
 @numba.njit(cache=True, nogil=True)
 def md5_block_62(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
     """62 rounds of one block per lane (message rows 0..15 of ``W``). Digest words 0 and 3 only, into out 0 and 1 (early rejection)."""
-    for ln in range(LANES // 3):
-        w0_0 = W[_ix(0, ln)]
-        w0_1 = W[_ix(0, ln + 1 * LANES // 3)]
-        w0_2 = W[_ix(0, ln + 2 * LANES // 3)]
-        w1_0 = W[_ix(1, ln)]
-        w1_1 = W[_ix(1, ln + 1 * LANES // 3)]
-        w1_2 = W[_ix(1, ln + 2 * LANES // 3)]
-        w2_0 = W[_ix(2, ln)]
-        w2_1 = W[_ix(2, ln + 1 * LANES // 3)]
-        w2_2 = W[_ix(2, ln + 2 * LANES // 3)]
-        w3_0 = W[_ix(3, ln)]
-        w3_1 = W[_ix(3, ln + 1 * LANES // 3)]
-        w3_2 = W[_ix(3, ln + 2 * LANES // 3)]
-        w4_0 = W[_ix(4, ln)]
-        w4_1 = W[_ix(4, ln + 1 * LANES // 3)]
-        w4_2 = W[_ix(4, ln + 2 * LANES // 3)]
-        w5_0 = W[_ix(5, ln)]
-        w5_1 = W[_ix(5, ln + 1 * LANES // 3)]
-        w5_2 = W[_ix(5, ln + 2 * LANES // 3)]
-        w6_0 = W[_ix(6, ln)]
-        w6_1 = W[_ix(6, ln + 1 * LANES // 3)]
-        w6_2 = W[_ix(6, ln + 2 * LANES // 3)]
-        w7_0 = W[_ix(7, ln)]
-        w7_1 = W[_ix(7, ln + 1 * LANES // 3)]
-        w7_2 = W[_ix(7, ln + 2 * LANES // 3)]
-        w8_0 = W[_ix(8, ln)]
-        w8_1 = W[_ix(8, ln + 1 * LANES // 3)]
-        w8_2 = W[_ix(8, ln + 2 * LANES // 3)]
-        w9_0 = W[_ix(9, ln)]
-        w9_1 = W[_ix(9, ln + 1 * LANES // 3)]
-        w9_2 = W[_ix(9, ln + 2 * LANES // 3)]
-        w10_0 = W[_ix(10, ln)]
-        w10_1 = W[_ix(10, ln + 1 * LANES // 3)]
-        w10_2 = W[_ix(10, ln + 2 * LANES // 3)]
-        w11_0 = W[_ix(11, ln)]
-        w11_1 = W[_ix(11, ln + 1 * LANES // 3)]
-        w11_2 = W[_ix(11, ln + 2 * LANES // 3)]
-        w12_0 = W[_ix(12, ln)]
-        w12_1 = W[_ix(12, ln + 1 * LANES // 3)]
-        w12_2 = W[_ix(12, ln + 2 * LANES // 3)]
-        w13_0 = W[_ix(13, ln)]
-        w13_1 = W[_ix(13, ln + 1 * LANES // 3)]
-        w13_2 = W[_ix(13, ln + 2 * LANES // 3)]
-        w14_0 = W[_ix(14, ln)]
-        w14_1 = W[_ix(14, ln + 1 * LANES // 3)]
-        w14_2 = W[_ix(14, ln + 2 * LANES // 3)]
-        w15_0 = W[_ix(15, ln)]
-        w15_1 = W[_ix(15, ln + 1 * LANES // 3)]
-        w15_2 = W[_ix(15, ln + 2 * LANES // 3)]
-        x0_0 = S[_ix(0, ln)]
-        x0_1 = S[_ix(0, ln + 1 * LANES // 3)]
-        x0_2 = S[_ix(0, ln + 2 * LANES // 3)]
-        x1_0 = S[_ix(3, ln)]
-        x1_1 = S[_ix(3, ln + 1 * LANES // 3)]
-        x1_2 = S[_ix(3, ln + 2 * LANES // 3)]
-        x2_0 = S[_ix(2, ln)]
-        x2_1 = S[_ix(2, ln + 1 * LANES // 3)]
-        x2_2 = S[_ix(2, ln + 2 * LANES // 3)]
-        x3_0 = S[_ix(1, ln)]
-        x3_1 = S[_ix(1, ln + 1 * LANES // 3)]
-        x3_2 = S[_ix(1, ln + 2 * LANES // 3)]
+    for ln in range(LANES_MD5 // 3):
+        w0_0 = W[_ix(0, ln, LANES_MD5)]
+        w0_1 = W[_ix(0, ln + 1 * LANES_MD5 // 3, LANES_MD5)]
+        w0_2 = W[_ix(0, ln + 2 * LANES_MD5 // 3, LANES_MD5)]
+        w1_0 = W[_ix(1, ln, LANES_MD5)]
+        w1_1 = W[_ix(1, ln + 1 * LANES_MD5 // 3, LANES_MD5)]
+        w1_2 = W[_ix(1, ln + 2 * LANES_MD5 // 3, LANES_MD5)]
+        w2_0 = W[_ix(2, ln, LANES_MD5)]
+        w2_1 = W[_ix(2, ln + 1 * LANES_MD5 // 3, LANES_MD5)]
+        w2_2 = W[_ix(2, ln + 2 * LANES_MD5 // 3, LANES_MD5)]
+        w3_0 = W[_ix(3, ln, LANES_MD5)]
+        w3_1 = W[_ix(3, ln + 1 * LANES_MD5 // 3, LANES_MD5)]
+        w3_2 = W[_ix(3, ln + 2 * LANES_MD5 // 3, LANES_MD5)]
+        w4_0 = W[_ix(4, ln, LANES_MD5)]
+        w4_1 = W[_ix(4, ln + 1 * LANES_MD5 // 3, LANES_MD5)]
+        w4_2 = W[_ix(4, ln + 2 * LANES_MD5 // 3, LANES_MD5)]
+        w5_0 = W[_ix(5, ln, LANES_MD5)]
+        w5_1 = W[_ix(5, ln + 1 * LANES_MD5 // 3, LANES_MD5)]
+        w5_2 = W[_ix(5, ln + 2 * LANES_MD5 // 3, LANES_MD5)]
+        w6_0 = W[_ix(6, ln, LANES_MD5)]
+        w6_1 = W[_ix(6, ln + 1 * LANES_MD5 // 3, LANES_MD5)]
+        w6_2 = W[_ix(6, ln + 2 * LANES_MD5 // 3, LANES_MD5)]
+        w7_0 = W[_ix(7, ln, LANES_MD5)]
+        w7_1 = W[_ix(7, ln + 1 * LANES_MD5 // 3, LANES_MD5)]
+        w7_2 = W[_ix(7, ln + 2 * LANES_MD5 // 3, LANES_MD5)]
+        w8_0 = W[_ix(8, ln, LANES_MD5)]
+        w8_1 = W[_ix(8, ln + 1 * LANES_MD5 // 3, LANES_MD5)]
+        w8_2 = W[_ix(8, ln + 2 * LANES_MD5 // 3, LANES_MD5)]
+        w9_0 = W[_ix(9, ln, LANES_MD5)]
+        w9_1 = W[_ix(9, ln + 1 * LANES_MD5 // 3, LANES_MD5)]
+        w9_2 = W[_ix(9, ln + 2 * LANES_MD5 // 3, LANES_MD5)]
+        w10_0 = W[_ix(10, ln, LANES_MD5)]
+        w10_1 = W[_ix(10, ln + 1 * LANES_MD5 // 3, LANES_MD5)]
+        w10_2 = W[_ix(10, ln + 2 * LANES_MD5 // 3, LANES_MD5)]
+        w11_0 = W[_ix(11, ln, LANES_MD5)]
+        w11_1 = W[_ix(11, ln + 1 * LANES_MD5 // 3, LANES_MD5)]
+        w11_2 = W[_ix(11, ln + 2 * LANES_MD5 // 3, LANES_MD5)]
+        w12_0 = W[_ix(12, ln, LANES_MD5)]
+        w12_1 = W[_ix(12, ln + 1 * LANES_MD5 // 3, LANES_MD5)]
+        w12_2 = W[_ix(12, ln + 2 * LANES_MD5 // 3, LANES_MD5)]
+        w13_0 = W[_ix(13, ln, LANES_MD5)]
+        w13_1 = W[_ix(13, ln + 1 * LANES_MD5 // 3, LANES_MD5)]
+        w13_2 = W[_ix(13, ln + 2 * LANES_MD5 // 3, LANES_MD5)]
+        w14_0 = W[_ix(14, ln, LANES_MD5)]
+        w14_1 = W[_ix(14, ln + 1 * LANES_MD5 // 3, LANES_MD5)]
+        w14_2 = W[_ix(14, ln + 2 * LANES_MD5 // 3, LANES_MD5)]
+        w15_0 = W[_ix(15, ln, LANES_MD5)]
+        w15_1 = W[_ix(15, ln + 1 * LANES_MD5 // 3, LANES_MD5)]
+        w15_2 = W[_ix(15, ln + 2 * LANES_MD5 // 3, LANES_MD5)]
+        x0_0 = S[_ix(0, ln, LANES_MD5)]
+        x0_1 = S[_ix(0, ln + 1 * LANES_MD5 // 3, LANES_MD5)]
+        x0_2 = S[_ix(0, ln + 2 * LANES_MD5 // 3, LANES_MD5)]
+        x1_0 = S[_ix(3, ln, LANES_MD5)]
+        x1_1 = S[_ix(3, ln + 1 * LANES_MD5 // 3, LANES_MD5)]
+        x1_2 = S[_ix(3, ln + 2 * LANES_MD5 // 3, LANES_MD5)]
+        x2_0 = S[_ix(2, ln, LANES_MD5)]
+        x2_1 = S[_ix(2, ln + 1 * LANES_MD5 // 3, LANES_MD5)]
+        x2_2 = S[_ix(2, ln + 2 * LANES_MD5 // 3, LANES_MD5)]
+        x3_0 = S[_ix(1, ln, LANES_MD5)]
+        x3_1 = S[_ix(1, ln + 1 * LANES_MD5 // 3, LANES_MD5)]
+        x3_2 = S[_ix(1, ln + 2 * LANES_MD5 // 3, LANES_MD5)]
         x4_0 = md5_step("F", x0_0, x3_0, x2_0, x1_0, w0_0, 0xd76aa478, 7)
         x4_1 = md5_step("F", x0_1, x3_1, x2_1, x1_1, w0_1, 0xd76aa478, 7)
         x4_2 = md5_step("F", x0_2, x3_2, x2_2, x1_2, w0_2, 0xd76aa478, 7)
@@ -267,38 +273,38 @@ def md5_block_62(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
         x65_0 = md5_step("I", x61_0, x64_0, x63_0, x62_0, w11_0, 0xbd3af235, 10)
         x65_1 = md5_step("I", x61_1, x64_1, x63_1, x62_1, w11_1, 0xbd3af235, 10)
         x65_2 = md5_step("I", x61_2, x64_2, x63_2, x62_2, w11_2, 0xbd3af235, 10)
-        out[_ix(0, ln)] = u32.add(S[_ix(0, ln)], x64_0)
-        out[_ix(0, ln + 1 * LANES // 3)] = u32.add(S[_ix(0, ln + 1 * LANES // 3)], x64_1)
-        out[_ix(0, ln + 2 * LANES // 3)] = u32.add(S[_ix(0, ln + 2 * LANES // 3)], x64_2)
-        out[_ix(1, ln)] = u32.add(S[_ix(3, ln)], x65_0)
-        out[_ix(1, ln + 1 * LANES // 3)] = u32.add(S[_ix(3, ln + 1 * LANES // 3)], x65_1)
-        out[_ix(1, ln + 2 * LANES // 3)] = u32.add(S[_ix(3, ln + 2 * LANES // 3)], x65_2)
+        out[_ix(0, ln, LANES_MD5)] = u32.add(S[_ix(0, ln, LANES_MD5)], x64_0)
+        out[_ix(0, ln + 1 * LANES_MD5 // 3, LANES_MD5)] = u32.add(S[_ix(0, ln + 1 * LANES_MD5 // 3, LANES_MD5)], x64_1)
+        out[_ix(0, ln + 2 * LANES_MD5 // 3, LANES_MD5)] = u32.add(S[_ix(0, ln + 2 * LANES_MD5 // 3, LANES_MD5)], x64_2)
+        out[_ix(1, ln, LANES_MD5)] = u32.add(S[_ix(3, ln, LANES_MD5)], x65_0)
+        out[_ix(1, ln + 1 * LANES_MD5 // 3, LANES_MD5)] = u32.add(S[_ix(3, ln + 1 * LANES_MD5 // 3, LANES_MD5)], x65_1)
+        out[_ix(1, ln + 2 * LANES_MD5 // 3, LANES_MD5)] = u32.add(S[_ix(3, ln + 2 * LANES_MD5 // 3, LANES_MD5)], x65_2)
 
 
 @numba.njit(cache=True, nogil=True)
 def md5_block_64(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
     """64 rounds of one block per lane (message rows 0..15 of ``W``). The new state S + (working variables), into out 0..3."""
-    for ln in range(LANES):
-        w0 = W[_ix(0, ln)]
-        w1 = W[_ix(1, ln)]
-        w2 = W[_ix(2, ln)]
-        w3 = W[_ix(3, ln)]
-        w4 = W[_ix(4, ln)]
-        w5 = W[_ix(5, ln)]
-        w6 = W[_ix(6, ln)]
-        w7 = W[_ix(7, ln)]
-        w8 = W[_ix(8, ln)]
-        w9 = W[_ix(9, ln)]
-        w10 = W[_ix(10, ln)]
-        w11 = W[_ix(11, ln)]
-        w12 = W[_ix(12, ln)]
-        w13 = W[_ix(13, ln)]
-        w14 = W[_ix(14, ln)]
-        w15 = W[_ix(15, ln)]
-        x0 = S[_ix(0, ln)]
-        x1 = S[_ix(3, ln)]
-        x2 = S[_ix(2, ln)]
-        x3 = S[_ix(1, ln)]
+    for ln in range(LANES_MD5):
+        w0 = W[_ix(0, ln, LANES_MD5)]
+        w1 = W[_ix(1, ln, LANES_MD5)]
+        w2 = W[_ix(2, ln, LANES_MD5)]
+        w3 = W[_ix(3, ln, LANES_MD5)]
+        w4 = W[_ix(4, ln, LANES_MD5)]
+        w5 = W[_ix(5, ln, LANES_MD5)]
+        w6 = W[_ix(6, ln, LANES_MD5)]
+        w7 = W[_ix(7, ln, LANES_MD5)]
+        w8 = W[_ix(8, ln, LANES_MD5)]
+        w9 = W[_ix(9, ln, LANES_MD5)]
+        w10 = W[_ix(10, ln, LANES_MD5)]
+        w11 = W[_ix(11, ln, LANES_MD5)]
+        w12 = W[_ix(12, ln, LANES_MD5)]
+        w13 = W[_ix(13, ln, LANES_MD5)]
+        w14 = W[_ix(14, ln, LANES_MD5)]
+        w15 = W[_ix(15, ln, LANES_MD5)]
+        x0 = S[_ix(0, ln, LANES_MD5)]
+        x1 = S[_ix(3, ln, LANES_MD5)]
+        x2 = S[_ix(2, ln, LANES_MD5)]
+        x3 = S[_ix(1, ln, LANES_MD5)]
         x4 = md5_step("F", x0, x3, x2, x1, w0, 0xd76aa478, 7)
         x5 = md5_step("F", x1, x4, x3, x2, w1, 0xe8c7b756, 12)
         x6 = md5_step("F", x2, x5, x4, x3, w2, 0x242070db, 17)
@@ -363,32 +369,32 @@ def md5_block_64(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
         x65 = md5_step("I", x61, x64, x63, x62, w11, 0xbd3af235, 10)
         x66 = md5_step("I", x62, x65, x64, x63, w2, 0x2ad7d2bb, 15)
         x67 = md5_step("I", x63, x66, x65, x64, w9, 0xeb86d391, 21)
-        out[_ix(0, ln)] = u32.add(S[_ix(0, ln)], x64)
-        out[_ix(1, ln)] = u32.add(S[_ix(1, ln)], x67)
-        out[_ix(2, ln)] = u32.add(S[_ix(2, ln)], x66)
-        out[_ix(3, ln)] = u32.add(S[_ix(3, ln)], x65)
+        out[_ix(0, ln, LANES_MD5)] = u32.add(S[_ix(0, ln, LANES_MD5)], x64)
+        out[_ix(1, ln, LANES_MD5)] = u32.add(S[_ix(1, ln, LANES_MD5)], x67)
+        out[_ix(2, ln, LANES_MD5)] = u32.add(S[_ix(2, ln, LANES_MD5)], x66)
+        out[_ix(3, ln, LANES_MD5)] = u32.add(S[_ix(3, ln, LANES_MD5)], x65)
 
 
 @numba.njit(cache=True, nogil=True)
 def sha1_block_77(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
     """77 rounds of one block per lane (message rows 0..15 of ``W``). Digest words 4 and 3 only, into out 0 and 1 (early rejection)."""
-    for ln in range(LANES):
-        w0 = W[_ix(0, ln)]
-        w1 = W[_ix(1, ln)]
-        w2 = W[_ix(2, ln)]
-        w3 = W[_ix(3, ln)]
-        w4 = W[_ix(4, ln)]
-        w5 = W[_ix(5, ln)]
-        w6 = W[_ix(6, ln)]
-        w7 = W[_ix(7, ln)]
-        w8 = W[_ix(8, ln)]
-        w9 = W[_ix(9, ln)]
-        w10 = W[_ix(10, ln)]
-        w11 = W[_ix(11, ln)]
-        w12 = W[_ix(12, ln)]
-        w13 = W[_ix(13, ln)]
-        w14 = W[_ix(14, ln)]
-        w15 = W[_ix(15, ln)]
+    for ln in range(LANES_SHA1):
+        w0 = W[_ix(0, ln, LANES_SHA1)]
+        w1 = W[_ix(1, ln, LANES_SHA1)]
+        w2 = W[_ix(2, ln, LANES_SHA1)]
+        w3 = W[_ix(3, ln, LANES_SHA1)]
+        w4 = W[_ix(4, ln, LANES_SHA1)]
+        w5 = W[_ix(5, ln, LANES_SHA1)]
+        w6 = W[_ix(6, ln, LANES_SHA1)]
+        w7 = W[_ix(7, ln, LANES_SHA1)]
+        w8 = W[_ix(8, ln, LANES_SHA1)]
+        w9 = W[_ix(9, ln, LANES_SHA1)]
+        w10 = W[_ix(10, ln, LANES_SHA1)]
+        w11 = W[_ix(11, ln, LANES_SHA1)]
+        w12 = W[_ix(12, ln, LANES_SHA1)]
+        w13 = W[_ix(13, ln, LANES_SHA1)]
+        w14 = W[_ix(14, ln, LANES_SHA1)]
+        w15 = W[_ix(15, ln, LANES_SHA1)]
         w16 = u32.rotl(u32.xor(u32.xor(w13, w8), u32.xor(w2, w0)), 1)
         w17 = u32.rotl(u32.xor(u32.xor(w14, w9), u32.xor(w3, w1)), 1)
         w18 = u32.rotl(u32.xor(u32.xor(w15, w10), u32.xor(w4, w2)), 1)
@@ -450,13 +456,13 @@ def sha1_block_77(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
         w74 = u32.rotl(u32.xor(u32.xor(w71, w66), u32.xor(w60, w58)), 1)
         w75 = u32.rotl(u32.xor(u32.xor(w72, w67), u32.xor(w61, w59)), 1)
         w76 = u32.rotl(u32.xor(u32.xor(w73, w68), u32.xor(w62, w60)), 1)
-        a4 = S[_ix(0, ln)]
-        a3 = S[_ix(1, ln)]
+        a4 = S[_ix(0, ln, LANES_SHA1)]
+        a3 = S[_ix(1, ln, LANES_SHA1)]
         r4 = u32.rotl(a4, 30)
         r3 = u32.rotl(a3, 30)
-        r2 = S[_ix(2, ln)]
-        r1 = S[_ix(3, ln)]
-        r0 = S[_ix(4, ln)]
+        r2 = S[_ix(2, ln, LANES_SHA1)]
+        r1 = S[_ix(3, ln, LANES_SHA1)]
+        r0 = S[_ix(4, ln, LANES_SHA1)]
         a5 = u32.add(u32.add(u32.rotl(a4, 5), u32.xor(r1, u32.and_(a3, u32.xor(r2, r1)))), u32.add(u32.add(r0, np.uint32(0x5a827999)), w0))
         r5 = u32.rotl(a5, 30)
         a6 = u32.add(u32.add(u32.rotl(a5, 5), u32.xor(r2, u32.and_(a4, u32.xor(r3, r2)))), u32.add(u32.add(r1, np.uint32(0x5a827999)), w1))
@@ -611,30 +617,30 @@ def sha1_block_77(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
         r80 = u32.rotl(a80, 30)
         a81 = u32.add(u32.add(u32.rotl(a80, 5), u32.xor(u32.xor(a79, r78), r77)), u32.add(u32.add(r76, np.uint32(0xca62c1d6)), w76))
         r81 = u32.rotl(a81, 30)
-        out[_ix(0, ln)] = u32.add(S[_ix(4, ln)], r80)
-        out[_ix(1, ln)] = u32.add(S[_ix(3, ln)], r81)
+        out[_ix(0, ln, LANES_SHA1)] = u32.add(S[_ix(4, ln, LANES_SHA1)], r80)
+        out[_ix(1, ln, LANES_SHA1)] = u32.add(S[_ix(3, ln, LANES_SHA1)], r81)
 
 
 @numba.njit(cache=True, nogil=True)
 def sha1_block_80(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
     """80 rounds of one block per lane (message rows 0..15 of ``W``). The new state S + (working variables), into out 0..4."""
-    for ln in range(LANES):
-        w0 = W[_ix(0, ln)]
-        w1 = W[_ix(1, ln)]
-        w2 = W[_ix(2, ln)]
-        w3 = W[_ix(3, ln)]
-        w4 = W[_ix(4, ln)]
-        w5 = W[_ix(5, ln)]
-        w6 = W[_ix(6, ln)]
-        w7 = W[_ix(7, ln)]
-        w8 = W[_ix(8, ln)]
-        w9 = W[_ix(9, ln)]
-        w10 = W[_ix(10, ln)]
-        w11 = W[_ix(11, ln)]
-        w12 = W[_ix(12, ln)]
-        w13 = W[_ix(13, ln)]
-        w14 = W[_ix(14, ln)]
-        w15 = W[_ix(15, ln)]
+    for ln in range(LANES_SHA1):
+        w0 = W[_ix(0, ln, LANES_SHA1)]
+        w1 = W[_ix(1, ln, LANES_SHA1)]
+        w2 = W[_ix(2, ln, LANES_SHA1)]
+        w3 = W[_ix(3, ln, LANES_SHA1)]
+        w4 = W[_ix(4, ln, LANES_SHA1)]
+        w5 = W[_ix(5, ln, LANES_SHA1)]
+        w6 = W[_ix(6, ln, LANES_SHA1)]
+        w7 = W[_ix(7, ln, LANES_SHA1)]
+        w8 = W[_ix(8, ln, LANES_SHA1)]
+        w9 = W[_ix(9, ln, LANES_SHA1)]
+        w10 = W[_ix(10, ln, LANES_SHA1)]
+        w11 = W[_ix(11, ln, LANES_SHA1)]
+        w12 = W[_ix(12, ln, LANES_SHA1)]
+        w13 = W[_ix(13, ln, LANES_SHA1)]
+        w14 = W[_ix(14, ln, LANES_SHA1)]
+        w15 = W[_ix(15, ln, LANES_SHA1)]
         w16 = u32.rotl(u32.xor(u32.xor(w13, w8), u32.xor(w2, w0)), 1)
         w17 = u32.rotl(u32.xor(u32.xor(w14, w9), u32.xor(w3, w1)), 1)
         w18 = u32.rotl(u32.xor(u32.xor(w15, w10), u32.xor(w4, w2)), 1)
@@ -699,13 +705,13 @@ def sha1_block_80(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
         w77 = u32.rotl(u32.xor(u32.xor(w74, w69), u32.xor(w63, w61)), 1)
         w78 = u32.rotl(u32.xor(u32.xor(w75, w70), u32.xor(w64, w62)), 1)
         w79 = u32.rotl(u32.xor(u32.xor(w76, w71), u32.xor(w65, w63)), 1)
-        a4 = S[_ix(0, ln)]
-        a3 = S[_ix(1, ln)]
+        a4 = S[_ix(0, ln, LANES_SHA1)]
+        a3 = S[_ix(1, ln, LANES_SHA1)]
         r4 = u32.rotl(a4, 30)
         r3 = u32.rotl(a3, 30)
-        r2 = S[_ix(2, ln)]
-        r1 = S[_ix(3, ln)]
-        r0 = S[_ix(4, ln)]
+        r2 = S[_ix(2, ln, LANES_SHA1)]
+        r1 = S[_ix(3, ln, LANES_SHA1)]
+        r0 = S[_ix(4, ln, LANES_SHA1)]
         a5 = u32.add(u32.add(u32.rotl(a4, 5), u32.xor(r1, u32.and_(a3, u32.xor(r2, r1)))), u32.add(u32.add(r0, np.uint32(0x5a827999)), w0))
         r5 = u32.rotl(a5, 30)
         a6 = u32.add(u32.add(u32.rotl(a5, 5), u32.xor(r2, u32.and_(a4, u32.xor(r3, r2)))), u32.add(u32.add(r1, np.uint32(0x5a827999)), w1))
@@ -866,33 +872,33 @@ def sha1_block_80(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
         r83 = u32.rotl(a83, 30)
         a84 = u32.add(u32.add(u32.rotl(a83, 5), u32.xor(u32.xor(a82, r81), r80)), u32.add(u32.add(r79, np.uint32(0xca62c1d6)), w79))
         r84 = u32.rotl(a84, 30)
-        out[_ix(0, ln)] = u32.add(S[_ix(0, ln)], a84)
-        out[_ix(1, ln)] = u32.add(S[_ix(1, ln)], a83)
-        out[_ix(2, ln)] = u32.add(S[_ix(2, ln)], r82)
-        out[_ix(3, ln)] = u32.add(S[_ix(3, ln)], r81)
-        out[_ix(4, ln)] = u32.add(S[_ix(4, ln)], r80)
+        out[_ix(0, ln, LANES_SHA1)] = u32.add(S[_ix(0, ln, LANES_SHA1)], a84)
+        out[_ix(1, ln, LANES_SHA1)] = u32.add(S[_ix(1, ln, LANES_SHA1)], a83)
+        out[_ix(2, ln, LANES_SHA1)] = u32.add(S[_ix(2, ln, LANES_SHA1)], r82)
+        out[_ix(3, ln, LANES_SHA1)] = u32.add(S[_ix(3, ln, LANES_SHA1)], r81)
+        out[_ix(4, ln, LANES_SHA1)] = u32.add(S[_ix(4, ln, LANES_SHA1)], r80)
 
 
 @numba.njit(cache=True, nogil=True)
 def sha256_block_61(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
     """61 rounds of one block per lane (message rows 0..15 of ``W``). Digest words 3 and 7 only, into out 0 and 1 (early rejection)."""
-    for ln in range(LANES):
-        w0 = W[_ix(0, ln)]
-        w1 = W[_ix(1, ln)]
-        w2 = W[_ix(2, ln)]
-        w3 = W[_ix(3, ln)]
-        w4 = W[_ix(4, ln)]
-        w5 = W[_ix(5, ln)]
-        w6 = W[_ix(6, ln)]
-        w7 = W[_ix(7, ln)]
-        w8 = W[_ix(8, ln)]
-        w9 = W[_ix(9, ln)]
-        w10 = W[_ix(10, ln)]
-        w11 = W[_ix(11, ln)]
-        w12 = W[_ix(12, ln)]
-        w13 = W[_ix(13, ln)]
-        w14 = W[_ix(14, ln)]
-        w15 = W[_ix(15, ln)]
+    for ln in range(LANES_SHA256):
+        w0 = W[_ix(0, ln, LANES_SHA256)]
+        w1 = W[_ix(1, ln, LANES_SHA256)]
+        w2 = W[_ix(2, ln, LANES_SHA256)]
+        w3 = W[_ix(3, ln, LANES_SHA256)]
+        w4 = W[_ix(4, ln, LANES_SHA256)]
+        w5 = W[_ix(5, ln, LANES_SHA256)]
+        w6 = W[_ix(6, ln, LANES_SHA256)]
+        w7 = W[_ix(7, ln, LANES_SHA256)]
+        w8 = W[_ix(8, ln, LANES_SHA256)]
+        w9 = W[_ix(9, ln, LANES_SHA256)]
+        w10 = W[_ix(10, ln, LANES_SHA256)]
+        w11 = W[_ix(11, ln, LANES_SHA256)]
+        w12 = W[_ix(12, ln, LANES_SHA256)]
+        w13 = W[_ix(13, ln, LANES_SHA256)]
+        w14 = W[_ix(14, ln, LANES_SHA256)]
+        w15 = W[_ix(15, ln, LANES_SHA256)]
         w16 = u32.add(u32.add(u32.add(u32.xor(u32.xor(u32.rotr(w14, 17), u32.rotr(w14, 19)), u32.shr(w14, 10)), w9), u32.xor(u32.xor(u32.rotr(w1, 7), u32.rotr(w1, 18)), u32.shr(w1, 3))), w0)
         w17 = u32.add(u32.add(u32.add(u32.xor(u32.xor(u32.rotr(w15, 17), u32.rotr(w15, 19)), u32.shr(w15, 10)), w10), u32.xor(u32.xor(u32.rotr(w2, 7), u32.rotr(w2, 18)), u32.shr(w2, 3))), w1)
         w18 = u32.add(u32.add(u32.add(u32.xor(u32.xor(u32.rotr(w16, 17), u32.rotr(w16, 19)), u32.shr(w16, 10)), w11), u32.xor(u32.xor(u32.rotr(w3, 7), u32.rotr(w3, 18)), u32.shr(w3, 3))), w2)
@@ -938,14 +944,14 @@ def sha256_block_61(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
         w58 = u32.add(u32.add(u32.add(u32.xor(u32.xor(u32.rotr(w56, 17), u32.rotr(w56, 19)), u32.shr(w56, 10)), w51), u32.xor(u32.xor(u32.rotr(w43, 7), u32.rotr(w43, 18)), u32.shr(w43, 3))), w42)
         w59 = u32.add(u32.add(u32.add(u32.xor(u32.xor(u32.rotr(w57, 17), u32.rotr(w57, 19)), u32.shr(w57, 10)), w52), u32.xor(u32.xor(u32.rotr(w44, 7), u32.rotr(w44, 18)), u32.shr(w44, 3))), w43)
         w60 = u32.add(u32.add(u32.add(u32.xor(u32.xor(u32.rotr(w58, 17), u32.rotr(w58, 19)), u32.shr(w58, 10)), w53), u32.xor(u32.xor(u32.rotr(w45, 7), u32.rotr(w45, 18)), u32.shr(w45, 3))), w44)
-        a3 = S[_ix(0, ln)]
-        a2 = S[_ix(1, ln)]
-        a1 = S[_ix(2, ln)]
-        a0 = S[_ix(3, ln)]
-        e3 = S[_ix(4, ln)]
-        e2 = S[_ix(5, ln)]
-        e1 = S[_ix(6, ln)]
-        e0 = S[_ix(7, ln)]
+        a3 = S[_ix(0, ln, LANES_SHA256)]
+        a2 = S[_ix(1, ln, LANES_SHA256)]
+        a1 = S[_ix(2, ln, LANES_SHA256)]
+        a0 = S[_ix(3, ln, LANES_SHA256)]
+        e3 = S[_ix(4, ln, LANES_SHA256)]
+        e2 = S[_ix(5, ln, LANES_SHA256)]
+        e1 = S[_ix(6, ln, LANES_SHA256)]
+        e0 = S[_ix(7, ln, LANES_SHA256)]
         p0 = u32.add(u32.add(u32.add(u32.add(e0, u32.xor(u32.xor(u32.rotr(e3, 6), u32.rotr(e3, 11)), u32.rotr(e3, 25))), u32.xor(e1, u32.and_(e3, u32.xor(e2, e1)))), np.uint32(0x428a2f98)), w0)
         a4 = u32.add(u32.add(p0, u32.xor(u32.xor(u32.rotr(a3, 2), u32.rotr(a3, 13)), u32.rotr(a3, 22))), u32.or_(u32.and_(a3, a2), u32.and_(a1, u32.or_(a3, a2))))
         e4 = u32.add(a0, p0)
@@ -1129,30 +1135,30 @@ def sha256_block_61(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
         p60 = u32.add(u32.add(u32.add(u32.add(e60, u32.xor(u32.xor(u32.rotr(e63, 6), u32.rotr(e63, 11)), u32.rotr(e63, 25))), u32.xor(e61, u32.and_(e63, u32.xor(e62, e61)))), np.uint32(0x90befffa)), w60)
         a64 = u32.add(u32.add(p60, u32.xor(u32.xor(u32.rotr(a63, 2), u32.rotr(a63, 13)), u32.rotr(a63, 22))), u32.or_(u32.and_(a63, a62), u32.and_(a61, u32.or_(a63, a62))))
         e64 = u32.add(a60, p60)
-        out[_ix(0, ln)] = u32.add(S[_ix(3, ln)], a64)
-        out[_ix(1, ln)] = u32.add(S[_ix(7, ln)], e64)
+        out[_ix(0, ln, LANES_SHA256)] = u32.add(S[_ix(3, ln, LANES_SHA256)], a64)
+        out[_ix(1, ln, LANES_SHA256)] = u32.add(S[_ix(7, ln, LANES_SHA256)], e64)
 
 
 @numba.njit(cache=True, nogil=True)
 def sha256_block_64(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
     """64 rounds of one block per lane (message rows 0..15 of ``W``). The new state S + (working variables), into out 0..7."""
-    for ln in range(LANES):
-        w0 = W[_ix(0, ln)]
-        w1 = W[_ix(1, ln)]
-        w2 = W[_ix(2, ln)]
-        w3 = W[_ix(3, ln)]
-        w4 = W[_ix(4, ln)]
-        w5 = W[_ix(5, ln)]
-        w6 = W[_ix(6, ln)]
-        w7 = W[_ix(7, ln)]
-        w8 = W[_ix(8, ln)]
-        w9 = W[_ix(9, ln)]
-        w10 = W[_ix(10, ln)]
-        w11 = W[_ix(11, ln)]
-        w12 = W[_ix(12, ln)]
-        w13 = W[_ix(13, ln)]
-        w14 = W[_ix(14, ln)]
-        w15 = W[_ix(15, ln)]
+    for ln in range(LANES_SHA256):
+        w0 = W[_ix(0, ln, LANES_SHA256)]
+        w1 = W[_ix(1, ln, LANES_SHA256)]
+        w2 = W[_ix(2, ln, LANES_SHA256)]
+        w3 = W[_ix(3, ln, LANES_SHA256)]
+        w4 = W[_ix(4, ln, LANES_SHA256)]
+        w5 = W[_ix(5, ln, LANES_SHA256)]
+        w6 = W[_ix(6, ln, LANES_SHA256)]
+        w7 = W[_ix(7, ln, LANES_SHA256)]
+        w8 = W[_ix(8, ln, LANES_SHA256)]
+        w9 = W[_ix(9, ln, LANES_SHA256)]
+        w10 = W[_ix(10, ln, LANES_SHA256)]
+        w11 = W[_ix(11, ln, LANES_SHA256)]
+        w12 = W[_ix(12, ln, LANES_SHA256)]
+        w13 = W[_ix(13, ln, LANES_SHA256)]
+        w14 = W[_ix(14, ln, LANES_SHA256)]
+        w15 = W[_ix(15, ln, LANES_SHA256)]
         w16 = u32.add(u32.add(u32.add(u32.xor(u32.xor(u32.rotr(w14, 17), u32.rotr(w14, 19)), u32.shr(w14, 10)), w9), u32.xor(u32.xor(u32.rotr(w1, 7), u32.rotr(w1, 18)), u32.shr(w1, 3))), w0)
         w17 = u32.add(u32.add(u32.add(u32.xor(u32.xor(u32.rotr(w15, 17), u32.rotr(w15, 19)), u32.shr(w15, 10)), w10), u32.xor(u32.xor(u32.rotr(w2, 7), u32.rotr(w2, 18)), u32.shr(w2, 3))), w1)
         w18 = u32.add(u32.add(u32.add(u32.xor(u32.xor(u32.rotr(w16, 17), u32.rotr(w16, 19)), u32.shr(w16, 10)), w11), u32.xor(u32.xor(u32.rotr(w3, 7), u32.rotr(w3, 18)), u32.shr(w3, 3))), w2)
@@ -1201,14 +1207,14 @@ def sha256_block_64(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
         w61 = u32.add(u32.add(u32.add(u32.xor(u32.xor(u32.rotr(w59, 17), u32.rotr(w59, 19)), u32.shr(w59, 10)), w54), u32.xor(u32.xor(u32.rotr(w46, 7), u32.rotr(w46, 18)), u32.shr(w46, 3))), w45)
         w62 = u32.add(u32.add(u32.add(u32.xor(u32.xor(u32.rotr(w60, 17), u32.rotr(w60, 19)), u32.shr(w60, 10)), w55), u32.xor(u32.xor(u32.rotr(w47, 7), u32.rotr(w47, 18)), u32.shr(w47, 3))), w46)
         w63 = u32.add(u32.add(u32.add(u32.xor(u32.xor(u32.rotr(w61, 17), u32.rotr(w61, 19)), u32.shr(w61, 10)), w56), u32.xor(u32.xor(u32.rotr(w48, 7), u32.rotr(w48, 18)), u32.shr(w48, 3))), w47)
-        a3 = S[_ix(0, ln)]
-        a2 = S[_ix(1, ln)]
-        a1 = S[_ix(2, ln)]
-        a0 = S[_ix(3, ln)]
-        e3 = S[_ix(4, ln)]
-        e2 = S[_ix(5, ln)]
-        e1 = S[_ix(6, ln)]
-        e0 = S[_ix(7, ln)]
+        a3 = S[_ix(0, ln, LANES_SHA256)]
+        a2 = S[_ix(1, ln, LANES_SHA256)]
+        a1 = S[_ix(2, ln, LANES_SHA256)]
+        a0 = S[_ix(3, ln, LANES_SHA256)]
+        e3 = S[_ix(4, ln, LANES_SHA256)]
+        e2 = S[_ix(5, ln, LANES_SHA256)]
+        e1 = S[_ix(6, ln, LANES_SHA256)]
+        e0 = S[_ix(7, ln, LANES_SHA256)]
         p0 = u32.add(u32.add(u32.add(u32.add(e0, u32.xor(u32.xor(u32.rotr(e3, 6), u32.rotr(e3, 11)), u32.rotr(e3, 25))), u32.xor(e1, u32.and_(e3, u32.xor(e2, e1)))), np.uint32(0x428a2f98)), w0)
         a4 = u32.add(u32.add(p0, u32.xor(u32.xor(u32.rotr(a3, 2), u32.rotr(a3, 13)), u32.rotr(a3, 22))), u32.or_(u32.and_(a3, a2), u32.and_(a1, u32.or_(a3, a2))))
         e4 = u32.add(a0, p0)
@@ -1401,36 +1407,36 @@ def sha256_block_64(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
         p63 = u32.add(u32.add(u32.add(u32.add(e63, u32.xor(u32.xor(u32.rotr(e66, 6), u32.rotr(e66, 11)), u32.rotr(e66, 25))), u32.xor(e64, u32.and_(e66, u32.xor(e65, e64)))), np.uint32(0xc67178f2)), w63)
         a67 = u32.add(u32.add(p63, u32.xor(u32.xor(u32.rotr(a66, 2), u32.rotr(a66, 13)), u32.rotr(a66, 22))), u32.or_(u32.and_(a66, a65), u32.and_(a64, u32.or_(a66, a65))))
         e67 = u32.add(a63, p63)
-        out[_ix(0, ln)] = u32.add(S[_ix(0, ln)], a67)
-        out[_ix(4, ln)] = u32.add(S[_ix(4, ln)], e67)
-        out[_ix(1, ln)] = u32.add(S[_ix(1, ln)], a66)
-        out[_ix(5, ln)] = u32.add(S[_ix(5, ln)], e66)
-        out[_ix(2, ln)] = u32.add(S[_ix(2, ln)], a65)
-        out[_ix(6, ln)] = u32.add(S[_ix(6, ln)], e65)
-        out[_ix(3, ln)] = u32.add(S[_ix(3, ln)], a64)
-        out[_ix(7, ln)] = u32.add(S[_ix(7, ln)], e64)
+        out[_ix(0, ln, LANES_SHA256)] = u32.add(S[_ix(0, ln, LANES_SHA256)], a67)
+        out[_ix(4, ln, LANES_SHA256)] = u32.add(S[_ix(4, ln, LANES_SHA256)], e67)
+        out[_ix(1, ln, LANES_SHA256)] = u32.add(S[_ix(1, ln, LANES_SHA256)], a66)
+        out[_ix(5, ln, LANES_SHA256)] = u32.add(S[_ix(5, ln, LANES_SHA256)], e66)
+        out[_ix(2, ln, LANES_SHA256)] = u32.add(S[_ix(2, ln, LANES_SHA256)], a65)
+        out[_ix(6, ln, LANES_SHA256)] = u32.add(S[_ix(6, ln, LANES_SHA256)], e65)
+        out[_ix(3, ln, LANES_SHA256)] = u32.add(S[_ix(3, ln, LANES_SHA256)], a64)
+        out[_ix(7, ln, LANES_SHA256)] = u32.add(S[_ix(7, ln, LANES_SHA256)], e64)
 
 
 @numba.njit(cache=True, nogil=True)
 def sha512_block_77(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
     """77 rounds of one block per lane (message rows 0..15 of ``W``). Digest words 3 and 7 only, into out 0 and 1 (early rejection)."""
-    for ln in range(LANES):
-        w0 = W[_ix(0, ln)]
-        w1 = W[_ix(1, ln)]
-        w2 = W[_ix(2, ln)]
-        w3 = W[_ix(3, ln)]
-        w4 = W[_ix(4, ln)]
-        w5 = W[_ix(5, ln)]
-        w6 = W[_ix(6, ln)]
-        w7 = W[_ix(7, ln)]
-        w8 = W[_ix(8, ln)]
-        w9 = W[_ix(9, ln)]
-        w10 = W[_ix(10, ln)]
-        w11 = W[_ix(11, ln)]
-        w12 = W[_ix(12, ln)]
-        w13 = W[_ix(13, ln)]
-        w14 = W[_ix(14, ln)]
-        w15 = W[_ix(15, ln)]
+    for ln in range(LANES_SHA512):
+        w0 = W[_ix(0, ln, LANES_SHA512)]
+        w1 = W[_ix(1, ln, LANES_SHA512)]
+        w2 = W[_ix(2, ln, LANES_SHA512)]
+        w3 = W[_ix(3, ln, LANES_SHA512)]
+        w4 = W[_ix(4, ln, LANES_SHA512)]
+        w5 = W[_ix(5, ln, LANES_SHA512)]
+        w6 = W[_ix(6, ln, LANES_SHA512)]
+        w7 = W[_ix(7, ln, LANES_SHA512)]
+        w8 = W[_ix(8, ln, LANES_SHA512)]
+        w9 = W[_ix(9, ln, LANES_SHA512)]
+        w10 = W[_ix(10, ln, LANES_SHA512)]
+        w11 = W[_ix(11, ln, LANES_SHA512)]
+        w12 = W[_ix(12, ln, LANES_SHA512)]
+        w13 = W[_ix(13, ln, LANES_SHA512)]
+        w14 = W[_ix(14, ln, LANES_SHA512)]
+        w15 = W[_ix(15, ln, LANES_SHA512)]
         w16 = ((((w14 << np.uint64(45)) | (w14 >> np.uint64(19))) ^ ((w14 << np.uint64(3)) | (w14 >> np.uint64(61))) ^ (w14 >> np.uint64(6))) + w9 + (((w1 << np.uint64(63)) | (w1 >> np.uint64(1))) ^ ((w1 << np.uint64(56)) | (w1 >> np.uint64(8))) ^ (w1 >> np.uint64(7))) + w0)
         w17 = ((((w15 << np.uint64(45)) | (w15 >> np.uint64(19))) ^ ((w15 << np.uint64(3)) | (w15 >> np.uint64(61))) ^ (w15 >> np.uint64(6))) + w10 + (((w2 << np.uint64(63)) | (w2 >> np.uint64(1))) ^ ((w2 << np.uint64(56)) | (w2 >> np.uint64(8))) ^ (w2 >> np.uint64(7))) + w1)
         w18 = ((((w16 << np.uint64(45)) | (w16 >> np.uint64(19))) ^ ((w16 << np.uint64(3)) | (w16 >> np.uint64(61))) ^ (w16 >> np.uint64(6))) + w11 + (((w3 << np.uint64(63)) | (w3 >> np.uint64(1))) ^ ((w3 << np.uint64(56)) | (w3 >> np.uint64(8))) ^ (w3 >> np.uint64(7))) + w2)
@@ -1492,14 +1498,14 @@ def sha512_block_77(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
         w74 = ((((w72 << np.uint64(45)) | (w72 >> np.uint64(19))) ^ ((w72 << np.uint64(3)) | (w72 >> np.uint64(61))) ^ (w72 >> np.uint64(6))) + w67 + (((w59 << np.uint64(63)) | (w59 >> np.uint64(1))) ^ ((w59 << np.uint64(56)) | (w59 >> np.uint64(8))) ^ (w59 >> np.uint64(7))) + w58)
         w75 = ((((w73 << np.uint64(45)) | (w73 >> np.uint64(19))) ^ ((w73 << np.uint64(3)) | (w73 >> np.uint64(61))) ^ (w73 >> np.uint64(6))) + w68 + (((w60 << np.uint64(63)) | (w60 >> np.uint64(1))) ^ ((w60 << np.uint64(56)) | (w60 >> np.uint64(8))) ^ (w60 >> np.uint64(7))) + w59)
         w76 = ((((w74 << np.uint64(45)) | (w74 >> np.uint64(19))) ^ ((w74 << np.uint64(3)) | (w74 >> np.uint64(61))) ^ (w74 >> np.uint64(6))) + w69 + (((w61 << np.uint64(63)) | (w61 >> np.uint64(1))) ^ ((w61 << np.uint64(56)) | (w61 >> np.uint64(8))) ^ (w61 >> np.uint64(7))) + w60)
-        a3 = S[_ix(0, ln)]
-        a2 = S[_ix(1, ln)]
-        a1 = S[_ix(2, ln)]
-        a0 = S[_ix(3, ln)]
-        e3 = S[_ix(4, ln)]
-        e2 = S[_ix(5, ln)]
-        e1 = S[_ix(6, ln)]
-        e0 = S[_ix(7, ln)]
+        a3 = S[_ix(0, ln, LANES_SHA512)]
+        a2 = S[_ix(1, ln, LANES_SHA512)]
+        a1 = S[_ix(2, ln, LANES_SHA512)]
+        a0 = S[_ix(3, ln, LANES_SHA512)]
+        e3 = S[_ix(4, ln, LANES_SHA512)]
+        e2 = S[_ix(5, ln, LANES_SHA512)]
+        e1 = S[_ix(6, ln, LANES_SHA512)]
+        e0 = S[_ix(7, ln, LANES_SHA512)]
         p0 = (e0 + (((e3 << np.uint64(50)) | (e3 >> np.uint64(14))) ^ ((e3 << np.uint64(46)) | (e3 >> np.uint64(18))) ^ ((e3 << np.uint64(23)) | (e3 >> np.uint64(41)))) + (e1 ^ (e3 & (e2 ^ e1))) + np.uint64(0x428a2f98d728ae22) + w0)
         a4 = (p0 + (((a3 << np.uint64(36)) | (a3 >> np.uint64(28))) ^ ((a3 << np.uint64(30)) | (a3 >> np.uint64(34))) ^ ((a3 << np.uint64(25)) | (a3 >> np.uint64(39)))) + ((a3 & a2) | (a1 & (a3 | a2))))
         e4 = (a0 + p0)
@@ -1731,30 +1737,30 @@ def sha512_block_77(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
         p76 = (e76 + (((e79 << np.uint64(50)) | (e79 >> np.uint64(14))) ^ ((e79 << np.uint64(46)) | (e79 >> np.uint64(18))) ^ ((e79 << np.uint64(23)) | (e79 >> np.uint64(41)))) + (e77 ^ (e79 & (e78 ^ e77))) + np.uint64(0x4cc5d4becb3e42b6) + w76)
         a80 = (p76 + (((a79 << np.uint64(36)) | (a79 >> np.uint64(28))) ^ ((a79 << np.uint64(30)) | (a79 >> np.uint64(34))) ^ ((a79 << np.uint64(25)) | (a79 >> np.uint64(39)))) + ((a79 & a78) | (a77 & (a79 | a78))))
         e80 = (a76 + p76)
-        out[_ix(0, ln)] = (S[_ix(3, ln)] + a80)
-        out[_ix(1, ln)] = (S[_ix(7, ln)] + e80)
+        out[_ix(0, ln, LANES_SHA512)] = (S[_ix(3, ln, LANES_SHA512)] + a80)
+        out[_ix(1, ln, LANES_SHA512)] = (S[_ix(7, ln, LANES_SHA512)] + e80)
 
 
 @numba.njit(cache=True, nogil=True)
 def sha512_block_80(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
     """80 rounds of one block per lane (message rows 0..15 of ``W``). The new state S + (working variables), into out 0..7."""
-    for ln in range(LANES):
-        w0 = W[_ix(0, ln)]
-        w1 = W[_ix(1, ln)]
-        w2 = W[_ix(2, ln)]
-        w3 = W[_ix(3, ln)]
-        w4 = W[_ix(4, ln)]
-        w5 = W[_ix(5, ln)]
-        w6 = W[_ix(6, ln)]
-        w7 = W[_ix(7, ln)]
-        w8 = W[_ix(8, ln)]
-        w9 = W[_ix(9, ln)]
-        w10 = W[_ix(10, ln)]
-        w11 = W[_ix(11, ln)]
-        w12 = W[_ix(12, ln)]
-        w13 = W[_ix(13, ln)]
-        w14 = W[_ix(14, ln)]
-        w15 = W[_ix(15, ln)]
+    for ln in range(LANES_SHA512):
+        w0 = W[_ix(0, ln, LANES_SHA512)]
+        w1 = W[_ix(1, ln, LANES_SHA512)]
+        w2 = W[_ix(2, ln, LANES_SHA512)]
+        w3 = W[_ix(3, ln, LANES_SHA512)]
+        w4 = W[_ix(4, ln, LANES_SHA512)]
+        w5 = W[_ix(5, ln, LANES_SHA512)]
+        w6 = W[_ix(6, ln, LANES_SHA512)]
+        w7 = W[_ix(7, ln, LANES_SHA512)]
+        w8 = W[_ix(8, ln, LANES_SHA512)]
+        w9 = W[_ix(9, ln, LANES_SHA512)]
+        w10 = W[_ix(10, ln, LANES_SHA512)]
+        w11 = W[_ix(11, ln, LANES_SHA512)]
+        w12 = W[_ix(12, ln, LANES_SHA512)]
+        w13 = W[_ix(13, ln, LANES_SHA512)]
+        w14 = W[_ix(14, ln, LANES_SHA512)]
+        w15 = W[_ix(15, ln, LANES_SHA512)]
         w16 = ((((w14 << np.uint64(45)) | (w14 >> np.uint64(19))) ^ ((w14 << np.uint64(3)) | (w14 >> np.uint64(61))) ^ (w14 >> np.uint64(6))) + w9 + (((w1 << np.uint64(63)) | (w1 >> np.uint64(1))) ^ ((w1 << np.uint64(56)) | (w1 >> np.uint64(8))) ^ (w1 >> np.uint64(7))) + w0)
         w17 = ((((w15 << np.uint64(45)) | (w15 >> np.uint64(19))) ^ ((w15 << np.uint64(3)) | (w15 >> np.uint64(61))) ^ (w15 >> np.uint64(6))) + w10 + (((w2 << np.uint64(63)) | (w2 >> np.uint64(1))) ^ ((w2 << np.uint64(56)) | (w2 >> np.uint64(8))) ^ (w2 >> np.uint64(7))) + w1)
         w18 = ((((w16 << np.uint64(45)) | (w16 >> np.uint64(19))) ^ ((w16 << np.uint64(3)) | (w16 >> np.uint64(61))) ^ (w16 >> np.uint64(6))) + w11 + (((w3 << np.uint64(63)) | (w3 >> np.uint64(1))) ^ ((w3 << np.uint64(56)) | (w3 >> np.uint64(8))) ^ (w3 >> np.uint64(7))) + w2)
@@ -1819,14 +1825,14 @@ def sha512_block_80(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
         w77 = ((((w75 << np.uint64(45)) | (w75 >> np.uint64(19))) ^ ((w75 << np.uint64(3)) | (w75 >> np.uint64(61))) ^ (w75 >> np.uint64(6))) + w70 + (((w62 << np.uint64(63)) | (w62 >> np.uint64(1))) ^ ((w62 << np.uint64(56)) | (w62 >> np.uint64(8))) ^ (w62 >> np.uint64(7))) + w61)
         w78 = ((((w76 << np.uint64(45)) | (w76 >> np.uint64(19))) ^ ((w76 << np.uint64(3)) | (w76 >> np.uint64(61))) ^ (w76 >> np.uint64(6))) + w71 + (((w63 << np.uint64(63)) | (w63 >> np.uint64(1))) ^ ((w63 << np.uint64(56)) | (w63 >> np.uint64(8))) ^ (w63 >> np.uint64(7))) + w62)
         w79 = ((((w77 << np.uint64(45)) | (w77 >> np.uint64(19))) ^ ((w77 << np.uint64(3)) | (w77 >> np.uint64(61))) ^ (w77 >> np.uint64(6))) + w72 + (((w64 << np.uint64(63)) | (w64 >> np.uint64(1))) ^ ((w64 << np.uint64(56)) | (w64 >> np.uint64(8))) ^ (w64 >> np.uint64(7))) + w63)
-        a3 = S[_ix(0, ln)]
-        a2 = S[_ix(1, ln)]
-        a1 = S[_ix(2, ln)]
-        a0 = S[_ix(3, ln)]
-        e3 = S[_ix(4, ln)]
-        e2 = S[_ix(5, ln)]
-        e1 = S[_ix(6, ln)]
-        e0 = S[_ix(7, ln)]
+        a3 = S[_ix(0, ln, LANES_SHA512)]
+        a2 = S[_ix(1, ln, LANES_SHA512)]
+        a1 = S[_ix(2, ln, LANES_SHA512)]
+        a0 = S[_ix(3, ln, LANES_SHA512)]
+        e3 = S[_ix(4, ln, LANES_SHA512)]
+        e2 = S[_ix(5, ln, LANES_SHA512)]
+        e1 = S[_ix(6, ln, LANES_SHA512)]
+        e0 = S[_ix(7, ln, LANES_SHA512)]
         p0 = (e0 + (((e3 << np.uint64(50)) | (e3 >> np.uint64(14))) ^ ((e3 << np.uint64(46)) | (e3 >> np.uint64(18))) ^ ((e3 << np.uint64(23)) | (e3 >> np.uint64(41)))) + (e1 ^ (e3 & (e2 ^ e1))) + np.uint64(0x428a2f98d728ae22) + w0)
         a4 = (p0 + (((a3 << np.uint64(36)) | (a3 >> np.uint64(28))) ^ ((a3 << np.uint64(30)) | (a3 >> np.uint64(34))) ^ ((a3 << np.uint64(25)) | (a3 >> np.uint64(39)))) + ((a3 & a2) | (a1 & (a3 | a2))))
         e4 = (a0 + p0)
@@ -2067,47 +2073,47 @@ def sha512_block_80(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
         p79 = (e79 + (((e82 << np.uint64(50)) | (e82 >> np.uint64(14))) ^ ((e82 << np.uint64(46)) | (e82 >> np.uint64(18))) ^ ((e82 << np.uint64(23)) | (e82 >> np.uint64(41)))) + (e80 ^ (e82 & (e81 ^ e80))) + np.uint64(0x6c44198c4a475817) + w79)
         a83 = (p79 + (((a82 << np.uint64(36)) | (a82 >> np.uint64(28))) ^ ((a82 << np.uint64(30)) | (a82 >> np.uint64(34))) ^ ((a82 << np.uint64(25)) | (a82 >> np.uint64(39)))) + ((a82 & a81) | (a80 & (a82 | a81))))
         e83 = (a79 + p79)
-        out[_ix(0, ln)] = (S[_ix(0, ln)] + a83)
-        out[_ix(4, ln)] = (S[_ix(4, ln)] + e83)
-        out[_ix(1, ln)] = (S[_ix(1, ln)] + a82)
-        out[_ix(5, ln)] = (S[_ix(5, ln)] + e82)
-        out[_ix(2, ln)] = (S[_ix(2, ln)] + a81)
-        out[_ix(6, ln)] = (S[_ix(6, ln)] + e81)
-        out[_ix(3, ln)] = (S[_ix(3, ln)] + a80)
-        out[_ix(7, ln)] = (S[_ix(7, ln)] + e80)
+        out[_ix(0, ln, LANES_SHA512)] = (S[_ix(0, ln, LANES_SHA512)] + a83)
+        out[_ix(4, ln, LANES_SHA512)] = (S[_ix(4, ln, LANES_SHA512)] + e83)
+        out[_ix(1, ln, LANES_SHA512)] = (S[_ix(1, ln, LANES_SHA512)] + a82)
+        out[_ix(5, ln, LANES_SHA512)] = (S[_ix(5, ln, LANES_SHA512)] + e82)
+        out[_ix(2, ln, LANES_SHA512)] = (S[_ix(2, ln, LANES_SHA512)] + a81)
+        out[_ix(6, ln, LANES_SHA512)] = (S[_ix(6, ln, LANES_SHA512)] + e81)
+        out[_ix(3, ln, LANES_SHA512)] = (S[_ix(3, ln, LANES_SHA512)] + a80)
+        out[_ix(7, ln, LANES_SHA512)] = (S[_ix(7, ln, LANES_SHA512)] + e80)
 
 
 @numba.njit(cache=True, nogil=True)
 def md5_short_62(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
     """62 rounds of one block per lane (message rows 0..15 of ``W``). Digest words 0 and 3 only, into out 0 and 1 (early rejection). Message words 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15 are taken as zero."""
-    for ln in range(LANES // 3):
-        w0_0 = W[_ix(0, ln)]
-        w0_1 = W[_ix(0, ln + 1 * LANES // 3)]
-        w0_2 = W[_ix(0, ln + 2 * LANES // 3)]
-        w1_0 = W[_ix(1, ln)]
-        w1_1 = W[_ix(1, ln + 1 * LANES // 3)]
-        w1_2 = W[_ix(1, ln + 2 * LANES // 3)]
-        w2_0 = W[_ix(2, ln)]
-        w2_1 = W[_ix(2, ln + 1 * LANES // 3)]
-        w2_2 = W[_ix(2, ln + 2 * LANES // 3)]
-        w3_0 = W[_ix(3, ln)]
-        w3_1 = W[_ix(3, ln + 1 * LANES // 3)]
-        w3_2 = W[_ix(3, ln + 2 * LANES // 3)]
-        w14_0 = W[_ix(14, ln)]
-        w14_1 = W[_ix(14, ln + 1 * LANES // 3)]
-        w14_2 = W[_ix(14, ln + 2 * LANES // 3)]
-        x0_0 = S[_ix(0, ln)]
-        x0_1 = S[_ix(0, ln + 1 * LANES // 3)]
-        x0_2 = S[_ix(0, ln + 2 * LANES // 3)]
-        x1_0 = S[_ix(3, ln)]
-        x1_1 = S[_ix(3, ln + 1 * LANES // 3)]
-        x1_2 = S[_ix(3, ln + 2 * LANES // 3)]
-        x2_0 = S[_ix(2, ln)]
-        x2_1 = S[_ix(2, ln + 1 * LANES // 3)]
-        x2_2 = S[_ix(2, ln + 2 * LANES // 3)]
-        x3_0 = S[_ix(1, ln)]
-        x3_1 = S[_ix(1, ln + 1 * LANES // 3)]
-        x3_2 = S[_ix(1, ln + 2 * LANES // 3)]
+    for ln in range(LANES_MD5 // 3):
+        w0_0 = W[_ix(0, ln, LANES_MD5)]
+        w0_1 = W[_ix(0, ln + 1 * LANES_MD5 // 3, LANES_MD5)]
+        w0_2 = W[_ix(0, ln + 2 * LANES_MD5 // 3, LANES_MD5)]
+        w1_0 = W[_ix(1, ln, LANES_MD5)]
+        w1_1 = W[_ix(1, ln + 1 * LANES_MD5 // 3, LANES_MD5)]
+        w1_2 = W[_ix(1, ln + 2 * LANES_MD5 // 3, LANES_MD5)]
+        w2_0 = W[_ix(2, ln, LANES_MD5)]
+        w2_1 = W[_ix(2, ln + 1 * LANES_MD5 // 3, LANES_MD5)]
+        w2_2 = W[_ix(2, ln + 2 * LANES_MD5 // 3, LANES_MD5)]
+        w3_0 = W[_ix(3, ln, LANES_MD5)]
+        w3_1 = W[_ix(3, ln + 1 * LANES_MD5 // 3, LANES_MD5)]
+        w3_2 = W[_ix(3, ln + 2 * LANES_MD5 // 3, LANES_MD5)]
+        w14_0 = W[_ix(14, ln, LANES_MD5)]
+        w14_1 = W[_ix(14, ln + 1 * LANES_MD5 // 3, LANES_MD5)]
+        w14_2 = W[_ix(14, ln + 2 * LANES_MD5 // 3, LANES_MD5)]
+        x0_0 = S[_ix(0, ln, LANES_MD5)]
+        x0_1 = S[_ix(0, ln + 1 * LANES_MD5 // 3, LANES_MD5)]
+        x0_2 = S[_ix(0, ln + 2 * LANES_MD5 // 3, LANES_MD5)]
+        x1_0 = S[_ix(3, ln, LANES_MD5)]
+        x1_1 = S[_ix(3, ln + 1 * LANES_MD5 // 3, LANES_MD5)]
+        x1_2 = S[_ix(3, ln + 2 * LANES_MD5 // 3, LANES_MD5)]
+        x2_0 = S[_ix(2, ln, LANES_MD5)]
+        x2_1 = S[_ix(2, ln + 1 * LANES_MD5 // 3, LANES_MD5)]
+        x2_2 = S[_ix(2, ln + 2 * LANES_MD5 // 3, LANES_MD5)]
+        x3_0 = S[_ix(1, ln, LANES_MD5)]
+        x3_1 = S[_ix(1, ln + 1 * LANES_MD5 // 3, LANES_MD5)]
+        x3_2 = S[_ix(1, ln + 2 * LANES_MD5 // 3, LANES_MD5)]
         x4_0 = md5_step("F", x0_0, x3_0, x2_0, x1_0, w0_0, 0xd76aa478, 7)
         x4_1 = md5_step("F", x0_1, x3_1, x2_1, x1_1, w0_1, 0xd76aa478, 7)
         x4_2 = md5_step("F", x0_2, x3_2, x2_2, x1_2, w0_2, 0xd76aa478, 7)
@@ -2294,23 +2300,23 @@ def md5_short_62(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
         x65_0 = md5_step("I", x61_0, x64_0, x63_0, x62_0, None, 0xbd3af235, 10)
         x65_1 = md5_step("I", x61_1, x64_1, x63_1, x62_1, None, 0xbd3af235, 10)
         x65_2 = md5_step("I", x61_2, x64_2, x63_2, x62_2, None, 0xbd3af235, 10)
-        out[_ix(0, ln)] = u32.add(S[_ix(0, ln)], x64_0)
-        out[_ix(0, ln + 1 * LANES // 3)] = u32.add(S[_ix(0, ln + 1 * LANES // 3)], x64_1)
-        out[_ix(0, ln + 2 * LANES // 3)] = u32.add(S[_ix(0, ln + 2 * LANES // 3)], x64_2)
-        out[_ix(1, ln)] = u32.add(S[_ix(3, ln)], x65_0)
-        out[_ix(1, ln + 1 * LANES // 3)] = u32.add(S[_ix(3, ln + 1 * LANES // 3)], x65_1)
-        out[_ix(1, ln + 2 * LANES // 3)] = u32.add(S[_ix(3, ln + 2 * LANES // 3)], x65_2)
+        out[_ix(0, ln, LANES_MD5)] = u32.add(S[_ix(0, ln, LANES_MD5)], x64_0)
+        out[_ix(0, ln + 1 * LANES_MD5 // 3, LANES_MD5)] = u32.add(S[_ix(0, ln + 1 * LANES_MD5 // 3, LANES_MD5)], x64_1)
+        out[_ix(0, ln + 2 * LANES_MD5 // 3, LANES_MD5)] = u32.add(S[_ix(0, ln + 2 * LANES_MD5 // 3, LANES_MD5)], x64_2)
+        out[_ix(1, ln, LANES_MD5)] = u32.add(S[_ix(3, ln, LANES_MD5)], x65_0)
+        out[_ix(1, ln + 1 * LANES_MD5 // 3, LANES_MD5)] = u32.add(S[_ix(3, ln + 1 * LANES_MD5 // 3, LANES_MD5)], x65_1)
+        out[_ix(1, ln + 2 * LANES_MD5 // 3, LANES_MD5)] = u32.add(S[_ix(3, ln + 2 * LANES_MD5 // 3, LANES_MD5)], x65_2)
 
 
 @numba.njit(cache=True, nogil=True)
 def sha1_short_77(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
     """77 rounds of one block per lane (message rows 0..15 of ``W``). Digest words 4 and 3 only, into out 0 and 1 (early rejection). Message words 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14 are taken as zero."""
-    for ln in range(LANES):
-        w0 = W[_ix(0, ln)]
-        w1 = W[_ix(1, ln)]
-        w2 = W[_ix(2, ln)]
-        w3 = W[_ix(3, ln)]
-        w15 = W[_ix(15, ln)]
+    for ln in range(LANES_SHA1):
+        w0 = W[_ix(0, ln, LANES_SHA1)]
+        w1 = W[_ix(1, ln, LANES_SHA1)]
+        w2 = W[_ix(2, ln, LANES_SHA1)]
+        w3 = W[_ix(3, ln, LANES_SHA1)]
+        w15 = W[_ix(15, ln, LANES_SHA1)]
         w16 = u32.rotl(u32.xor(w2, w0), 1)
         w17 = u32.rotl(u32.xor(w3, w1), 1)
         w18 = u32.rotl(u32.xor(w15, w2), 1)
@@ -2372,13 +2378,13 @@ def sha1_short_77(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
         w74 = u32.rotl(u32.xor(u32.xor(w71, w66), u32.xor(w60, w58)), 1)
         w75 = u32.rotl(u32.xor(u32.xor(w72, w67), u32.xor(w61, w59)), 1)
         w76 = u32.rotl(u32.xor(u32.xor(w73, w68), u32.xor(w62, w60)), 1)
-        a4 = S[_ix(0, ln)]
-        a3 = S[_ix(1, ln)]
+        a4 = S[_ix(0, ln, LANES_SHA1)]
+        a3 = S[_ix(1, ln, LANES_SHA1)]
         r4 = u32.rotl(a4, 30)
         r3 = u32.rotl(a3, 30)
-        r2 = S[_ix(2, ln)]
-        r1 = S[_ix(3, ln)]
-        r0 = S[_ix(4, ln)]
+        r2 = S[_ix(2, ln, LANES_SHA1)]
+        r1 = S[_ix(3, ln, LANES_SHA1)]
+        r0 = S[_ix(4, ln, LANES_SHA1)]
         a5 = u32.add(u32.add(u32.rotl(a4, 5), u32.xor(r1, u32.and_(a3, u32.xor(r2, r1)))), u32.add(u32.add(r0, np.uint32(0x5a827999)), w0))
         r5 = u32.rotl(a5, 30)
         a6 = u32.add(u32.add(u32.rotl(a5, 5), u32.xor(r2, u32.and_(a4, u32.xor(r3, r2)))), u32.add(u32.add(r1, np.uint32(0x5a827999)), w1))
@@ -2533,19 +2539,19 @@ def sha1_short_77(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
         r80 = u32.rotl(a80, 30)
         a81 = u32.add(u32.add(u32.rotl(a80, 5), u32.xor(u32.xor(a79, r78), r77)), u32.add(u32.add(r76, np.uint32(0xca62c1d6)), w76))
         r81 = u32.rotl(a81, 30)
-        out[_ix(0, ln)] = u32.add(S[_ix(4, ln)], r80)
-        out[_ix(1, ln)] = u32.add(S[_ix(3, ln)], r81)
+        out[_ix(0, ln, LANES_SHA1)] = u32.add(S[_ix(4, ln, LANES_SHA1)], r80)
+        out[_ix(1, ln, LANES_SHA1)] = u32.add(S[_ix(3, ln, LANES_SHA1)], r81)
 
 
 @numba.njit(cache=True, nogil=True)
 def sha256_short_61(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
     """61 rounds of one block per lane (message rows 0..15 of ``W``). Digest words 3 and 7 only, into out 0 and 1 (early rejection). Message words 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14 are taken as zero."""
-    for ln in range(LANES):
-        w0 = W[_ix(0, ln)]
-        w1 = W[_ix(1, ln)]
-        w2 = W[_ix(2, ln)]
-        w3 = W[_ix(3, ln)]
-        w15 = W[_ix(15, ln)]
+    for ln in range(LANES_SHA256):
+        w0 = W[_ix(0, ln, LANES_SHA256)]
+        w1 = W[_ix(1, ln, LANES_SHA256)]
+        w2 = W[_ix(2, ln, LANES_SHA256)]
+        w3 = W[_ix(3, ln, LANES_SHA256)]
+        w15 = W[_ix(15, ln, LANES_SHA256)]
         w16 = u32.add(u32.xor(u32.xor(u32.rotr(w1, 7), u32.rotr(w1, 18)), u32.shr(w1, 3)), w0)
         w17 = u32.add(u32.add(u32.xor(u32.xor(u32.rotr(w15, 17), u32.rotr(w15, 19)), u32.shr(w15, 10)), u32.xor(u32.xor(u32.rotr(w2, 7), u32.rotr(w2, 18)), u32.shr(w2, 3))), w1)
         w18 = u32.add(u32.add(u32.xor(u32.xor(u32.rotr(w16, 17), u32.rotr(w16, 19)), u32.shr(w16, 10)), u32.xor(u32.xor(u32.rotr(w3, 7), u32.rotr(w3, 18)), u32.shr(w3, 3))), w2)
@@ -2591,14 +2597,14 @@ def sha256_short_61(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
         w58 = u32.add(u32.add(u32.add(u32.xor(u32.xor(u32.rotr(w56, 17), u32.rotr(w56, 19)), u32.shr(w56, 10)), w51), u32.xor(u32.xor(u32.rotr(w43, 7), u32.rotr(w43, 18)), u32.shr(w43, 3))), w42)
         w59 = u32.add(u32.add(u32.add(u32.xor(u32.xor(u32.rotr(w57, 17), u32.rotr(w57, 19)), u32.shr(w57, 10)), w52), u32.xor(u32.xor(u32.rotr(w44, 7), u32.rotr(w44, 18)), u32.shr(w44, 3))), w43)
         w60 = u32.add(u32.add(u32.add(u32.xor(u32.xor(u32.rotr(w58, 17), u32.rotr(w58, 19)), u32.shr(w58, 10)), w53), u32.xor(u32.xor(u32.rotr(w45, 7), u32.rotr(w45, 18)), u32.shr(w45, 3))), w44)
-        a3 = S[_ix(0, ln)]
-        a2 = S[_ix(1, ln)]
-        a1 = S[_ix(2, ln)]
-        a0 = S[_ix(3, ln)]
-        e3 = S[_ix(4, ln)]
-        e2 = S[_ix(5, ln)]
-        e1 = S[_ix(6, ln)]
-        e0 = S[_ix(7, ln)]
+        a3 = S[_ix(0, ln, LANES_SHA256)]
+        a2 = S[_ix(1, ln, LANES_SHA256)]
+        a1 = S[_ix(2, ln, LANES_SHA256)]
+        a0 = S[_ix(3, ln, LANES_SHA256)]
+        e3 = S[_ix(4, ln, LANES_SHA256)]
+        e2 = S[_ix(5, ln, LANES_SHA256)]
+        e1 = S[_ix(6, ln, LANES_SHA256)]
+        e0 = S[_ix(7, ln, LANES_SHA256)]
         p0 = u32.add(u32.add(u32.add(u32.add(e0, u32.xor(u32.xor(u32.rotr(e3, 6), u32.rotr(e3, 11)), u32.rotr(e3, 25))), u32.xor(e1, u32.and_(e3, u32.xor(e2, e1)))), np.uint32(0x428a2f98)), w0)
         a4 = u32.add(u32.add(p0, u32.xor(u32.xor(u32.rotr(a3, 2), u32.rotr(a3, 13)), u32.rotr(a3, 22))), u32.or_(u32.and_(a3, a2), u32.and_(a1, u32.or_(a3, a2))))
         e4 = u32.add(a0, p0)
@@ -2782,17 +2788,17 @@ def sha256_short_61(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
         p60 = u32.add(u32.add(u32.add(u32.add(e60, u32.xor(u32.xor(u32.rotr(e63, 6), u32.rotr(e63, 11)), u32.rotr(e63, 25))), u32.xor(e61, u32.and_(e63, u32.xor(e62, e61)))), np.uint32(0x90befffa)), w60)
         a64 = u32.add(u32.add(p60, u32.xor(u32.xor(u32.rotr(a63, 2), u32.rotr(a63, 13)), u32.rotr(a63, 22))), u32.or_(u32.and_(a63, a62), u32.and_(a61, u32.or_(a63, a62))))
         e64 = u32.add(a60, p60)
-        out[_ix(0, ln)] = u32.add(S[_ix(3, ln)], a64)
-        out[_ix(1, ln)] = u32.add(S[_ix(7, ln)], e64)
+        out[_ix(0, ln, LANES_SHA256)] = u32.add(S[_ix(3, ln, LANES_SHA256)], a64)
+        out[_ix(1, ln, LANES_SHA256)] = u32.add(S[_ix(7, ln, LANES_SHA256)], e64)
 
 
 @numba.njit(cache=True, nogil=True)
 def sha512_short_77(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
     """77 rounds of one block per lane (message rows 0..15 of ``W``). Digest words 3 and 7 only, into out 0 and 1 (early rejection). Message words 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14 are taken as zero."""
-    for ln in range(LANES):
-        w0 = W[_ix(0, ln)]
-        w1 = W[_ix(1, ln)]
-        w15 = W[_ix(15, ln)]
+    for ln in range(LANES_SHA512):
+        w0 = W[_ix(0, ln, LANES_SHA512)]
+        w1 = W[_ix(1, ln, LANES_SHA512)]
+        w15 = W[_ix(15, ln, LANES_SHA512)]
         w16 = ((((w1 << np.uint64(63)) | (w1 >> np.uint64(1))) ^ ((w1 << np.uint64(56)) | (w1 >> np.uint64(8))) ^ (w1 >> np.uint64(7))) + w0)
         w17 = ((((w15 << np.uint64(45)) | (w15 >> np.uint64(19))) ^ ((w15 << np.uint64(3)) | (w15 >> np.uint64(61))) ^ (w15 >> np.uint64(6))) + w1)
         w18 = (((w16 << np.uint64(45)) | (w16 >> np.uint64(19))) ^ ((w16 << np.uint64(3)) | (w16 >> np.uint64(61))) ^ (w16 >> np.uint64(6)))
@@ -2854,14 +2860,14 @@ def sha512_short_77(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
         w74 = ((((w72 << np.uint64(45)) | (w72 >> np.uint64(19))) ^ ((w72 << np.uint64(3)) | (w72 >> np.uint64(61))) ^ (w72 >> np.uint64(6))) + w67 + (((w59 << np.uint64(63)) | (w59 >> np.uint64(1))) ^ ((w59 << np.uint64(56)) | (w59 >> np.uint64(8))) ^ (w59 >> np.uint64(7))) + w58)
         w75 = ((((w73 << np.uint64(45)) | (w73 >> np.uint64(19))) ^ ((w73 << np.uint64(3)) | (w73 >> np.uint64(61))) ^ (w73 >> np.uint64(6))) + w68 + (((w60 << np.uint64(63)) | (w60 >> np.uint64(1))) ^ ((w60 << np.uint64(56)) | (w60 >> np.uint64(8))) ^ (w60 >> np.uint64(7))) + w59)
         w76 = ((((w74 << np.uint64(45)) | (w74 >> np.uint64(19))) ^ ((w74 << np.uint64(3)) | (w74 >> np.uint64(61))) ^ (w74 >> np.uint64(6))) + w69 + (((w61 << np.uint64(63)) | (w61 >> np.uint64(1))) ^ ((w61 << np.uint64(56)) | (w61 >> np.uint64(8))) ^ (w61 >> np.uint64(7))) + w60)
-        a3 = S[_ix(0, ln)]
-        a2 = S[_ix(1, ln)]
-        a1 = S[_ix(2, ln)]
-        a0 = S[_ix(3, ln)]
-        e3 = S[_ix(4, ln)]
-        e2 = S[_ix(5, ln)]
-        e1 = S[_ix(6, ln)]
-        e0 = S[_ix(7, ln)]
+        a3 = S[_ix(0, ln, LANES_SHA512)]
+        a2 = S[_ix(1, ln, LANES_SHA512)]
+        a1 = S[_ix(2, ln, LANES_SHA512)]
+        a0 = S[_ix(3, ln, LANES_SHA512)]
+        e3 = S[_ix(4, ln, LANES_SHA512)]
+        e2 = S[_ix(5, ln, LANES_SHA512)]
+        e1 = S[_ix(6, ln, LANES_SHA512)]
+        e0 = S[_ix(7, ln, LANES_SHA512)]
         p0 = (e0 + (((e3 << np.uint64(50)) | (e3 >> np.uint64(14))) ^ ((e3 << np.uint64(46)) | (e3 >> np.uint64(18))) ^ ((e3 << np.uint64(23)) | (e3 >> np.uint64(41)))) + (e1 ^ (e3 & (e2 ^ e1))) + np.uint64(0x428a2f98d728ae22) + w0)
         a4 = (p0 + (((a3 << np.uint64(36)) | (a3 >> np.uint64(28))) ^ ((a3 << np.uint64(30)) | (a3 >> np.uint64(34))) ^ ((a3 << np.uint64(25)) | (a3 >> np.uint64(39)))) + ((a3 & a2) | (a1 & (a3 | a2))))
         e4 = (a0 + p0)
@@ -3093,5 +3099,5 @@ def sha512_short_77(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
         p76 = (e76 + (((e79 << np.uint64(50)) | (e79 >> np.uint64(14))) ^ ((e79 << np.uint64(46)) | (e79 >> np.uint64(18))) ^ ((e79 << np.uint64(23)) | (e79 >> np.uint64(41)))) + (e77 ^ (e79 & (e78 ^ e77))) + np.uint64(0x4cc5d4becb3e42b6) + w76)
         a80 = (p76 + (((a79 << np.uint64(36)) | (a79 >> np.uint64(28))) ^ ((a79 << np.uint64(30)) | (a79 >> np.uint64(34))) ^ ((a79 << np.uint64(25)) | (a79 >> np.uint64(39)))) + ((a79 & a78) | (a77 & (a79 | a78))))
         e80 = (a76 + p76)
-        out[_ix(0, ln)] = (S[_ix(3, ln)] + a80)
-        out[_ix(1, ln)] = (S[_ix(7, ln)] + e80)
+        out[_ix(0, ln, LANES_SHA512)] = (S[_ix(3, ln, LANES_SHA512)] + a80)
+        out[_ix(1, ln, LANES_SHA512)] = (S[_ix(7, ln, LANES_SHA512)] + e80)
