@@ -179,9 +179,11 @@ class _Masked32(_Ops):
 
 
 class _Native64(_Ops):
-    """64-bit words in native uint64, whose additions wrap (SHA-512; both targets)."""
+    """64-bit words in native uint64, whose additions wrap (SHA-512; GPU)."""
 
     bits = 64
+    fused = False
+    """Whether a round and a schedule word are :mod:`._sha512_step` calls (CPU)."""
 
     def add(self, *xs: str | None) -> str | None:
         terms = [x for x in xs if x is not None]
@@ -194,6 +196,13 @@ class _Native64(_Ops):
 
     def const(self, v: int) -> str:
         return f"np.uint64({v:#018x})"
+
+
+class _U64(_Native64):
+    """SHA-512 on the CPU: each round two :mod:`._sha512_step` intrinsics and each
+    schedule word one (the same arithmetic, a fraction of the compile time)."""
+
+    fused = True
 
 
 @dataclass(frozen=True)
@@ -309,6 +318,8 @@ def _sha2(tg: _Target, op: _Ops, rounds: int, zero: frozenset[int] = frozenset()
     (s1a, s1b, s1c), (s0a, s0b, s0c), (e1, e2, e3), (a1, a2, a3) = sig
     rot = op.rotr
     body, w = _message(tg, zero)
+    if isinstance(op, _Native64) and op.fused:
+        return _sha512_fused(tg, op, rounds, zero, body, w)
     for t in range(16, rounds):
         x, y = w[t - 2], w[t - 15]
         small1 = op.xor(rot(x, s1a), rot(x, s1b), op.shr(x, s1c))
@@ -340,6 +351,39 @@ def _sha2(tg: _Target, op: _Ops, rounds: int, zero: frozenset[int] = frozenset()
             body.append(f"{tg.out(i)} = {op.add(tg.s(i), f'a{r + 3 - i}')}")
             body.append(f"{tg.out(i + 4)} = {op.add(tg.s(i + 4), f'e{r + 3 - i}')}")
     name = ("sha512" if wide else "sha256") + ("_short" if zero else "_block")
+    return tg.function(name, rounds, _result(early, "3 and 7", 8, zero), body)
+
+
+def _sha512_fused(tg: _Target, op: _Ops, rounds: int, zero: frozenset[int], body: list[str],
+                  w: dict[int, str | None]) -> list[str]:  # fmt: skip
+    """:func:`_sha2`'s SHA-512 with each schedule word and round half one intrinsic
+    call (``None`` for a zero word): the same names and results."""
+    for t in range(16, rounds):
+        terms = (w[t - 2], w[t - 7], w[t - 15], w[t - 16])
+        call = f"sha512_schedule({', '.join(map(str, terms))})"
+        _word(body, w, t, None if all(x is None for x in terms) else call)
+    body += [f"a{3 - i} = {tg.s(i)}" for i in range(4)]
+    body += [f"e{3 - i} = {tg.s(i + 4)}" for i in range(4)]
+    for t in range(rounds):
+        a, b, c, d = (f"a{t + 3 - j}" for j in range(4))
+        e, f, g, h = (f"e{t + 3 - j}" for j in range(4))
+        body += [
+            f"p{t} = sha512_t1({e}, {f}, {g}, {h}, {w[t]}, {C.SHA512_K[t]:#018x})",
+            f"a{t + 4} = sha512_t2({a}, {b}, {c}, p{t})",
+            f"e{t + 4} = {op.add(d, f'p{t}')}",
+        ]
+    r = rounds
+    early = rounds < 80
+    if early:
+        body += [
+            f"{tg.out(0)} = {op.add(tg.s(3), f'a{r + 3}')}",
+            f"{tg.out(1)} = {op.add(tg.s(7), f'e{r + 3}')}",
+        ]
+    else:
+        for i in range(4):
+            body.append(f"{tg.out(i)} = {op.add(tg.s(i), f'a{r + 3 - i}')}")
+            body.append(f"{tg.out(i + 4)} = {op.add(tg.s(i + 4), f'e{r + 3 - i}')}")
+    name = "sha512" + ("_short" if zero else "_block")
     return tg.function(name, rounds, _result(early, "3 and 7", 8, zero), body)
 
 
@@ -409,7 +453,7 @@ def _md5(tg: _Target, op: _Ops, steps: int, zero: frozenset[int] = frozenset()) 
 
 
 def _functions(tg: _Target, op32: _Ops) -> list[str]:
-    wide = _Native64()
+    wide = _U64() if tg.cpu else _Native64()
     md5, sha1, sha256, sha512 = tg, tg, tg, tg
     if tg.cpu:  # each algorithm's lane count
         md5, sha1, sha256, sha512 = (
@@ -462,6 +506,11 @@ def render(target: str = "cpu") -> str:
             "    _ix,",
             ")",
             "from matchsim.kernels.attack._md5_step import md5_step",
+            "from matchsim.kernels.attack._sha512_step import (",
+            "    sha512_schedule,",
+            "    sha512_t1,",
+            "    sha512_t2,",
+            ")",
             "from matchsim.kernels import u32",
         ]
         return "\n".join(head + _functions(_Target(cpu=True), _U32())) + "\n"

@@ -24,7 +24,10 @@ Tricks borrowed from hashcat's optimised kernels:
   lanes for MD5, SHA-1 and SHA-256 through :mod:`matchsim.kernels.u32` (numba would
   widen each uint32 operation to 64 bits). Against round loops over lane arrays in L1
   this took MD5 from 34 to 171 M candidates/s on 2 cores, SHA-1 from 42 to 169,
-  SHA-256 from 56 to 89 (``pytest benchmarks/bench_attack.py -s -k raw_rate``);
+  SHA-256 from 56 to 89 (``pytest benchmarks/bench_attack.py -s -k raw_rate``).
+  SHA-512's rounds and schedule words are :mod:`._sha512_step` intrinsics, for
+  compile time: a cold compile of its scan went from 87 to 51 CPU-seconds (the block
+  functions from 15-17 s each to 3-4), at the same rate;
 - **SHA-NI** (:mod:`.shani`): on a CPU with the x86 SHA extensions, SHA-256 and SHA-1
   (scan and row hasher) run each lane's compression on ``sha256rnds2`` (two rounds per
   instruction, the state in two XMM registers) and ``sha1rnds4`` (four rounds) instead

@@ -30,7 +30,7 @@ measured against 16, 32 (two groups of 16: 70 M MD5 candidates per CPU-second ag
 95) and 96 (the block functions alone were faster, the scan slower: 75 M
 single-threaded against 97). SHA-512 (not interleaved) was suspected of losing to 48
 lanes what MD5 gained; measured on this project's 2-core Zen 3 under load (one thread
-and two, three alternating runs each, ``KERNA`` round 5), 48 lanes scanned 8.7-10.0 M
+and two, three alternating runs each, round 5), 48 lanes scanned 8.7-10.0 M
 NL mobile candidates per CPU-second against 8.0-9.1 for 16, 24 and 32 in between: no
 loss, so 48 as well. Fewer than 16 does not vectorise (8: 3.3 M).
 
