@@ -320,12 +320,27 @@ def _keep_survivors(
 
 
 @numba.njit(cache=True, inline="always")
-def _fill_lanes(W: np.ndarray, varword: np.ndarray, base: np.ndarray, inner: np.ndarray,
+def _outer_rows(W: np.ndarray, varword: np.ndarray, innerword: np.ndarray, base: np.ndarray,
+                lanes: int) -> None:  # fmt: skip
+    """The rows of the message words that vary with the outer index alone: its base
+    word in every lane (once per outer index; :func:`_fill_lanes` writes the words the
+    inner space varies, once per lane group)."""
+    for w in range(varword.shape[0]):
+        if varword[w] and not innerword[w]:
+            row = w * lanes
+            b = base[w]
+            for ln in range(lanes):
+                W[row + ln] = b
+
+
+@numba.njit(cache=True, inline="always")
+def _fill_lanes(W: np.ndarray, innerword: np.ndarray, base: np.ndarray, inner: np.ndarray,
                 P_pad: int, j0: int, lanes: int) -> None:  # fmt: skip
     """The message words of candidates ``j0..j0 + lanes - 1`` of the inner space: each
-    varying word is the outer index's base word OR'd with the inner table's."""
-    for w in range(varword.shape[0]):
-        if varword[w]:
+    word with an inner byte (``innerword``) is the outer index's base word OR'd with
+    the inner table's."""
+    for w in range(innerword.shape[0]):
+        if innerword[w]:
             row = w * lanes
             b = base[w]
             for ln in range(lanes):
@@ -408,6 +423,7 @@ def _make_scan(algo: int, sha_ni: bool = shani.USE_SHANI) -> Any:
         _inner_table(inner, np.zeros(n_words, dtype=word), var_offset, var_choices,
                      var_counts, n_outer, P, P_pad, big, wide)  # fmt: skip
         varword = _varying_words(n_words, var_offset, word_shift)
+        innerword = _varying_words(n_words, var_offset[n_outer:], word_shift)
         short = not hmac and _is_short(template, varword, short_from, length_word)
         few = _few_bits(bm1, 8)
         o_start = start // P
@@ -428,10 +444,11 @@ def _make_scan(algo: int, sha_ni: bool = shani.USE_SHANI) -> Any:
                 # Base words of this outer index (decoded afresh: once per P candidates).
                 _outer_words(base, template, o, n_outer, var_offset, var_choices,
                              var_counts, big, wide)  # fmt: skip
+                _outer_rows(W, varword, innerword, base, lanes)
                 j_lo = max(start - o * P, np.int64(0))
                 j_hi = min(stop - o * P, np.int64(P))
                 for j0 in range(j_lo, j_hi, lanes):
-                    _fill_lanes(W, varword, base, inner, P_pad, j0, lanes)
+                    _fill_lanes(W, innerword, base, inner, P_pad, j0, lanes)
                     _hash_group(W, S0, S, out, Wo, SO, n_state, short, hmac, b_short,
                                 b_early, b_full, lanes)  # fmt: skip
                     n_lane = min(lanes, int(j_hi - j0))
