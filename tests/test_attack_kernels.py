@@ -181,6 +181,48 @@ def test_message_hasher_mixes_lengths_in_one_lane_group(algo: str) -> None:
         assert got[i].tobytes() == _reference(algo, raw), (algo, int(lengths[i]))
 
 
+def _one_block(algo: str, message: bytes) -> np.ndarray:
+    """The padded single block of ``message`` as the algorithm's 16 message words."""
+    wide = algo == "sha512"
+    order = "little" if algo == "md5" else "big"
+    length = (8 * len(message)).to_bytes(16 if wide else 8, order)
+    zeros = bytes((128 if wide else 64) - len(message) - 1 - len(length))
+    dtype = ("<" if algo == "md5" else ">") + ("u8" if wide else "u4")
+    return np.frombuffer(message + b"\x80" + zeros + length, dtype)
+
+
+@pytest.mark.parametrize("algo", ALGOS)
+def test_compressions_hash_their_algorithms_lane_count(algo: str) -> None:
+    """Each algorithm's compression (the one its message hasher runs) reads and writes
+    lane arrays of its own lane count (``params.LANES``, by which the scan, the hasher
+    and the compiled path allocate them): with a different one-block message in every
+    lane, every lane's new state is hashlib's digest. A function laid out for another
+    count would read and write other rows."""
+    from matchsim.kernels.attack import _unrolled as U
+    from matchsim.kernels.attack import mask as K
+    from matchsim.kernels.attack import params, shani
+
+    ident = K.ALGORITHMS[algo]
+    lanes, n_state = params.LANES[ident], K.STATE_WORDS[ident]
+    full = {
+        "md5": U.md5_block_64,
+        "sha1": shani.sha1_full if shani.USE_SHANI else U.sha1_block_80,
+        "sha256": shani.sha256_full if shani.USE_SHANI else U.sha256_block_64,
+        "sha512": U.sha512_block_80,
+    }[algo]
+    messages = [b"lane %d of %d" % (ln, lanes) for ln in range(lanes)]
+    word = K.IVS[ident].dtype
+    W = np.stack([_one_block(algo, m) for m in messages], axis=1).astype(word)
+    S = np.zeros((8, lanes), word)
+    S[:n_state] = K.IVS[ident][:, None]
+    out = np.zeros(8 * lanes, word)
+    full(W.ravel(), S.ravel(), out)
+    order = ("<" if algo == "md5" else ">") + f"u{K.WORD_BYTES[ident]}"
+    rows = out.reshape(8, lanes)[:n_state]
+    got = [rows[:, ln].astype(order).tobytes() for ln in range(lanes)]
+    assert got == [_reference(algo, m) for m in messages]
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.integers(1, 3000), st.integers(0, 2**32 - 1), st.booleans())
 def test_bucket_lookup_equals_binary_search(n: int, seed: int, clustered: bool) -> None:

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matchsim.kernels.attack import _unrolled as U
-from matchsim.kernels.attack._lanes import LANES
+from matchsim.kernels.attack._lanes import LANES_MD5
 from matchsim.kernels.attack.mask import MD5_IV
 
 M32 = 0xFFFFFFFF
@@ -55,17 +55,17 @@ def _padded_words(message: bytes) -> list[int]:
 
 
 def _lanes(messages: list[bytes], states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Message rows (16 x LANES) and state rows (8 x LANES) of one lane array each."""
-    W = np.zeros((16, LANES), np.uint32)
+    """Message rows (16 x LANES_MD5) and state rows (8 x LANES_MD5) of one lane array each."""
+    W = np.zeros((16, LANES_MD5), np.uint32)
     for ln, m in enumerate(messages):
         W[:, ln] = _padded_words(m)
-    S = np.zeros((8, LANES), np.uint32)
+    S = np.zeros((8, LANES_MD5), np.uint32)
     S[:4] = states.T
     return W.ravel(), S.ravel()
 
 
 def _messages(rng: np.random.Generator, longest: int) -> list[bytes]:
-    lengths = rng.integers(0, longest + 1, LANES)
+    lengths = rng.integers(0, longest + 1, LANES_MD5)
     return [rng.integers(0, 256, n, dtype=np.uint8).tobytes() for n in lengths]
 
 
@@ -80,13 +80,13 @@ def _check(fn: object, longest: int, seed: int, from_iv: bool) -> None:
     rng = np.random.default_rng(seed)
     messages = _messages(rng, longest)
     if from_iv:
-        states = np.tile(MD5_IV, (LANES, 1))
+        states = np.tile(MD5_IV, (LANES_MD5, 1))
     else:
-        states = rng.integers(0, 2**32, (LANES, 4), dtype=np.uint32)
+        states = rng.integers(0, 2**32, (LANES_MD5, 4), dtype=np.uint32)
     W, S = _lanes(messages, states)
-    out = np.zeros(8 * LANES, np.uint32)
+    out = np.zeros(8 * LANES_MD5, np.uint32)
     fn(W, S, out)  # type: ignore[operator]
-    rows = out.reshape(8, LANES)
+    rows = out.reshape(8, LANES_MD5)
     full = fn is U.md5_block_64
     for ln, m in enumerate(messages):
         want = _compress([int(s) for s in states[ln]], _padded_words(m))

@@ -15,7 +15,7 @@ from matchsim.attack import Knowledge, parse_digests, reverse
 from matchsim.attack.engine import _mask_layout, _Plan
 from matchsim.attack.keyspace import Mask, MaskKeyspace
 from matchsim.kernels.attack import sha1_word
-from matchsim.kernels.attack._lanes import LANES
+from matchsim.kernels.attack._lanes import LANES_SHA1 as LANES
 from matchsim.kernels.attack.params import SHA1_IV
 
 

@@ -226,12 +226,6 @@ def test_arguments_the_signature_does_not_take_go_to_the_jit(library: Path) -> N
     assert np.array_equal(out, np.arange(99))
 
 
-def test_the_lane_count_copy_is_the_kernels_own() -> None:
-    from matchsim.kernels.attack._lanes import LANES
-
-    assert aot.LANES == LANES
-
-
 def test_fingerprint_follows_the_sources_and_the_cpu(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -281,10 +275,13 @@ def test_cli_build_kernels(library: Path, run_cli) -> None:  # type: ignore[no-u
     assert aot.module_path(library, "sha256").stat().st_mtime_ns == before  # already built
 
 
-def test_the_compiled_path_shares_the_kernels_lane_count() -> None:
+def test_the_compiled_path_shares_the_kernels_lane_counts() -> None:
     """The numba-free side (pad states, hasher work items) lays lanes out as the kernels
-    do: one ``LANES`` (a copy of it, 16 against the kernels' 48, once made every HMAC
-    pad state wrong)."""
-    from matchsim.kernels.attack import _lanes
+    do: one table of lane counts per algorithm, :mod:`~matchsim.kernels.attack.params`'
+    (a copy of the count, 16 against the kernels' 48, once made every HMAC pad state
+    wrong; ``test_compressions_hash_their_algorithms_lane_count`` ties the block
+    functions to the same table)."""
+    from matchsim.kernels.attack import _lanes, params
 
-    assert aot.LANES == _lanes.LANES
+    assert aot.LANES is params.LANES and _lanes.LANES is params.LANES
+    assert aot.LANES_SHA256 == params.LANES[params.ALGO_SHA256] == _lanes.LANES_SHA256

@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from matchsim.kernels.attack.params import ALGO_SHA512, LANES, NAMES
+from matchsim.kernels.attack.params import ALGO_SHA512, LANES, LANES_SHA256, NAMES
 
 FORMAT = 1
 """Bump when the layout of a library folder or a module's exports change."""
@@ -52,7 +52,8 @@ ENV_SWITCH = "MATCHSIM_AOT"
 ENV_DIR = "MATCHSIM_AOT_DIR"
 
 _PARALLEL_MIN = 1 << 16
-"""Candidates (or rows, x LANES) below which a call runs its work items on this thread."""
+"""Candidates (or rows, x the algorithm's lanes) below which a call runs its work items on
+this thread."""
 
 
 def enabled() -> bool:
@@ -282,13 +283,13 @@ def sha256_compress(state: np.ndarray, block: bytes) -> np.ndarray:
         from matchsim.kernels.attack.mask import sha256_compress as jit_compress
 
         return jit_compress(state, block)
-    words = np.zeros(16 * LANES, dtype=np.uint32)
-    words[::LANES] = np.frombuffer(block, dtype=">u4")
-    lanes = np.zeros(8 * LANES, dtype=np.uint32)
-    lanes[::LANES] = state
-    out = np.zeros(8 * LANES, dtype=np.uint32)
+    words = np.zeros(16 * LANES_SHA256, dtype=np.uint32)
+    words[::LANES_SHA256] = np.frombuffer(block, dtype=">u4")
+    lanes = np.zeros(8 * LANES_SHA256, dtype=np.uint32)
+    lanes[::LANES_SHA256] = state
+    out = np.zeros(8 * LANES_SHA256, dtype=np.uint32)
     module.sha256_block(words, lanes, out)
-    return np.ascontiguousarray(out[::LANES])
+    return np.ascontiguousarray(out[::LANES_SHA256])
 
 
 def _jit_scanner(algo: int) -> Callable[..., None]:
@@ -400,8 +401,9 @@ def _aot_hash_rows(fn: Any, algo: int, data: Any, starts: Any, lengths: Any, ext
         return
     n = starts.shape[0]
     extra = int(extra_bytes)
-    k = threads() if n * LANES >= _PARALLEL_MIN else 1
-    step = -(-n // (k * 4 * LANES)) * LANES if k > 1 else max(n, 1)
+    lanes = LANES[algo]
+    k = threads() if n * lanes >= _PARALLEL_MIN else 1
+    step = -(-n // (k * 4 * lanes)) * lanes if k > 1 else max(n, 1)
     pieces = -(-n // step)
 
     def piece(i: int) -> None:

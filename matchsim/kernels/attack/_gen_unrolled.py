@@ -39,7 +39,7 @@ MD5_GROUPS = 3
 ones) hashes side by side. An MD5 step waits on the step before, about six cycles of
 latency for ten vector operations: one group of 8 AVX2 lanes left the vector units
 idle most of the time (47 M candidates per CPU-second on the NL mobile mask), two
-groups gave 70 and three 95; four spilled registers (76). ``LANES // MD5_GROUPS``
+groups gave 70 and three 95; four spilled registers (76). ``LANES_MD5 // MD5_GROUPS``
 must stay at least 16: LLVM does not vectorise a loop of fewer iterations that needs
 run-time alias checks. SHA-512 with two groups was not faster by more than the noise
 and took 130 s to compile; SHA-1 and SHA-256 are left as they are."""
@@ -179,9 +179,11 @@ class _Masked32(_Ops):
 
 
 class _Native64(_Ops):
-    """64-bit words in native uint64, whose additions wrap (SHA-512; both targets)."""
+    """64-bit words in native uint64, whose additions wrap (SHA-512; GPU)."""
 
     bits = 64
+    fused = False
+    """Whether a round and a schedule word are :mod:`._sha512_step` calls (CPU)."""
 
     def add(self, *xs: str | None) -> str | None:
         terms = [x for x in xs if x is not None]
@@ -196,25 +198,34 @@ class _Native64(_Ops):
         return f"np.uint64({v:#018x})"
 
 
+class _U64(_Native64):
+    """SHA-512 on the CPU: each round two :mod:`._sha512_step` intrinsics and each
+    schedule word one (the same arithmetic, a fraction of the compile time)."""
+
+    fused = True
+
+
 @dataclass(frozen=True)
 class _Target:
     """Where a block function reads its message and state and writes its result."""
 
     cpu: bool
     groups: int = 1
+    lanes: str = ""
+    """The name of the algorithm's lane count (:mod:`.params`; CPU)."""
 
     def w(self, t: int) -> str:
-        return f"W[_ix({t}, ln)]" if self.cpu else f"M[moff + {t}]"
+        return f"W[_ix({t}, ln, {self.lanes})]" if self.cpu else f"M[moff + {t}]"
 
     def s(self, i: int) -> str:
-        return f"S[_ix({i}, ln)]" if self.cpu else f"S[{i}]"
+        return f"S[_ix({i}, ln, {self.lanes})]" if self.cpu else f"S[{i}]"
 
     def out(self, i: int) -> str:
-        return f"out[_ix({i}, ln)]" if self.cpu else f"out[{i}]"
+        return f"out[_ix({i}, ln, {self.lanes})]" if self.cpu else f"out[{i}]"
 
     def function(self, name: str, rounds: int, doc: str, body: list[str]) -> list[str]:
         if self.cpu:
-            lanes = "LANES" if self.groups == 1 else f"LANES // {self.groups}"
+            lanes = self.lanes if self.groups == 1 else f"{self.lanes} // {self.groups}"
             return [
                 "",
                 "",
@@ -223,7 +234,7 @@ class _Target:
                 f'    """{rounds} rounds of one block per lane (message rows 0..15 of ``W``). '
                 f'{doc}"""',
                 f"    for ln in range({lanes}):",
-                *(f"        {line}" for line in _interleave(body, self.groups)),
+                *(f"        {line}" for line in _interleave(body, self.groups, self.lanes)),
             ]
         return [
             "",
@@ -239,9 +250,9 @@ _LOCAL = re.compile(r"\b([wxyaepr]\d+)\b")
 """A local of the generated bodies: a letter and a number (``w3``, ``x17``, ``a9``)."""
 
 
-def _interleave(body: list[str], groups: int) -> list[str]:
+def _interleave(body: list[str], groups: int, lanes: str) -> list[str]:
     """``body`` for ``groups`` independent lane groups, statement by statement: group
-    ``g`` works on lanes ``ln + g * LANES // groups``, its locals suffixed ``_g``. The
+    ``g`` works on lanes ``ln + g * lanes // groups``, its locals suffixed ``_g``. The
     statements of one step for every group sit side by side, so the out-of-order core
     always has independent work while one group's chain waits."""
     if groups == 1:
@@ -249,9 +260,9 @@ def _interleave(body: list[str], groups: int) -> list[str]:
     out = []
     for line in body:
         for g in range(groups):
-            lane = f"ln + {g} * LANES // {groups}" if g else "ln"
+            lane = f"ln + {g} * {lanes} // {groups}" if g else "ln"
             named = _LOCAL.sub(rf"\g<1>_{g}", line)
-            out.append(named.replace(", ln)]", f", {lane})]"))
+            out.append(named.replace(", ln, ", f", {lane}, "))
     return out
 
 
@@ -307,6 +318,8 @@ def _sha2(tg: _Target, op: _Ops, rounds: int, zero: frozenset[int] = frozenset()
     (s1a, s1b, s1c), (s0a, s0b, s0c), (e1, e2, e3), (a1, a2, a3) = sig
     rot = op.rotr
     body, w = _message(tg, zero)
+    if isinstance(op, _Native64) and op.fused:
+        return _sha512_fused(tg, op, rounds, zero, body, w)
     for t in range(16, rounds):
         x, y = w[t - 2], w[t - 15]
         small1 = op.xor(rot(x, s1a), rot(x, s1b), op.shr(x, s1c))
@@ -338,6 +351,39 @@ def _sha2(tg: _Target, op: _Ops, rounds: int, zero: frozenset[int] = frozenset()
             body.append(f"{tg.out(i)} = {op.add(tg.s(i), f'a{r + 3 - i}')}")
             body.append(f"{tg.out(i + 4)} = {op.add(tg.s(i + 4), f'e{r + 3 - i}')}")
     name = ("sha512" if wide else "sha256") + ("_short" if zero else "_block")
+    return tg.function(name, rounds, _result(early, "3 and 7", 8, zero), body)
+
+
+def _sha512_fused(tg: _Target, op: _Ops, rounds: int, zero: frozenset[int], body: list[str],
+                  w: dict[int, str | None]) -> list[str]:  # fmt: skip
+    """:func:`_sha2`'s SHA-512 with each schedule word and round half one intrinsic
+    call (``None`` for a zero word): the same names and results."""
+    for t in range(16, rounds):
+        terms = (w[t - 2], w[t - 7], w[t - 15], w[t - 16])
+        call = f"sha512_schedule({', '.join(map(str, terms))})"
+        _word(body, w, t, None if all(x is None for x in terms) else call)
+    body += [f"a{3 - i} = {tg.s(i)}" for i in range(4)]
+    body += [f"e{3 - i} = {tg.s(i + 4)}" for i in range(4)]
+    for t in range(rounds):
+        a, b, c, d = (f"a{t + 3 - j}" for j in range(4))
+        e, f, g, h = (f"e{t + 3 - j}" for j in range(4))
+        body += [
+            f"p{t} = sha512_t1({e}, {f}, {g}, {h}, {w[t]}, {C.SHA512_K[t]:#018x})",
+            f"a{t + 4} = sha512_t2({a}, {b}, {c}, p{t})",
+            f"e{t + 4} = {op.add(d, f'p{t}')}",
+        ]
+    r = rounds
+    early = rounds < 80
+    if early:
+        body += [
+            f"{tg.out(0)} = {op.add(tg.s(3), f'a{r + 3}')}",
+            f"{tg.out(1)} = {op.add(tg.s(7), f'e{r + 3}')}",
+        ]
+    else:
+        for i in range(4):
+            body.append(f"{tg.out(i)} = {op.add(tg.s(i), f'a{r + 3 - i}')}")
+            body.append(f"{tg.out(i + 4)} = {op.add(tg.s(i + 4), f'e{r + 3 - i}')}")
+    name = "sha512" + ("_short" if zero else "_block")
     return tg.function(name, rounds, _result(early, "3 and 7", 8, zero), body)
 
 
@@ -407,21 +453,27 @@ def _md5(tg: _Target, op: _Ops, steps: int, zero: frozenset[int] = frozenset()) 
 
 
 def _functions(tg: _Target, op32: _Ops) -> list[str]:
-    wide = _Native64()
+    wide = _U64() if tg.cpu else _Native64()
+    md5, sha1, sha256, sha512 = tg, tg, tg, tg
+    if tg.cpu:  # each algorithm's lane count
+        md5, sha1, sha256, sha512 = (
+            replace(tg, lanes=f"LANES_{a.upper()}") for a in ("md5", "sha1", "sha256", "sha512")
+        )
     # Only the scan's MD5 block functions interleave lane groups: the full one (batch
     # hashing, verification, the blocks before a long candidate's last) is not worth
     # its compile time.
-    md5 = replace(tg, groups=MD5_GROUPS) if tg.cpu else tg
-    lines = _md5(md5, op32, EARLY_MD5) + _md5(tg, op32, 64)
-    lines += _sha1(tg, op32, EARLY_SHA1) + _sha1(tg, op32, 80)
-    lines += _sha2(tg, op32, EARLY_SHA256) + _sha2(tg, op32, 64)
-    lines += _sha2(tg, wide, EARLY_SHA512) + _sha2(tg, wide, 80)
+    md5_groups = replace(md5, groups=MD5_GROUPS) if tg.cpu else md5
+    lines = _md5(md5_groups, op32, EARLY_MD5) + _md5(md5, op32, 64)
+    lines += _sha1(sha1, op32, EARLY_SHA1) + _sha1(sha1, op32, 80)
+    lines += _sha2(sha256, op32, EARLY_SHA256) + _sha2(sha256, op32, 64)
+    lines += _sha2(sha512, wide, EARLY_SHA512) + _sha2(sha512, wide, 80)
     if tg.cpu:
         # The scan's single block of a short candidate (phones, dates, postcodes).
         z = SHORT_ZERO
-        lines += _md5(md5, op32, EARLY_MD5, z["md5"]) + _sha1(tg, op32, EARLY_SHA1, z["sha1"])
-        lines += _sha2(tg, op32, EARLY_SHA256, z["sha256"])
-        lines += _sha2(tg, wide, EARLY_SHA512, z["sha512"])
+        lines += _md5(md5_groups, op32, EARLY_MD5, z["md5"])
+        lines += _sha1(sha1, op32, EARLY_SHA1, z["sha1"])
+        lines += _sha2(sha256, op32, EARLY_SHA256, z["sha256"])
+        lines += _sha2(sha512, wide, EARLY_SHA512, z["sha512"])
     return lines
 
 
@@ -446,8 +498,19 @@ def render(target: str = "cpu") -> str:
             "import numba",
             "import numpy as np",
             "",
-            "from matchsim.kernels.attack._lanes import LANES, _ix",
+            "from matchsim.kernels.attack._lanes import (",
+            "    LANES_MD5,",
+            "    LANES_SHA1,",
+            "    LANES_SHA256,",
+            "    LANES_SHA512,",
+            "    _ix,",
+            ")",
             "from matchsim.kernels.attack._md5_step import md5_step",
+            "from matchsim.kernels.attack._sha512_step import (",
+            "    sha512_schedule,",
+            "    sha512_t1,",
+            "    sha512_t2,",
+            ")",
             "from matchsim.kernels import u32",
         ]
         return "\n".join(head + _functions(_Target(cpu=True), _U32())) + "\n"

@@ -3,10 +3,11 @@
 A *mask* is a fixed-width candidate whose positions each allow a small set of bytes
 (a phone number shape with its ``+31``/``31`` prefix, a postcode, a date). The kernels
 take a range of mask indices, generate every candidate inside the kernel with an
-odometer (no Python per candidate), hash ``LANES`` candidates at a time in lane arrays
-so LLVM turns each round into SIMD instructions, and test two digest words against two
-bitmaps of the target set. Only candidates that pass both bitmaps leave the kernel; the
-caller verifies them exactly (:func:`matchsim.attack.engine.scan_mask_range`).
+odometer (no Python per candidate), hash ``LANES[algo]`` candidates (:mod:`.params`)
+at a time in lane arrays so LLVM turns each round into SIMD instructions, and test two
+digest words against two bitmaps of the target set. Only candidates that pass both
+bitmaps leave the kernel; the caller verifies them exactly
+(:func:`matchsim.attack.engine.scan_mask_range`).
 
 Tricks borrowed from hashcat's optimised kernels:
 
@@ -23,7 +24,10 @@ Tricks borrowed from hashcat's optimised kernels:
   lanes for MD5, SHA-1 and SHA-256 through :mod:`matchsim.kernels.u32` (numba would
   widen each uint32 operation to 64 bits). Against round loops over lane arrays in L1
   this took MD5 from 34 to 171 M candidates/s on 2 cores, SHA-1 from 42 to 169,
-  SHA-256 from 56 to 89 (``pytest benchmarks/bench_attack.py -s -k raw_rate``);
+  SHA-256 from 56 to 89 (``pytest benchmarks/bench_attack.py -s -k raw_rate``).
+  SHA-512's rounds and schedule words are :mod:`._sha512_step` intrinsics, for
+  compile time: a cold compile of its scan went from 87 to 51 CPU-seconds (the block
+  functions from 15-17 s each to 3-4), at the same rate;
 - **SHA-NI** (:mod:`.shani`): on a CPU with the x86 SHA extensions, SHA-256 and SHA-1
   (scan and row hasher) run each lane's compression on ``sha256rnds2`` (two rounds per
   instruction, the state in two XMM registers) and ``sha1rnds4`` (four rounds) instead
@@ -86,7 +90,7 @@ import numpy as np
 from numba import prange
 
 from matchsim.kernels.attack import sha1_word, shani
-from matchsim.kernels.attack._lanes import LANES, _ix
+from matchsim.kernels.attack._lanes import LANES_SHA256, _ix
 from matchsim.kernels.attack._unrolled import (
     md5_block_62,
     md5_block_64,
@@ -111,6 +115,7 @@ from matchsim.kernels.attack.params import (  # noqa: F401 - re-exported for the
     CHECK_WORDS,
     EARLY_ROUNDS,
     IVS,
+    LANES,
     MD5_IV,
     SHA1_IV,
     SHA256_IV,
@@ -129,13 +134,13 @@ def sha256_compress(state: np.ndarray, block: bytes) -> np.ndarray:
     """One SHA-256 compression of a 64-byte ``block`` from the chaining value ``state``
     (e.g. an HMAC key's ipad/opad states, once per key), by the kernels' own block
     function on lane 0 of a lane group."""
-    words = np.zeros(16 * LANES, dtype=np.uint32)
-    words[::LANES] = np.frombuffer(block, dtype=">u4")
-    lanes = np.zeros(8 * LANES, dtype=np.uint32)
-    lanes[::LANES] = state
-    out = np.zeros(8 * LANES, dtype=np.uint32)
+    words = np.zeros(16 * LANES_SHA256, dtype=np.uint32)
+    words[::LANES_SHA256] = np.frombuffer(block, dtype=">u4")
+    lanes = np.zeros(8 * LANES_SHA256, dtype=np.uint32)
+    lanes[::LANES_SHA256] = state
+    out = np.zeros(8 * LANES_SHA256, dtype=np.uint32)
     sha256_block_64(words, lanes, out)
-    return np.ascontiguousarray(out[::LANES])
+    return np.ascontiguousarray(out[::LANES_SHA256])
 
 
 # Each algorithm's compression is a pair of spelled-out block functions in
@@ -258,26 +263,26 @@ def _is_short(template: np.ndarray, varword: np.ndarray, short_from: int, length
 
 
 @numba.njit(cache=True, inline="always")
-def _broadcast(rows: np.ndarray, values: np.ndarray, n: int) -> None:
+def _broadcast(rows: np.ndarray, values: np.ndarray, n: int, lanes: int) -> None:
     """Lane ``ln`` of row ``w`` = ``values[w]`` for rows ``0..n-1``."""
     for w in range(n):
-        for ln in range(LANES):
-            rows[_ix(w, ln)] = values[w]
+        for ln in range(lanes):
+            rows[_ix(w, ln, lanes)] = values[w]
 
 
 @numba.njit(cache=True, inline="always")
-def _outer_message(Wo: np.ndarray, S: np.ndarray) -> None:
+def _outer_message(Wo: np.ndarray, S: np.ndarray, lanes: int) -> None:
     """HMAC's outer message: the inner digest (state rows 0..7) and its padding (the
     outer hash covers the 64-byte opad block and 32 digest bytes: 768 bits)."""
     for w in range(8):
-        for ln in range(LANES):
-            Wo[_ix(w, ln)] = S[_ix(w, ln)]
-    for ln in range(LANES):
-        Wo[_ix(8, ln)] = np.uint32(0x80000000)
-        Wo[_ix(15, ln)] = np.uint32(768)
+        for ln in range(lanes):
+            Wo[_ix(w, ln, lanes)] = S[_ix(w, ln, lanes)]
+    for ln in range(lanes):
+        Wo[_ix(8, ln, lanes)] = np.uint32(0x80000000)
+        Wo[_ix(15, ln, lanes)] = np.uint32(768)
     for w in range(9, 15):
-        for ln in range(LANES):
-            Wo[_ix(w, ln)] = 0
+        for ln in range(lanes):
+            Wo[_ix(w, ln, lanes)] = 0
 
 
 @numba.njit(cache=True, inline="always")
@@ -310,6 +315,7 @@ def _keep_survivors(
     hits: np.ndarray,
     task: int,
     found: int,
+    lanes: int,
 ) -> int:
     """Record lanes whose two check words (out rows 0 and 1) pass both bitmaps as
     candidate indices ``first + lane``; returns the task's new survivor count (past
@@ -321,14 +327,14 @@ def _keep_survivors(
         anyhit = False
         for k in range(few.shape[0]):
             f = few[k]
-            for ln in range(LANES):
+            for ln in range(lanes):
                 anyhit |= (np.uint64(out[ln]) & bits_mask) == f
         if not anyhit:
             return found
     for ln in range(n_lane):
         w1 = np.uint64(out[ln]) & bits_mask
         if (bm1[w1 >> np.uint64(6)] >> (w1 & np.uint64(63))) & np.uint64(1):
-            w2 = np.uint64(out[LANES + ln]) & bits_mask
+            w2 = np.uint64(out[lanes + ln]) & bits_mask
             if (bm2[w2 >> np.uint64(6)] >> (w2 & np.uint64(63))) & np.uint64(1):
                 if found < cap:
                     hits[task, found] = first + ln
@@ -337,27 +343,41 @@ def _keep_survivors(
 
 
 @numba.njit(cache=True, inline="always")
-def _fill_lanes(
-    W: np.ndarray, varword: np.ndarray, base: np.ndarray, inner: np.ndarray, P_pad: int, j0: int
-) -> None:
-    """The message words of candidates ``j0..j0 + LANES - 1`` of the inner space: each
-    varying word is the outer index's base word OR'd with the inner table's."""
+def _outer_rows(W: np.ndarray, varword: np.ndarray, innerword: np.ndarray, base: np.ndarray,
+                lanes: int) -> None:  # fmt: skip
+    """The rows of the message words that vary with the outer index alone: its base
+    word in every lane (once per outer index; :func:`_fill_lanes` writes the words the
+    inner space varies, once per lane group)."""
     for w in range(varword.shape[0]):
-        if varword[w]:
-            row = w * LANES
+        if varword[w] and not innerword[w]:
+            row = w * lanes
             b = base[w]
-            for ln in range(LANES):
+            for ln in range(lanes):
+                W[row + ln] = b
+
+
+@numba.njit(cache=True, inline="always")
+def _fill_lanes(W: np.ndarray, innerword: np.ndarray, base: np.ndarray, inner: np.ndarray,
+                P_pad: int, j0: int, lanes: int) -> None:  # fmt: skip
+    """The message words of candidates ``j0..j0 + lanes - 1`` of the inner space: each
+    word with an inner byte (``innerword``) is the outer index's base word OR'd with
+    the inner table's."""
+    for w in range(innerword.shape[0]):
+        if innerword[w]:
+            row = w * lanes
+            b = base[w]
+            for ln in range(lanes):
                 W[row + ln] = b | inner[w * P_pad + j0 + ln]
 
 
 @numba.njit(cache=True, inline="always")
 def _hash_group(  # type: ignore[no-untyped-def]
-    W, S0, S, out, Wo, SO, n_state, short, hmac, block_short, block_early, block_full
+    W, S0, S, out, Wo, SO, n_state, short, hmac, block_short, block_early, block_full, lanes
 ):
-    """Hash the ``LANES`` candidates in ``W`` from state ``S0``; the check words (or, for
+    """Hash the ``lanes`` candidates in ``W`` from state ``S0``; the check words (or, for
     HMAC, the inner state in ``S`` and the outer check words) land in ``out``. The block
     functions are arguments (njit dispatchers; inlined, so resolved at compile time)."""
-    n_blocks = W.shape[0] // (16 * LANES)
+    n_blocks = W.shape[0] // (16 * lanes)
     if short:
         block_short(W, S0, out)
     elif n_blocks == 1 and not hmac:
@@ -365,16 +385,16 @@ def _hash_group(  # type: ignore[no-untyped-def]
     else:
         state = S0
         for blk in range(n_blocks):
-            Wblk = W[blk * 16 * LANES : (blk + 1) * 16 * LANES]
+            Wblk = W[blk * 16 * lanes : (blk + 1) * 16 * lanes]
             if blk == n_blocks - 1 and not hmac:
                 block_early(Wblk, state, out)
             else:
                 block_full(Wblk, state, out)
-                for k in range(n_state * LANES):
+                for k in range(n_state * lanes):
                     S[k] = out[k]
                 state = S
     if hmac:
-        _outer_message(Wo, S)
+        _outer_message(Wo, S, lanes)
         block_early(Wo, SO, out)
 
 
@@ -396,6 +416,7 @@ def _make_scan(algo: int, sha_ni: bool = shani.USE_SHANI) -> Any:
     short_from = 2 if wide else 4
     length_word = 14 if algo == ALGO_MD5 else 15
     sha_ni = bool(sha_ni) and algo in (ALGO_SHA1, ALGO_SHA256)
+    lanes = LANES[algo]  # the block functions read the same number (params)
 
     @numba.njit(cache=True, nogil=True, parallel=_PARALLEL)
     def scan(template, var_offset, var_choices, var_counts, n_inner, init_state, outer_state,  # type: ignore[no-untyped-def]
@@ -420,11 +441,12 @@ def _make_scan(algo: int, sha_ni: bool = shani.USE_SHANI) -> Any:
         P = 1
         for v in range(n_outer, var_offset.shape[0]):
             P *= var_counts[v]
-        P_pad = (P + LANES - 1) // LANES * LANES
+        P_pad = (P + lanes - 1) // lanes * lanes
         inner = np.zeros(n_words * P_pad, dtype=word)
         _inner_table(inner, np.zeros(n_words, dtype=word), var_offset, var_choices,
                      var_counts, n_outer, P, P_pad, big, wide)  # fmt: skip
         varword = _varying_words(n_words, var_offset, word_shift)
+        innerword = _varying_words(n_words, var_offset[n_outer:], word_shift)
         short = not hmac and _is_short(template, varword, short_from, length_word)
         few = _few_bits(bm1, 8)
         # SHA-1 whose inner space lies in one word of a short candidate: that word
@@ -435,14 +457,14 @@ def _make_scan(algo: int, sha_ni: bool = shani.USE_SHANI) -> Any:
         o_total = (stop + P - 1) // P - o_start
         for task in prange(n_tasks):
             found = 0
-            W = np.zeros(n_words * LANES, dtype=word)
-            S, S0 = np.zeros(8 * LANES, dtype=word), np.zeros(8 * LANES, dtype=word)
-            SO, out = np.zeros(8 * LANES, dtype=word), np.zeros(8 * LANES, dtype=word)
-            Wo = np.zeros(16 * LANES, dtype=word)
-            _broadcast(S0, init_state, n_state)
+            W = np.zeros(n_words * lanes, dtype=word)
+            S, S0 = np.zeros(8 * lanes, dtype=word), np.zeros(8 * lanes, dtype=word)
+            SO, out = np.zeros(8 * lanes, dtype=word), np.zeros(8 * lanes, dtype=word)
+            Wo = np.zeros(16 * lanes, dtype=word)
+            _broadcast(S0, init_state, n_state, lanes)
             if hmac:
-                _broadcast(SO, outer_state, n_state)
-            _broadcast(W, template, n_words)
+                _broadcast(SO, outer_state, n_state, lanes)
+            _broadcast(W, template, n_words, lanes)
             base = np.zeros(n_words, dtype=word)
             P_word = np.zeros(sha1_word.PRE, dtype=word)
             w_tmp, m_tmp = np.zeros(80, dtype=word), np.zeros(80, dtype=word)
@@ -451,22 +473,22 @@ def _make_scan(algo: int, sha_ni: bool = shani.USE_SHANI) -> Any:
                 # Base words of this outer index (decoded afresh: once per P candidates).
                 _outer_words(base, template, o, n_outer, var_offset, var_choices,
                              var_counts, big, wide)  # fmt: skip
+                _outer_rows(W, varword, innerword, base, lanes)
                 j_lo = max(start - o * P, np.int64(0))
                 j_hi = min(stop - o * P, np.int64(P))
                 if algo == ALGO_SHA1 and by_word:  # pruned but for SHA-1 (32-bit words)
                     sha1_word.pre(base, v_word, init_state, w_tmp, m_tmp, P_word)
-                for j0 in range(j_lo, j_hi, LANES):
+                for j0 in range(j_lo, j_hi, lanes):
                     if algo == ALGO_SHA1 and by_word:
                         k = v_word * P_pad + j0
-                        sha1_word.block(v_word, inner[k : k + LANES], P_word, out)
+                        sha1_word.block(v_word, inner[k : k + lanes], P_word, out)
                     else:
-                        _fill_lanes(W, varword, base, inner, P_pad, j0)
-                        _hash_group(
-                            W, S0, S, out, Wo, SO, n_state, short, hmac, b_short, b_early, b_full
-                        )
-                    n_lane = min(LANES, int(j_hi - j0))
+                        _fill_lanes(W, innerword, base, inner, P_pad, j0, lanes)
+                        _hash_group(W, S0, S, out, Wo, SO, n_state, short, hmac, b_short,
+                                    b_early, b_full, lanes)  # fmt: skip
+                    n_lane = min(lanes, int(j_hi - j0))
                     found = _keep_survivors(out, n_lane, few, bm1, bm2, bits_mask,
-                                            o * P + j0, hits, task, found)  # fmt: skip
+                                            o * P + j0, hits, task, found, lanes)  # fmt: skip
             hit_counts[task] = found
 
     return scan
@@ -484,6 +506,7 @@ def _load_message_block(
     big: bool,
     wide: bool,
     ln: int,
+    lanes: int,
 ) -> None:
     """Lane ``ln`` of ``W``: message block ``blk`` of ``data[start:start + length]``
     padded as the hash pads a message of ``total`` bytes (``total - length`` hashed
@@ -508,7 +531,7 @@ def _load_message_block(
             words[14] = np.uint32(bits & M32)
             words[15] = np.uint32(bits >> np.uint64(32))
     for w in range(16):
-        W[_ix(w, ln)] = words[w]
+        W[_ix(w, ln, lanes)] = words[w]
 
 
 def _make_hash_rows(algo: int, sha_ni: bool = shani.USE_SHANI) -> Any:
@@ -521,11 +544,12 @@ def _make_hash_rows(algo: int, sha_ni: bool = shani.USE_SHANI) -> Any:
     block = 128 if wide else 64  # bytes
     tail = 17 if wide else 9  # 0x80 and the length field
     sha_ni = bool(sha_ni) and algo in (ALGO_SHA1, ALGO_SHA256)
+    lanes = LANES[algo]
 
     @numba.njit(cache=True, nogil=True, parallel=_PARALLEL)
     def hash_rows(data, starts, lengths, extra_bytes, init_state, outer_state, out_words):  # type: ignore[no-untyped-def]
         """Full digests (state words) of messages ``data[starts[i]:starts[i] +
-        lengths[i]]``, ``LANES`` at a time, each lane as many blocks as its message
+        lengths[i]]``, ``lanes`` at a time, each lane as many blocks as its message
         takes (verification, dictionaries, batch hashing; HMAC given the key's pad
         states, ``extra_bytes`` = 64)."""
         block_full: Any  # the branches below are pruned to one before typing
@@ -539,42 +563,42 @@ def _make_hash_rows(algo: int, sha_ni: bool = shani.USE_SHANI) -> Any:
             block_full = md5_block_64
         n = starts.shape[0]
         hmac = outer_state.shape[0] > 0
-        for grp in prange((n + LANES - 1) // LANES):
-            W = np.zeros(16 * LANES, dtype=word)
-            S = np.zeros(8 * LANES, dtype=word)
-            out = np.zeros(8 * LANES, dtype=word)
+        for grp in prange((n + lanes - 1) // lanes):
+            W = np.zeros(16 * lanes, dtype=word)
+            S = np.zeros(8 * lanes, dtype=word)
+            out = np.zeros(8 * lanes, dtype=word)
             words = np.zeros(16, dtype=word)
-            _broadcast(S, init_state, n_state)
-            r0 = grp * LANES
-            n_blocks = np.zeros(LANES, dtype=np.int64)
-            for ln in range(LANES):
+            _broadcast(S, init_state, n_state, lanes)
+            r0 = grp * lanes
+            n_blocks = np.zeros(lanes, dtype=np.int64)
+            for ln in range(lanes):
                 n_blocks[ln] = (lengths[min(r0 + ln, n - 1)] + tail - 1) // block + 1
             for blk in range(n_blocks.max()):
-                for ln in range(LANES):
+                for ln in range(lanes):
                     r = min(r0 + ln, n - 1)
                     length = lengths[r]
-                    _load_message_block(W, words, data, starts[r], length,
-                                        length + extra_bytes, blk, big, wide, ln)  # fmt: skip
+                    _load_message_block(W, words, data, starts[r], length, length + extra_bytes,
+                                        blk, big, wide, ln, lanes)  # fmt: skip
                 block_full(W, S, out)
                 for w in range(n_state):
-                    for ln in range(LANES):
+                    for ln in range(lanes):
                         if blk < n_blocks[ln]:
-                            S[_ix(w, ln)] = out[_ix(w, ln)]
+                            S[_ix(w, ln, lanes)] = out[_ix(w, ln, lanes)]
             if hmac:
-                for ln in range(LANES):
+                for ln in range(lanes):
                     for w in range(8):
-                        W[_ix(w, ln)] = S[_ix(w, ln)]
-                        S[_ix(w, ln)] = outer_state[w]
-                    W[_ix(8, ln)] = np.uint32(0x80000000)
+                        W[_ix(w, ln, lanes)] = S[_ix(w, ln, lanes)]
+                        S[_ix(w, ln, lanes)] = outer_state[w]
+                    W[_ix(8, ln, lanes)] = np.uint32(0x80000000)
                     for w in range(9, 15):
-                        W[_ix(w, ln)] = 0
-                    W[_ix(15, ln)] = np.uint32(768)
+                        W[_ix(w, ln, lanes)] = 0
+                    W[_ix(15, ln, lanes)] = np.uint32(768)
                 block_full(W, S, out)
-                for k in range(n_state * LANES):
+                for k in range(n_state * lanes):
                     S[k] = out[k]
-            for ln in range(min(LANES, n - r0)):
+            for ln in range(min(lanes, n - r0)):
                 for w in range(n_state):
-                    out_words[r0 + ln, w] = S[_ix(w, ln)]
+                    out_words[r0 + ln, w] = S[_ix(w, ln, lanes)]
 
     return hash_rows
 

@@ -15,12 +15,27 @@ ALGO_MD5, ALGO_SHA1, ALGO_SHA256, ALGO_SHA512 = 0, 1, 2, 3
 ALGORITHMS = {"md5": ALGO_MD5, "sha1": ALGO_SHA1, "sha256": ALGO_SHA256, "sha512": ALGO_SHA512}
 NAMES = {v: k for k, v in ALGORITHMS.items()}
 
-LANES = 48
-"""Candidates hashed together: the MD5 block functions hash them as three interleaved
-groups of 16 (two AVX2 registers each; ``_gen_unrolled.MD5_GROUPS`` says why), so a
-multiple of 48. Measured against 16, 32 (two groups of 16: 70 M MD5 candidates per
-CPU-second against 95) and 96 (the block functions alone were faster, the scan slower:
-75 M single-threaded against 97)."""
+LANES_MD5, LANES_SHA1, LANES_SHA256, LANES_SHA512 = 48, 48, 48, 48
+LANES = {
+    ALGO_MD5: LANES_MD5,
+    ALGO_SHA1: LANES_SHA1,
+    ALGO_SHA256: LANES_SHA256,
+    ALGO_SHA512: LANES_SHA512,
+}
+"""Candidates each algorithm's CPU kernels hash together (the rows of their lane arrays:
+``W[w * lanes + ln]``); the JIT kernels, their block functions and the ahead-of-time
+side all read them here. MD5's scan block functions hash three interleaved groups of 16
+(two AVX2 registers each; ``_gen_unrolled.MD5_GROUPS`` says why), so a multiple of 48:
+measured against 16, 32 (two groups of 16: 70 M MD5 candidates per CPU-second against
+95) and 96 (the block functions alone were faster, the scan slower: 75 M
+single-threaded against 97). SHA-512 (not interleaved) was suspected of losing to 48
+lanes what MD5 gained; measured on this project's 2-core Zen 3 under load (one thread
+and two, three alternating runs each, round 5), 48 lanes scanned 8.7-10.0 M
+NL mobile candidates per CPU-second against 8.0-9.1 for 16, 24 and 32 in between: no
+loss, so 48 as well. Fewer than 16 does not vectorise (8: 3.3 M).
+
+numba's cache does not see these numbers (they are constants compiled into the block
+functions of :mod:`._unrolled` and :mod:`.shani`): clear it after changing them."""
 
 SHA256_IV = np.array(C.SHA256_IV, dtype=np.uint32)
 SHA512_IV = np.array(C.SHA512_IV, dtype=np.uint64)

@@ -15,7 +15,7 @@ things can be computed once per outer index instead of once per candidate:
 :func:`pre` fills the per-outer-index array (:data:`PRE` words: the state after the
 rounds before ``v`` in ``P[0..4]`` (a, b and the rotated c, d, e), ``F[t]`` (or ``F[t]
 + K``) in ``P[5 + t]``, chaining words 4 and 3 in ``P[82]`` and ``P[83]`` and word
-``v``'s fixed bits in ``P[84]``); ``BLOCKS[v](X, P, out)`` hashes the ``LANES``
+``v``'s fixed bits in ``P[84]``); ``BLOCKS[v](X, P, out)`` hashes the ``LANES`` (SHA-1's lane count)
 candidates whose word ``v`` is ``X[ln] | P[84]`` through 77 rounds and writes digest
 words 4 and 3 (the check words, as the other SHA-1 block functions) to out rows 0
 and 1.
@@ -40,7 +40,7 @@ from numba.extending import intrinsic
 
 from matchsim.kernels import constants as C
 from matchsim.kernels import u32
-from matchsim.kernels.attack._lanes import LANES
+from matchsim.kernels.attack._lanes import LANES_SHA1 as LANES
 
 ROUNDS = 77
 """Rounds run: digest words 4 and 3 are final after round 77 of 80 (early rejection)."""

@@ -1,7 +1,7 @@
 """SHA-256 and SHA-1 block functions on the x86 SHA extensions (SHA-NI).
 
 Same arguments and results as the lane functions of :mod:`._unrolled` (``(W, S, out)``
-over lane arrays, ``W[w * LANES + ln]``), but each lane's compression runs on the
+over lane arrays, ``W[w * lanes + ln]``), but each lane's compression runs on the
 SHA instructions instead of in AVX2 lanes: ``sha256rnds2`` does two SHA-256 rounds on
 a whole state held in two XMM registers, ``sha1rnds4`` four SHA-1 rounds, and
 ``sha256msg1/2``, ``sha1msg1/2`` and ``sha1nexte`` the message schedule. One lane is
@@ -36,7 +36,7 @@ from numba.core import cgutils, config, types
 from numba.extending import intrinsic
 
 from matchsim.kernels import constants as C
-from matchsim.kernels.attack._lanes import LANES
+from matchsim.kernels.attack._lanes import LANES_SHA1, LANES_SHA256
 
 
 def _codegen_has_sha() -> bool:
@@ -74,10 +74,11 @@ class _Emitter:
     interleaved lane at once, so the lanes' instructions alternate)."""
 
     def __init__(self, builder: ir.IRBuilder, w: ir.Value, s: ir.Value, out: ir.Value,
-                 lanes: Sequence[ir.Value]) -> None:  # fmt: skip
+                 lanes: Sequence[ir.Value], width: int) -> None:  # fmt: skip
         self.b = builder
         self.w, self.s, self.out = w, s, out
         self.lanes = list(lanes)
+        self.width = width  # lanes per row of the lane arrays
 
     def _fn(self, name: str, args: Sequence[ir.Type]) -> ir.Function:
         ty = ir.FunctionType(_V4, list(args))
@@ -91,7 +92,7 @@ class _Emitter:
         return [self.b.call(fn, [*args, *extra]) for args in zip(*xs, strict=True)]
 
     def _ptr(self, base: ir.Value, row: int, lane: ir.Value) -> ir.Value:
-        return self.b.gep(base, [self.b.add(lane, ir.Constant(_I64, row * LANES))])
+        return self.b.gep(base, [self.b.add(lane, ir.Constant(_I64, row * self.width))])
 
     def load_rows(self, base: ir.Value, rows: Sequence[int | None]) -> Vec:
         """Per lane, a vector whose element i is row ``rows[i]`` of ``base`` (None:
@@ -201,9 +202,10 @@ def _sha1(e: _Emitter, early: bool, zero: frozenset[int]) -> None:
     e.store(1, e.add(e.element(abcd0, 0), e.rotl(a77, 30)))
 
 
-def _block_intrinsic(emit: Callable[[_Emitter, bool, frozenset[int]], None], early: bool,
-                     zero: frozenset[int] = frozenset()) -> Any:  # fmt: skip
-    """An ``@intrinsic`` ``(W, S, out)`` that runs ``emit``'s compression on every lane."""
+def _block_intrinsic(emit: Callable[[_Emitter, bool, frozenset[int]], None], lanes: int,
+                     early: bool, zero: frozenset[int] = frozenset()) -> Any:  # fmt: skip
+    """An ``@intrinsic`` ``(W, S, out)`` that runs ``emit``'s compression on every lane
+    of lane arrays of ``lanes`` lanes (the algorithm's, :mod:`.params`)."""
 
     @intrinsic
     def block(typingctx: Any, w: Any, s: Any, out: Any) -> Any:
@@ -217,11 +219,11 @@ def _block_intrinsic(emit: Callable[[_Emitter, bool, frozenset[int]], None], ear
             w_ptr, s_ptr, out_ptr = (
                 context.make_array(t)(context, builder, v).data for t, v in arys
             )
-            start, stop = ir.Constant(_I64, 0), ir.Constant(_I64, LANES)
+            start, stop = ir.Constant(_I64, 0), ir.Constant(_I64, lanes)
             step = ir.Constant(_I64, INTERLEAVE)
             with cgutils.for_range_slice(builder, start, stop, step) as (ln, _):
-                lanes = [builder.add(ln, ir.Constant(_I64, j)) for j in range(INTERLEAVE)]
-                emit(_Emitter(builder, w_ptr, s_ptr, out_ptr, lanes), early, zero)
+                group = [builder.add(ln, ir.Constant(_I64, j)) for j in range(INTERLEAVE)]
+                emit(_Emitter(builder, w_ptr, s_ptr, out_ptr, group, lanes), early, zero)
             return context.get_dummy_value()
 
         return types.none(w, s, out), codegen
@@ -233,12 +235,12 @@ SHORT_ZERO = frozenset(range(4, 15))
 """Message words that are zero in a short candidate's only block (as in
 :data:`._gen_unrolled.SHORT_ZERO` for the SHAs)."""
 
-_sha256_early = _block_intrinsic(_sha256, early=True)
-_sha256_short = _block_intrinsic(_sha256, early=True, zero=SHORT_ZERO)
-_sha256_full = _block_intrinsic(_sha256, early=False)
-_sha1_early = _block_intrinsic(_sha1, early=True)
-_sha1_short = _block_intrinsic(_sha1, early=True, zero=SHORT_ZERO)
-_sha1_full = _block_intrinsic(_sha1, early=False)
+_sha256_early = _block_intrinsic(_sha256, LANES_SHA256, early=True)
+_sha256_short = _block_intrinsic(_sha256, LANES_SHA256, early=True, zero=SHORT_ZERO)
+_sha256_full = _block_intrinsic(_sha256, LANES_SHA256, early=False)
+_sha1_early = _block_intrinsic(_sha1, LANES_SHA1, early=True)
+_sha1_short = _block_intrinsic(_sha1, LANES_SHA1, early=True, zero=SHORT_ZERO)
+_sha1_full = _block_intrinsic(_sha1, LANES_SHA1, early=False)
 
 
 @numba.njit(cache=True, nogil=True)
