@@ -27,6 +27,7 @@ from matchsim.attack.keyspace import Mask, MaskKeyspace, WordKeyspace
 from matchsim.attack.targets import TargetSet
 from matchsim.errors import ConfigError
 from matchsim.kernels import aot
+from matchsim.kernels.attack import drive
 from matchsim.kernels.attack import params as K
 
 Progress = Callable[[str, int, int], None]
@@ -417,7 +418,7 @@ def _hit_cap(span: int, n_tasks: int, n_distinct: int) -> int:
 
 
 def _threads() -> int:
-    return aot.threads()
+    return drive.threads()
 
 
 def _chunk_ranges(ks: MaskKeyspace, chunk_size: int, plan: _Plan) -> Iterator[tuple[int, int, int]]:

@@ -22,10 +22,10 @@ only ever loaded by the code and machine it was built for; each module file is w
 under a temporary name and renamed into place, so a half-written one is never seen.
 
 Where no matching library is found (or ``MATCHSIM_AOT=0``), every kernel here is the
-JIT one, with the same results. ``pycc`` compiles ``prange`` as a plain loop, so the
-scan and the message hasher run their work items on Python threads instead (the
-extension releases the GIL), split exactly as the JIT kernel splits them: the same
-survivors in the same order (``tests/test_kernels_aot.py`` compares them).
+JIT one, with the same results. Both builds of the scan and the message hasher are
+serial functions that release the GIL, run on Python threads by the same driver
+(:mod:`matchsim.kernels.attack.drive`): the same survivors in the same order
+(``tests/test_kernels_aot.py`` compares them).
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from matchsim.kernels.attack import drive
 from matchsim.kernels.attack.params import ALGO_SHA512, LANES, LANES_SHA256, NAMES
 
 FORMAT = 1
@@ -50,11 +51,6 @@ FORMAT = 1
 
 ENV_SWITCH = "MATCHSIM_AOT"
 ENV_DIR = "MATCHSIM_AOT_DIR"
-
-_PARALLEL_MIN = 1 << 16
-"""Candidates (or rows, x the algorithm's lanes) below which a call runs its work items on
-this thread."""
-
 
 def enabled() -> bool:
     """False when ``MATCHSIM_AOT`` is ``0``, ``no``, ``off`` or ``false``."""
@@ -193,22 +189,6 @@ def used() -> dict[str, str]:
     return {str(key[-1]): str(m.__file__) for key, m in _loaded.items() if m is not None}
 
 
-def threads() -> int:
-    """Threads the kernels use: numba's count where numba is loaded (it may have been
-    set, e.g. on a Dask worker), else what numba's would be (``NUMBA_NUM_THREADS``, or
-    the CPUs this process may run on)."""
-    numba = sys.modules.get("numba")
-    if numba is not None:
-        return int(numba.get_num_threads())
-    env = os.environ.get("NUMBA_NUM_THREADS", "").strip()
-    if env.isdigit() and int(env) > 0:
-        return int(env)
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
-
-
 # --------------------------------------------------------------------------- kernels
 
 
@@ -330,20 +310,6 @@ _U8, _I64, _U32, _U64 = (
 )
 
 
-def _run(work: Callable[[int], None], n: int, parallel: bool) -> None:
-    """``work(i)`` for ``i`` in ``range(n)``, on :func:`threads` threads if ``parallel``."""
-    k = min(threads(), n) if parallel else 1
-    if k <= 1:
-        for i in range(n):
-            work(i)
-        return
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(k) as pool:
-        for _ in pool.map(work, range(n)):
-            pass
-
-
 def _aot_scan(fn: Any, algo: int, template: Any, var_offset: Any, var_choices: Any,
               var_counts: Any, n_inner: Any, init_state: Any, outer_state: Any, start: Any,
               stop: Any, n_tasks: Any, bm1: Any, bm2: Any, bits_mask: Any, hits: Any,
@@ -363,25 +329,9 @@ def _aot_scan(fn: Any, algo: int, template: Any, var_offset: Any, var_choices: A
                            outer_state, start, stop, n_tasks, bm1, bm2, bits_mask, hits,
                            hit_counts)  # fmt: skip
         return
-    start, stop, n_tasks, n_inner = int(start), int(stop), int(n_tasks), int(n_inner)
-    n_outer = var_offset.shape[0] - n_inner
-    P = 1
-    for v in range(n_outer, var_offset.shape[0]):
-        P *= int(var_counts[v])
-    o_start = start // P
-    o_total = (stop + P - 1) // P - o_start
-    mask = np.uint64(bits_mask)
-
-    def task(t: int) -> None:
-        lo = max(start, (o_start + o_total * t // n_tasks) * P)
-        hi = min(stop, (o_start + o_total * (t + 1) // n_tasks) * P)
-        if lo >= hi:
-            hit_counts[t] = 0
-            return
-        fn(template, var_offset, var_choices, var_counts, n_inner, init_state, outer_state,
-           lo, hi, 1, bm1, bm2, mask, hits[t : t + 1], hit_counts[t : t + 1])  # fmt: skip
-
-    _run(task, n_tasks, stop - start >= _PARALLEL_MIN)
+    drive.scan(fn, template, var_offset, var_choices, var_counts, n_inner, init_state,
+               outer_state, start, stop, n_tasks, bm1, bm2, bits_mask, hits,
+               hit_counts)  # fmt: skip
 
 
 def _aot_hash_rows(fn: Any, algo: int, data: Any, starts: Any, lengths: Any, extra_bytes: Any,
@@ -399,18 +349,8 @@ def _aot_hash_rows(fn: Any, algo: int, data: Any, starts: Any, lengths: Any, ext
         _jit_row_hasher(algo)(data, starts, lengths, extra_bytes, init_state, outer_state,
                               out_words)  # fmt: skip
         return
-    n = starts.shape[0]
-    extra = int(extra_bytes)
-    lanes = LANES[algo]
-    k = threads() if n * lanes >= _PARALLEL_MIN else 1
-    step = -(-n // (k * 4 * lanes)) * lanes if k > 1 else max(n, 1)
-    pieces = -(-n // step)
-
-    def piece(i: int) -> None:
-        lo, hi = i * step, min(n, (i + 1) * step)
-        fn(data, starts[lo:hi], lengths[lo:hi], extra, init_state, outer_state, out_words[lo:hi])
-
-    _run(piece, pieces, k > 1)
+    drive.hash_rows(fn, LANES[algo], data, starts, lengths, extra_bytes, init_state,
+                    outer_state, out_words)  # fmt: skip
 
 
 def _aot_hex_lines(fn: Any, data: np.ndarray, n: int, width: int) -> np.ndarray | None:
@@ -425,14 +365,14 @@ def _aot_hex_lines(fn: Any, data: np.ndarray, n: int, width: int) -> np.ndarray 
     out = np.empty((n, width // 2), dtype=np.uint8)
     ok = np.empty(n, dtype=np.bool_)
     table = nibbles(False)
-    k = threads() if n * width >= 16 * _PARALLEL_MIN else 1
+    k = drive.threads() if n * width >= 16 * drive.PARALLEL_MIN else 1
     step = -(-n // (4 * k)) if k > 1 else max(n, 1)
 
     def piece(i: int) -> None:
         lo, hi = i * step, min(n, (i + 1) * step)
         fn(data, starts[lo:hi], lengths[lo:hi], present[lo:hi], table, out[lo:hi], ok[lo:hi])
 
-    _run(piece, -(-n // step), k > 1)
+    drive.run(piece, -(-n // step), k > 1)
     return out if bool(ok.all()) else None
 
 

@@ -76,6 +76,9 @@ fastest; multiples of P, or ``stop`` the end); ``n_tasks`` independent sub-range
 the threads; ``bm1``, ``bm2`` uint64 bitmaps over the two check words
 (``bits_mask + 1`` bits); ``hits`` (n_tasks, cap) int64 output, the indices of
 surviving candidates; ``hit_counts`` (n_tasks,) their counts (above cap: overflow).
+The kernels themselves are serial (:data:`SCAN_KERNELS`, :data:`ROW_KERNELS`: numba's
+``parallel=True`` would compile each twice, see :mod:`.drive`); :data:`SCANNERS` and
+:data:`ROW_HASHERS` run their work items on threads.
 
 HMAC-SHA256 with a *known* key (the attacker holds the advertiser's secret) is two
 compressions per candidate: the key's ipad/opad states are computed once.
@@ -83,13 +86,13 @@ compressions per candidate: the key's ipad/opad states are computed once.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numba
 import numpy as np
-from numba import prange
 
-from matchsim.kernels.attack import sha1_word, shani
+from matchsim.kernels.attack import drive, sha1_word, shani
 from matchsim.kernels.attack._lanes import LANES_SHA256, _ix
 from matchsim.kernels.attack._unrolled import (
     md5_block_62,
@@ -164,13 +167,6 @@ def _put_byte(
     w = offset >> 2
     sh = np.uint64(8 * (3 - (offset & 3))) if big_endian else np.uint64(8 * (offset & 3))
     words[w] = np.uint32((np.uint64(words[w]) | (np.uint64(value) << sh)) & M32)
-
-
-# Only ``prange`` loops become parallel; no other parfor conversions are wanted (the
-# kernels write their loops out), so the parfor passes have less to do at compile time.
-_PARALLEL: Any = {"prange": True, "numpy": False, "reduction": False, "setitem": False,
-             "stencil": False, "fusion": False, "comprehension": False,
-             "inplace_binop": False}  # fmt: skip
 
 
 # The kernels below are closures over their algorithm's constants (see _make_scan),
@@ -418,7 +414,7 @@ def _make_scan(algo: int, sha_ni: bool = shani.USE_SHANI) -> Any:
     sha_ni = bool(sha_ni) and algo in (ALGO_SHA1, ALGO_SHA256)
     lanes = LANES[algo]  # the block functions read the same number (params)
 
-    @numba.njit(cache=True, nogil=True, parallel=_PARALLEL)
+    @numba.njit(cache=True, nogil=True)
     def scan(template, var_offset, var_choices, var_counts, n_inner, init_state, outer_state,  # type: ignore[no-untyped-def]
              start, stop, n_tasks, bm1, bm2, bits_mask, hits, hit_counts):  # fmt: skip
         """Enumerate mask indices ``[start, stop)``, hash each, keep those passing both
@@ -455,7 +451,7 @@ def _make_scan(algo: int, sha_ni: bool = shani.USE_SHANI) -> Any:
         by_word = algo == ALGO_SHA1 and short and 0 <= v_word < N_WORDS
         o_start = start // P
         o_total = (stop + P - 1) // P - o_start
-        for task in prange(n_tasks):
+        for task in range(n_tasks):
             found = 0
             W = np.zeros(n_words * lanes, dtype=word)
             S, S0 = np.zeros(8 * lanes, dtype=word), np.zeros(8 * lanes, dtype=word)
@@ -546,7 +542,7 @@ def _make_hash_rows(algo: int, sha_ni: bool = shani.USE_SHANI) -> Any:
     sha_ni = bool(sha_ni) and algo in (ALGO_SHA1, ALGO_SHA256)
     lanes = LANES[algo]
 
-    @numba.njit(cache=True, nogil=True, parallel=_PARALLEL)
+    @numba.njit(cache=True, nogil=True)
     def hash_rows(data, starts, lengths, extra_bytes, init_state, outer_state, out_words):  # type: ignore[no-untyped-def]
         """Full digests (state words) of messages ``data[starts[i]:starts[i] +
         lengths[i]]``, ``lanes`` at a time, each lane as many blocks as its message
@@ -563,7 +559,7 @@ def _make_hash_rows(algo: int, sha_ni: bool = shani.USE_SHANI) -> Any:
             block_full = md5_block_64
         n = starts.shape[0]
         hmac = outer_state.shape[0] > 0
-        for grp in prange((n + lanes - 1) // lanes):
+        for grp in range((n + lanes - 1) // lanes):
             W = np.zeros(16 * lanes, dtype=word)
             S = np.zeros(8 * lanes, dtype=word)
             out = np.zeros(8 * lanes, dtype=word)
@@ -603,22 +599,16 @@ def _make_hash_rows(algo: int, sha_ni: bool = shani.USE_SHANI) -> Any:
     return hash_rows
 
 
-scan_md5, hash_rows_md5 = _make_scan(ALGO_MD5), _make_hash_rows(ALGO_MD5)
-scan_sha1, hash_rows_sha1 = _make_scan(ALGO_SHA1), _make_hash_rows(ALGO_SHA1)
-scan_sha256, hash_rows_sha256 = _make_scan(ALGO_SHA256), _make_hash_rows(ALGO_SHA256)
-scan_sha512, hash_rows_sha512 = _make_scan(ALGO_SHA512), _make_hash_rows(ALGO_SHA512)
-SCANNERS = {
-    ALGO_MD5: scan_md5,
-    ALGO_SHA1: scan_sha1,
-    ALGO_SHA256: scan_sha256,
-    ALGO_SHA512: scan_sha512,
-}
+SCAN_KERNELS = {algo: _make_scan(algo) for algo in (ALGO_MD5, ALGO_SHA1, ALGO_SHA256, ALGO_SHA512)}
+"""The serial scan kernel per algorithm (one call, one thread; the ahead-of-time build
+compiles these functions too)."""
+ROW_KERNELS = {algo: _make_hash_rows(algo) for algo in SCAN_KERNELS}
+"""The serial message hasher per algorithm."""
+SCANNERS = {algo: functools.partial(drive.scan, kernel) for algo, kernel in SCAN_KERNELS.items()}
+"""``scan(...)`` ("Scan arguments" above) per algorithm, its tasks spread over threads."""
 ROW_HASHERS = {
-    ALGO_MD5: hash_rows_md5,
-    ALGO_SHA1: hash_rows_sha1,
-    ALGO_SHA256: hash_rows_sha256,
-    ALGO_SHA512: hash_rows_sha512,
+    algo: functools.partial(drive.hash_rows, k, LANES[algo]) for algo, k in ROW_KERNELS.items()
 }
 """``hash_rows(data, starts, lengths, extra_bytes, init_state, outer_state,
-out_words)`` per algorithm: the attack's verification and the batch hashing of
-:func:`matchsim.kernels.hash_strings` (one set of compressions for both)."""
+out_words)`` per algorithm, on threads: the attack's verification and the batch hashing
+of :func:`matchsim.kernels.hash_strings` (one set of compressions for both)."""
