@@ -169,9 +169,15 @@ def _put_byte(
     words[w] = np.uint32((np.uint64(words[w]) | (np.uint64(value) << sh)) & M32)
 
 
-# The kernels below are closures over their algorithm's constants (see _make_scan),
-# and their hot loops call these helpers, which numba inlines (``inline="always"``: at
-# its IR level, so the lane loops stay as LLVM saw them before the split).
+# The kernels below are closures over their algorithm's constants (_make_scan,
+# _make_hash_rows), compiled for one algorithm each. A closure holds only plain
+# constants (ints, bools and a NumPy scalar type, which pickle the same in every
+# process, so numba's on-disk cache key is stable; a dispatcher in the closure would
+# pickle with a per-process id and force a recompile every run), and the branches that
+# pick the compression function compare them with constants, which numba prunes before
+# typing; an argument instead would make numba type all four compressions in every
+# kernel. Their hot loops call these helpers, which numba inlines (``inline="always"``:
+# at its IR level, so the lane loops stay as LLVM saw them before the split).
 
 
 @numba.njit(cache=True, inline="always")
@@ -222,6 +228,50 @@ def _outer_words(
     for v in range(n_outer - 1, -1, -1):
         _put_byte(base, var_offset[v], var_choices[v, rem % var_counts[v]], big, wide)
         rem //= var_counts[v]
+
+
+@numba.njit(cache=True, inline="always")
+def _inner_space(
+    template: np.ndarray,
+    var_offset: np.ndarray,
+    var_choices: np.ndarray,
+    var_counts: np.ndarray,
+    n_outer: int,
+    lanes: int,
+    big: bool,
+    wide: bool,
+) -> tuple[int, int, np.ndarray]:
+    """The inner space's size P, P rounded up to whole lane groups, and its word table
+    (:func:`_inner_table`), in the template's word type."""
+    n_words = template.shape[0]
+    P = 1
+    for v in range(n_outer, var_offset.shape[0]):
+        P *= var_counts[v]
+    P_pad = (P + lanes - 1) // lanes * lanes
+    inner = np.zeros(n_words * P_pad, dtype=template.dtype)
+    _inner_table(inner, np.zeros(n_words, dtype=template.dtype), var_offset, var_choices,
+                 var_counts, n_outer, P, P_pad, big, wide)  # fmt: skip
+    return P, P_pad, inner
+
+
+@numba.njit(cache=True, inline="always")
+def _lane_arrays(
+    template: np.ndarray, init_state: np.ndarray, outer_state: np.ndarray, n_state: int, lanes: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A task's lane arrays, in the template's word type: the message words ``W`` (the
+    template in every lane), the chaining state ``S`` and its start ``S0`` (the initial
+    state in every lane), the HMAC outer state ``SO``, the block function's output and
+    the HMAC outer message ``Wo``."""
+    n_words = template.shape[0]
+    W = np.zeros(n_words * lanes, dtype=template.dtype)
+    S, S0 = np.zeros(8 * lanes, dtype=template.dtype), np.zeros(8 * lanes, dtype=template.dtype)
+    SO, out = np.zeros(8 * lanes, dtype=template.dtype), np.zeros(8 * lanes, dtype=template.dtype)
+    Wo = np.zeros(16 * lanes, dtype=template.dtype)
+    _broadcast(S0, init_state, n_state, lanes)
+    if outer_state.shape[0] > 0:
+        _broadcast(SO, outer_state, n_state, lanes)
+    _broadcast(W, template, n_words, lanes)
+    return W, S, S0, SO, out, Wo
 
 
 @numba.njit(cache=True, inline="always")
@@ -395,14 +445,8 @@ def _hash_group(  # type: ignore[no-untyped-def]
 
 
 def _make_scan(algo: int, sha_ni: bool = shani.USE_SHANI) -> Any:
-    """The scan kernel of one algorithm (arguments: "Scan arguments" above), compiled
-    for ``algo`` alone: the closure holds only plain constants (ints, bools and a NumPy
-    scalar type, which pickle the same in every process, so numba's on-disk cache key
-    is stable; a dispatcher in the closure would pickle with a per-process id and force
-    a recompile every run), and the branches that pick the compression function compare
-    it with constants, which numba prunes before typing. It stays one closure (not a
-    function taking the algorithm as an argument) for that pruning: an argument would
-    make numba type all four compressions in every kernel. ``sha_ni``: :mod:`.shani`."""
+    """The serial scan kernel of ``algo`` (arguments: "Scan arguments" above; a closure
+    over its constants, as the comment above the helpers says). ``sha_ni``: :mod:`.shani`."""
     big = algo != ALGO_MD5
     n_state = STATE_WORDS[algo]
     wide = algo == ALGO_SHA512  # 64-bit words; the others 32-bit (closure constants)
@@ -434,13 +478,8 @@ def _make_scan(algo: int, sha_ni: bool = shani.USE_SHANI) -> Any:
         n_words = template.shape[0]
         n_outer = var_offset.shape[0] - n_inner
         hmac = outer_state.shape[0] > 0
-        P = 1
-        for v in range(n_outer, var_offset.shape[0]):
-            P *= var_counts[v]
-        P_pad = (P + lanes - 1) // lanes * lanes
-        inner = np.zeros(n_words * P_pad, dtype=word)
-        _inner_table(inner, np.zeros(n_words, dtype=word), var_offset, var_choices,
-                     var_counts, n_outer, P, P_pad, big, wide)  # fmt: skip
+        P, P_pad, inner = _inner_space(template, var_offset, var_choices, var_counts, n_outer,
+                                       lanes, big, wide)  # fmt: skip
         varword = _varying_words(n_words, var_offset, word_shift)
         innerword = _varying_words(n_words, var_offset[n_outer:], word_shift)
         short = not hmac and _is_short(template, varword, short_from, length_word)
@@ -453,14 +492,8 @@ def _make_scan(algo: int, sha_ni: bool = shani.USE_SHANI) -> Any:
         o_total = (stop + P - 1) // P - o_start
         for task in range(n_tasks):
             found = 0
-            W = np.zeros(n_words * lanes, dtype=word)
-            S, S0 = np.zeros(8 * lanes, dtype=word), np.zeros(8 * lanes, dtype=word)
-            SO, out = np.zeros(8 * lanes, dtype=word), np.zeros(8 * lanes, dtype=word)
-            Wo = np.zeros(16 * lanes, dtype=word)
-            _broadcast(S0, init_state, n_state, lanes)
-            if hmac:
-                _broadcast(SO, outer_state, n_state, lanes)
-            _broadcast(W, template, n_words, lanes)
+            W, S, S0, SO, out, Wo = _lane_arrays(template, init_state, outer_state, n_state,
+                                                 lanes)  # fmt: skip
             base = np.zeros(n_words, dtype=word)
             P_word = np.zeros(sha1_word.PRE, dtype=word)
             w_tmp, m_tmp = np.zeros(80, dtype=word), np.zeros(80, dtype=word)
@@ -532,7 +565,7 @@ def _load_message_block(
 
 def _make_hash_rows(algo: int, sha_ni: bool = shani.USE_SHANI) -> Any:
     """The message-hashing kernel of one algorithm (one closure per algorithm, for
-    the reasons :func:`_make_scan` gives; ``sha_ni`` as there)."""
+    the reasons the comment above the helpers gives; ``sha_ni`` as in :func:`_make_scan`)."""
     big = algo != ALGO_MD5
     n_state = STATE_WORDS[algo]
     wide = algo == ALGO_SHA512
