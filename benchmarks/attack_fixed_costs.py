@@ -61,7 +61,7 @@ def main(path: str) -> None:
     if report["numba"]:
         from matchsim.kernels.attack import mask as K
 
-        scan, rows = K.SCAN_KERNELS[plan.algo], K.ROW_KERNELS[plan.algo]
+        scan, rows = K.SCANNERS[plan.algo], K.ROW_HASHERS[plan.algo]
         report["cache"] = {
             "scan": {"hits": sum(scan.stats.cache_hits.values()),
                      "misses": sum(scan.stats.cache_misses.values())},

@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 
 from matchsim.attack import Knowledge, parse_digests, reverse
 from matchsim.attack.keyspace import Mask, MaskKeyspace
-from matchsim.kernels.attack import drive, shani
 from matchsim.kernels.attack import mask as K
+from matchsim.kernels.attack import shani
 from matchsim.kernels.attack._lanes import LANES
 
 pytestmark = pytest.mark.skipif(not shani.HAVE_SHANI, reason="no SHA extensions here")
@@ -132,11 +132,8 @@ def test_short_block_equals_the_early_one(
 @functools.cache
 def _kernels(algo: int, sha_ni: bool) -> tuple[Any, Any]:
     """The scan and the row hasher on the SHA-NI or the AVX2 lane block functions
-    (whichever ``MATCHSIM_SHANI`` chose for the defaults; once per run), on threads as
-    :data:`K.SCANNERS` and :data:`K.ROW_HASHERS` run theirs."""
-    scan, rows = K._make_scan(algo, sha_ni=sha_ni), K._make_hash_rows(algo, sha_ni=sha_ni)
-    threaded_rows = functools.partial(drive.hash_rows, rows, LANES[algo])
-    return functools.partial(drive.scan, scan), threaded_rows
+    (whichever ``MATCHSIM_SHANI`` chose for the defaults; once per run)."""
+    return K._make_scan(algo, sha_ni=sha_ni), K._make_hash_rows(algo, sha_ni=sha_ni)
 
 
 DIGITS = b"0123456789"

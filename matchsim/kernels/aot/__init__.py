@@ -22,9 +22,10 @@ only ever loaded by the code and machine it was built for; each module file is w
 under a temporary name and renamed into place, so a half-written one is never seen.
 
 Where no matching library is found (or ``MATCHSIM_AOT=0``), every kernel here is the
-JIT one, with the same results. Both builds of the scan and the message hasher are
-serial functions that release the GIL, run on Python threads by the same driver
-(:mod:`matchsim.kernels.attack.drive`): the same survivors in the same order
+JIT one, with the same results. ``pycc`` compiles ``prange`` as a plain loop, so the
+scan and the message hasher run their work items on Python threads instead (the
+extension releases the GIL; :mod:`matchsim.kernels.attack.drive`), split exactly as the
+JIT kernel splits them: the same survivors in the same order
 (``tests/test_kernels_aot.py`` compares them).
 """
 

@@ -73,8 +73,8 @@ def _functions(algo: int) -> dict[str, Any]:
 
     return {
         "sha256_block": sha256_block_64.py_func,  # exported by the SHA-256 module only
-        "scan": mask.SCAN_KERNELS[algo].py_func,
-        "hash_rows": mask.ROW_KERNELS[algo].py_func,
+        "scan": mask.SCANNERS[algo].py_func,
+        "hash_rows": mask.ROW_HASHERS[algo].py_func,
         "lookup": lookup.py_func,
         "set_bits": set_bits.py_func,
         "hex_rows": _hex_rows.py_func,

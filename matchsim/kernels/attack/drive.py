@@ -1,15 +1,14 @@
-"""The scan and the message hasher spread over threads, without numba.
+"""The ahead-of-time scan and message hasher spread over threads, without numba.
 
-Both kernels (the JIT ones of :mod:`.mask` and the ahead-of-time ones of
-:mod:`matchsim.kernels.aot`) are serial functions that release the GIL; the functions
-here cut a call into work items and run them on Python threads. One driver for both
-builds, so they split the work the same way and give the same survivors in the same
-order.
+``numba.pycc`` compiles ``prange`` as a plain loop, so the compiled kernels of
+:mod:`matchsim.kernels.aot` are serial functions that release the GIL; the functions here
+cut a call into work items, exactly as the JIT kernels' ``prange`` splits them (the same
+survivors in the same order), and run them on Python threads.
 
-The JIT kernels used to be ``parallel=True`` with a ``prange`` over the same work items.
-Numba's parfor passes then outline the loop body into a gufunc and compile it a second
-time: a cold compile of the MD5 scan took 30.4 s of CPU that way and 17.2 s serial, on
-the same machine, and every fresh clone (and CI) pays each cold compile once.
+The JIT kernels could be run the same way, serial: a cold compile of the MD5 scan took
+17.2 CPU-seconds against 30.4 with ``parallel=True`` (numba outlines the ``prange`` body
+into a gufunc and compiles it a second time). They stay parallel because they scan
+faster that way (:mod:`matchsim.kernels.attack.mask` has the figures).
 """
 
 from __future__ import annotations

@@ -76,9 +76,14 @@ fastest; multiples of P, or ``stop`` the end); ``n_tasks`` independent sub-range
 the threads; ``bm1``, ``bm2`` uint64 bitmaps over the two check words
 (``bits_mask + 1`` bits); ``hits`` (n_tasks, cap) int64 output, the indices of
 surviving candidates; ``hit_counts`` (n_tasks,) their counts (above cap: overflow).
-The kernels themselves are serial (:data:`SCAN_KERNELS`, :data:`ROW_KERNELS`: numba's
-``parallel=True`` would compile each twice, see :mod:`.drive`); :data:`SCANNERS` and
-:data:`ROW_HASHERS` run their work items on threads.
+The JIT kernels run their tasks on numba's threads (``prange``). Serial kernels on
+Python threads (as the ahead-of-time build runs them, :mod:`.drive`) compiled in about
+half the time (numba outlines a ``prange`` body into a gufunc and compiles it a second
+time: a cold MD5 scan 30.4 against 17.2 CPU-seconds), but scanned MD5 about 15 % slower
+per CPU-second (``NUMBA_NUM_THREADS=1 MATCHSIM_AOT=0 python
+benchmarks/attack_rate_cpu.py md5``, alternating on a quiet machine: 97 against 80
+M candidates per CPU-second, median of four); numba compiles the gufunc with
+``noalias`` on its arguments, which the serial function does not get.
 
 HMAC-SHA256 with a *known* key (the attacker holds the advertiser's secret) is two
 compressions per candidate: the key's ipad/opad states are computed once.
@@ -86,13 +91,13 @@ compressions per candidate: the key's ipad/opad states are computed once.
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numba
 import numpy as np
+from numba import prange
 
-from matchsim.kernels.attack import drive, sha1_word, shani
+from matchsim.kernels.attack import sha1_word, shani
 from matchsim.kernels.attack._lanes import LANES_SHA256, _ix
 from matchsim.kernels.attack._unrolled import (
     md5_block_62,
@@ -152,6 +157,13 @@ def sha256_compress(state: np.ndarray, block: bytes) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- driver
+
+
+# Only ``prange`` loops become parallel; no other parfor conversions are wanted (the
+# kernels write their loops out), so the parfor passes have less to do at compile time.
+_PARALLEL: Any = {"prange": True, "numpy": False, "reduction": False, "setitem": False,
+             "stencil": False, "fusion": False, "comprehension": False,
+             "inplace_binop": False}  # fmt: skip
 
 
 @numba.njit(cache=True, inline="always")
@@ -458,7 +470,7 @@ def _make_scan(algo: int, sha_ni: bool = shani.USE_SHANI) -> Any:
     sha_ni = bool(sha_ni) and algo in (ALGO_SHA1, ALGO_SHA256)
     lanes = LANES[algo]  # the block functions read the same number (params)
 
-    @numba.njit(cache=True, nogil=True)
+    @numba.njit(cache=True, nogil=True, parallel=_PARALLEL)
     def scan(template, var_offset, var_choices, var_counts, n_inner, init_state, outer_state,  # type: ignore[no-untyped-def]
              start, stop, n_tasks, bm1, bm2, bits_mask, hits, hit_counts):  # fmt: skip
         """Enumerate mask indices ``[start, stop)``, hash each, keep those passing both
@@ -490,7 +502,7 @@ def _make_scan(algo: int, sha_ni: bool = shani.USE_SHANI) -> Any:
         by_word = algo == ALGO_SHA1 and short and 0 <= v_word < N_WORDS
         o_start = start // P
         o_total = (stop + P - 1) // P - o_start
-        for task in range(n_tasks):
+        for task in prange(n_tasks):
             found = 0
             W, S, S0, SO, out, Wo = _lane_arrays(template, init_state, outer_state, n_state,
                                                  lanes)  # fmt: skip
@@ -575,7 +587,7 @@ def _make_hash_rows(algo: int, sha_ni: bool = shani.USE_SHANI) -> Any:
     sha_ni = bool(sha_ni) and algo in (ALGO_SHA1, ALGO_SHA256)
     lanes = LANES[algo]
 
-    @numba.njit(cache=True, nogil=True)
+    @numba.njit(cache=True, nogil=True, parallel=_PARALLEL)
     def hash_rows(data, starts, lengths, extra_bytes, init_state, outer_state, out_words):  # type: ignore[no-untyped-def]
         """Full digests (state words) of messages ``data[starts[i]:starts[i] +
         lengths[i]]``, ``lanes`` at a time, each lane as many blocks as its message
@@ -592,7 +604,7 @@ def _make_hash_rows(algo: int, sha_ni: bool = shani.USE_SHANI) -> Any:
             block_full = md5_block_64
         n = starts.shape[0]
         hmac = outer_state.shape[0] > 0
-        for grp in range((n + lanes - 1) // lanes):
+        for grp in prange((n + lanes - 1) // lanes):
             W = np.zeros(16 * lanes, dtype=word)
             S = np.zeros(8 * lanes, dtype=word)
             out = np.zeros(8 * lanes, dtype=word)
@@ -632,16 +644,10 @@ def _make_hash_rows(algo: int, sha_ni: bool = shani.USE_SHANI) -> Any:
     return hash_rows
 
 
-SCAN_KERNELS = {algo: _make_scan(algo) for algo in (ALGO_MD5, ALGO_SHA1, ALGO_SHA256, ALGO_SHA512)}
-"""The serial scan kernel per algorithm (one call, one thread; the ahead-of-time build
-compiles these functions too)."""
-ROW_KERNELS = {algo: _make_hash_rows(algo) for algo in SCAN_KERNELS}
-"""The serial message hasher per algorithm."""
-SCANNERS = {algo: functools.partial(drive.scan, kernel) for algo, kernel in SCAN_KERNELS.items()}
-"""``scan(...)`` ("Scan arguments" above) per algorithm, its tasks spread over threads."""
-ROW_HASHERS = {
-    algo: functools.partial(drive.hash_rows, k, LANES[algo]) for algo, k in ROW_KERNELS.items()
-}
+_ALGOS = (ALGO_MD5, ALGO_SHA1, ALGO_SHA256, ALGO_SHA512)
+SCANNERS = {algo: _make_scan(algo) for algo in _ALGOS}
+"""``scan(...)`` ("Scan arguments" above) per algorithm."""
+ROW_HASHERS = {algo: _make_hash_rows(algo) for algo in _ALGOS}
 """``hash_rows(data, starts, lengths, extra_bytes, init_state, outer_state,
-out_words)`` per algorithm, on threads: the attack's verification and the batch hashing
-of :func:`matchsim.kernels.hash_strings` (one set of compressions for both)."""
+out_words)`` per algorithm: the attack's verification and the batch hashing of
+:func:`matchsim.kernels.hash_strings` (one set of compressions for both)."""
