@@ -339,6 +339,14 @@ def _sha2(tg: _Target, op: _Ops, rounds: int, zero: frozenset[int] = frozenset()
             f"a{t + 4} = {op.add(f'p{t}', big0, maj)}",
             f"e{t + 4} = {op.add(d, f'p{t}')}",
         ]
+    name = ("sha512" if wide else "sha256") + ("_short" if zero else "_block")
+    return _sha2_finish(tg, op, name, rounds, full, zero, body)
+
+
+def _sha2_finish(tg: _Target, op: _Ops, name: str, rounds: int, full: int,
+                 zero: frozenset[int], body: list[str]) -> list[str]:  # fmt: skip
+    """The SHA-2 block function's output after ``rounds`` of ``full``: the check words
+    (digest words 3 and 7) when it stops early, else the new state."""
     r = rounds
     early = rounds < full
     if early:
@@ -350,7 +358,6 @@ def _sha2(tg: _Target, op: _Ops, rounds: int, zero: frozenset[int] = frozenset()
         for i in range(4):
             body.append(f"{tg.out(i)} = {op.add(tg.s(i), f'a{r + 3 - i}')}")
             body.append(f"{tg.out(i + 4)} = {op.add(tg.s(i + 4), f'e{r + 3 - i}')}")
-    name = ("sha512" if wide else "sha256") + ("_short" if zero else "_block")
     return tg.function(name, rounds, _result(early, "3 and 7", 8, zero), body)
 
 
@@ -372,19 +379,8 @@ def _sha512_fused(tg: _Target, op: _Ops, rounds: int, zero: frozenset[int], body
             f"a{t + 4} = sha512_t2({a}, {b}, {c}, p{t})",
             f"e{t + 4} = {op.add(d, f'p{t}')}",
         ]
-    r = rounds
-    early = rounds < 80
-    if early:
-        body += [
-            f"{tg.out(0)} = {op.add(tg.s(3), f'a{r + 3}')}",
-            f"{tg.out(1)} = {op.add(tg.s(7), f'e{r + 3}')}",
-        ]
-    else:
-        for i in range(4):
-            body.append(f"{tg.out(i)} = {op.add(tg.s(i), f'a{r + 3 - i}')}")
-            body.append(f"{tg.out(i + 4)} = {op.add(tg.s(i + 4), f'e{r + 3 - i}')}")
-    name = "sha512" + ("_short" if zero else "_block")
-    return tg.function(name, rounds, _result(early, "3 and 7", 8, zero), body)
+    return _sha2_finish(tg, op, "sha512" + ("_short" if zero else "_block"), rounds, 80, zero,
+                        body)  # fmt: skip
 
 
 def _sha1(tg: _Target, op: _Ops, rounds: int, zero: frozenset[int] = frozenset()) -> list[str]:
