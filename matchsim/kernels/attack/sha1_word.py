@@ -41,6 +41,7 @@ from numba.extending import intrinsic
 from matchsim.kernels import constants as C
 from matchsim.kernels import u32
 from matchsim.kernels.attack._lanes import LANES_SHA1 as LANES
+from matchsim.kernels.attack._lanes import data_pointers, u32_lane_arrays
 
 ROUNDS = 77
 """Rounds run: digest words 4 and 3 are final after round 77 of 80 (early rejection)."""
@@ -166,15 +167,11 @@ def _block(v: int) -> Any:
 
     @intrinsic
     def block(typingctx: Any, x: Any, p: Any, out: Any) -> Any:
-        arrays = (x, p, out)
-        if not all(isinstance(a, types.Array) and a.dtype == types.uint32 and a.ndim == 1
-                   and a.layout == "C" for a in arrays):  # fmt: skip
+        if not u32_lane_arrays(x, p, out):
             return None
 
         def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-            ptrs = [context.make_array(t)(context, builder, a).data
-                    for t, a in zip(signature.args, args, strict=True)]  # fmt: skip
-            _emit(builder, v, *ptrs)
+            _emit(builder, v, *data_pointers(context, builder, signature, args))
             return context.get_dummy_value()
 
         return types.none(x, p, out), codegen

@@ -36,7 +36,12 @@ from numba.core import cgutils, config, types
 from numba.extending import intrinsic
 
 from matchsim.kernels import constants as C
-from matchsim.kernels.attack._lanes import LANES_SHA1, LANES_SHA256
+from matchsim.kernels.attack._lanes import (
+    LANES_SHA1,
+    LANES_SHA256,
+    data_pointers,
+    u32_lane_arrays,
+)
 
 
 def _codegen_has_sha() -> bool:
@@ -209,16 +214,11 @@ def _block_intrinsic(emit: Callable[[_Emitter, bool, frozenset[int]], None], lan
 
     @intrinsic
     def block(typingctx: Any, w: Any, s: Any, out: Any) -> Any:
-        arrays = (w, s, out)
-        if not all(isinstance(a, types.Array) and a.dtype == types.uint32 and a.ndim == 1
-                   and a.layout == "C" for a in arrays):  # fmt: skip
+        if not u32_lane_arrays(w, s, out):
             return None
 
         def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-            arys = zip(signature.args, args, strict=True)
-            w_ptr, s_ptr, out_ptr = (
-                context.make_array(t)(context, builder, v).data for t, v in arys
-            )
+            w_ptr, s_ptr, out_ptr = data_pointers(context, builder, signature, args)
             start, stop = ir.Constant(_I64, 0), ir.Constant(_I64, lanes)
             step = ir.Constant(_I64, INTERLEAVE)
             with cgutils.for_range_slice(builder, start, stop, step) as (ln, _):
