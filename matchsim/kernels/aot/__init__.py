@@ -53,6 +53,7 @@ FORMAT = 1
 ENV_SWITCH = "MATCHSIM_AOT"
 ENV_DIR = "MATCHSIM_AOT_DIR"
 
+
 def enabled() -> bool:
     """False when ``MATCHSIM_AOT`` is ``0``, ``no``, ``off`` or ``false``."""
     return os.environ.get(ENV_SWITCH, "1").strip().lower() not in ("0", "no", "off", "false")
