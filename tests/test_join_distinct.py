@@ -89,3 +89,42 @@ def test_repeats_counts_present_values_only() -> None:
     few = pa.array([None if i % 10 < 3 else f"v{i % 50}" for i in range(n)])
     assert distinct.repeats(few)
     assert not distinct.repeats(pa.array(distinct_values))
+
+
+def test_normalised_layer_dictionaries_hold_each_value_once(tmp_path: Path) -> None:
+    """Normalising a dictionary maps "Jan", "jan" and " JAN " to one value; the layer's
+    dictionary must hold it once, or Parquet stores the whole column plain (1 M first
+    names: 10.3 MB instead of 1.8 MB). Row by row the values are unchanged."""
+    from matchsim.join.platform import normalised_values
+
+    prof = get_profile("meta")
+    raw = pa.array(["Jan", "jan", " JAN ", None, "Piet", "PIET", ""] * 50, pa.string())
+    encoded = pa.DictionaryArray.from_arrays(
+        distinct.dictionary(raw).indices, distinct.dictionary(raw).dictionary
+    )
+    got = normalised_values(prof, "first_name", encoded, "NL")
+    assert isinstance(got, pa.DictionaryArray)
+    assert len(got.dictionary) == len(set(got.dictionary.to_pylist()))
+    assert got.cast(pa.string()).equals(prof.normalise("first_name", raw, "NL").values)
+    path = tmp_path / "layer.parquet"
+    pq.write_table(pa.table({"first_name": got}), path, compression="none")
+    encodings = pq.ParquetFile(path).metadata.row_group(0).column(0).encodings
+    assert "RLE_DICTIONARY" in encodings
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=4), st.sampled_from(["1234 AB", "é"])),
+                max_size=300))  # fmt: skip
+def test_short_codes_number_values_as_arrow_does(texts: list[str | None]) -> None:
+    """Packed short strings give Arrow's dictionary_encode codes and dictionary (first
+    seen order), null as -1; a value over 7 bytes gives None."""
+    values = pa.array(texts, pa.string())
+    short = distinct.short_codes(values)
+    if any(t is not None and len(t.encode()) > 7 for t in texts) or not texts:
+        assert short is None
+        return
+    assert short is not None
+    codes, dictionary = short
+    want = values.dictionary_encode()
+    assert dictionary.equals(want.dictionary)
+    assert codes.tolist() == [-1 if c is None else c for c in want.indices.to_pylist()]

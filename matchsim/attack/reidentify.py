@@ -1175,27 +1175,11 @@ def _gathered(parts: list[pa.ChunkedArray], rows: np.ndarray) -> pa.Array:
 
 
 def _short_codes(parts: list[pa.ChunkedArray]) -> tuple[np.ndarray, pa.Array] | None:
-    """``(codes, dictionary)`` of plain text parts one after the other, when every value
-    is at most 7 bytes (postcodes): each packed into one int64 key and grouped by
-    :mod:`matchsim.kernels.groups`, codes numbered in order of first row (null: -1), as
-    Arrow's ``dictionary_encode`` numbers them; None for longer values."""
-    from matchsim.kernels.groups import first_rows, first_seen_groups, pack_short_strings
+    """:func:`matchsim.normalise.distinct.short_codes` of plain text parts one after
+    the other (postcodes); None for longer values."""
+    from matchsim.normalise.distinct import short_codes
 
-    column = pa.concat_arrays(_all_chunks(parts)) if parts else None
-    if column is None or len(column) == 0 or 8 * len(column) >= 2**31:
-        return None
-    _, offsets_buf, data_buf = column.buffers()
-    offsets = np.frombuffer(offsets_buf, dtype=np.int32)[column.offset :][: len(column) + 1]
-    data = np.zeros(0, np.uint8) if data_buf is None else np.frombuffer(data_buf, np.uint8)
-    keys, ok = pack_short_strings(offsets, data)
-    if not ok:
-        return None
-    valid = np.asarray(column.is_valid().to_numpy(zero_copy_only=False))
-    ids, _, groups = first_seen_groups(keys[valid])
-    codes = np.full(len(column), -1, dtype=np.int32)
-    codes[valid] = ids
-    first = np.flatnonzero(valid)[first_rows(ids, groups)]
-    return codes, column.take(pa.array(first))
+    return short_codes(pa.concat_arrays(_all_chunks(parts))) if parts else None
 
 
 def _all_chunks(parts: list[pa.ChunkedArray]) -> list[pa.Array]:

@@ -94,10 +94,24 @@ def normalised_values(profile: Profile, name: str, values: pa.Array, region: str
         # null through the indices, not as a dictionary entry (Parquet cannot write that)
         indices = encoded.indices.to_numpy(zero_copy_only=False)
         missing = ~once.is_valid().to_numpy(zero_copy_only=False)[indices]
-        return pa.DictionaryArray.from_arrays(
-            pa.array(indices, mask=missing), pc.fill_null(once, "")
-        )
+        return _unique_dictionary(indices, missing, pc.fill_null(once, ""))
     return _keyable(profile.normalise(name, values, region))
+
+
+def _unique_dictionary(
+    indices: np.ndarray, missing: np.ndarray, values: pa.Array
+) -> pa.DictionaryArray:
+    """``values[indices]`` (null where ``missing``) with a dictionary of distinct values.
+
+    Normalising a dictionary maps several raw values to one ("Jan", "JAN"), and a
+    Parquet writer given a dictionary with repeats stores the column plain: in the
+    normalised layer, 1 M first names took 10.3 MB instead of 1.8 MB, and were hashed
+    into a dictionary again on every read."""
+    once = pc.dictionary_encode(values)  # one hashing pass: the remap and the distinct
+    if len(once.dictionary) < len(values):
+        indices = once.indices.to_numpy(zero_copy_only=False)[indices]
+        values = once.dictionary
+    return pa.DictionaryArray.from_arrays(pa.array(indices, mask=missing), values)
 
 
 def _keyable(norm: Normalised) -> pa.Array:
@@ -358,7 +372,12 @@ def _as_text(values: pa.Array | pa.ChunkedArray, repeated: bool) -> pa.Array:
         return values.cast(pa.string())
     if pa.types.is_dictionary(values.type):
         return values.cast(pa.dictionary(pa.int32(), pa.string()))
-    out = pc.dictionary_encode(values.cast(pa.string()))
+    values = values.cast(pa.string())
+    short = distinct.short_codes(values)  # postcodes: no string hashing
+    if short is not None:
+        codes, dictionary = short
+        return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), dictionary)
+    out = pc.dictionary_encode(values)
     assert isinstance(out, pa.DictionaryArray)
     return out.cast(pa.dictionary(pa.int32(), pa.string()))
 
