@@ -1,7 +1,8 @@
 """Re-identification speed: fused numba kernels vs hashcat on the same job.
 
-Short by default (raw rates over 2^23 candidates; the NL job on 10 k hashes). The
-issue's full job, 1 M unsalted SHA-256 NL mobile numbers, runs with
+Short by default (raw rates: five rounds of about a second, each after ``hashcat -b``;
+the NL job on 10 k hashes). The issue's full job, 1 M unsalted SHA-256 NL mobile
+numbers, runs with
 ``MATCHSIM_BENCH_FULL=1`` (``MATCHSIM_BENCH_ROUNDS=3`` repeats it). hashcat
 (``apt-get install hashcat pocl-opencl-icd``) runs on the same hashes in the same
 session when installed: on the same keyspace (the ``--emit-hcmask`` file) and on the
