@@ -128,3 +128,53 @@ def test_short_codes_number_values_as_arrow_does(texts: list[str | None]) -> Non
     want = values.dictionary_encode()
     assert dictionary.equals(want.dictionary)
     assert codes.tolist() == [-1 if c is None else c for c in want.indices.to_pylist()]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.text(max_size=3), min_size=1, max_size=40, unique=True),
+    st.lists(st.one_of(st.none(), st.integers(0, 39)), max_size=120),
+)
+def test_used_only_keeps_every_row_and_drops_unused_entries(
+    table: list[str], rows: list[int | None]
+) -> None:
+    rows = [None if r is None else r % len(table) for r in rows]
+    encoded = pa.DictionaryArray.from_arrays(pa.array(rows, pa.int32()), pa.array(table))
+    got = distinct.used_only(encoded)
+    assert got.to_pylist() == encoded.to_pylist()
+    assert got.dictionary.to_pylist() == [
+        v for i, v in enumerate(table) if i in {r for r in rows if r is not None}
+    ]
+
+
+def test_a_whole_name_table_as_dictionary_is_hashed_only_where_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A Parquet row group may carry a whole name table as its dictionary (500 generated
+    users: 124,153 last names); each distinct value is hashed once, the unused never (under
+    scrypt they cost the join 379 of its 380 CPU-seconds)."""
+    from matchsim.join.platform import _digest_table, normalised_values
+
+    prof = get_profile("meta")
+    names = pa.array([f"Name{i}" for i in range(5_000)])
+    used = [7, 4_999, 7, 123, 4_999]  # no null: a null took the re-encoding path
+    column = pa.DictionaryArray.from_arrays(pa.array(used, pa.int32()), names)
+    sch = get_scheme("sha256")
+    hashed: list[int] = []
+    plain_encode = type(sch).encode
+    monkeypatch.setattr(
+        type(sch), "encode", lambda self, v: hashed.append(len(v)) or plain_encode(self, v)
+    )
+    want = [None if u is None else names[u].as_py() for u in used]
+    once = distinct.encode(sch, column)
+    assert sum(hashed) <= 3 and np.array_equal(once.valid, [w is not None for w in want])
+    layer = normalised_values(prof, "last_name", column, "NL")
+    assert len(layer.dictionary) <= 3
+    hashed.clear()
+    data, index, valid = _digest_table(prof, sch, "last_name", layer)
+    assert sum(hashed) <= 3
+    rows = prof.normalise("last_name", pa.array(want, pa.string()), "NL").values
+    direct = sch.encode(rows)
+    assert index is not None
+    assert np.array_equal(valid, direct.valid)
+    assert np.array_equal(data[index][valid], direct.data[valid])

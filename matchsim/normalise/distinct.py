@@ -56,11 +56,34 @@ def dictionary(values: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
     values = _flat(values)
     if pa.types.is_dictionary(values.type):
         if values.null_count == 0:
-            return values
+            return used_only(values)
         values = values.cast(values.type.value_type)
     out = pc.dictionary_encode(values, null_encoding="encode")
     assert isinstance(out, pa.DictionaryArray)
     return out
+
+
+def used_only(encoded: pa.DictionaryArray) -> pa.DictionaryArray:
+    """``encoded`` with only the dictionary entries some row points at (in dictionary
+    order; the rows' values unchanged).
+
+    A Parquet file may carry a whole name table as each row group's dictionary: 500
+    users of a generated population held 124,153 last names and 9,251 first names. Each
+    distinct value is normalised and hashed once; under a slow KDF (scrypt, N = 1024)
+    hashing the unused entries took 379 of the join's 380 CPU-seconds."""
+    n = len(encoded.dictionary)
+    indices = encoded.indices
+    valid = None if indices.null_count == 0 else indices.is_valid().to_numpy(zero_copy_only=False)
+    idx = np.asarray(indices.fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
+    used = np.zeros(n, dtype=bool)
+    used[idx if valid is None else idx[valid]] = True
+    if used.all():
+        return encoded
+    code = (np.cumsum(used, dtype=np.int64) - 1).astype(np.int32)
+    return pa.DictionaryArray.from_arrays(
+        pa.array(code[idx], mask=None if valid is None else ~valid),
+        encoded.dictionary.filter(pa.array(used)),
+    )
 
 
 def short_codes(column: pa.Array) -> tuple[np.ndarray, pa.Array] | None:
