@@ -436,7 +436,6 @@ def _digest_table(
         d = digest_normalised(prof, sch, name, values)
         return d.data, None, d.valid
     assert isinstance(values, pa.DictionaryArray)
-    values = distinct.used_only(values)  # a layer from elsewhere may carry a whole table
     once = used.encode(as_strings(values.dictionary))
     indices = values.indices
     index = np.asarray(pc.fill_null(indices, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
