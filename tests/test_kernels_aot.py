@@ -1,9 +1,10 @@
 """The kernels compiled ahead of time (:mod:`matchsim.kernels.aot`) against the JIT kernels
 they are built from and against hashlib; the fingerprint, the fallback, the CLI verb.
 
-The library of two algorithms (SHA-256: 32-bit words, HMAC; SHA-512: 64-bit words) is
-built once for this module into its own folder: about 25 s of CPU on the project's
-2-core machine, the slowest step of this file.
+The library of three algorithms (SHA-256: 32-bit words, HMAC; SHA-512: 64-bit words;
+MD5: the reversed scan against a few targets) is built once for this module into its
+own folder: about 45 s of CPU on the project's 2-core machine, the slowest step of
+this file.
 """
 
 from __future__ import annotations
@@ -29,14 +30,14 @@ from matchsim.attack.keyspace import Mask
 from matchsim.kernels import aot
 from matchsim.kernels.attack import mask as K
 
-BUILT = ("sha256", "sha512")
+BUILT = ("sha256", "sha512", "md5")
 TREE = str(Path(matchsim.__file__).parents[1])  # this tree's matchsim, for subprocesses
 DIGITS = b"0123456789"
 
 
 @pytest.fixture(scope="module")
 def library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The SHA-256 and SHA-512 modules, built into this module's folder and in use for
+    """The modules of ``BUILT``, built into this module's folder and in use for
     its tests (the session's empty folder is put back afterwards)."""
     from matchsim.kernels.aot.build import build
 
@@ -99,6 +100,35 @@ def test_scan_survivors_equal_the_jit_kernels(library: Path, algo: str, secret: 
     found = {int(i) for t in range(8) for i in got[t, : got_n[t]]}
     expected = {int(p) for p in planted if 1234 <= int(p[3:]) < 10**6 - 77}
     assert {int(b"316%06d" % i) for i in found} >= expected
+
+
+def test_reversed_md5_scan_survivors_equal_the_jit_kernels(library: Path) -> None:
+    """The MD5 scan against a few targets (:mod:`matchsim.kernels.attack.md5_reverse`),
+    compiled and JIT, over a range that starts and stops inside the inner space and 8
+    work items: the same raw survivors, the planted among them."""
+    from matchsim.attack.engine import _reversal_table
+
+    plan = _Plan.make(Knowledge("md5"))
+    mask = Mask((b"3", b"1", b"6", b"123458", b"0", *(DIGITS,) * 6))  # 11 bytes
+    planted = [4 * 10**6 + 17, 123_456, 5_999_000]
+    rows = mask.decode(np.array(planted))
+    targets = parse_digests(pa.array([hashlib.md5(bytes(r)).hexdigest() for r in rows]))
+    lay = _mask_layout(mask, plan)
+    reversal = _reversal_table(lay, plan, targets.digests)
+    assert reversal is not None
+    table, n_inner = reversal
+    out = []
+    for kernel in (aot.md5_reversed_scanner(), aot._jit_md5_reversed):
+        hits = np.zeros((8, 4096), dtype=np.int64)
+        counts = np.zeros(8, dtype=np.int64)
+        kernel(lay["template"], lay["var_offset"], lay["var_choices"], lay["var_counts"],
+               n_inner, plan.init, np.int64(1234), np.int64(mask.size - 77), 8, table, hits,
+               counts)  # fmt: skip
+        out.append((hits, counts))
+    assert "md5" in aot.used()
+    (got, got_n), (want, want_n) = out
+    assert np.array_equal(got_n, want_n) and np.array_equal(got, want)
+    assert sorted(int(i) for t in range(8) for i in got[t, : got_n[t]]) == sorted(planted)
 
 
 @pytest.mark.parametrize("algo", BUILT)
@@ -198,8 +228,10 @@ def test_off_switch_and_a_foreign_library_fall_back_to_the_jit(
     assert aot.scanner(K.ALGO_SHA256) is K.SCANNERS[K.ALGO_SHA256]
     assert aot.hex_decoder(K.ALGO_SHA256) is None
     monkeypatch.delenv(aot.ENV_SWITCH)
-    # Not built here (MD5), or a big job: the JIT scan.
-    assert aot.scanner(K.ALGO_MD5) is K.SCANNERS[K.ALGO_MD5]
+    # Not built here (SHA-1), or a big job: the JIT scan.
+    assert aot.scanner(K.ALGO_SHA1) is K.SCANNERS[K.ALGO_SHA1]
+    assert aot.md5_reversed_scanner(aot.JIT_SCAN_FROM) is aot._jit_md5_reversed
+    assert aot.md5_reversed_scanner() is not aot._jit_md5_reversed
     assert aot.scanner(K.ALGO_SHA256, aot.JIT_SCAN_FROM) is K.SCANNERS[K.ALGO_SHA256]
     assert aot.scanner(K.ALGO_SHA256) is not K.SCANNERS[K.ALGO_SHA256]
     # A file that is no extension module (a broken copy): not loaded, the JIT instead.

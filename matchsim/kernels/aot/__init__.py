@@ -211,6 +211,22 @@ def scanner(algo: int, candidates: int = 0) -> Callable[..., None]:
     return functools.partial(_aot_scan, module.scan, algo)
 
 
+def md5_reversed_scanner(candidates: int = 0) -> Callable[..., None]:
+    """The MD5 scan against a few targets
+    (:data:`matchsim.kernels.attack.mask.SCAN_MD5_REVERSED`; its arguments there), chosen
+    as :func:`scanner` chooses."""
+    module = load("md5") if candidates < JIT_SCAN_FROM else None
+    if module is None:
+        return _jit_md5_reversed
+    return functools.partial(_aot_scan_md5_reversed, module.scan_md5_reversed)
+
+
+def _jit_md5_reversed(*args: Any) -> None:
+    from matchsim.kernels.attack import mask
+
+    mask.SCAN_MD5_REVERSED(*args)
+
+
 def row_hasher(algo: int) -> Callable[..., None]:
     """``hash_rows(data, starts, lengths, extra_bytes, init_state, outer_state,
     out_words)`` of ``algo`` (:data:`matchsim.kernels.attack.mask.ROW_HASHERS`)."""
@@ -334,6 +350,25 @@ def _aot_scan(fn: Any, algo: int, template: Any, var_offset: Any, var_choices: A
     drive.scan(fn, template, var_offset, var_choices, var_counts, n_inner, init_state,
                outer_state, start, stop, n_tasks, bm1, bm2, bits_mask, hits,
                hit_counts)  # fmt: skip
+
+
+def _aot_scan_md5_reversed(fn: Any, template: Any, var_offset: Any, var_choices: Any,
+                           var_counts: Any, n_inner: Any, init_state: Any, start: Any,
+                           stop: Any, n_tasks: Any, table: Any, hits: Any,
+                           hit_counts: Any) -> None:  # fmt: skip
+    """The reversed MD5 scan through the compiled ``fn``, split as :func:`_aot_scan`."""
+    ok = (
+        _is(template, _U32, 1) and _is(var_offset, _I64, 1) and _is(var_choices, _U8, 2)
+        and _is(var_counts, _I64, 1) and _is(init_state, _U32, 1) and _is(table, _U32, 1)
+        and _is(hits, _I64, 2, out=True) and _is(hit_counts, _I64, 1, out=True)
+        and hits.shape[0] >= int(n_tasks) and hit_counts.shape[0] >= int(n_tasks)
+    )  # fmt: skip
+    args = (template, var_offset, var_choices, var_counts, n_inner, init_state, start, stop,
+            n_tasks, table, hits, hit_counts)  # fmt: skip
+    if not ok:
+        _jit_md5_reversed(*args)
+        return
+    drive.scan_md5_reversed(fn, *args)
 
 
 def _aot_hash_rows(fn: Any, algo: int, data: Any, starts: Any, lengths: Any, extra_bytes: Any,

@@ -1,8 +1,10 @@
 """Build the ahead-of-time kernel library (:mod:`matchsim.kernels.aot`) with ``numba.pycc``.
 
-Each algorithm's module exports ``scan``, ``hash_rows``, ``lookup``, ``set_bits`` (the
-bitmap filter, :mod:`matchsim.kernels.attack.bitmap`), ``hex_rows`` (the upload
-reader's hex decoder, :func:`matchsim.kernels.hexdecode._hex_rows`) and
+Each algorithm's module exports ``scan`` (and MD5's ``scan_md5_reversed``, the scan
+against a few targets, :mod:`matchsim.kernels.attack.md5_reverse`), ``hash_rows``,
+``lookup``, ``set_bits`` (the bitmap filter, :mod:`matchsim.kernels.attack.bitmap`),
+``hex_rows`` (the upload reader's hex decoder,
+:func:`matchsim.kernels.hexdecode._hex_rows`) and
 ``sha256_block`` (one SHA-256 compression over lane arrays: an HMAC key's pad states,
 :func:`matchsim.kernels.aot.sha256_compress`), compiled from the
 JIT kernels' Python functions (``py_func``) with explicit signatures: the scan and the
@@ -31,7 +33,7 @@ from typing import Any
 
 from matchsim.errors import ConfigError
 from matchsim.kernels import aot
-from matchsim.kernels.attack.params import ALGO_SHA256, ALGORITHMS
+from matchsim.kernels.attack.params import ALGO_MD5, ALGO_SHA256, ALGORITHMS
 
 Progress = Callable[[str, int, int], None]
 
@@ -58,6 +60,11 @@ def signatures(algo: int) -> dict[str, Any]:
             arr(u8), arr(i64), arr(i64), arr(T.boolean), arr(u8), arr(u8, 2), arr(T.boolean)
         ),
     }  # fmt: skip
+    if algo == ALGO_MD5:
+        sigs["scan_md5_reversed"] = T.none(
+            arr(u32), arr(i64), arr(u8, 2), arr(i64), i64, arr(u32), i64, i64, i64, arr(u32),
+            arr(i64, 2), arr(i64),
+        )  # fmt: skip
     if algo == ALGO_SHA256:
         sigs["sha256_block"] = T.none(arr(u32), arr(u32), arr(u32))
     return sigs
@@ -74,6 +81,7 @@ def _functions(algo: int) -> dict[str, Any]:
     return {
         "sha256_block": sha256_block_64.py_func,  # exported by the SHA-256 module only
         "scan": mask.SCANNERS[algo].py_func,
+        "scan_md5_reversed": mask.SCAN_MD5_REVERSED.py_func,  # the MD5 module only
         "hash_rows": mask.ROW_HASHERS[algo].py_func,
         "lookup": lookup.py_func,
         "set_bits": set_bits.py_func,

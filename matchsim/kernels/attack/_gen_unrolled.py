@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from matchsim.kernels import constants as C
+from matchsim.kernels.attack import md5_reverse as R
 
 HERE = Path(__file__).parent
 TARGETS = {"cpu": HERE / "_unrolled.py", "gpu": HERE / "_unrolled_gpu.py"}
@@ -277,7 +278,7 @@ def _result(early: bool, check: str, n_state: int, zero: frozenset[int] = frozen
 
 
 SHORT_ZERO = {
-    "md5": frozenset(range(4, 14)) | {15},
+    "md5": R.SHORT_ZERO,
     "sha1": frozenset(range(4, 15)),
     "sha256": frozenset(range(4, 15)),
     "sha512": frozenset(range(2, 15)),
@@ -448,6 +449,24 @@ def _md5(tg: _Target, op: _Ops, steps: int, zero: frozenset[int] = frozenset()) 
     return tg.function(name, steps, _result(early, "0 and 3", 4, zero), body)
 
 
+def _md5_reversed(tg: _Target, op: _Ops) -> list[str]:
+    """The per-candidate steps of MD5 against a few targets (:mod:`.md5_reverse`): a
+    short candidate's steps ``FIRST..CHECK - 1`` from the state after step ``FIRST - 1``
+    (S rows 0..3: ``x{FIRST}..x{FIRST + 3}``), writing ``x{CHECK + 3} + w1`` (out row 0),
+    the value :func:`.md5_reverse.table` gives for a target."""
+    first, check = R.FIRST, R.CHECK
+    body, w = _message(tg, SHORT_ZERO["md5"])
+    body += [f"x{first + i} = {tg.s(i)}" for i in range(4)]
+    for i in range(first, check):
+        body += op.md5_step(i, w[C.MD5_G[i]])
+    body.append(f"{tg.out(0)} = {op.add(f'x{check + 3}', w[1])}")
+    doc = (
+        f"Steps {first}..{check - 1} of a short candidate from S rows 0..3 (the state after "
+        f"step {first - 1}); x{check + 3} + w1 into out 0 (:mod:`.md5_reverse`)."
+    )
+    return tg.function("md5_short_rev", check, doc, body)
+
+
 def _functions(tg: _Target, op32: _Ops) -> list[str]:
     wide = _U64() if tg.cpu else _Native64()
     md5, sha1, sha256, sha512 = tg, tg, tg, tg
@@ -470,6 +489,8 @@ def _functions(tg: _Target, op32: _Ops) -> list[str]:
         lines += _sha1(sha1, op32, EARLY_SHA1, z["sha1"])
         lines += _sha2(sha256, op32, EARLY_SHA256, z["sha256"])
         lines += _sha2(sha512, wide, EARLY_SHA512, z["sha512"])
+        # The few-target scan's steps (:mod:`.md5_reverse`).
+        lines += _md5_reversed(md5_groups, op32)
     return lines
 
 

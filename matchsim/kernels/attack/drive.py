@@ -62,6 +62,33 @@ def scan(fn: Any, template: Any, var_offset: Any, var_choices: Any, var_counts: 
     ``t`` of ``n_tasks`` is an even share of the outer indices ``[start, stop)`` touches
     (whole outer indices, so each task decodes its own), one call of ``fn`` each, its
     survivors in ``hits[t]`` and their count in ``hit_counts[t]``."""
+    mask = np.uint64(bits_mask)
+
+    def call(lo: np.int64, hi: np.int64, t: int) -> None:
+        fn(template, var_offset, var_choices, var_counts, n_inner, init_state, outer_state,
+           lo, hi, 1, bm1, bm2, mask, hits[t : t + 1], hit_counts[t : t + 1])  # fmt: skip
+
+    _tasks(call, var_offset, var_counts, n_inner, start, stop, n_tasks, hit_counts)
+
+
+def scan_md5_reversed(fn: Any, template: Any, var_offset: Any, var_choices: Any,
+                      var_counts: Any, n_inner: Any, init_state: Any, start: Any, stop: Any,
+                      n_tasks: Any, table: Any, hits: Any, hit_counts: Any) -> None:  # fmt: skip
+    """The MD5 scan against a few targets (:func:`.mask._make_scan_md5_reversed`'s
+    arguments) through the serial kernel ``fn``, split as :func:`scan` splits."""
+
+    def call(lo: np.int64, hi: np.int64, t: int) -> None:
+        fn(template, var_offset, var_choices, var_counts, n_inner, init_state, lo, hi, 1,
+           table, hits[t : t + 1], hit_counts[t : t + 1])  # fmt: skip
+
+    _tasks(call, var_offset, var_counts, n_inner, start, stop, n_tasks, hit_counts)
+
+
+def _tasks(call: Callable[[np.int64, np.int64, int], None], var_offset: Any, var_counts: Any,
+           n_inner: Any, start: Any, stop: Any, n_tasks: Any, hit_counts: Any) -> None:  # fmt: skip
+    """``call(lo, hi, t)`` for task ``t`` of ``n_tasks``: the indices of its even share
+    of the outer indices ``[start, stop)`` touches, as the JIT kernels' ``prange`` has
+    them (a task with none gets a zero count)."""
     start, stop, n_tasks, n_inner = int(start), int(stop), int(n_tasks), int(n_inner)
     n_outer = var_offset.shape[0] - n_inner
     P = 1
@@ -69,7 +96,6 @@ def scan(fn: Any, template: Any, var_offset: Any, var_choices: Any, var_counts: 
         P *= int(var_counts[v])
     o_start = start // P
     o_total = (stop + P - 1) // P - o_start
-    mask = np.uint64(bits_mask)
 
     def task(t: int) -> None:
         lo = max(start, (o_start + o_total * t // n_tasks) * P)
@@ -77,9 +103,7 @@ def scan(fn: Any, template: Any, var_offset: Any, var_choices: Any, var_counts: 
         if lo >= hi:
             hit_counts[t] = 0
             return
-        fn(template, var_offset, var_choices, var_counts, n_inner, init_state, outer_state,
-           np.int64(lo), np.int64(hi), 1, bm1, bm2, mask, hits[t : t + 1],
-           hit_counts[t : t + 1])  # fmt: skip
+        call(np.int64(lo), np.int64(hi), t)
 
     run(task, n_tasks, stop - start >= PARALLEL_MIN)
 
