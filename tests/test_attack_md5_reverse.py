@@ -101,8 +101,9 @@ def test_table_is_what_the_forward_steps_reach(seed: int, length: int, from_iv: 
 @settings(max_examples=20, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), length=st.integers(9, 15))
 def test_block_function_reaches_the_references_x55_in_every_lane(seed: int, length: int) -> None:
-    """``md5_short_rev_52`` from the state after step 1 (S rows 0..3 = x2..x5) writes
-    ``x55 + w1`` for each lane's own message, in every interleaved lane group."""
+    """``md5_short_rev_52`` from the state after step 1 (S rows 0..3 = x2..x5), word 2
+    from ``X``, writes ``x55 + w1`` for each lane's own message, in every interleaved
+    lane group."""
     rng = np.random.default_rng(seed)
     W = np.zeros((16, LANES_MD5), np.uint32)
     S = np.zeros((8, LANES_MD5), np.uint32)
@@ -115,7 +116,9 @@ def test_block_function_reaches_the_references_x55_in_every_lane(seed: int, leng
         S[:4, ln] = [state[2], state[1], new_b[0], new_b[1]]  # x2, x3, x4, x5
         want.append((new_b[51] + words[1]) & M32)
     out = np.zeros(8 * LANES_MD5, np.uint32)
-    md5_short_rev_52(W.ravel(), S.ravel(), out)
+    X = W[2].copy()  # word 2 comes from its own row
+    W[2] = 0
+    md5_short_rev_52(W.ravel(), X, S.ravel(), out)
     assert out[:LANES_MD5].tolist() == want
 
 

@@ -224,14 +224,16 @@ class _Target:
     def out(self, i: int) -> str:
         return f"out[_ix({i}, ln, {self.lanes})]" if self.cpu else f"out[{i}]"
 
-    def function(self, name: str, rounds: int, doc: str, body: list[str]) -> list[str]:
+    def function(self, name: str, rounds: int, doc: str, body: list[str],
+                 arrays: str = "W, S, out") -> list[str]:  # fmt: skip
         if self.cpu:
             lanes = self.lanes if self.groups == 1 else f"{self.lanes} // {self.groups}"
+            params = ", ".join(f"{a}: np.ndarray" for a in arrays.split(", "))
             return [
                 "",
                 "",
                 "@numba.njit(cache=True, nogil=True)",
-                f"def {name}_{rounds}(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:",
+                f"def {name}_{rounds}({params}) -> None:",
                 f'    """{rounds} rounds of one block per lane (message rows 0..15 of ``W``). '
                 f'{doc}"""',
                 f"    for ln in range({lanes}):",
@@ -455,16 +457,20 @@ def _md5_reversed(tg: _Target, op: _Ops) -> list[str]:
     (S rows 0..3: ``x{FIRST}..x{FIRST + 3}``), writing ``x{CHECK + 3} + w1`` (out row 0),
     the value :func:`.md5_reverse.table` gives for a target."""
     first, check = R.FIRST, R.CHECK
-    body, w = _message(tg, SHORT_ZERO["md5"])
+    body, w = _message(tg, SHORT_ZERO["md5"] | {R.WORD})
+    # Word 2 (the inner space's) straight from its table: X, one value per lane.
+    body.append(f"w{R.WORD} = X[_ix(0, ln, {tg.lanes})]")
+    w[R.WORD] = f"w{R.WORD}"
     body += [f"x{first + i} = {tg.s(i)}" for i in range(4)]
     for i in range(first, check):
         body += op.md5_step(i, w[C.MD5_G[i]])
     body.append(f"{tg.out(0)} = {op.add(f'x{check + 3}', w[1])}")
     doc = (
         f"Steps {first}..{check - 1} of a short candidate from S rows 0..3 (the state after "
-        f"step {first - 1}); x{check + 3} + w1 into out 0 (:mod:`.md5_reverse`)."
+        f"step {first - 1}), word {R.WORD} from ``X`` (one row); x{check + 3} + w1 into "
+        "out 0 (:mod:`.md5_reverse`)."
     )
-    return tg.function("md5_short_rev", check, doc, body)
+    return tg.function("md5_short_rev", check, doc, body, "W, X, S, out")
 
 
 def _functions(tg: _Target, op32: _Ops) -> list[str]:

@@ -3109,8 +3109,8 @@ def sha512_short_77(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
 
 
 @numba.njit(cache=True, nogil=True)
-def md5_short_rev_52(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
-    """52 rounds of one block per lane (message rows 0..15 of ``W``). Steps 2..51 of a short candidate from S rows 0..3 (the state after step 1); x55 + w1 into out 0 (:mod:`.md5_reverse`)."""
+def md5_short_rev_52(W: np.ndarray, X: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
+    """52 rounds of one block per lane (message rows 0..15 of ``W``). Steps 2..51 of a short candidate from S rows 0..3 (the state after step 1), word 2 from ``X`` (one row); x55 + w1 into out 0 (:mod:`.md5_reverse`)."""
     for ln in range(LANES_MD5 // 3):
         w0_0 = W[_ix(0, ln, LANES_MD5)]
         w0_1 = W[_ix(0, ln + 1 * LANES_MD5 // 3, LANES_MD5)]
@@ -3118,15 +3118,15 @@ def md5_short_rev_52(W: np.ndarray, S: np.ndarray, out: np.ndarray) -> None:
         w1_0 = W[_ix(1, ln, LANES_MD5)]
         w1_1 = W[_ix(1, ln + 1 * LANES_MD5 // 3, LANES_MD5)]
         w1_2 = W[_ix(1, ln + 2 * LANES_MD5 // 3, LANES_MD5)]
-        w2_0 = W[_ix(2, ln, LANES_MD5)]
-        w2_1 = W[_ix(2, ln + 1 * LANES_MD5 // 3, LANES_MD5)]
-        w2_2 = W[_ix(2, ln + 2 * LANES_MD5 // 3, LANES_MD5)]
         w3_0 = W[_ix(3, ln, LANES_MD5)]
         w3_1 = W[_ix(3, ln + 1 * LANES_MD5 // 3, LANES_MD5)]
         w3_2 = W[_ix(3, ln + 2 * LANES_MD5 // 3, LANES_MD5)]
         w14_0 = W[_ix(14, ln, LANES_MD5)]
         w14_1 = W[_ix(14, ln + 1 * LANES_MD5 // 3, LANES_MD5)]
         w14_2 = W[_ix(14, ln + 2 * LANES_MD5 // 3, LANES_MD5)]
+        w2_0 = X[_ix(0, ln, LANES_MD5)]
+        w2_1 = X[_ix(0, ln + 1 * LANES_MD5 // 3, LANES_MD5)]
+        w2_2 = X[_ix(0, ln + 2 * LANES_MD5 // 3, LANES_MD5)]
         x2_0 = S[_ix(0, ln, LANES_MD5)]
         x2_1 = S[_ix(0, ln + 1 * LANES_MD5 // 3, LANES_MD5)]
         x2_2 = S[_ix(0, ln + 2 * LANES_MD5 // 3, LANES_MD5)]

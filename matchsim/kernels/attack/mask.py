@@ -67,12 +67,14 @@ Tricks borrowed from hashcat's optimised kernels:
   ``316xxxxxxxx``: its last three digits), MD5's last nine steps read only word 2 and
   words that are zero, then word 1. So they are undone from each target once per scan,
   for every word 2 value, and each candidate runs steps 2..51 (steps 0 and 1 once per
-  outer index) and compares one word with the table: 50 steps against 62
+  outer index) and compares one word with the table: 50 steps against 62, word 2
+  read straight from a table of its values (no lane rows to fill)
   (:data:`SCAN_MD5_REVERSED`; the engine takes it where the layout and the target
   count allow; ``MATCHSIM_MD5_REVERSE=0`` keeps the bitmap scan). On the project's
-  2-core Zen 3, one target, one thread, alternating in one process
-  (``NUMBA_NUM_THREADS=1 python benchmarks/attack_rate_cpu.py md5 md5:bitmap``):
-  RATES; the block function alone 132 -> 168 M candidates per CPU-second.
+  2-core Zen 3, one target, one thread, the best of six runs each alternating in one
+  process (``NUMBA_NUM_THREADS=1 python benchmarks/attack_rate_cpu.py md5 md5:bitmap
+  ...``, twice): 104 -> 140 M candidates per CPU-second; the block functions alone
+  131 -> 160.
 
 Scan arguments (``SCANNERS[algo](...)``): ``template`` (nb * 16,) message words of
 every candidate (constant bytes, padding and length filled in; varying byte slots
@@ -593,6 +595,8 @@ def _make_scan_md5_reversed() -> Any:
         innerword = _varying_words(n_words, var_offset[n_outer:], 2)
         n_targets = U.shape[0] // P_pad
         cap = hits.shape[1]
+        # Word 2 of every inner index (the template's constant bytes with the inner ones).
+        word2 = inner[2 * P_pad : 3 * P_pad] | template[2]
         o_start = start // P
         o_total = (stop + P - 1) // P - o_start
         for task in prange(n_tasks):
@@ -611,8 +615,7 @@ def _make_scan_md5_reversed() -> Any:
                 j_lo = max(start - o * P, np.int64(0))
                 j_hi = min(stop - o * P, np.int64(P))
                 for j0 in range(j_lo, j_hi, lanes):
-                    _fill_lanes(W, innerword, base, inner, P_pad, j0, lanes)
-                    md5_short_rev_52(W, S, out)
+                    md5_short_rev_52(W, word2[j0 : j0 + lanes], S, out)
                     anyhit = False
                     for t in range(n_targets):  # unsigned indices: a vector compare
                         row = t * P_pad + j0
