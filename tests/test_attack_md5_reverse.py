@@ -163,6 +163,23 @@ def test_an_nl_mobile_scan_takes_the_reversed_path_and_finds_the_planted(
     assert got == want == [p for p in planted if start <= p < stop]
 
 
+@pytest.mark.parametrize("head", [b"", b"+"])
+@pytest.mark.parametrize(("start", "stop"), [(1234, 5_000_007), (48 * 21 + 1, 2 * 10**6 - 1)])
+def test_a_range_keeps_its_edges_and_nothing_past_them(head: bytes, start: int,
+                                                       stop: int) -> None:  # fmt: skip
+    """Candidates just inside and just outside ``[start, stop)`` (whose ends fall inside
+    a lane group of the inner space): the first and the last are found, their
+    neighbours outside are not, though the group that holds them is hashed."""
+    mask = Mask((*(bytes([b]) for b in head), *_nl_like().positions))
+    plan = _Plan.make(Knowledge("md5"))
+    edges = [start - 1, start, stop - 1, stop]
+    rows = mask.decode(np.array(edges))
+    targets = parse_digests(pa.array([hashlib.md5(bytes(r)).hexdigest() for r in rows]))
+    assert engine._reversal_table(_mask_layout(mask, plan), plan, targets.digests) is not None
+    got, _ = scan_mask_range(mask, start, stop, plan, targets)
+    assert sorted(got.tolist()) == [start, stop - 1]
+
+
 @settings(max_examples=15, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, md5_reverse.MAX_TARGETS + 3),
        head=st.sampled_from([b"", b"+", b"00", b"x" * 5]),

@@ -577,9 +577,10 @@ def _md5_first_steps(S: np.ndarray, init: np.ndarray, w0: np.uint32, w1: np.uint
 def _make_scan_md5_reversed() -> Any:
     """The MD5 scan against a few targets (:mod:`.md5_reverse`): the scan arguments but
     ``outer_state`` and the bitmaps, and ``U``: :func:`.md5_reverse.table` of the inner
-    space's word 2 values (uint32, targets x P rounded up to whole lane groups, flat). Only
-    for layouts :func:`.md5_reverse.applies` accepts. Survivors: candidates whose
-    ``x55 + w1`` equals a target's ``U`` at their inner index."""
+    space's word 2 values (uint32, targets x P rounded up to whole lane groups, flat), and
+    ``n_inner`` as :func:`.md5_reverse.inner_positions` gives it (only for layouts it
+    accepts). Survivors: candidates whose ``x55 + w1`` equals a target's ``U`` at their
+    inner index."""
     lanes = LANES[ALGO_MD5]
 
     @numba.njit(cache=True, nogil=True, parallel=_PARALLEL)
@@ -596,7 +597,9 @@ def _make_scan_md5_reversed() -> Any:
         n_targets = U.shape[0] // P_pad
         cap = hits.shape[1]
         # Word 2 of every inner index (the template's constant bytes with the inner ones).
-        word2 = inner[2 * P_pad : 3 * P_pad] | template[2]
+        word2 = np.empty(P_pad, dtype=np.uint32)
+        for j in range(P_pad):
+            word2[j] = inner[2 * P_pad + j] | template[2]
         o_start = start // P
         o_total = (stop + P - 1) // P - o_start
         for task in prange(n_tasks):
@@ -614,7 +617,9 @@ def _make_scan_md5_reversed() -> Any:
                 _md5_first_steps(S, init_state, base[0], base[1], lanes)
                 j_lo = max(start - o * P, np.int64(0))
                 j_hi = min(stop - o * P, np.int64(P))
-                for j0 in range(j_lo, j_hi, lanes):
+                # Whole lane groups of the padded inner space (the table's and word 2's
+                # reads stay inside their rows); lanes outside [j_lo, j_hi) are not kept.
+                for j0 in range(j_lo - j_lo % lanes, j_hi, lanes):
                     md5_short_rev_52(W, word2[j0 : j0 + lanes], S, out)
                     anyhit = False
                     for t in range(n_targets):  # unsigned indices: a vector compare
@@ -623,7 +628,7 @@ def _make_scan_md5_reversed() -> Any:
                             anyhit |= out[ln] == U[np.uint64(row + ln)]
                     if not anyhit:
                         continue
-                    for ln in range(min(lanes, int(j_hi - j0))):
+                    for ln in range(max(int(j_lo - j0), 0), min(lanes, int(j_hi - j0))):
                         for t in range(n_targets):
                             if out[ln] == U[np.uint64(t * P_pad + j0 + ln)]:
                                 if found < cap:
