@@ -205,8 +205,9 @@ def test_where_it_applies() -> None:
 
     def inner(mask: Mask, n_targets: int = 1, hmac: bool = False) -> int | None:
         lay = _mask_layout(mask, plan)
-        return md5_reverse.inner_positions(lay["template"], lay["var_offset"], lay["n_inner"],
-                                           hmac, n_targets)  # fmt: skip
+        return md5_reverse.inner_positions(lay["template"], lay["var_offset"],
+                                           lay["var_counts"], lay["n_inner"], hmac,
+                                           n_targets)  # fmt: skip
 
     def applies(mask: Mask, n_targets: int = 1, hmac: bool = False) -> bool:
         return inner(mask, n_targets, hmac) is not None
@@ -224,6 +225,16 @@ def test_where_it_applies() -> None:
     assert not applies(Mask((*nl.positions, *(b"x",) * 5)))  # 16 bytes: words 4.. not zero
     assert not applies(Mask((*nl.positions[:4], *(DIGITS,) * 4)))  # 8 bytes: word 1
     assert not applies(Mask((*nl.positions[:3], *(b"9",) * 8)))  # a single candidate
+    # Word 2 of four printable bytes: 95^4 values, a table of gigabytes; not widened
+    # past the bounds (the layout's own inner space, two of the bytes, spans no outer
+    # position of word 2 alone, so the general scan runs).
+    printable = bytes(range(32, 127))
+    wide = Mask((*(bytes([b]) for b in b"prefix01"), *(printable,) * 4))
+    assert not applies(wide) and not applies(wide, md5_reverse.MAX_TARGETS)
+    # Within the bounds: three letters (17,576 values) for 16 targets, but not 95^3.
+    letters = b"abcdefghijklmnopqrstuvwxyz"
+    assert inner(Mask((*(bytes([b]) for b in b"prefix01x"), *(letters,) * 3)), 16) == 3
+    assert not applies(Mask((*(bytes([b]) for b in b"prefix01x"), *(printable,) * 3)), 16)
 
 
 def test_the_switch_keeps_the_bitmap_scan(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -429,8 +429,9 @@ def _reversal_table(
     if os.environ.get("MATCHSIM_MD5_REVERSE", "1").strip().lower() in ("0", "no", "off", "false"):
         return None
     template, offsets = layout["template"], layout["var_offset"]
-    n_inner = md5_reverse.inner_positions(template, offsets, layout["n_inner"],
-                                          plan.outer.shape[0] > 0, digests.shape[0])  # fmt: skip
+    n_inner = md5_reverse.inner_positions(template, offsets, layout["var_counts"],
+                                          layout["n_inner"], plan.outer.shape[0] > 0,
+                                          digests.shape[0])  # fmt: skip
     if n_inner is None:
         return None
     # Kept in the layout (one per mask, for every chunk of it) for these targets and

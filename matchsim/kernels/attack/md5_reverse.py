@@ -48,6 +48,12 @@ CHECK = 52
 MAX_TARGETS = 16
 """Most distinct targets the reversed scan takes: each costs a compare per candidate
 (a sixth of a step each, over 48 lanes), and the table ``MAX_TARGETS x inner`` words."""
+MAX_INNER = 1 << 16
+"""Most values of word 2 the reversed scan takes as its inner space (each a column of
+the table and of the kernel's word table)."""
+MAX_TABLE = 1 << 20
+"""Most table words (targets x inner values: 4 MB; NumPy's temporaries while it is made
+take about ten times that)."""
 SHORT_ZERO = frozenset(range(4, 14)) | {15}
 """Words that are zero in a short candidate's block (:mod:`._gen_unrolled`'s ``SHORT_ZERO``)."""
 OUTER_WORDS = frozenset({0, 1, 3})
@@ -77,15 +83,17 @@ def _unstep(i: int, x: dict[int, np.ndarray], w: Any) -> np.ndarray:
     return partial - np.uint32(C.MD5_T[i]) - w
 
 
-def inner_positions(template: np.ndarray, var_offset: np.ndarray, n_inner: int, hmac: bool,
-                    n_targets: int) -> int | None:  # fmt: skip
+def inner_positions(template: np.ndarray, var_offset: np.ndarray, var_counts: np.ndarray,
+                    n_inner: int, hmac: bool, n_targets: int) -> int | None:  # fmt: skip
     """How many trailing varying positions the reversed scan takes as its inner space
     for a scan of this layout (:func:`matchsim.attack.engine._mask_layout`'s) and
     ``n_targets`` distinct MD5 digests, or None where it does not apply: one block,
     words 4..15 fixed and zero but the length (word 14), the inner positions in word 2
     and the outer ones in words 0, 1 and 3, no HMAC, at most :data:`MAX_TARGETS`
     targets. The layout's inner space grows to every varying position of word 2 (an
-    E.164 ``+316...`` has four digits there, the layout's inner space three)."""
+    E.164 ``+316...`` has four digits there, the layout's inner space three), as long as
+    it stays within :data:`MAX_INNER` values and the table within :data:`MAX_TABLE`
+    (four printable bytes are 8 x 10^7 values: a table of gigabytes)."""
     if hmac or not 1 <= n_targets <= MAX_TARGETS or template.shape != (16,):
         return None
     words = np.asarray(var_offset, dtype=np.int64) >> 2
@@ -97,6 +105,11 @@ def inner_positions(template: np.ndarray, var_offset: np.ndarray, n_inner: int, 
     if not bool(np.all(words[n_outer:] == WORD)):
         return None
     if not all(int(v) in OUTER_WORDS for v in words[:n_outer]):
+        return None
+    size = 1
+    for count in var_counts[n_outer:]:
+        size *= int(count)
+    if size > MAX_INNER or n_targets * size > MAX_TABLE:
         return None
     return n_inner if all(int(template[w]) == 0 for w in SHORT_ZERO) else None
 
