@@ -237,10 +237,18 @@ def test_where_it_applies() -> None:
     assert not applies(Mask((*(bytes([b]) for b in b"prefix01x"), *(printable,) * 3)), 16)
 
 
-def test_the_switch_keeps_the_bitmap_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_table_is_kept_per_target_set_and_mask_and_the_switch_turns_it_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     plan = _Plan.make(Knowledge("md5"))
     layout = _mask_layout(_nl_like(), plan)
     digests = parse_digests(pa.array([hashlib.md5(b"31610000000").hexdigest()])).digests
-    assert engine._reversal_table(layout, plan, digests) is not None
+    first = engine._reversal_table(layout, plan, digests)
+    assert first is not None
+    assert engine._reversal_table(layout, plan, digests) is first  # kept for the next chunk
+    other = parse_digests(pa.array([hashlib.md5(b"31610000001").hexdigest()])).digests
+    made = engine._reversal_table(layout, plan, other)
+    assert made is not None and not np.array_equal(made[0], first[0])
+    assert engine._reversal_table(_mask_layout(_nl_like(5), plan), plan, other) is not made
     monkeypatch.setenv("MATCHSIM_MD5_REVERSE", "0")
     assert engine._reversal_table(layout, plan, digests) is None

@@ -434,17 +434,23 @@ def _reversal_table(
                                           digests.shape[0])  # fmt: skip
     if n_inner is None:
         return None
-    # Kept in the layout (one per mask, for every chunk of it) for these targets and
-    # this chaining value: 16 targets x 10^4 inner values take 14 ms, a tenth of a chunk.
-    # (A Dask worker's threads share a layout: each uses the table it found or made.)
-    key = (digests.tobytes(), plan.init.tobytes())
-    kept = layout.setdefault("md5_reversal", {})
-    found = kept.get(key)
-    if found is None:
-        found = _reversal_for(layout, plan, digests, n_inner)
-        kept.clear()
-        kept[key] = found
+    # The last table is kept (the chunks of one mask come one after another): 16 targets
+    # x 10^4 inner values take 14 ms, a tenth of a chunk. One only: a keyspace of many
+    # masks must not hold a table for each. (A Dask worker's threads may replace it
+    # under each other; each uses the table it found or made.)
+    key = (template.tobytes(), offsets.tobytes(), layout["var_counts"].tobytes(),
+           layout["var_choices"].tobytes(), n_inner, digests.tobytes(),
+           plan.init.tobytes())  # fmt: skip
+    entry = _LAST_REVERSAL[0] if _LAST_REVERSAL else None  # one read: a (key, table) pair
+    if entry is not None and entry[0] == key:
+        return entry[1]
+    found = _reversal_for(layout, plan, digests, n_inner)
+    _LAST_REVERSAL[:] = [(key, found)]
     return found
+
+
+_LAST_REVERSAL: list[tuple[tuple[Any, ...], tuple[np.ndarray, int]]] = []
+"""The last reversal table and what it was made for (:func:`_reversal_table`)."""
 
 
 def _reversal_for(
