@@ -30,10 +30,12 @@ def _rotl(x: int, n: int) -> int:
     return ((x << n) | (x >> (32 - n))) & M32
 
 
-def _compress(state: list[int], words: list[int]) -> list[int]:
-    """One MD5 compression of 16 little-endian message words from ``state``."""
+def md5_steps(state: list[int], words: list[int], n: int = 64) -> tuple[list[int], list[int]]:
+    """The first ``n`` MD5 steps of 16 little-endian message words from ``state``: the
+    ``b`` each step writes, and (for ``n`` = 64) the compression's new state."""
     a, b, c, d = state
-    for i in range(64):
+    new_b = []
+    for i in range(n):
         r = i // 16
         if r == 0:
             f, g = (b & c) | (~b & d), i
@@ -45,7 +47,13 @@ def _compress(state: list[int], words: list[int]) -> list[int]:
             f, g = c ^ (b | (~d & M32)), (7 * i) % 16
         rotated = _rotl((a + f + T[i] + words[g]) & M32, SHIFTS[r][i % 4])
         a, d, c, b = d, c, b, (b + rotated) & M32
-    return [(s + v) & M32 for s, v in zip(state, (a, b, c, d), strict=True)]
+        new_b.append(b)
+    return new_b, [(s + v) & M32 for s, v in zip(state, (a, b, c, d), strict=True)]
+
+
+def _compress(state: list[int], words: list[int]) -> list[int]:
+    """One MD5 compression of 16 little-endian message words from ``state``."""
+    return md5_steps(state, words)[1]
 
 
 def _padded_words(message: bytes) -> list[int]:

@@ -1,12 +1,12 @@
 """MD5 against a few targets, from each target backwards
 (:mod:`matchsim.kernels.attack.md5_reverse`): the table against a textbook forward
-compression, the per-candidate block function lane by lane, and the attack on masks
-whose layout takes that path, against the bitmap scan and against the planted truth."""
+compression (``test_attack_md5_blocks``'s), the per-candidate block function lane by
+lane, and the attack on masks whose layout takes that path, against the bitmap scan
+and against the planted truth."""
 
 from __future__ import annotations
 
 import hashlib
-import math
 
 import numpy as np
 import pyarrow as pa
@@ -21,38 +21,11 @@ from matchsim.attack.keyspace import Mask, MaskKeyspace
 from matchsim.kernels.attack import md5_reverse
 from matchsim.kernels.attack._lanes import LANES_MD5
 from matchsim.kernels.attack._unrolled import md5_short_rev_52
+from tests.test_attack_md5_blocks import md5_steps  # RFC 1321, checked against hashlib there
 
 M32 = 0xFFFFFFFF
-# RFC 1321, section 3.4, spelled independently of matchsim.kernels.constants.
-T = [int(abs(math.sin(i + 1)) * 2**32) & M32 for i in range(64)]
-SHIFTS = [[7, 12, 17, 22], [5, 9, 14, 20], [4, 11, 16, 23], [6, 10, 15, 21]]
 IV = [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476]
 DIGITS = b"0123456789"
-
-
-def _rotl(x: int, n: int) -> int:
-    return ((x << n) | (x >> (32 - n))) & M32
-
-
-def _steps(state: list[int], words: list[int], n: int = 64) -> tuple[list[int], list[int]]:
-    """``n`` MD5 steps from ``state``: every new ``b`` (``x4`` on, as the module names
-    them) and the digest after all 64 (when ``n`` is 64)."""
-    a, b, c, d = state
-    new_b = []
-    for i in range(n):
-        r = i // 16
-        if r == 0:
-            f, g = (b & c) | (~b & d), i
-        elif r == 1:
-            f, g = (d & b) | (~d & c), (5 * i + 1) % 16
-        elif r == 2:
-            f, g = b ^ c ^ d, (3 * i + 5) % 16
-        else:
-            f, g = c ^ (b | (~d & M32)), (7 * i) % 16
-        rotated = _rotl((a + f + T[i] + words[g]) & M32, SHIFTS[r][i % 4])
-        a, d, c, b = d, c, b, (b + rotated) & M32
-        new_b.append(b)
-    return new_b, [(s + v) & M32 for s, v in zip(state, (a, b, c, d), strict=True)]
 
 
 def _short_words(rng: np.random.Generator, length: int) -> list[int]:
@@ -65,7 +38,7 @@ def _short_words(rng: np.random.Generator, length: int) -> list[int]:
 def test_the_reference_is_md5() -> None:
     words = _short_words(np.random.default_rng(1), 11)
     message = np.array(words, "<u4").tobytes()[:11]
-    _, digest = _steps(IV, words)
+    _, digest = md5_steps(IV, words)
     assert np.array(digest, "<u4").tobytes() == hashlib.md5(message).digest()
 
 
@@ -87,7 +60,7 @@ def test_table_is_what_the_forward_steps_reach(seed: int, length: int, from_iv: 
     for t in range(n_targets):
         words = list(base)
         words[2] = int(inner[t % 6])
-        new_b, digest = _steps(state, words)
+        new_b, digest = md5_steps(state, words)
         digests.append(np.array(digest, "<u4").tobytes())
         reached.append((t % 6, (new_b[51] + words[1]) & M32))
     digest_bytes = np.frombuffer(b"".join(digests), np.uint8).reshape(n_targets, 16)
@@ -112,7 +85,7 @@ def test_block_function_reaches_the_references_x55_in_every_lane(seed: int, leng
         state = [int(x) for x in rng.integers(0, 2**32, 4)]
         words = _short_words(rng, length)
         W[:, ln] = words
-        new_b, _ = _steps(state, words, 52)
+        new_b, _ = md5_steps(state, words, 52)
         S[:4, ln] = [state[2], state[1], new_b[0], new_b[1]]  # x2, x3, x4, x5
         want.append((new_b[51] + words[1]) & M32)
     out = np.zeros(8 * LANES_MD5, np.uint32)
