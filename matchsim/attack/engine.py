@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from matchsim.errors import ConfigError
 from matchsim.kernels import aot
 from matchsim.kernels.attack import drive, md5_reverse
 from matchsim.kernels.attack import params as K
+from matchsim.switches import switched_on
 
 Progress = Callable[[str, int, int], None]
 
@@ -426,7 +426,7 @@ def _reversal_table(
     ``MATCHSIM_MD5_REVERSE=0``, for comparing the two scans)."""
     if digests is None or plan.algo != K.ALGO_MD5:
         return None
-    if os.environ.get("MATCHSIM_MD5_REVERSE", "1").strip().lower() in ("0", "no", "off", "false"):
+    if not switched_on("MATCHSIM_MD5_REVERSE"):
         return None
     template, offsets = layout["template"], layout["var_offset"]
     n_inner = md5_reverse.inner_positions(template, offsets, layout["var_counts"],

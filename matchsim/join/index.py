@@ -59,6 +59,7 @@ import pyarrow.parquet as pq
 
 from matchsim import __version__
 from matchsim.join.keys import KeyDigests
+from matchsim.switches import switched_on
 
 if TYPE_CHECKING:
     from matchsim.join.engine import ProgressFn
@@ -90,7 +91,7 @@ exist (a part moved away would otherwise turn the index off without a word)."""
 
 def enabled() -> bool:
     """False when ``MATCHSIM_PLATFORM_INDEX`` is ``0``, ``no``, ``off`` or ``false``."""
-    return os.environ.get(ENV_SWITCH, "1").strip().lower() not in ("0", "no", "off", "false")
+    return switched_on(ENV_SWITCH)
 
 
 def population_stamp(path: Path) -> str:

@@ -46,6 +46,7 @@ import numpy as np
 
 from matchsim.kernels.attack import drive
 from matchsim.kernels.attack.params import ALGO_SHA512, LANES, LANES_SHA256, NAMES
+from matchsim.switches import switched_on
 
 FORMAT = 1
 """Bump when the layout of a library folder or a module's exports change."""
@@ -56,7 +57,7 @@ ENV_DIR = "MATCHSIM_AOT_DIR"
 
 def enabled() -> bool:
     """False when ``MATCHSIM_AOT`` is ``0``, ``no``, ``off`` or ``false``."""
-    return os.environ.get(ENV_SWITCH, "1").strip().lower() not in ("0", "no", "off", "false")
+    return switched_on(ENV_SWITCH)
 
 
 def root() -> Path:
