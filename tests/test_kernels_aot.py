@@ -116,14 +116,14 @@ def test_reversed_md5_scan_survivors_equal_the_jit_kernels(library: Path) -> Non
     lay = _mask_layout(mask, plan)
     reversal = _reversal_table(lay, plan, targets.digests)
     assert reversal is not None
-    table, n_inner = reversal
+    word2, table, n_inner = reversal
     out = []
     for kernel in (aot.md5_reversed_scanner(), aot._jit_md5_reversed):
         hits = np.zeros((8, 4096), dtype=np.int64)
         counts = np.zeros(8, dtype=np.int64)
         kernel(lay["template"], lay["var_offset"], lay["var_choices"], lay["var_counts"],
-               n_inner, plan.init, np.int64(1234), np.int64(mask.size - 77), 8, table, hits,
-               counts)  # fmt: skip
+               n_inner, plan.init, np.int64(1234), np.int64(mask.size - 77), 8, word2, table,
+               hits, counts)  # fmt: skip
         out.append((hits, counts))
     assert "md5" in aot.used()
     (got, got_n), (want, want_n) = out

@@ -394,11 +394,11 @@ def _scan_cpu(
                  layout["var_counts"])  # fmt: skip
     span = (np.int64(start), np.int64(stop), n_tasks)
     if reversal is not None:
-        table, n_inner = reversal
+        word2, table, n_inner = reversal
         reversed_scan = aot.md5_reversed_scanner(max(job, stop - start))
 
         def run(hits: np.ndarray, counts: np.ndarray) -> None:
-            reversed_scan(*positions, n_inner, plan.init, *span, table, hits, counts)
+            reversed_scan(*positions, n_inner, plan.init, *span, word2, table, hits, counts)
     else:
         scan = aot.scanner(plan.algo, max(job, stop - start))
         bits_mask = np.uint64((1 << filt.bits) - 1)
@@ -419,10 +419,11 @@ def _scan_cpu(
 
 def _reversal_table(
     layout: dict[str, Any], plan: _Plan, digests: np.ndarray | None
-) -> tuple[np.ndarray, int] | None:
-    """:func:`matchsim.kernels.attack.md5_reverse.table` for the reversed scan's inner
-    space (padded to whole lane groups and flat, as the scan reads it) and that space's
-    number of positions, or None where the reversed scan does not apply (or
+) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """The reversed scan's inner space: word 2 of each of its indices and
+    :func:`matchsim.kernels.attack.md5_reverse.table` of them (padded to whole lane
+    groups, the table flat, as the scan reads them), and that space's number of
+    positions; or None where the reversed scan does not apply (or
     ``MATCHSIM_MD5_REVERSE=0``, for comparing the two scans)."""
     if digests is None or plan.algo != K.ALGO_MD5:
         return None
@@ -449,28 +450,28 @@ def _reversal_table(
     return found
 
 
-_LAST_REVERSAL: list[tuple[tuple[Any, ...], tuple[np.ndarray, int]]] = []
+_LAST_REVERSAL: list[tuple[tuple[Any, ...], tuple[np.ndarray, np.ndarray, int]]] = []
 """The last reversal table and what it was made for (:func:`_reversal_table`)."""
 
 
 def _reversal_for(
     layout: dict[str, Any], plan: _Plan, digests: np.ndarray, n_inner: int
-) -> tuple[np.ndarray, int]:
+) -> tuple[np.ndarray, np.ndarray, int]:
     """:func:`_reversal_table`'s table, computed."""
     template, offsets = layout["template"], layout["var_offset"]
     counts, choices = layout["var_counts"], layout["var_choices"]
     n_outer = offsets.shape[0] - n_inner
     size = int(np.prod(counts[n_outer:]))
     j = np.arange(size, dtype=np.int64)
-    word = np.zeros(size, dtype=np.uint32)
+    word = np.full(size, template[md5_reverse.WORD], dtype=np.uint32)  # its fixed bytes
     for v in range(offsets.shape[0] - 1, n_outer - 1, -1):  # the last position fastest
         digit = j % counts[v]
         j //= counts[v]
         word |= choices[v, digit].astype(np.uint32) << np.uint32(8 * (int(offsets[v]) & 3))
     lanes = K.LANES[K.ALGO_MD5]
-    padded = np.zeros(-(-size // lanes) * lanes, dtype=np.uint32)
+    padded = np.full(-(-size // lanes) * lanes, template[md5_reverse.WORD], dtype=np.uint32)
     padded[:size] = word
-    return md5_reverse.table(digests, plan.init, template, padded).ravel(), n_inner
+    return padded, md5_reverse.table(digests, plan.init, template, padded).ravel(), n_inner
 
 
 def _hit_cap(span: int, n_tasks: int, n_distinct: int) -> int:

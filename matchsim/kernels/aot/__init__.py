@@ -355,17 +355,18 @@ def _aot_scan(fn: Any, algo: int, template: Any, var_offset: Any, var_choices: A
 
 def _aot_scan_md5_reversed(fn: Any, template: Any, var_offset: Any, var_choices: Any,
                            var_counts: Any, n_inner: Any, init_state: Any, start: Any,
-                           stop: Any, n_tasks: Any, table: Any, hits: Any,
+                           stop: Any, n_tasks: Any, word2: Any, table: Any, hits: Any,
                            hit_counts: Any) -> None:  # fmt: skip
     """The reversed MD5 scan through the compiled ``fn``, split as :func:`_aot_scan`."""
     ok = (
         _is(template, _U32, 1) and _is(var_offset, _I64, 1) and _is(var_choices, _U8, 2)
-        and _is(var_counts, _I64, 1) and _is(init_state, _U32, 1) and _is(table, _U32, 1)
+        and _is(var_counts, _I64, 1) and _is(init_state, _U32, 1) and _is(word2, _U32, 1)
+        and _is(table, _U32, 1)
         and _is(hits, _I64, 2, out=True) and _is(hit_counts, _I64, 1, out=True)
         and hits.shape[0] >= int(n_tasks) and hit_counts.shape[0] >= int(n_tasks)
     )  # fmt: skip
     args = (template, var_offset, var_choices, var_counts, n_inner, init_state, start, stop,
-            n_tasks, table, hits, hit_counts)  # fmt: skip
+            n_tasks, word2, table, hits, hit_counts)  # fmt: skip
     if not ok:
         _jit_md5_reversed(*args)
         return

@@ -63,7 +63,7 @@ def signatures(algo: int) -> dict[str, Any]:
     if algo == ALGO_MD5:
         sigs["scan_md5_reversed"] = T.none(
             arr(u32), arr(i64), arr(u8, 2), arr(i64), i64, arr(u32), i64, i64, i64, arr(u32),
-            arr(i64, 2), arr(i64),
+            arr(u32), arr(i64, 2), arr(i64),
         )  # fmt: skip
     if algo == ALGO_SHA256:
         sigs["sha256_block"] = T.none(arr(u32), arr(u32), arr(u32))

@@ -73,13 +73,14 @@ def scan(fn: Any, template: Any, var_offset: Any, var_choices: Any, var_counts: 
 
 def scan_md5_reversed(fn: Any, template: Any, var_offset: Any, var_choices: Any,
                       var_counts: Any, n_inner: Any, init_state: Any, start: Any, stop: Any,
-                      n_tasks: Any, table: Any, hits: Any, hit_counts: Any) -> None:  # fmt: skip
+                      n_tasks: Any, word2: Any, table: Any, hits: Any,
+                      hit_counts: Any) -> None:  # fmt: skip
     """The MD5 scan against a few targets (:func:`.mask._make_scan_md5_reversed`'s
     arguments) through the serial kernel ``fn``, split as :func:`scan` splits."""
 
     def call(lo: np.int64, hi: np.int64, t: int) -> None:
         fn(template, var_offset, var_choices, var_counts, n_inner, init_state, lo, hi, 1,
-           table, hits[t : t + 1], hit_counts[t : t + 1])  # fmt: skip
+           word2, table, hits[t : t + 1], hit_counts[t : t + 1])  # fmt: skip
 
     _tasks(call, var_offset, var_counts, n_inner, start, stop, n_tasks, hit_counts)
 

@@ -576,30 +576,29 @@ def _md5_first_steps(S: np.ndarray, init: np.ndarray, w0: np.uint32, w1: np.uint
 
 def _make_scan_md5_reversed() -> Any:
     """The MD5 scan against a few targets (:mod:`.md5_reverse`): the scan arguments but
-    ``outer_state`` and the bitmaps, and ``U``: :func:`.md5_reverse.table` of the inner
-    space's word 2 values (uint32, targets x P rounded up to whole lane groups, flat), and
-    ``n_inner`` as :func:`.md5_reverse.inner_positions` gives it (only for layouts it
-    accepts). Survivors: candidates whose ``x55 + w1`` equals a target's ``U`` at their
-    inner index."""
+    ``outer_state`` and the bitmaps; ``n_inner`` as :func:`.md5_reverse.inner_positions`
+    gives it (only for layouts it accepts); ``X``: word 2 of every inner index (uint32,
+    the inner space rounded up to whole lane groups: ``P_pad`` values) and ``U``:
+    :func:`.md5_reverse.table` of those values (uint32, targets x ``P_pad``, flat).
+    Survivors: candidates whose ``x55 + w1`` equals a target's ``U`` at their inner
+    index."""
     lanes = LANES[ALGO_MD5]
 
     @numba.njit(cache=True, nogil=True, parallel=_PARALLEL)
     def scan_reversed(template, var_offset, var_choices, var_counts, n_inner, init_state,  # type: ignore[no-untyped-def]
-                      start, stop, n_tasks, U, hits, hit_counts):  # fmt: skip
+                      start, stop, n_tasks, X, U, hits, hit_counts):  # fmt: skip
         """Enumerate mask indices ``[start, stop)``, keep those that reach some target's
         ``U`` (the module docstring of :mod:`.md5_reverse` says how)."""
         n_words = template.shape[0]
         n_outer = var_offset.shape[0] - n_inner
-        P, P_pad, inner = _inner_space(template, var_offset, var_choices, var_counts, n_outer,
-                                       lanes, False, False)  # fmt: skip
+        P = 1
+        for v in range(n_outer, var_offset.shape[0]):
+            P *= var_counts[v]
+        P_pad = X.shape[0]
         varword = _varying_words(n_words, var_offset, 2)
         innerword = _varying_words(n_words, var_offset[n_outer:], 2)
         n_targets = U.shape[0] // P_pad
         cap = hits.shape[1]
-        # Word 2 of every inner index (the template's constant bytes with the inner ones).
-        word2 = np.empty(P_pad, dtype=np.uint32)
-        for j in range(P_pad):
-            word2[j] = inner[2 * P_pad + j] | template[2]
         o_start = start // P
         o_total = (stop + P - 1) // P - o_start
         for task in prange(n_tasks):
@@ -620,7 +619,7 @@ def _make_scan_md5_reversed() -> Any:
                 # Whole lane groups of the padded inner space (the table's and word 2's
                 # reads stay inside their rows); lanes outside [j_lo, j_hi) are not kept.
                 for j0 in range(j_lo - j_lo % lanes, j_hi, lanes):
-                    md5_short_rev_52(W, word2[j0 : j0 + lanes], S, out)
+                    md5_short_rev_52(W, X[j0 : j0 + lanes], S, out)
                     anyhit = False
                     for t in range(n_targets):  # unsigned indices: a vector compare
                         row = t * P_pad + j0
