@@ -347,28 +347,45 @@ def best_first(
     """Index tuples whose probability ``weight * prod(p)`` lies in [threshold, ceiling).
 
     Vectorised: each factor's probabilities are sorted descending, so for a partial
-    product the admissible next values are a prefix found by ``searchsorted``.
+    product the admissible next values are a prefix found by ``searchsorted``; for the
+    last factor, a range (those at or above ``ceiling`` were a previous round's, and are
+    not built again). Each level keeps only its rows' parents and values; the tuples are
+    assembled once, at the end, from the last level back.
 
     Returns:
-        ``(indices (k, n) int64, probability (n,))``.
+        ``(indices (k, n) int64, probability (n,))``, tuples in lexicographic order.
     """
     rest = [float(np.prod([f.probs[0] for f in factors[i + 1 :]])) for i in range(len(factors))]
-    idx = np.zeros((0, 1), dtype=np.int64)
     prob = np.array([weight])
+    parents: list[np.ndarray] = []
+    values: list[np.ndarray] = []
+    last = len(factors) - 1
     for d, f in enumerate(factors):
         # For each partial row, how many values v keep prob * p_v * rest >= threshold.
         need = threshold / (prob * rest[d])
         counts = np.searchsorted(-f.probs, -need, side="right")
+        skip = np.zeros_like(counts)
+        if d == last and np.isfinite(ceiling):
+            # Values whose product certainly reaches the ceiling (a margin far above
+            # rounding: the exact test below decides the ones near it).
+            skip = np.searchsorted(-f.probs, -(ceiling / prob) * (1 + 1e-9), side="left")
+            skip = np.minimum(skip, counts)
+            counts = counts - skip
         total = int(counts.sum())
         if total == 0:
             return np.zeros((len(factors), 0), dtype=np.int64), np.zeros(0)
         parent = np.repeat(np.arange(prob.shape[0]), counts)
         starts = np.cumsum(counts) - counts
-        child = np.arange(total) - np.repeat(starts, counts)
-        idx = np.concatenate([idx[parent], child[:, None]], axis=1) if d else child[:, None]
+        child = np.arange(total) - np.repeat(starts - skip, counts)
+        parents.append(parent)
+        values.append(child)
         prob = prob[parent] * f.probs[child]
-    keep = prob < ceiling
-    return idx[keep].T.copy(), prob[keep]
+    rows = np.flatnonzero(prob < ceiling)
+    idx = np.empty((len(factors), rows.shape[0]), dtype=np.int64)
+    for d in range(last, -1, -1):
+        idx[d] = values[d][rows]
+        rows = parents[d][rows]
+    return idx, prob[prob < ceiling]
 
 
 def _factor(values: pa.Array, weights: np.ndarray) -> Factor:
@@ -599,7 +616,11 @@ def _email_batches(
 
     Each round takes the guesses of probability in [threshold, ceiling) from every
     pattern, sorts them, and renders and deduplicates them a slice at a time, so a last
-    round far larger than the guesses still wanted is never built in full.
+    round far larger than the guesses still wanted is never built in full. The rounds
+    only cut the one descending order into pieces (equal probabilities always fall in
+    one round), so where they fall does not change the guesses or their order: each
+    lowers the threshold by at most 4, and by less where the counts so far say that
+    about twice the guesses still wanted lie closer (:func:`_next_threshold`).
     """
     from matchsim.generate.unique import KeySet, arrow_string_keys
 
@@ -623,6 +644,7 @@ def _email_batches(
     threshold = max(float(np.prod([f.probs[0] for f in c[1]])) * c[2] for c in compiled)
     threshold /= 4.0
     produced = 0
+    history: list[tuple[float, int]] = []  # (threshold, derivations produced down to it)
     for _ in itertools.count():
         found = [(c, *best_first(c[1], c[2], threshold, ceiling)) for c in compiled]
         found = [f for f in found if f[2].shape[0]]
@@ -643,8 +665,24 @@ def _email_batches(
                     break
         if emitted >= size or produced >= derivations or threshold < 1e-300:
             return
+        history.append((threshold, produced))
         ceiling = threshold
-        threshold /= 4.0
+        threshold = _next_threshold(history, 2 * (size - emitted))
+
+
+def _next_threshold(history: Sequence[tuple[float, int]], want: int) -> float:
+    """The next round's threshold: the last one divided by 4, or by less where the
+    derivations counted down to the last two thresholds (``history``: ``(threshold,
+    count)``) grow as ``threshold ** -alpha`` and that growth puts ``want`` more within
+    a smaller step (at least 1.25, so rounds still make headway)."""
+    threshold, count = history[-1]
+    step = 4.0
+    if len(history) >= 2 and count > 0:
+        before_t, before = history[-2]
+        if 0 < before < count:
+            alpha = math.log(count / before) / math.log(before_t / threshold)
+            step = min(4.0, max(1.25, (1.0 + want / count) ** (1.0 / alpha)))
+    return threshold / step
 
 
 def _render_guesses(
@@ -683,12 +721,22 @@ def _render_guesses(
 
 def _descending(prob: np.ndarray, first: int) -> Iterator[np.ndarray]:
     """Positions of ``prob`` in descending order, ties in position order (a stable sort),
-    in two pieces when only about the ``first`` largest are likely to be needed: those
-    at or above the ``first``-th largest value, then the rest, each sorted on demand."""
+    in pieces when only about the ``first`` largest are likely to be needed: those at or
+    above the ``first``-th largest value, then as many again of the rest, and so on,
+    each piece found by a partition and sorted on demand (a consumer that stops after a
+    few more never sorts the whole rest)."""
     n = prob.shape[0]
-    if first >= n:
-        yield np.argsort(-prob, kind="stable")
-        return
-    cut = np.partition(prob, n - first)[n - first]
-    for part in (np.flatnonzero(prob >= cut), np.flatnonzero(prob < cut)):
+    first = max(int(first), 1)
+    left = None  # positions not yet given, in increasing order (None: all of them)
+    while (n if left is None else left.shape[0]) > first:
+        sub = prob if left is None else prob[left]
+        cut = np.partition(sub, sub.shape[0] - first)[sub.shape[0] - first]
+        top = sub >= cut
+        part = np.flatnonzero(top) if left is None else left[top]
         yield part[np.argsort(-prob[part], kind="stable")]
+        left = np.flatnonzero(~top) if left is None else left[~top]
+    if left is None:
+        if n:
+            yield np.argsort(-prob, kind="stable")
+    elif left.shape[0]:
+        yield left[np.argsort(-prob[left], kind="stable")]
