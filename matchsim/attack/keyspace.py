@@ -698,11 +698,18 @@ def _render_guesses(
     import pyarrow.compute as pc
 
     which = np.searchsorted(offsets, picks, side="right") - 1
+    # The picks grouped by pattern, in pick order within each: one stable sort of small
+    # integers (a radix sort, for 16 bits), not one pass over the picks per pattern.
+    small = np.int16 if len(found) < (1 << 15) else np.int64
+    by_pattern = np.argsort(which.astype(small), kind="stable")
+    bounds = np.searchsorted(which[by_pattern], np.arange(len(found) + 1), side="left")
     parts: list[pa.Array] = []
     placed: list[np.ndarray] = []
-    for k in np.unique(which):
+    for k in range(len(found)):
+        if bounds[k] == bounds[k + 1]:
+            continue
         (literals, factors, _), idx, _ = found[k]
-        at = np.flatnonzero(which == k)
+        at = by_pattern[bounds[k] : bounds[k + 1]]
         rows = picks[at] - offsets[k]
         cols: list[pa.Array | pa.Scalar] = []
         for j, lit in enumerate(literals):
