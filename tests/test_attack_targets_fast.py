@@ -1,8 +1,11 @@
-"""The plain-hex fast path of ``parse_digests`` gives what the general path gives."""
+"""The fast paths of ``parse_digests`` (a column of plain hex digests, and one with gaps
+between them) give what the general path gives."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 from unittest import mock
 
@@ -13,10 +16,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matchsim.attack import targets as T
+from matchsim.errors import InputError
 
 
 def _general(values: pa.Array) -> T.TargetSet:
-    with mock.patch.object(T, "_plain_hex", lambda v: None):
+    with (
+        mock.patch.object(T, "_plain_hex", lambda v: None),
+        mock.patch.object(T, "_hex_with_gaps", lambda v: None),
+    ):
         return T.parse_digests(values)
 
 
@@ -117,3 +124,61 @@ def test_other_files_take_the_csv_path(text: str, tmp_path: Path) -> None:
     path.write_text(text)
     assert T._plain_hex_file(path) is None
     T.load_targets(path)  # reads (or rejects rows) as before
+
+
+_ALGOS = ["md5", "sha1", "sha256", "sha512"]
+
+
+@st.composite
+def _column_with_gaps(draw: st.DrawFn) -> list[str | None]:
+    """Digests of a few values (repeats common) among absent cells; now and then a cell
+    the general path must judge (upper case, a space, a truncated or foreign digest)."""
+    algo = draw(st.sampled_from(_ALGOS))
+    cells: list[str | None] = []
+    for _ in range(draw(st.integers(1, 40))):
+        kind = draw(st.sampled_from(["digest"] * 6 + ["null", "empty"] * 2 + ["odd"]))
+        if kind == "digest":
+            cells.append(hashlib.new(algo, str(draw(st.integers(0, 8))).encode()).hexdigest())
+        elif kind == "null":
+            cells.append(None)
+        elif kind == "empty":
+            cells.append("")
+        else:
+            good = hashlib.new(algo, b"x").hexdigest()
+            other = hashlib.new(draw(st.sampled_from(_ALGOS)), b"y").hexdigest()
+            cells.append(draw(st.sampled_from([good.upper(), " " + good, good[:-2], other, "NA"])))
+    return cells
+
+
+def _outcome(parse: Callable[[pa.Array], T.TargetSet], values: pa.Array) -> object:
+    """The target set as plain values, or the error's type and message."""
+    try:
+        got = parse(values)
+    except (InputError, T.NothingToAttack) as exc:
+        return (type(exc).__name__, str(exc))
+    return {
+        k: v.tolist() if isinstance(v, np.ndarray) else v
+        for k, v in dataclasses.asdict(got).items()
+    }
+
+
+@settings(max_examples=300, deadline=None)
+@given(cells=_column_with_gaps(), sliced=st.booleans())
+def test_gaps_path_equals_the_general_path(cells: list[str | None], sliced: bool) -> None:
+    values = pa.array(["pad", *cells], pa.string())[1:] if sliced else pa.array(cells, pa.string())
+    assert _outcome(T.parse_digests, values) == _outcome(_general, values)
+
+
+def test_gaps_path_takes_the_common_column() -> None:
+    """A column of SHA-256 digests with nulls and empty cells goes the fast way, and says
+    which rows it kept; upper case, or no digest at all, goes the general way."""
+    digest = hashlib.sha256(b"31612345678").hexdigest()
+    values = pa.array([digest, None, "", digest, hashlib.sha256(b"x").hexdigest()])
+    got = T._hex_with_gaps(values)
+    assert got is not None
+    assert got.rows.tolist() == [0, 3, 4]
+    assert got.rejected == {"empty": 2}
+    assert got.n_distinct == 2
+    assert got.digests[got.row_digest[0]].tobytes().hex() == digest
+    assert T._hex_with_gaps(pa.array([digest.upper(), None])) is None
+    assert T._hex_with_gaps(pa.array([None, ""], pa.string())) is None

@@ -359,6 +359,40 @@ def _plain_hex(values: pa.Array) -> np.ndarray | None:
     return np.frombuffer(raw, np.uint8).reshape(n, width // 2)
 
 
+def _hex_with_gaps(values: pa.Array) -> TargetSet | None:
+    """The common column with gaps (a customer without a phone number): every value
+    either absent (null or empty) or one lower-case hex digest of one length, at least
+    one of them present. What the general path of :func:`parse_digests` makes of it —
+    the digests, only the absent rows rejected, as "empty" — decoded in one numba pass
+    (:func:`matchsim.kernels.hexdecode.decode_digests`) with no regular expression over
+    the rows. None for any other column, which the general path reads."""
+    from matchsim.kernels import string_buffers
+    from matchsim.kernels.hexdecode import decode_digests
+
+    if not pa.types.is_string(values.type) or len(values) == 0:
+        return None
+    _, _, lengths = string_buffers(values)  # a null row has length 0
+    first = int(np.argmax(lengths > 0))
+    width = int(lengths[first])
+    if width == 0 or width % 2 or width // 2 not in _BY_BYTES:
+        return None
+    decoded = decode_digests(values, width // 2, "hex")
+    if not bool(np.all(decoded.valid | (lengths == 0))):
+        return None
+    rows = np.flatnonzero(decoded.valid)
+    digests, inverse = unique_rows(np.ascontiguousarray(decoded.data[rows]))
+    n = len(values)
+    return TargetSet(
+        algorithm=_BY_BYTES[width // 2],
+        encoding="hex",
+        digests=digests,
+        row_digest=inverse.astype(np.int64),
+        rows=rows.astype(np.int64),
+        n_rows=n,
+        rejected={"empty": n - int(rows.shape[0])} if rows.shape[0] < n else {},
+    )
+
+
 def _plain_target_set(raw: np.ndarray) -> TargetSet:
     """The targets of a file whose every row is a digest (nothing trimmed or rejected)."""
     digests, inverse = unique_rows(raw)
@@ -451,6 +485,9 @@ def parse_digests(values: pa.Array, path: str | Path | None = None) -> TargetSet
     fast = _plain_hex(values)
     if fast is not None:
         return _plain_target_set(fast)
+    gaps = _hex_with_gaps(values)
+    if gaps is not None:
+        return gaps
     values = pc.utf8_trim_whitespace(values.cast(pa.string()))
     n_rows = len(values)
     empty = pc.fill_null(pc.equal(pc.utf8_length(values), 0), True).to_numpy(zero_copy_only=False)
