@@ -5,7 +5,12 @@ process loaded (``aot``), whether it imported numba, and if it did, numba's cach
 and misses of the two kernels.
 
     python benchmarks/attack_fixed_costs.py HASHES.txt
+    python benchmarks/attack_fixed_costs.py UPLOAD.csv PHONE
     python benchmarks/attack_fixed_costs.py --floor
+
+A second argument names the digest column of a CSV of several (an upload in a
+platform's layout, such as ``matchsim run``'s ``uploads/*.csv``); "read digests" is
+then reading that file and decoding that column.
 
 The kernels come from :mod:`matchsim.kernels.aot` where ``matchsim build-kernels`` has
 built them (then numba is not imported at all), else from numba's on-disk cache (run it
@@ -29,7 +34,7 @@ def mark(name: str) -> None:
     marks.append((name, time.perf_counter(), time.process_time()))
 
 
-def main(path: str) -> None:
+def main(path: str, column: str | None = None) -> None:
     import numpy as np
 
     from matchsim.attack import engine, load_targets, phone_keyspace
@@ -38,7 +43,7 @@ def main(path: str) -> None:
     mark("imports")
     ks = phone_keyspace("NL", lengths=(9,))
     mark("keyspace")
-    targets = load_targets(path)
+    targets = load_targets(path, column)
     mark("read digests")
     plan = engine._Plan.make(engine.Knowledge(targets.algorithm))
     filt = engine._Filter.make(targets, plan.algo)
@@ -107,4 +112,4 @@ if __name__ == "__main__":
     if sys.argv[1] == "--floor":
         floor()
     else:
-        main(sys.argv[1])
+        main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None)
