@@ -258,6 +258,30 @@ def test_drop_ascii_equals_the_regex_it_replaced(values: list[str | None], skip:
     assert got.to_pylist() == ref.to_pylist()
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.text(max_size=14) | st.text("0123456789 +-()٣", max_size=14) | st.none(),
+        min_size=1,
+        max_size=30,
+    ),
+    st.integers(0, 9),
+)
+@example(["", None, "06-1234 5678", "+31 (0)6 12", "٣٣\u00a01\U0001f4de2", "abc"], 3)
+def test_keep_digits_equals_the_regex_it_replaced(values: list[str | None], skip: int) -> None:
+    """``kernels.textshape.keep_digits`` gives what the phone normalisers'
+    ``replace_substring_regex(values, "[^0-9]", "")`` gave: other scripts' digits and
+    multi-byte characters go, nulls stay, sliced arrays are read at their offset."""
+    import pyarrow.compute as pc
+
+    from matchsim.kernels.textshape import keep_digits
+
+    array = pa.array([None, "x1"] * skip + values, pa.string()).slice(2 * skip)
+    got = keep_digits(array)
+    got.validate(full=True)
+    assert got.to_pylist() == pc.replace_substring_regex(array, r"[^0-9]", "").to_pylist()
+
+
 @settings(max_examples=400, deadline=None)
 @given(
     st.lists(

@@ -237,4 +237,10 @@ def meta_sdk_phone(values: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray]:
 
 def digits_only(values: pa.Array) -> pa.Array:
     """What a client sends when it cannot parse: every non-digit dropped."""
-    return pc.replace_substring_regex(values, r"[^0-9]", "")
+    from matchsim.kernels.textshape import keep_digits  # numba: loaded when first used
+
+    if isinstance(values, pa.ChunkedArray):
+        return pa.chunked_array(
+            [keep_digits(c.cast(pa.string())) for c in values.chunks], pa.string()
+        )
+    return keep_digits(values.cast(pa.string()))
