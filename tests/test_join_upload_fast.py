@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from matchsim.errors import InputError
@@ -208,3 +208,61 @@ def test_byte_order_mark_and_semicolons_take_the_fast_path(tmp_path: Path) -> No
     assert keys.customer_ids.tolist() == [7, 8]
     assert keys.keys["email"].ids.tolist() == [0] and keys.keys["phone"].ids.tolist() == [1]
     assert report.rejected == {}
+
+
+def _locate_bytewise(buf: bytes, p: int, hi: int, delim: int, text: bool) -> tuple[int, int, int]:
+    """``csvhex._locate`` as it read one byte at a time before its eight-byte runs."""
+    quote, lf, cr = 34, 10, 13
+    if p < hi and buf[p] == quote:
+        s = q = p + 1
+        while q < hi and buf[q] != quote:
+            if buf[q] in (lf, cr):
+                return -2, 0, 0
+            if buf[q] > 127 and not text:
+                return -4, 0, 0
+            q += 1
+        if q >= hi or (q + 1 < hi and buf[q + 1] == quote):
+            return -1, 0, 0
+        return s, q - s, q + 1
+    q = p
+    while q < hi:
+        b = buf[q]
+        if b in (delim, lf, cr):
+            break
+        if b == quote:
+            return -1, 0, 0
+        if b > 127 and not text:
+            return -4, 0, 0
+        q += 1
+    return p, q - p, q
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    body=st.lists(st.sampled_from(list(b'aaaaaaaa0f,;"\n\r\xc3\xa9')), max_size=60).map(bytes),
+    quoted=st.booleans(),
+    p=st.integers(0, 3),
+    cut=st.integers(0, 8),
+    delim=st.sampled_from([ord(","), ord(";")]),
+    text=st.booleans(),
+)
+# a delimiter, a quote, a line end and a byte over 127 in the second word of a field
+@example(b"aaaaaaaaaa,aaaaaaaaaaaa", False, 0, 0, ord(","), False)
+@example(b'aaaaaaaaaa"aaaaaaaaaaaa', True, 1, 0, ord(","), False)
+@example(b"aaaaaaaaa\raaaaaaaaaaaa", False, 0, 0, ord(";"), True)
+@example(b'aaaaaaaaaa"aaaaaaaaaaaa', False, 0, 0, ord(","), True)
+@example(b"aaaaaaaaaa\xc3\xa9aaaaaaaaaa", True, 0, 0, ord(","), False)
+@example(b"aaaaaaaaaa\xc3\xa9aaaaaaaaaa", False, 0, 0, ord(","), False)
+def test_locate_in_eight_byte_runs_equals_the_byte_loop(
+    body: bytes, quoted: bool, p: int, cut: int, delim: int, text: bool
+) -> None:
+    """The field scan that skips eight plain bytes at a time stops, gives up and measures
+    exactly where the byte-by-byte scan does: at quotes, line ends, the delimiter and
+    (outside text) bytes over 127, anywhere in a word or past the end of the range."""
+    from matchsim.kernels import csvhex
+
+    buf = b"xyz"[:p] + (b'"' if quoted else b"") + body
+    hi = max(p, len(buf) - cut)
+    arr = np.frombuffer(buf + b"\0" * 16, dtype=np.uint8)[: len(buf)]
+    got = csvhex._locate(arr, p, hi, delim, text)
+    assert tuple(int(x) for x in got) == _locate_bytewise(buf, p, hi, delim, text)

@@ -22,9 +22,14 @@ which handles it or reports the exact error; the fast path never decides what is
 
 from __future__ import annotations
 
+from typing import Any
+
 import numba
 import numpy as np
-from numba import prange
+from llvmlite import ir
+from numba import prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 SKIP, HEX, TEXT = 0, 1, 2
 """Column kinds."""
@@ -114,13 +119,56 @@ def _decode_hex(
     return bool(acc < 256)
 
 
+_HIGH = np.uint64(0x8080808080808080)
+_QUOTES = np.uint64(0x2222222222222222)
+_CRS = np.uint64(0x0D0D0D0D0D0D0D0D)
+
+
+@intrinsic
+def _word(typingctx: Any, buf: Any, q: Any) -> Any:
+    """``buf[q : q + 8]`` (a uint8 array, ``q + 8`` within it) as one little-endian
+    uint64: a single unaligned load."""
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]], wraparound=False)
+        i64 = ir.IntType(64)
+        word = builder.load(builder.bitcast(ptr, i64.as_pointer()), align=1)
+        return word
+
+    return types.uint64(buf, q), codegen
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _has_byte(w: np.uint64, spread: np.uint64) -> bool:  # pragma: no cover - compiled
+    """Whether a byte of ``w`` equals the byte ``spread`` repeats (exact)."""
+    y = w ^ spread
+    return ((y - _ONES) & ~y & _HIGH) != 0
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _plain_run(buf: np.ndarray, q: int, hi: int, stop: np.uint64, text: bool) -> int:
+    """Past the run of bytes from ``q`` that need no look, eight at a time: none is a
+    quote, a line end, the byte ``stop`` repeats, or (outside text) over 127. The byte
+    loop after it takes over at the first word holding one (or the last few bytes)."""
+    while q + 8 <= hi:
+        w: np.uint64 = _word(buf, q)  # type: ignore[call-arg]
+        if (not text and (w & _HIGH) != 0) or _has_byte(w, _QUOTES) or _has_byte(w, _LFS):
+            break
+        if _has_byte(w, _CRS) or _has_byte(w, stop):
+            break
+        q += 8
+    return q
+
+
 @numba.njit(cache=True, nogil=True)
 def _locate(buf: np.ndarray, p: int, hi: int, delim: int, text: bool) -> tuple[int, int, int]:
     """``(start, length, end)`` of the field at ``p`` (``end``: just past it, closing quote
     included); ``start`` negative: give up."""
     if p < hi and buf[p] == _QUOTE:
         s = p + 1
-        q = s
+        q = _plain_run(buf, s, hi, _QUOTES, text)
         while q < hi and buf[q] != _QUOTE:
             b = buf[q]
             if b == _LF or b == _CR:  # noqa: SIM109 - numba
@@ -131,7 +179,7 @@ def _locate(buf: np.ndarray, p: int, hi: int, delim: int, text: bool) -> tuple[i
         if q >= hi or (q + 1 < hi and buf[q + 1] == _QUOTE):
             return GIVE_UP_QUOTE, 0, 0
         return s, q - s, q + 1
-    q = p
+    q = _plain_run(buf, p, hi, np.uint64(delim) * _ONES, text)
     while q < hi:
         b = buf[q]
         if b == delim or b == _LF or b == _CR:  # noqa: SIM109 - numba
