@@ -182,3 +182,66 @@ def test_gaps_path_takes_the_common_column() -> None:
     assert got.digests[got.row_digest[0]].tobytes().hex() == digest
     assert T._hex_with_gaps(pa.array([digest.upper(), None])) is None
     assert T._hex_with_gaps(pa.array([None, ""], pa.string())) is None
+
+
+@st.composite
+def _upload_csv(draw: st.DrawFn) -> tuple[str, str]:
+    """A small CSV upload in a platform's layout (a digest column among others), as text,
+    and the column to attack: mostly what matchsim and the SDKs write, now and then what
+    only the general path reads (quoting, line ends, a BOM, another delimiter)."""
+    column = _column_with_gaps()
+    cells = draw(column)
+    other = draw(column)
+    delim = draw(st.sampled_from([",", ",", ";", "\t"]))
+    quote = draw(st.booleans())
+    eol = draw(st.sampled_from(["\n", "\n", "\r\n"]))
+    head = ["EMAIL", "PHONE", "FN"]
+    rows = []
+    for i, cell in enumerate(cells):
+        out = [other[i % len(other)], cell, "x"]
+        rows.append(delim.join(
+            "" if v is None else (f'"{v}"' if quote else v) for v in out
+        ))  # fmt: skip
+    bom = "\ufeff" if draw(st.integers(0, 9)) == 0 else ""
+    end = eol if draw(st.booleans()) else ""
+    text = bom + delim.join(f'"{h}"' if quote else h for h in head) + eol + eol.join(rows) + end
+    return text, draw(st.sampled_from(["PHONE", "PHONE", "EMAIL"]))
+
+
+def _read(path: Path, column: str, keep_table: bool) -> object:
+    T._LAST_READ.clear()
+    return _outcome(lambda _: T.load_targets(path, column, keep_table=keep_table), pa.array([]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(upload=_upload_csv())
+def test_column_read_from_the_bytes_equals_the_general_path(
+    upload: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """``load_targets(path, column)`` (a named column decoded from the file's bytes where
+    it can be) gives what reading the whole file as text gives (``keep_table``), or the
+    same error."""
+    text, column = upload
+    path = tmp_path_factory.mktemp("up") / "upload.csv"
+    path.write_bytes(text.encode("utf-8"))
+    assert _read(path, column, False) == _read(path, column, True)
+
+
+def test_column_read_from_the_bytes_takes_the_common_file(tmp_path: Path) -> None:
+    """A quoted CSV with a phone column with gaps, as ``matchsim hash`` writes it, is read
+    the fast way; an upper-case digest in it sends the file the general way."""
+    phone = [hashlib.sha256(str(i).encode()).hexdigest() if i % 3 else "" for i in range(50)]
+    email = [hashlib.sha256(f"{i}@x.nl".encode()).hexdigest() for i in range(50)]
+    lines = ['"EMAIL","PHONE"'] + [
+        f'"{e}",' + (f'"{p}"' if p else "") for e, p in zip(email, phone, strict=True)
+    ]
+    path = tmp_path / "upload.csv"
+    path.write_text("\n".join(lines) + "\n")
+    got = T._hex_column_file(path, "PHONE")
+    assert got is not None
+    assert got.rows.tolist() == [i for i in range(50) if i % 3]
+    assert got.rejected == {"empty": 17}
+    assert T._hex_column_file(path, "EMAIL") is not None
+    lines[5] = lines[5].upper().replace('"EMAIL"', '"EMAIL"')
+    path.write_text("\n".join(lines) + "\n")
+    assert T._hex_column_file(path, "EMAIL") is None

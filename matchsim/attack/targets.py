@@ -393,6 +393,73 @@ def _hex_with_gaps(values: pa.Array) -> TargetSet | None:
     )
 
 
+def _hex_column_file(path: Path, column: str) -> TargetSet | None:
+    """Column ``column`` of a CSV with a header, every cell of it empty or a lower-case
+    hex digest of one length (at least one a digest): what :func:`read_upload` and
+    :func:`parse_digests` make of it (only the empty rows rejected, as "empty"), from one
+    scan of the file's bytes that decodes that column alone
+    (:func:`matchsim.join.upload_fast.read_hex_column`). None for any other file, which
+    the general path reads (and where it fails, says why)."""
+    from matchsim.io import is_parquet, open_table
+    from matchsim.join.upload_fast import read_hex_column
+    from matchsim.kernels import csvhex
+
+    if is_parquet(path):
+        return None
+    try:
+        source = open_table(path)
+    except InputError:
+        return None
+    if source.format != "csv" or source.encoding != "utf-8" or column not in source.header:
+        return None
+    width = _first_cell_width(path, source.delimiter, source.header.index(column))
+    if width is None or width % 2 or width // 2 not in _BY_BYTES:
+        return None
+    got = read_hex_column(source, column, width // 2)
+    if got is None:
+        return None
+    data, status = got
+    if bool(np.any(status == csvhex.PRESENT)):
+        return None
+    rows = np.flatnonzero(status == csvhex.DECODED)
+    if rows.shape[0] == 0:
+        return None
+    digests, inverse = unique_rows(np.ascontiguousarray(data[rows]))
+    n = int(status.shape[0])
+    return TargetSet(
+        algorithm=_BY_BYTES[width // 2],
+        encoding="hex",
+        digests=digests,
+        row_digest=inverse.astype(np.int64),
+        rows=rows.astype(np.int64),
+        n_rows=n,
+        rejected={"empty": n - int(rows.shape[0])} if rows.shape[0] < n else {},
+    )
+
+
+def _first_cell_width(path: Path, delimiter: str, at: int, lines: int = 1000) -> int | None:
+    """The length of the first non-empty cell of column ``at`` within the first
+    ``lines`` rows after the header (the width every digest of it must have); None if
+    there is none there or the start of the file does not read as CSV."""
+    import csv
+    import io
+
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            head = fh.read(1 << 20)
+    except (OSError, UnicodeDecodeError):
+        return None
+    reader = csv.reader(io.StringIO(head), delimiter=delimiter)
+    try:
+        next(reader)  # the header
+        for _, row in zip(range(lines), reader, strict=False):
+            if at < len(row) and row[at]:
+                return len(row[at])
+    except (csv.Error, StopIteration):
+        return None
+    return None
+
+
 def _plain_target_set(raw: np.ndarray) -> TargetSet:
     """The targets of a file whose every row is a digest (nothing trimmed or rejected)."""
     digests, inverse = unique_rows(raw)
@@ -647,13 +714,25 @@ def read_upload(path: str | Path, column: str | None = None) -> tuple[pa.Table, 
     return table, best
 
 
-def load_targets(path: str | Path, column: str | None = None) -> TargetSet:
-    """:func:`read_upload` then :func:`parse_digests` on the digest column (a file of one
-    hex digest per line is decoded directly, to the same result)."""
+def load_targets(
+    path: str | Path, column: str | None = None, *, keep_table: bool = False
+) -> TargetSet:
+    """:func:`read_upload` then :func:`parse_digests` on the digest column, to the same
+    result, but faster for the common files: a file of one hex digest per line, and a
+    named column of lower-case hex digests (with gaps) in a CSV of several, are decoded
+    straight from the file's bytes (:func:`_hex_column_file`).
+
+    ``keep_table``: read the whole file as text and keep it for the next attack on it
+    (:func:`read_upload`), for a caller that attacks several of its columns (a run's
+    phone, e-mail and re-identification attacks on one upload read it once)."""
     p = Path(path)
     if column is None and p.is_file():
         raw = _plain_hex_file(p)
         if raw is not None:
             return _plain_target_set(raw)
+    if column is not None and not keep_table and p.is_file():
+        fast = _hex_column_file(p, column)
+        if fast is not None:
+            return fast
     table, col = read_upload(path, column)
     return parse_digests(table.column(col).combine_chunks(), path)

@@ -118,7 +118,8 @@ def _enumerate(spec: AttackSpec, job: _Job) -> dict[str, Any]:
     if isinstance(view, NotEnumerable):
         return {**out, "feasible": False, "reason": view.reason}
     try:
-        targets = load_targets(job.upload, profile.fields[field].column)
+        # the whole upload, kept: the run attacks it again (e-mail, re-identification)
+        targets = load_targets(job.upload, profile.fields[field].column, keep_table=True)
     except NothingToAttack as exc:  # the scheme's output holds no digest to enumerate
         return {**out, "feasible": False, "reason": f"digests not enumerable: {exc.reason}"}
     if targets.n_distinct == 0:

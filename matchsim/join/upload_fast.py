@@ -110,16 +110,29 @@ def _pieces(buf: np.ndarray, start: int) -> np.ndarray:
     return np.array(bounds, dtype=np.int64)
 
 
-def _scan_file(
-    buf: np.ndarray, source: TableSource, kinds: np.ndarray, by_column: Mapping[str, str],
-    scheme: Scheme,
-) -> FastRead | None:  # fmt: skip
+@dataclass
+class _Scanned:
+    """:func:`_scan`'s arrays: per located column (hex columns first, then text) its
+    ``slots`` index into ``status``/``starts``/``lengths``, and each hex column's
+    ``digests``."""
+
+    rows: int
+    slots: np.ndarray
+    digests: np.ndarray
+    status: np.ndarray
+    starts: np.ndarray
+    lengths: np.ndarray
+
+
+def _scan(
+    buf: np.ndarray, delimiter: str, kinds: np.ndarray, size: int, encoding: str
+) -> _Scanned | None:
+    """One :func:`matchsim.kernels.csvhex.scan` of the file's rows after its header line
+    (``None``: the scan gave up, read the file with Arrow)."""
     head = bytes(buf[: 1 << 16])
     eol = head.find(b"\n")
-    if eol < 0:
-        return None if len(buf) > len(head) else _empty(source, kinds)
-    if head[:eol].count(b'"') % 2:
-        return None  # a quoted line break in the header
+    if eol < 0 or head[:eol].count(b'"') % 2:
+        return None  # no line end in the first 64 KiB, or a quoted line break in the header
     bounds = _pieces(buf, eol + 1)
     capacity = csvhex.count_rows(buf, bounds)
     n = int(capacity.sum())
@@ -130,18 +143,57 @@ def _scan_file(
     slots[hex_cols] = np.arange(len(hex_cols))
     slots[text_cols] = len(hex_cols) + np.arange(len(text_cols))
     located = len(hex_cols) + len(text_cols)
-    size = scheme.digest_size
     digests = np.empty((len(hex_cols), n, size), dtype=np.uint8)
     status = np.empty((located, n), dtype=np.uint8)
     starts = np.empty((located, n), dtype=np.int64)
     lengths = np.empty((located, n), dtype=np.int64)
-    pairs = hex_pairs(scheme.encoding if scheme.encoding in ("hex", "HEX") else "hex")
+    pairs = hex_pairs(encoding if encoding in ("hex", "HEX") else "hex")
     got = csvhex.scan(
-        buf, bounds, row0, ord(source.delimiter), kinds, slots, size, pairs,
+        buf, bounds, row0, ord(delimiter), kinds, slots, size, pairs,
         digests, status, starts, lengths,
     )  # fmt: skip
     if (got != capacity).any():
         return None
+    return _Scanned(n, slots, digests, status, starts, lengths)
+
+
+def read_hex_column(
+    source: TableSource, column: str, size: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """One column of lower-case hex digests of ``size`` bytes, from a CSV opened by
+    :func:`matchsim.io.open_table`: ``(digests (n, size) uint8, status (n,) uint8)``, the
+    status :data:`~matchsim.kernels.csvhex.NULL` (empty), ``DECODED`` or ``PRESENT``
+    (anything else). ``None``: a file the scan does not handle (read it with Arrow)."""
+    if source.format != "csv" or source.encoding != "utf-8" or len(source.delimiter) != 1:
+        return None
+    if source.delimiter in '"\r\n' or ord(source.delimiter) > 127 or column not in source.header:
+        return None
+    kinds = np.zeros(len(source.header), dtype=np.int64)
+    kinds[source.header.index(column)] = csvhex.HEX
+    with _mapped(source.path) as buf:
+        if len(buf) == 0:
+            return None
+        got = _scan(buf, source.delimiter, kinds, size, "hex")
+        if got is None or got.rows == 0:
+            return None
+        return got.digests[0], got.status[0]
+
+
+def _scan_file(
+    buf: np.ndarray, source: TableSource, kinds: np.ndarray, by_column: Mapping[str, str],
+    scheme: Scheme,
+) -> FastRead | None:  # fmt: skip
+    head = bytes(buf[: 1 << 16])
+    if head.find(b"\n") < 0 and len(buf) == len(head):
+        return _empty(source, kinds)
+    size = scheme.digest_size
+    scanned = _scan(buf, source.delimiter, kinds, size, scheme.encoding)
+    if scanned is None:
+        return None
+    n, slots, digests, status = scanned.rows, scanned.slots, scanned.digests, scanned.status
+    starts, lengths = scanned.starts, scanned.lengths
+    hex_cols = np.flatnonzero(kinds == csvhex.HEX)
+    text_cols = np.flatnonzero(kinds == csvhex.TEXT)
     rejected: dict[str, Counter[str]] = {}
     out: dict[str, Digests] = {}
     for c in hex_cols:
