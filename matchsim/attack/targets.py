@@ -380,10 +380,15 @@ def _hex_with_gaps(values: pa.Array) -> TargetSet | None:
     if not bool(np.all(decoded.valid | (lengths == 0))):
         return None
     rows = np.flatnonzero(decoded.valid)
-    digests, inverse = unique_rows(np.ascontiguousarray(decoded.data[rows]))
-    n = len(values)
+    return _gapped_target_set(decoded.data, rows, len(values))
+
+
+def _gapped_target_set(data: np.ndarray, rows: np.ndarray, n: int) -> TargetSet:
+    """The targets of an ``n``-row hex column whose rows ``rows`` hold the digests
+    ``data[rows]`` and whose other rows are empty (rejected as "empty")."""
+    digests, inverse = unique_rows(np.ascontiguousarray(data[rows]))
     return TargetSet(
-        algorithm=_BY_BYTES[width // 2],
+        algorithm=_BY_BYTES[data.shape[1]],
         encoding="hex",
         digests=digests,
         row_digest=inverse.astype(np.int64),
@@ -424,17 +429,7 @@ def _hex_column_file(path: Path, column: str) -> TargetSet | None:
     rows = np.flatnonzero(status == csvhex.DECODED)
     if rows.shape[0] == 0:
         return None
-    digests, inverse = unique_rows(np.ascontiguousarray(data[rows]))
-    n = int(status.shape[0])
-    return TargetSet(
-        algorithm=_BY_BYTES[width // 2],
-        encoding="hex",
-        digests=digests,
-        row_digest=inverse.astype(np.int64),
-        rows=rows.astype(np.int64),
-        n_rows=n,
-        rejected={"empty": n - int(rows.shape[0])} if rows.shape[0] < n else {},
-    )
+    return _gapped_target_set(data, rows, int(status.shape[0]))
 
 
 def _first_cell_width(path: Path, delimiter: str, at: int, lines: int = 1000) -> int | None:
