@@ -16,6 +16,7 @@ import numba
 import numpy as np
 
 from matchsim.kernels.mix import splitmix64
+from matchsim.kernels.prefetch import prefetch
 
 _SEED = np.uint64(0x9E3779B97F4A7C15)
 
@@ -31,6 +32,13 @@ def mix_codes(h: np.ndarray, ok: np.ndarray, codes: np.ndarray) -> None:
 
 
 _FILTER_BITS_PER_KEY = 16  # filter bits per distinct upload key (about 6 % false hits)
+_AHEAD = 16  # rows between a slot's prefetch and its use
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _passes(bits: np.ndarray, w: np.uint64, shift: np.uint64) -> bool:
+    b = w >> shift
+    return bits[b >> np.uint64(6)] & (np.uint64(1) << (b & np.uint64(63))) != 0
 
 
 @numba.njit(cache=True, nogil=True)
@@ -40,7 +48,9 @@ def key_counts(
     """Key ids of the upload rows, and the register rows that share their word.
 
     Register rows first go through a bit filter of the upload words that fits in cache,
-    so the many that match nothing never touch the table.
+    so the many that match nothing never touch the table. A slot holds a word and its
+    key side by side (one cache line per lookup), and each row's slot is prefetched
+    ``_AHEAD`` rows before its turn, so that the misses overlap.
 
     Returns:
         ``(up_key, rep, count, last, reg_rows, reg_keys)``: the key of each upload row
@@ -58,42 +68,48 @@ def key_counts(
         fbits += 1
     shift = np.uint64(64 - fbits)
     bits = np.zeros((np.int64(1) << fbits) // 64, dtype=np.uint64)
-    slot_h = np.zeros(size, dtype=np.uint64)
-    slot_key = np.full(size, -1, dtype=np.int64)
+    # slot s: table[2 s] its word, table[2 s + 1] its key plus one (0: empty)
+    table = np.zeros(2 * size, dtype=np.uint64)
     up_key = np.full(n_up, -1, dtype=np.int64)
     rep = np.empty(n_up, dtype=np.int64)
     n_keys = 0
     for i in range(n_up):
+        if i + _AHEAD < n_up:
+            prefetch(table, np.int64(2 * (up_h[i + _AHEAD] & mask)))  # type: ignore[call-arg]
         if not up_ok[i]:
             continue
         w = up_h[i]
         s = w & mask
-        while slot_key[s] >= 0 and slot_h[s] != w:
+        while table[2 * s + 1] != 0 and table[2 * s] != w:
             s = (s + np.uint64(1)) & mask
-        if slot_key[s] < 0:
-            slot_h[s] = w
-            slot_key[s] = n_keys
+        if table[2 * s + 1] == 0:
+            table[2 * s] = w
+            table[2 * s + 1] = np.uint64(n_keys + 1)
             rep[n_keys] = i
             n_keys += 1
             b = w >> shift
             bits[b >> np.uint64(6)] |= np.uint64(1) << (b & np.uint64(63))
-        up_key[i] = slot_key[s]
+        up_key[i] = np.int64(table[2 * s + 1]) - 1
     count = np.zeros(n_keys, dtype=np.int64)
     last = np.full(n_keys, -1, dtype=np.int64)
     reg_rows = np.empty(reg_h.shape[0], dtype=np.int64)
     reg_keys = np.empty(reg_h.shape[0], dtype=np.int64)
     m = 0
-    for j in range(reg_h.shape[0] if n_keys else 0):
+    n_reg = reg_h.shape[0] if n_keys else 0
+    for j in range(n_reg):
+        if j + _AHEAD < n_reg:
+            ahead = reg_h[j + _AHEAD]
+            if _passes(bits, ahead, shift):
+                prefetch(table, np.int64(2 * (ahead & mask)))  # type: ignore[call-arg]
         if not reg_ok[j]:
             continue
         w = reg_h[j]
-        b = w >> shift
-        if bits[b >> np.uint64(6)] & (np.uint64(1) << (b & np.uint64(63))) == 0:
+        if not _passes(bits, w, shift):
             continue
         s = w & mask
-        while slot_key[s] >= 0 and slot_h[s] != w:
+        while table[2 * s + 1] != 0 and table[2 * s] != w:
             s = (s + np.uint64(1)) & mask
-        key = slot_key[s]
+        key = np.int64(table[2 * s + 1]) - 1
         if key >= 0:
             reg_rows[m] = j
             reg_keys[m] = key
