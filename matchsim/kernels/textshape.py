@@ -84,7 +84,9 @@ def keep_digits(values: pa.Array) -> pa.Array:
 
 
 def _drop_bytes(values: pa.Array, drop: np.ndarray) -> pa.Array:
-    """``values`` without the bytes ``b`` where ``drop[b]``, nulls kept."""
+    """``values`` without the bytes ``b`` where ``drop[b]``, nulls kept (one array)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
     data, starts, lengths = string_buffers(values)
     if len(data) == 0:
         data = np.zeros(1, np.uint8)
