@@ -23,14 +23,16 @@ def _write(path: Path, words: list[str]) -> None:
 
 
 def test_one_parse_for_every_attack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run's phone and e-mail attacks (``keep_table``: the whole upload, kept) and its
+    re-identification parse the file once."""
     path = tmp_path / "upload.csv"
     _write(path, ["a", "b", "c"])
     calls: list[Path] = []
     real = matchsim.io.read_table
     monkeypatch.setattr(matchsim.io, "read_table", lambda p, **kw: calls.append(p) or real(p, **kw))
     monkeypatch.setattr(targets, "_LAST_READ", [])
-    phone = load_targets(path, "phone")
-    email = load_targets(path, "email")
+    phone = load_targets(path, "phone", keep_table=True)
+    email = load_targets(path, "email", keep_table=True)
     whole = upload_table(path)
     assert len(calls) == 1
     assert phone.n_distinct == email.n_distinct == 3 and whole.num_rows == 3
@@ -38,7 +40,7 @@ def test_one_parse_for_every_attack(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     # the file changes: read again, and the new rows are seen
     _write(path, ["a", "b", "c", "d"])
     os.utime(path, ns=(1, 1))
-    assert load_targets(path, "phone").n_distinct == 4
+    assert load_targets(path, "phone", keep_table=True).n_distinct == 4
     assert len(calls) == 2
     # another file replaces the one kept
     other = tmp_path / "other.csv"
@@ -46,6 +48,19 @@ def test_one_parse_for_every_attack(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert read_upload(other)[0].num_rows == 1
     assert upload_table(path).num_rows == 4
     assert len(calls) == 4
+
+
+def test_one_column_alone_reads_no_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``matchsim attack --column`` (no ``keep_table``) decodes that column from the file's
+    bytes: no table of every column as text is read, or kept."""
+    path = tmp_path / "upload.csv"
+    _write(path, ["a", "b", "c"])
+    calls: list[Path] = []
+    real = matchsim.io.read_table
+    monkeypatch.setattr(matchsim.io, "read_table", lambda p, **kw: calls.append(p) or real(p, **kw))
+    monkeypatch.setattr(targets, "_LAST_READ", [])
+    assert load_targets(path, "phone").n_distinct == 3
+    assert calls == [] and targets._LAST_READ == []
 
 
 def test_header_question_answered_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
