@@ -22,15 +22,29 @@ def _write(path: Path, words: list[str]) -> None:
     path.write_text("phone,email\n" + "\n".join(rows) + "\n")
 
 
+def _counting_reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The paths ``matchsim.io.read_table`` reads from now on (the real reader stays
+    reachable as its ``__wrapped__``), with the one-file memory emptied."""
+    calls: list[Path] = []
+    real = matchsim.io.read_table
+
+    def counting(p: Path, **kw: object) -> object:
+        calls.append(p)
+        return real(p, **kw)  # type: ignore[arg-type]
+
+    counting.__wrapped__ = real  # type: ignore[attr-defined]
+    monkeypatch.setattr(matchsim.io, "read_table", counting)
+    monkeypatch.setattr(targets, "_LAST_READ", [])
+    return calls
+
+
 def test_one_parse_for_every_attack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A run's phone and e-mail attacks (``keep_table``: the whole upload, kept) and its
     re-identification parse the file once."""
     path = tmp_path / "upload.csv"
     _write(path, ["a", "b", "c"])
-    calls: list[Path] = []
-    real = matchsim.io.read_table
-    monkeypatch.setattr(matchsim.io, "read_table", lambda p, **kw: calls.append(p) or real(p, **kw))
-    monkeypatch.setattr(targets, "_LAST_READ", [])
+    calls = _counting_reads(monkeypatch)
+    real = matchsim.io.read_table.__wrapped__  # type: ignore[attr-defined]
     phone = load_targets(path, "phone", keep_table=True)
     email = load_targets(path, "email", keep_table=True)
     whole = upload_table(path)
@@ -55,10 +69,7 @@ def test_one_column_alone_reads_no_table(tmp_path: Path, monkeypatch: pytest.Mon
     bytes: no table of every column as text is read, or kept."""
     path = tmp_path / "upload.csv"
     _write(path, ["a", "b", "c"])
-    calls: list[Path] = []
-    real = matchsim.io.read_table
-    monkeypatch.setattr(matchsim.io, "read_table", lambda p, **kw: calls.append(p) or real(p, **kw))
-    monkeypatch.setattr(targets, "_LAST_READ", [])
+    calls = _counting_reads(monkeypatch)
     assert load_targets(path, "phone").n_distinct == 3
     assert calls == [] and targets._LAST_READ == []
 
