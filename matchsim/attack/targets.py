@@ -386,7 +386,8 @@ def _hex_with_gaps(values: pa.Array) -> TargetSet | None:
 def _gapped_target_set(data: np.ndarray, rows: np.ndarray, n: int) -> TargetSet:
     """The targets of an ``n``-row hex column whose rows ``rows`` hold the digests
     ``data[rows]`` and whose other rows are empty (rejected as "empty")."""
-    digests, inverse = unique_rows(np.ascontiguousarray(data[rows]))
+    present = data if rows.shape[0] == data.shape[0] else data[rows]  # rows: increasing
+    digests, inverse = unique_rows(np.ascontiguousarray(present))
     return TargetSet(
         algorithm=_BY_BYTES[data.shape[1]],
         encoding="hex",
@@ -415,7 +416,7 @@ def _hex_column_file(path: Path, column: str) -> TargetSet | None:
         source = open_table(path)
     except InputError:
         return None
-    if source.format != "csv" or source.encoding != "utf-8" or column not in source.header:
+    if column not in source.header:  # read_hex_column checks the rest (encoding, delimiter)
         return None
     width = _first_cell_width(path, source.delimiter, source.header.index(column))
     if width is None or width % 2 or width // 2 not in _BY_BYTES:
@@ -457,39 +458,19 @@ def _first_cell_width(path: Path, delimiter: str, at: int, lines: int = 1000) ->
 
 def _plain_target_set(raw: np.ndarray) -> TargetSet:
     """The targets of a file whose every row is a digest (nothing trimmed or rejected)."""
-    digests, inverse = unique_rows(raw)
     n = raw.shape[0]
-    return TargetSet(
-        algorithm=_BY_BYTES[raw.shape[1]],
-        encoding="hex",
-        digests=digests,
-        row_digest=inverse,
-        rows=np.arange(n, dtype=np.int64),
-        n_rows=n,
-        rejected={},
-    )
+    return _gapped_target_set(raw, np.arange(n, dtype=np.int64), n)
 
 
 def hex_target_set(values: pa.Array) -> TargetSet | None:
     """The targets of a column whose every value is one lower-case hex digest of one
     length (what matchsim and the platforms' SDKs write), decoded in one numba pass
-    from Arrow's buffers (:func:`matchsim.kernels.hexdecode.decode_digests`): the same
-    digests, in the same order, as :func:`parse_digests` finds; ``rows`` and
-    ``row_digest`` follow ``values``' rows. None for any other column (a null, a blank,
-    upper case, another length), which :func:`parse_digests` reads."""
-    from matchsim.kernels.hexdecode import decode_digests
-
-    if not pa.types.is_string(values.type) or len(values) == 0 or values.null_count:
-        return None
-    arr = pa.concat_arrays([values]) if values.offset else values
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)
-    width = int(offsets[1] - offsets[0])
-    if width % 2 or width // 2 not in _BY_BYTES:
-        return None
-    decoded = decode_digests(arr, width // 2, "hex")
-    if not bool(decoded.valid.all()):
-        return None
-    return _plain_target_set(decoded.data)
+    (:func:`_hex_with_gaps`, here with no gap allowed): the same digests, in the same
+    order, as :func:`parse_digests` finds; ``rows`` and ``row_digest`` follow
+    ``values``' rows. None for any other column (a null, a blank, upper case, another
+    length), which :func:`parse_digests` reads."""
+    got = _hex_with_gaps(values)
+    return got if got is not None and not got.rejected else None
 
 
 def _plain_hex_file(path: Path) -> np.ndarray | None:
