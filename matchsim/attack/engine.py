@@ -463,15 +463,14 @@ def _reversal_for(
     n_outer = offsets.shape[0] - n_inner
     size = int(np.prod(counts[n_outer:]))
     j = np.arange(size, dtype=np.int64)
-    word = np.full(size, template[md5_reverse.WORD], dtype=np.uint32)  # its fixed bytes
+    lanes = K.LANES[K.ALGO_MD5]
+    # the word's fixed bytes in every lane, the padding's too; the inner bytes over them
+    word = np.full(-(-size // lanes) * lanes, template[md5_reverse.WORD], dtype=np.uint32)
     for v in range(offsets.shape[0] - 1, n_outer - 1, -1):  # the last position fastest
         digit = j % counts[v]
         j //= counts[v]
-        word |= choices[v, digit].astype(np.uint32) << np.uint32(8 * (int(offsets[v]) & 3))
-    lanes = K.LANES[K.ALGO_MD5]
-    padded = np.full(-(-size // lanes) * lanes, template[md5_reverse.WORD], dtype=np.uint32)
-    padded[:size] = word
-    return padded, md5_reverse.table(digests, plan.init, template, padded).ravel(), n_inner
+        word[:size] |= choices[v, digit].astype(np.uint32) << np.uint32(8 * (int(offsets[v]) & 3))
+    return word, md5_reverse.table(digests, plan.init, template, word).ravel(), n_inner
 
 
 def _hit_cap(span: int, n_tasks: int, n_distinct: int) -> int:
