@@ -209,8 +209,12 @@ def _upload_csv(draw: st.DrawFn) -> tuple[str, str]:
 
 
 def _read(path: Path, column: str, keep_table: bool) -> object:
+    """``load_targets``: the named column from the bytes, or (``keep_table``) the general
+    path, reading the whole file as text (the decoded upload off)."""
     T._LAST_READ.clear()
-    return _outcome(lambda _: T.load_targets(path, column, keep_table=keep_table), pa.array([]))
+    T._LAST_DECODED.clear()
+    with mock.patch.object(T, "decoded_upload", lambda p: None):
+        return _outcome(lambda _: T.load_targets(path, column, keep_table=keep_table), pa.array([]))
 
 
 @settings(max_examples=150, deadline=None)

@@ -40,10 +40,13 @@ def _counting_reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 
 def test_one_parse_for_every_attack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A run's phone and e-mail attacks (``keep_table``: the whole upload, kept) and its
-    re-identification parse the file once."""
+    re-identification parse the file once where it is read as text (a file the scan of
+    its bytes does not read: ``decoded_upload`` off here; its own memory is tested in
+    test_attack_decoded_upload)."""
     path = tmp_path / "upload.csv"
     _write(path, ["a", "b", "c"])
     calls = _counting_reads(monkeypatch)
+    monkeypatch.setattr(targets, "decoded_upload", lambda p: None)
     real = matchsim.io.read_table.__wrapped__  # type: ignore[attr-defined]
     phone = load_targets(path, "phone", keep_table=True)
     email = load_targets(path, "email", keep_table=True)

@@ -48,7 +48,15 @@ from matchsim.attack.keyspace import (
     wordlist_keyspace,
     words_keyspace,
 )
-from matchsim.attack.targets import TargetSet, hex_target_set, parse_digests, upload_table
+from matchsim.attack.targets import (
+    TargetSet,
+    decoded_upload,
+    digest_column_targets,
+    hex_target_set,
+    is_digest_column,
+    parse_digests,
+    upload_table,
+)
 from matchsim.errors import ConfigError, InputError
 from matchsim.normalise import INPUT_COLUMNS, PROFILES, Profile, get_profile
 from matchsim.risk.classes import combine_codes
@@ -656,15 +664,40 @@ def upload_layout(
 
 def _nonempty(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """True where a cell holds something (not null, not the empty string)."""
+    if pa.types.is_fixed_size_binary(column.type):  # decoded digests: null where empty
+        return np.asarray(column.is_valid().to_numpy(zero_copy_only=False))
     lengths = pc.utf8_length(_plain_text(column))
     return np.asarray(pc.fill_null(pc.greater(lengths, 0), False).to_numpy(zero_copy_only=False))
 
 
 def _plain_text(column: pa.ChunkedArray | pa.Array) -> pa.Array:
     arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if pa.types.is_fixed_size_binary(arr.type):  # decoded digests: their hex text again
+        return _hex_text(arr)
     if pa.types.is_dictionary(arr.type):
         arr = arr.cast(arr.type.value_type)
     return arr.cast(pa.string())
+
+
+_HEX_PAIRS = np.frombuffer(
+    "".join(f"{b:02x}" for b in range(256)).encode(), np.uint16
+)  # byte -> its two lower-case hex characters, as one 16-bit word
+
+
+def _hex_text(arr: pa.Array) -> pa.Array:
+    """A column of decoded digests as the lower-case hex text they were decoded from."""
+    size, n = arr.type.byte_width, len(arr)
+    data = np.frombuffer(arr.buffers()[1], np.uint8)[arr.offset * size : (arr.offset + n) * size]
+    chars = _HEX_PAIRS[data]
+    valid = np.asarray(arr.is_valid().to_numpy(zero_copy_only=False))
+    lengths = np.where(valid, 2 * size, 0)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    text = chars.reshape(n, size)[valid]
+    return pa.StringArray.from_buffers(
+        n, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(np.ascontiguousarray(text)),
+        pa.py_buffer(np.packbits(valid, bitorder="little")), arr.null_count,
+    )  # fmt: skip
 
 
 def _text(column: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -723,7 +756,9 @@ def reverse_upload(
     """Reverse every hashed low-entropy column of ``table`` with its natural keyspace.
 
     Args:
-        table: the upload (columns named as ``profile``'s layout).
+        table: the upload (columns named as ``profile``'s layout): text as
+            :func:`~matchsim.attack.targets.upload_table` reads it, or
+            :func:`~matchsim.attack.targets.decoded_upload`'s digests.
         profile: the profile the upload was normalised with.
         region: country of the people (locale tables, number plan).
         knowledge: a secret the attacker holds (HMAC key, pepper); the algorithm is
@@ -757,7 +792,10 @@ def reverse_upload(
             continue
         column = layout[f]
         hashed = f == "external_id" or prof.fields[f].hashed
-        raw = _plain_text(table.column(column))
+        if hashed and is_digest_column(table, column):  # decoded already: digests stay bytes
+            raw = table.column(column).combine_chunks()
+        else:
+            raw = _plain_text(table.column(column))
         rows = np.flatnonzero(_nonempty(raw))
         present = int(rows.shape[0])
         if not hashed:
@@ -823,7 +861,11 @@ class _Means:
         # digests is decoded and sorted as bytes; any other is dictionary-encoded and
         # its dictionary parsed. Either way the same distinct digests are reversed.
         nonempty = raw if rec.present == n else raw.take(pa.array(rows))
-        targets = hex_target_set(nonempty)
+        targets: TargetSet | None
+        if pa.types.is_fixed_size_binary(raw.type):  # decoded digests (decoded_upload)
+            targets = digest_column_targets(nonempty)
+        else:
+            targets = hex_target_set(nonempty)
         filled = None
         if targets is None:
             filled = pc.dictionary_encode(nonempty)
@@ -1595,7 +1637,9 @@ def reidentify(
     if isinstance(upload, pa.Table):
         table, source = upload, None
     else:
-        table, source = upload_table(upload), str(upload)
+        decoded = decoded_upload(upload)  # one scan of the bytes, digests decoded
+        table = decoded if decoded is not None else upload_table(upload)
+        source = str(upload)
     layout = upload_layout(table, prof, source)
     needed = [f for f in LINK_FIELDS if f in layout]
     reg, kind = _register_for(register, register_id, population, prof, region, needed)

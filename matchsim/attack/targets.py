@@ -437,6 +437,13 @@ def _first_cell_width(path: Path, delimiter: str, at: int, lines: int = 1000) ->
     """The length of the first non-empty cell of column ``at`` within the first
     ``lines`` rows after the header (the width every digest of it must have); None if
     there is none there or the start of the file does not read as CSV."""
+    widths = _first_cell_widths(path, delimiter, lines)
+    return widths[at] if widths is not None and at < len(widths) else None
+
+
+def _first_cell_widths(path: Path, delimiter: str, lines: int = 1000) -> list[int | None] | None:
+    """Per column of the header, :func:`_first_cell_width`; None if the start of the
+    file does not read as CSV."""
     import csv
     import io
 
@@ -447,13 +454,16 @@ def _first_cell_width(path: Path, delimiter: str, at: int, lines: int = 1000) ->
         return None
     reader = csv.reader(io.StringIO(head), delimiter=delimiter)
     try:
-        next(reader)  # the header
+        widths: list[int | None] = [None] * len(next(reader))  # the header
         for _, row in zip(range(lines), reader, strict=False):
-            if at < len(row) and row[at]:
-                return len(row[at])
+            for at, cell in enumerate(row[: len(widths)]):
+                if cell and widths[at] is None:
+                    widths[at] = len(cell)
+            if all(w is not None for w in widths):
+                break
     except (csv.Error, StopIteration):
         return None
-    return None
+    return widths
 
 
 def _plain_target_set(raw: np.ndarray) -> TargetSet:
@@ -647,6 +657,113 @@ def upload_table(path: str | Path) -> pa.Table:
     return table if table.num_rows else read_table(p)
 
 
+DECODED_KEY = b"matchsim.decoded"
+"""Schema metadata of a table from :func:`decoded_upload`: its fixed-size binary columns
+are decoded hex digests."""
+
+
+@dataclass
+class _Decoded:
+    key: tuple[str, int, int]
+    table: pa.Table | None
+
+
+_LAST_DECODED: list[_Decoded] = []
+
+
+def decoded_upload(path: str | Path) -> pa.Table | None:
+    """The upload CSV (with a header) from one scan of its bytes
+    (:func:`matchsim.join.upload_fast.read_columns`), the last one kept like
+    :func:`upload_table`'s: each column whose every cell is a lower-case hex digest of
+    one width, or empty, as fixed-size binary digests (null where empty; the width of the
+    most common such column); every other column as text, as :func:`upload_table` reads
+    it. The digests are what :func:`hex_target_set` and :func:`load_targets` decode
+    from that text (:func:`digest_column_targets`), without a table of 64-character
+    strings and a second pass over it.
+
+    None for any file the scan does not handle, or without such a column: read it with
+    :func:`upload_table` (which also says what is wrong with it)."""
+    from collections import Counter
+
+    from matchsim.io import is_parquet, open_table
+    from matchsim.join.upload_fast import read_columns
+
+    p = Path(path)
+    try:
+        st = p.stat()
+    except OSError:
+        return None
+    key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
+    if _LAST_DECODED and _LAST_DECODED[0].key == key:
+        return _LAST_DECODED[0].table
+    _LAST_DECODED.clear()  # the previous table is released before the next is read
+    table = None
+    if p.is_file() and st.st_size and not is_parquet(p):
+        try:
+            source = open_table(p)
+        except InputError:
+            source = None
+        widths = _first_cell_widths(p, source.delimiter) if source is not None else None
+        even = Counter(w for w in widths or [] if w and w % 2 == 0 and w // 2 in _BY_BYTES)
+        if source is not None and widths is not None and even:
+            width = even.most_common(1)[0][0]
+            header = zip(source.header, widths, strict=False)
+            got = read_columns(source, [c for c, w in header if w in (width, None)], width // 2)
+            if got is not None and got.digests:
+                table = _decoded_table(source.header, got.rows, got.digests, got.text)
+    _LAST_DECODED.append(_Decoded(key, table))
+    return table
+
+
+def _decoded_table(
+    header: list[str], n: int, digests: dict[str, tuple[np.ndarray, np.ndarray]],
+    text: dict[str, pa.Array],
+) -> pa.Table:  # fmt: skip
+    columns: dict[str, pa.Array] = {}
+    for name in header:
+        if name in digests:
+            data, decoded = digests[name]
+            columns[name] = pa.FixedSizeBinaryArray.from_buffers(
+                pa.binary(data.shape[1]), n,
+                [pa.py_buffer(np.packbits(decoded, bitorder="little")), pa.py_buffer(data)],
+            )  # fmt: skip
+        else:
+            columns[name] = text[name]
+    table = pa.table(columns)
+    return table.replace_schema_metadata({DECODED_KEY: b"hex"})
+
+
+def is_digest_column(table: pa.Table, name: str) -> bool:
+    """Whether column ``name`` of ``table`` holds digests :func:`decoded_upload` decoded."""
+    meta = table.schema.metadata or {}
+    return meta.get(DECODED_KEY) == b"hex" and pa.types.is_fixed_size_binary(
+        table.schema.field(name).type
+    )
+
+
+def _digest_column(table: pa.Table | None, name: str) -> pa.ChunkedArray | None:
+    """Column ``name`` of ``table`` if it is a digest column (:func:`is_digest_column`)."""
+    if table is None or name not in table.column_names or not is_digest_column(table, name):
+        return None
+    return table.column(name)
+
+
+def digest_column_targets(column: pa.Array | pa.ChunkedArray) -> TargetSet:
+    """The targets of a column of :func:`decoded_upload`: what :func:`load_targets` and
+    the general path make of that column's text (the digests, only the empty rows
+    rejected, as "empty"); of a column without a null, what :func:`hex_target_set`
+    makes of it."""
+    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    size = arr.type.byte_width
+    n = len(arr)
+    data = np.frombuffer(arr.buffers()[1], np.uint8)[arr.offset * size : (arr.offset + n) * size]
+    if arr.null_count == 0:
+        rows = np.arange(n, dtype=np.int64)
+    else:
+        rows = np.flatnonzero(np.asarray(arr.is_valid().to_numpy(zero_copy_only=False)))
+    return _gapped_target_set(data.reshape(n, size), rows, n)
+
+
 def read_upload(path: str | Path, column: str | None = None) -> tuple[pa.Table, str]:
     """Read a CSV (with or without a header) or a one-digest-per-line text file.
 
@@ -698,9 +815,10 @@ def load_targets(
     named column of lower-case hex digests (with gaps) in a CSV of several, are decoded
     straight from the file's bytes (:func:`_hex_column_file`).
 
-    ``keep_table``: read the whole file as text and keep it for the next attack on it
-    (:func:`read_upload`), for a caller that attacks several of its columns (a run's
-    phone, e-mail and re-identification attacks on one upload read it once)."""
+    ``keep_table``: read the whole file and keep it for the next attack on it, for a
+    caller that attacks several of its columns (a run's phone, e-mail and
+    re-identification attacks on one upload read it once): one scan of its bytes
+    (:func:`decoded_upload`), or where that does not serve, as text (:func:`read_upload`)."""
     p = Path(path)
     if column is None and p.is_file():
         raw = _plain_hex_file(p)
@@ -710,5 +828,9 @@ def load_targets(
         fast = _hex_column_file(p, column)
         if fast is not None:
             return fast
+    if column is not None and keep_table:
+        digests = _digest_column(decoded_upload(p), column)
+        if digests is not None and digests.null_count < len(digests):  # else: the general path
+            return digest_column_targets(digests)
     table, col = read_upload(path, column)
     return parse_digests(table.column(col).combine_chunks(), path)

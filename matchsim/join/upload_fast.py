@@ -250,3 +250,63 @@ def _cells(
     if pc.any(spelled).as_py():
         array = pc.if_else(spelled, pa.scalar(None, array.type), array)
     return array
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Every column of a CSV from one scan (:func:`read_columns`): ``digests`` holds each
+    column of hex digests whose every cell decoded or was empty, as ``(digests (n, size)
+    uint8, decoded (n,) bool)``; ``text`` every other column as Arrow reads it."""
+
+    rows: int
+    digests: dict[str, tuple[np.ndarray, np.ndarray]]
+    text: dict[str, pa.Array]
+
+
+def read_columns(source: TableSource, hex_columns: Sequence[str], size: int) -> Columns | None:
+    """Every column of a CSV opened by :func:`matchsim.io.open_table`, in one scan of its
+    bytes: ``hex_columns`` decoded as lower-case hex digests of ``size`` bytes where each
+    of their cells is one or is empty (else read as text, like the other columns).
+    ``None``: a file the scan does not handle (read it with Arrow)."""
+    if source.format != "csv" or source.encoding != "utf-8" or len(source.delimiter) != 1:
+        return None
+    if source.delimiter in '"\r\n' or ord(source.delimiter) > 127:
+        return None
+    if len(set(source.header)) != len(source.header):
+        return None  # a name twice: Arrow's table keeps both, a mapping cannot
+    first = np.array(
+        [csvhex.HEX if name in hex_columns else csvhex.TEXT for name in source.header],
+        dtype=np.int64,
+    )
+    with _mapped(source.path) as buf:
+        if len(buf) == 0:
+            return None
+        got = _scan(buf, source.delimiter, first, size, "hex")
+        if got is None or got.rows == 0:
+            return None
+        n = got.rows
+        digests: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for c, name in enumerate(source.header):
+            k = int(got.slots[c])
+            if first[c] == csvhex.HEX and not bool(np.any(got.status[k] == csvhex.PRESENT)):
+                digests[name] = (got.digests[k], got.status[k] == csvhex.DECODED)
+        # The rest as text; a scan locates a hex column's cells only where they do not
+        # decode, so a column with some that do not is located again, as text.
+        kinds = np.array(
+            [csvhex.SKIP if name in digests else csvhex.TEXT for name in source.header],
+            dtype=np.int64,
+        )
+        if any(kinds[c] == csvhex.TEXT and k == csvhex.HEX for c, k in enumerate(first)):
+            got = _scan(buf, source.delimiter, kinds, size, "hex")
+            if got is None or got.rows != n:
+                return None
+        text: dict[str, pa.Array] = {}
+        for c, name in enumerate(source.header):
+            if kinds[c] == csvhex.TEXT:
+                k = int(got.slots[c])
+                present = got.status[k] != csvhex.NULL
+                cells = _cells(buf, got.starts[k], got.lengths[k], np.arange(n), present)
+                if cells is None:
+                    return None
+                text[name] = cells
+        return Columns(n, digests, text)
