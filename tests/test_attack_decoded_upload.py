@@ -85,7 +85,7 @@ def _targets(path: Path, column: str, *, decoded: bool) -> object:
     }
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(text=_upload())
 def test_decoded_upload_holds_what_the_text_holds(
     text: str, tmp_path_factory: pytest.TempPathFactory
