@@ -63,9 +63,7 @@ def read_fast(
         columns: field -> upload column, as :func:`~matchsim.join.upload.map_upload_columns`.
         keep_text: other columns wanted as text (the customer id).
     """
-    if source.format != "csv" or source.encoding != "utf-8" or len(source.delimiter) != 1:
-        return None
-    if source.delimiter in '"\r\n' or ord(source.delimiter) > 127:
+    if not _scannable(source):
         return None
     hex_ok = scheme.encoding in ("hex", "HEX")
     by_column = {c: f for f, c in columns.items()}
@@ -78,6 +76,16 @@ def read_fast(
             kinds[i] = csvhex.TEXT
     with _mapped(source.path) as buf:
         return _scan_file(buf, source, kinds, by_column, scheme)
+
+
+def _scannable(source: TableSource) -> bool:
+    """Whether the scan reads ``source``: a UTF-8 CSV whose delimiter is one ASCII byte
+    other than a quote or a line end."""
+    delim = source.delimiter
+    return (
+        source.format == "csv" and source.encoding == "utf-8" and len(delim) == 1
+        and delim not in '"\r\n' and ord(delim) <= 127
+    )  # fmt: skip
 
 
 class _mapped:
@@ -164,9 +172,7 @@ def read_hex_column(
     :func:`matchsim.io.open_table`: ``(digests (n, size) uint8, status (n,) uint8)``, the
     status :data:`~matchsim.kernels.csvhex.NULL` (empty), ``DECODED`` or ``PRESENT``
     (anything else). ``None``: a file the scan does not handle (read it with Arrow)."""
-    if source.format != "csv" or source.encoding != "utf-8" or len(source.delimiter) != 1:
-        return None
-    if source.delimiter in '"\r\n' or ord(source.delimiter) > 127 or column not in source.header:
+    if not _scannable(source) or column not in source.header:
         return None
     kinds = np.zeros(len(source.header), dtype=np.int64)
     kinds[source.header.index(column)] = csvhex.HEX
@@ -268,9 +274,7 @@ def read_columns(source: TableSource, hex_columns: Sequence[str], size: int) -> 
     bytes: ``hex_columns`` decoded as lower-case hex digests of ``size`` bytes where each
     of their cells is one or is empty (else read as text, like the other columns).
     ``None``: a file the scan does not handle (read it with Arrow)."""
-    if source.format != "csv" or source.encoding != "utf-8" or len(source.delimiter) != 1:
-        return None
-    if source.delimiter in '"\r\n' or ord(source.delimiter) > 127:
+    if not _scannable(source):
         return None
     if len(set(source.header)) != len(source.header):
         return None  # a name twice: Arrow's table keeps both, a mapping cannot
