@@ -165,6 +165,15 @@ def _scan(
     return _Scanned(n, slots, digests, status, starts, lengths)
 
 
+def _scan_rows(buf: np.ndarray, delimiter: str, kinds: np.ndarray, size: int) -> _Scanned | None:
+    """:func:`_scan` of lower-case hex, or None for a file without rows (the Arrow path
+    says so) or one the scan gives up on."""
+    if len(buf) == 0:
+        return None
+    got = _scan(buf, delimiter, kinds, size, "hex")
+    return None if got is None or got.rows == 0 else got
+
+
 def read_hex_column(
     source: TableSource, column: str, size: int
 ) -> tuple[np.ndarray, np.ndarray] | None:
@@ -177,12 +186,8 @@ def read_hex_column(
     kinds = np.zeros(len(source.header), dtype=np.int64)
     kinds[source.header.index(column)] = csvhex.HEX
     with _mapped(source.path) as buf:
-        if len(buf) == 0:
-            return None
-        got = _scan(buf, source.delimiter, kinds, size, "hex")
-        if got is None or got.rows == 0:
-            return None
-        return got.digests[0], got.status[0]
+        got = _scan_rows(buf, source.delimiter, kinds, size)
+        return None if got is None else (got.digests[0], got.status[0])
 
 
 def _scan_file(
@@ -283,10 +288,8 @@ def read_columns(source: TableSource, hex_columns: Sequence[str], size: int) -> 
         dtype=np.int64,
     )
     with _mapped(source.path) as buf:
-        if len(buf) == 0:
-            return None
-        got = _scan(buf, source.delimiter, first, size, "hex")
-        if got is None or got.rows == 0:
+        got = _scan_rows(buf, source.delimiter, first, size)
+        if got is None:
             return None
         n = got.rows
         digests: dict[str, tuple[np.ndarray, np.ndarray]] = {}
