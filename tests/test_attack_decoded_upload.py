@@ -197,3 +197,14 @@ def test_reversal_of_the_decoded_upload_equals_the_text(nl_upload: Path) -> None
                           fields=fields)  # fmt: skip
     assert got.fields["phone"].reversed > 0 and got.fields["first_name"].reversed > 0
     assert _plain(got) == _plain(want)
+
+
+def test_digests_read_back_as_their_text_at_their_offset() -> None:
+    """A digest column (sliced, with nulls) reads back as the lower-case hex it was
+    decoded from, null where empty."""
+    import pyarrow as pa
+
+    digests = [hashlib.sha1(str(i).encode()).digest() for i in range(5)]
+    column = pa.array([digests[0], None, *digests[1:]], pa.binary(20))
+    want = [None, *(d.hex() for d in digests[1:])]
+    assert _plain_text(column.slice(1)).to_pylist() == want

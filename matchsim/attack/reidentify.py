@@ -693,11 +693,13 @@ def _hex_text(arr: pa.Array) -> pa.Array:
     lengths = np.where(valid, 2 * size, 0)
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    text = chars.reshape(n, size)[valid]
-    return pa.StringArray.from_buffers(
-        n, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(np.ascontiguousarray(text)),
-        pa.py_buffer(np.packbits(valid, bitorder="little")), arr.null_count,
-    )  # fmt: skip
+    text = pa.py_buffer(np.ascontiguousarray(chars.reshape(n, size)[valid]))
+    validity = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    nulls = arr.null_count
+    if offsets[-1] < 2**31:
+        small = pa.py_buffer(offsets.astype(np.int32))
+        return pa.StringArray.from_buffers(n, small, text, validity, nulls)
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), text, validity, nulls)
 
 
 def _text(column: pa.ChunkedArray | pa.Array) -> pa.Array:
