@@ -86,12 +86,12 @@ def _targets(path: Path, column: str, *, decoded: bool) -> object:
 
 
 @settings(max_examples=80, deadline=None)
-@given(text=_upload())
+@given(text=_upload(), column=st.sampled_from(["EMAIL", "PHONE", "FN"]))
 def test_decoded_upload_holds_what_the_text_holds(
-    text: str, tmp_path_factory: pytest.TempPathFactory
+    text: str, column: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """Every column of the decoded upload, read back as text, is the column of the table
-    of text; every digest column's targets are those of its text, or the same error."""
+    of text; a digest column's targets are those of its text, or the same error."""
     path = tmp_path_factory.mktemp("up") / "upload.csv"
     path.write_bytes(text.encode("utf-8"))
     _fresh()
@@ -101,8 +101,7 @@ def test_decoded_upload_holds_what_the_text_holds(
         assert decoded.column_names == plain.column_names
         for name in plain.column_names:
             assert _plain_text(decoded.column(name)).equals(_plain_text(plain.column(name)))
-    for column in ("EMAIL", "PHONE", "FN"):
-        assert _targets(path, column, decoded=True) == _targets(path, column, decoded=False)
+    assert _targets(path, column, decoded=True) == _targets(path, column, decoded=False)
 
 
 def test_decoded_upload_takes_the_common_upload(tmp_path: Path) -> None:
