@@ -61,6 +61,7 @@ from matchsim.errors import ConfigError, InputError
 from matchsim.normalise import INPUT_COLUMNS, PROFILES, Profile, get_profile
 from matchsim.risk.classes import combine_codes
 from matchsim.rng import Stream, stream
+from matchsim.schemes import encode_text
 
 if TYPE_CHECKING:
     from matchsim.locale.tables import Locale
@@ -679,27 +680,13 @@ def _plain_text(column: pa.ChunkedArray | pa.Array) -> pa.Array:
     return arr.cast(pa.string())
 
 
-_HEX_PAIRS = np.frombuffer(
-    "".join(f"{b:02x}" for b in range(256)).encode(), np.uint16
-)  # byte -> its two lower-case hex characters, as one 16-bit word
-
-
 def _hex_text(arr: pa.Array) -> pa.Array:
-    """A column of decoded digests as the lower-case hex text they were decoded from."""
+    """A column of decoded digests as the lower-case hex text they were decoded from
+    (:func:`matchsim.schemes.encode_text`, what wrote them), null where empty."""
     size, n = arr.type.byte_width, len(arr)
     data = np.frombuffer(arr.buffers()[1], np.uint8)[arr.offset * size : (arr.offset + n) * size]
-    chars = _HEX_PAIRS[data]
     valid = np.asarray(arr.is_valid().to_numpy(zero_copy_only=False))
-    lengths = np.where(valid, 2 * size, 0)
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    text = pa.py_buffer(np.ascontiguousarray(chars.reshape(n, size)[valid]))
-    validity = pa.py_buffer(np.packbits(valid, bitorder="little"))
-    nulls = arr.null_count
-    if offsets[-1] < 2**31:
-        small = pa.py_buffer(offsets.astype(np.int32))
-        return pa.StringArray.from_buffers(n, small, text, validity, nulls)
-    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), text, validity, nulls)
+    return encode_text(data.reshape(n, size), valid, "hex")
 
 
 def _text(column: pa.ChunkedArray | pa.Array) -> pa.Array:
