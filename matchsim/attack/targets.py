@@ -683,10 +683,7 @@ def decoded_upload(path: str | Path) -> pa.Table | None:
 
     None for any file the scan does not handle, or without such a column: read it with
     :func:`upload_table` (which also says what is wrong with it)."""
-    from collections import Counter
-
-    from matchsim.io import is_parquet, open_table
-    from matchsim.join.upload_fast import read_columns
+    from matchsim.io import is_parquet
 
     p = Path(path)
     try:
@@ -697,22 +694,32 @@ def decoded_upload(path: str | Path) -> pa.Table | None:
     if _LAST_DECODED and _LAST_DECODED[0].key == key:
         return _LAST_DECODED[0].table
     _LAST_DECODED.clear()  # the previous table is released before the next is read
-    table = None
-    if p.is_file() and st.st_size and not is_parquet(p):
-        try:
-            source = open_table(p)
-        except InputError:
-            source = None
-        widths = _first_cell_widths(p, source.delimiter) if source is not None else None
-        even = Counter(w for w in widths or [] if w and w % 2 == 0 and w // 2 in _BY_BYTES)
-        if source is not None and widths is not None and even:
-            width = even.most_common(1)[0][0]
-            header = zip(source.header, widths, strict=False)
-            got = read_columns(source, [c for c, w in header if w in (width, None)], width // 2)
-            if got is not None and got.digests:
-                table = _decoded_table(source.header, got.rows, got.digests, got.text)
+    table = _read_decoded(p) if p.is_file() and st.st_size and not is_parquet(p) else None
     _LAST_DECODED.append(_Decoded(key, table))
     return table
+
+
+def _read_decoded(p: Path) -> pa.Table | None:
+    """:func:`decoded_upload`'s reading of a non-empty CSV, uncached."""
+    from collections import Counter
+
+    from matchsim.io import open_table
+    from matchsim.join.upload_fast import read_columns
+
+    try:
+        source = open_table(p)
+    except InputError:
+        return None
+    widths = _first_cell_widths(p, source.delimiter) or []
+    even = Counter(w for w in widths if w and w % 2 == 0 and w // 2 in _BY_BYTES)
+    if not even:
+        return None
+    width = even.most_common(1)[0][0]
+    header = zip(source.header, widths, strict=False)
+    got = read_columns(source, [c for c, w in header if w in (width, None)], width // 2)
+    if got is None or not got.digests:
+        return None
+    return _decoded_table(source.header, got.rows, got.digests, got.text)
 
 
 def _decoded_table(
