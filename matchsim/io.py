@@ -110,6 +110,12 @@ def is_parquet(path: Path) -> bool:
         return False
 
 
+UNREADABLE_PARQUET = "is not a readable Parquet file"
+"""Why a population's Parquet file is refused, in every process that reads it (the join's
+platform reader, the register an experiment draws), so a run names it the same way
+whichever meets it first."""
+
+
 def _check_file(path: Path) -> None:
     if not path.exists():
         raise InputError(shown(path), "does not exist")

@@ -541,3 +541,21 @@ def test_an_attack_that_breaks_fails_closed(
     monkeypatch.setattr(module, "reverse", broken)
     with pytest.raises(ConfigError, match="kernel broke"):
         reidentify(meta_upload, "meta", "NL", fields=["gender"], what_ifs=False)
+
+
+def test_register_draw_names_an_unreadable_platform_file(tmp_path: Path) -> None:
+    """A platform file that is not Parquet stops the register's draw with the join's own
+    one-line error, not Arrow's: an overlapped run meets it in either process (the
+    worker's join or this process's re-identification) and names it the same way."""
+    from matchsim.errors import InputError
+    from matchsim.join.platform import ParquetPlatform
+
+    pop = population(PopulationParams(platform_users=200, customers=50, country="NL", seed=2),
+                     tmp_path / "pop")  # fmt: skip
+    (tmp_path / "pop" / "platform.parquet").write_bytes(b"not parquet")
+    with pytest.raises(InputError) as drawn:
+        draw_register(pop.out, coverage=0.9, seed=2)
+    with pytest.raises(InputError) as joined:
+        ParquetPlatform(pop.out / "platform.parquet", "meta", "sha256")
+    assert drawn.value.one_line() == joined.value.one_line()
+    assert drawn.value.one_line().endswith("platform.parquet: is not a readable Parquet file")

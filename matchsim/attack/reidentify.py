@@ -1156,10 +1156,17 @@ def _draw_encoded(
 
 def _read_fields(path: Path, key: str, fields: list[str]) -> pa.Table:
     """``key`` and ``fields`` of a population file (text as stored: plain or dictionary;
-    Parquet's own dictionary reading of a plain column is slower than encoding it)."""
+    Parquet's own dictionary reading of a plain column is slower than encoding it); a
+    file that is not Parquet gives the platform reader's one-line error
+    (:data:`matchsim.io.UNREADABLE_PARQUET`), not Arrow's."""
     import pyarrow.parquet as pq
 
-    return pq.read_table(path, columns=[key, *fields])
+    from matchsim.io import UNREADABLE_PARQUET
+
+    try:
+        return pq.read_table(path, columns=[key, *fields])
+    except (pa.ArrowInvalid, OSError):
+        raise InputError(path, UNREADABLE_PARQUET) from None
 
 
 def _gathered(parts: list[pa.ChunkedArray], rows: np.ndarray) -> pa.Array:

@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from matchsim.errors import ConfigError, InputError, SecretError
+from matchsim.io import UNREADABLE_PARQUET
 from matchsim.join.keys import (
     COMBINATION_FIELDS,
     EMAIL,
@@ -186,7 +187,7 @@ class ParquetPlatform:
         try:
             self._meta = pq.ParquetFile(self.path).metadata
         except (pa.ArrowInvalid, OSError):
-            raise InputError(self.path, "is not a readable Parquet file") from None
+            raise InputError(self.path, UNREADABLE_PARQUET) from None
         names = set(self._meta.schema.to_arrow_schema().names)
         if "uid" not in names:
             raise InputError(self.path, "has no uid column; is it a platform table?")
