@@ -961,30 +961,60 @@ class Register:
 def _normalised_codes(
     profile: Profile, field_name: str, column: pa.ChunkedArray | pa.Array, region: str
 ) -> tuple[np.ndarray, pa.Array]:
-    """Codes and distinct normalised values of a register column.
+    """Codes and distinct normalised values of a register column: ``distinct`` holds
+    each non-null normalised value once and ``codes[row]`` is its index there (-1 where
+    the row has none). A plain column's values are numbered in order of their first
+    row, as ``pc.dictionary_encode`` of the normalised rows numbers them; a dictionary
+    column's in order of their first entry in its dictionary.
 
-    The column is dictionary-encoded first and only its distinct values are normalised,
-    so a ten-million-row register normalises tens of thousands of names, not ten million.
+    One hashing pass over the normalised values instead of three (encode the raw
+    column, then ``unique`` and ``index_in`` of its normalised dictionary), and
+    where the raw values repeat (names, dates, postcodes) only the distinct ones are
+    normalised: a ten-million-row register normalises tens of thousands of names, not
+    ten million, and a column of nearly all distinct values (e-mails, phones) is
+    normalised row by row rather than hashed into a dictionary first. Postcodes and
+    other short text are grouped as packed integers
+    (:func:`matchsim.normalise.distinct.short_codes`), with no string hashing.
     """
+    from matchsim.normalise.distinct import repeats, short_codes
+
     arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    if not pa.types.is_dictionary(arr.type):
-        arr = pc.dictionary_encode(arr)
-    dictionary = arr.dictionary
-    kind = dictionary.type
-    if not (pa.types.is_date(kind) or pa.types.is_timestamp(kind) or pa.types.is_string(kind)):
-        dictionary = dictionary.cast(pa.string())  # the normalisers read text or dates
-    norm = profile.normalise(field_name, dictionary, region).values
-    distinct = pc.unique(pc.drop_null(norm))
-    found = pc.fill_null(pc.index_in(norm, value_set=distinct), -1)
-    remap = np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64)
-    indices = arr.indices.to_numpy(zero_copy_only=False)
-    if arr.null_count:
-        valid = arr.is_valid().to_numpy(zero_copy_only=False)
-        codes = np.full(len(arr), -1, dtype=np.int64)
-        codes[valid] = remap[indices[valid].astype(np.int64)]
+    if not pa.types.is_dictionary(arr.type) and not repeats(arr):
+        return _first_seen_codes(profile.normalise(field_name, _readable(arr), region).values)
+    short = None if pa.types.is_dictionary(arr.type) else short_codes(arr)
+    if short is not None:
+        indices: np.ndarray = short[0]
+        dictionary = short[1]
     else:
-        codes = remap[indices.astype(np.int64)]
+        if not pa.types.is_dictionary(arr.type):
+            arr = pc.dictionary_encode(arr)
+        indices = arr.indices.to_numpy(zero_copy_only=False)
+        if arr.null_count:
+            indices = np.where(arr.is_valid().to_numpy(zero_copy_only=False), indices, -1)
+        dictionary = arr.dictionary
+    remap, distinct = _first_seen_codes(
+        profile.normalise(field_name, _readable(dictionary), region).values
+    )
+    # the raw dictionary is numbered by first row, so its normalised values are too;
+    # a row with no value (-1) reads the appended -1
+    codes = np.append(remap, -1)[np.asarray(indices, dtype=np.int64)]
     return codes, distinct
+
+
+def _readable(values: pa.Array) -> pa.Array:
+    """``values`` as the normalisers read them: text or dates (anything else as text)."""
+    kind = values.type
+    if pa.types.is_date(kind) or pa.types.is_timestamp(kind) or pa.types.is_string(kind):
+        return values
+    return values.cast(pa.string())
+
+
+def _first_seen_codes(values: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """``(codes, distinct)``: each non-null value's index among the distinct non-null
+    values in order of first appearance, -1 for a null (one hashing pass)."""
+    encoded = pc.dictionary_encode(values)
+    codes = np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), np.int64)
+    return codes, encoded.dictionary
 
 
 def register_from_table(
