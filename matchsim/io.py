@@ -116,6 +116,51 @@ platform reader, the register an experiment draws), so a run names it the same w
 whichever meets it first."""
 
 
+def read_parquet(
+    path: str | os.PathLike[str], columns: Sequence[str] | None = None,
+    required: Sequence[str] = (),
+) -> pa.Table:  # fmt: skip
+    """``pyarrow.parquet.read_table(path, columns=columns)`` with the one-line errors of
+    matchsim's other readers, for the Parquet files a population folder holds (a
+    platform, customer or truth table handed to ``join``, ``reidentify``, ``run``...):
+    a file that is missing or unreadable, one that is not Parquet
+    (:data:`UNREADABLE_PARQUET`), and a column of ``columns`` or ``required`` it does
+    not have (named).
+
+    Raises:
+        InputError: as above; never Arrow's own exception.
+    """
+    import pyarrow.parquet as pq
+
+    p = Path(path)
+    _check_file(p)
+    try:
+        names = pq.read_schema(p).names
+    except (pa.ArrowInvalid, OSError):
+        raise InputError(shown(p), UNREADABLE_PARQUET) from None
+    missing = [c for c in [*(columns or ()), *required] if c not in names]
+    if missing:
+        raise InputError(
+            shown(p), f"has no {shown(missing[0])} column (found: {shown(', '.join(names))})"
+        )
+    try:
+        return pq.read_table(p, columns=None if columns is None else list(columns))
+    except (pa.ArrowInvalid, OSError):
+        raise InputError(shown(p), UNREADABLE_PARQUET) from None
+
+
+def parquet_names(path: str | os.PathLike[str]) -> list[str]:
+    """The column names of a Parquet file, with :func:`read_parquet`'s errors."""
+    import pyarrow.parquet as pq
+
+    p = Path(path)
+    _check_file(p)
+    try:
+        return list(pq.read_schema(p).names)
+    except (pa.ArrowInvalid, OSError):
+        raise InputError(shown(p), UNREADABLE_PARQUET) from None
+
+
 def _check_file(path: Path) -> None:
     if not path.exists():
         raise InputError(shown(path), "does not exist")

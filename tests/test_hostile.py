@@ -136,6 +136,28 @@ class W:
     def experiment(self, body: str) -> Path:
         return self.file("exp.toml", "version = 1\n" + body)
 
+    def pop_upload(self) -> Path:
+        """The population's own customers, hashed: an upload the join evaluates."""
+        from matchsim.upload.write import hash_file
+
+        up = self.root / "in" / "customers-upload.csv"
+        if not up.exists():
+            up.parent.mkdir(exist_ok=True)
+            hash_file(self.pop / "customers.parquet", profile="meta", region="NL", out=up)
+        return up
+
+    def broken_pop(self, name: str, data: bytes | pa.Table) -> Path:
+        """A copy of the population with file ``name`` replaced: garbage bytes, or a
+        Parquet table of other columns."""
+        d = self.root / "badpop"
+        if not d.exists():
+            shutil.copytree(self.pop, d)
+        if isinstance(data, pa.Table):
+            pq.write_table(data, d / name)
+        else:
+            (d / name).write_bytes(data)
+        return d
+
     def foreign(self) -> Path:
         """A folder matchsim never wrote, holding someone's file."""
         d = self.root / "mine"
@@ -633,6 +655,56 @@ CASES: list[Case] = [
         ],
         "--param salt",
         never=("TopSecretSalt",),
+    ),
+    # ---- a population folder whose files are not what `generate` wrote
+    Case(
+        "join-garbage-customers-beside-the-platform",
+        lambda w: [
+            "join",
+            "--platform",
+            w.broken_pop("customers.parquet", b"PAR1garbage"),
+            "--upload",
+            w.upload(),
+            "--out",
+            "j",
+        ],
+        "customers.parquet: is not a readable Parquet file",
+    ),
+    Case(
+        "join-customers-without-cid",
+        lambda w: [
+            "join",
+            "--platform",
+            w.broken_pop("customers.parquet", pa.table({"x": list(range(40))})),
+            "--upload",
+            w.pop_upload(),
+            "--out",
+            "j",
+        ],
+        "customers.parquet: has no cid column",
+    ),
+    Case(
+        "join-truth-without-uid",
+        lambda w: [
+            "join",
+            "--platform",
+            w.broken_pop("truth.parquet", pa.table({"cid": [0, 1]})),
+            "--upload",
+            w.pop_upload(),
+            "--out",
+            "j",
+        ],
+        "truth.parquet: has no uid column",
+    ),
+    Case(
+        "reidentify-population-garbage-platform",
+        lambda w: [
+            "reidentify",
+            w.upload(),
+            "--population",
+            w.broken_pop("platform.parquet", b"PAR1garbage"),
+        ],
+        "platform.parquet: is not a readable Parquet file",
     ),
     # ---- attack / attack-table
     Case(

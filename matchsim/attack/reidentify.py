@@ -1100,14 +1100,14 @@ def population_register(
     pop_dir: str | Path, profile: str | Profile, region: str, needed: Sequence[str] = LINK_FIELDS
 ) -> Register:
     """The simulated platform's users (``platform.parquet``, id ``uid``) as the register."""
-    import pyarrow.parquet as pq
+    from matchsim.io import parquet_names, read_parquet
 
     path = Path(pop_dir) / "platform.parquet"
     if not path.is_file():
         raise InputError(pop_dir, "holds no platform.parquet (run matchsim generate first)")
-    cols = [c for c in pq.read_schema(path).names if c not in ("email2", "madid")]
+    cols = [c for c in parquet_names(path) if c not in ("email2", "madid")]
     return register_from_table(
-        pq.read_table(path, columns=cols),
+        read_parquet(path, cols),
         profile,
         region,
         id_column="uid",
@@ -1152,7 +1152,6 @@ def _draw_encoded(
     they were drawn (platform users, then customers) instead of the register's seeded
     order. A linkage counts and names the same people either way; the columns are then
     gathered in file order (sequential reads, not random ones)."""
-    import pyarrow.parquet as pq
 
     if not 0 < coverage <= 1:
         raise ConfigError(f"register coverage must be in (0, 1], got {coverage}")
@@ -1161,7 +1160,7 @@ def _draw_encoded(
     rng = stream(seed, Stream.REGISTER)
     platform = _read_fields(pop / "platform.parquet", "uid", fields)
     customers = _read_fields(pop / "customers.parquet", "cid", fields)
-    truth_uid = pq.read_table(pop / "truth.parquet", columns=["uid"]).column("uid")
+    truth_uid = _read_fields(pop / "truth.parquet", "uid", []).column("uid")
     outside = np.flatnonzero(np.asarray(truth_uid.is_null().to_numpy(zero_copy_only=False)))
     keep_p = np.flatnonzero(rng.random(platform.num_rows) < coverage)
     keep_c = outside[rng.random(outside.shape[0]) < coverage]
@@ -1187,16 +1186,11 @@ def _draw_encoded(
 def _read_fields(path: Path, key: str, fields: list[str]) -> pa.Table:
     """``key`` and ``fields`` of a population file (text as stored: plain or dictionary;
     Parquet's own dictionary reading of a plain column is slower than encoding it); a
-    file that is not Parquet gives the platform reader's one-line error
-    (:data:`matchsim.io.UNREADABLE_PARQUET`), not Arrow's."""
-    import pyarrow.parquet as pq
+    file that is not Parquet, or lacks a column, gives the one-line error of the
+    platform's reader (:func:`matchsim.io.read_parquet`), not Arrow's."""
+    from matchsim.io import read_parquet
 
-    from matchsim.io import UNREADABLE_PARQUET
-
-    try:
-        return pq.read_table(path, columns=[key, *fields])
-    except (pa.ArrowInvalid, OSError):
-        raise InputError(path, UNREADABLE_PARQUET) from None
+    return read_parquet(path, [key, *fields])
 
 
 def _gathered(parts: list[pa.ChunkedArray], rows: np.ndarray) -> pa.Array:
@@ -1865,9 +1859,7 @@ def _experiment_row(
 def _row_person_of(pop_dir: Path) -> np.ndarray:
     """Evaluation only: the true person of every customer row (``uid``, or ``-(cid + 1)``
     for a customer who is no platform user), as :func:`draw_register` keys people."""
-    import pyarrow.parquet as pq
-
-    uid = pq.read_table(pop_dir / "truth.parquet", columns=["uid"]).column("uid").combine_chunks()
+    uid = _read_fields(pop_dir / "truth.parquet", "uid", []).column("uid").combine_chunks()
     cid = np.arange(len(uid), dtype=np.int64)
     missing = np.asarray(uid.is_null().to_numpy(zero_copy_only=False))
     return np.where(missing, -(cid + 1), uid.fill_null(0).to_numpy()).astype(np.int64)

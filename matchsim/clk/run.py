@@ -16,12 +16,12 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from matchsim.clk.attack import AttackParams, frequency_attack, public_first_names, score_guesses
 from matchsim.clk.encode import Clks, encode, format_field
 from matchsim.clk.link import match
 from matchsim.clk.schema import ClkSchema, LinkParams
+from matchsim.io import read_parquet
 from matchsim.secrets import Secret
 
 PopLike = str | os.PathLike[str] | Any
@@ -35,7 +35,7 @@ def _read(pop: PopLike, name: str, columns: list[str]) -> pa.Table:
     from matchsim.generate import CUSTOMERS_FILE, PLATFORM_FILE, TRUTH_FILE
 
     files = {"customers": CUSTOMERS_FILE, "platform": PLATFORM_FILE, "truth": TRUTH_FILE}
-    return pq.read_table(_out(pop) / files[name], columns=columns)
+    return read_parquet(_out(pop) / files[name], columns)
 
 
 def _columns(schema: ClkSchema) -> list[str]:

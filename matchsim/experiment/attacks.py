@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from matchsim.experiment.config import AttackSpec, SchemeSpec
+from matchsim.io import read_parquet
 from matchsim.secrets import Secret
 
 ProgressFn = Callable[[str, int, int], None]
@@ -38,7 +38,7 @@ class HashedValues:
 
         key = (field, profile.name)
         if key not in self._values:
-            column = pq.read_table(self.customers, columns=[INPUT_COLUMNS[field]]).column(0)
+            column = read_parquet(self.customers, [INPUT_COLUMNS[field]]).column(0)
             self._values[key] = profile.normalise(field, column, self.region).values
         return self._values[key]
 

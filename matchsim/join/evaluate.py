@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 
 from matchsim.arrays import sorted_unique
 from matchsim.errors import InputError
+from matchsim.io import UNREADABLE_PARQUET, read_parquet
 from matchsim.join.keys import EMAIL, MADID, PHONE, UploadKeys
 from matchsim.join.platform import table_digests
 from matchsim.join.result import MatchResult, distinct
@@ -114,8 +115,10 @@ def evaluate(
     """
     truth_path = Path(truth_path)
     try:
-        truth = pq.read_table(truth_path)
-    except (OSError, pa.ArrowInvalid):
+        truth = read_parquet(truth_path, required=["cid", "uid"])
+    except InputError as exc:
+        if exc.reason != UNREADABLE_PARQUET:
+            raise
         raise InputError(truth_path, "is not a readable truth table") from None
     cids = truth["cid"].to_numpy()
     true_uid = truth["uid"].fill_null(-1).to_numpy()
@@ -273,7 +276,7 @@ def upload_row_cids(
     hint = f"and has no customer-id column ({' / '.join(ID_COLUMNS)})"
     if not path.exists():
         return RowMapping(None, "", f"no customer file beside the truth to align rows {hint}")
-    customers = pq.read_table(path)
+    customers = read_parquet(path)
     if customers.num_rows != upload.n_rows:
         return RowMapping(
             None,
@@ -281,6 +284,8 @@ def upload_row_cids(
             f"the upload has {upload.n_rows:,} rows, the customer file "
             f"{customers.num_rows:,}: not the same rows {hint}",
         )
+    if "cid" not in customers.column_names:
+        raise InputError(path, "has no cid column (the customer id matchsim generate writes)")
     cids = np.asarray(pc.cast(customers["cid"], pa.int64()).to_numpy(), dtype=np.int64)
     if not scheme.deterministic:  # nothing to compare; every figure is order-free
         return RowMapping(cids, "row order (not checkable: the scheme is salted)")
@@ -322,7 +327,7 @@ def row_cids(customers_path: str | Path, n_rows: int) -> np.ndarray | None:
     path = Path(customers_path)
     if not path.exists():
         return None
-    cid = pq.read_table(path, columns=["cid"])["cid"]
+    cid = read_parquet(path, ["cid"])["cid"]
     if len(cid) != n_rows:
         return None
     return np.asarray(pc.cast(cid, pa.int64()).to_numpy())

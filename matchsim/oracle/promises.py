@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from matchsim.arrays import sorted_unique
 from matchsim.errors import ConfigError, InputError
+from matchsim.io import read_parquet
 from matchsim.join.identity import IdentityIndex, hash_identifiers
 from matchsim.oracle._validate import Fields
 from matchsim.oracle.api import AudienceSizeAPI
@@ -89,9 +89,9 @@ def setting(
         if not (d / name).exists():
             raise InputError(d / name, "not found; run `matchsim generate` first")
     index = index or IdentityIndex.from_population(d, profile=profile, scheme=scheme)
-    customers = pq.read_table(d / CUSTOMERS_FILE, columns=["cid", "email"])
-    platform = pq.read_table(d / PLATFORM_FILE, columns=["uid", "email"])
-    truth = pq.read_table(d / TRUTH_FILE, columns=["cid", "uid"])
+    customers = read_parquet(d / CUSTOMERS_FILE, ["cid", "email"])
+    platform = read_parquet(d / PLATFORM_FILE, ["uid", "email"])
+    truth = read_parquet(d / TRUTH_FILE, ["cid", "uid"])
     cust_email = customers["email"].combine_chunks()
     have = np.flatnonzero(cust_email.is_valid().to_numpy(zero_copy_only=False))
     order = stream(seed, Stream.PROMISES_POOL).permutation(have)
@@ -317,7 +317,7 @@ def victims_with_phones(
     if n == 0:
         return []
     plan = load_locale(s.index.region).mobile_plan
-    table = pq.read_table(Path(population_dir) / PLATFORM_FILE, columns=["email", "phone"])
+    table = read_parquet(Path(population_dir) / PLATFORM_FILE, ["email", "phone"])
     prefix = f"+{plan.country_code}"
     taken = set(s.pool) | set(s.targets)
     out: list[tuple[str, str]] = []

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from matchsim.errors import ConfigError, InputError
+from matchsim.io import read_parquet
 from matchsim.join.identity import IdentityIndex
 from matchsim.locale.numberplan import NumberPlan
 from matchsim.oracle._validate import Fields
@@ -187,7 +187,7 @@ def _read(population_dir: Path, name: str, columns: list[str]) -> pa.Table:
     path = population_dir / name
     if not path.exists():
         raise InputError(path, "not found; run `matchsim generate` first")
-    return pq.read_table(path, columns=columns)
+    return read_parquet(path, columns)
 
 
 def run(

@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from matchsim.errors import ConfigError, InputError
+from matchsim.io import read_parquet
 
 CATEGORIES = ("general", "product", "medical")
 GENERAL, PRODUCT, MEDICAL = range(3)
@@ -140,8 +140,8 @@ def build_world(
     for name in (CUSTOMERS_FILE, TRUTH_FILE):
         if not (population_dir / name).exists():
             raise InputError(population_dir / name, "not found; run `matchsim generate` first")
-    customers = pq.read_table(population_dir / CUSTOMERS_FILE, columns=["cid", "email", "phone"])
-    truth = pq.read_table(population_dir / TRUTH_FILE, columns=["cid", "uid"])
+    customers = read_parquet(population_dir / CUSTOMERS_FILE, ["cid", "email", "phone"])
+    truth = read_parquet(population_dir / TRUTH_FILE, ["cid", "uid"])
     n = behaviour.visitors
     if n > customers.num_rows:
         raise ConfigError(

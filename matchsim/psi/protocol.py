@@ -306,9 +306,8 @@ def population_identifiers(
 ) -> tuple[pa.Array, pa.Array]:
     """The advertiser's and the platform's identifiers of ``field_name``, normalised with
     ``profile`` (rejected values dropped); the platform contributes ``email2`` too."""
-    import pyarrow.parquet as pq
-
     from matchsim.generate import CUSTOMERS_FILE, MANIFEST_FILE, PLATFORM_FILE
+    from matchsim.io import read_parquet
     from matchsim.normalise import get_profile
 
     out = Path(getattr(pop, "out", pop))
@@ -316,9 +315,9 @@ def population_identifiers(
 
     region = json.loads((out / MANIFEST_FILE).read_text())["parameters"]["country"]
     prof = get_profile(profile)
-    cust = pq.read_table(out / CUSTOMERS_FILE, columns=[field_name]).column(field_name)
+    cust = read_parquet(out / CUSTOMERS_FILE, [field_name]).column(field_name)
     plat_cols = [field_name, "email2"] if field_name == "email" else [field_name]
-    plat = pq.read_table(out / PLATFORM_FILE, columns=plat_cols)
+    plat = read_parquet(out / PLATFORM_FILE, plat_cols)
     plat_values = pa.chunked_array(
         [c for name in plat_cols for c in plat.column(name).chunks], type=pa.string()
     )
