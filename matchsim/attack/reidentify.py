@@ -972,28 +972,22 @@ def _normalised_codes(
     where the raw values repeat (names, dates, postcodes) only the distinct ones are
     normalised: a ten-million-row register normalises tens of thousands of names, not
     ten million, and a column of nearly all distinct values (e-mails, phones) is
-    normalised row by row rather than hashed into a dictionary first. Postcodes and
-    other short text are grouped as packed integers
-    (:func:`matchsim.normalise.distinct.short_codes`), with no string hashing.
+    normalised row by row rather than hashed into a dictionary first. (Postcodes
+    grouped as packed integers, :func:`matchsim.normalise.distinct.short_codes`, were
+    slower here: 6.0-7.4 s against 4.9-6.4 s for 10 M, ``benchmarks/register_codes.py``.)
     """
-    from matchsim.normalise.distinct import repeats, short_codes
+    from matchsim.normalise.distinct import repeats
 
     arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     if not pa.types.is_dictionary(arr.type) and not repeats(arr):
         return _first_seen_codes(profile.normalise(field_name, _readable(arr), region).values)
-    short = None if pa.types.is_dictionary(arr.type) else short_codes(arr)
-    if short is not None:
-        indices: np.ndarray = short[0]
-        dictionary = short[1]
-    else:
-        if not pa.types.is_dictionary(arr.type):
-            arr = pc.dictionary_encode(arr)
-        indices = arr.indices.to_numpy(zero_copy_only=False)
-        if arr.null_count:
-            indices = np.where(arr.is_valid().to_numpy(zero_copy_only=False), indices, -1)
-        dictionary = arr.dictionary
+    if not pa.types.is_dictionary(arr.type):
+        arr = pc.dictionary_encode(arr)
+    indices = arr.indices.to_numpy(zero_copy_only=False)
+    if arr.null_count:
+        indices = np.where(arr.is_valid().to_numpy(zero_copy_only=False), indices, -1)
     remap, distinct = _first_seen_codes(
-        profile.normalise(field_name, _readable(dictionary), region).values
+        profile.normalise(field_name, _readable(arr.dictionary), region).values
     )
     # the raw dictionary is numbered by first row, so its normalised values are too;
     # a row with no value (-1) reads the appended -1
