@@ -22,38 +22,18 @@ os.environ.setdefault("MIMALLOC_PURGE_DELAY", "-1")  # as the CLI runs (matchsim
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from matchsim.attack.reidentify import _normalised_codes
 from matchsim.normalise import get_profile
 
+# round 9's coding: the definition the one-pass coding is tested against, kept there
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+from test_reidentify_register_codes import _three_pass as three_pass  # type: ignore[import-not-found]
+
 PROFILE = get_profile("meta")
 FIELDS = {"email": "email", "phone": "phone", "postcode": "postcode",
           "first_name": "first_name", "last_name": "last_name", "dob": "dob"}  # fmt: skip
-
-
-def three_pass(field: str, column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
-    """Round 9's coding (the definition the one-pass coding is tested against)."""
-    arr = column.combine_chunks()
-    if not pa.types.is_dictionary(arr.type):
-        arr = pc.dictionary_encode(arr)
-    dictionary = arr.dictionary
-    kind = dictionary.type
-    if not (pa.types.is_date(kind) or pa.types.is_timestamp(kind) or pa.types.is_string(kind)):
-        dictionary = dictionary.cast(pa.string())
-    norm = PROFILE.normalise(field, dictionary, "NL").values
-    distinct = pc.unique(pc.drop_null(norm))
-    found = pc.fill_null(pc.index_in(norm, value_set=distinct), -1)
-    remap = np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64)
-    indices = arr.indices.to_numpy(zero_copy_only=False)
-    if arr.null_count:
-        valid = arr.is_valid().to_numpy(zero_copy_only=False)
-        codes = np.full(len(arr), -1, dtype=np.int64)
-        codes[valid] = remap[indices[valid].astype(np.int64)]
-    else:
-        codes = remap[indices.astype(np.int64)]
-    return codes, distinct
 
 
 def one_pass(field: str, column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
