@@ -133,11 +133,13 @@ def read_parquet(
     import pyarrow.parquet as pq
 
     p = Path(path)
-    _check_file(p)
+    check_file(p)
     try:
-        names = pq.read_schema(p).names
+        schema = pq.read_schema(p)
     except (pa.ArrowInvalid, OSError):
         raise InputError(shown(p), UNREADABLE_PARQUET) from None
+    check_id_columns(p, schema)
+    names = schema.names
     missing = [c for c in [*(columns or ()), *required] if c not in names]
     if missing:
         raise InputError(
@@ -149,19 +151,82 @@ def read_parquet(
         raise InputError(shown(p), UNREADABLE_PARQUET) from None
 
 
+ID_COLUMNS = ("uid", "cid")
+"""A population's person keys (platform user, customer): integers, once per file."""
+
+
+def check_id_columns(path: str | os.PathLike[str], schema: pa.Schema) -> None:
+    """Refuse a population file whose ``uid`` or ``cid`` column appears twice or holds
+    anything but integers (what ``matchsim generate`` writes), naming the column.
+
+    Raises:
+        InputError: as above.
+    """
+    for name in ID_COLUMNS:
+        at = schema.get_all_field_indices(name)
+        if len(at) > 1:
+            raise InputError(shown(path), f"column name {name!r} appears twice; rename one")
+        kind = schema.field(at[0]).type if at else None
+        if kind is not None and not pa.types.is_integer(kind):
+            raise InputError(
+                shown(path), f"holds {shown(str(kind))} values; matchsim reads integer ids here",
+                column=name,
+            )  # fmt: skip
+
+
+def population_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:
+    """A population folder's ``manifest.json``, checked for what a run reads from it: the
+    platform's user count, the country (a region ``phonenumbers`` knows) and the seed.
+
+    Raises:
+        InputError: the file is missing, not JSON, or lacks (or mistypes) one of them.
+    """
+    import phonenumbers
+
+    path = Path(folder) / "manifest.json"
+    check_file(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        why = "is not a JSON manifest (matchsim generate writes one)"
+        raise InputError(shown(path), why) from None
+    except OSError as exc:
+        raise InputError(shown(path), f"cannot be read ({exc.strerror or exc})") from None
+    counts = data.get("counts") if isinstance(data, dict) else None
+    users = counts.get("platform_users") if isinstance(counts, dict) else None
+    if not isinstance(users, int) or isinstance(users, bool) or users < 0:
+        raise InputError(shown(path), "has no counts.platform_users (a whole number)")
+    params = data.get("parameters")
+    country = params.get("country") if isinstance(params, dict) else None
+    if not isinstance(country, str) or country.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise InputError(
+            shown(path), f"parameters.country {shown(repr(country))} is not a country code "
+            "such as NL, DE or US",
+        )  # fmt: skip
+    seed = data.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise InputError(shown(path), f"seed {shown(repr(seed))} is not a whole number")
+    return dict(data)
+
+
 def parquet_names(path: str | os.PathLike[str]) -> list[str]:
-    """The column names of a Parquet file, with :func:`read_parquet`'s errors."""
+    """The column names of a Parquet file, with :func:`read_parquet`'s errors (its id
+    columns checked too)."""
     import pyarrow.parquet as pq
 
     p = Path(path)
-    _check_file(p)
+    check_file(p)
     try:
-        return list(pq.read_schema(p).names)
+        schema = pq.read_schema(p)
     except (pa.ArrowInvalid, OSError):
         raise InputError(shown(p), UNREADABLE_PARQUET) from None
+    check_id_columns(p, schema)
+    return list(schema.names)
 
 
-def _check_file(path: Path) -> None:
+def check_file(path: Path) -> None:
+    """Refuse an input that is missing, a folder, not a regular file (a FIFO would block
+    the reader forever) or unreadable, with one line naming it."""
     if not path.exists():
         raise InputError(shown(path), "does not exist")
     if path.is_dir():
@@ -397,7 +462,7 @@ def open_table(
             names, refused column types; rows that do not parse (while iterating).
     """
     p = Path(path)
-    _check_file(p)
+    check_file(p)
     if is_parquet(p):
         return _parquet(p, columns, allow_binary)
     return _csv(p, header)

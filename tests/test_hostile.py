@@ -697,6 +697,58 @@ CASES: list[Case] = [
         "truth.parquet: has no uid column",
     ),
     Case(
+        "join-platform-uid-as-text",
+        lambda w: [
+            "join",
+            "--platform",
+            w.broken_pop("platform.parquet", _retyped(w, "platform.parquet", "uid")),
+            "--upload",
+            w.upload(),
+            "--out",
+            "j",
+        ],
+        "platform.parquet, column 'uid': holds string values",
+    ),
+    Case(
+        "join-platform-uid-twice",
+        lambda w: [
+            "join",
+            "--platform",
+            w.broken_pop("platform.parquet", _doubled(w, "platform.parquet", "uid")),
+            "--upload",
+            w.upload(),
+            "--out",
+            "j",
+        ],
+        "platform.parquet: column name 'uid' appears twice",
+    ),
+    Case(
+        "join-truth-uid-as-text",
+        lambda w: [
+            "join",
+            "--platform",
+            w.broken_pop("truth.parquet", _retyped(w, "truth.parquet", "uid")),
+            "--upload",
+            w.pop_upload(),
+            "--out",
+            "j",
+        ],
+        "truth.parquet, column 'uid': holds string values",
+    ),
+    Case(
+        "join-truth-without-rows",
+        lambda w: [
+            "join",
+            "--platform",
+            w.broken_pop("truth.parquet", pq.read_table(w.pop / "truth.parquet").slice(0, 0)),
+            "--upload",
+            w.pop_upload(),
+            "--out",
+            "j",
+        ],
+        "truth.parquet: does not describe this upload",
+    ),
+    Case(
         "reidentify-population-garbage-platform",
         lambda w: [
             "reidentify",
@@ -852,6 +904,31 @@ CASES: list[Case] = [
         ],
         "input",
     ),
+    Case(
+        "run-population-manifest-not-json",
+        lambda w: ["run", _reused(w, "manifest.json", b"not json {")],
+        "manifest.json: is not a JSON manifest",
+    ),
+    Case(
+        "run-population-manifest-without-counts",
+        lambda w: ["run", _reused(w, "manifest.json", b'{"parameters": {"country": "NL"}}')],
+        "manifest.json: has no counts.platform_users",
+    ),
+    Case(
+        "run-population-manifest-unknown-country",
+        lambda w: ["run", _reused(w, "manifest.json", _manifest(w, country="ZZ"))],
+        "parameters.country 'ZZ' is not a country code",
+    ),
+    Case(
+        "run-population-manifest-seed-not-a-number",
+        lambda w: ["run", _reused(w, "manifest.json", _manifest(w, seed="abc"))],
+        "seed 'abc' is not a whole number",
+    ),
+    Case(
+        "run-population-customers-cid-as-text",
+        lambda w: ["run", _reused(w, "customers.parquet", _retyped(w, "customers.parquet", "cid"))],
+        "customers.parquet, column 'cid': holds string values",
+    ),
     Case("run-folder", lambda w: ["run", w.foreign()], "cannot be read"),
     Case("run-binary", lambda w: ["run", w.file("b.toml", bytes(range(256)))], "cannot be read"),
     Case(
@@ -922,6 +999,35 @@ def _dangling(w: W) -> Path:
     link = w.root / "link.csv"
     link.symlink_to(w.root / "gone.csv")
     return link
+
+
+def _retyped(w: W, name: str, column: str) -> pa.Table:
+    """The population's file ``name`` with ``column`` as text."""
+    table = pq.read_table(w.pop / name)
+    at = table.schema.get_field_index(column)
+    return table.set_column(at, column, table.column(column).cast(pa.string()))
+
+
+def _doubled(w: W, name: str, column: str) -> pa.Table:
+    table = pq.read_table(w.pop / name)
+    return table.append_column(column, table.column(column))
+
+
+def _manifest(w: W, **over: object) -> bytes:
+    data = json.loads((w.pop / "manifest.json").read_text())
+    if "country" in over:
+        data["parameters"]["country"] = over.pop("country")
+    data.update(over)
+    return json.dumps(data).encode()
+
+
+def _reused(w: W, name: str, data: bytes | pa.Table) -> Path:
+    """An experiment that reuses a copy of the population with file ``name`` replaced."""
+    pop = w.broken_pop(name, data)
+    return w.experiment(
+        f'[population]\npath = "{pop}"\n[[schemes]]\nname = "sha256"\n'
+        '[[attacks]]\nkind = "reidentify"\ncoverage = 0.9\nguesses = 1000\n'
+    )
 
 
 def _readonly(w: W) -> Path:

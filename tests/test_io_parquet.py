@@ -4,6 +4,8 @@ the file (and the column), never Arrow's exception; a good file reads as
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 import pyarrow as pa
@@ -53,3 +55,37 @@ def test_missing_file_and_folder(tmp_path: Path) -> None:
 def test_missing_column_is_named(table_file: Path) -> None:
     assert _reason(table_file, ["cid", "email"]).startswith("has no email column (found: cid")
     assert _reason(table_file, None, ("person",)).startswith("has no person column")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_is_refused_not_waited_on(tmp_path: Path) -> None:
+    """A FIFO where a population file should be: opening it would block until a writer
+    came (for ever); it is refused by name first. An alarm bounds the test if not."""
+    from matchsim.join.platform import ParquetPlatform
+
+    fifo = tmp_path / "platform.parquet"
+    os.mkfifo(fifo)
+
+    def late(*_: object) -> None:
+        raise TimeoutError("blocked on the FIFO")
+
+    old = signal.signal(signal.SIGALRM, late)
+    signal.alarm(10)
+    try:
+        assert _reason(fifo) == "is not a regular file"
+        with pytest.raises(InputError, match="is not a regular file"):
+            ParquetPlatform(fifo, profile="meta", scheme="sha256")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def test_person_ids_must_be_integers_once(tmp_path: Path) -> None:
+    p = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"uid": ["1", "2"]}), p)
+    with pytest.raises(InputError) as exc:
+        read_parquet(p)
+    assert exc.value.column == "uid" and "holds string values" in exc.value.reason
+    pq.write_table(pa.table([pa.array([1]), pa.array([2])], names=["cid", "cid"]), p)
+    with pytest.raises(InputError, match="column name 'cid' appears twice"):
+        parquet_names(p)

@@ -1784,10 +1784,10 @@ def experiment_attack(
     ``attacker_view``), or None for plain enumeration. Precision is scored afterwards
     against the truth file (evaluation).
     """
-    import json
+    from matchsim.io import population_manifest
 
     out: dict[str, Any] = {"kind": "reidentify", "knows_secret": spec.knows_secret}
-    seed = int(json.loads((pop_dir / "manifest.json").read_text()).get("seed", 0))
+    seed = int(population_manifest(pop_dir).get("seed", 0))
     stat = (pop_dir / "platform.parquet").stat()
     register, person = _drawn_register(
         str(pop_dir), float(spec.coverage), seed, profile.name, region,

@@ -6,7 +6,6 @@ and score the outcome against the ground truth, which only the scoring reads.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from matchsim.clk.attack import AttackParams, frequency_attack, public_first_nam
 from matchsim.clk.encode import Clks, encode, format_field
 from matchsim.clk.link import match
 from matchsim.clk.schema import ClkSchema, LinkParams
-from matchsim.io import read_parquet
+from matchsim.io import population_manifest, read_parquet
 from matchsim.secrets import Secret
 
 PopLike = str | os.PathLike[str] | Any
@@ -216,7 +215,7 @@ def attack(
     table = _read(pop, victim, _columns(schema))
     if clks is None:
         clks = encode(table, schema, secret)
-    country = json.loads((_out(pop) / "manifest.json").read_text())["parameters"]["country"]
+    country = population_manifest(_out(pop))["parameters"]["country"]
     public = public_first_names(country)
     g = frequency_attack(clks, public, params)
     truth_names = format_field(params.target, table.column(params.target)).to_pylist()

@@ -496,7 +496,7 @@ def join_and_membership(ctx: Any, p: Any, membership: bool) -> tuple[Any, Any]:
 
 
 def json_counts(pop_dir: Path) -> dict[str, Any]:
-    import json
+    from matchsim.io import population_manifest
 
-    counts: dict[str, Any] = json.loads((pop_dir / "manifest.json").read_text())["counts"]
+    counts: dict[str, Any] = population_manifest(pop_dir)["counts"]
     return counts

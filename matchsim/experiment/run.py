@@ -83,6 +83,8 @@ def run_experiment(
     # The folder may never hold an input: the experiment, its population, a key file.
     keys = [s.key_file for s in experiment.schemes]
     inputs = [p for p in (experiment.source, experiment.population_path, *keys) if p is not None]
+    if experiment.population_path is not None:
+        _check_reused(experiment.population_path)
     tmp = prepare_folder(out_path, force, inputs)
     try:
         results, manifest = _run(experiment, tmp, progress, measure_costs, on_step, overlap)
@@ -99,6 +101,18 @@ def run_experiment(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return RunResult(out_path, results, manifest)
+
+
+def _check_reused(pop_dir: Path) -> None:
+    """A reused population refused before any output exists: its manifest (the user
+    count, country and seed a run reads) and its three tables' footers (Parquet, person
+    ids that are integers, once)."""
+    from matchsim.generate import CUSTOMERS_FILE, PLATFORM_FILE, TRUTH_FILE
+    from matchsim.io import parquet_names, population_manifest
+
+    population_manifest(pop_dir)
+    for name in (PLATFORM_FILE, CUSTOMERS_FILE, TRUTH_FILE):
+        parquet_names(pop_dir / name)
 
 
 def _run(

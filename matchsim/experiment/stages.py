@@ -3,7 +3,6 @@ the population, the schemes (with the cost model), and the optional sections."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +24,7 @@ def population(
 ) -> tuple[RunContext, dict[str, Any]]:
     """Generate the population into the run folder (or take the reused one)."""
     from matchsim.generate import population as generate
+    from matchsim.io import population_manifest
 
     with stages.stage("population"):
         if experiment.population_path is not None:
@@ -33,7 +33,7 @@ def population(
             assert experiment.population is not None
             pop_dir = folder / "population"
             generate(experiment.population, pop_dir, progress=progress)
-    manifest: dict[str, Any] = json.loads((pop_dir / "manifest.json").read_text())
+    manifest = population_manifest(pop_dir)
     region = experiment.region or manifest["parameters"]["country"]
     ctx = RunContext(experiment, folder, pop_dir, region, stages, progress)
     if on_step is not None:

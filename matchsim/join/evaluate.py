@@ -120,6 +120,8 @@ def evaluate(
         if exc.reason != UNREADABLE_PARQUET:
             raise
         raise InputError(truth_path, "is not a readable truth table") from None
+    if truth.num_rows == 0 or truth["cid"].null_count:
+        raise InputError(truth_path, "does not describe this upload (no customer id on a row)")
     cids = truth["cid"].to_numpy()
     true_uid = truth["uid"].fill_null(-1).to_numpy()
     order = np.argsort(cids)

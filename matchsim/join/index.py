@@ -284,7 +284,7 @@ def _publish(tmp: Path, final: Path, meta: dict[str, Any], root: Path, populatio
 def ensure_normalised(source: ParquetPlatform, progress: ProgressFn | None = None) -> Path:
     """Point ``source`` at the platform's normalised columns under its profile (built on
     first use): every scheme then hashes them without normalising again."""
-    from matchsim.join.platform import normalised_table
+    from matchsim.join.platform import normalised_table, read_row_group
 
     final, fp = _normalised_place(source)
     root = index_root()
@@ -296,8 +296,7 @@ def ensure_normalised(source: ParquetPlatform, progress: ProgressFn | None = Non
             prof = source._profile()
 
             def normalised(i: int) -> pa.Table:
-                raw = pq.ParquetFile(source.path).read_row_group(i)
-                return normalised_table(raw, prof, source.path)
+                return normalised_table(read_row_group(source.path, i), prof, source.path)
 
             for i, table in enumerate(_ahead(normalised, n)):
                 if writer is None:

@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from matchsim.errors import ConfigError, InputError, SecretError
-from matchsim.io import UNREADABLE_PARQUET
+from matchsim.io import UNREADABLE_PARQUET, check_file, check_id_columns
 from matchsim.join.keys import (
     COMBINATION_FIELDS,
     EMAIL,
@@ -182,13 +182,14 @@ class ParquetPlatform:
 
     def __post_init__(self) -> None:
         self.path = Path(self.path)
-        if not self.path.exists():
-            raise InputError(self.path, "does not exist")
+        check_file(self.path)  # a FIFO here would block the reader for ever
         try:
             self._meta = pq.ParquetFile(self.path).metadata
         except (pa.ArrowInvalid, OSError):
             raise InputError(self.path, UNREADABLE_PARQUET) from None
-        names = set(self._meta.schema.to_arrow_schema().names)
+        schema = self._meta.schema.to_arrow_schema()
+        check_id_columns(self.path, schema)
+        names = set(schema.names)
         if "uid" not in names:
             raise InputError(self.path, "has no uid column; is it a platform table?")
         self._profile()
@@ -292,7 +293,7 @@ class ParquetPlatform:
 
             ntable = read_normalised(self.norm_dir, index)
             return normalised_digests(ntable, prof, sch, self.salt_filter)
-        table = pq.ParquetFile(self.path).read_row_group(index)
+        table = read_row_group(self.path, index)
         tee = self.tee
         if tee is None:
             return table_digests(table, prof, sch, self.path, salts=self.salt_filter)
@@ -451,6 +452,15 @@ def _column(table: pa.Table, field_name: str, path: Path) -> pa.ChunkedArray:
     if column not in table.column_names:
         raise InputError(path, f"has no {column} column")
     return table[column]
+
+
+def read_row_group(path: Path, index: int) -> pa.Table:
+    """Row group ``index`` of the platform file; a damaged page (the footer read, a page
+    did not) is the reader's one-line error naming the file, not Arrow's bare message."""
+    try:
+        return pq.ParquetFile(path).read_row_group(index)
+    except (pa.ArrowInvalid, OSError):
+        raise InputError(path, UNREADABLE_PARQUET) from None
 
 
 def _region(table: pa.Table, path: Path) -> str:

@@ -306,14 +306,13 @@ def population_identifiers(
 ) -> tuple[pa.Array, pa.Array]:
     """The advertiser's and the platform's identifiers of ``field_name``, normalised with
     ``profile`` (rejected values dropped); the platform contributes ``email2`` too."""
-    from matchsim.generate import CUSTOMERS_FILE, MANIFEST_FILE, PLATFORM_FILE
-    from matchsim.io import read_parquet
+    from matchsim.generate import CUSTOMERS_FILE, PLATFORM_FILE
+    from matchsim.io import population_manifest, read_parquet
     from matchsim.normalise import get_profile
 
     out = Path(getattr(pop, "out", pop))
-    import json
 
-    region = json.loads((out / MANIFEST_FILE).read_text())["parameters"]["country"]
+    region = population_manifest(out)["parameters"]["country"]
     prof = get_profile(profile)
     cust = read_parquet(out / CUSTOMERS_FILE, [field_name]).column(field_name)
     plat_cols = [field_name, "email2"] if field_name == "email" else [field_name]
