@@ -138,7 +138,7 @@ def read_parquet(
         schema = pq.read_schema(p)
     except (pa.ArrowInvalid, OSError):
         raise InputError(shown(p), UNREADABLE_PARQUET) from None
-    check_id_columns(p, schema)
+    check_population_columns(p, schema)
     names = schema.names
     missing = [c for c in [*(columns or ()), *required] if c not in names]
     if missing:
@@ -155,9 +155,10 @@ ID_COLUMNS = ("uid", "cid")
 """A population's person keys (platform user, customer): integers, once per file."""
 
 
-def check_id_columns(path: str | os.PathLike[str], schema: pa.Schema) -> None:
+def check_population_columns(path: str | os.PathLike[str], schema: pa.Schema) -> None:
     """Refuse a population file whose ``uid`` or ``cid`` column appears twice or holds
-    anything but integers (what ``matchsim generate`` writes), naming the column.
+    anything but integers (what ``matchsim generate`` writes), or with a column of a kind
+    no reader takes (binary, list, struct, map), naming the column.
 
     Raises:
         InputError: as above.
@@ -172,6 +173,14 @@ def check_id_columns(path: str | os.PathLike[str], schema: pa.Schema) -> None:
                 shown(path), f"holds {shown(str(kind))} values; matchsim reads integer ids here",
                 column=name,
             )  # fmt: skip
+    for f in schema:
+        t = f.type.value_type if pa.types.is_dictionary(f.type) else f.type
+        for test, label in _REFUSED_TYPES:
+            if test(t):
+                raise InputError(
+                    shown(path), f"holds {label} values ({shown(str(t))}); matchsim reads text "
+                    "and number columns", column=shown(f.name),
+                )  # fmt: skip
 
 
 def population_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:
@@ -220,7 +229,7 @@ def parquet_names(path: str | os.PathLike[str]) -> list[str]:
         schema = pq.read_schema(p)
     except (pa.ArrowInvalid, OSError):
         raise InputError(shown(p), UNREADABLE_PARQUET) from None
-    check_id_columns(p, schema)
+    check_population_columns(p, schema)
     return list(schema.names)
 
 

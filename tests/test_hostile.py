@@ -723,6 +723,19 @@ CASES: list[Case] = [
         "platform.parquet: column name 'uid' appears twice",
     ),
     Case(
+        "join-platform-email-as-list",
+        lambda w: [
+            "join",
+            "--platform",
+            w.broken_pop("platform.parquet", _listed(w, "platform.parquet", "email")),
+            "--upload",
+            w.upload(),
+            "--out",
+            "j",
+        ],
+        "platform.parquet, column 'email': holds list values",
+    ),
+    Case(
         "join-truth-uid-as-text",
         lambda w: [
             "join",
@@ -1006,6 +1019,15 @@ def _retyped(w: W, name: str, column: str) -> pa.Table:
     table = pq.read_table(w.pop / name)
     at = table.schema.get_field_index(column)
     return table.set_column(at, column, table.column(column).cast(pa.string()))
+
+
+def _listed(w: W, name: str, column: str) -> pa.Table:
+    """The population's file ``name`` with each value of ``column`` in a list of one."""
+    table = pq.read_table(w.pop / name)
+    values = table.column(column).combine_chunks()
+    offsets = pa.array(range(len(values) + 1), pa.int32())
+    at = table.schema.get_field_index(column)
+    return table.set_column(at, column, pa.ListArray.from_arrays(offsets, values))
 
 
 def _doubled(w: W, name: str, column: str) -> pa.Table:
@@ -1322,3 +1344,32 @@ def test_full_disk_leaves_nothing(
         assert snapshot(src) == before
     finally:
         subprocess.run(["umount", str(disk)], check=False)
+
+
+def test_platform_without_an_email_column_is_joined_and_evaluated(
+    pop: Population, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A platform without its e-mail column is joined on the keys it has and evaluated;
+    who holds which identifier, read from the platform file itself (no normalised layer),
+    says no one holds an e-mail there (reading that column crashed)."""
+    import numpy as np
+
+    from matchsim.join.evaluate import _platform_holds
+
+    w = W(tmp_path, pop)
+    table = pq.read_table(pop.out / "platform.parquet")
+    bad = w.broken_pop("platform.parquet", table.drop(["email"]))
+    uids = np.sort(table.column("uid").to_numpy()[:50])
+    held = _platform_holds(bad / "platform.parquet", uids)
+    assert not held["email"].any()
+    assert (
+        held["phone"].tolist()
+        == table.column("phone")
+        .is_valid()
+        .to_numpy(zero_copy_only=False)[:50][np.argsort(table.column("uid").to_numpy()[:50])]
+        .tolist()
+    )
+    args = ["join", "--platform", bad, "--upload", w.pop_upload(), "--out", tmp_path / "j"]
+    code, out, err = run(*args, "--json", capsys=capsys)
+    assert code == 0, err
+    assert json.loads(out)["evaluation"]["customers"] > 0

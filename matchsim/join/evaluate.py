@@ -192,12 +192,18 @@ def _platform_holds(
         except (OSError, pa.ArrowInvalid, KeyError):
             table = None
     if table is None:
+        held = [k for k in keys if k in pq.read_schema(platform_path).names]  # a column may lack
         table = pq.read_table(
             platform_path,
-            columns=["uid", "email", "phone", "madid"],
+            columns=["uid", *held],
             filters=[("uid", "in", pa.array(sorted_unique(uids)))],
         )
-        present = {k: table[k].is_valid().to_numpy(zero_copy_only=False) for k in keys}
+        present = {
+            k: table[k].is_valid().to_numpy(zero_copy_only=False)
+            if k in held
+            else np.zeros(table.num_rows, dtype=bool)
+            for k in keys
+        }
     else:
         present = {k: table[k].to_numpy(zero_copy_only=False).astype(bool) for k in keys}
     got = table["uid"].to_numpy()

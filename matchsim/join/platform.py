@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from matchsim.errors import ConfigError, InputError, SecretError
-from matchsim.io import UNREADABLE_PARQUET, check_file, check_id_columns
+from matchsim.io import UNREADABLE_PARQUET, check_file, check_population_columns
 from matchsim.join.keys import (
     COMBINATION_FIELDS,
     EMAIL,
@@ -188,7 +188,7 @@ class ParquetPlatform:
         except (pa.ArrowInvalid, OSError):
             raise InputError(self.path, UNREADABLE_PARQUET) from None
         schema = self._meta.schema.to_arrow_schema()
-        check_id_columns(self.path, schema)
+        check_population_columns(self.path, schema)
         names = set(schema.names)
         if "uid" not in names:
             raise InputError(self.path, "has no uid column; is it a platform table?")
