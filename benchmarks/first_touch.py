@@ -1,0 +1,61 @@
+"""What this machine charges for memory a process touches for the first time: the
+system time of filling a fresh 1 GiB NumPy array (with NumPy's transparent-hugepage
+advice, its default, and without it), and of writing 660 MB to a file (the page cache's
+new pages). On a VM with free page reporting (``dmesg``: "Free page reporting enabled")
+memory freed a few seconds ago has been handed back to the host and faults in again.
+
+    python benchmarks/first_touch.py [ROUNDS]
+
+Each round runs each probe in a fresh process after a pause (so the memory the last one
+freed has been reported), alternating; prints wall, user and system seconds per probe.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+PROBE = """
+import os, resource, sys, time
+import numpy as np
+kind = sys.argv[1]
+r0 = resource.getrusage(resource.RUSAGE_SELF); t = time.perf_counter()
+if kind == "write":
+    block = np.frombuffer(os.urandom(1 << 20), np.uint8)
+    with open(sys.argv[2], "wb") as fh:
+        for _ in range(660):
+            fh.write(block)
+    os.unlink(sys.argv[2])
+else:
+    x = np.ones(1 << 30, np.uint8)
+    del x
+r1 = resource.getrusage(resource.RUSAGE_SELF)
+user, system = r1.ru_utime - r0.ru_utime, r1.ru_stime - r0.ru_stime
+print(f"{time.perf_counter() - t:.2f} {user:.2f} {system:.2f}")
+"""
+
+PROBES = {
+    "1 GiB array, hugepage advice (NumPy default)": ("array", {"NUMPY_MADVISE_HUGEPAGE": "1"}),
+    "1 GiB array, no hugepage advice": ("array", {"NUMPY_MADVISE_HUGEPAGE": "0"}),
+    "660 MB written to a file": ("write", {}),
+}
+
+
+def main(rounds: int) -> None:
+    scratch = os.path.join(tempfile.gettempdir(), f"first-touch-{os.getpid()}")
+    for r in range(rounds):
+        for name, (kind, env) in PROBES.items():
+            time.sleep(5)  # let the last probe's freed memory be reported to the host
+            out = subprocess.run(
+                [sys.executable, "-c", PROBE, kind, scratch],
+                env={**os.environ, **env}, capture_output=True, text=True, check=True,
+            ).stdout.split()  # fmt: skip
+            print(f"round {r + 1}: {name}: wall {out[0]} s, user {out[1]} s, sys {out[2]} s",
+                  flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 2)
