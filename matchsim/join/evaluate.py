@@ -192,7 +192,7 @@ def _platform_holds(
         except (OSError, pa.ArrowInvalid, KeyError):
             table = None
     if table is None:
-        held = [k for k in keys if k in pq.read_schema(platform_path).names]  # a column may lack
+        held = [k for k in keys if k in pq.read_schema(platform_path).names]  # some may be absent
         table = pq.read_table(
             platform_path,
             columns=["uid", *held],
