@@ -710,6 +710,19 @@ CASES: list[Case] = [
         "platform.parquet, column 'uid': holds string values",
     ),
     Case(
+        "join-platform-uid-with-a-null",
+        lambda w: [
+            "join",
+            "--platform",
+            w.broken_pop("platform.parquet", _nulled(w, "platform.parquet", "uid")),
+            "--upload",
+            w.upload(),
+            "--out",
+            "j",
+        ],
+        "platform.parquet, column 'uid': 1 row has no uid",
+    ),
+    Case(
         "join-platform-uid-twice",
         lambda w: [
             "join",
@@ -1028,6 +1041,15 @@ def _listed(w: W, name: str, column: str) -> pa.Table:
     offsets = pa.array(range(len(values) + 1), pa.int32())
     at = table.schema.get_field_index(column)
     return table.set_column(at, column, pa.ListArray.from_arrays(offsets, values))
+
+
+def _nulled(w: W, name: str, column: str) -> pa.Table:
+    """The population's file ``name`` with the first value of ``column`` null."""
+    table = pq.read_table(w.pop / name)
+    values = table.column(column).combine_chunks()
+    mask = pa.array([True] + [False] * (len(values) - 1))
+    at = table.schema.get_field_index(column)
+    return table.set_column(at, column, pa.array(values.to_pylist(), values.type, mask=mask))
 
 
 def _doubled(w: W, name: str, column: str) -> pa.Table:

@@ -192,6 +192,13 @@ class ParquetPlatform:
         names = set(schema.names)
         if "uid" not in names:
             raise InputError(self.path, "has no uid column; is it a platform table?")
+        missing = _null_count(self._meta, schema.get_field_index("uid"))
+        if missing:
+            raise InputError(
+                self.path, f"{missing:,} {'row has' if missing == 1 else 'rows have'} no uid "
+                "(every platform user has one)",
+                column="uid",
+            )  # fmt: skip
         self._profile()
         self._scheme()  # fail early on a bad scheme or missing secret
 
@@ -452,6 +459,17 @@ def _column(table: pa.Table, field_name: str, path: Path) -> pa.ChunkedArray:
     if column not in table.column_names:
         raise InputError(path, f"has no {column} column")
     return table[column]
+
+
+def _null_count(meta: pq.FileMetaData, column: int) -> int:
+    """Nulls in a column by the row groups' statistics (0 where they do not say: a
+    null uid would then be read as some number, as before)."""
+    count = 0
+    for g in range(meta.num_row_groups):
+        stats = meta.row_group(g).column(column).statistics
+        if stats is not None and stats.has_null_count:
+            count += int(stats.null_count)
+    return count
 
 
 def read_row_group(path: Path, index: int) -> pa.Table:
