@@ -133,13 +133,7 @@ def read_parquet(
     import pyarrow.parquet as pq
 
     p = Path(path)
-    check_file(p)
-    try:
-        schema = pq.read_schema(p)
-    except (pa.ArrowInvalid, OSError):
-        raise InputError(shown(p), UNREADABLE_PARQUET) from None
-    check_population_columns(p, schema)
-    names = schema.names
+    names = parquet_schema(p).names
     missing = [c for c in [*(columns or ()), *required] if c not in names]
     if missing:
         raise InputError(
@@ -173,14 +167,7 @@ def check_population_columns(path: str | os.PathLike[str], schema: pa.Schema) ->
                 shown(path), f"holds {shown(str(kind))} values; matchsim reads integer ids here",
                 column=name,
             )  # fmt: skip
-    for f in schema:
-        t = f.type.value_type if pa.types.is_dictionary(f.type) else f.type
-        for test, label in _REFUSED_TYPES:
-            if test(t):
-                raise InputError(
-                    shown(path), f"holds {label} values ({shown(str(t))}); matchsim reads text "
-                    "and number columns", column=shown(f.name),
-                )  # fmt: skip
+    refuse_kinds(path, schema)
 
 
 def population_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:
@@ -218,9 +205,10 @@ def population_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:
     return dict(data)
 
 
-def parquet_names(path: str | os.PathLike[str]) -> list[str]:
-    """The column names of a Parquet file, with :func:`read_parquet`'s errors (its id
-    columns checked too)."""
+def parquet_schema(path: str | os.PathLike[str]) -> pa.Schema:
+    """A population file's schema, with :func:`read_parquet`'s errors: the file checked
+    (:func:`check_file`), its footer read, its columns checked
+    (:func:`check_population_columns`)."""
     import pyarrow.parquet as pq
 
     p = Path(path)
@@ -230,7 +218,12 @@ def parquet_names(path: str | os.PathLike[str]) -> list[str]:
     except (pa.ArrowInvalid, OSError):
         raise InputError(shown(p), UNREADABLE_PARQUET) from None
     check_population_columns(p, schema)
-    return list(schema.names)
+    return schema
+
+
+def parquet_names(path: str | os.PathLike[str]) -> list[str]:
+    """The column names of a population file (:func:`parquet_schema`)."""
+    return list(parquet_schema(path).names)
 
 
 def check_file(path: Path) -> None:
@@ -413,6 +406,30 @@ _REFUSED_TYPES = (
 )
 
 
+def refuse_kinds(
+    path: str | os.PathLike[str], schema: pa.Schema, columns: Sequence[str] | None = None,
+    allow_binary: bool = False,
+) -> None:  # fmt: skip
+    """Refuse a Parquet column (of ``columns``, or any) of a kind no reader takes
+    (:data:`_REFUSED_TYPES`; binary allowed with ``allow_binary``), naming it.
+
+    Raises:
+        InputError: as above.
+    """
+    for f in schema:
+        if columns is not None and f.name not in columns:
+            continue
+        t = f.type.value_type if pa.types.is_dictionary(f.type) else f.type
+        for test, label in _REFUSED_TYPES:
+            if test(t) and not (allow_binary and label == "binary"):
+                raise InputError(
+                    shown(path),
+                    f"holds {label} values ({shown(str(t))}); matchsim reads text and number "
+                    "columns",
+                    column=shown(f.name),
+                )
+
+
 def _parquet(
     path: Path, columns: Sequence[str] | None = None, allow_binary: bool = False
 ) -> TableSource:
@@ -427,17 +444,7 @@ def _parquet(
         ) from None
     names = list(schema.names)
     _check_names(path, names)
-    for f in schema:
-        if columns is not None and f.name not in columns:
-            continue
-        t = f.type.value_type if pa.types.is_dictionary(f.type) else f.type
-        for test, label in _REFUSED_TYPES:
-            if test(t) and not (allow_binary and label == "binary"):
-                raise InputError(
-                    shown(path),
-                    f"holds {label} values ({t}); matchsim reads text and number columns",
-                    column=shown(f.name),
-                )
+    refuse_kinds(path, schema, columns, allow_binary)
 
     def batches() -> Iterator[pa.RecordBatch]:
         try:
