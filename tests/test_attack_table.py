@@ -142,6 +142,35 @@ def test_load_table_refuses_what_it_cannot_trust(tmp_path: Path) -> None:
         f"{newer}: lookup table version 2 is not supported (this matchsim reads version 1); "
         "rebuild it"
     )
+    # Edited metadata of the wrong shapes: each refused in one line, none crashes.
+    unreadable = "not a matchsim lookup table (unreadable table metadata)"
+    keyspace_unreadable = "not a matchsim lookup table (its keyspace is unreadable)"
+    original = json.loads(meta[b"matchsim"])
+    edits: list[tuple[dict[str, object], str]] = [
+        ({"algorithm": ["md5"]}, unreadable),
+        ({"algorithm": {"md5": 1}}, unreadable),
+        ({"algorithm": None}, unreadable),
+        ({"secret": ["none"]}, unreadable),
+        ({"secret": "pepper-middle"}, unreadable),
+        ({"secret": 7}, unreadable),
+        ({"keyspace": []}, unreadable),
+        ({"keyspace": original["keyspace"] | {"masks": [[1, 2]]}}, keyspace_unreadable),
+        ({"keyspace": original["keyspace"] | {"masks": [[None]]}}, keyspace_unreadable),
+        ({"keyspace": original["keyspace"] | {"masks": "2000"}}, keyspace_unreadable),
+        ({"keyspace": original["keyspace"] | {"masks": [{"a": "1"}]}}, keyspace_unreadable),
+        ({"keyspace": original["keyspace"] | {"name": None}}, keyspace_unreadable),
+        ({"keyspace": original["keyspace"] | {"name": 3}}, keyspace_unreadable),
+        ({"keyspace": original["keyspace"] | {"size": "731"}}, keyspace_unreadable),
+        ({"keyspace": original["keyspace"] | {"size": True}}, keyspace_unreadable),
+        ({"keyspace": original["keyspace"] | {"size": 731.0}}, keyspace_unreadable),
+    ]
+    for i, (change, why) in enumerate(edits):
+        edited = tmp_path / f"edited-{i}.parquet"
+        pq.write_table(
+            arrays.replace_schema_metadata({b"matchsim": json.dumps(original | change).encode()}),
+            edited,
+        )
+        assert refused(edited) == f"{edited}: {why}", change
     # Built for another keyspace than the one asked for.
     assert refused(good, date_keyspace(2000, 2000)) == (
         f"{good}: built for dates 2000-2001 (%Y%m%d), 731 candidates (2000010[123456789] + "

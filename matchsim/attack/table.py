@@ -35,11 +35,14 @@ from matchsim.attack.engine import AttackResult, Knowledge, _align, _Plan, _rows
 from matchsim.attack.keyspace import Mask, MaskKeyspace
 from matchsim.attack.targets import TargetSet
 from matchsim.errors import InputError, OutputError
+from matchsim.io import shown
 
 TABLE_FORMAT = "matchsim lookup table"
 TABLE_VERSION = 1
 _META_KEY = b"matchsim"
 _LABELS = {"md5": "MD5", "sha1": "SHA-1", "sha256": "SHA-256", "sha512": "SHA-512"}
+_SECRETS = ("none", "hmac", "pepper-prefix", "pepper-suffix")
+"""What :func:`_secret_kind` can say went into a table's digests."""
 
 Progress = Callable[[str, int, int], None]
 
@@ -199,11 +202,18 @@ def load_table(path: str | Path, keyspace: MaskKeyspace | None = None) -> Lookup
 def _read_table(p: Path, pf: pq.ParquetFile, keyspace: MaskKeyspace | None) -> LookupTable:
     meta = _parse_metadata(p, (pf.schema_arrow.metadata or {}).get(_META_KEY))
     ks = meta["keyspace"]
+    name, listed, size = ks.get("name"), ks.get("masks"), ks.get("size")
+    if (
+        not isinstance(name, str)
+        or not isinstance(size, int) or isinstance(size, bool)
+        or not isinstance(listed, list)
+        or not all(isinstance(m, list) and all(isinstance(s, str) for s in m) for m in listed)
+    ):  # fmt: skip
+        raise InputError(p, "not a matchsim lookup table (its keyspace is unreadable)")
     try:
-        masks = tuple(Mask(tuple(s.encode("latin-1") for s in m)) for m in ks["masks"])
-        stored = MaskKeyspace(str(ks["name"]), masks)
-        size = int(ks["size"])
-    except (KeyError, TypeError, ValueError, UnicodeEncodeError):
+        masks = tuple(Mask(tuple(s.encode("latin-1") for s in m)) for m in listed)
+        stored = MaskKeyspace(name, masks)
+    except (TypeError, ValueError, UnicodeEncodeError):
         raise InputError(p, "not a matchsim lookup table (its keyspace is unreadable)") from None
     if size != stored.size:
         raise InputError(
@@ -250,12 +260,17 @@ def _parse_metadata(p: Path, raw: bytes | None) -> dict[str, Any]:
     if meta.get("version") != TABLE_VERSION:
         raise InputError(
             p,
-            f"lookup table version {meta.get('version')!r} is not supported "
+            f"lookup table version {shown(repr(meta.get('version')))} is not supported "
             f"(this matchsim reads version {TABLE_VERSION}); rebuild it",
         )
-    if meta.get("algorithm") not in _LABELS or not isinstance(meta.get("keyspace"), dict):
-        raise InputError(p, "not a matchsim lookup table (unreadable table metadata)")
     meta.setdefault("secret", "none")
+    algorithm, secret = meta.get("algorithm"), meta["secret"]
+    if (
+        not isinstance(algorithm, str) or algorithm not in _LABELS
+        or not isinstance(secret, str) or secret not in _SECRETS
+        or not isinstance(meta.get("keyspace"), dict)
+    ):  # fmt: skip
+        raise InputError(p, "not a matchsim lookup table (unreadable table metadata)")
     return meta
 
 
