@@ -1000,6 +1000,40 @@ CASES: list[Case] = [
         ],
         "schemes[0].join.match_rate must be a number",
     ),
+    Case(
+        "report-population-huge-negative",
+        lambda w: [
+            "report",
+            w.results(_good_results(population={"platform_users": -1e308, "customers": 2})),
+        ],
+        "population.platform_users must be a whole number or null, got -1e+308",
+    ),
+    # ---- report: the run's manifest.json edited by hand (blamed on it, not results.json)
+    Case(
+        "report-manifest-not-json",
+        lambda w: ["report", _with_manifest(w, "{oops")],
+        "run/manifest.json: cannot be read",
+    ),
+    Case(
+        "report-manifest-list",
+        lambda w: ["report", _with_manifest(w, [])],
+        "run/manifest.json: must hold a JSON object, got a list",
+    ),
+    Case(
+        "report-manifest-environment-number",
+        lambda w: ["report", _with_manifest(w, {"environment": 5})],
+        "run/manifest.json: environment must be an object, got 5",
+    ),
+    Case(
+        "report-manifest-timing-text",
+        lambda w: ["report", _with_manifest(w, {"started": "x", "timings": {"join": "slow"}})],
+        "run/manifest.json: timings.join must be a number, got text",
+    ),
+    Case(
+        "report-manifest-cpus-list",
+        lambda w: ["report", _with_manifest(w, {"environment": {"cpus": [2]}})],
+        "run/manifest.json: environment.cpus must be a whole number or null, got a list",
+    ),
     Case("report-no-results", lambda w: ["report", w.foreign()], "no results.json here"),
     Case("report-on-a-file", lambda w: ["report", w.crm()], "cannot be read"),
     Case(
@@ -1014,6 +1048,14 @@ def _hard_link(w: W) -> Path:
     link = w.root / "also-crm.csv"
     os.link(w.crm(), link)
     return link
+
+
+def _with_manifest(w: W, manifest: object) -> Path:
+    """A run folder with good results.json and ``manifest`` (text as is) beside it."""
+    run_dir = w.results(_good_results())
+    text = manifest if isinstance(manifest, str) else json.dumps(manifest)
+    (run_dir / "manifest.json").write_text(text)
+    return run_dir
 
 
 def _results_folder(w: W) -> Path:

@@ -31,10 +31,15 @@ from matchsim.errors import InputError
 from matchsim.io import output_files, shown
 from matchsim.report import sections as S
 from matchsim.report.humanise import DASH, count, duration, share
-from matchsim.report.validate import RESULTS_SCHEMA, md_neutral, validate_results
+from matchsim.report.validate import (
+    MANIFEST_FILE,
+    RESULTS_SCHEMA,
+    md_neutral,
+    validate_manifest,
+    validate_results,
+)
 
 RESULTS_FILE = "results.json"
-MANIFEST_FILE = "manifest.json"
 REFERENCE_DEVICE = S.REFERENCE_DEVICE
 
 __all__ = [
@@ -209,7 +214,8 @@ def render_report(run_dir: str | os.PathLike[str]) -> tuple[Path, Path]:
 
     Raises:
         InputError: the folder has no readable results.json, or it is not one matchsim
-            writes (:func:`~matchsim.report.validate.validate_results`).
+            writes (:func:`~matchsim.report.validate.validate_results`); its
+            manifest.json is there but not one a report can show (named as the file).
     """
     folder = Path(run_dir)
     path = folder / RESULTS_FILE
@@ -232,12 +238,24 @@ def render_report(run_dir: str | os.PathLike[str]) -> tuple[Path, Path]:
         ) from None
 
 
-def _manifest(folder: Path) -> dict[str, Any] | None:
+def _read_manifest(folder: Path) -> dict[str, Any] | None:
+    """The run's manifest.json, checked; None where the folder has none.
+
+    Raises:
+        InputError: it is there but cannot be read, or a key the report shows is of
+            the wrong type (:func:`~matchsim.report.validate.validate_manifest`).
+    """
+    path = folder / MANIFEST_FILE
     try:
-        data = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
         return None
-    return data if isinstance(data, dict) else None
+    except IsADirectoryError:
+        raise InputError(shown(path), "is a folder, not a file") from None
+    except (OSError, ValueError) as exc:
+        raise InputError(shown(path), f"cannot be read ({shown(exc)})") from None
+    validate_manifest(data, path)
+    return dict(data)
 
 
 def write_report(
@@ -251,7 +269,7 @@ def write_report(
         manifest: the run's manifest (versions, hardware); read from ``folder`` if omitted.
     """
     env, md_env = _environment(), _environment(markdown=True)
-    article = build_article(results, manifest if manifest is not None else _manifest(folder))
+    article = build_article(results, manifest if manifest is not None else _read_manifest(folder))
     env.filters["md"] = _md_cell
     env.filters["nb"] = keep_units
     md_env.filters["md"] = str  # md_env's finalize neutralises every value already

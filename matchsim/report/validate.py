@@ -84,6 +84,22 @@ _RESULTS_SPEC: dict[str, Any] = {
 }
 _REQUIRED = ("schema", "experiment")
 
+MANIFEST_FILE = "manifest.json"
+_MANIFEST_SPEC: dict[str, Any] = {
+    "environment": {
+        "cpus": (int, type(None)),
+        "machine": _OPT_S,
+        "platform": _OPT_S,
+        "python": _OPT_S,
+        "numpy": _OPT_S,
+        "pyarrow": _OPT_S,
+    },
+    "source": _OPT_S,
+    "started": _OPT_S,
+    "timings": {str: _N},
+}
+"""The keys of a run's manifest.json that a report shows."""
+
 
 def _type_name(spec: Any) -> str:
     if isinstance(spec, dict):
@@ -92,8 +108,9 @@ def _type_name(spec: Any) -> str:
         return "a list"
     kinds = spec if isinstance(spec, tuple) else (spec,)
     names = {
-        str: "text", int: "a number", float: "a number", bool: "true/false",
-        dict: "an object", list: "a list", type(None): "null",
+        str: "text", int: "a number" if float in kinds else "a whole number",
+        float: "a number", bool: "true/false", dict: "an object", list: "a list",
+        type(None): "null",
     }  # fmt: skip
     return " or ".join(dict.fromkeys(names.get(k, k.__name__) for k in kinds))
 
@@ -102,6 +119,12 @@ def _check(value: Any, spec: Any, where: str) -> str | None:
     if isinstance(spec, dict):
         if not isinstance(value, dict):
             return f"{where} must be {_type_name(spec)}, got {_json_kind(value)}"
+        if list(spec) == [str]:  # an object of any keys, each value of one kind
+            for key, item in value.items():
+                problem = _check(item, spec[str], f"{where}.{shown(key)}")
+                if problem:
+                    return problem
+            return None
         for key, sub in spec.items():
             if key in value:
                 problem = _check(value[key], sub, f"{where}.{key}" if where else key)
@@ -130,7 +153,7 @@ def _json_kind(value: Any) -> str:
     if isinstance(value, bool):
         return "true/false"
     if isinstance(value, int | float):
-        return "a number"
+        return shown(repr(value))  # the number itself: "got 1.5", "got -1e+308"
     if isinstance(value, str):
         return "text"
     return "a list" if isinstance(value, list) else "an object"
@@ -158,5 +181,20 @@ def validate_results(results: Any, path: str | os.PathLike[str] = RESULTS_FILE) 
             "(rerun the experiment with this version)",
         )
     problem = _check(results, _RESULTS_SPEC, "")
+    if problem:
+        raise InputError(where, problem)
+
+
+def validate_manifest(manifest: Any, path: str | os.PathLike[str] = MANIFEST_FILE) -> None:
+    """Refuse a run's manifest.json that a report cannot show (hand-edited, truncated)
+    with one message naming it and its first wrong key.
+
+    Raises:
+        InputError: not an object, or a key the report shows of the wrong type.
+    """
+    where = shown(path)
+    if not isinstance(manifest, dict):
+        raise InputError(where, f"must hold a JSON object, got {_json_kind(manifest)}")
+    problem = _check(manifest, _MANIFEST_SPEC, "")
     if problem:
         raise InputError(where, problem)
