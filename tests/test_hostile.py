@@ -802,6 +802,16 @@ CASES: list[Case] = [
         lambda w: ["attack", w.upload(), "--out", w.upload()],
         "is the upload",
     ),
+    Case(
+        "attack-folder-named-parquet",
+        lambda w: ["attack", _folder(w, "x.parquet"), "--kind", "phone", "--region", "NL"],
+        "x.parquet: is a folder, not a file",
+    ),
+    Case(
+        "attack-folder-named-csv-with-column",
+        lambda w: ["attack", _folder(w, "u.csv"), "--column", "PHONE", "--kind", "date"],
+        "u.csv: is a folder, not a file",
+    ),
     Case("attack-empty", lambda w: ["attack", w.file("e.txt", b"")], "is empty"),
     Case("attack-nul", lambda w: ["attack", w.file("n.txt", b"ab\x00cd\n")], "NUL byte"),
     Case(
@@ -1056,6 +1066,11 @@ def _with_manifest(w: W, manifest: object) -> Path:
     text = manifest if isinstance(manifest, str) else json.dumps(manifest)
     (run_dir / "manifest.json").write_text(text)
     return run_dir
+
+
+def _folder(w: W, name: str) -> Path:
+    (w.root / name).mkdir()
+    return w.root / name
 
 
 def _results_folder(w: W) -> Path:

@@ -782,9 +782,10 @@ def read_upload(path: str | Path, column: str | None = None) -> tuple[pa.Table, 
     """
     import pyarrow.compute as pc
 
+    from matchsim.io import check_file
+
     p = Path(path)
-    if not p.is_file():
-        raise InputError(shown(p), "file not found")
+    check_file(p)  # missing, a folder, a FIFO, unreadable: each said as it is
     if p.stat().st_size == 0:
         raise InputError(shown(p), "the file is empty")
 
