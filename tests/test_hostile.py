@@ -19,6 +19,7 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -146,14 +147,14 @@ class W:
             hash_file(self.pop / "customers.parquet", profile="meta", region="NL", out=up)
         return up
 
-    def broken_pop(self, name: str, data: bytes | pa.Table) -> Path:
+    def broken_pop(self, name: str, data: bytes | pa.Table, **write: Any) -> Path:
         """A copy of the population with file ``name`` replaced: garbage bytes, or a
-        Parquet table of other columns."""
+        Parquet table of other columns (written with ``write``'s options)."""
         d = self.root / "badpop"
         if not d.exists():
             shutil.copytree(self.pop, d)
         if isinstance(data, pa.Table):
-            pq.write_table(data, d / name)
+            pq.write_table(data, d / name, **write)
         else:
             (d / name).write_bytes(data)
         return d
@@ -715,6 +716,24 @@ CASES: list[Case] = [
             "join",
             "--platform",
             w.broken_pop("platform.parquet", _nulled(w, "platform.parquet", "uid")),
+            "--upload",
+            w.upload(),
+            "--out",
+            "j",
+        ],
+        "platform.parquet, column 'uid': 1 row has no uid",
+    ),
+    Case(
+        "join-platform-uid-with-a-null-no-statistics",
+        lambda w: [
+            "join",
+            "--platform",
+            w.broken_pop(
+                "platform.parquet",
+                _nulled(w, "platform.parquet", "uid"),
+                write_statistics=False,
+                row_group_size=50,
+            ),
             "--upload",
             w.upload(),
             "--out",

@@ -192,7 +192,7 @@ class ParquetPlatform:
         names = set(schema.names)
         if "uid" not in names:
             raise InputError(self.path, "has no uid column; is it a platform table?")
-        missing = _null_count(self._meta, schema.get_field_index("uid"))
+        missing = _null_count(self.path, self._meta, schema.get_field_index("uid"))
         if missing:
             raise InputError(
                 self.path, f"{missing:,} {'row has' if missing == 1 else 'rows have'} no uid "
@@ -461,14 +461,24 @@ def _column(table: pa.Table, field_name: str, path: Path) -> pa.ChunkedArray:
     return table[column]
 
 
-def _null_count(meta: pq.FileMetaData, column: int) -> int:
-    """Nulls in a column by the row groups' statistics (0 where they do not say: a
-    null uid would then be read as some number, as before)."""
+def _null_count(path: Path, meta: pq.FileMetaData, column: int) -> int:
+    """Nulls in a column: by the row groups' statistics, and where a row group has none
+    (a file written without them), by reading that column of it."""
     count = 0
+    unsaid = []
     for g in range(meta.num_row_groups):
         stats = meta.row_group(g).column(column).statistics
         if stats is not None and stats.has_null_count:
             count += int(stats.null_count)
+        else:
+            unsaid.append(g)
+    if unsaid:
+        name = meta.schema.column(column).name
+        try:
+            values = pq.ParquetFile(path).read_row_groups(unsaid, columns=[name])[name]
+        except (pa.ArrowInvalid, OSError):
+            raise InputError(path, UNREADABLE_PARQUET) from None
+        count += values.null_count
     return count
 
 
