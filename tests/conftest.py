@@ -69,3 +69,51 @@ def _aot_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
     import os
 
     os.environ["MATCHSIM_AOT_DIR"] = str(tmp_path_factory.mktemp("aot"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist, each numba kernel is compiled by one worker only (see
+    :func:`_compile_once`)."""
+    if hasattr(config, "workerinput") and config.option.basetemp:
+        # A worker's basetemp is a folder of the run's own (which pytest clears later).
+        _compile_once(Path(config.option.basetemp).parent / "numba-locks")
+
+
+def _compile_once(lock_dir: Path) -> None:
+    """Make a worker that is about to compile a cached numba function wait while another
+    worker of the same run compiles it, then load it from numba's on-disk cache.
+
+    A cold numba cache (a clean clone in CI) costs minutes of LLVM time, and two workers
+    starting on files that use the same kernels would each compile them. A file lock per
+    function (its module, name, first line and closure constants: one per compiled
+    variant) serialises those compiles across the workers; numba's compile looks in the
+    cache first, so the worker that waited loads the other's result. Taken inside numba's
+    process-wide compiler lock, so a thread never waits on a file lock while holding
+    what another thread of its process needs. Functions without ``cache=True`` compile
+    as before.
+    """
+    import fcntl
+    import hashlib
+
+    from numba.core.caching import NullCache
+    from numba.core.compiler_lock import global_compiler_lock
+    from numba.core.dispatcher import Dispatcher
+
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    original = Dispatcher.compile
+
+    def compile(self: Dispatcher, sig: object) -> object:
+        func = self.py_func
+        if isinstance(self._cache, NullCache) or func is None:
+            return original(self, sig)
+        cells = tuple(repr(c.cell_contents) for c in func.__closure__ or ())
+        name = f"{func.__module__}:{func.__qualname__}:{func.__code__.co_firstlineno}:{cells}"
+        lock = lock_dir / hashlib.sha256(name.encode()).hexdigest()[:32]
+        with global_compiler_lock, open(lock, "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                return original(self, sig)
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    Dispatcher.compile = compile  # type: ignore[method-assign]
