@@ -8,6 +8,15 @@ memory freed a few seconds ago has been handed back to the host and faults in ag
 
 Each round runs each probe in a fresh process after a pause (so the memory the last one
 freed has been reported), alternating; prints wall, user and system seconds per probe.
+
+    python benchmarks/first_touch.py ROUNDS --parquet POP/platform.parquet
+
+adds reading a population's register columns (uid, names, date of birth, gender,
+postcode, city, region, country: what a run's re-identification draws its register
+from) with Arrow's default memory pool (mimalloc, which advises its 1 GiB arena
+``MADV_HUGEPAGE``: ``strace -e trace=madvise``), with mimalloc told not to commit its
+arena eagerly (``MIMALLOC_ARENA_EAGER_COMMIT=0``: no such advice), and with the system
+allocator (``ARROW_DEFAULT_MEMORY_POOL=system``).
 """
 
 from __future__ import annotations
@@ -23,7 +32,13 @@ import os, resource, sys, time
 import numpy as np
 kind = sys.argv[1]
 r0 = resource.getrusage(resource.RUSAGE_SELF); t = time.perf_counter()
-if kind == "write":
+if kind == "parquet":
+    import pyarrow.parquet as pq
+
+    columns = ["uid", "first_name", "last_name", "dob", "gender", "postcode", "city", "region",
+               "country"]
+    pq.read_table(sys.argv[2], columns=columns)
+elif kind == "write":
     block = np.frombuffer(os.urandom(1 << 20), np.uint8)
     with open(sys.argv[2], "wb") as fh:
         for _ in range(660):
@@ -44,13 +59,23 @@ PROBES = {
 }
 
 
-def main(rounds: int) -> None:
+PARQUET_PROBES = {
+    "register columns read, Arrow's default pool": {},
+    "register columns read, MIMALLOC_ARENA_EAGER_COMMIT=0": {"MIMALLOC_ARENA_EAGER_COMMIT": "0"},
+    "register columns read, system allocator": {"ARROW_DEFAULT_MEMORY_POOL": "system"},
+}
+
+
+def main(rounds: int, parquet: str | None = None) -> None:
     scratch = os.path.join(tempfile.gettempdir(), f"first-touch-{os.getpid()}")
+    probes = dict(PROBES)
+    if parquet is not None:
+        probes |= {name: ("parquet", env) for name, env in PARQUET_PROBES.items()}
     for r in range(rounds):
-        for name, (kind, env) in PROBES.items():
+        for name, (kind, env) in probes.items():
             time.sleep(5)  # let the last probe's freed memory be reported to the host
             out = subprocess.run(
-                [sys.executable, "-c", PROBE, kind, scratch],
+                [sys.executable, "-c", PROBE, kind, parquet if kind == "parquet" else scratch],
                 env={**os.environ, **env}, capture_output=True, text=True, check=True,
             ).stdout.split()  # fmt: skip
             print(f"round {r + 1}: {name}: wall {out[0]} s, user {out[1]} s, sys {out[2]} s",
@@ -58,4 +83,9 @@ def main(rounds: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 2)
+    args = sys.argv[1:]
+    at = args.index("--parquet") if "--parquet" in args else -1
+    path = args[at + 1] if at >= 0 else None
+    if at >= 0:
+        del args[at : at + 2]
+    main(int(args[0]) if args else 2, path)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import sys
 
+ARENA_EAGER_COMMIT = "MIMALLOC_ARENA_EAGER_COMMIT"
+
 
 def enabled() -> bool:
     """Whether matchsim keeps freed memory for reuse (``MATCHSIM_KEEP_MEMORY=0``: no)."""
@@ -22,3 +24,13 @@ def keep_arrow_memory() -> bool:
     if "pyarrow" not in sys.modules:
         os.environ.setdefault("MIMALLOC_PURGE_DELAY", "-1")
     return os.environ.get("MIMALLOC_PURGE_DELAY") == "-1"
+
+
+def arrow_small_pages() -> None:
+    """Keep Arrow's mimalloc from advising its arena ``MADV_HUGEPAGE`` in this process
+    (``MIMALLOC_ARENA_EAGER_COMMIT=0``), if pyarrow is not loaded yet and the variable is
+    not set: on a machine whose kernel compacts memory for transparent huge pages on
+    demand (``defrag`` ``madvise``), each first touch of that arena waits for it.
+    Measured in :mod:`matchsim.experiment.memory`."""
+    if enabled() and "pyarrow" not in sys.modules:
+        os.environ.setdefault(ARENA_EAGER_COMMIT, "0")

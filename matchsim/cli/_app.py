@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from matchsim import __version__
-from matchsim._allocator import keep_arrow_memory
+from matchsim._allocator import arrow_small_pages, keep_arrow_memory
 from matchsim.cli._output import err_console, out_console
 
 try:  # typer >= 0.25 vendors click
@@ -63,8 +63,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     import os
 
     args = list(argv) if argv is not None else sys.argv[1:]
+    arrow_small_pages()  # before anything loads pyarrow (matchsim.experiment.memory)
     if next((a for a in args if not a.startswith("-")), None) == "run":
-        keep_arrow_memory()  # before anything loads pyarrow (matchsim.experiment.memory)
+        keep_arrow_memory()
 
     from matchsim.io import Interrupted, shown, signals_raise
 

@@ -35,6 +35,20 @@ default; 5.1 s with mimalloc purging off; 5.4 s with the glibc settings; 3.3-3.5
 both; peak RSS 2.0 GB -> 2.4 GB. Switching Arrow to jemalloc without purging did not help:
 more faults.)
 
+Arrow's mimalloc also reserves a 1 GiB arena and advises it ``MADV_HUGEPAGE``
+(``strace -e trace=madvise``). Where the kernel compacts memory for a transparent huge
+page on demand (``/sys/kernel/mm/transparent_hugepage/defrag``: ``madvise``, this
+project's VM), every first touch of that arena waits for it: reading a 10 M-user
+population's register columns in a fresh process took 7.0-7.1 s wall (4.5-4.8 s system)
+against 1.9-2.5 s (0.7-0.9 s) with ``MIMALLOC_ARENA_EAGER_COMMIT=0``, which commits the
+arena as it is used and gives no such advice, and 2.0-2.2 s with the system allocator
+(``python benchmarks/first_touch.py 2 --parquet POP/platform.parquet``). The CLI's entry
+point sets it for every command (:func:`matchsim._allocator.arrow_small_pages`; a value
+already in the environment is left as it is) and the worker inherits it. ``matchsim
+reidentify UPLOAD --population POP`` on that population (the NL run's sha256 upload,
+fresh processes, alternating, load 2-4): 66.8-69.0 s wall (28-35 s system) before,
+55.3-57.6 s (15 s) after, the same JSON report.
+
 ``MATCHSIM_KEEP_MEMORY=0`` turns all of it off.
 """
 
@@ -42,10 +56,11 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import os
 import sys
 from collections.abc import Iterator
 
-from matchsim._allocator import enabled
+from matchsim._allocator import ARENA_EAGER_COMMIT, enabled
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
@@ -63,6 +78,7 @@ def worker_environment() -> dict[str, str]:
         "MALLOC_TRIM_THRESHOLD_": str(_TRIM_THRESHOLD),
         "MALLOC_MMAP_MAX_": "0",
         "MIMALLOC_PURGE_DELAY": "-1",
+        ARENA_EAGER_COMMIT: os.environ.get(ARENA_EAGER_COMMIT, "0"),
     }
 
 
