@@ -928,6 +928,35 @@ CASES: list[Case] = [
         "takes no key",
     ),
     Case(
+        "run-key-file-is-a-list-holding-the-secret",
+        lambda w: [
+            "run",
+            w.experiment('[[schemes]]\nname = "hmac-sha256"\nkey_file = ["p@ss w0rd-hunter2"]\n'),
+        ],
+        "key_file: must be a string, got a list",
+        never=("hunter2",),
+    ),
+    Case(
+        "run-key-env-is-a-table-holding-the-secret",
+        lambda w: [
+            "run",
+            w.experiment(
+                '[[schemes]]\nname = "hmac-sha256"\nkey_env = {v = "p@ss w0rd-hunter2"}\n'
+            ),
+        ],
+        "key_env: must be a string, got a table",
+        never=("hunter2",),
+    ),
+    Case(
+        "run-key-file-is-a-number",
+        lambda w: [
+            "run",
+            w.experiment('[[schemes]]\nname = "hmac-sha256"\nkey_file = 31415926535\n'),
+        ],
+        "key_file: must be a string, got a number",
+        never=("31415926535",),
+    ),
+    Case(
         "run-force-cwd",
         lambda w: [
             "run",

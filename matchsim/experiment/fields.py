@@ -135,7 +135,9 @@ class Fields:
         if not present:
             return default
         if not isinstance(v, str):
-            self.problem(key, f"must be a string, got {v!r}")
+            # its kind only: a key_file or key_env given as a list or a number may be
+            # the secret itself, which is never shown
+            self.problem(key, f"must be a string, got {_kind(v)}")
             return default
         if choices is not None and v not in choices:
             self.problem(key, f"must be one of {', '.join(choices)}, got {v!r}")
@@ -235,3 +237,16 @@ def raise_problems(problems: Sequence[str]) -> None:
 
 
 __all__ = ["Check", "Fields", "raise_problems"]
+
+
+def _kind(value: Any) -> str:
+    """What a TOML value is, in words, without the value."""
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return "a date or time" if hasattr(value, "isoformat") else type(value).__name__
