@@ -162,9 +162,10 @@ def check_population_columns(path: str | os.PathLike[str], schema: pa.Schema) ->
         if len(at) > 1:
             raise InputError(shown(path), f"column name {name!r} appears twice; rename one")
         kind = schema.field(at[0]).type if at else None
-        if kind is not None and not pa.types.is_integer(kind):
+        if kind is not None and not pa.types.is_signed_integer(kind):
             raise InputError(
-                shown(path), f"holds {shown(str(kind))} values; matchsim reads integer ids here",
+                shown(path), f"holds {shown(str(kind))} values; matchsim reads signed integer "
+                "ids here (int64, as matchsim generate writes)",
                 column=name,
             )  # fmt: skip
     refuse_kinds(path, schema)
@@ -189,8 +190,14 @@ def population_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:
     except OSError as exc:
         raise InputError(shown(path), f"cannot be read ({exc.strerror or exc})") from None
     counts = data.get("counts") if isinstance(data, dict) else None
-    users = counts.get("platform_users") if isinstance(counts, dict) else None
-    if not isinstance(users, int) or isinstance(users, bool) or users < 0:
+    if not isinstance(counts, dict):
+        raise InputError(shown(path), "has no counts.platform_users (a whole number)")
+    for key, value in counts.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise InputError(
+                shown(path), f"counts.{shown(key)} is {shown(repr(value))}, not a whole number"
+            )
+    if "platform_users" not in counts:
         raise InputError(shown(path), "has no counts.platform_users (a whole number)")
     params = data.get("parameters")
     country = params.get("country") if isinstance(params, dict) else None
@@ -200,9 +207,40 @@ def population_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:
             "such as NL, DE or US",
         )  # fmt: skip
     seed = data.get("seed", 0)
-    if not isinstance(seed, int) or isinstance(seed, bool):
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise InputError(shown(path), f"seed {shown(repr(seed))} is not a whole number")
     return dict(data)
+
+
+def check_ids_once(path: str | os.PathLike[str], column: str) -> None:
+    """Refuse a population file in which a person id of ``column`` (a platform's
+    ``uid``, a customer file's ``cid``) appears on two rows: a join would count one
+    user twice, a register would name the wrong person. Reads that column alone.
+
+    Raises:
+        InputError: naming the file, the column, an id that repeats and how many do.
+    """
+    import numpy as np
+
+    ids = read_parquet(path, [column]).column(column).drop_null()
+    values = np.asarray(ids.to_numpy(), dtype=np.int64)
+    if len(values) < 2:
+        return
+    lo, hi = int(values.min()), int(values.max())
+    if hi - lo < 8 * len(values):  # ids of a generated population: 0..n-1, one byte each
+        seen = np.zeros(hi - lo + 1, dtype=np.uint8)
+        seen[values - lo] = 1
+        if int(seen.sum()) == len(values):
+            return
+    ordered = np.sort(values)
+    same = ordered[1:] == ordered[:-1]
+    if not same.any():
+        return
+    raise InputError(
+        shown(path), f"id {int(ordered[1:][same][0])} appears on more than one row "
+        f"({int(same.sum()):,} repeated rows); every person has one id of their own",
+        column=column,
+    )  # fmt: skip
 
 
 def parquet_schema(path: str | os.PathLike[str]) -> pa.Schema:

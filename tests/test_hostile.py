@@ -1004,6 +1004,93 @@ CASES: list[Case] = [
         "parameters.country 'ZZ' is not a country code",
     ),
     Case(
+        "run-population-manifest-negative-seed",
+        lambda w: ["run", _reused(w, "manifest.json", _manifest(w, seed=-5))],
+        "seed -5 is not a whole number",
+    ),
+    Case(
+        "run-population-manifest-customers-text",
+        lambda w: ["run", _reused(w, "manifest.json", _counted(w, customers="abc"))],
+        "counts.customers is 'abc', not a whole number",
+    ),
+    Case(
+        "run-population-manifest-user-count-disagrees",
+        lambda w: ["run", _reused(w, "manifest.json", _counted(w, platform_users=1))],
+        "platform.parquet: has 300 rows, but manifest.json counts 1 platform users",
+    ),
+    Case(
+        "run-population-customers-shorter-than-truth",
+        lambda w: ["run", _reused(w, "customers.parquet", _sliced(w, "customers.parquet", 30))],
+        "customers.parquet: has 30 rows, but manifest.json counts 40 customers",
+    ),
+    Case(
+        "run-population-uid-twice",
+        lambda w: ["run", _reused(w, "platform.parquet", _repeated(w, "platform.parquet", "uid"))],
+        "column 'uid': id 0 appears on more than one row (1 repeated rows)",
+    ),
+    Case(
+        "join-truth-uid-unsigned",
+        lambda w: [
+            "join",
+            "--platform",
+            w.broken_pop("truth.parquet", _unsigned(w, "truth.parquet", "uid", 0)),
+            "--upload",
+            w.pop_upload(),
+            "--out",
+            "j",
+        ],
+        "truth.parquet, column 'uid': holds uint64 values; matchsim reads signed integer ids",
+    ),
+    Case(
+        "join-platform-uid-past-int64",
+        lambda w: [
+            "join",
+            "--platform",
+            w.broken_pop("platform.parquet", _unsigned(w, "platform.parquet", "uid", 2**63)),
+            "--upload",
+            w.upload(),
+            "--out",
+            "j",
+        ],
+        "platform.parquet, column 'uid': holds uint64 values",
+    ),
+    Case(
+        "join-platform-uid-repeated",
+        lambda w: [
+            "join",
+            "--platform",
+            w.broken_pop("platform.parquet", _repeated(w, "platform.parquet", "uid")),
+            "--upload",
+            w.upload(),
+            "--out",
+            "j",
+        ],
+        "platform.parquet, column 'uid': id 0 appears on more than one row",
+    ),
+    Case(
+        "join-truth-cid-repeated",
+        lambda w: [
+            "join",
+            "--platform",
+            w.broken_pop("truth.parquet", _repeated(w, "truth.parquet", "cid")),
+            "--upload",
+            w.pop_upload(),
+            "--out",
+            "j",
+        ],
+        "truth.parquet, column 'cid': id 0 appears on more than one row",
+    ),
+    Case(
+        "reidentify-population-uid-repeated",
+        lambda w: [
+            "reidentify",
+            w.upload(),
+            "--population",
+            w.broken_pop("platform.parquet", _repeated(w, "platform.parquet", "uid")),
+        ],
+        "platform.parquet, column 'uid': id 0 appears on more than one row",
+    ),
+    Case(
         "run-population-manifest-seed-not-a-number",
         lambda w: ["run", _reused(w, "manifest.json", _manifest(w, seed="abc"))],
         "seed 'abc' is not a whole number",
@@ -1168,6 +1255,34 @@ def _manifest(w: W, **over: object) -> bytes:
         data["parameters"]["country"] = over.pop("country")
     data.update(over)
     return json.dumps(data).encode()
+
+
+def _counted(w: W, **over: object) -> bytes:
+    """The population's manifest.json with ``counts`` entries replaced."""
+    data = json.loads((w.pop / "manifest.json").read_text())
+    data["counts"].update(over)
+    return json.dumps(data).encode()
+
+
+def _sliced(w: W, name: str, rows: int) -> pa.Table:
+    return pq.read_table(w.pop / name).slice(0, rows)
+
+
+def _repeated(w: W, name: str, column: str) -> pa.Table:
+    """The population's file ``name`` with its second row's ``column`` equal to the first's."""
+    table = pq.read_table(w.pop / name)
+    values = table.column(column).to_pylist()
+    values[1] = values[0]
+    at = table.schema.get_field_index(column)
+    return table.set_column(at, column, pa.array(values, table.schema.field(column).type))
+
+
+def _unsigned(w: W, name: str, column: str, plus: int) -> pa.Table:
+    """The population's file ``name`` with ``column`` as uint64, each id raised by ``plus``."""
+    table = pq.read_table(w.pop / name)
+    values = [None if v is None else v + plus for v in table.column(column).to_pylist()]
+    at = table.schema.get_field_index(column)
+    return table.set_column(at, column, pa.array(values, pa.uint64()))
 
 
 def _reused(w: W, name: str, data: bytes | pa.Table) -> Path:

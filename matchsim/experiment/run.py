@@ -104,15 +104,32 @@ def run_experiment(
 
 
 def _check_reused(pop_dir: Path) -> None:
-    """A reused population refused before any output exists: its manifest (the user
-    count, country and seed a run reads) and its three tables' footers (Parquet, person
-    ids that are integers, once)."""
-    from matchsim.generate import CUSTOMERS_FILE, PLATFORM_FILE, TRUTH_FILE
-    from matchsim.io import parquet_names, population_manifest
+    """A reused population refused before any output exists: its manifest (the counts,
+    country and seed a run reads), its three tables' footers (Parquet, person ids that
+    are signed integers, row counts that agree with the manifest and with each other)
+    and its person ids (each platform user and each customer once)."""
+    import pyarrow.parquet as pq
 
-    population_manifest(pop_dir)
+    from matchsim.errors import InputError
+    from matchsim.generate import CUSTOMERS_FILE, PLATFORM_FILE, TRUTH_FILE
+    from matchsim.io import check_ids_once, parquet_names, population_manifest, shown
+
+    counts = population_manifest(pop_dir)["counts"]
+    rows = {}
     for name in (PLATFORM_FILE, CUSTOMERS_FILE, TRUTH_FILE):
         parquet_names(pop_dir / name)
+        rows[name] = pq.ParquetFile(pop_dir / name).metadata.num_rows
+    said = {PLATFORM_FILE: counts["platform_users"], CUSTOMERS_FILE: counts.get("customers"),
+            TRUTH_FILE: counts.get("customers")}  # fmt: skip
+    for name, n in said.items():
+        if n is not None and rows[name] != n:
+            raise InputError(
+                shown(pop_dir / name), f"has {rows[name]:,} rows, but manifest.json counts "
+                f"{n:,} {'platform users' if name == PLATFORM_FILE else 'customers'}",
+            )  # fmt: skip
+    check_ids_once(pop_dir / PLATFORM_FILE, "uid")
+    check_ids_once(pop_dir / CUSTOMERS_FILE, "cid")
+    check_ids_once(pop_dir / TRUTH_FILE, "cid")
 
 
 def _run(

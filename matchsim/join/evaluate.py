@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 
 from matchsim.arrays import sorted_unique
 from matchsim.errors import InputError
-from matchsim.io import UNREADABLE_PARQUET, read_parquet
+from matchsim.io import UNREADABLE_PARQUET, check_ids_once, read_parquet
 from matchsim.join.keys import EMAIL, MADID, PHONE, UploadKeys
 from matchsim.join.platform import table_digests
 from matchsim.join.result import MatchResult, distinct
@@ -122,6 +122,7 @@ def evaluate(
         raise InputError(truth_path, "is not a readable truth table") from None
     if truth.num_rows == 0 or truth["cid"].null_count:
         raise InputError(truth_path, "does not describe this upload (no customer id on a row)")
+    check_ids_once(truth_path, "cid")
     cids = truth["cid"].to_numpy()
     true_uid = truth["uid"].fill_null(-1).to_numpy()
     order = np.argsort(cids)

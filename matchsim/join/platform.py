@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from matchsim.errors import ConfigError, InputError, SecretError
-from matchsim.io import UNREADABLE_PARQUET, check_file, check_population_columns
+from matchsim.io import UNREADABLE_PARQUET, check_file, check_ids_once, check_population_columns
 from matchsim.join.keys import (
     COMBINATION_FIELDS,
     EMAIL,
@@ -199,6 +199,7 @@ class ParquetPlatform:
                 "(every platform user has one)",
                 column="uid",
             )  # fmt: skip
+        check_ids_once(self.path, "uid")  # one user on two rows would be counted twice
         self._profile()
         self._scheme()  # fail early on a bad scheme or missing secret
 
