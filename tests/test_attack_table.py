@@ -164,6 +164,19 @@ def test_load_table_refuses_what_it_cannot_trust(tmp_path: Path) -> None:
         ({"keyspace": original["keyspace"] | {"size": True}}, keyspace_unreadable),
         ({"keyspace": original["keyspace"] | {"size": 731.0}}, keyspace_unreadable),
     ]
+    # A column named twice (the names checked as a set would pass).
+    for doubled in ("index", "prefix"):
+        twice = tmp_path / f"twice-{doubled}.parquet"
+        columns = [arrays["prefix"], arrays["index"], arrays[doubled]]
+        pq.write_table(
+            pa.Table.from_arrays(
+                columns, names=["prefix", "index", doubled]
+            ).replace_schema_metadata(meta),
+            twice,
+        )
+        assert refused(twice) == (
+            f"{twice}: corrupt lookup table (its columns are not one prefix and one index)"
+        )
     for i, (change, why) in enumerate(edits):
         edited = tmp_path / f"edited-{i}.parquet"
         pq.write_table(

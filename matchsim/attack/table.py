@@ -224,7 +224,9 @@ def _read_table(p: Path, pf: pq.ParquetFile, keyspace: MaskKeyspace | None) -> L
             p,
             f"built for {describe_keyspace(stored)}, not for {describe_keyspace(keyspace)}",
         )
-    if set(pf.schema_arrow.names) != {"prefix", "index"} or pf.metadata.num_rows != size:
+    if sorted(pf.schema_arrow.names) != ["index", "prefix"]:
+        raise InputError(p, "corrupt lookup table (its columns are not one prefix and one index)")
+    if pf.metadata.num_rows != size:
         raise InputError(
             p,
             f"corrupt lookup table: {pf.metadata.num_rows:,} rows for a keyspace of "
