@@ -201,6 +201,8 @@ def name(
 def dob(values: pa.Array, region: str, *, fmt: str = "%Y%m%d", min_year: int = 1900) -> Result:
     """Dates (date32, or ``YYYY-MM-DD`` / ``YYYYMMDD`` text) as ``fmt``."""
     if pa.types.is_date(values.type) or pa.types.is_timestamp(values.type):
+        if pa.types.is_timestamp(values.type):  # the day only: a time of day (pandas' ms) goes
+            values = pc.floor_temporal(values, unit="day")
         dates = values.cast(pa.timestamp("s"))
         reasons = _no_reasons(values)
     else:

@@ -1,0 +1,53 @@
+"""Dates of birth stored as timestamps (pandas writes milliseconds, often with a time of
+day): the normalised value is the day, whatever the unit and the time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matchsim.cli import main
+from matchsim.normalise.fields import dob
+
+MOMENTS = st.datetimes(min_value=dt.datetime(1901, 1, 1), max_value=dt.datetime(2030, 12, 31))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    moments=st.lists(MOMENTS, min_size=1, max_size=20),
+    unit=st.sampled_from(["s", "ms", "us", "ns"]),
+)
+def test_a_timestamp_normalises_to_its_day(moments: list[dt.datetime], unit: str) -> None:
+    if unit == "s":
+        moments = [m.replace(microsecond=0) for m in moments]
+    if unit == "ms":
+        moments = [m.replace(microsecond=m.microsecond // 1000 * 1000) for m in moments]
+    got = dob(pa.array([*moments, None], pa.timestamp(unit)), "NL")
+    assert got.values.to_pylist() == [m.strftime("%Y%m%d") for m in moments] + [None]
+
+
+def test_hash_takes_a_pandas_style_dob(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``matchsim hash`` of a file whose dob is timestamp[ms] with a time of day (it
+    stopped with an Arrow cast error, exit 70) hashes the day, as a date column would."""
+    moment = dt.datetime(1990, 1, 1, 12, 34, 56, 789000)
+    as_time = tmp_path / "times.parquet"
+    as_date = tmp_path / "dates.parquet"
+    pq.write_table(
+        pa.table({"email": ["a@b.nl"], "dob": pa.array([moment], pa.timestamp("ms"))}), as_time
+    )
+    pq.write_table(pa.table({"email": ["a@b.nl"], "dob": pa.array([moment.date()])}), as_date)
+    digests = []
+    for source in (as_time, as_date):
+        out = tmp_path / f"{source.stem}.csv"
+        with pytest.raises(SystemExit) as exc:
+            main(["hash", str(source), "--region", "NL", "--out", str(out)])
+        assert exc.value.code in (0, None), capsys.readouterr().err
+        digests.append(pacsv.read_csv(out).column("DOB").to_pylist())
+    assert digests[0] == digests[1] and digests[0][0]
