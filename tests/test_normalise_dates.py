@@ -17,12 +17,13 @@ from matchsim.cli import main
 from matchsim.normalise.fields import dob
 
 MOMENTS = st.datetimes(min_value=dt.datetime(1901, 1, 1), max_value=dt.datetime(2030, 12, 31))
+UNITS = st.sampled_from(["s", "ms", "us", "ns"])
 
 
 @settings(max_examples=200, deadline=None)
 @given(
     moments=st.lists(MOMENTS, min_size=1, max_size=20),
-    unit=st.sampled_from(["s", "ms", "us", "ns"]),
+    unit=UNITS,
 )
 def test_a_timestamp_normalises_to_its_day(moments: list[dt.datetime], unit: str) -> None:
     if unit == "s":
