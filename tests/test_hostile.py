@@ -1153,6 +1153,29 @@ CASES: list[Case] = [
         ],
         "population.platform_users must be a whole number or null, got -1e+308",
     ),
+    Case(
+        "report-huge-user-count",
+        lambda w: [
+            "report",
+            w.results(_good_results(membership={"advertisers": [{"users": 10**400}]})),
+        ],
+        "membership.advertisers[0].users is out of range, got 1000000000",
+    ),
+    Case(
+        "report-huge-number-in-a-free-section",
+        lambda w: [
+            "report",
+            w.results(
+                _good_results(risk=[{"qi": ["dob"], "records": 10, "keyspace": {"size": 10**400}}])
+            ),
+        ],
+        "results.json: does not have the shape matchsim writes",
+    ),
+    Case(
+        "report-manifest-huge-timing",
+        lambda w: ["report", _with_manifest(w, {"started": "x", "timings": {"join": 10**400}})],
+        "run/manifest.json: timings.join is out of range",
+    ),
     # ---- report: the run's manifest.json edited by hand (blamed on it, not results.json)
     Case(
         "report-manifest-not-json",

@@ -232,7 +232,9 @@ def render_report(run_dir: str | os.PathLike[str]) -> tuple[Path, Path]:
     validate_results(results, path)
     try:
         return write_report(results, folder)
-    except (TypeError, KeyError, ValueError, AttributeError, IndexError, TemplateError) as exc:
+    except (
+        TypeError, KeyError, ValueError, AttributeError, IndexError, OverflowError, TemplateError
+    ) as exc:  # fmt: skip
         raise InputError(
             shown(path), f"does not have the shape matchsim writes ({shown(exc)})"
         ) from None

@@ -144,6 +144,8 @@ def _check(value: Any, spec: Any, where: str) -> str | None:
         return f"{where} must be {_type_name(spec)}, got {_json_kind(value)}"
     if not isinstance(value, kinds):
         return f"{where} must be {_type_name(spec)}, got {_json_kind(value)}"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**63:
+        return f"{where} is out of range, got {_json_kind(value)}"
     return None
 
 
