@@ -579,6 +579,19 @@ CASES: list[Case] = [
         "is inside",
     ),
     Case(
+        "join-out-inside-population-named-by-its-file",
+        lambda w: [
+            "join",
+            "--platform",
+            w.pop / "platform.parquet",
+            "--upload",
+            w.upload(),
+            "--out",
+            w.pop / "j",
+        ],
+        "is inside",
+    ),
+    Case(
         "join-out-holds-upload",
         lambda w: [
             "join",

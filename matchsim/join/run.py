@@ -91,7 +91,12 @@ def join_files(
     """
     started = time.perf_counter()
     out_path = Path(out)
-    check_folder(out_path, force, [platform, upload, truth, key_file])
+    given = Path(platform)
+    # a population folder named by its platform.parquet is as much an input as named
+    folder = (
+        given.parent if given.is_file() and (given.parent / "manifest.json").is_file() else None
+    )
+    check_folder(out_path, force, [platform, folder, upload, truth, key_file])
     prof = get_profile(profile)
     params = upload_params(scheme, scheme_params or {}, prof.encoding)
     platform_file = _platform_file(Path(platform))
