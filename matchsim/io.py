@@ -236,9 +236,11 @@ def check_ids_once(path: str | os.PathLike[str], column: str) -> None:
     same = ordered[1:] == ordered[:-1]
     if not same.any():
         return
+    extra = int(same.sum())
     raise InputError(
         shown(path), f"id {int(ordered[1:][same][0])} appears on more than one row "
-        f"({int(same.sum()):,} repeated rows); every person has one id of their own",
+        f"({extra:,} {'row repeats an id' if extra == 1 else 'rows repeat an id'}); "
+        "every person has one id of their own",
         column=column,
     )  # fmt: skip
 

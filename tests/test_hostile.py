@@ -1039,7 +1039,7 @@ CASES: list[Case] = [
     Case(
         "run-population-uid-twice",
         lambda w: ["run", _reused(w, "platform.parquet", _repeated(w, "platform.parquet", "uid"))],
-        "column 'uid': id 0 appears on more than one row (1 repeated rows)",
+        "column 'uid': id 0 appears on more than one row (1 row repeats an id)",
     ),
     Case(
         "join-truth-uid-unsigned",

@@ -236,9 +236,6 @@ def raise_problems(problems: Sequence[str]) -> None:
     ConfigError.collect(problems)
 
 
-__all__ = ["Check", "Fields", "raise_problems"]
-
-
 def _kind(value: Any) -> str:
     """What a TOML value is, in words, without the value."""
     if isinstance(value, bool):
@@ -250,3 +247,6 @@ def _kind(value: Any) -> str:
     if isinstance(value, dict):
         return "a table"
     return "a date or time" if hasattr(value, "isoformat") else type(value).__name__
+
+
+__all__ = ["Check", "Fields", "raise_problems"]
