@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -32,6 +33,34 @@ def test_a_timestamp_normalises_to_its_day(moments: list[dt.datetime], unit: str
         moments = [m.replace(microsecond=m.microsecond // 1000 * 1000) for m in moments]
     got = dob(pa.array([*moments, None], pa.timestamp(unit)), "NL")
     assert got.values.to_pylist() == [m.strftime("%Y%m%d") for m in moments] + [None]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    moments=st.lists(MOMENTS, min_size=1, max_size=20),
+    zone=st.sampled_from(["Asia/Tokyo", "America/Sao_Paulo", "Europe/Amsterdam", "UTC"]),
+    unit=UNITS,
+)
+def test_a_zoned_timestamp_normalises_to_its_local_day(
+    moments: list[dt.datetime], zone: str, unit: str
+) -> None:
+    """A timestamp with a time zone is the day it is there (local midnight may not exist,
+    or come twice, where clocks change: no error either way)."""
+    local = [m.replace(microsecond=0, tzinfo=ZoneInfo(zone)) for m in moments]
+    instants = pa.array([int(m.timestamp()) for m in local], pa.int64())
+    stored = instants.cast(pa.timestamp("s", tz=zone)).cast(pa.timestamp(unit, tz=zone))
+    got = dob(stored, "NL")
+    assert got.values.to_pylist() == [m.strftime("%Y%m%d") for m in local]
+
+
+def test_midnight_that_does_not_exist_or_comes_twice() -> None:
+    # Sao Paulo skipped 2018-11-04 00:00-01:00; Tokyo's clocks went back at midnight of
+    # 1951-09-09 (a day that began twice)
+    for zone, day in (("America/Sao_Paulo", dt.datetime(2018, 11, 4, 12)),
+                      ("Asia/Tokyo", dt.datetime(1951, 9, 8, 23, 30))):  # fmt: skip
+        instant = int(day.replace(tzinfo=ZoneInfo(zone)).timestamp())
+        stored = pa.array([instant], pa.int64()).cast(pa.timestamp("s", tz=zone))
+        assert dob(stored, "NL").values.to_pylist() == [day.strftime("%Y%m%d")]
 
 
 def test_hash_takes_a_pandas_style_dob(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

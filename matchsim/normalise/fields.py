@@ -201,8 +201,10 @@ def name(
 def dob(values: pa.Array, region: str, *, fmt: str = "%Y%m%d", min_year: int = 1900) -> Result:
     """Dates (date32, or ``YYYY-MM-DD`` / ``YYYYMMDD`` text) as ``fmt``."""
     if pa.types.is_date(values.type) or pa.types.is_timestamp(values.type):
-        if pa.types.is_timestamp(values.type):  # the day only: a time of day (pandas' ms) goes
-            values = pc.floor_temporal(values, unit="day")
+        if pa.types.is_timestamp(values.type):
+            if values.type.tz is not None:  # the day where it was stored, not in UTC
+                values = pc.local_timestamp(values)
+            values = pc.floor_temporal(values, unit="day")  # a time of day (pandas' ms) goes
         dates = values.cast(pa.timestamp("s"))
         reasons = _no_reasons(values)
     else:
