@@ -941,6 +941,21 @@ CASES: list[Case] = [
         "takes no key",
     ),
     Case(
+        "run-population-path-empty",
+        lambda w: ["run", w.experiment('[population]\npath = ""\n')],
+        "[population].path: must not be empty",
+    ),
+    Case(
+        "run-key-env-empty",
+        lambda w: ["run", w.experiment('[[schemes]]\nname = "hmac-sha256"\nkey_env = ""\n')],
+        "key_env: must not be empty",
+    ),
+    Case(
+        "run-key-file-empty",
+        lambda w: ["run", w.experiment('[[schemes]]\nname = "hmac-sha256"\nkey_file = ""\n')],
+        "key_file: must not be empty",
+    ),
+    Case(
         "run-key-file-is-a-list-holding-the-secret",
         lambda w: [
             "run",

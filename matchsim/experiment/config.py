@@ -197,6 +197,8 @@ def _population(
         pop.unknown()
         raw_path = pop.string("path", "")
         if not raw_path:
+            if pop.table.get("path") == "":  # a path of the wrong type is a problem already
+                pop.problem("path", "must not be empty (give the population folder)")
             return None, None
         path = Path(raw_path)
         if source is not None and not path.is_absolute():
@@ -297,6 +299,9 @@ def _schemes(f: Fields, tree: Mapping[str, Any]) -> tuple[SchemeSpec, ...]:
             )
         for problem in param_problems(str(s.table["name"]), params):
             s.problem_here(problem)
+        for key in ("key_env", "key_file"):
+            if s.table.get(key) == "":  # not "absent" (a fresh random key): a mistake
+                s.problem(key, "must not be empty (name the variable or the file)")
         if cls is not None and cls.needs_secret and (out[-1].key_env or out[-1].key_file):
             _check_key(s, out[-1])
     return tuple(out)
