@@ -214,19 +214,32 @@ def population_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:
 
 def check_ids_once(path: str | os.PathLike[str], column: str) -> None:
     """Refuse a population file in which a person id of ``column`` (a platform's
-    ``uid``, a customer file's ``cid``) appears on two rows: a join would count one
-    user twice, a register would name the wrong person. Reads that column alone.
+    ``uid``, a customer file's ``cid``) is missing, negative (-1 stands for "no platform
+    user" in evaluation) or appears on two rows: a join would count one user twice, a
+    register would name the wrong person. Reads that column alone.
 
     Raises:
-        InputError: naming the file, the column, an id that repeats and how many do.
+        InputError: naming the file, the column, and the first row without an id, or
+            the negative id, or an id that repeats and how many do.
     """
     import numpy as np
 
-    ids = read_parquet(path, [column]).column(column).drop_null()
+    ids = read_parquet(path, [column]).column(column).combine_chunks()
+    if ids.null_count:
+        missing = np.flatnonzero(np.asarray(ids.is_null().to_numpy(zero_copy_only=False)))
+        raise InputError(
+            shown(path), "has no id (every person has one)", row=int(missing[0]) + 1,
+            column=column,
+        )  # fmt: skip
     values = np.asarray(ids.to_numpy(), dtype=np.int64)
-    if len(values) < 2:
+    if len(values) == 0:
         return
     lo, hi = int(values.min()), int(values.max())
+    if lo < 0:
+        raise InputError(
+            shown(path), f"id {lo} is negative; person ids are whole numbers from 0",
+            column=column,
+        )  # fmt: skip
     if hi - lo < 8 * len(values):  # ids of a generated population: 0..n-1, one byte each
         seen = np.zeros(hi - lo + 1, dtype=np.uint8)
         seen[values - lo] = 1

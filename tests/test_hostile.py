@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
@@ -1096,6 +1097,32 @@ CASES: list[Case] = [
         "platform.parquet, column 'uid': id 0 appears on more than one row",
     ),
     Case(
+        "join-platform-uid-negative",
+        lambda w: [
+            "join",
+            "--platform",
+            w.broken_pop("platform.parquet", _negated(w, "platform.parquet", "uid")),
+            "--upload",
+            w.upload(),
+            "--out",
+            "j",
+        ],
+        "platform.parquet, column 'uid': id -300 is negative",
+    ),
+    Case(
+        "join-customers-cid-null",
+        lambda w: [
+            "join",
+            "--platform",
+            w.broken_pop("customers.parquet", _nulled(w, "customers.parquet", "cid")),
+            "--upload",
+            w.pop_upload(),
+            "--out",
+            "j",
+        ],
+        "customers.parquet, row 1, column 'cid': has no id",
+    ),
+    Case(
         "join-truth-cid-repeated",
         lambda w: [
             "join",
@@ -1326,6 +1353,13 @@ def _repeated(w: W, name: str, column: str) -> pa.Table:
     values[1] = values[0]
     at = table.schema.get_field_index(column)
     return table.set_column(at, column, pa.array(values, table.schema.field(column).type))
+
+
+def _negated(w: W, name: str, column: str) -> pa.Table:
+    """The population's file ``name`` with each id ``i`` of ``column`` as ``-i - 1``."""
+    table = pq.read_table(w.pop / name)
+    at = table.schema.get_field_index(column)
+    return table.set_column(at, column, pc.subtract(pc.negate(table.column(column)), 1))
 
 
 def _unsigned(w: W, name: str, column: str, plus: int) -> pa.Table:

@@ -295,6 +295,7 @@ def upload_row_cids(
         )
     if "cid" not in customers.column_names:
         raise InputError(path, "has no cid column (the customer id matchsim generate writes)")
+    check_ids_once(path, "cid")  # each customer once, none without an id
     cids = np.asarray(pc.cast(customers["cid"], pa.int64()).to_numpy(), dtype=np.int64)
     if not scheme.deterministic:  # nothing to compare; every figure is order-free
         return RowMapping(cids, "row order (not checkable: the scheme is salted)")
@@ -339,6 +340,7 @@ def row_cids(customers_path: str | Path, n_rows: int) -> np.ndarray | None:
     cid = read_parquet(path, ["cid"])["cid"]
     if len(cid) != n_rows:
         return None
+    check_ids_once(path, "cid")
     return np.asarray(pc.cast(cid, pa.int64()).to_numpy())
 
 
