@@ -25,7 +25,7 @@ from matchsim.attack import (
     reverse,
 )
 from matchsim.attack.keyspace import Mask
-from matchsim.attack.table import build_table, load_table, reverse_with_table
+from matchsim.attack.table import build_table, describe_keyspace, load_table, reverse_with_table
 from matchsim.errors import InputError
 from matchsim.generate import Population
 
@@ -177,6 +177,13 @@ def test_load_table_refuses_what_it_cannot_trust(tmp_path: Path) -> None:
         assert refused(twice) == (
             f"{twice}: corrupt lookup table (its columns are not one prefix and one index)"
         )
+    # A name with a line break and a terminal escape is shown escaped, on one line.
+    named = tmp_path / "named.parquet"
+    odd = original | {"keyspace": original["keyspace"] | {"name": "x\n\x1b[31mRED\u202e"}}
+    pq.write_table(arrays.replace_schema_metadata({b"matchsim": json.dumps(odd).encode()}), named)
+    assert describe_keyspace(load_table(named).keyspace).startswith(
+        "x\\x0a\\x1b[31mRED\\u202e, 731"
+    )
     for i, (change, why) in enumerate(edits):
         edited = tmp_path / f"edited-{i}.parquet"
         pq.write_table(
@@ -314,3 +321,19 @@ def test_cli_table_errors_are_one_line(run_cli, tmp_path: Path) -> None:  # type
     code, out, err = run_cli("attack", md5, "--table", table, "--json")
     assert code == 0, err
     assert json.loads(out)["recovered"] == 1
+
+
+def test_cli_shows_a_tables_own_text_escaped(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A table's keyspace name and masks come from its file: a line break, a terminal
+    escape or a bidi override in them reach the terminal escaped, never raw."""
+    table = tmp_path / "dates.parquet"
+    build_table(date_keyspace(2000, 2000), Knowledge("md5")).save(table)
+    meta = json.loads(pq.read_schema(table).metadata[b"matchsim"])
+    meta["keyspace"]["name"] = "x\n\x1b[31mRED\u202e"
+    arrays = pq.read_table(table)
+    pq.write_table(arrays.replace_schema_metadata({b"matchsim": json.dumps(meta).encode()}), table)
+    upload = _digest_file(tmp_path / "dob.csv", ["20000101"], "md5")
+    code, out, err = run_cli("attack", upload, "--table", table, "--no-cost")
+    assert (code, err) == (0, "")
+    assert "\x1b" not in out and "\u202e" not in out
+    assert f"lookup table {table}: x\\x0a\\x1b[31mRED\\u202e, MD5, 366 candidates" in out

@@ -51,9 +51,12 @@ def mask_rows(space: MaskKeyspace) -> list[dict[str, Any]]:
 
 def mask_lines(space: MaskKeyspace) -> list[str]:
     """The first masks of a keyspace, one per line, with their sizes."""
-    shown = space.masks[:SHOWN_MASKS]
-    width = max(len(m.text()) for m in shown)
-    lines = [f"  {m.text():<{width}}  {m.size:>15,}" for m in shown]
+    from matchsim.io import shown as escaped  # a lookup table's masks come from its file
+
+    first = space.masks[:SHOWN_MASKS]
+    texts = [escaped(m.text(), 200) for m in first]
+    width = max(len(t) for t in texts)
+    lines = [f"  {t:<{width}}  {m.size:>15,}" for t, m in zip(texts, first, strict=True)]
     if len(space.masks) > SHOWN_MASKS:
         lines.append(f"  ... and {len(space.masks) - SHOWN_MASKS:,} more masks")
     return lines

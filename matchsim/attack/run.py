@@ -28,6 +28,7 @@ from matchsim.attack.output import (
 from matchsim.attack.request import TABLE_KINDS, AttackRequest, TableRequest
 from matchsim.attack.targets import LABELS, TargetSet, load_targets
 from matchsim.errors import ConfigError
+from matchsim.io import shown
 
 Progress = Callable[[str, int, int], None]
 
@@ -90,7 +91,7 @@ def _look_up(
     }
     lines = [
         targets_line(request.upload, targets),
-        f"lookup table {request.table}: {space.name}, {LABELS[lookup.algorithm]}, "
+        f"lookup table {shown(request.table)}: {shown(space.name)}, {LABELS[lookup.algorithm]}, "
         f"{space.size:,} candidates; loaded in {loaded:.2f} s",
         *mask_lines(space),
         f"looked up {targets.n_distinct:,} distinct digests in {result.seconds:.2f} s "

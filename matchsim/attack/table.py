@@ -57,11 +57,12 @@ def _secret_kind(knowledge: Knowledge) -> str:
 
 
 def describe_keyspace(keyspace: MaskKeyspace, max_masks: int = 3) -> str:
-    """``name, N candidates (mask + mask + ...)`` on one line, for messages."""
-    texts = [m.text() for m in keyspace.masks[:max_masks]]
+    """``name, N candidates (mask + mask + ...)`` on one line, for messages (a table's
+    name and masks come from its file: control characters shown escaped, each cut)."""
+    texts = [shown(m.text()) for m in keyspace.masks[:max_masks]]
     if len(keyspace.masks) > max_masks:
         texts.append(f"{len(keyspace.masks) - max_masks:,} more masks")
-    return f"{keyspace.name}, {keyspace.size:,} candidates ({' + '.join(texts)})"
+    return f"{shown(keyspace.name)}, {keyspace.size:,} candidates ({' + '.join(texts)})"
 
 
 @dataclass(frozen=True)
