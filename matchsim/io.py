@@ -197,8 +197,9 @@ def population_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:
             raise InputError(
                 shown(path), f"counts.{shown(key)} is {shown(repr(value))}, not a whole number"
             )
-    if "platform_users" not in counts:
-        raise InputError(shown(path), "has no counts.platform_users (a whole number)")
+    for key in ("platform_users", "customers"):
+        if key not in counts:
+            raise InputError(shown(path), f"has no counts.{key} (a whole number)")
     params = data.get("parameters")
     country = params.get("country") if isinstance(params, dict) else None
     if not isinstance(country, str) or country.upper() not in phonenumbers.SUPPORTED_REGIONS:

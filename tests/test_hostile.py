@@ -1043,6 +1043,19 @@ CASES: list[Case] = [
         "counts.customers is 'abc', not a whole number",
     ),
     Case(
+        "run-population-manifest-without-customers",
+        lambda w: ["run", _reused(w, "manifest.json", _counted(w, customers=None))],
+        "manifest.json: has no counts.customers",
+    ),
+    Case(
+        "run-population-manifest-on-platform-disagrees",
+        lambda w: [
+            "run",
+            _reused(w, "manifest.json", _counted(w, customers_on_platform=5000)),
+        ],
+        "counts.customers_on_platform is 5,000, but truth.parquet has",
+    ),
+    Case(
         "run-population-manifest-user-count-disagrees",
         lambda w: ["run", _reused(w, "manifest.json", _counted(w, platform_users=1))],
         "platform.parquet: has 300 rows, but manifest.json counts 1 platform users",
@@ -1339,6 +1352,7 @@ def _counted(w: W, **over: object) -> bytes:
     """The population's manifest.json with ``counts`` entries replaced."""
     data = json.loads((w.pop / "manifest.json").read_text())
     data["counts"].update(over)
+    data["counts"] = {k: v for k, v in data["counts"].items() if v is not None}  # None: gone
     return json.dumps(data).encode()
 
 

@@ -130,6 +130,14 @@ def _check_reused(pop_dir: Path) -> None:
     check_ids_once(pop_dir / PLATFORM_FILE, "uid")
     check_ids_once(pop_dir / CUSTOMERS_FILE, "cid")
     check_ids_once(pop_dir / TRUTH_FILE, "cid")
+    users = pq.read_table(pop_dir / TRUTH_FILE, columns=["uid"]).column("uid")
+    on = len(users) - users.null_count  # customers who are platform users, by the truth
+    for key, n in (("customers_on_platform", on), ("customers_not_on_platform", len(users) - on)):
+        if key in counts and counts[key] != n:
+            raise InputError(
+                shown(pop_dir / "manifest.json"),
+                f"counts.{key} is {counts[key]:,}, but truth.parquet has {n:,}",
+            )
 
 
 def _run(
