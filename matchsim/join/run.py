@@ -91,12 +91,7 @@ def join_files(
     """
     started = time.perf_counter()
     out_path = Path(out)
-    given = Path(platform)
-    # a population folder named by its platform.parquet is as much an input as named
-    folder = (
-        given.parent if given.is_file() and (given.parent / "manifest.json").is_file() else None
-    )
-    check_folder(out_path, force, [platform, folder, upload, truth, key_file])
+    check_folder(out_path, force, [platform, _population_of(platform), upload, truth, key_file])
     prof = get_profile(profile)
     params = upload_params(scheme, scheme_params or {}, prof.encoding)
     platform_file = _platform_file(Path(platform))
@@ -165,6 +160,15 @@ def _match(
         source.close()
         source.read_ahead = 0
     return result, index_info
+
+
+def _population_of(platform: str | os.PathLike[str]) -> Path | None:
+    """The population folder a ``--platform`` given as its ``platform.parquet`` lies in
+    (as much an input as when it is named: the join reads its truth and customers)."""
+    given = Path(platform)
+    if given.is_file() and (given.parent / "manifest.json").is_file():
+        return given.parent
+    return None
 
 
 def _evaluate(
