@@ -1211,7 +1211,7 @@ CASES: list[Case] = [
                 )
             ),
         ],
-        "schemes[0].join.match_rate must be a number",
+        "schemes[0].join.match_rate must be a share from 0 to 1 or null, got text",
     ),
     Case(
         "report-population-huge-negative",
@@ -1269,6 +1269,26 @@ CASES: list[Case] = [
         "report-manifest-cpus-list",
         lambda w: ["report", _with_manifest(w, {"environment": {"cpus": [2]}})],
         "run/manifest.json: environment.cpus must be a whole number or null, got a list",
+    ),
+    Case(
+        "report-match-rate-past-one",
+        lambda w: [
+            "report",
+            w.results(
+                _good_results(
+                    schemes=[{"name": "sha256", "label": "x", "join": {"match_rate": 1e308}}]
+                )
+            ),
+        ],
+        "schemes[0].join.match_rate must be a share from 0 to 1 or null, got 1e+308",
+    ),
+    Case(
+        "report-unique-share-negative",
+        lambda w: [
+            "report",
+            w.results(_good_results(risk=[{"qi": ["dob"], "records": 10, "unique_share": -5}])),
+        ],
+        "risk[0].unique_share must be a share from 0 to 1 or null, got -5",
     ),
     Case("report-no-results", lambda w: ["report", w.foreign()], "no results.json here"),
     Case("report-on-a-file", lambda w: ["report", w.crm()], "cannot be read"),

@@ -37,21 +37,23 @@ _N = (int, float)
 _OPT_N = (int, float, type(None))
 _OPT_S = (str, type(None))
 _OPT_D = (dict, type(None))
+_OPT_SHARE = "a share"
+"""A number from 0 to 1, or null (a rate, a share of customers or users)."""
 _RESULTS_SPEC: dict[str, Any] = {
     "schema": str,
     "matchsim_version": _OPT_S,
     "experiment": {"name": str, "description": _OPT_S, "seed": (int, type(None))},
     "population": {"platform_users": (int, type(None)), "customers": (int, type(None))},
-    "advertisers": [{"name": _OPT_S, "label": _OPT_S, "profile": _OPT_S, "share": _OPT_N}],
+    "advertisers": [{"name": _OPT_S, "label": _OPT_S, "profile": _OPT_S, "share": _OPT_SHARE}],
     "schemes": [
         {
             "name": str,
             "label": str,
             "threat": _OPT_S,
             "learns": _OPT_S,
-            "join": {"match_rate": _OPT_N},
-            "phone_share": _OPT_N,
-            "email_share": _OPT_N,
+            "join": {"match_rate": _OPT_SHARE},
+            "phone_share": _OPT_SHARE,
+            "email_share": _OPT_SHARE,
             "reverse_seconds": _OPT_N,
             "cost": _OPT_D,
             "attacks": [dict],
@@ -67,9 +69,9 @@ _RESULTS_SPEC: dict[str, Any] = {
             "qi": [str],
             "records": int,
             "k": _OPT_N,
-            "unique_share": _OPT_N,
-            "prosecutor_average": _OPT_N,
-            "population_unique_share": _OPT_N,
+            "unique_share": _OPT_SHARE,
+            "prosecutor_average": _OPT_SHARE,
+            "population_unique_share": _OPT_SHARE,
         }
     ],
     "pixel": _OPT_D,
@@ -138,6 +140,12 @@ def _check(value: Any, spec: Any, where: str) -> str | None:
             problem = _check(item, spec[0], f"{where}[{i}]")
             if problem:
                 return problem
+        return None
+    if spec is _OPT_SHARE:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            return f"{where} must be a share from 0 to 1 or null, got {_json_kind(value)}"
         return None
     kinds = spec if isinstance(spec, tuple) else (spec,)
     if isinstance(value, bool) and bool not in kinds:
