@@ -164,6 +164,13 @@ def test_load_table_refuses_what_it_cannot_trust(tmp_path: Path) -> None:
         ({"keyspace": original["keyspace"] | {"size": True}}, keyspace_unreadable),
         ({"keyspace": original["keyspace"] | {"size": 731.0}}, keyspace_unreadable),
     ]
+    # Every prefix overwritten with 0 (still sorted): caught by hashing rows again.
+    zeroed = tmp_path / "zeroed.parquet"
+    zeros = pa.array(np.zeros(731, np.uint64))
+    pq.write_table(arrays.set_column(0, "prefix", zeros).replace_schema_metadata(meta), zeroed)
+    assert refused(zeroed) == (
+        f"{zeroed}: corrupt lookup table (row 1: its prefix is not the digest of its candidate)"
+    )
     # A column named twice (the names checked as a set would pass).
     for doubled in ("index", "prefix"):
         twice = tmp_path / f"twice-{doubled}.parquet"

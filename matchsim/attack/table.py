@@ -246,9 +246,42 @@ def _read_table(p: Path, pf: pq.ParquetFile, keyspace: MaskKeyspace | None) -> L
         or (size and int(index.max()) >= size)
     ):
         raise InputError(p, "corrupt lookup table (prefixes unsorted or indices out of range)")
+    if meta["secret"] == "none":  # a keyed table cannot be checked without its secret
+        _spot_check(p, stored, str(meta["algorithm"]), prefix, index)
     return LookupTable(
         stored, str(meta["algorithm"]), prefix, index, str(meta["secret"]), source=str(p)
     )
+
+
+_SPOT_ROWS = 64
+"""Rows of a plain lookup table hashed again on load (:func:`_spot_check`)."""
+
+
+def _spot_check(
+    p: Path, keyspace: MaskKeyspace, algorithm: str, prefix: np.ndarray, index: np.ndarray
+) -> None:
+    """Hash the candidates behind up to :data:`_SPOT_ROWS` rows spread over the table and
+    compare their digests with the stored prefixes: a table whose prefixes were
+    overwritten (all zeros still sort) would otherwise recover nothing, silently."""
+    if prefix.shape[0] == 0:
+        return
+    rows = np.unique(np.linspace(0, prefix.shape[0] - 1, _SPOT_ROWS).astype(np.int64))
+    cand = index[rows].astype(np.int64)
+    offsets = np.cumsum([0] + [m.size for m in keyspace.masks])
+    mask_of = np.searchsorted(offsets, cand, side="right") - 1
+    plan = _Plan.make(Knowledge(algorithm))
+    got = np.empty(rows.shape[0], dtype=np.uint64)
+    for k, mask in enumerate(keyspace.masks):
+        sel = np.flatnonzero(mask_of == k)
+        if sel.shape[0]:
+            digests = plan.digest_rows(mask.decode(cand[sel] - offsets[k]))
+            got[sel] = digests[:, :8].copy().view(">u8").ravel()
+    wrong = np.flatnonzero(got != prefix[rows])
+    if wrong.shape[0]:
+        raise InputError(
+            p, f"corrupt lookup table (row {int(rows[wrong[0]]) + 1:,}: its prefix is not "
+            "the digest of its candidate)",
+        )  # fmt: skip
 
 
 def _parse_metadata(p: Path, raw: bytes | None) -> dict[str, Any]:
