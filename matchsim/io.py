@@ -214,22 +214,30 @@ def population_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def check_ids_once(path: str | os.PathLike[str], column: str) -> None:
-    """Refuse a population file in which a person id of ``column`` (a platform's
-    ``uid``, a customer file's ``cid``) is missing, negative (-1 stands for "no platform
-    user" in evaluation) or appears on two rows: a join would count one user twice, a
-    register would name the wrong person. Reads that column alone.
+    """:func:`check_ids` of column ``column`` of a population file, read alone."""
+    check_ids(read_parquet(path, [column]).column(column), path, column)
+
+
+def check_ids(ids: pa.Array | pa.ChunkedArray, path: str | os.PathLike[str], column: str) -> None:
+    """Refuse person ids (column ``column`` of the population file ``path``: a platform's
+    ``uid``, a customer file's ``cid``) of which one is missing, negative (-1 stands for
+    "no platform user" in evaluation) or on two rows: a join would count one user twice,
+    a register would name the wrong person.
 
     Raises:
-        InputError: naming the file, the column, and the first row without an id, or
-            the negative id, or an id that repeats and how many do.
+        InputError: naming the file, the column, and how many rows have no id (and the
+            first), or the negative id, or an id that repeats and how many do.
     """
     import numpy as np
 
-    ids = read_parquet(path, [column]).column(column).combine_chunks()
+    if isinstance(ids, pa.ChunkedArray):
+        ids = ids.combine_chunks()
     if ids.null_count:
-        missing = np.flatnonzero(np.asarray(ids.is_null().to_numpy(zero_copy_only=False)))
+        first = int(np.flatnonzero(np.asarray(ids.is_null().to_numpy(zero_copy_only=False)))[0])
+        n = ids.null_count
         raise InputError(
-            shown(path), "has no id (every person has one)", row=int(missing[0]) + 1,
+            shown(path), f"{n:,} {'row has' if n == 1 else 'rows have'} no {column} (every "
+            f"person has one; the first is row {first + 1:,})",
             column=column,
         )  # fmt: skip
     values = np.asarray(ids.to_numpy(), dtype=np.int64)

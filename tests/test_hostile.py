@@ -1133,7 +1133,8 @@ CASES: list[Case] = [
             "--out",
             "j",
         ],
-        "customers.parquet, row 1, column 'cid': has no id",
+        "customers.parquet, column 'cid': 1 row has no cid (every person has one; "
+        "the first is row 1)",
     ),
     Case(
         "join-truth-cid-repeated",

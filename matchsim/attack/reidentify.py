@@ -1094,15 +1094,16 @@ def population_register(
     pop_dir: str | Path, profile: str | Profile, region: str, needed: Sequence[str] = LINK_FIELDS
 ) -> Register:
     """The simulated platform's users (``platform.parquet``, id ``uid``) as the register."""
-    from matchsim.io import check_ids_once, parquet_names, read_parquet
+    from matchsim.io import check_ids, parquet_names, read_parquet
 
     path = Path(pop_dir) / "platform.parquet"
     if not path.is_file():
         raise InputError(pop_dir, "holds no platform.parquet (run matchsim generate first)")
     cols = [c for c in parquet_names(path) if c not in ("email2", "madid")]
-    check_ids_once(path, "uid")  # a register names each person once
+    table = read_parquet(path, cols)
+    check_ids(table.column("uid"), path, "uid")  # a register names each person once
     return register_from_table(
-        read_parquet(path, cols),
+        table,
         profile,
         region,
         id_column="uid",

@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 
 from matchsim.arrays import sorted_unique
 from matchsim.errors import InputError
-from matchsim.io import UNREADABLE_PARQUET, check_ids_once, read_parquet
+from matchsim.io import UNREADABLE_PARQUET, check_ids, read_parquet
 from matchsim.join.keys import EMAIL, MADID, PHONE, UploadKeys
 from matchsim.join.platform import table_digests
 from matchsim.join.result import MatchResult, distinct
@@ -122,7 +122,7 @@ def evaluate(
         raise InputError(truth_path, "is not a readable truth table") from None
     if truth.num_rows == 0 or truth["cid"].null_count:
         raise InputError(truth_path, "does not describe this upload (no customer id on a row)")
-    check_ids_once(truth_path, "cid")
+    check_ids(truth["cid"], truth_path, "cid")
     cids = truth["cid"].to_numpy()
     true_uid = truth["uid"].fill_null(-1).to_numpy()
     order = np.argsort(cids)
@@ -295,7 +295,7 @@ def upload_row_cids(
         )
     if "cid" not in customers.column_names:
         raise InputError(path, "has no cid column (the customer id matchsim generate writes)")
-    check_ids_once(path, "cid")  # each customer once, none without an id
+    check_ids(customers["cid"], path, "cid")  # each customer once, none without an id
     cids = np.asarray(pc.cast(customers["cid"], pa.int64()).to_numpy(), dtype=np.int64)
     if not scheme.deterministic:  # nothing to compare; every figure is order-free
         return RowMapping(cids, "row order (not checkable: the scheme is salted)")
@@ -340,7 +340,7 @@ def row_cids(customers_path: str | Path, n_rows: int) -> np.ndarray | None:
     cid = read_parquet(path, ["cid"])["cid"]
     if len(cid) != n_rows:
         return None
-    check_ids_once(path, "cid")
+    check_ids(cid, path, "cid")
     return np.asarray(pc.cast(cid, pa.int64()).to_numpy())
 
 

@@ -192,14 +192,7 @@ class ParquetPlatform:
         names = set(schema.names)
         if "uid" not in names:
             raise InputError(self.path, "has no uid column; is it a platform table?")
-        missing = _null_count(self.path, self._meta, schema.get_field_index("uid"))
-        if missing:
-            raise InputError(
-                self.path, f"{missing:,} {'row has' if missing == 1 else 'rows have'} no uid "
-                "(every platform user has one)",
-                column="uid",
-            )  # fmt: skip
-        check_ids_once(self.path, "uid")  # one user on two rows would be counted twice
+        check_ids_once(self.path, "uid")  # none missing, none counted twice
         self._profile()
         self._scheme()  # fail early on a bad scheme or missing secret
 
@@ -460,27 +453,6 @@ def _column(table: pa.Table, field_name: str, path: Path) -> pa.ChunkedArray:
     if column not in table.column_names:
         raise InputError(path, f"has no {column} column")
     return table[column]
-
-
-def _null_count(path: Path, meta: pq.FileMetaData, column: int) -> int:
-    """Nulls in a column: by the row groups' statistics, and where a row group has none
-    (a file written without them), by reading that column of it."""
-    count = 0
-    unsaid = []
-    for g in range(meta.num_row_groups):
-        stats = meta.row_group(g).column(column).statistics
-        if stats is not None and stats.has_null_count:
-            count += int(stats.null_count)
-        else:
-            unsaid.append(g)
-    if unsaid:
-        name = meta.schema.column(column).name
-        try:
-            values = pq.ParquetFile(path).read_row_groups(unsaid, columns=[name])[name]
-        except (pa.ArrowInvalid, OSError):
-            raise InputError(path, UNREADABLE_PARQUET) from None
-        count += values.null_count
-    return count
 
 
 def read_row_group(path: Path, index: int) -> pa.Table:
