@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -129,6 +129,22 @@ class LookupTable:
             raise OutputError(f"cannot write {p}: {exc.strerror or exc}") from None
 
 
+def _prefixes(digests: np.ndarray) -> np.ndarray:
+    """The first 8 bytes of each digest row as one big-endian uint64 (what a table keys on)."""
+    return digests[:, :8].copy().view(">u8").ravel().astype(np.uint64)
+
+
+def _by_mask(keyspace: MaskKeyspace, cand: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Keyspace indices ``cand`` grouped by the mask they fall in: per mask that holds
+    some, ``(positions in cand, their candidates' rows)``."""
+    offsets = np.cumsum([0] + [m.size for m in keyspace.masks])
+    mask_of = np.searchsorted(offsets, cand, side="right") - 1
+    for k, mask in enumerate(keyspace.masks):
+        sel = np.flatnonzero(mask_of == k)
+        if sel.shape[0]:
+            yield sel, mask.decode(cand[sel] - offsets[k])
+
+
 def _index_dtype(size: int) -> type[np.unsignedinteger[Any]]:
     return np.uint32 if size <= 2**32 else np.uint64
 
@@ -152,7 +168,7 @@ def build_table(
         for start in range(0, mask.size, chunk_size):
             idx = np.arange(start, min(start + chunk_size, mask.size), dtype=np.int64)
             digests = plan.digest_rows(mask.decode(idx))
-            prefixes.append(digests[:, :8].copy().view(">u8").ravel().astype(np.uint64))
+            prefixes.append(_prefixes(digests))
             indices.append((base + idx).astype(dtype))
             done += idx.shape[0]
             if progress is not None:
@@ -266,16 +282,10 @@ def _spot_check(
     if prefix.shape[0] == 0:
         return
     rows = np.unique(np.linspace(0, prefix.shape[0] - 1, _SPOT_ROWS).astype(np.int64))
-    cand = index[rows].astype(np.int64)
-    offsets = np.cumsum([0] + [m.size for m in keyspace.masks])
-    mask_of = np.searchsorted(offsets, cand, side="right") - 1
     plan = _Plan.make(Knowledge(algorithm))
     got = np.empty(rows.shape[0], dtype=np.uint64)
-    for k, mask in enumerate(keyspace.masks):
-        sel = np.flatnonzero(mask_of == k)
-        if sel.shape[0]:
-            digests = plan.digest_rows(mask.decode(cand[sel] - offsets[k]))
-            got[sel] = digests[:, :8].copy().view(">u8").ravel()
+    for sel, candidates in _by_mask(keyspace, index[rows].astype(np.int64)):
+        got[sel] = _prefixes(plan.digest_rows(candidates))
     wrong = np.flatnonzero(got != prefix[rows])
     if wrong.shape[0]:
         raise InputError(
@@ -350,15 +360,9 @@ def reverse_with_table(
         np.repeat(lo, counts)
         + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
     ].astype(np.int64)
-    offsets = np.cumsum([0] + [m.size for m in table.keyspace.masks])
-    mask_of = np.searchsorted(offsets, cand, side="right") - 1
     plan = _Plan.make(knowledge)
     values, where = [], []
-    for k, mask in enumerate(table.keyspace.masks):
-        sel = mask_of == k
-        if not sel.any():
-            continue
-        rows = mask.decode(cand[sel] - offsets[k])
+    for sel, rows in _by_mask(table.keyspace, cand):
         ok = targets.lookup(plan.digest_rows(rows)) == target[sel]
         values.append(_rows_to_strings(rows[ok]))
         where.append(target[sel][ok])
