@@ -674,15 +674,7 @@ CASES: list[Case] = [
     # ---- a population folder whose files are not what `generate` wrote
     Case(
         "join-garbage-customers-beside-the-platform",
-        lambda w: [
-            "join",
-            "--platform",
-            w.broken_pop("customers.parquet", b"PAR1garbage"),
-            "--upload",
-            w.upload(),
-            "--out",
-            "j",
-        ],
+        lambda w: _join(w, w.broken_pop("customers.parquet", b"PAR1garbage")),
         "customers.parquet: is not a readable Parquet file",
     ),
     Case(
@@ -700,111 +692,64 @@ CASES: list[Case] = [
     ),
     Case(
         "join-truth-without-uid",
-        lambda w: [
-            "join",
-            "--platform",
-            w.broken_pop("truth.parquet", pa.table({"cid": [0, 1]})),
-            "--upload",
-            w.pop_upload(),
-            "--out",
-            "j",
-        ],
+        lambda w: _join(
+            w, w.broken_pop("truth.parquet", pa.table({"cid": [0, 1]})), pop_upload=True
+        ),
         "truth.parquet: has no uid column",
     ),
     Case(
         "join-platform-uid-as-text",
-        lambda w: [
-            "join",
-            "--platform",
-            w.broken_pop("platform.parquet", _retyped(w, "platform.parquet", "uid")),
-            "--upload",
-            w.upload(),
-            "--out",
-            "j",
-        ],
+        lambda w: _join(
+            w, w.broken_pop("platform.parquet", _retyped(w, "platform.parquet", "uid"))
+        ),
         "platform.parquet, column 'uid': holds string values",
     ),
     Case(
         "join-platform-uid-with-a-null",
-        lambda w: [
-            "join",
-            "--platform",
-            w.broken_pop("platform.parquet", _nulled(w, "platform.parquet", "uid")),
-            "--upload",
-            w.upload(),
-            "--out",
-            "j",
-        ],
+        lambda w: _join(w, w.broken_pop("platform.parquet", _nulled(w, "platform.parquet", "uid"))),
         "platform.parquet, column 'uid': 1 row has no uid",
     ),
     Case(
         "join-platform-uid-with-a-null-no-statistics",
-        lambda w: [
-            "join",
-            "--platform",
+        lambda w: _join(
+            w,
             w.broken_pop(
                 "platform.parquet",
                 _nulled(w, "platform.parquet", "uid"),
                 write_statistics=False,
                 row_group_size=50,
             ),
-            "--upload",
-            w.upload(),
-            "--out",
-            "j",
-        ],
+        ),
         "platform.parquet, column 'uid': 1 row has no uid",
     ),
     Case(
         "join-platform-uid-twice",
-        lambda w: [
-            "join",
-            "--platform",
-            w.broken_pop("platform.parquet", _doubled(w, "platform.parquet", "uid")),
-            "--upload",
-            w.upload(),
-            "--out",
-            "j",
-        ],
+        lambda w: _join(
+            w, w.broken_pop("platform.parquet", _doubled(w, "platform.parquet", "uid"))
+        ),
         "platform.parquet: column name 'uid' appears twice",
     ),
     Case(
         "join-platform-email-as-list",
-        lambda w: [
-            "join",
-            "--platform",
-            w.broken_pop("platform.parquet", _listed(w, "platform.parquet", "email")),
-            "--upload",
-            w.upload(),
-            "--out",
-            "j",
-        ],
+        lambda w: _join(
+            w, w.broken_pop("platform.parquet", _listed(w, "platform.parquet", "email"))
+        ),
         "platform.parquet, column 'email': holds list values",
     ),
     Case(
         "join-truth-uid-as-text",
-        lambda w: [
-            "join",
-            "--platform",
-            w.broken_pop("truth.parquet", _retyped(w, "truth.parquet", "uid")),
-            "--upload",
-            w.pop_upload(),
-            "--out",
-            "j",
-        ],
+        lambda w: _join(
+            w, w.broken_pop("truth.parquet", _retyped(w, "truth.parquet", "uid")), pop_upload=True
+        ),
         "truth.parquet, column 'uid': holds string values",
     ),
     Case(
         "join-truth-without-rows",
-        lambda w: [
-            "join",
-            "--platform",
+        lambda w: _join(
+            w,
             w.broken_pop("truth.parquet", pq.read_table(w.pop / "truth.parquet").slice(0, 0)),
-            "--upload",
-            w.pop_upload(),
-            "--out",
-            "j",
-        ],
+            pop_upload=True,
+        ),
         "truth.parquet: does not describe this upload",
     ),
     Case(
@@ -1072,81 +1017,49 @@ CASES: list[Case] = [
     ),
     Case(
         "join-truth-uid-unsigned",
-        lambda w: [
-            "join",
-            "--platform",
+        lambda w: _join(
+            w,
             w.broken_pop("truth.parquet", _unsigned(w, "truth.parquet", "uid", 0)),
-            "--upload",
-            w.pop_upload(),
-            "--out",
-            "j",
-        ],
+            pop_upload=True,
+        ),
         "truth.parquet, column 'uid': holds uint64 values; matchsim reads signed integer ids",
     ),
     Case(
         "join-platform-uid-past-int64",
-        lambda w: [
-            "join",
-            "--platform",
-            w.broken_pop("platform.parquet", _unsigned(w, "platform.parquet", "uid", 2**63)),
-            "--upload",
-            w.upload(),
-            "--out",
-            "j",
-        ],
+        lambda w: _join(
+            w, w.broken_pop("platform.parquet", _unsigned(w, "platform.parquet", "uid", 2**63))
+        ),
         "platform.parquet, column 'uid': holds uint64 values",
     ),
     Case(
         "join-platform-uid-repeated",
-        lambda w: [
-            "join",
-            "--platform",
-            w.broken_pop("platform.parquet", _repeated(w, "platform.parquet", "uid")),
-            "--upload",
-            w.upload(),
-            "--out",
-            "j",
-        ],
+        lambda w: _join(
+            w, w.broken_pop("platform.parquet", _repeated(w, "platform.parquet", "uid"))
+        ),
         "platform.parquet, column 'uid': id 0 appears on more than one row",
     ),
     Case(
         "join-platform-uid-negative",
-        lambda w: [
-            "join",
-            "--platform",
-            w.broken_pop("platform.parquet", _negated(w, "platform.parquet", "uid")),
-            "--upload",
-            w.upload(),
-            "--out",
-            "j",
-        ],
+        lambda w: _join(
+            w, w.broken_pop("platform.parquet", _negated(w, "platform.parquet", "uid"))
+        ),
         "platform.parquet, column 'uid': id -300 is negative",
     ),
     Case(
         "join-customers-cid-null",
-        lambda w: [
-            "join",
-            "--platform",
+        lambda w: _join(
+            w,
             w.broken_pop("customers.parquet", _nulled(w, "customers.parquet", "cid")),
-            "--upload",
-            w.pop_upload(),
-            "--out",
-            "j",
-        ],
+            pop_upload=True,
+        ),
         "customers.parquet, column 'cid': 1 row has no cid (every person has one; "
         "the first is row 1)",
     ),
     Case(
         "join-truth-cid-repeated",
-        lambda w: [
-            "join",
-            "--platform",
-            w.broken_pop("truth.parquet", _repeated(w, "truth.parquet", "cid")),
-            "--upload",
-            w.pop_upload(),
-            "--out",
-            "j",
-        ],
+        lambda w: _join(
+            w, w.broken_pop("truth.parquet", _repeated(w, "truth.parquet", "cid")), pop_upload=True
+        ),
         "truth.parquet, column 'cid': id 0 appears on more than one row",
     ),
     Case(
@@ -1367,6 +1280,13 @@ def _manifest(w: W, **over: object) -> bytes:
         data["parameters"]["country"] = over.pop("country")
     data.update(over)
     return json.dumps(data).encode()
+
+
+def _join(w: W, platform: Path, *, pop_upload: bool = False) -> list[object]:
+    """``matchsim join`` of ``platform`` and an upload (the population's own customers,
+    hashed, where ``pop_upload``: one the join evaluates) into ``j``."""
+    upload = w.pop_upload() if pop_upload else w.upload()
+    return ["join", "--platform", platform, "--upload", upload, "--out", "j"]
 
 
 def _counted(w: W, **over: object) -> bytes:
