@@ -22,6 +22,22 @@ UNITS = st.sampled_from(["s", "ms", "us", "ns"])
 
 
 @settings(max_examples=200, deadline=None)
+@given(moments=st.lists(MOMENTS, min_size=1, max_size=20))
+def test_a_date64_with_a_time_of_day_normalises_to_its_day(moments: list[dt.datetime]) -> None:
+    """date64 counts milliseconds; a value that is not a whole day (Arrow writers allow
+    it) is its day, before 1970 too (floored, not truncated: -1 ms is 31 December 1969)."""
+    epoch = dt.datetime(1970, 1, 1)
+    ms = [(m - epoch) // dt.timedelta(milliseconds=1) for m in moments]
+    got = dob(pa.array([*ms, None], pa.date64()), "NL")
+    assert got.values.to_pylist() == [
+        (epoch + dt.timedelta(milliseconds=v)).strftime("%Y%m%d") for v in ms
+    ] + [None]
+    assert dob(pa.array([-1, 0, 86_399_999], pa.date64()), "NL").values.to_pylist() == [
+        "19691231", "19700101", "19700101",
+    ]  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
 @given(
     moments=st.lists(MOMENTS, min_size=1, max_size=20),
     unit=UNITS,

@@ -201,6 +201,8 @@ def name(
 def dob(values: pa.Array, region: str, *, fmt: str = "%Y%m%d", min_year: int = 1900) -> Result:
     """Dates (date32, or ``YYYY-MM-DD`` / ``YYYYMMDD`` text) as ``fmt``."""
     if pa.types.is_date(values.type) or pa.types.is_timestamp(values.type):
+        if pa.types.is_date64(values.type):  # milliseconds, not always whole days (Arrow
+            values = values.view(pa.timestamp("ms"))  # writers' own): floored as below
         if pa.types.is_timestamp(values.type):
             if values.type.tz is not None:  # the day where it was stored, not in UTC
                 values = pc.local_timestamp(values)
