@@ -187,6 +187,70 @@ def test_lookup_and_hex_decoder_equal_the_reference(library: Path) -> None:
     assert np.all(got[targets.digests[::7].shape[0] :] == -1)
 
 
+def _csv_bytes(rows: list[list[str]], line_end: str = "\n", quote: bool = True) -> np.ndarray:
+    q = '"' if quote else ""
+    text = line_end.join(",".join(f"{q}{c}{q}" if c else "" for c in r) for r in rows)
+    return np.frombuffer((text + line_end).encode(), dtype=np.uint8)
+
+
+_CSV_CASES = {
+    "plain": ({}, None),
+    "crlf, unquoted": ({"line_end": "\r\n", "quote": False}, None),
+    "a cell that is not hex": ({}, (2, 1, "not hex")),
+    "upper-case hex": ({}, (3, 1, "AB" * 32)),
+    "a blank line": ({}, (4, None, "")),  # the scan gives up (a negative code)
+    "a row too short": ({}, (5, None, "x")),
+}
+
+
+@pytest.mark.parametrize("case", list(_CSV_CASES))
+def test_csv_scan_equals_the_jit(library: Path, case: str) -> None:
+    """The upload scan's piece functions compiled into a module, the pieces on threads,
+    give what :mod:`matchsim.kernels.csvhex` gives: rows per piece, each piece's rows
+    read or give-up code, every decoded digest, cell state and text cell's place."""
+    from matchsim.kernels import csvhex
+    from matchsim.kernels.hextable import hex_pairs
+
+    rng = np.random.default_rng(4)
+    digests = rng.integers(0, 256, (3000, 32), dtype=np.uint8)
+    rows = [["cid", "PHONE", "CT"]] + [
+        [str(i), bytes(d).hex() if i % 7 else "", f"city {i}"] for i, d in enumerate(digests)
+    ]
+    options, change = _CSV_CASES[case]
+    if change is not None:
+        row, col, value = change
+        rows[row * 400] = [value] if col is None else [*rows[row * 400][:col], value,
+                                                       *rows[row * 400][col + 1 :]]  # fmt: skip
+        if col is None and value == "":
+            rows[row * 400] = []
+    buf = _csv_bytes(rows, **options)
+    buf.flags.writeable = False  # as the file's memory map is
+    kinds = np.array([csvhex.SKIP, csvhex.HEX, csvhex.TEXT], dtype=np.int64)
+    line_ends = np.flatnonzero(buf == 10) + 1  # five pieces, each of whole lines
+    bounds = np.array([line_ends[0], *line_ends[[600, 1200, 1800, 2400]], len(buf)], np.int64)
+    compiled = aot.csv_scan(K.ALGO_SHA256, buf, kinds)
+    assert compiled is not None
+    capacity = csvhex.count_rows(buf, bounds)
+    assert np.array_equal(compiled.count_rows(buf, bounds), capacity)
+    n = int(capacity.sum())
+    row0 = np.concatenate([[0], np.cumsum(capacity)[:-1]]).astype(np.int64)
+    slots, pairs = np.array([-1, 0, 1], dtype=np.int64), hex_pairs("hex")
+    outs = []
+    for kernel in (compiled, csvhex):
+        arrays = (np.zeros((1, n, 32), np.uint8), np.zeros((2, n), np.uint8),
+                  np.zeros((2, n), np.int64), np.zeros((2, n), np.int64))  # fmt: skip
+        got = kernel.scan(buf, bounds, row0, ord(","), kinds, slots, 32, pairs, *arrays)
+        outs.append((got, *arrays))
+    for a, b in zip(*outs, strict=True):
+        assert np.array_equal(a, b)
+    got, found, status = outs[0][0], outs[0][1], outs[0][2]
+    if (got == capacity).all():
+        decoded = status[0] == csvhex.DECODED
+        assert np.array_equal(found[0][decoded], digests[np.flatnonzero(decoded)])
+    else:
+        assert case in ("a blank line", "a row too short")
+
+
 @pytest.mark.parametrize("algo", BUILT)
 def test_bitmap_equals_numpys(library: Path, algo: str) -> None:
     ident = K.ALGORITHMS[algo]
@@ -229,6 +293,34 @@ def test_a_fresh_attack_runs_without_numba(library: Path, tmp_path: Path, algo: 
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, env=env)  # fmt: skip
     assert done.stdout.split("\n")[0] == f"{len(numbers)} {sorted(numbers)[:2]} False"
+
+
+def test_a_fresh_attack_on_an_upload_column_runs_without_numba(library: Path,
+                                                               tmp_path: Path) -> None:  # fmt: skip
+    """``matchsim attack UPLOAD --column PHONE``'s path in a fresh process: the column
+    read by the CSV scan compiled into the SHA-256 module, planned, scanned and verified
+    without loading numba; the planted numbers recovered, the gaps counted as empty."""
+    numbers = [f"316{i:06d}" for i in range(0, 10**6, 9973)]
+    lines = ['"EMAIL","PHONE","CT"']
+    for i, x in enumerate(numbers):
+        phone = "" if i % 5 == 0 else hashlib.sha256(x.encode()).hexdigest()
+        lines.append(f'"{hashlib.sha256(b"e%d" % i).hexdigest()}","{phone}","city"')
+    upload = tmp_path / "upload.csv"
+    upload.write_text("\n".join(lines) + "\n")
+    code = (
+        "import sys; from matchsim.attack import load_targets, reverse; "
+        "from matchsim.attack.keyspace import Mask, MaskKeyspace; "
+        f"t = load_targets({str(upload)!r}, column='PHONE'); "
+        "m = Mask((b'3', b'1', b'6', *(b'0123456789',) * 6)); "
+        "r = reverse(t, MaskKeyspace('x', (m,))); "
+        "print(r.recovered_distinct, t.rejected, 'numba' in sys.modules)"
+    )
+    env = {**os.environ, aot.ENV_DIR: os.environ[aot.ENV_DIR], "PYTHONPATH": TREE}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, env=env)  # fmt: skip
+    kept = len(numbers) - len(range(0, len(numbers), 5))
+    empty = len(range(0, len(numbers), 5))
+    assert done.stdout.split("\n")[0] == f"{kept} {{'empty': {empty}}} False"
 
 
 def test_off_switch_and_a_foreign_library_fall_back_to_the_jit(

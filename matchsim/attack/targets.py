@@ -408,7 +408,7 @@ def _hex_column_file(path: Path, column: str) -> TargetSet | None:
     the general path reads (and where it fails, says why)."""
     from matchsim.io import is_parquet, open_table
     from matchsim.join.upload_fast import read_hex_column
-    from matchsim.kernels import csvhex
+    from matchsim.kernels import csvkinds
 
     if is_parquet(path):
         return None
@@ -421,13 +421,13 @@ def _hex_column_file(path: Path, column: str) -> TargetSet | None:
     width = _first_cell_width(path, source.delimiter, source.header.index(column))
     if width is None or width % 2 or width // 2 not in _BY_BYTES:
         return None
-    got = read_hex_column(source, column, width // 2)
+    got = read_hex_column(source, column, width // 2, ALGORITHMS[_BY_BYTES[width // 2]])
     if got is None:
         return None
     data, status = got
-    if bool(np.any(status == csvhex.PRESENT)):
+    if bool(np.any(status == csvkinds.PRESENT)):
         return None
-    rows = np.flatnonzero(status == csvhex.DECODED)
+    rows = np.flatnonzero(status == csvkinds.DECODED)
     if rows.shape[0] == 0:
         return None
     return _gapped_target_set(data, rows, int(status.shape[0]))

@@ -21,16 +21,17 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import numba
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from matchsim.io import TableSource
-from matchsim.kernels import csvhex
-from matchsim.kernels.hexdecode import hex_pairs
+from matchsim.kernels import csvkinds
+from matchsim.kernels.attack import drive
+from matchsim.kernels.hextable import hex_pairs
 from matchsim.normalise import Profile
 from matchsim.schemes import Digests, Scheme
 
@@ -71,9 +72,9 @@ def read_fast(
     for i, name in enumerate(source.header):
         if name in by_column:
             hashed = profile.fields[by_column[name]].hashed
-            kinds[i] = csvhex.HEX if hashed and hex_ok else csvhex.TEXT
+            kinds[i] = csvkinds.HEX if hashed and hex_ok else csvkinds.TEXT
         elif name in keep_text:
-            kinds[i] = csvhex.TEXT
+            kinds[i] = csvkinds.TEXT
     with _mapped(source.path) as buf:
         return _scan_file(buf, source, kinds, by_column, scheme)
 
@@ -107,7 +108,7 @@ class _mapped:
 def _pieces(buf: np.ndarray, start: int) -> np.ndarray:
     """Piece boundaries: ``start``, then just past a newline near each even split, end."""
     size = len(buf) - start
-    n = max(1, min(4 * numba.get_num_threads(), size // MIN_PIECE))
+    n = max(1, min(4 * drive.threads(), size // MIN_PIECE))
     bounds = [start]
     for t in range(1, n):
         at = start + size * t // n
@@ -133,21 +134,25 @@ class _Scanned:
 
 
 def _scan(
-    buf: np.ndarray, delimiter: str, kinds: np.ndarray, size: int, encoding: str
-) -> _Scanned | None:
+    buf: np.ndarray, delimiter: str, kinds: np.ndarray, size: int, encoding: str,
+    algo: int | None = None,
+) -> _Scanned | None:  # fmt: skip
     """One :func:`matchsim.kernels.csvhex.scan` of the file's rows after its header line
-    (``None``: the scan gave up, read the file with Arrow)."""
+    (``None``: the scan gave up, read the file with Arrow): compiled ahead of time in
+    ``algo``'s module where that is built (:func:`matchsim.kernels.aot.csv_scan`; numba
+    is not loaded), else the JIT kernels."""
     head = bytes(buf[: 1 << 16])
     eol = head.find(b"\n")
     if eol < 0 or head[:eol].count(b'"') % 2:
         return None  # no line end in the first 64 KiB, or a quoted line break in the header
     bounds = _pieces(buf, eol + 1)
-    capacity = csvhex.count_rows(buf, bounds)
+    kernels = _kernels(algo, buf, kinds)
+    capacity = kernels.count_rows(buf, bounds)
     n = int(capacity.sum())
     row0 = np.concatenate([[0], np.cumsum(capacity)[:-1]]).astype(np.int64)
     slots = np.full(len(kinds), -1, dtype=np.int64)
-    hex_cols = np.flatnonzero(kinds == csvhex.HEX)
-    text_cols = np.flatnonzero(kinds == csvhex.TEXT)
+    hex_cols = np.flatnonzero(kinds == csvkinds.HEX)
+    text_cols = np.flatnonzero(kinds == csvkinds.TEXT)
     slots[hex_cols] = np.arange(len(hex_cols))
     slots[text_cols] = len(hex_cols) + np.arange(len(text_cols))
     located = len(hex_cols) + len(text_cols)
@@ -156,7 +161,7 @@ def _scan(
     starts = np.empty((located, n), dtype=np.int64)
     lengths = np.empty((located, n), dtype=np.int64)
     pairs = hex_pairs(encoding if encoding in ("hex", "HEX") else "hex")
-    got = csvhex.scan(
+    got = kernels.scan(
         buf, bounds, row0, ord(delimiter), kinds, slots, size, pairs,
         digests, status, starts, lengths,
     )  # fmt: skip
@@ -165,28 +170,46 @@ def _scan(
     return _Scanned(n, slots, digests, status, starts, lengths)
 
 
-def _scan_rows(buf: np.ndarray, delimiter: str, kinds: np.ndarray, size: int) -> _Scanned | None:
+def _kernels(algo: int | None, buf: np.ndarray, kinds: np.ndarray) -> Any:
+    """What runs the scan: ``count_rows`` and ``scan`` compiled in ``algo``'s module
+    where built, else :mod:`matchsim.kernels.csvhex` (numba, loaded only now)."""
+    if algo is not None:
+        from matchsim.kernels import aot
+
+        compiled = aot.csv_scan(algo, buf, kinds)
+        if compiled is not None:
+            return compiled
+    from matchsim.kernels import csvhex
+
+    return csvhex
+
+
+def _scan_rows(
+    buf: np.ndarray, delimiter: str, kinds: np.ndarray, size: int, algo: int | None = None
+) -> _Scanned | None:
     """:func:`_scan` of lower-case hex, or None for a file without rows (the Arrow path
     says so) or one the scan gives up on."""
     if len(buf) == 0:
         return None
-    got = _scan(buf, delimiter, kinds, size, "hex")
+    got = _scan(buf, delimiter, kinds, size, "hex", algo)
     return None if got is None or got.rows == 0 else got
 
 
 def read_hex_column(
-    source: TableSource, column: str, size: int
+    source: TableSource, column: str, size: int, algo: int | None = None
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """One column of lower-case hex digests of ``size`` bytes, from a CSV opened by
     :func:`matchsim.io.open_table`: ``(digests (n, size) uint8, status (n,) uint8)``, the
-    status :data:`~matchsim.kernels.csvhex.NULL` (empty), ``DECODED`` or ``PRESENT``
-    (anything else). ``None``: a file the scan does not handle (read it with Arrow)."""
+    status :data:`~matchsim.kernels.csvkinds.NULL` (empty), ``DECODED`` or ``PRESENT``
+    (anything else). ``None``: a file the scan does not handle (read it with Arrow).
+    ``algo``: the hash algorithm whose ahead-of-time module may run the scan
+    (:func:`_kernels`)."""
     if not _scannable(source) or column not in source.header:
         return None
     kinds = np.zeros(len(source.header), dtype=np.int64)
-    kinds[source.header.index(column)] = csvhex.HEX
+    kinds[source.header.index(column)] = csvkinds.HEX
     with _mapped(source.path) as buf:
-        got = _scan_rows(buf, source.delimiter, kinds, size)
+        got = _scan_rows(buf, source.delimiter, kinds, size, algo)
         return None if got is None else (got.digests[0], got.status[0])
 
 
@@ -203,15 +226,15 @@ def _scan_file(
         return None
     n, slots, digests, status = scanned.rows, scanned.slots, scanned.digests, scanned.status
     starts, lengths = scanned.starts, scanned.lengths
-    hex_cols = np.flatnonzero(kinds == csvhex.HEX)
-    text_cols = np.flatnonzero(kinds == csvhex.TEXT)
+    hex_cols = np.flatnonzero(kinds == csvkinds.HEX)
+    text_cols = np.flatnonzero(kinds == csvkinds.TEXT)
     rejected: dict[str, Counter[str]] = {}
     out: dict[str, Digests] = {}
     for c in hex_cols:
         name = source.header[c]
         k = int(slots[c])
-        out[by_column[name]] = Digests(digests[k], status[k] == csvhex.DECODED)
-        bad = np.flatnonzero(status[k] == csvhex.PRESENT)
+        out[by_column[name]] = Digests(digests[k], status[k] == csvkinds.DECODED)
+        bad = np.flatnonzero(status[k] == csvkinds.PRESENT)
         if len(bad):
             from matchsim.join.upload import classify_text
 
@@ -225,7 +248,7 @@ def _scan_file(
     text: dict[str, pa.Array] = {}
     for c in text_cols:
         k = int(slots[c])
-        present = status[k] == csvhex.PRESENT
+        present = status[k] == csvkinds.PRESENT
         cells = _cells(buf, starts[k], lengths[k], np.arange(n), present)
         if cells is None:
             return None
@@ -243,6 +266,8 @@ def _cells(
 ) -> pa.Array | None:  # fmt: skip
     """The cells ``rows`` as Arrow reads them (null where absent or an Arrow null
     spelling); ``None`` if they are not valid UTF-8."""
+    from matchsim.kernels import csvhex
+
     offsets, data = csvhex.gather_cells(buf, starts, lengths, rows)
     validity = pa.py_buffer(np.packbits(present, bitorder="little"))
     if offsets[-1] < (1 << 31):
@@ -284,7 +309,7 @@ def read_columns(source: TableSource, hex_columns: Sequence[str], size: int) -> 
     if len(set(source.header)) != len(source.header):
         return None  # a name twice: Arrow's table keeps both, a mapping cannot
     first = np.array(
-        [csvhex.HEX if name in hex_columns else csvhex.TEXT for name in source.header],
+        [csvkinds.HEX if name in hex_columns else csvkinds.TEXT for name in source.header],
         dtype=np.int64,
     )
     with _mapped(source.path) as buf:
@@ -295,23 +320,23 @@ def read_columns(source: TableSource, hex_columns: Sequence[str], size: int) -> 
         digests: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for c, name in enumerate(source.header):
             k = int(got.slots[c])
-            if first[c] == csvhex.HEX and not bool(np.any(got.status[k] == csvhex.PRESENT)):
-                digests[name] = (got.digests[k], got.status[k] == csvhex.DECODED)
+            if first[c] == csvkinds.HEX and not bool(np.any(got.status[k] == csvkinds.PRESENT)):
+                digests[name] = (got.digests[k], got.status[k] == csvkinds.DECODED)
         # The rest as text; a scan locates a hex column's cells only where they do not
         # decode, so a column with some that do not is located again, as text.
         kinds = np.array(
-            [csvhex.SKIP if name in digests else csvhex.TEXT for name in source.header],
+            [csvkinds.SKIP if name in digests else csvkinds.TEXT for name in source.header],
             dtype=np.int64,
         )
-        if any(kinds[c] == csvhex.TEXT and k == csvhex.HEX for c, k in enumerate(first)):
+        if any(kinds[c] == csvkinds.TEXT and k == csvkinds.HEX for c, k in enumerate(first)):
             got = _scan(buf, source.delimiter, kinds, size, "hex")
             if got is None or got.rows != n:
                 return None
         text: dict[str, pa.Array] = {}
         for c, name in enumerate(source.header):
-            if kinds[c] == csvhex.TEXT:
+            if kinds[c] == csvkinds.TEXT:
                 k = int(got.slots[c])
-                present = got.status[k] != csvhex.NULL
+                present = got.status[k] != csvkinds.NULL
                 cells = _cells(buf, got.starts[k], got.lengths[k], np.arange(n), present)
                 if cells is None:
                     return None

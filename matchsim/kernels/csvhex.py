@@ -31,17 +31,19 @@ from numba import prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-SKIP, HEX, TEXT = 0, 1, 2
-"""Column kinds."""
-
-NULL, DECODED, PRESENT = 0, 1, 2
-"""Cell status: empty; a hex value decoded; present text (or a hex cell that does not decode)."""
-
-GIVE_UP_QUOTE = -1
-GIVE_UP_LINE = -2
-GIVE_UP_FIELDS = -3
-GIVE_UP_BYTE = -4
-GIVE_UP_BLANK = -5
+from matchsim.kernels.csvkinds import (  # the codes, also without numba
+    DECODED,
+    GIVE_UP_BLANK,
+    GIVE_UP_BYTE,
+    GIVE_UP_FIELDS,
+    GIVE_UP_LINE,
+    GIVE_UP_QUOTE,
+    HEX,
+    NULL,
+    PRESENT,
+    SKIP,
+    TEXT,
+)
 
 _LF, _CR, _QUOTE = 10, 13, 34
 

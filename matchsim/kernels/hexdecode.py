@@ -21,15 +21,6 @@ from matchsim.schemes import Digests, decode_text
 _TABLES = {"hex": nibbles(False), "HEX": nibbles(True)}
 
 
-def hex_pairs(encoding: str) -> np.ndarray:
-    """Two characters ``(a << 8) | b`` -> the byte they spell in ``hex`` or ``HEX``
-    (uint16; 256 or more where either is not in the alphabet)."""
-    nib = _TABLES[encoding].astype(np.uint16)
-    hi, lo = nib[:, None], nib[None, :]
-    bad = (hi == 255) | (lo == 255)
-    return np.where(bad, np.uint16(0xFF00), (hi << 4) | lo).astype(np.uint16).ravel()
-
-
 @numba.njit(cache=True, nogil=True)
 def _hex_rows(
     data: np.ndarray,

@@ -260,6 +260,60 @@ def hex_decoder(algo: int) -> Callable[[np.ndarray, int, int], np.ndarray | None
     return functools.partial(_aot_hex_lines, module.hex_rows)
 
 
+class CsvScan:
+    """The CSV upload scan (:mod:`matchsim.kernels.csvhex`'s ``count_rows`` and ``scan``,
+    the same arguments and results) through the piece functions compiled into an
+    algorithm's module, the pieces on threads as the JIT kernels' ``prange`` spreads
+    them."""
+
+    def __init__(self, module: ModuleType) -> None:
+        self.module = module
+
+    def count_rows(self, buf: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+        """Per piece ``[bounds[t], bounds[t+1])``: its line feeds (the last piece also
+        counts a final row without one)."""
+        t_n = len(bounds) - 1
+        rows = np.zeros(t_n, dtype=np.int64)
+
+        def piece(t: int) -> None:
+            rows[t] = self.module.csv_count_lf(buf, int(bounds[t]), int(bounds[t + 1]))
+
+        drive.run(piece, t_n, t_n > 1)
+        if t_n and bounds[-1] > bounds[-2] and buf[bounds[-1] - 1] != 10:
+            rows[-1] += 1
+        return rows
+
+    def scan(self, buf: np.ndarray, bounds: np.ndarray, row0: np.ndarray, delim: int,
+             kinds: np.ndarray, slots: np.ndarray, size: int, pairs: np.ndarray,
+             digests: np.ndarray, status: np.ndarray, starts: np.ndarray,
+             lengths: np.ndarray) -> np.ndarray:  # fmt: skip
+        """Every piece on its own thread; per piece the rows read or a give-up code."""
+        t_n = len(bounds) - 1
+        got = np.zeros(t_n, dtype=np.int64)
+
+        def piece(t: int) -> None:
+            got[t] = self.module.csv_scan_piece(
+                buf, int(bounds[t]), int(bounds[t + 1]), int(row0[t]), delim, kinds, slots,
+                size, pairs, digests, status, starts, lengths,
+            )  # fmt: skip
+
+        drive.run(piece, t_n, t_n > 1)
+        return got
+
+
+def csv_scan(algo: int, buf: np.ndarray, kinds: np.ndarray) -> CsvScan | None:
+    """The compiled CSV scan of ``algo``'s module for the file's bytes ``buf`` and the
+    column ``kinds``, or None where that module is not built or they are not what its
+    signature takes (the caller runs the JIT scan, :mod:`matchsim.kernels.csvhex`; the
+    caller makes the other arrays as the signature has them)."""
+    module = load(NAMES[algo])
+    if module is None or not hasattr(module, "csv_scan_piece"):
+        return None
+    if not (_is(buf, _U8, 1) and _is(kinds, _I64, 1)):
+        return None
+    return CsvScan(module)
+
+
 def bitmap(algo: int, words: np.ndarray, bits: int) -> np.ndarray:
     """:func:`matchsim.kernels.attack.params.make_bitmap` of ``algo``'s check words, by
     :func:`matchsim.kernels.attack.bitmap.set_bits` compiled into its module where

@@ -4,7 +4,8 @@ Each algorithm's module exports ``scan`` (and MD5's ``scan_md5_reversed``, the s
 against a few targets, :mod:`matchsim.kernels.attack.md5_reverse`), ``hash_rows``,
 ``lookup``, ``set_bits`` (the bitmap filter, :mod:`matchsim.kernels.attack.bitmap`),
 ``hex_rows`` (the upload reader's hex decoder,
-:func:`matchsim.kernels.hexdecode._hex_rows`) and
+:func:`matchsim.kernels.hexdecode._hex_rows`), ``csv_count_lf`` and ``csv_scan_piece``
+(the CSV upload scan of :mod:`matchsim.kernels.csvhex`, one piece a call) and
 ``sha256_block`` (one SHA-256 compression over lane arrays: an HMAC key's pad states,
 :func:`matchsim.kernels.aot.sha256_compress`), compiled from the
 JIT kernels' Python functions (``py_func``) with explicit signatures: the scan and the
@@ -48,6 +49,7 @@ def signatures(algo: int) -> dict[str, Any]:
 
     word = T.uint64 if aot.word_dtype(algo).itemsize == 8 else T.uint32
     i64, u64, u8, u32 = T.int64, T.uint64, T.uint8, T.uint32
+    ro_u8 = T.Array(u8, 1, "C", readonly=True)
     sigs = {
         "scan": T.none(
             arr(word), arr(i64), arr(u8, 2), arr(i64), i64, arr(word), arr(u32),
@@ -58,6 +60,12 @@ def signatures(algo: int) -> dict[str, Any]:
         "set_bits": T.none(arr(word), u64, arr(u64)),
         "hex_rows": T.none(
             arr(u8), arr(i64), arr(i64), arr(T.boolean), arr(u8), arr(u8, 2), arr(T.boolean)
+        ),
+        # the CSV upload scan, one piece a call (the file's bytes are a read-only map)
+        "csv_count_lf": i64(ro_u8, i64, i64),
+        "csv_scan_piece": i64(
+            ro_u8, i64, i64, i64, i64, arr(i64), arr(i64), i64, arr(T.uint16), arr(u8, 3),
+            arr(u8, 2), arr(i64, 2), arr(i64, 2),
         ),
     }  # fmt: skip
     if algo == ALGO_MD5:
@@ -76,6 +84,7 @@ def _functions(algo: int) -> dict[str, Any]:
     from matchsim.kernels.attack._unrolled import sha256_block_64
     from matchsim.kernels.attack.bitmap import set_bits
     from matchsim.kernels.attack.lookup import lookup
+    from matchsim.kernels.csvhex import _count_lf, _scan_piece
     from matchsim.kernels.hexdecode import _hex_rows
 
     return {
@@ -86,6 +95,8 @@ def _functions(algo: int) -> dict[str, Any]:
         "lookup": lookup.py_func,
         "set_bits": set_bits.py_func,
         "hex_rows": _hex_rows.py_func,
+        "csv_count_lf": _count_lf.py_func,
+        "csv_scan_piece": _scan_piece.py_func,
     }
 
 
