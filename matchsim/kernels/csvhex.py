@@ -73,17 +73,23 @@ def _count_lf(buf: np.ndarray, lo: int, hi: int) -> int:  # pragma: no cover - c
     return n
 
 
+@numba.njit(cache=True, nogil=True)
+def _piece_rows(buf: np.ndarray, lo: int, hi: int, last: bool) -> int:  # pragma: no cover
+    """Rows of the piece ``[lo, hi)``: its line feeds, and for the ``last`` piece a final
+    row without one."""
+    n = _count_lf(buf, lo, hi)
+    if last and hi > lo and buf[hi - 1] != _LF:
+        n += 1
+    return n
+
+
 @numba.njit(cache=True, nogil=True, parallel=True)
 def count_rows(buf: np.ndarray, bounds: np.ndarray) -> np.ndarray:  # pragma: no cover
-    """Per piece ``[bounds[t], bounds[t+1])``: its line feeds (the last piece also counts
-    a final row without one)."""
+    """Per piece ``[bounds[t], bounds[t+1])``: its rows (:func:`_piece_rows`)."""
     t_n = len(bounds) - 1
     rows = np.zeros(t_n, dtype=np.int64)
     for t in prange(t_n):
-        lo, hi = bounds[t], bounds[t + 1]
-        rows[t] = _count_lf(buf, lo, hi)
-        if t == t_n - 1 and hi > lo and buf[hi - 1] != _LF:
-            rows[t] += 1
+        rows[t] = _piece_rows(buf, bounds[t], bounds[t + 1], t == t_n - 1)
     return rows
 
 

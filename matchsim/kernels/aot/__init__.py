@@ -270,17 +270,16 @@ class CsvScan:
         self.module = module
 
     def count_rows(self, buf: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-        """Per piece ``[bounds[t], bounds[t+1])``: its line feeds (the last piece also
-        counts a final row without one)."""
+        """Per piece ``[bounds[t], bounds[t+1])``: its rows (``csvhex._piece_rows``)."""
         t_n = len(bounds) - 1
         rows = np.zeros(t_n, dtype=np.int64)
 
         def piece(t: int) -> None:
-            rows[t] = self.module.csv_count_lf(buf, int(bounds[t]), int(bounds[t + 1]))
+            rows[t] = self.module.csv_piece_rows(
+                buf, int(bounds[t]), int(bounds[t + 1]), t == t_n - 1
+            )
 
         drive.run(piece, t_n, t_n > 1)
-        if t_n and bounds[-1] > bounds[-2] and buf[bounds[-1] - 1] != 10:
-            rows[-1] += 1
         return rows
 
     def scan(self, buf: np.ndarray, bounds: np.ndarray, row0: np.ndarray, delim: int,
@@ -307,9 +306,7 @@ def csv_scan(algo: int, buf: np.ndarray, kinds: np.ndarray) -> CsvScan | None:
     signature takes (the caller runs the JIT scan, :mod:`matchsim.kernels.csvhex`; the
     caller makes the other arrays as the signature has them)."""
     module = load(NAMES[algo])
-    if module is None or not hasattr(module, "csv_scan_piece"):
-        return None
-    if not (_is(buf, _U8, 1) and _is(kinds, _I64, 1)):
+    if module is None or not (_is(buf, _U8, 1) and _is(kinds, _I64, 1)):
         return None
     return CsvScan(module)
 

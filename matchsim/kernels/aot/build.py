@@ -4,7 +4,7 @@ Each algorithm's module exports ``scan`` (and MD5's ``scan_md5_reversed``, the s
 against a few targets, :mod:`matchsim.kernels.attack.md5_reverse`), ``hash_rows``,
 ``lookup``, ``set_bits`` (the bitmap filter, :mod:`matchsim.kernels.attack.bitmap`),
 ``hex_rows`` (the upload reader's hex decoder,
-:func:`matchsim.kernels.hexdecode._hex_rows`), ``csv_count_lf`` and ``csv_scan_piece``
+:func:`matchsim.kernels.hexdecode._hex_rows`), ``csv_piece_rows`` and ``csv_scan_piece``
 (the CSV upload scan of :mod:`matchsim.kernels.csvhex`, one piece a call) and
 ``sha256_block`` (one SHA-256 compression over lane arrays: an HMAC key's pad states,
 :func:`matchsim.kernels.aot.sha256_compress`), compiled from the
@@ -62,7 +62,7 @@ def signatures(algo: int) -> dict[str, Any]:
             arr(u8), arr(i64), arr(i64), arr(T.boolean), arr(u8), arr(u8, 2), arr(T.boolean)
         ),
         # the CSV upload scan, one piece a call (the file's bytes are a read-only map)
-        "csv_count_lf": i64(ro_u8, i64, i64),
+        "csv_piece_rows": i64(ro_u8, i64, i64, T.boolean),
         "csv_scan_piece": i64(
             ro_u8, i64, i64, i64, i64, arr(i64), arr(i64), i64, arr(T.uint16), arr(u8, 3),
             arr(u8, 2), arr(i64, 2), arr(i64, 2),
@@ -84,7 +84,7 @@ def _functions(algo: int) -> dict[str, Any]:
     from matchsim.kernels.attack._unrolled import sha256_block_64
     from matchsim.kernels.attack.bitmap import set_bits
     from matchsim.kernels.attack.lookup import lookup
-    from matchsim.kernels.csvhex import _count_lf, _scan_piece
+    from matchsim.kernels.csvhex import _piece_rows, _scan_piece
     from matchsim.kernels.hexdecode import _hex_rows
 
     return {
@@ -95,7 +95,7 @@ def _functions(algo: int) -> dict[str, Any]:
         "lookup": lookup.py_func,
         "set_bits": set_bits.py_func,
         "hex_rows": _hex_rows.py_func,
-        "csv_count_lf": _count_lf.py_func,
+        "csv_piece_rows": _piece_rows.py_func,
         "csv_scan_piece": _scan_piece.py_func,
     }
 
